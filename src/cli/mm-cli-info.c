@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* metalmark-cli info: the numbers of a series. */
+#include "mm-cli.h"
+
+#include "mm-info.h"
+#include "mm-stats.h"
+
+#include <stdio.h>
+
+int
+mm_cli_info (int argc, char **argv)
+{
+  char *series = NULL;
+  gboolean json = FALSE;
+  int threads = 0;
+  char **paths = NULL;
+  GOptionEntry entries[] = {
+    { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID to read", "UID" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
+    { NULL },
+  };
+  int rc = MM_EXIT_USAGE;
+  if (!mm_cli_parse ("info", "PATH...",
+                     "PATH is a folder (searched recursively), a DICOMDIR or DICOM files.",
+                     entries, &argc, &argv))
+    goto out;
+  if (paths == NULL || paths[0] == NULL)
+    {
+      mm_cli_error ("info: no PATH given; try 'metalmark-cli info --help'");
+      goto out;
+    }
+
+  {
+    MmDicomReport *report = NULL;
+    g_autoptr (MmVolume) vol = mm_cli_load (paths, series, threads, &report);
+    if (vol == NULL)
+      {
+        mm_dicom_report_free (report);
+        rc = MM_EXIT_INPUT;
+        goto out;
+      }
+    g_autoptr (MmStats) st = mm_stats_compute (vol, threads);
+    if (json)
+      {
+        g_autoptr (JsonBuilder) b = json_builder_new ();
+        json_builder_begin_object (b);
+        mm_info_build_json (b, vol, st);
+        json_builder_set_member_name (b, "files_found");
+        json_builder_add_int_value (b, report->files_found);
+        json_builder_set_member_name (b, "files_read");
+        json_builder_add_int_value (b, report->files_read);
+        json_builder_set_member_name (b, "files_skipped");
+        json_builder_add_int_value (b, report->files_skipped);
+        json_builder_set_member_name (b, "warnings");
+        json_builder_begin_array (b);
+        for (guint w = 0; w < report->warnings->len; w++)
+          json_builder_add_string_value (b, report->warnings->pdata[w]);
+        json_builder_end_array (b);
+        json_builder_set_member_name (b, "series_found");
+        json_builder_begin_array (b);
+        for (guint s = 0; s < report->series->len; s++)
+          {
+            MmDicomSeriesInfo *info = report->series->pdata[s];
+            json_builder_begin_object (b);
+            json_builder_set_member_name (b, "uid");
+            json_builder_add_string_value (b, info->uid);
+            json_builder_set_member_name (b, "modality");
+            if (info->modality)
+              json_builder_add_string_value (b, info->modality);
+            else
+              json_builder_add_null_value (b);
+            json_builder_set_member_name (b, "files");
+            json_builder_add_int_value (b, info->n_files);
+            json_builder_end_object (b);
+          }
+        json_builder_end_array (b);
+        json_builder_end_object (b);
+        g_autoptr (JsonNode) root = json_builder_get_root (b);
+        mm_cli_print_json (root);
+      }
+    else
+      {
+        g_autofree char *text = mm_info_format_text (vol, st);
+        fputs (text, stdout);
+        printf ("Files           %u read, %u skipped\n", report->files_read,
+                report->files_skipped);
+      }
+    mm_dicom_report_free (report);
+    rc = MM_EXIT_OK;
+  }
+out:
+  g_free (series);
+  g_strfreev (paths);
+  return rc;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* metalmark-cli phantom: a synthetic CT series, its truth mask and its truth figures. */
+#include "mm-cli.h"
+
+#include "mm-atomic.h"
+#include "mm-info.h"
+#include "mm-label-stack.h"
+#include "mm-phantom.h"
+
+#include <stdio.h>
+
+static bool
+write_truth_json (const char *path, const MmPhantom *ph, GError **error)
+{
+  const MmVolume *vol = ph->volume;
+  double ras[3];
+  mm_lps_to_ras (ph->centre_lps, ras);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "series_uid");
+  json_builder_add_string_value (b, vol->series_uid);
+  json_builder_set_member_name (b, "dims");
+  json_builder_begin_array (b);
+  for (int a = 0; a < 3; a++)
+    json_builder_add_int_value (b, vol->dims[a]);
+  json_builder_end_array (b);
+  mm_json_add_doubles (b, "spacing_mm", vol->spacing, 3);
+  mm_json_add_doubles (b, "orientation_row", vol->direction, 3);
+  mm_json_add_doubles (b, "orientation_column", vol->direction + 3, 3);
+  mm_json_add_doubles (b, "centre_lps_mm", ph->centre_lps, 3);
+  mm_json_add_doubles (b, "centre_ras_mm", ras, 3);
+  json_builder_set_member_name (b, "noise_free");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "max");
+  json_builder_add_double_value (b, ph->max_hu);
+  json_builder_set_member_name (b, "min");
+  json_builder_add_double_value (b, ph->min_hu);
+  json_builder_set_member_name (b, "mean");
+  json_builder_add_double_value (b, ph->mean_hu);
+  json_builder_set_member_name (b, "mean_without_padding");
+  json_builder_add_double_value (b, ph->mean_without_padding_hu);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "padding_value");
+  json_builder_add_double_value (b, MM_PHANTOM_PADDING_HU);
+  json_builder_set_member_name (b, "padding_voxels");
+  json_builder_add_int_value (b, (gint64) ph->n_padding);
+  json_builder_set_member_name (b, "metal_voxels");
+  json_builder_add_int_value (b, (gint64) ph->metal_voxels);
+  json_builder_set_member_name (b, "metal_components");
+  json_builder_add_int_value (b, ph->metal_components);
+  json_builder_set_member_name (b, "metal_objects");
+  json_builder_begin_array (b);
+  for (int o = 0; o < MM_PHANTOM_N_METAL; o++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "voxels");
+      json_builder_add_int_value (b, (gint64) ph->object_voxels[o]);
+      json_builder_set_member_name (b, "hu");
+      json_builder_add_double_value (b, ph->object_hu[o]);
+      json_builder_set_member_name (b, "volume_mm3");
+      json_builder_add_double_value (b, ph->object_voxels[o] * mm_volume_voxel_mm3 (vol));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  gsize len;
+  g_autofree char *text = json_generator_to_data (gen, &len);
+  return mm_atomic_write (path, text, len, true, error);
+}
+
+int
+mm_cli_phantom (int argc, char **argv)
+{
+  MmPhantomParams p;
+  mm_phantom_params_init (&p);
+  int slices = p.slices, size = p.size, threads = 0;
+  gint64 seed = (gint64) p.seed;
+  double noise = 0, tilt = 0;
+  char *syntax_name = NULL;
+  gboolean shuffle = FALSE, padding_tag = FALSE;
+  char **rest = NULL;
+  GOptionEntry entries[] = {
+    { "slices", 0, 0, G_OPTION_ARG_INT, &slices, "Number of slices (default 120)", "N" },
+    { "size", 0, 0, G_OPTION_ARG_INT, &size, "Columns and rows (default 512)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of noise and UIDs (default 1)", "S" },
+    { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Gaussian noise SD in HU (default 0)", "SD" },
+    { "tilt", 0, 0, G_OPTION_ARG_DOUBLE, &tilt,
+      "Tilt of the slice plane about the x axis, degrees (default 0)", "DEG" },
+    { "syntax", 0, 0, G_OPTION_ARG_STRING, &syntax_name,
+      "Transfer syntax: explicit, implicit, bigendian, rle, jpeg, jpegls, j2k", "NAME" },
+    { "shuffle-names", 0, 0, G_OPTION_ARG_NONE, &shuffle, "Random file names", NULL },
+    { "padding-tag", 0, 0, G_OPTION_ARG_NONE, &padding_tag,
+      "Write Pixel Padding Value (default: leave it out, as the seed CT does)", NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "DIR" },
+    { NULL },
+  };
+  int rc = MM_EXIT_USAGE;
+  if (!mm_cli_parse ("phantom", "DIR",
+                     "Writes DIR/ct (the DICOM series), DIR/truth (its metal mask as a PNG label "
+                     "stack) and DIR/truth.json (its figures, known by construction).",
+                     entries, &argc, &argv))
+    goto out;
+  if (rest == NULL || rest[0] == NULL || rest[1] != NULL)
+    {
+      mm_cli_error ("phantom: give exactly one DIR; try 'metalmark-cli phantom --help'");
+      goto out;
+    }
+  MmDicomWriteOptions wo = { 0 };
+  wo.syntax = MM_DICOM_SYNTAX_EXPLICIT;
+  if (syntax_name && !mm_dicom_syntax_from_name (syntax_name, &wo.syntax))
+    {
+      mm_cli_error ("phantom: unknown --syntax '%s'; one of %s", syntax_name,
+                    mm_dicom_syntax_names ());
+      goto out;
+    }
+  wo.shuffle_names = shuffle;
+  wo.seed = (guint64) seed;
+  wo.padding_tag = padding_tag;
+  wo.padding_value_hu = MM_PHANTOM_PADDING_HU;
+
+  {
+    p.size = size;
+    p.slices = slices;
+    p.seed = (guint64) seed;
+    p.noise_sd = noise;
+    p.tilt_deg = tilt;
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MmPhantom) ph = mm_phantom_new (&p, &err);
+    if (ph == NULL)
+      {
+        mm_cli_error ("phantom: %s", err->message);
+        goto out;
+      }
+    g_autofree char *ct = g_build_filename (rest[0], "ct", NULL);
+    g_autofree char *truth = g_build_filename (rest[0], "truth", NULL);
+    g_autofree char *truth_json = g_build_filename (rest[0], "truth.json", NULL);
+    if (!mm_dicom_write_series (ct, ph->volume, &wo, &err)
+        || !mm_label_stack_write (truth, ph->truth, ph->volume, NULL, threads, &err)
+        || !write_truth_json (truth_json, ph, &err))
+      {
+        mm_cli_error ("%s", err->message);
+        rc = MM_EXIT_OUTPUT;
+        goto out;
+      }
+    printf ("Phantom         %d x %d x %d, %s, seed %" G_GINT64_FORMAT ", noise %.1f HU\n", size,
+            size, slices, syntax_name ? syntax_name : "explicit", seed, noise);
+    printf ("Series          %s\n", ct);
+    printf ("Truth mask      %s (%" G_GUINT64_FORMAT " metal voxels, %d objects)\n", truth,
+            ph->metal_voxels, ph->metal_components);
+    printf ("Truth figures   %s\n", truth_json);
+    rc = MM_EXIT_OK;
+  }
+out:
+  g_free (syntax_name);
+  g_strfreev (rest);
+  return rc;
+}

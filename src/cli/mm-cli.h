@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* metalmark-cli: shared pieces of the subcommands. */
+#pragma once
+
+#include "mm-dicom.h"
+#include "mm-volume.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes, listed in README. */
+typedef enum
+{
+  MM_EXIT_OK = 0,
+  MM_EXIT_INPUT = 1,  /* bad or unreadable input, or the operation failed */
+  MM_EXIT_USAGE = 2,  /* wrong command line */
+  MM_EXIT_OUTPUT = 3, /* the output could not be written */
+} MmExit;
+
+int mm_cli_info (int argc, char **argv);
+int mm_cli_segment (int argc, char **argv);
+int mm_cli_phantom (int argc, char **argv);
+
+/* Parse argv with entries, "--help" included; returns false (and prints why) on a usage
+ * error. */
+bool mm_cli_parse (const char *command, const char *params, const char *summary,
+                   GOptionEntry *entries, int *argc, char ***argv);
+
+/* Load the series named by paths, print the warnings and the series choice on stderr. */
+MmVolume *mm_cli_load (char **paths, const char *series_uid, int n_threads,
+                       MmDicomReport **report);
+
+void mm_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Pretty-print node on stdout. */
+void mm_cli_print_json (JsonNode *node);
+
+G_END_DECLS

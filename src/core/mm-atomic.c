@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Atomic file replacement: temp file in the same directory, write, fsync, rename. */
+#include "mm-atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool
+fail_errno (GError **error, int err, const char *path, const char *what)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot %s: %s", path, what,
+               g_strerror (err));
+  return false;
+}
+
+bool
+mm_atomic_write (const char *path, const void *data, size_t len, bool durable, GError **error)
+{
+  g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return fail_errno (error, errno, path, "create a temporary file");
+
+  const char *p = data;
+  size_t left = len;
+  while (left > 0)
+    {
+      ssize_t n = write (fd, p, left);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int err = errno;
+          close (fd);
+          g_unlink (tmp);
+          return fail_errno (error, err, path, "write");
+        }
+      p += n;
+      left -= n;
+    }
+  if (durable && fsync (fd) != 0)
+    {
+      int err = errno;
+      close (fd);
+      g_unlink (tmp);
+      return fail_errno (error, err, path, "sync to disk");
+    }
+  if (close (fd) != 0)
+    {
+      int err = errno;
+      g_unlink (tmp);
+      return fail_errno (error, err, path, "close");
+    }
+  if (rename (tmp, path) != 0)
+    {
+      int err = errno;
+      g_unlink (tmp);
+      return fail_errno (error, err, path, "rename the temporary file over");
+    }
+  return true;
+}
+
+bool
+mm_fsync_dir (const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return fail_errno (error, errno, dir, "open directory");
+  if (fsync (fd) != 0)
+    {
+      int err = errno;
+      close (fd);
+      return fail_errno (error, err, dir, "sync directory");
+    }
+  close (fd);
+  return true;
+}
+
+bool
+mm_ensure_dir (const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    return fail_errno (error, errno, dir, "create directory");
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return fail_errno (error, ENOTDIR, dir, "use as a directory");
+  return true;
+}

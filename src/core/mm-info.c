@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Series figures as JSON and text. */
+#include "mm-info.h"
+
+#include <math.h>
+
+void
+mm_json_add_doubles (JsonBuilder *b, const char *member, const double *v, int n)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (int a = 0; a < n; a++)
+    json_builder_add_double_value (b, v[a]);
+  json_builder_end_array (b);
+}
+
+static void
+add_string_or_null (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
+{
+  double centre[3], ras[3], first[3], last[3];
+  mm_volume_centre_lps (vol, centre);
+  mm_lps_to_ras (centre, ras);
+  mm_volume_index_to_lps (vol, 0, 0, 0, first);
+  mm_volume_index_to_lps (vol, vol->dims[0] - 1, vol->dims[1] - 1, vol->dims[2] - 1, last);
+
+  add_string_or_null (b, "series_uid", vol->series_uid);
+  add_string_or_null (b, "study_uid", vol->study_uid);
+  add_string_or_null (b, "series_description", vol->series_description);
+  add_string_or_null (b, "modality", vol->modality);
+  add_string_or_null (b, "frame_of_reference_uid", vol->frame_of_reference_uid);
+  json_builder_set_member_name (b, "dims");
+  json_builder_begin_array (b);
+  for (int a = 0; a < 3; a++)
+    json_builder_add_int_value (b, vol->dims[a]);
+  json_builder_end_array (b);
+  mm_json_add_doubles (b, "spacing_mm", vol->spacing, 3);
+  double gaps[2] = { vol->slice_gap_min, vol->slice_gap_max };
+  mm_json_add_doubles (b, "slice_gap_min_max_mm", gaps, 2);
+  mm_json_add_doubles (b, "orientation_row", vol->direction, 3);
+  mm_json_add_doubles (b, "orientation_column", vol->direction + 3, 3);
+  mm_json_add_doubles (b, "orientation_normal", vol->direction + 6, 3);
+  json_builder_set_member_name (b, "orientation");
+  json_builder_add_string_value (b, mm_volume_orientation_name (vol));
+  mm_json_add_doubles (b, "first_voxel_lps_mm", first, 3);
+  mm_json_add_doubles (b, "last_voxel_lps_mm", last, 3);
+  mm_json_add_doubles (b, "centre_lps_mm", centre, 3);
+  mm_json_add_doubles (b, "centre_ras_mm", ras, 3);
+  json_builder_set_member_name (b, "voxel_type");
+  json_builder_add_string_value (b, vol->type == MM_VOXEL_INT16 ? "int16" : "float32");
+  double rescale[2] = { vol->rescale_slope, vol->rescale_intercept };
+  mm_json_add_doubles (b, "rescale_slope_intercept", rescale, 2);
+  json_builder_set_member_name (b, "window_center_width");
+  if (vol->has_window)
+    {
+      json_builder_begin_array (b);
+      json_builder_add_double_value (b, vol->window_center);
+      json_builder_add_double_value (b, vol->window_width);
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
+
+  json_builder_set_member_name (b, "max");
+  json_builder_add_double_value (b, st->max);
+  json_builder_set_member_name (b, "min");
+  json_builder_add_double_value (b, st->min);
+  json_builder_set_member_name (b, "mean");
+  json_builder_add_double_value (b, st->mean);
+  json_builder_set_member_name (b, "mean_without_padding");
+  json_builder_add_double_value (b, st->mean_without_padding);
+  json_builder_set_member_name (b, "padding_value");
+  if (st->padding_source != MM_PADDING_NONE)
+    json_builder_add_double_value (b, st->padding_value);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "padding_source");
+  json_builder_add_string_value (b, mm_padding_source_name (st->padding_source));
+  json_builder_set_member_name (b, "padding_voxels");
+  json_builder_add_int_value (b, (gint64) st->n_padding);
+  json_builder_set_member_name (b, "voxels");
+  json_builder_add_int_value (b, (gint64) st->n_voxels);
+}
+
+char *
+mm_info_format_text (const MmVolume *vol, const MmStats *st)
+{
+  GString *s = g_string_new (NULL);
+  double c[3], r[3];
+  mm_volume_centre_lps (vol, c);
+  mm_lps_to_ras (c, r);
+  const double *d = vol->direction;
+
+  g_string_append_printf (s, "Series          %s\n", vol->series_uid ? vol->series_uid : "(none)");
+  g_string_append_printf (s, "Description     %s\n",
+                          vol->series_description ? vol->series_description : "(none)");
+  g_string_append_printf (s, "Modality        %s\n", vol->modality ? vol->modality : "(not given)");
+  g_string_append_printf (s, "Dimensions      %d x %d x %d (columns x rows x slices)\n",
+                          vol->dims[0], vol->dims[1], vol->dims[2]);
+  g_string_append_printf (s, "Spacing         %.4f x %.4f x %.4f mm (column, row, slice; slice "
+                             "spacing from positions)\n",
+                          vol->spacing[0], vol->spacing[1], vol->spacing[2]);
+  if (vol->dims[2] > 1)
+    g_string_append_printf (s, "Slice gaps      %.4f .. %.4f mm\n", vol->slice_gap_min,
+                            vol->slice_gap_max);
+  g_string_append_printf (s, "Orientation     %s: row (%.4f, %.4f, %.4f), column (%.4f, %.4f, "
+                             "%.4f)\n",
+                          mm_volume_orientation_name (vol), d[0], d[1], d[2], d[3], d[4], d[5]);
+  g_string_append_printf (s, "Maximum         %.2f HU\n", st->max);
+  g_string_append_printf (s, "Minimum         %.2f HU\n", st->min);
+  g_string_append_printf (s, "Mean            %.4f HU\n", st->mean);
+  switch (st->padding_source)
+    {
+    case MM_PADDING_NONE:
+      g_string_append_printf (s, "Mean w/o pad    %.4f HU (no padding found)\n",
+                              st->mean_without_padding);
+      break;
+    case MM_PADDING_TAG:
+      g_string_append_printf (s, "Mean w/o pad    %.4f HU (padding %.0f HU from Pixel Padding "
+                                 "Value, %" G_GUINT64_FORMAT " voxels)\n",
+                              st->mean_without_padding, st->padding_value, st->n_padding);
+      break;
+    case MM_PADDING_DETECTED:
+      g_string_append_printf (s, "Mean w/o pad    %.4f HU (padding %.0f HU detected outside the "
+                                 "reconstruction circle, %" G_GUINT64_FORMAT " voxels)\n",
+                              st->mean_without_padding, st->padding_value, st->n_padding);
+      break;
+    }
+  g_string_append_printf (s, "Centre (LPS)    %.3f, %.3f, %.3f mm\n", c[0], c[1], c[2]);
+  g_string_append_printf (s, "Centre (RAS)    %.3f, %.3f, %.3f mm\n", r[0], r[1], r[2]);
+  return g_string_free (s, FALSE);
+}

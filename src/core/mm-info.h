@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The figures a radiologist reads about a series, as JSON and as text: shared by
+ * metalmark-cli info and the app's metadata panel, so they can never disagree. */
+#pragma once
+
+#include "mm-stats.h"
+#include "mm-volume.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Adds the volume's geometry and statistics as members of the object being built. */
+void mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *stats);
+
+/* Human-readable lines (label, value), one string, newline-terminated. */
+char *mm_info_format_text (const MmVolume *vol, const MmStats *stats);
+
+void mm_json_add_doubles (JsonBuilder *b, const char *member, const double *v, int n);
+
+G_END_DECLS

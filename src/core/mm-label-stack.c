@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PNG label stacks: write in parallel, each file atomic, manifest last; strict import. */
+#include "mm-label-stack.h"
+
+#include "mm-atomic.h"
+#include "mm-png.h"
+
+#include <gio/gio.h>
+#include <omp.h>
+#include <string.h>
+
+char *
+mm_label_stack_file_name (int index, int n_slices, int instance_number)
+{
+  int width = 4;
+  for (int n = n_slices - 1; n >= 10000; n /= 10)
+    width++;
+  if (instance_number == G_MININT)
+    return g_strdup_printf ("mask-%0*d.png", width, index);
+  return g_strdup_printf ("mask-%0*d-i%d.png", width, index, instance_number);
+}
+
+static JsonNode *
+manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  int n = mask->dims[2];
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, MM_LABEL_STACK_FORMAT);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, MM_LABEL_STACK_VERSION);
+  json_builder_set_member_name (b, "series_uid");
+  if (vol->series_uid)
+    json_builder_add_string_value (b, vol->series_uid);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "dims");
+  json_builder_begin_array (b);
+  for (int a = 0; a < 3; a++)
+    json_builder_add_int_value (b, mask->dims[a]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "spacing_mm");
+  json_builder_begin_array (b);
+  for (int a = 0; a < 3; a++)
+    json_builder_add_double_value (b, vol->spacing[a]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "label");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, "metal");
+  json_builder_set_member_name (b, "value");
+  json_builder_add_int_value (b, 255);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "parameters");
+  if (parameters)
+    json_builder_add_value (b, json_node_init_object (json_node_alloc (), parameters));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "slices");
+  json_builder_begin_array (b);
+  for (int k = 0; k < n; k++)
+    {
+      const MmSliceInfo *s = &vol->slices[k];
+      g_autofree char *name = mm_label_stack_file_name (k, n, s->instance_number);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "index");
+      json_builder_add_int_value (b, k);
+      json_builder_set_member_name (b, "file");
+      json_builder_add_string_value (b, name);
+      json_builder_set_member_name (b, "sop_instance_uid");
+      if (s->sop_instance_uid)
+        json_builder_add_string_value (b, s->sop_instance_uid);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "instance_number");
+      if (s->instance_number != G_MININT)
+        json_builder_add_int_value (b, s->instance_number);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "z_mm");
+      json_builder_add_double_value (b, mm_volume_slice_z (vol, k));
+      json_builder_set_member_name (b, "voxels");
+      json_builder_add_int_value (b, (gint64) mm_mask_count_slice (mask, k));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+bool
+mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
+                      JsonObject *parameters, int n_threads, GError **error)
+{
+  g_return_val_if_fail (dir && mask && vol, false);
+  g_return_val_if_fail (memcmp (mask->dims, vol->dims, sizeof mask->dims) == 0, false);
+  if (n_threads <= 0)
+    n_threads = omp_get_max_threads ();
+  if (!mm_ensure_dir (dir, error))
+    return false;
+
+  int n = mask->dims[2], w = mask->dims[0], h = mask->dims[1];
+  GError *first_error = NULL;
+  int stop = 0;
+  /* PNG encoding and the fsyncs overlap across threads; the 0/1 mask is scaled to 0/255 in a
+   * per-thread buffer. */
+#pragma omp parallel num_threads (n_threads)
+  {
+    g_autofree uint8_t *buf = g_malloc ((size_t) w * h);
+#pragma omp for schedule (dynamic, 1)
+    for (int k = 0; k < n; k++)
+      {
+        int failed;
+#pragma omp atomic read
+        failed = stop;
+        if (failed)
+          continue;
+        const uint8_t *src = mm_mask_slice (mask, k);
+        for (size_t x = 0; x < (size_t) w * h; x++)
+          buf[x] = src[x] ? 255 : 0;
+        g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        GError *err = NULL;
+        if (!mm_png_write_gray8 (path, buf, w, h, true, &err))
+          {
+#pragma omp critical (label_stack_error)
+            {
+              if (first_error == NULL)
+                first_error = err;
+              else
+                g_error_free (err);
+            }
+#pragma omp atomic write
+            stop = 1;
+          }
+      }
+  }
+  if (first_error)
+    {
+      g_propagate_error (error, first_error);
+      return false;
+    }
+
+  /* The manifest goes last: a stack with a manifest is a complete stack. */
+  g_autoptr (JsonNode) root = manifest_new (mask, vol, parameters);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  gsize len = 0;
+  g_autofree char *text = json_generator_to_data (gen, &len);
+  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+  if (!mm_atomic_write (manifest, text, len, true, error))
+    return false;
+  return mm_fsync_dir (dir, error);
+}
+
+static bool
+manifest_error (GError **error, const char *path, const char *what)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", path, what);
+  return false;
+}
+
+/* Read one PNG of the stack into slice k of mask, checking size and values. */
+static bool
+read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s: missing: the manifest lists it for slice %d", path, k);
+      return false;
+    }
+  g_autofree uint8_t *px = NULL;
+  int w = 0, h = 0;
+  if (!mm_png_read_gray8 (path, &px, &w, &h, error))
+    return false;
+  if (w != mask->dims[0] || h != mask->dims[1])
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: is %d x %d pixels, the series' slices are %d x %d", path, w, h,
+                   mask->dims[0], mask->dims[1]);
+      return false;
+    }
+  uint8_t *dst = mm_mask_slice (mask, k);
+  for (size_t x = 0; x < (size_t) w * h; x++)
+    {
+      if (px[x] != 0 && px[x] != 255)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: value %d at pixel (%zu, %zu); a label PNG holds only 0 and 255", path,
+                       px[x], x % w, x / w);
+          return false;
+        }
+      dst[x] = px[x] != 0;
+    }
+  return true;
+}
+
+MmMask *
+mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
+{
+  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GError *err = NULL;
+  if (!json_parser_load_from_mapped_file (parser, manifest, &err))
+    {
+      g_set_error (error, G_IO_ERROR,
+                   g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? G_IO_ERROR_NOT_FOUND
+                                                                           : G_IO_ERROR_INVALID_DATA,
+                   "%s: cannot read the label stack manifest: %s", manifest, err->message);
+      g_error_free (err);
+      return NULL;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
+                                MM_LABEL_STACK_FORMAT) != 0)
+    return manifest_error (error, manifest, "not a Metalmark label stack manifest"), NULL;
+  if (json_object_get_int_member_with_default (obj, "version", 0) != MM_LABEL_STACK_VERSION)
+    return manifest_error (error, manifest, "unsupported label stack version"), NULL;
+  JsonArray *dims_a = json_object_has_member (obj, "dims")
+                          ? json_object_get_array_member (obj, "dims") : NULL;
+  JsonArray *slices = json_object_has_member (obj, "slices")
+                          ? json_object_get_array_member (obj, "slices") : NULL;
+  if (dims_a == NULL || json_array_get_length (dims_a) != 3 || slices == NULL)
+    return manifest_error (error, manifest, "manifest lacks \"dims\" or \"slices\""), NULL;
+  int dims[3];
+  for (int a = 0; a < 3; a++)
+    {
+      gint64 v = json_array_get_int_element (dims_a, a);
+      if (v <= 0 || v > 65535)
+        return manifest_error (error, manifest, "manifest \"dims\" out of range"), NULL;
+      dims[a] = (int) v;
+    }
+  guint n = json_array_get_length (slices);
+  if ((int) n != dims[2])
+    return manifest_error (error, manifest, "manifest lists a different number of slices "
+                                            "than its \"dims\" say"), NULL;
+
+  if (vol)
+    {
+      if (vol->dims[0] != dims[0] || vol->dims[1] != dims[1] || vol->dims[2] != dims[2])
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: the mask is %d x %d x %d, the series is %d x %d x %d", manifest,
+                       dims[0], dims[1], dims[2], vol->dims[0], vol->dims[1], vol->dims[2]);
+          return NULL;
+        }
+    }
+
+  g_autoptr (MmMask) mask = mm_mask_new (dims);
+  if (mask == NULL)
+    return manifest_error (error, manifest, "not enough memory for the mask"), NULL;
+
+  /* Map SOP Instance UID -> volume slice, so a stack follows its slices, not file order. */
+  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree bool *seen = g_new0 (bool, dims[2]);
+  if (vol)
+    for (int k = 0; k < vol->dims[2]; k++)
+      if (vol->slices[k].sop_instance_uid)
+        g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+
+  for (guint e = 0; e < n; e++)
+    {
+      JsonObject *s = json_array_get_object_element (slices, e);
+      if (s == NULL)
+        return manifest_error (error, manifest, "a \"slices\" entry is not an object"), NULL;
+      gint64 index = json_object_get_int_member_with_default (s, "index", -1);
+      const char *file = json_object_get_string_member_with_default (s, "file", NULL);
+      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      if (index < 0 || index >= dims[2] || file == NULL)
+        return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index or file"),
+               NULL;
+      gint64 inst = G_MININT;
+      if (json_object_has_member (s, "instance_number")
+          && !json_object_get_null_member (s, "instance_number"))
+        inst = json_object_get_int_member (s, "instance_number");
+      g_autofree char *expected = mm_label_stack_file_name ((int) index, dims[2], (int) inst);
+      if (strcmp (expected, file) != 0 || strchr (file, '/') != NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s/%s: misnamed: slice %d should be %s", dir, file, (int) index, expected);
+          return NULL;
+        }
+      int k = (int) index;
+      if (vol)
+        {
+          k = uid ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          if (k < 0)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s/%s: its SOP Instance UID %s is not a slice of this series", dir,
+                           file, uid ? uid : "(none)");
+              return NULL;
+            }
+        }
+      if (seen[k])
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s/%s: a second entry for slice %d", dir, file, k);
+          return NULL;
+        }
+      seen[k] = true;
+      if (!read_slice (dir, file, mask, k, error))
+        return NULL;
+    }
+  return g_steal_pointer (&mask);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PNG label stacks: one 0/255 PNG per slice plus manifest.json, the exchange format of
+ * metalmark-cli segment, the app and the trainer. */
+#pragma once
+
+#include "mm-mask.h"
+#include "mm-volume.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define MM_LABEL_STACK_MANIFEST "manifest.json"
+#define MM_LABEL_STACK_FORMAT "metalmark-label-stack"
+#define MM_LABEL_STACK_VERSION 1
+
+/* File name of slice index (0-based, sorted order) of n slices, e.g. "mask-0007-i306.png";
+ * the instance number part is left out when the slice has none. */
+char *mm_label_stack_file_name (int index, int n_slices, int instance_number);
+
+/* Write mask (on vol's grid) into dir, creating it: every PNG and then the manifest, each
+ * atomically; parameters (may be NULL) is copied into the manifest as "parameters". */
+bool mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
+                           JsonObject *parameters, int n_threads, GError **error);
+
+/* Read a stack back. With vol, slices are matched to the volume by SOP Instance UID (never by
+ * file order) and the sizes must agree; without it, the manifest's order and size are used.
+ * Any missing, misnamed, mis-sized or non-binary PNG is an error naming the file. */
+MmMask *mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Intensity statistics: one parallel pass builds a full-range histogram, everything else
+ * (min, max, exact mean, padding count) is read off it. */
+#include "mm-stats.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#define HIST_MIN (-32768)
+#define HIST_BINS 65536
+
+/* Detected padding must fill at least this share of the pixels outside the inscribed circle,
+ * and lie below air (-1024 HU): air clipped at -1024 inside the body is tissue, not padding. */
+#define PADDING_MIN_SHARE 0.90
+#define PADDING_MAX_HU (-1025.0)
+
+static inline int
+hu_bin (double v)
+{
+  double r = nearbyint (v);
+  if (r < HIST_MIN)
+    r = HIST_MIN;
+  if (r > HIST_MIN + HIST_BINS - 1)
+    r = HIST_MIN + HIST_BINS - 1;
+  return (int) r - HIST_MIN;
+}
+
+/* Histogram of the whole volume with per-thread partials merged at the end. */
+static uint64_t *
+volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
+{
+  uint64_t *hist = g_new0 (uint64_t, HIST_BINS);
+  size_t slice = mm_volume_slice_voxels (vol);
+  int n_slices = vol->dims[2];
+  double float_sum = 0.0;
+
+#pragma omp parallel num_threads (n_threads) reduction (+ : float_sum)
+  {
+    uint64_t *local = g_new0 (uint64_t, HIST_BINS);
+#pragma omp for schedule (static)
+    for (int k = 0; k < n_slices; k++)
+      {
+        switch (vol->type)
+          {
+          case MM_VOXEL_INT16:
+            {
+              const int16_t *p = (const int16_t *) vol->voxels + (size_t) k * slice;
+              for (size_t n = 0; n < slice; n++)
+                local[(int) p[n] - HIST_MIN]++;
+              break;
+            }
+          case MM_VOXEL_FLOAT32:
+            {
+              const float *p = (const float *) vol->voxels + (size_t) k * slice;
+              for (size_t n = 0; n < slice; n++)
+                {
+                  local[hu_bin (p[n])]++;
+                  float_sum += p[n];
+                }
+              break;
+            }
+          }
+      }
+#pragma omp critical
+    for (int b = 0; b < HIST_BINS; b++)
+      hist[b] += local[b];
+    g_free (local);
+  }
+  *fsum = float_sum;
+  return hist;
+}
+
+/* Look for a single value filling the corners outside the reconstruction circle, as scanners
+ * write there (e.g. -2048 or -3024 HU). Values are taken to the nearest HU. */
+static bool
+detect_padding (const MmVolume *vol, double *value, double *share)
+{
+  int w = vol->dims[0], h = vol->dims[1];
+  double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1);
+  /* Two pixels beyond the inscribed circle, so the circle's own edge does not count. */
+  double r = 0.5 * MIN (w, h) + 2.0;
+  if (w < 16 || h < 16)
+    return false;
+
+  g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
+  uint64_t total = 0;
+  /* A sample of slices is enough: padding is the same on every slice. */
+  int step = MAX (1, vol->dims[2] / 8);
+  for (int k = 0; k < vol->dims[2]; k += step)
+    for (int j = 0; j < h; j++)
+      {
+        double dy = j - cy;
+        if (dy * dy > r * r)
+          {
+            for (int i = 0; i < w; i++)
+              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
+            total += w;
+            continue;
+          }
+        /* Only the parts of the row left and right of the circle. */
+        double half = sqrt (r * r - dy * dy);
+        for (int i = 0; i < w; i++)
+          if (fabs (i - cx) > half)
+            {
+              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
+              total++;
+            }
+      }
+  if (total == 0)
+    return false;
+
+  int best = 0;
+  for (int b = 1; b < HIST_BINS; b++)
+    if (counts[b] > counts[best])
+      best = b;
+  *share = (double) counts[best] / (double) total;
+  *value = best + HIST_MIN;
+  return *share >= PADDING_MIN_SHARE && *value <= PADDING_MAX_HU;
+}
+
+MmStats *
+mm_stats_compute (const MmVolume *vol, int n_threads)
+{
+  g_return_val_if_fail (vol != NULL, NULL);
+  if (n_threads <= 0)
+    n_threads = omp_get_max_threads ();
+
+  MmStats *st = g_new0 (MmStats, 1);
+  double fsum = 0.0;
+  uint64_t *hist = volume_histogram (vol, &fsum, n_threads);
+
+  int lo = 0, hi = HIST_BINS - 1;
+  while (lo < HIST_BINS && hist[lo] == 0)
+    lo++;
+  while (hi > lo && hist[hi] == 0)
+    hi--;
+
+  st->n_voxels = mm_volume_n_voxels (vol);
+  st->hist_min = lo + HIST_MIN;
+  st->n_bins = hi - lo + 1;
+  st->hist = g_new (uint64_t, st->n_bins);
+  memcpy (st->hist, hist + lo, st->n_bins * sizeof (uint64_t));
+
+  if (vol->type == MM_VOXEL_INT16)
+    {
+      /* Exact: an int64 sum of at most 2^63 / 2^15 voxels cannot overflow. */
+      int64_t sum = 0;
+      for (int b = lo; b <= hi; b++)
+        sum += (int64_t) hist[b] * (b + HIST_MIN);
+      st->min = lo + HIST_MIN;
+      st->max = hi + HIST_MIN;
+      st->mean = (double) sum / (double) st->n_voxels;
+    }
+  else
+    {
+      const float *p = vol->voxels;
+      double mn = p[0], mx = p[0];
+      size_t n = st->n_voxels;
+#pragma omp parallel for num_threads (n_threads) reduction (min : mn) reduction (max : mx)
+      for (size_t x = 0; x < n; x++)
+        {
+          mn = MIN (mn, p[x]);
+          mx = MAX (mx, p[x]);
+        }
+      st->min = mn;
+      st->max = mx;
+      st->mean = fsum / (double) n;
+    }
+  g_free (hist);
+
+  if (vol->has_padding_value)
+    {
+      st->padding_source = MM_PADDING_TAG;
+      st->padding_value = vol->padding_value_hu;
+    }
+  else
+    {
+      double value, share = 0;
+      if (detect_padding (vol, &value, &share))
+        {
+          st->padding_source = MM_PADDING_DETECTED;
+          st->padding_value = value;
+        }
+      st->padding_fraction_outside_fov = share;
+    }
+
+  st->mean_without_padding = st->mean;
+  if (st->padding_source != MM_PADDING_NONE)
+    {
+      double pv = st->padding_value;
+      if (vol->type == MM_VOXEL_INT16 && pv == nearbyint (pv) && pv >= st->min && pv <= st->max)
+        st->n_padding = st->hist[(int) pv - st->hist_min];
+      else if (vol->type == MM_VOXEL_FLOAT32)
+        {
+          const float *p = vol->voxels;
+          size_t n = st->n_voxels;
+          uint64_t count = 0;
+#pragma omp parallel for num_threads (n_threads) reduction (+ : count)
+          for (size_t x = 0; x < n; x++)
+            count += fabs (p[x] - pv) < 0.5;
+          st->n_padding = count;
+        }
+      uint64_t rest = st->n_voxels - st->n_padding;
+      st->mean_without_padding = rest ? (st->mean * st->n_voxels - pv * st->n_padding) / rest
+                                      : NAN;
+      if (vol->type == MM_VOXEL_INT16 && rest)
+        {
+          /* Recompute exactly from integers rather than by subtraction of doubles. */
+          int64_t sum = 0;
+          for (int b = 0; b < st->n_bins; b++)
+            if (b + st->hist_min != (int) pv)
+              sum += (int64_t) st->hist[b] * (b + st->hist_min);
+          st->mean_without_padding = (double) sum / (double) rest;
+        }
+    }
+  return st;
+}
+
+void
+mm_stats_free (MmStats *stats)
+{
+  if (stats == NULL)
+    return;
+  g_free (stats->hist);
+  g_free (stats);
+}
+
+const char *
+mm_padding_source_name (MmPaddingSource src)
+{
+  switch (src)
+    {
+    case MM_PADDING_NONE:
+      return "none";
+    case MM_PADDING_TAG:
+      return "pixel-padding-value";
+    case MM_PADDING_DETECTED:
+      return "detected-outside-fov";
+    }
+  return "none";
+}

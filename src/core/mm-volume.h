@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmVolume: a CT volume in Hounsfield units with its DICOM patient geometry. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MM_VOXEL_INT16,   /* the usual case: integral rescale, values fit in int16 */
+  MM_VOXEL_FLOAT32, /* a rescale that is not integral, or values beyond int16 */
+} MmVoxelType;
+
+/* What we keep of each source slice, in volume (sorted) order. */
+typedef struct
+{
+  double position[3];     /* Image Position (Patient) (0020,0032), LPS mm */
+  char *file;             /* source file path */
+  char *sop_instance_uid; /* (0008,0018), or (0002,0003) of the meta header */
+  int instance_number;    /* (0020,0013); G_MININT when absent */
+} MmSliceInfo;
+
+typedef struct
+{
+  int dims[3];          /* columns (i), rows (j), slices (k) */
+  double spacing[3];    /* mm along i, j, k: Pixel Spacing (0028,0030) is [row, column],
+                           so spacing[0] = PS[1], spacing[1] = PS[0]; spacing[2] is the mean
+                           distance between slice positions along the normal */
+  double direction[9];  /* row cosine (i), column cosine (j), normal (k = row x column) */
+  MmVoxelType type;
+  void *voxels;         /* dims[0]*dims[1]*dims[2] int16_t or float, i fastest */
+  MmSliceInfo *slices;  /* dims[2] entries */
+
+  /* Series-level attributes, any of them may be NULL. */
+  char *series_uid;
+  char *study_uid;
+  char *series_description;
+  char *modality;
+  char *frame_of_reference_uid;
+
+  double rescale_slope, rescale_intercept;
+  bool has_window;
+  double window_center, window_width; /* (0028,1050/1051) of the first slice */
+  bool has_padding_value;
+  double padding_value_hu; /* Pixel Padding Value (0028,0120) mapped through the rescale */
+
+  /* Spacing along the normal between consecutive slices: min and max, so that
+   * irregular series (gaps, duplicates) can be reported with figures. */
+  double slice_gap_min, slice_gap_max;
+} MmVolume;
+
+MmVolume *mm_volume_new (const int dims[3], MmVoxelType type);
+void mm_volume_free (MmVolume *vol);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmVolume, mm_volume_free)
+
+static inline size_t
+mm_volume_n_voxels (const MmVolume *vol)
+{
+  return (size_t) vol->dims[0] * (size_t) vol->dims[1] * (size_t) vol->dims[2];
+}
+
+static inline size_t
+mm_volume_slice_voxels (const MmVolume *vol)
+{
+  return (size_t) vol->dims[0] * (size_t) vol->dims[1];
+}
+
+/* HU at voxel (i, j, k), either voxel type. No bounds check. */
+static inline double
+mm_volume_get (const MmVolume *vol, int i, int j, int k)
+{
+  size_t idx = ((size_t) k * vol->dims[1] + j) * vol->dims[0] + i;
+  return vol->type == MM_VOXEL_INT16 ? ((const int16_t *) vol->voxels)[idx]
+                                     : ((const float *) vol->voxels)[idx];
+}
+
+/* Position of the centre of voxel (i, j, k) in DICOM patient coordinates (LPS, mm).
+ * Uses the slice's own Image Position (Patient), so irregular spacing is exact; i, j, k may be
+ * fractional (k is interpolated linearly between slice positions). */
+void mm_volume_index_to_lps (const MmVolume *vol, double i, double j, double k, double lps[3]);
+
+/* Inverse of the above for a regular grid; returns continuous indices. */
+void mm_volume_lps_to_index (const MmVolume *vol, const double lps[3], double ijk[3]);
+
+/* Midpoint between the centre of the first voxel of the first slice and of the last voxel of
+ * the last slice, in LPS mm. */
+void mm_volume_centre_lps (const MmVolume *vol, double lps[3]);
+
+/* RAS from LPS: x and y negated. */
+void mm_lps_to_ras (const double lps[3], double ras[3]);
+
+/* Position of slice k along the normal (the projection of its IPP on the normal), mm. */
+double mm_volume_slice_z (const MmVolume *vol, int k);
+
+/* A short label such as "axial", "coronal", "sagittal" or "oblique" for the slice normal. */
+const char *mm_volume_orientation_name (const MmVolume *vol);
+
+/* Voxel volume in mm^3 (spacing product). */
+double mm_volume_voxel_mm3 (const MmVolume *vol);
+
+G_END_DECLS

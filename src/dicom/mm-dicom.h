@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The DICOM series reader and writer: GDCM behind a small C API. This header is the only
+ * way into src/dicom; no GDCM type crosses it and every GDCM exception is caught inside. */
+#pragma once
+
+#include "mm-volume.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define MM_DICOM_ERROR (mm_dicom_error_quark ())
+GQuark mm_dicom_error_quark (void);
+
+typedef enum
+{
+  MM_DICOM_ERROR_NO_SERIES,    /* nothing usable was found */
+  MM_DICOM_ERROR_INCONSISTENT, /* the slices of the series disagree (size, orientation...) */
+  MM_DICOM_ERROR_NOT_FOUND,    /* a path or a requested series does not exist */
+  MM_DICOM_ERROR_DECODE,       /* pixel data could not be decoded */
+  MM_DICOM_ERROR_WRITE,        /* writing a series failed */
+} MmDicomError;
+
+/* A series found while scanning. */
+typedef struct
+{
+  char *uid;
+  char *modality;      /* may be NULL */
+  char *description;   /* may be NULL */
+  guint n_files;
+} MmDicomSeriesInfo;
+
+/* What a load did besides producing the volume. */
+typedef struct
+{
+  guint files_found;    /* candidate files looked at */
+  guint files_read;     /* slices that went into the volume */
+  guint files_skipped;  /* not DICOM, not an image, broken, or undecodable */
+  GPtrArray *warnings;  /* char *: one line each, naming the file and the reason */
+  GPtrArray *series;    /* MmDicomSeriesInfo *: every series found, largest first */
+  char *chosen_uid;     /* the series loaded */
+  char *chosen_reason;  /* why it was chosen, when there were several */
+} MmDicomReport;
+
+MmDicomReport *mm_dicom_report_new (void);
+void mm_dicom_report_free (MmDicomReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmDicomReport, mm_dicom_report_free)
+
+/* Progress: fraction in [0, 1]; called from the loading thread. */
+typedef void (*MmProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct
+{
+  const char *series_uid;   /* pick this series; NULL: the CT series with most slices */
+  int n_threads;            /* <= 0: OpenMP's default */
+  double orientation_tolerance; /* max difference of direction cosines; 0: default 1e-3 */
+  MmProgressFunc progress;
+  gpointer progress_data;
+  GCancellable *cancellable;
+} MmDicomLoadOptions;
+
+void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
+
+/* Load one series from paths: folders (searched recursively), DICOMDIR files, or DICOM
+ * files. report (may be NULL) receives counts and warnings, filled also on failure. */
+MmVolume *mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
+                         MmDicomReport *report, GError **error);
+
+typedef enum
+{
+  MM_DICOM_SYNTAX_EXPLICIT, /* explicit VR little endian */
+  MM_DICOM_SYNTAX_IMPLICIT, /* implicit VR little endian */
+  MM_DICOM_SYNTAX_BIG_ENDIAN,
+  MM_DICOM_SYNTAX_RLE,
+  MM_DICOM_SYNTAX_JPEG_LOSSLESS, /* JPEG lossless, process 14 SV1 */
+  MM_DICOM_SYNTAX_JPEG_LS,       /* JPEG-LS lossless */
+  MM_DICOM_SYNTAX_J2K,           /* JPEG 2000 lossless */
+} MmDicomSyntax;
+
+/* Parse a name such as "explicit", "rle", "jpegls", "j2k"; false if unknown. */
+bool mm_dicom_syntax_from_name (const char *name, MmDicomSyntax *syntax);
+const char *mm_dicom_syntax_names (void);
+
+typedef struct
+{
+  MmDicomSyntax syntax;
+  bool shuffle_names;       /* random file names, so file order says nothing */
+  guint64 seed;             /* for shuffled names */
+  bool padding_tag;         /* write Pixel Padding Value (0028,0120) */
+  double padding_value_hu;  /* the padding HU, when padding_tag */
+} MmDicomWriteOptions;
+
+/* Write vol (int16 HU) as a CT Image Storage series into dir, one file per slice, stored
+ * values = HU + 1024 with Rescale Intercept -1024. */
+bool mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteOptions *opts,
+                            GError **error);
+
+G_END_DECLS
