@@ -71,6 +71,13 @@ mm_cli_info (int argc, char **argv)
               json_builder_add_string_value (b, info->modality);
             else
               json_builder_add_null_value (b);
+            json_builder_set_member_name (b, "is_ct");
+            json_builder_add_boolean_value (b, info->is_ct);
+            json_builder_set_member_name (b, "description");
+            if (info->description)
+              json_builder_add_string_value (b, info->description);
+            else
+              json_builder_add_null_value (b);
             json_builder_set_member_name (b, "files");
             json_builder_add_int_value (b, info->n_files);
             json_builder_end_object (b);

@@ -14,6 +14,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
+#include <cerrno>
+#include <glib.h>
 #include <dirent.h>
 #include <set>
 #include <strings.h>
@@ -101,6 +104,8 @@ read_slice_header (const std::string &path)
 {
   SliceHeader h;
   h.path = path;
+  if (!check_structure (path, h.reason, &h.pixel_end))
+    return h;
   try
     {
       gdcm::Reader reader;
@@ -145,6 +150,8 @@ read_slice_header (const std::string &path)
       get_us (ds, 0x0028, 0x0002, h.samples);
       get_us (ds, 0x0028, 0x0100, h.bits_allocated);
       get_us (ds, 0x0028, 0x0101, h.bits_stored);
+      get_us (ds, 0x0028, 0x0102, h.high_bit);
+      get_string (ds, 0x0028, 0x0004, h.photometric);
       get_us (ds, 0x0028, 0x0103, h.pixel_representation);
       double frames = 1;
       if (get_numbers (ds, 0x0028, 0x0008, &frames, 1))
@@ -167,6 +174,21 @@ read_slice_header (const std::string &path)
                      + std::to_string (h.bits_allocated);
           return h;
         }
+
+      /* Bits Stored / High Bit (0028,0101/0102) within Bits Allocated; GDCM asserts on
+       * inconsistent ones, so they are made sane here or the file is refused. */
+      if (h.bits_stored <= 0)
+        h.bits_stored = h.bits_allocated;
+      if (h.bits_stored > h.bits_allocated)
+        {
+          h.reason = "Bits Stored (0028,0101) " + std::to_string (h.bits_stored)
+                     + " exceeds Bits Allocated " + std::to_string (h.bits_allocated);
+          return h;
+        }
+      if (h.high_bit < h.bits_stored - 1 || h.high_bit >= h.bits_allocated)
+        h.high_bit = h.bits_stored - 1;
+      if (h.pixel_representation != 0 && h.pixel_representation != 1)
+        h.pixel_representation = 0;
 
       h.has_ipp = get_numbers (ds, 0x0020, 0x0032, h.ipp, 3);
       h.has_iop = get_numbers (ds, 0x0020, 0x0037, h.iop, 6);

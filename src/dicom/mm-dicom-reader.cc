@@ -5,10 +5,15 @@
 #include "mm-dicom-private.hh"
 
 #include <gdcmImage.h>
-#include <gdcmImageReader.h>
+#include <gdcmReader.h>
+#include <gdcmSequenceOfFragments.h>
 #include <gdcmTrace.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <istream>
+#include <unistd.h>
 #include <atomic>
 #include <climits>
 #include <cmath>
@@ -252,33 +257,137 @@ check_consistency (Loader &L, const Series &s, GError **error)
   return true;
 }
 
+/* A read-only stream over a byte vector, so GDCM can parse a file from memory. */
+struct MemBuf : std::streambuf
+{
+  void
+  set (std::vector<char> &v)
+  {
+    setg (v.data (), v.data (), v.data () + v.size ());
+  }
+
+  pos_type
+  seekoff (off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override
+  {
+    char *target = dir == std::ios_base::beg ? eback () + off
+                   : dir == std::ios_base::cur ? gptr () + off
+                                               : egptr () + off;
+    if (target < eback () || target > egptr ())
+      return pos_type (off_type (-1));
+    setg (eback (), target, egptr ());
+    return pos_type (target - eback ());
+  }
+
+  pos_type
+  seekpos (pos_type pos, std::ios_base::openmode which) override
+  {
+    return seekoff (off_type (pos), std::ios_base::beg, which);
+  }
+};
+
+/* The first n bytes of a file. */
+bool
+read_prefix (const std::string &path, uint64_t n, std::vector<char> &out, std::string &why)
+{
+  int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      why = std::string ("cannot open: ") + g_strerror (errno);
+      return false;
+    }
+  out.resize (n);
+  uint64_t done = 0;
+  while (done < n)
+    {
+      ssize_t got = read (fd, out.data () + done, n - done);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        {
+          why = got < 0 ? std::string ("cannot read: ") + g_strerror (errno)
+                        : "the file shrank while it was being read";
+          close (fd);
+          return false;
+        }
+      done += got;
+    }
+  close (fd);
+  return true;
+}
+
 /* Decode one file's pixels into slice dst of the volume, in HU. Never throws. */
 bool
-decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<char> &buf,
-              bool &overflow, std::string &why)
+decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<char> &file_buf,
+              std::vector<char> &buf, bool &overflow, std::string &why)
 {
   try
     {
-      gdcm::ImageReader reader;
-      reader.SetFileName (h.path.c_str ());
-      if (!reader.Read ())
+      /* Pass 1 checked the file meta group (mm::check_structure). The image is assembled from the header fields checked in pass 1 rather than by
+       * gdcm::ImageReader, whose helpers assert (abort) on some malformed files. */
+      /* GDCM parses only the bytes up to the end of Pixel Data, from memory: anything
+       * behind it (trailing padding, or garbage in a damaged file) could make it allocate
+       * absurd lengths. */
+      gdcm::Reader reader;
+      MemBuf membuf;
+      std::istream stream (&membuf);
+      if (h.pixel_end > 0)
         {
-          why = "cannot read its pixel data";
+          if (!read_prefix (h.path, h.pixel_end, file_buf, why))
+            return false;
+          membuf.set (file_buf);
+          reader.SetStream (stream);
+        }
+      else
+        reader.SetFileName (h.path.c_str ());
+      std::set<gdcm::Tag> skip;
+      if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0011), skip))
+        {
+          why = "cannot read its data set";
           return false;
         }
-      const gdcm::Image &img = reader.GetImage ();
-      const unsigned int *dims = img.GetDimensions ();
-      if (dims == nullptr || (int) dims[0] != h.cols || (int) dims[1] != h.rows)
+      const gdcm::File &file = reader.GetFile ();
+      const gdcm::DataSet &ds = file.GetDataSet ();
+      const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
+      if (!ds.FindDataElement (pixel_tag) || ds.GetDataElement (pixel_tag).IsEmpty ())
         {
-          why = "its pixel data does not match Rows/Columns";
+          why = "no Pixel Data (7FE0,0010)";
           return false;
         }
+      const gdcm::DataElement &pixels = ds.GetDataElement (pixel_tag);
+      const gdcm::TransferSyntax &ts = file.GetHeader ().GetDataSetTransferSyntax ();
+      size_t need = (size_t) h.cols * h.rows * (h.bits_allocated / 8);
+      if (!ts.IsEncapsulated ())
+        {
+          const gdcm::ByteValue *bv = pixels.GetByteValue ();
+          if (bv == nullptr || bv->GetLength () < need)
+            {
+              why = fmt ("its Pixel Data holds %u bytes, %zu expected for %d x %d x %d bits",
+                         bv ? (unsigned) bv->GetLength () : 0u, need, h.cols, h.rows,
+                         h.bits_allocated);
+              return false;
+            }
+        }
+      else if (pixels.GetSequenceOfFragments () == nullptr
+               || pixels.GetSequenceOfFragments ()->GetNumberOfFragments () == 0)
+        {
+          why = "its encapsulated Pixel Data has no fragments";
+          return false;
+        }
+      gdcm::Image img;
+      img.SetNumberOfDimensions (2);
+      img.SetDimension (0, h.cols);
+      img.SetDimension (1, h.rows);
+      img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
+                                             h.pixel_representation));
+      /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
+      gdcm::PhotometricInterpretation pi
+          = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
+      if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
+        pi = gdcm::PhotometricInterpretation::MONOCHROME2;
+      img.SetPhotometricInterpretation (pi);
+      img.SetTransferSyntax (ts);
+      img.SetDataElement (pixels);
       const gdcm::PixelFormat &pf = img.GetPixelFormat ();
-      if (pf.GetSamplesPerPixel () != 1)
-        {
-          why = "a colour image, not a CT slice";
-          return false;
-        }
       size_t n = (size_t) h.cols * h.rows;
       size_t len = img.GetBufferLength ();
       int bytes = pf.GetBitsAllocated () / 8;
@@ -295,8 +404,9 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
       buf.resize (len);
       if (!img.GetBuffer (buf.data ()))
         {
-          const char *ts = gdcm::TransferSyntax::GetTSString (img.GetTransferSyntax ());
-          why = fmt ("cannot decode its pixel data (transfer syntax %s)", ts ? ts : "unknown");
+          const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
+          why = fmt ("cannot decode its pixel data (transfer syntax %s)",
+                     ts_name ? ts_name : "unknown");
           return false;
         }
       bool is_signed = pf.GetPixelRepresentation () == 1;
@@ -474,8 +584,8 @@ mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions
     {
       auto *info = g_new0 (MmDicomSeriesInfo, 1);
       info->uid = g_strdup (s->uid.c_str ());
-      info->modality = s->modality.empty () ? (s->is_ct ? g_strdup ("CT") : nullptr)
-                                            : g_strdup (s->modality.c_str ());
+      info->modality = s->modality.empty () ? nullptr : g_strdup (s->modality.c_str ());
+      info->is_ct = s->is_ct;
       info->description = s->description.empty () ? nullptr : g_strdup (s->description.c_str ());
       info->n_files = s->slices.size ();
       g_ptr_array_add (L.report->series, info);
@@ -567,7 +677,7 @@ mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions
       done = 0;
 #pragma omp parallel num_threads (L.n_threads)
       {
-        std::vector<char> buf;
+        std::vector<char> file_buf, buf; /* reused across this thread's slices */
 #pragma omp for schedule (dynamic, 2)
         for (size_t k = 0; k < sl.size (); k++)
           {
@@ -576,7 +686,7 @@ mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions
             bool of = false;
             std::string why;
             char *dst = (char *) vol->voxels + k * slice_bytes;
-            if (!decode_slice (*sl[k], type, dst, buf, of, why))
+            if (!decode_slice (*sl[k], type, dst, file_buf, buf, of, why))
               failures[k] = why.empty () ? "cannot decode its pixel data" : why;
             if (of)
               overflow = true;

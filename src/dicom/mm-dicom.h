@@ -25,7 +25,8 @@ typedef enum
 typedef struct
 {
   char *uid;
-  char *modality;      /* may be NULL */
+  char *modality;      /* (0008,0060), NULL when no file has it */
+  bool is_ct;          /* Modality CT, or a CT SOP class when Modality is missing */
   char *description;   /* may be NULL */
   guint n_files;
 } MmDicomSeriesInfo;

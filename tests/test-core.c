@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Unit tests of the imaging core against truths known by construction or computed by a
+ * second, deliberately naive implementation in this file. */
+#include "mm-atomic.h"
+#include "mm-components.h"
+#include "mm-label-stack.h"
+#include "mm-phantom.h"
+#include "mm-png.h"
+#include "mm-segment.h"
+#include "mm-stats.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static MmPhantom *
+small_phantom (int size, int slices, double noise, double tilt)
+{
+  MmPhantomParams p;
+  mm_phantom_params_init (&p);
+  p.size = size;
+  p.slices = slices;
+  p.noise_sd = noise;
+  p.tilt_deg = tilt;
+  g_autoptr (GError) err = NULL;
+  MmPhantom *ph = mm_phantom_new (&p, &err);
+  g_assert_no_error (err);
+  return ph;
+}
+
+static double
+dice (const MmMask *a, const MmMask *b)
+{
+  uint64_t inter = 0, na = 0, nb = 0;
+  for (size_t x = 0; x < mm_mask_n_voxels (a); x++)
+    {
+      inter += a->data[x] && b->data[x];
+      na += a->data[x] != 0;
+      nb += b->data[x] != 0;
+    }
+  return na + nb ? 2.0 * inter / (double) (na + nb) : 1.0;
+}
+
+/* ---- geometry ---- */
+
+static void
+test_volume_geometry (void)
+{
+  /* A hand-checked case: 4 x 3 x 2 voxels, spacing 0.5 x 2 x 3 mm, rows along +y, columns
+   * along -x, so the normal is +z. */
+  int dims[3] = { 4, 3, 2 };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  const double dir[9] = { 0, 1, 0, -1, 0, 0, 0, 0, 1 };
+  memcpy (vol->direction, dir, sizeof dir);
+  vol->spacing[0] = 0.5;
+  vol->spacing[1] = 2.0;
+  vol->spacing[2] = 3.0;
+  const double p0[3] = { 10, 20, 30 }, p1[3] = { 10, 20, 33 };
+  memcpy (vol->slices[0].position, p0, sizeof p0);
+  memcpy (vol->slices[1].position, p1, sizeof p1);
+
+  double lps[3], ijk[3];
+  mm_volume_index_to_lps (vol, 3, 2, 1, lps);
+  /* (10,20,33) + 3*0.5*(0,1,0) + 2*2*(-1,0,0) = (6, 21.5, 33) */
+  g_assert_cmpfloat_with_epsilon (lps[0], 6.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (lps[1], 21.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (lps[2], 33.0, 1e-12);
+  mm_volume_lps_to_index (vol, lps, ijk);
+  g_assert_cmpfloat_with_epsilon (ijk[0], 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ijk[1], 2.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ijk[2], 1.0, 1e-12);
+
+  double c[3], ras[3];
+  mm_volume_centre_lps (vol, c);
+  /* midpoint of (10,20,30) and (6,21.5,33) */
+  g_assert_cmpfloat_with_epsilon (c[0], 8.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (c[1], 20.75, 1e-12);
+  g_assert_cmpfloat_with_epsilon (c[2], 31.5, 1e-12);
+  mm_lps_to_ras (c, ras);
+  g_assert_cmpfloat (ras[0], ==, -8.0);
+  g_assert_cmpfloat (ras[1], ==, -20.75);
+  g_assert_cmpfloat (ras[2], ==, 31.5);
+  g_assert_cmpstr (mm_volume_orientation_name (vol), ==, "axial");
+}
+
+static void
+test_phantom_centre_tilted (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (64, 9, 0, 25.0);
+  double c[3];
+  mm_volume_centre_lps (ph->volume, c);
+  for (int a = 0; a < 3; a++)
+    g_assert_cmpfloat_with_epsilon (c[a], ph->centre_lps[a], 1e-9);
+  g_assert_cmpstr (mm_volume_orientation_name (ph->volume), ==, "oblique");
+}
+
+/* ---- statistics ---- */
+
+static void
+test_stats_phantom (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (96, 30, 0, 0);
+  g_autoptr (MmStats) st = mm_stats_compute (ph->volume, 0);
+  g_assert_cmpfloat (st->max, ==, ph->max_hu);
+  g_assert_cmpfloat (st->min, ==, ph->min_hu);
+  g_assert_cmpfloat_with_epsilon (st->mean, ph->mean_hu, 1e-9);
+  g_assert_cmpint (st->padding_source, ==, MM_PADDING_DETECTED);
+  g_assert_cmpfloat (st->padding_value, ==, MM_PHANTOM_PADDING_HU);
+  g_assert_cmpuint (st->n_padding, ==, ph->n_padding);
+  g_assert_cmpfloat_with_epsilon (st->mean_without_padding, ph->mean_without_padding_hu, 1e-9);
+
+  /* With a Pixel Padding Value the tag wins, whatever is outside the circle. */
+  ph->volume->has_padding_value = true;
+  ph->volume->padding_value_hu = -1000; /* the phantom's air */
+  g_autoptr (MmStats) st2 = mm_stats_compute (ph->volume, 0);
+  g_assert_cmpint (st2->padding_source, ==, MM_PADDING_TAG);
+  g_assert_cmpfloat (st2->padding_value, ==, -1000);
+  g_assert_cmpuint (st2->n_padding, >, 0);
+}
+
+static void
+test_stats_no_padding (void)
+{
+  /* A volume with noise everywhere, including the corners: no padding may be claimed. */
+  int dims[3] = { 32, 32, 4 };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  int16_t *v = vol->voxels;
+  GRand *r = g_rand_new_with_seed (7);
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    v[x] = (int16_t) g_rand_int_range (r, -1100, 1500);
+  g_rand_free (r);
+  g_autoptr (MmStats) st = mm_stats_compute (vol, 1);
+  g_assert_cmpint (st->padding_source, ==, MM_PADDING_NONE);
+  g_assert_cmpfloat (st->mean_without_padding, ==, st->mean);
+  /* The naive mean. */
+  double sum = 0;
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    sum += v[x];
+  g_assert_cmpfloat_with_epsilon (st->mean, sum / mm_volume_n_voxels (vol), 1e-9);
+}
+
+static void
+test_stats_threads (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (64, 17, 40, 0);
+  g_autoptr (MmStats) a = mm_stats_compute (ph->volume, 1);
+  g_autoptr (MmStats) b = mm_stats_compute (ph->volume, 4);
+  g_assert_cmpfloat (a->mean, ==, b->mean);
+  g_assert_cmpfloat (a->mean_without_padding, ==, b->mean_without_padding);
+  g_assert_cmpfloat (a->min, ==, b->min);
+  g_assert_cmpfloat (a->max, ==, b->max);
+  g_assert_cmpint (a->n_bins, ==, b->n_bins);
+  g_assert_cmpmem (a->hist, a->n_bins * sizeof (uint64_t), b->hist, b->n_bins * sizeof (uint64_t));
+}
+
+/* ---- components: compared with a plain flood fill ---- */
+
+static int
+flood_fill_labels (const MmMask *m, int *labels)
+{
+  int w = m->dims[0], h = m->dims[1], d = m->dims[2];
+  size_t n = mm_mask_n_voxels (m);
+  memset (labels, 0, n * sizeof (int));
+  int next = 0;
+  GArray *stack = g_array_new (FALSE, FALSE, sizeof (size_t));
+  for (size_t s = 0; s < n; s++)
+    {
+      if (!m->data[s] || labels[s])
+        continue;
+      labels[s] = ++next;
+      g_array_append_val (stack, s);
+      while (stack->len)
+        {
+          size_t x = g_array_index (stack, size_t, stack->len - 1);
+          g_array_set_size (stack, stack->len - 1);
+          int i = x % w, j = (x / w) % h, k = x / ((size_t) w * h);
+          for (int dk = -1; dk <= 1; dk++)
+            for (int dj = -1; dj <= 1; dj++)
+              for (int di = -1; di <= 1; di++)
+                {
+                  int ii = i + di, jj = j + dj, kk = k + dk;
+                  if (ii < 0 || jj < 0 || kk < 0 || ii >= w || jj >= h || kk >= d)
+                    continue;
+                  size_t y = ((size_t) kk * h + jj) * w + ii;
+                  if (m->data[y] && !labels[y])
+                    {
+                      labels[y] = next;
+                      g_array_append_val (stack, y);
+                    }
+                }
+        }
+    }
+  g_array_free (stack, TRUE);
+  return next;
+}
+
+static void
+test_components_random (void)
+{
+  /* Random masks of several densities: the run-based labelling must give the same partition
+   * as the flood fill, numbered the same way (scan order of first voxel). */
+  const double densities[] = { 0.05, 0.2, 0.35, 0.6 };
+  GRand *r = g_rand_new_with_seed (42);
+  for (size_t t = 0; t < G_N_ELEMENTS (densities); t++)
+    for (int threads = 1; threads <= 3; threads += 2)
+      {
+        int dims[3] = { 23, 17, 11 };
+        g_autoptr (MmMask) m = mm_mask_new (dims);
+        for (size_t x = 0; x < mm_mask_n_voxels (m); x++)
+          m->data[x] = g_rand_double (r) < densities[t];
+        g_autofree int *ref = g_new (int, mm_mask_n_voxels (m));
+        int n_ref = flood_fill_labels (m, ref);
+        g_autoptr (MmComponents) c = mm_components_label (m, threads);
+        g_assert_cmpint (mm_components_count (c), ==, n_ref);
+        g_autofree uint64_t *sizes = g_new0 (uint64_t, n_ref + 1);
+        for (int k = 0; k < dims[2]; k++)
+          for (int j = 0; j < dims[1]; j++)
+            for (int i = 0; i < dims[0]; i++)
+              {
+                size_t x = ((size_t) k * dims[1] + j) * dims[0] + i;
+                g_assert_cmpint (mm_components_label_at (c, i, j, k), ==, ref[x]);
+                sizes[ref[x]]++;
+              }
+        for (int l = 1; l <= n_ref; l++)
+          g_assert_cmpuint (mm_components_get (c, l)->voxels, ==, sizes[l]);
+      }
+  g_rand_free (r);
+}
+
+static void
+test_components_diagonal (void)
+{
+  /* Two voxels touching only at a corner across slices are one component (26-connected);
+   * one voxel two columns away is another. */
+  int dims[3] = { 5, 5, 2 };
+  g_autoptr (MmMask) m = mm_mask_new (dims);
+  m->data[(0 * 5 + 1) * 5 + 1] = 1;  /* (1,1,0) */
+  m->data[(1 * 5 + 2) * 5 + 2] = 1;  /* (2,2,1) */
+  m->data[(1 * 5 + 2) * 5 + 4] = 1;  /* (4,2,1) */
+  g_autoptr (MmComponents) c = mm_components_label (m, 1);
+  g_assert_cmpint (mm_components_count (c), ==, 2);
+  g_assert_cmpint (mm_components_label_at (c, 1, 1, 0), ==, mm_components_label_at (c, 2, 2, 1));
+  g_assert_cmpint (mm_components_get (c, 1)->voxels, ==, 2);
+  g_assert_cmpint (mm_components_get (c, 2)->voxels, ==, 1);
+}
+
+/* ---- segmentation ---- */
+
+static void
+test_segment_phantom (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (128, 40, 0, 0);
+  MmSegmentParams p;
+  mm_segment_params_init (&p);
+  MmSegmentResult res;
+  g_autoptr (MmMask) m = mm_segment_metal (ph->volume, &p, &res, 0);
+  g_assert_cmpfloat (dice (m, ph->truth), ==, 1.0);
+  g_assert_true (mm_mask_equal (m, ph->truth));
+  g_assert_cmpuint (res.metal_voxels, ==, ph->metal_voxels);
+  g_assert_cmpint (res.components, ==, ph->metal_components);
+
+  /* min-volume between the two objects' volumes drops the fragment only. */
+  double vox = mm_volume_voxel_mm3 (ph->volume);
+  p.min_volume_mm3 = (ph->object_voxels[1] + 1) * vox;
+  g_assert_cmpuint (ph->object_voxels[1], <, ph->object_voxels[0]);
+  g_autoptr (MmMask) m2 = mm_segment_metal (ph->volume, &p, &res, 0);
+  g_assert_cmpint (res.components, ==, 1);
+  g_assert_cmpint (res.components_dropped, ==, 1);
+  g_assert_cmpuint (res.metal_voxels, ==, ph->object_voxels[0]);
+
+  /* An upper bound below the stem's HU keeps only the fragment. */
+  mm_segment_params_init (&p);
+  p.has_upper = true;
+  p.upper = ph->object_hu[0] - 1;
+  g_autoptr (MmMask) m3 = mm_segment_metal (ph->volume, &p, &res, 0);
+  g_assert_cmpuint (res.metal_voxels, ==, ph->object_voxels[1]);
+}
+
+static void
+test_segment_noise_threads (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (128, 40, 60, 0);
+  MmSegmentParams p;
+  mm_segment_params_init (&p);
+  MmSegmentResult r1, r2;
+  g_autoptr (MmMask) a = mm_segment_metal (ph->volume, &p, &r1, 1);
+  g_autoptr (MmMask) b = mm_segment_metal (ph->volume, &p, &r2, 2);
+  g_assert_cmpfloat (dice (a, ph->truth), >=, 0.99);
+  g_assert_true (mm_mask_equal (a, b));
+  g_assert_cmpuint (r1.metal_voxels, ==, r2.metal_voxels);
+  g_assert_cmpint (r1.components, ==, r2.components);
+}
+
+/* ---- label stacks ---- */
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr (GError) err = NULL;
+  char *dir = g_dir_make_tmp ("mm-test-XXXXXX", &err);
+  g_assert_no_error (err);
+  return dir;
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", path);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+static void
+test_label_stack_round_trip (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (64, 12, 0, 0);
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
+  g_assert_no_error (err);
+
+  /* Without a volume: manifest order. */
+  g_autoptr (MmMask) back = mm_label_stack_read (dir, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (mm_mask_equal (back, ph->truth));
+
+  /* With a volume whose slices are in reverse order: matched by SOP Instance UID. */
+  MmVolume *v = ph->volume;
+  int n = v->dims[2];
+  for (int k = 0; k < n / 2; k++)
+    {
+      char *t = v->slices[k].sop_instance_uid;
+      v->slices[k].sop_instance_uid = v->slices[n - 1 - k].sop_instance_uid;
+      v->slices[n - 1 - k].sop_instance_uid = t;
+    }
+  g_autoptr (MmMask) rev = mm_label_stack_read (dir, v, &err);
+  g_assert_no_error (err);
+  size_t sl = (size_t) v->dims[0] * v->dims[1];
+  for (int k = 0; k < n; k++)
+    g_assert_cmpmem (mm_mask_slice (rev, k), sl, mm_mask_slice (ph->truth, n - 1 - k), sl);
+
+  /* No temporary files left behind. */
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  int files = 0;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_assert_null (strstr (name, ".tmp"));
+      files++;
+    }
+  g_dir_close (d);
+  g_assert_cmpint (files, ==, n + 1);
+  rm_rf (dir);
+}
+
+static void
+expect_read_error (const char *dir, const MmVolume *vol, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
+  g_assert_null (m);
+  g_assert_nonnull (err);
+  if (strstr (err->message, needle) == NULL)
+    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
+  g_assert_null (strchr (err->message, '\n'));
+}
+
+static void
+test_label_stack_errors (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (32, 5, 0, 0);
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) err = NULL;
+  expect_read_error (dir, NULL, "manifest.json");
+  g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
+
+  g_autofree char *name2 = mm_label_stack_file_name (2, 5, ph->volume->slices[2].instance_number);
+  g_autofree char *p2 = g_build_filename (dir, name2, NULL);
+  g_autofree char *p2_away = g_strconcat (p2, ".away", NULL);
+
+  /* Missing PNG. */
+  g_assert_cmpint (g_rename (p2, p2_away), ==, 0);
+  expect_read_error (dir, NULL, name2);
+  expect_read_error (dir, NULL, "missing");
+  g_assert_cmpint (g_rename (p2_away, p2), ==, 0);
+
+  /* Mis-sized PNG. */
+  uint8_t small[8 * 8] = { 0 };
+  g_assert_true (mm_png_write_gray8 (p2, small, 8, 8, false, &err));
+  expect_read_error (dir, NULL, "8 x 8");
+  /* Not binary. */
+  g_autofree uint8_t *grey = g_malloc0 (32 * 32);
+  grey[5] = 17;
+  g_assert_true (mm_png_write_gray8 (p2, grey, 32, 32, false, &err));
+  expect_read_error (dir, NULL, "value 17");
+  grey[5] = 0;
+  g_assert_true (mm_png_write_gray8 (p2, grey, 32, 32, false, &err));
+
+  /* Misnamed: the manifest names slice 3's file for slice 3 under another name. */
+  g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
+  g_autofree char *name3 = mm_label_stack_file_name (3, 5, ph->volume->slices[3].instance_number);
+  GString *bad = g_string_new (text);
+  g_string_replace (bad, name3, "slice3.png", 1);
+  g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));
+  g_string_free (bad, TRUE);
+  expect_read_error (dir, NULL, "misnamed");
+  g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
+
+  /* A series of another size. */
+  g_autoptr (MmPhantom) other = small_phantom (32, 6, 0, 0);
+  expect_read_error (dir, other->volume, "32 x 32 x 5");
+  rm_rf (dir);
+}
+
+static void
+test_atomic_write (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "f.txt", NULL);
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_atomic_write (path, "old", 3, true, &err));
+  g_assert_true (mm_atomic_write (path, "new!", 4, true, &err));
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "new!");
+  /* A folder that does not exist: an error naming the file, nothing written. */
+  g_autofree char *bad = g_build_filename (dir, "no", "such", "f.txt", NULL);
+  g_assert_false (mm_atomic_write (bad, "x", 1, true, &err));
+  g_assert_nonnull (strstr (err->message, bad));
+  rm_rf (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/core/volume/geometry", test_volume_geometry);
+  g_test_add_func ("/core/volume/phantom-centre-tilted", test_phantom_centre_tilted);
+  g_test_add_func ("/core/stats/phantom", test_stats_phantom);
+  g_test_add_func ("/core/stats/no-padding", test_stats_no_padding);
+  g_test_add_func ("/core/stats/threads", test_stats_threads);
+  g_test_add_func ("/core/components/random-vs-flood-fill", test_components_random);
+  g_test_add_func ("/core/components/diagonal", test_components_diagonal);
+  g_test_add_func ("/core/segment/phantom", test_segment_phantom);
+  g_test_add_func ("/core/segment/noise-threads", test_segment_noise_threads);
+  g_test_add_func ("/core/label-stack/round-trip", test_label_stack_round_trip);
+  g_test_add_func ("/core/label-stack/errors", test_label_stack_errors);
+  g_test_add_func ("/core/atomic/write", test_atomic_write);
+  return g_test_run ();
+}
