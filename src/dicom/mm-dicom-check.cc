@@ -125,7 +125,7 @@ struct Walker
             return true;
           }
         uint32_t len;
-        bool is_sq = false, long_form = !explicit_vr;
+        bool is_sq = false, is_un = false, long_form = !explicit_vr;
         size_t header = 8;
         if (explicit_vr && g != 0xfffe)
           {
@@ -138,6 +138,7 @@ struct Walker
               if (!std::strcmp (vr, v))
                 long_form = true;
             is_sq = !std::strcmp (vr, "SQ");
+            is_un = !std::strcmp (vr, "UN");
           }
         if (long_form)
           {
@@ -161,8 +162,14 @@ struct Walker
         bool pixel_data = depth == 0 && g == 0x7fe0 && e == 0x0010;
         if (len == 0xffffffffu)
           {
-            /* Undefined length: a sequence, encapsulated pixel data, or (implicit VR) UN. */
-            if (!walk_items (pos, 0, true, depth + 1, pixel_data))
+            /* Undefined length: a sequence, encapsulated pixel data, or UN, whose items are
+             * implicit VR little endian whatever the transfer syntax (PS3.5 6.2.2). */
+            bool saved = explicit_vr;
+            if (is_un)
+              explicit_vr = false;
+            bool ok = walk_items (pos, 0, true, depth + 1, pixel_data);
+            explicit_vr = saved;
+            if (!ok)
               return false;
           }
         else
@@ -213,6 +220,7 @@ check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
       unsigned char pre[132];
       uint64_t pos = 0;
       std::string ts = "1.2.840.10008.1.2.1";
+      bool ts_stated = false;
       uint64_t meta_end = 0;
       bool have_meta = w.read_at (0, pre, 132) && std::memcmp (pre + 128, "DICM", 4) == 0;
       ok = true;
@@ -254,6 +262,9 @@ check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
                   ts = std::string (uid, strnlen (uid, len));
                   while (!ts.empty () && (ts.back () == ' ' || ts.back () == '\0'))
                     ts.pop_back ();
+                  ts_stated = !ts.empty ();
+                  if (!ts_stated)
+                    ts = "1.2.840.10008.1.2.1";
                 }
               pos = start + header + len;
               elements++;
@@ -284,10 +295,22 @@ check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
           /* Deflated data sets and unknown encodings cannot be walked without inflating;
            * they are left to GDCM. */
           bool walkable = ts.rfind ("1.2.840.10008.1.2", 0) == 0 && ts != "1.2.840.10008.1.2.1.99";
+          uint64_t start = pos;
           if (walkable && !w.walk_dataset (pos, w.size, false, 0))
             {
-              ok = false;
-              why = w.why;
+              /* Without a stated transfer syntax the encoding is a guess, so the other one is
+               * tried too. A data set that contradicts its stated syntax is refused: GDCM
+               * misparses those, with absurd allocations. */
+              std::string first_why = w.why;
+              w.explicit_vr = !w.explicit_vr;
+              pos = start;
+              if (ts_stated || !w.walk_dataset (pos, w.size, false, 0))
+                {
+                  ok = false;
+                  why = ts_stated ? first_why + " (the data set does not follow its transfer "
+                                                "syntax " + ts + ")"
+                                  : first_why;
+                }
             }
           else if (walkable && have_meta && pos == meta_end)
             {

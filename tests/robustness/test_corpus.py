@@ -14,8 +14,9 @@ Runs `metalmark-cli info PATH` on
 and checks that the exit code is 0 or 1 (never a signal, a timeout or another
 code), that on exit 1 the last line of stderr is one non-empty line that
 names the path given, and that peak RSS stays within 256 MB + 4 x the input size
-(a damaged 0.5 MB file must not make the reader allocate gigabytes).  Prints `ok - ...` / `not ok - ...` per case and ends with
-`N passed, M failed`.  Exit 0 all passed, 1 some failed, 77 skipped.
+(a damaged 0.5 MB file must not make the reader allocate gigabytes).  Prints
+`ok - ...` / `not ok - ...` per case and ends with `N passed, M failed`.
+Exit 0 all passed, 1 some failed, 77 skipped (no corpus).
 
 Usage: test_corpus.py --cli PATH [--corpus DIR] [--timeout S] [--jobs N]
                       [--max-rss-mb MB (0: no RSS check)] [--rss-per-byte K]
@@ -91,7 +92,10 @@ def signal_name(n):
 
 def check(cli, label, path, timeout, rss_base_mb, rss_per_byte):
     """Returns (passed, description, detail lines)."""
-    rc, out, err, rss_kib = run_info(cli, path, timeout)
+    try:
+        rc, out, err, rss_kib = run_info(cli, path, timeout)
+    except OSError as e:
+        return False, "%s: cannot run %s: %s" % (label, cli, e), []
     err_text = err.decode("utf-8", "replace")
     tail = [l for l in err_text.splitlines()[-4:]]
     detail = ["stderr: " + l for l in tail]
@@ -99,8 +103,8 @@ def check(cli, label, path, timeout, rss_base_mb, rss_per_byte):
         size = input_bytes(path)
         budget_kib = rss_base_mb * 1024 + rss_per_byte * size / 1024
         if rss_kib > budget_kib:
-            return False, ("%s: exit %d but peak RSS %.0f MB for %.2f MB of input "
-                           "(budget %.0f MB)" % (label, rc, rss_kib / 1024, size / 1e6,
+            return False, ("%s: exit %d but peak RSS %.0f MB for %d KB of input "
+                           "(budget %.0f MB)" % (label, rc, rss_kib / 1024, size // 1024,
                                                  budget_kib / 1024)), detail
     if rc is None:
         return False, "%s: hang (killed after %g s)" % (label, timeout), detail
@@ -125,7 +129,8 @@ def check(cli, label, path, timeout, rss_base_mb, rss_per_byte):
         return False, "%s: exit 1, stderr's last line holds a carriage return" % label, detail
     if path not in last:
         return False, "%s: exit 1, stderr's last line does not name %s" % (label, path), detail
-    return True, "%s: exit 1, %s" % (label, last.strip()), []
+    last = last.strip()
+    return True, "%s: exit 1, %s" % (label, last if len(last) <= 240 else last[:237] + "..."), []
 
 
 # --- damaged copies -------------------------------------------------------
@@ -140,9 +145,23 @@ def find_explicit_le(data, group, element, vr):
 
 
 def pixel_data_offset(data):
-    """Offset of the (7FE0,0010) tag (last occurrence), or None."""
-    pos = data.rfind(b"\xe0\x7f\x10\x00")
-    return pos if pos >= 0 else None
+    """Offset of the (7FE0,0010) Pixel Data tag, or None: the first occurrence that
+    looks like an element header (explicit OB/OW/UN, or an implicit length that
+    reaches the end of the file), else the first occurrence."""
+    tag = b"\xe0\x7f\x10\x00"
+    n = len(data)
+    first = None
+    pos = data.find(tag, 132 if n > 132 else 0)
+    while pos >= 0:
+        if first is None:
+            first = pos
+        if data[pos + 4:pos + 6] in (b"OW", b"OB", b"UN"):
+            return pos
+        if pos + 8 <= n and int.from_bytes(data[pos + 4:pos + 8], "little") in (n - pos - 8,
+                                                                               0xFFFFFFFF):
+            return pos
+        pos = data.find(tag, pos + 1)
+    return first
 
 
 def make_damaged(src, outdir):
