@@ -21,7 +21,8 @@ mm_label_stack_file_name (int index, int n_slices, int instance_number)
 }
 
 static JsonNode *
-manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters)
+manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters,
+              const uint64_t *counts)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   int n = mask->dims[2];
@@ -81,7 +82,7 @@ manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters)
       json_builder_set_member_name (b, "z_mm");
       json_builder_add_double_value (b, mm_volume_slice_z (vol, k));
       json_builder_set_member_name (b, "voxels");
-      json_builder_add_int_value (b, (gint64) mm_mask_count_slice (mask, k));
+      json_builder_add_int_value (b, (gint64) counts[k]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -101,13 +102,21 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
     return false;
 
   int n = mask->dims[2], w = mask->dims[0], h = mask->dims[1];
+  size_t slice = (size_t) w * h;
   GError *first_error = NULL;
   int stop = 0;
+  g_autofree uint64_t *counts = g_new0 (uint64_t, n);
+  /* Most slices of a CT hold no metal; their PNG is the same bytes every time. */
+  g_autofree uint8_t *zeros = g_malloc0 (slice);
+  g_autoptr (GBytes) empty_png = mm_png_encode_gray8 (zeros, w, h, error);
+  if (empty_png == NULL)
+    return false;
+
   /* PNG encoding and the fsyncs overlap across threads; the 0/1 mask is scaled to 0/255 in a
-   * per-thread buffer. */
+   * per-thread buffer, counting the slice's voxels on the way. */
 #pragma omp parallel num_threads (n_threads)
   {
-    g_autofree uint8_t *buf = g_malloc ((size_t) w * h);
+    g_autofree uint8_t *buf = g_malloc (slice);
 #pragma omp for schedule (dynamic, 1)
     for (int k = 0; k < n; k++)
       {
@@ -117,12 +126,27 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
         if (failed)
           continue;
         const uint8_t *src = mm_mask_slice (mask, k);
-        for (size_t x = 0; x < (size_t) w * h; x++)
-          buf[x] = src[x] ? 255 : 0;
+        uint64_t count = 0;
+        if (!mm_mask_slice_is_empty (mask, k))
+          for (size_t x = 0; x < slice; x++)
+            {
+              buf[x] = src[x] ? 255 : 0;
+              count += src[x] != 0;
+            }
+        counts[k] = count;
         g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
         g_autofree char *path = g_build_filename (dir, name, NULL);
         GError *err = NULL;
-        if (!mm_png_write_gray8 (path, buf, w, h, true, &err))
+        bool ok;
+        if (count == 0)
+          {
+            gsize len;
+            const void *data = g_bytes_get_data (empty_png, &len);
+            ok = mm_atomic_write (path, data, len, true, &err);
+          }
+        else
+          ok = mm_png_write_gray8 (path, buf, w, h, true, &err);
+        if (!ok)
           {
 #pragma omp critical (label_stack_error)
             {
@@ -143,7 +167,7 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
     }
 
   /* The manifest goes last: a stack with a manifest is a complete stack. */
-  g_autoptr (JsonNode) root = manifest_new (mask, vol, parameters);
+  g_autoptr (JsonNode) root = manifest_new (mask, vol, parameters, counts);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);

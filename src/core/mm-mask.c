@@ -2,15 +2,17 @@
 /* MmMask: allocation and counting. */
 #include "mm-mask.h"
 
+#include "mm-alloc.h"
+
 #include <string.h>
 
-MmMask *
-mm_mask_new (const int dims[3])
+static MmMask *
+mask_alloc (const int dims[3], bool zero)
 {
   g_return_val_if_fail (dims[0] > 0 && dims[1] > 0 && dims[2] > 0, NULL);
   MmMask *m = g_new0 (MmMask, 1);
   memcpy (m->dims, dims, sizeof m->dims);
-  m->data = g_try_malloc0 (mm_mask_n_voxels (m));
+  m->data = mm_alloc_large (mm_mask_n_voxels (m), zero);
   if (m->data == NULL)
     {
       g_free (m);
@@ -20,9 +22,21 @@ mm_mask_new (const int dims[3])
 }
 
 MmMask *
+mm_mask_new (const int dims[3])
+{
+  return mask_alloc (dims, true);
+}
+
+MmMask *
+mm_mask_new_uninitialized (const int dims[3])
+{
+  return mask_alloc (dims, false);
+}
+
+MmMask *
 mm_mask_copy (const MmMask *mask)
 {
-  MmMask *m = mm_mask_new (mask->dims);
+  MmMask *m = mm_mask_new_uninitialized (mask->dims);
   if (m)
     memcpy (m->data, mask->data, mm_mask_n_voxels (m));
   return m;
@@ -33,8 +47,25 @@ mm_mask_free (MmMask *mask)
 {
   if (mask == NULL)
     return;
-  g_free (mask->data);
+  mm_free_large (mask->data);
   g_free (mask);
+}
+
+bool
+mm_mask_slice_is_empty (const MmMask *mask, int k)
+{
+  const uint8_t *p = mm_mask_slice (mask, k);
+  size_t n = (size_t) mask->dims[0] * mask->dims[1], x = 0;
+  uint64_t any = 0;
+  for (; x + 8 <= n; x += 8)
+    {
+      uint64_t word;
+      memcpy (&word, p + x, 8);
+      any |= word;
+    }
+  for (; x < n; x++)
+    any |= p[x];
+  return any == 0;
 }
 
 uint64_t

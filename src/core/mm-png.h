@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* Encode width x height 8-bit gray pixels as a PNG in memory. */
+GBytes *mm_png_encode_gray8 (const uint8_t *pixels, int width, int height, GError **error);
+
 /* Write width x height 8-bit gray pixels to path: temp file, fsync, rename. When durable is
  * false the fsync is left to the caller (who syncs a whole batch at once). */
 bool mm_png_write_gray8 (const char *path, const uint8_t *pixels, int width, int height,

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <string.h>
 
 void
 mm_segment_params_init (MmSegmentParams *params)
@@ -22,7 +23,7 @@ mm_segment_threshold (const MmVolume *vol, const MmSegmentParams *p, int n_threa
   g_return_val_if_fail (vol != NULL && p != NULL, NULL);
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
-  MmMask *mask = mm_mask_new (vol->dims);
+  MmMask *mask = mm_mask_new_uninitialized (vol->dims); /* every voxel is written below */
   if (mask == NULL)
     return NULL;
 
@@ -89,17 +90,11 @@ mm_segment_metal (const MmVolume *vol, const MmSegmentParams *p, MmSegmentResult
   if (any_dropped)
     mm_components_filter (comps, mask, keep, n_threads);
 
+  int with_metal = 0;
+#pragma omp parallel for num_threads (n_threads) reduction (+ : with_metal)
   for (int k = 0; k < mask->dims[2]; k++)
-    {
-      const uint8_t *s = mm_mask_slice (mask, k);
-      size_t nvox = (size_t) mask->dims[0] * mask->dims[1];
-      for (size_t x = 0; x < nvox; x++)
-        if (s[x])
-          {
-            r.slices_with_metal++;
-            break;
-          }
-    }
+    with_metal += !mm_mask_slice_is_empty (mask, k);
+  r.slices_with_metal = with_metal;
   r.volume_ml = (double) r.metal_voxels * voxel_mm3 / 1000.0;
   if (res)
     *res = r;

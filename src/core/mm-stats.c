@@ -26,6 +26,17 @@ hu_bin (double v)
   return (int) r - HIST_MIN;
 }
 
+static void
+fold_histograms (uint32_t *sub, uint64_t *total)
+{
+  for (int b = 0; b < HIST_BINS; b++)
+    {
+      total[b] += (uint64_t) sub[b] + sub[HIST_BINS + b] + sub[2 * HIST_BINS + b]
+                  + sub[3 * HIST_BINS + b];
+      sub[b] = sub[HIST_BINS + b] = sub[2 * HIST_BINS + b] = sub[3 * HIST_BINS + b] = 0;
+    }
+}
+
 /* Histogram of the whole volume with per-thread partials merged at the end. */
 static uint64_t *
 volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
@@ -37,7 +48,11 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
 
 #pragma omp parallel num_threads (n_threads) reduction (+ : float_sum)
   {
+    /* Four interleaved 32-bit sub-histograms: long runs of one value (padding, air) would
+     * otherwise chain every increment on one counter. */
+    uint32_t *sub = g_new0 (uint32_t, 4 * HIST_BINS);
     uint64_t *local = g_new0 (uint64_t, HIST_BINS);
+    uint64_t pending = 0;
 #pragma omp for schedule (static)
     for (int k = 0; k < n_slices; k++)
       {
@@ -46,8 +61,16 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
           case MM_VOXEL_INT16:
             {
               const int16_t *p = (const int16_t *) vol->voxels + (size_t) k * slice;
-              for (size_t n = 0; n < slice; n++)
-                local[(int) p[n] - HIST_MIN]++;
+              size_t n = 0;
+              for (; n + 4 <= slice; n += 4)
+                {
+                  sub[(int) p[n] - HIST_MIN]++;
+                  sub[HIST_BINS + (int) p[n + 1] - HIST_MIN]++;
+                  sub[2 * HIST_BINS + (int) p[n + 2] - HIST_MIN]++;
+                  sub[3 * HIST_BINS + (int) p[n + 3] - HIST_MIN]++;
+                }
+              for (; n < slice; n++)
+                sub[(int) p[n] - HIST_MIN]++;
               break;
             }
           case MM_VOXEL_FLOAT32:
@@ -55,17 +78,27 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
               const float *p = (const float *) vol->voxels + (size_t) k * slice;
               for (size_t n = 0; n < slice; n++)
                 {
-                  local[hu_bin (p[n])]++;
+                  sub[hu_bin (p[n])]++;
                   float_sum += p[n];
                 }
               break;
             }
           }
+        /* No counter can exceed the voxels counted since the last fold: fold before that
+         * could reach 2^32. */
+        pending += slice;
+        if (pending > UINT32_MAX - slice)
+          {
+            fold_histograms (sub, local);
+            pending = 0;
+          }
       }
+    fold_histograms (sub, local);
 #pragma omp critical
     for (int b = 0; b < HIST_BINS; b++)
       hist[b] += local[b];
     g_free (local);
+    g_free (sub);
   }
   *fsum = float_sum;
   return hist;

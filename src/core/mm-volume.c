@@ -2,6 +2,8 @@
 /* MmVolume: allocation and the index <-> patient (LPS) transforms. */
 #include "mm-volume.h"
 
+#include "mm-alloc.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -17,7 +19,7 @@ mm_volume_new (const int dims[3], MmVoxelType type)
                                                                      : sizeof (float));
   /* Not zeroed: every voxel is written by the reader or the generator, and zeroing 100 MB
    * would touch every page twice. */
-  vol->voxels = g_try_malloc (bytes);
+  vol->voxels = mm_alloc_large (bytes, false);
   if (vol->voxels == NULL)
     {
       g_free (vol);
@@ -44,7 +46,7 @@ mm_volume_free (MmVolume *vol)
       g_free (vol->slices[k].sop_instance_uid);
     }
   g_free (vol->slices);
-  g_free (vol->voxels);
+  mm_free_large (vol->voxels);
   g_free (vol->series_uid);
   g_free (vol->study_uid);
   g_free (vol->series_description);

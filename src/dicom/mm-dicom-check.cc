@@ -7,6 +7,7 @@
 #include "mm-dicom-private.hh"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <glib.h>
@@ -27,13 +28,23 @@ struct Walker
   bool big_endian = false;
   bool explicit_vr = true;
   std::string why;
-  uint64_t pixel_end = 0;
+  uint64_t pixel_start = 0, pixel_value = 0, pixel_length = 0, pixel_end = 0;
+
+  /* The first bytes of the file, where nearly every element header lies: one read instead
+   * of one per element. */
+  unsigned char head[16384];
+  size_t head_len = 0;
 
   bool
   read_at (uint64_t off, void *buf, size_t n)
   {
     if (off + n > size)
       return false;
+    if (off + n <= head_len)
+      {
+        std::memcpy (buf, head + off, n);
+        return true;
+      }
     ssize_t got = pread (fd, buf, n, (off_t) off);
     return got == (ssize_t) n;
   }
@@ -158,8 +169,15 @@ struct Walker
           }
         else
           len = u16 (h + 6);
+        uint64_t element_start = pos;
         pos += header;
         bool pixel_data = depth == 0 && g == 0x7fe0 && e == 0x0010;
+        if (pixel_data)
+          {
+            pixel_start = element_start;
+            pixel_value = pos;
+            pixel_length = len == 0xffffffffu ? 0 : len;
+          }
         if (len == 0xffffffffu)
           {
             /* Undefined length: a sequence, encapsulated pixel data, or UN, whose items are
@@ -198,10 +216,28 @@ struct Walker
 
 } // namespace
 
-bool
-check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
+MemBuf::pos_type
+MemBuf::seekoff (off_type off, std::ios_base::seekdir dir, std::ios_base::openmode)
 {
-  *pixel_end = 0;
+  char *target = dir == std::ios_base::beg ? eback () + off
+                 : dir == std::ios_base::cur ? gptr () + off
+                                             : egptr () + off;
+  if (target < eback () || target > egptr ())
+    return pos_type (off_type (-1));
+  setg (eback (), target, egptr ());
+  return pos_type (target - eback ());
+}
+
+MemBuf::pos_type
+MemBuf::seekpos (pos_type pos, std::ios_base::openmode which)
+{
+  return seekoff (off_type (pos), std::ios_base::beg, which);
+}
+
+bool
+check_structure (const std::string &path, std::string &why, FileLayout &layout)
+{
+  layout = FileLayout ();
   Walker w;
   w.fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
   if (w.fd < 0)
@@ -217,6 +253,8 @@ check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
     why = "not a DICOM file (too short)";
   else
     {
+      ssize_t got = pread (w.fd, w.head, std::min<uint64_t> (sizeof w.head, w.size), 0);
+      w.head_len = got > 0 ? (size_t) got : 0;
       unsigned char pre[132];
       uint64_t pos = 0;
       std::string ts = "1.2.840.10008.1.2.1";
@@ -317,7 +355,22 @@ check_structure (const std::string &path, std::string &why, uint64_t *pixel_end)
               ok = false;
               why = "no data set after the file meta information";
             }
-          *pixel_end = w.pixel_end;
+          if (ok && w.pixel_start > 0)
+            {
+              layout.pixel_start = w.pixel_start;
+              layout.pixel_value = w.pixel_value;
+              layout.pixel_length = w.pixel_length;
+              layout.pixel_end = w.pixel_end;
+              layout.native_little_endian
+                  = w.pixel_length > 0 && !w.big_endian
+                    && (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1");
+              layout.header.resize (w.pixel_start);
+              if (!w.read_at (0, layout.header.data (), w.pixel_start))
+                {
+                  ok = false;
+                  why = "cannot read the header";
+                }
+            }
         }
     }
   close (w.fd);

@@ -104,14 +104,32 @@ read_slice_header (const std::string &path)
 {
   SliceHeader h;
   h.path = path;
-  if (!check_structure (path, h.reason, &h.pixel_end))
+  FileLayout layout;
+  if (!check_structure (path, h.reason, layout))
     return h;
+  h.pixel_start = layout.pixel_start;
+  h.pixel_value = layout.pixel_value;
+  h.pixel_length = layout.pixel_length;
+  h.pixel_end = layout.pixel_end;
+  h.native_little_endian = layout.native_little_endian;
   try
     {
+      /* GDCM parses the header from the bytes before Pixel Data, already read by the check;
+       * the end of those bytes is the end of the data set as far as it is concerned. */
       gdcm::Reader reader;
-      reader.SetFileName (path.c_str ());
-      std::set<gdcm::Tag> skip;
-      if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0010), skip))
+      MemBuf membuf;
+      std::istream stream (&membuf);
+      if (layout.pixel_start > 0)
+        {
+          membuf.set (layout.header);
+          reader.SetStream (stream);
+        }
+      else
+        reader.SetFileName (path.c_str ());
+      /* GDCM reads the stop tag's value too unless it is also skipped. */
+      const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
+      std::set<gdcm::Tag> skip = { pixel_tag };
+      if (!reader.ReadUpToTag (pixel_tag, skip))
         {
           h.reason = "not a DICOM file, or its header is damaged";
           return h;

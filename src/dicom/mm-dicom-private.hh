@@ -3,6 +3,8 @@
 #pragma once
 
 #include <climits>
+#include <istream>
+#include <streambuf>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,13 +34,33 @@ struct SliceHeader
   bool has_padding = false;
   double padding_stored = 0;
   double z = 0; /* IPP projected on the slice normal */
-  uint64_t pixel_end = 0; /* file offset just past Pixel Data; 0 when not known */
+  /* Where Pixel Data lies, from the structural check; all 0 when not known. */
+  uint64_t pixel_start = 0;     /* offset of the Pixel Data element's tag */
+  uint64_t pixel_value = 0;     /* offset of its value */
+  uint64_t pixel_length = 0;    /* defined length of its value; 0 for encapsulated data */
+  uint64_t pixel_end = 0;       /* offset just past it */
+  bool native_little_endian = false; /* uncompressed little endian (explicit or implicit) */
 };
 
 /* Check that every element of the file, up to and including Pixel Data, lies within the
  * file, before GDCM parses it: GDCM's Debian build asserts (aborts) on truncated files.
  * Fills why and returns false when the file is damaged. */
-bool check_structure (const std::string &path, std::string &why, uint64_t *pixel_end);
+struct FileLayout
+{
+  uint64_t pixel_start = 0, pixel_value = 0, pixel_length = 0, pixel_end = 0;
+  bool native_little_endian = false;
+  std::vector<char> header; /* bytes [0, pixel_start): everything before Pixel Data */
+};
+
+bool check_structure (const std::string &path, std::string &why, FileLayout &layout);
+
+/* A read-only stream over a byte vector, so GDCM can parse from memory. */
+struct MemBuf : std::streambuf
+{
+  void set (std::vector<char> &v) { setg (v.data (), v.data (), v.data () + v.size ()); }
+  pos_type seekoff (off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override;
+  pos_type seekpos (pos_type pos, std::ios_base::openmode which) override;
+};
 
 /* Read the header of one file (everything before Pixel Data). Never throws. */
 SliceHeader read_slice_header (const std::string &path);

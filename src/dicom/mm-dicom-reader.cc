@@ -257,37 +257,10 @@ check_consistency (Loader &L, const Series &s, GError **error)
   return true;
 }
 
-/* A read-only stream over a byte vector, so GDCM can parse a file from memory. */
-struct MemBuf : std::streambuf
-{
-  void
-  set (std::vector<char> &v)
-  {
-    setg (v.data (), v.data (), v.data () + v.size ());
-  }
-
-  pos_type
-  seekoff (off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override
-  {
-    char *target = dir == std::ios_base::beg ? eback () + off
-                   : dir == std::ios_base::cur ? gptr () + off
-                                               : egptr () + off;
-    if (target < eback () || target > egptr ())
-      return pos_type (off_type (-1));
-    setg (eback (), target, egptr ());
-    return pos_type (target - eback ());
-  }
-
-  pos_type
-  seekpos (pos_type pos, std::ios_base::openmode which) override
-  {
-    return seekoff (off_type (pos), std::ios_base::beg, which);
-  }
-};
-
-/* The first n bytes of a file. */
+/* Bytes [offset, offset + n) of a file, into dst when given, else into buf. */
 bool
-read_prefix (const std::string &path, uint64_t n, std::vector<char> &out, std::string &why)
+read_range (const std::string &path, uint64_t offset, uint64_t n, char *dst,
+            std::vector<char> &buf, std::string &why)
 {
   int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -295,11 +268,15 @@ read_prefix (const std::string &path, uint64_t n, std::vector<char> &out, std::s
       why = std::string ("cannot open: ") + g_strerror (errno);
       return false;
     }
-  out.resize (n);
+  if (dst == nullptr)
+    {
+      buf.resize (n);
+      dst = buf.data ();
+    }
   uint64_t done = 0;
   while (done < n)
     {
-      ssize_t got = read (fd, out.data () + done, n - done);
+      ssize_t got = pread (fd, dst + done, n - done, (off_t) (offset + done));
       if (got < 0 && errno == EINTR)
         continue;
       if (got <= 0)
@@ -315,6 +292,93 @@ read_prefix (const std::string &path, uint64_t n, std::vector<char> &out, std::s
   return true;
 }
 
+/* The file's stored pixel values, as GDCM decodes them, into buf. */
+bool
+gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char> &buf,
+             gdcm::PixelFormat &pf, std::string &why)
+{
+  /* GDCM parses only the bytes up to the end of Pixel Data, from memory: anything behind it
+   * (trailing padding, or garbage in a damaged file) could make it allocate absurd lengths.
+   * The image is assembled from the header fields checked in pass 1 rather than by
+   * gdcm::ImageReader, whose helpers assert (abort) on some malformed files. */
+  gdcm::Reader reader;
+  mm::MemBuf membuf;
+  std::istream stream (&membuf);
+  if (h.pixel_end > 0)
+    {
+      if (!read_range (h.path, 0, h.pixel_end, nullptr, file_buf, why))
+        return false;
+      membuf.set (file_buf);
+      reader.SetStream (stream);
+    }
+  else
+    reader.SetFileName (h.path.c_str ());
+  std::set<gdcm::Tag> skip;
+  if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0011), skip))
+    {
+      why = "cannot read its data set";
+      return false;
+    }
+  const gdcm::File &file = reader.GetFile ();
+  const gdcm::DataSet &ds = file.GetDataSet ();
+  const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
+  if (!ds.FindDataElement (pixel_tag) || ds.GetDataElement (pixel_tag).IsEmpty ())
+    {
+      why = "no Pixel Data (7FE0,0010)";
+      return false;
+    }
+  const gdcm::DataElement &pixels = ds.GetDataElement (pixel_tag);
+  const gdcm::TransferSyntax &ts = file.GetHeader ().GetDataSetTransferSyntax ();
+  size_t need = (size_t) h.cols * h.rows * (h.bits_allocated / 8);
+  if (!ts.IsEncapsulated ())
+    {
+      const gdcm::ByteValue *bv = pixels.GetByteValue ();
+      if (bv == nullptr || bv->GetLength () < need)
+        {
+          why = fmt ("its Pixel Data holds %u bytes, %zu expected for %d x %d x %d bits",
+                     bv ? (unsigned) bv->GetLength () : 0u, need, h.cols, h.rows,
+                     h.bits_allocated);
+          return false;
+        }
+    }
+  else if (pixels.GetSequenceOfFragments () == nullptr
+           || pixels.GetSequenceOfFragments ()->GetNumberOfFragments () == 0)
+    {
+      why = "its encapsulated Pixel Data has no fragments";
+      return false;
+    }
+  gdcm::Image img;
+  img.SetNumberOfDimensions (2);
+  img.SetDimension (0, h.cols);
+  img.SetDimension (1, h.rows);
+  img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
+                                         h.pixel_representation));
+  /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
+  gdcm::PhotometricInterpretation pi
+      = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
+  if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
+    pi = gdcm::PhotometricInterpretation::MONOCHROME2;
+  img.SetPhotometricInterpretation (pi);
+  img.SetTransferSyntax (ts);
+  img.SetDataElement (pixels);
+  pf = img.GetPixelFormat ();
+  size_t len = img.GetBufferLength ();
+  if (len < need)
+    {
+      why = "its pixel data is shorter than Rows x Columns";
+      return false;
+    }
+  buf.resize (len);
+  if (!img.GetBuffer (buf.data ()))
+    {
+      const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
+      why = fmt ("cannot decode its pixel data (transfer syntax %s)",
+                 ts_name ? ts_name : "unknown");
+      return false;
+    }
+  return true;
+}
+
 /* Decode one file's pixels into slice dst of the volume, in HU. Never throws. */
 bool
 decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<char> &file_buf,
@@ -322,110 +386,54 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
 {
   try
     {
-      /* Pass 1 checked the file meta group (mm::check_structure). The image is assembled from the header fields checked in pass 1 rather than by
-       * gdcm::ImageReader, whose helpers assert (abort) on some malformed files. */
-      /* GDCM parses only the bytes up to the end of Pixel Data, from memory: anything
-       * behind it (trailing padding, or garbage in a damaged file) could make it allocate
-       * absurd lengths. */
-      gdcm::Reader reader;
-      MemBuf membuf;
-      std::istream stream (&membuf);
-      if (h.pixel_end > 0)
+      size_t n = (size_t) h.cols * h.rows;
+      int bytes = h.bits_allocated / 8;
+      bool is_signed = h.pixel_representation == 1;
+      bool is_float = false;
+      int stored = h.bits_stored;
+      const double slope = h.slope, icpt = h.intercept;
+      bool hu_as_stored = bytes == 2 && is_signed && stored == 16 && slope == 1.0 && icpt == 0.0;
+      const char *src;
+
+      if (h.native_little_endian && h.pixel_length >= n * bytes && (bytes == 1 || bytes == 2))
         {
-          if (!read_prefix (h.path, h.pixel_end, file_buf, why))
+          /* Uncompressed little endian: the stored values are the file's bytes at a known
+           * offset (checked in pass 1), read straight into place when they are HU already. */
+          if (type == MM_VOXEL_INT16 && hu_as_stored)
+            return read_range (h.path, h.pixel_value, n * 2, (char *) dst, buf, why);
+          if (!read_range (h.path, h.pixel_value, n * bytes, nullptr, buf, why))
             return false;
-          membuf.set (file_buf);
-          reader.SetStream (stream);
+          src = buf.data ();
         }
       else
-        reader.SetFileName (h.path.c_str ());
-      std::set<gdcm::Tag> skip;
-      if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0011), skip))
         {
-          why = "cannot read its data set";
-          return false;
-        }
-      const gdcm::File &file = reader.GetFile ();
-      const gdcm::DataSet &ds = file.GetDataSet ();
-      const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
-      if (!ds.FindDataElement (pixel_tag) || ds.GetDataElement (pixel_tag).IsEmpty ())
-        {
-          why = "no Pixel Data (7FE0,0010)";
-          return false;
-        }
-      const gdcm::DataElement &pixels = ds.GetDataElement (pixel_tag);
-      const gdcm::TransferSyntax &ts = file.GetHeader ().GetDataSetTransferSyntax ();
-      size_t need = (size_t) h.cols * h.rows * (h.bits_allocated / 8);
-      if (!ts.IsEncapsulated ())
-        {
-          const gdcm::ByteValue *bv = pixels.GetByteValue ();
-          if (bv == nullptr || bv->GetLength () < need)
+          gdcm::PixelFormat pf;
+          if (!gdcm_pixels (h, file_buf, buf, pf, why))
+            return false;
+          bytes = pf.GetBitsAllocated () / 8;
+          if (bytes != 1 && bytes != 2 && bytes != 4)
             {
-              why = fmt ("its Pixel Data holds %u bytes, %zu expected for %d x %d x %d bits",
-                         bv ? (unsigned) bv->GetLength () : 0u, need, h.cols, h.rows,
-                         h.bits_allocated);
+              why = fmt ("unsupported Bits Allocated %d", (int) pf.GetBitsAllocated ());
               return false;
             }
+          is_signed = pf.GetPixelRepresentation () == 1;
+          is_float = pf.GetScalarType () == gdcm::PixelFormat::FLOAT32;
+          stored = pf.GetBitsStored ();
+          src = buf.data ();
         }
-      else if (pixels.GetSequenceOfFragments () == nullptr
-               || pixels.GetSequenceOfFragments ()->GetNumberOfFragments () == 0)
-        {
-          why = "its encapsulated Pixel Data has no fragments";
-          return false;
-        }
-      gdcm::Image img;
-      img.SetNumberOfDimensions (2);
-      img.SetDimension (0, h.cols);
-      img.SetDimension (1, h.rows);
-      img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
-                                             h.pixel_representation));
-      /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
-      gdcm::PhotometricInterpretation pi
-          = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
-      if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
-        pi = gdcm::PhotometricInterpretation::MONOCHROME2;
-      img.SetPhotometricInterpretation (pi);
-      img.SetTransferSyntax (ts);
-      img.SetDataElement (pixels);
-      const gdcm::PixelFormat &pf = img.GetPixelFormat ();
-      size_t n = (size_t) h.cols * h.rows;
-      size_t len = img.GetBufferLength ();
-      int bytes = pf.GetBitsAllocated () / 8;
-      if (bytes != 1 && bytes != 2 && bytes != 4)
-        {
-          why = fmt ("unsupported Bits Allocated %d", (int) pf.GetBitsAllocated ());
-          return false;
-        }
-      if (len < n * bytes)
-        {
-          why = "its pixel data is shorter than Rows x Columns";
-          return false;
-        }
-      buf.resize (len);
-      if (!img.GetBuffer (buf.data ()))
-        {
-          const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
-          why = fmt ("cannot decode its pixel data (transfer syntax %s)",
-                     ts_name ? ts_name : "unknown");
-          return false;
-        }
-      bool is_signed = pf.GetPixelRepresentation () == 1;
-      bool is_float = pf.GetScalarType () == gdcm::PixelFormat::FLOAT32;
-      int stored = pf.GetBitsStored ();
       if (stored <= 0 || stored > bytes * 8)
         stored = bytes * 8;
       /* Keep the stored bits and sign-extend them (idempotent if GDCM already did). */
       uint32_t mask = stored >= 32 ? 0xffffffffu : ((1u << stored) - 1u);
       uint32_t sign = 1u << (stored - 1);
-      const double slope = h.slope, icpt = h.intercept;
       auto raw = [&] (size_t x) -> double {
         uint32_t u;
         if (bytes == 1)
-          u = (uint8_t) buf[x];
+          u = (uint8_t) src[x];
         else if (bytes == 2)
           {
             uint16_t v;
-            std::memcpy (&v, buf.data () + 2 * x, 2);
+            std::memcpy (&v, src + 2 * x, 2);
             u = v;
           }
         else
@@ -433,10 +441,10 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
             if (is_float)
               {
                 float f;
-                std::memcpy (&f, buf.data () + 4 * x, 4);
+                std::memcpy (&f, src + 4 * x, 4);
                 return f;
               }
-            std::memcpy (&u, buf.data () + 4 * x, 4);
+            std::memcpy (&u, src + 4 * x, 4);
           }
         u &= mask;
         if (is_signed && (u & sign))
@@ -447,8 +455,8 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
       if (type == MM_VOXEL_INT16)
         {
           int16_t *out = (int16_t *) dst;
-          if (bytes == 2 && is_signed && stored == 16 && slope == 1.0 && icpt == 0.0)
-            std::memcpy (out, buf.data (), n * 2); /* stored values are HU already */
+          if (bytes == 2 && hu_as_stored)
+            std::memcpy (out, src, n * 2);
           else
             for (size_t x = 0; x < n; x++)
               {
