@@ -24,6 +24,19 @@ parameters_new (const MmSegmentParams *p)
   return o;
 }
 
+typedef struct
+{
+  const MmComponents *comps;
+  const bool *keep;
+} KeptComponents;
+
+static uint64_t
+paint_slice_cb (int k, uint8_t *out, gpointer user_data)
+{
+  const KeptComponents *kc = user_data;
+  return mm_components_paint_slice (kc->comps, kc->keep, k, out, 255);
+}
+
 int
 mm_cli_segment (int argc, char **argv)
 {
@@ -84,16 +97,13 @@ mm_cli_segment (int argc, char **argv)
     p.upper = upper;
     p.min_volume_mm3 = min_volume;
     MmSegmentResult res;
-    g_autoptr (MmMask) mask = mm_segment_metal (vol, &p, &res, threads);
-    if (mask == NULL)
-      {
-        mm_cli_error ("%s: not enough memory for the mask", paths[0]);
-        rc = MM_EXIT_INPUT;
-        goto out;
-      }
+    /* The PNGs are painted from the components' runs: no whole-volume mask is needed. */
+    g_autofree bool *keep = NULL;
+    g_autoptr (MmComponents) comps = mm_segment_metal_components (vol, &p, &res, &keep, threads);
+    KeptComponents kc = { comps, keep };
     g_autoptr (JsonObject) params = parameters_new (&p);
     g_autoptr (GError) err = NULL;
-    if (!mm_label_stack_write (out_dir, mask, vol, params, threads, &err))
+    if (!mm_label_stack_write_func (out_dir, vol, paint_slice_cb, &kc, params, threads, &err))
       {
         mm_cli_error ("%s", err->message);
         rc = MM_EXIT_OUTPUT;

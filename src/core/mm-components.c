@@ -4,6 +4,7 @@
  * voxel) is ever allocated. */
 #include "mm-components.h"
 
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -22,24 +23,6 @@ struct _MmComponents
   int n;
   MmComponent *comps; /* n + 1 entries, [0] unused */
 };
-
-static void
-extract_row_runs (const uint8_t *row, int w, GArray *out)
-{
-  int i = 0;
-  while (i < w)
-    {
-      while (i < w && row[i] == 0)
-        i++;
-      if (i == w)
-        break;
-      Run r = { i, 0 };
-      while (i < w && row[i] != 0)
-        i++;
-      r.x1 = i - 1;
-      g_array_append_val (out, r);
-    }
-}
 
 static inline size_t
 uf_find (size_t *parent, size_t x)
@@ -80,16 +63,74 @@ union_rows (const MmComponents *c, size_t *parent, size_t a0, size_t a1, size_t 
     }
 }
 
-MmComponents *
-mm_components_label (const MmMask *mask, int n_threads)
+/* Where runs come from: the nonzero voxels of a mask, or the voxels of a volume within
+ * [lo, hi]. */
+typedef struct
 {
-  g_return_val_if_fail (mask != NULL, NULL);
+  const MmMask *mask;
+  const MmVolume *vol;
+  int lo16, hi16;
+  double lo, hi;
+} RunSource;
+
+/* Append the runs of row j of slice k where the predicate holds. */
+#define EXTRACT_RUNS(row, inside)                                                          \
+  do                                                                                       \
+    {                                                                                      \
+      int i_ = 0;                                                                          \
+      while (i_ < w)                                                                       \
+        {                                                                                  \
+          while (i_ < w && !(inside (row[i_])))                                            \
+            i_++;                                                                          \
+          if (i_ == w)                                                                     \
+            break;                                                                         \
+          Run r_ = { i_, 0 };                                                              \
+          while (i_ < w && (inside (row[i_])))                                             \
+            i_++;                                                                          \
+          r_.x1 = i_ - 1;                                                                  \
+          g_array_append_val (out, r_);                                                    \
+        }                                                                                  \
+    }                                                                                      \
+  while (0)
+
+static void
+source_row_runs (const RunSource *src, int j, int k, int w, int h, GArray *out)
+{
+  size_t offset = ((size_t) k * h + j) * w;
+  if (src->mask)
+    {
+      const uint8_t *row = src->mask->data + offset;
+#define NONZERO(v) ((v) != 0)
+      EXTRACT_RUNS (row, NONZERO);
+#undef NONZERO
+    }
+  else if (src->vol->type == MM_VOXEL_INT16)
+    {
+      const int16_t *row = (const int16_t *) src->vol->voxels + offset;
+      const int lo = src->lo16, hi = src->hi16;
+#define IN_RANGE(v) ((v) >= lo && (v) <= hi)
+      EXTRACT_RUNS (row, IN_RANGE);
+#undef IN_RANGE
+    }
+  else
+    {
+      const float *row = (const float *) src->vol->voxels + offset;
+      const double lo = src->lo, hi = src->hi;
+#define IN_RANGE(v) ((v) >= lo && (v) <= hi)
+      EXTRACT_RUNS (row, IN_RANGE);
+#undef IN_RANGE
+    }
+}
+
+static MmComponents *
+label_runs (const int dims[3], const RunSource *src, int n_threads)
+{
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
 
-  int w = mask->dims[0], h = mask->dims[1], d = mask->dims[2];
+  int w = dims[0], h = dims[1], d = dims[2];
   MmComponents *c = g_new0 (MmComponents, 1);
-  memcpy (c->dims, mask->dims, sizeof c->dims);
+  memcpy (c->dims, dims, sizeof c->dims);
   size_t n_rows = (size_t) h * d;
   c->row_start = g_new0 (size_t, n_rows + 1);
 
@@ -99,11 +140,10 @@ mm_components_label (const MmMask *mask, int n_threads)
   for (int k = 0; k < d; k++)
     {
       GArray *runs = g_array_new (FALSE, FALSE, sizeof (Run));
-      const uint8_t *s = mm_mask_slice (mask, k);
       for (int j = 0; j < h; j++)
         {
           guint before = runs->len;
-          extract_row_runs (s + (size_t) j * w, w, runs);
+          source_row_runs (src, j, k, w, h, runs);
           c->row_start[(size_t) k * h + j + 1] = runs->len - before;
         }
       slice_runs[k] = runs;
@@ -202,6 +242,56 @@ mm_components_label (const MmMask *mask, int n_threads)
     for (int a = 0; a < 3; a++)
       c->comps[l].centroid[a] /= (double) c->comps[l].voxels;
   return c;
+}
+
+MmComponents *
+mm_components_label (const MmMask *mask, int n_threads)
+{
+  g_return_val_if_fail (mask != NULL, NULL);
+  RunSource src = { .mask = mask };
+  return label_runs (mask->dims, &src, n_threads);
+}
+
+MmComponents *
+mm_components_label_range (const MmVolume *vol, double lower, double upper, int n_threads)
+{
+  g_return_val_if_fail (vol != NULL, NULL);
+  RunSource src = { .vol = vol, .lo = lower, .hi = upper };
+  /* Integer bounds for int16 voxels: v >= ceil(lower) and v <= floor(upper). */
+  src.lo16 = (int) CLAMP (ceil (lower), -40000.0, 40000.0);
+  src.hi16 = (int) CLAMP (floor (upper), -40000.0, 40000.0);
+  return label_runs (vol->dims, &src, n_threads);
+}
+
+uint64_t
+mm_components_paint_slice (const MmComponents *comps, const bool *keep, int k, uint8_t *out,
+                           uint8_t value)
+{
+  int w = comps->dims[0], h = comps->dims[1];
+  uint64_t count = 0;
+  memset (out, 0, (size_t) w * h);
+  for (int j = 0; j < h; j++)
+    {
+      size_t row = (size_t) k * h + j;
+      for (size_t r = comps->row_start[row]; r < comps->row_start[row + 1]; r++)
+        if (keep == NULL || keep[comps->run_label[r]])
+          {
+            const Run *run = &comps->runs[r];
+            memset (out + (size_t) j * w + run->x0, value, run->x1 - run->x0 + 1);
+            count += run->x1 - run->x0 + 1;
+          }
+    }
+  return count;
+}
+
+bool
+mm_components_slice_has (const MmComponents *comps, const bool *keep, int k)
+{
+  int h = comps->dims[1];
+  for (size_t r = comps->row_start[(size_t) k * h]; r < comps->row_start[(size_t) (k + 1) * h]; r++)
+    if (keep == NULL || keep[comps->run_label[r]])
+      return true;
+  return false;
 }
 
 void

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mm-mask.h"
+#include "mm-volume.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,9 @@ typedef struct _MmComponents MmComponents;
 /* Label the components of mask. Labels are numbered 1..n in scan order (slice, row, column of
  * each component's first voxel), so the result is the same for any thread count. */
 MmComponents *mm_components_label (const MmMask *mask, int n_threads);
+/* The same for the voxels of vol within [lower, upper] HU, without building a mask. */
+MmComponents *mm_components_label_range (const MmVolume *vol, double lower, double upper,
+                                         int n_threads);
 void mm_components_free (MmComponents *comps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmComponents, mm_components_free)
 
@@ -31,5 +35,12 @@ int mm_components_label_at (const MmComponents *comps, int i, int j, int k);
  * keep[label] == false; keep has n + 1 entries, keep[0] ignored. */
 void mm_components_filter (const MmComponents *comps, MmMask *mask, const bool *keep,
                            int n_threads);
+
+/* Write slice k as value where a component with keep[label] (all, when keep is NULL) lies and 0
+ * elsewhere, into out (columns x rows); returns the voxels painted. */
+uint64_t mm_components_paint_slice (const MmComponents *comps, const bool *keep, int k,
+                                    uint8_t *out, uint8_t value);
+/* Whether slice k holds any voxel of a kept component. */
+bool mm_components_slice_has (const MmComponents *comps, const bool *keep, int k);
 
 G_END_DECLS

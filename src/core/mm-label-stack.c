@@ -21,11 +21,10 @@ mm_label_stack_file_name (int index, int n_slices, int instance_number)
 }
 
 static JsonNode *
-manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters,
-              const uint64_t *counts)
+manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *counts)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  int n = mask->dims[2];
+  int n = vol->dims[2];
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "format");
   json_builder_add_string_value (b, MM_LABEL_STACK_FORMAT);
@@ -39,7 +38,7 @@ manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters,
   json_builder_set_member_name (b, "dims");
   json_builder_begin_array (b);
   for (int a = 0; a < 3; a++)
-    json_builder_add_int_value (b, mask->dims[a]);
+    json_builder_add_int_value (b, vol->dims[a]);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "spacing_mm");
   json_builder_begin_array (b);
@@ -90,18 +89,48 @@ manifest_new (const MmMask *mask, const MmVolume *vol, JsonObject *parameters,
   return json_builder_get_root (b);
 }
 
+static uint64_t
+mask_slice_cb (int k, uint8_t *out, gpointer user_data)
+{
+  const MmMask *mask = user_data;
+  size_t n = (size_t) mask->dims[0] * mask->dims[1];
+  if (mm_mask_slice_is_empty (mask, k))
+    {
+      memset (out, 0, n);
+      return 0;
+    }
+  const uint8_t *src = mm_mask_slice (mask, k);
+  uint64_t count = 0;
+  for (size_t x = 0; x < n; x++)
+    {
+      out[x] = src[x] ? 255 : 0;
+      count += src[x] != 0;
+    }
+  return count;
+}
+
 bool
 mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
                       JsonObject *parameters, int n_threads, GError **error)
 {
   g_return_val_if_fail (dir && mask && vol, false);
   g_return_val_if_fail (memcmp (mask->dims, vol->dims, sizeof mask->dims) == 0, false);
+  return mm_label_stack_write_func (dir, vol, mask_slice_cb, (gpointer) mask, parameters,
+                                    n_threads, error);
+}
+
+bool
+mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFunc func,
+                           gpointer user_data, JsonObject *parameters, int n_threads,
+                           GError **error)
+{
+  g_return_val_if_fail (dir && vol && func, false);
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
   if (!mm_ensure_dir (dir, error))
     return false;
 
-  int n = mask->dims[2], w = mask->dims[0], h = mask->dims[1];
+  int n = vol->dims[2], w = vol->dims[0], h = vol->dims[1];
   size_t slice = (size_t) w * h;
   GError *first_error = NULL;
   int stop = 0;
@@ -112,8 +141,7 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
   if (empty_png == NULL)
     return false;
 
-  /* PNG encoding and the fsyncs overlap across threads; the 0/1 mask is scaled to 0/255 in a
-   * per-thread buffer, counting the slice's voxels on the way. */
+  /* PNG encoding and the fsyncs overlap across threads. */
 #pragma omp parallel num_threads (n_threads)
   {
     g_autofree uint8_t *buf = g_malloc (slice);
@@ -125,14 +153,7 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
         failed = stop;
         if (failed)
           continue;
-        const uint8_t *src = mm_mask_slice (mask, k);
-        uint64_t count = 0;
-        if (!mm_mask_slice_is_empty (mask, k))
-          for (size_t x = 0; x < slice; x++)
-            {
-              buf[x] = src[x] ? 255 : 0;
-              count += src[x] != 0;
-            }
+        uint64_t count = func (k, buf, user_data);
         counts[k] = count;
         g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
         g_autofree char *path = g_build_filename (dir, name, NULL);
@@ -167,7 +188,7 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
     }
 
   /* The manifest goes last: a stack with a manifest is a complete stack. */
-  g_autoptr (JsonNode) root = manifest_new (mask, vol, parameters, counts);
+  g_autoptr (JsonNode) root = manifest_new (vol, parameters, counts);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);

@@ -23,6 +23,15 @@ char *mm_label_stack_file_name (int index, int n_slices, int instance_number);
 bool mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
                            JsonObject *parameters, int n_threads, GError **error);
 
+/* Fill out (columns x rows) with slice k as 0/255 and return its count of 255s. Called from
+ * several threads at once. */
+typedef uint64_t (*MmLabelSliceFunc) (int k, uint8_t *out, gpointer user_data);
+
+/* The same, taking the slices from func: masks that are not stored as an MmMask. */
+bool mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFunc func,
+                                gpointer user_data, JsonObject *parameters, int n_threads,
+                                GError **error);
+
 /* Read a stack back. With vol, slices are matched to the volume by SOP Instance UID (never by
  * file order) and the sizes must agree; without it, the manifest's order and size are used.
  * Any missing, misnamed, mis-sized or non-binary PNG is an error naming the file. */

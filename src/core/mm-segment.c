@@ -57,20 +57,17 @@ mm_segment_threshold (const MmVolume *vol, const MmSegmentParams *p, int n_threa
   return mask;
 }
 
-MmMask *
-mm_segment_metal (const MmVolume *vol, const MmSegmentParams *p, MmSegmentResult *res,
-                  int n_threads)
+MmComponents *
+mm_segment_metal_components (const MmVolume *vol, const MmSegmentParams *p,
+                             MmSegmentResult *res, bool **keep_out, int n_threads)
 {
-  MmMask *mask = mm_segment_threshold (vol, p, n_threads);
-  if (mask == NULL)
-    return NULL;
-
-  g_autoptr (MmComponents) comps = mm_components_label (mask, n_threads);
+  g_return_val_if_fail (vol != NULL && p != NULL && keep_out != NULL, NULL);
+  double upper = p->has_upper ? p->upper : INFINITY;
+  MmComponents *comps = mm_components_label_range (vol, p->lower, upper, n_threads);
   int n = mm_components_count (comps);
   double voxel_mm3 = mm_volume_voxel_mm3 (vol);
-  g_autofree bool *keep = g_new0 (bool, n + 1);
+  bool *keep = g_new0 (bool, n + 1);
   MmSegmentResult r = { 0 };
-  bool any_dropped = false;
   for (int l = 1; l <= n; l++)
     {
       const MmComponent *c = mm_components_get (comps, l);
@@ -84,19 +81,30 @@ mm_segment_metal (const MmVolume *vol, const MmSegmentParams *p, MmSegmentResult
         {
           r.components_dropped++;
           r.voxels_dropped += c->voxels;
-          any_dropped = true;
         }
     }
-  if (any_dropped)
-    mm_components_filter (comps, mask, keep, n_threads);
-
-  int with_metal = 0;
-#pragma omp parallel for num_threads (n_threads) reduction (+ : with_metal)
-  for (int k = 0; k < mask->dims[2]; k++)
-    with_metal += !mm_mask_slice_is_empty (mask, k);
-  r.slices_with_metal = with_metal;
+  for (int k = 0; k < vol->dims[2]; k++)
+    r.slices_with_metal += mm_components_slice_has (comps, keep, k);
   r.volume_ml = (double) r.metal_voxels * voxel_mm3 / 1000.0;
   if (res)
     *res = r;
+  *keep_out = keep;
+  return comps;
+}
+
+MmMask *
+mm_segment_metal (const MmVolume *vol, const MmSegmentParams *p, MmSegmentResult *res,
+                  int n_threads)
+{
+  g_autofree bool *keep = NULL;
+  g_autoptr (MmComponents) comps = mm_segment_metal_components (vol, p, res, &keep, n_threads);
+  MmMask *mask = mm_mask_new_uninitialized (vol->dims);
+  if (mask == NULL)
+    return NULL;
+  if (n_threads <= 0)
+    n_threads = omp_get_max_threads ();
+#pragma omp parallel for num_threads (n_threads) schedule (static)
+  for (int k = 0; k < vol->dims[2]; k++)
+    mm_components_paint_slice (comps, keep, k, mm_mask_slice (mask, k), 1);
   return mask;
 }

@@ -2,6 +2,7 @@
 /* Metal segmentation: HU threshold, 3D components, small components dropped. */
 #pragma once
 
+#include "mm-components.h"
 #include "mm-mask.h"
 #include "mm-volume.h"
 
@@ -33,6 +34,12 @@ void mm_segment_params_init (MmSegmentParams *params);
 /* Voxels in [lower, upper] as a 0/1 mask, no component filtering (the threshold tool's
  * preview uses this). */
 MmMask *mm_segment_threshold (const MmVolume *vol, const MmSegmentParams *params, int n_threads);
+
+/* Threshold and label the 26-connected components straight from the volume (no mask is
+ * built); *keep_out (g_free) says which labels survive min_volume_mm3. */
+MmComponents *mm_segment_metal_components (const MmVolume *vol, const MmSegmentParams *params,
+                                           MmSegmentResult *result, bool **keep_out,
+                                           int n_threads);
 
 /* Threshold, then drop 26-connected components smaller than min_volume_mm3. */
 MmMask *mm_segment_metal (const MmVolume *vol, const MmSegmentParams *params,
