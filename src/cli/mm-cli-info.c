@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metalmark-cli info: the numbers of a series. */
 #include "mm-cli.h"
+#include "mm-json.h"
 
 #include "mm-info.h"
 #include "mm-stats.h"
@@ -47,12 +48,9 @@ mm_cli_info (int argc, char **argv)
         g_autoptr (JsonBuilder) b = json_builder_new ();
         json_builder_begin_object (b);
         mm_info_build_json (b, vol, st);
-        json_builder_set_member_name (b, "files_found");
-        json_builder_add_int_value (b, report->files_found);
-        json_builder_set_member_name (b, "files_read");
-        json_builder_add_int_value (b, report->files_read);
-        json_builder_set_member_name (b, "files_skipped");
-        json_builder_add_int_value (b, report->files_skipped);
+        mm_json_set_int (b, "files_found", report->files_found);
+        mm_json_set_int (b, "files_read", report->files_read);
+        mm_json_set_int (b, "files_skipped", report->files_skipped);
         json_builder_set_member_name (b, "warnings");
         json_builder_begin_array (b);
         for (guint w = 0; w < report->warnings->len; w++)
@@ -64,22 +62,11 @@ mm_cli_info (int argc, char **argv)
           {
             MmDicomSeriesInfo *info = report->series->pdata[s];
             json_builder_begin_object (b);
-            json_builder_set_member_name (b, "uid");
-            json_builder_add_string_value (b, info->uid);
-            json_builder_set_member_name (b, "modality");
-            if (info->modality)
-              json_builder_add_string_value (b, info->modality);
-            else
-              json_builder_add_null_value (b);
-            json_builder_set_member_name (b, "is_ct");
-            json_builder_add_boolean_value (b, info->is_ct);
-            json_builder_set_member_name (b, "description");
-            if (info->description)
-              json_builder_add_string_value (b, info->description);
-            else
-              json_builder_add_null_value (b);
-            json_builder_set_member_name (b, "files");
-            json_builder_add_int_value (b, info->n_files);
+            mm_json_set_string (b, "uid", info->uid);
+            mm_json_set_string (b, "modality", info->modality);
+            mm_json_set_bool (b, "is_ct", info->is_ct);
+            mm_json_set_string (b, "description", info->description);
+            mm_json_set_int (b, "files", info->n_files);
             json_builder_end_object (b);
           }
         json_builder_end_array (b);

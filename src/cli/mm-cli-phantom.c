@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metalmark-cli phantom: a synthetic CT series, its truth mask and its truth figures. */
 #include "mm-cli.h"
+#include "mm-json.h"
 
 #include "mm-atomic.h"
 #include "mm-info.h"
@@ -17,48 +18,32 @@ write_truth_json (const char *path, const MmPhantom *ph, GError **error)
   mm_lps_to_ras (ph->centre_lps, ras);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "series_uid");
-  json_builder_add_string_value (b, vol->series_uid);
-  json_builder_set_member_name (b, "dims");
-  json_builder_begin_array (b);
-  for (int a = 0; a < 3; a++)
-    json_builder_add_int_value (b, vol->dims[a]);
-  json_builder_end_array (b);
-  mm_json_add_doubles (b, "spacing_mm", vol->spacing, 3);
-  mm_json_add_doubles (b, "orientation_row", vol->direction, 3);
-  mm_json_add_doubles (b, "orientation_column", vol->direction + 3, 3);
-  mm_json_add_doubles (b, "centre_lps_mm", ph->centre_lps, 3);
-  mm_json_add_doubles (b, "centre_ras_mm", ras, 3);
+  mm_json_set_string (b, "series_uid", vol->series_uid);
+  mm_json_set_ints (b, "dims", vol->dims, 3);
+  mm_json_set_doubles (b, "spacing_mm", vol->spacing, 3);
+  mm_json_set_doubles (b, "orientation_row", vol->direction, 3);
+  mm_json_set_doubles (b, "orientation_column", vol->direction + 3, 3);
+  mm_json_set_doubles (b, "centre_lps_mm", ph->centre_lps, 3);
+  mm_json_set_doubles (b, "centre_ras_mm", ras, 3);
   json_builder_set_member_name (b, "noise_free");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "max");
-  json_builder_add_double_value (b, ph->max_hu);
-  json_builder_set_member_name (b, "min");
-  json_builder_add_double_value (b, ph->min_hu);
-  json_builder_set_member_name (b, "mean");
-  json_builder_add_double_value (b, ph->mean_hu);
-  json_builder_set_member_name (b, "mean_without_padding");
-  json_builder_add_double_value (b, ph->mean_without_padding_hu);
+  mm_json_set_double (b, "max", ph->max_hu);
+  mm_json_set_double (b, "min", ph->min_hu);
+  mm_json_set_double (b, "mean", ph->mean_hu);
+  mm_json_set_double (b, "mean_without_padding", ph->mean_without_padding_hu);
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "padding_value");
-  json_builder_add_double_value (b, MM_PHANTOM_PADDING_HU);
-  json_builder_set_member_name (b, "padding_voxels");
-  json_builder_add_int_value (b, (gint64) ph->n_padding);
-  json_builder_set_member_name (b, "metal_voxels");
-  json_builder_add_int_value (b, (gint64) ph->metal_voxels);
-  json_builder_set_member_name (b, "metal_components");
-  json_builder_add_int_value (b, ph->metal_components);
+  mm_json_set_double (b, "padding_value", MM_PHANTOM_PADDING_HU);
+  mm_json_set_int (b, "padding_voxels", (gint64) ph->n_padding);
+  mm_json_set_int (b, "metal_voxels", (gint64) ph->metal_voxels);
+  mm_json_set_int (b, "metal_components", ph->metal_components);
   json_builder_set_member_name (b, "metal_objects");
   json_builder_begin_array (b);
   for (int o = 0; o < MM_PHANTOM_N_METAL; o++)
     {
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "voxels");
-      json_builder_add_int_value (b, (gint64) ph->object_voxels[o]);
-      json_builder_set_member_name (b, "hu");
-      json_builder_add_double_value (b, ph->object_hu[o]);
-      json_builder_set_member_name (b, "volume_mm3");
-      json_builder_add_double_value (b, ph->object_voxels[o] * mm_volume_voxel_mm3 (vol));
+      mm_json_set_int (b, "voxels", (gint64) ph->object_voxels[o]);
+      mm_json_set_double (b, "hu", ph->object_hu[o]);
+      mm_json_set_double (b, "volume_mm3", ph->object_voxels[o] * mm_volume_voxel_mm3 (vol));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metalmark-cli segment: threshold metal, 3D components, PNG label stack. */
 #include "mm-cli.h"
+#include "mm-json.h"
 
 #include "mm-label-stack.h"
 #include "mm-segment.h"
@@ -113,22 +114,14 @@ mm_cli_segment (int argc, char **argv)
       {
         g_autoptr (JsonBuilder) b = json_builder_new ();
         json_builder_begin_object (b);
-        json_builder_set_member_name (b, "metal_voxels");
-        json_builder_add_int_value (b, (gint64) res.metal_voxels);
-        json_builder_set_member_name (b, "volume_ml");
-        json_builder_add_double_value (b, res.volume_ml);
-        json_builder_set_member_name (b, "components");
-        json_builder_add_int_value (b, res.components);
-        json_builder_set_member_name (b, "components_dropped");
-        json_builder_add_int_value (b, res.components_dropped);
-        json_builder_set_member_name (b, "voxels_dropped");
-        json_builder_add_int_value (b, (gint64) res.voxels_dropped);
-        json_builder_set_member_name (b, "slices_with_metal");
-        json_builder_add_int_value (b, res.slices_with_metal);
-        json_builder_set_member_name (b, "slices");
-        json_builder_add_int_value (b, vol->dims[2]);
-        json_builder_set_member_name (b, "out");
-        json_builder_add_string_value (b, out_dir);
+        mm_json_set_int (b, "metal_voxels", (gint64) res.metal_voxels);
+        mm_json_set_double (b, "volume_ml", res.volume_ml);
+        mm_json_set_int (b, "components", res.components);
+        mm_json_set_int (b, "components_dropped", res.components_dropped);
+        mm_json_set_int (b, "voxels_dropped", (gint64) res.voxels_dropped);
+        mm_json_set_int (b, "slices_with_metal", res.slices_with_metal);
+        mm_json_set_int (b, "slices", vol->dims[2]);
+        mm_json_set_string (b, "out", out_dir);
         json_builder_set_member_name (b, "parameters");
         json_builder_add_value (b, json_node_init_object (json_node_alloc (), params));
         json_builder_end_object (b);

@@ -1,28 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Series figures as JSON and text. */
 #include "mm-info.h"
+#include "mm-json.h"
 
 #include <math.h>
-
-void
-mm_json_add_doubles (JsonBuilder *b, const char *member, const double *v, int n)
-{
-  json_builder_set_member_name (b, member);
-  json_builder_begin_array (b);
-  for (int a = 0; a < n; a++)
-    json_builder_add_double_value (b, v[a]);
-  json_builder_end_array (b);
-}
-
-static void
-add_string_or_null (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
 
 void
 mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
@@ -33,32 +14,26 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   mm_volume_index_to_lps (vol, 0, 0, 0, first);
   mm_volume_index_to_lps (vol, vol->dims[0] - 1, vol->dims[1] - 1, vol->dims[2] - 1, last);
 
-  add_string_or_null (b, "series_uid", vol->series_uid);
-  add_string_or_null (b, "study_uid", vol->study_uid);
-  add_string_or_null (b, "series_description", vol->series_description);
-  add_string_or_null (b, "modality", vol->modality);
-  add_string_or_null (b, "frame_of_reference_uid", vol->frame_of_reference_uid);
-  json_builder_set_member_name (b, "dims");
-  json_builder_begin_array (b);
-  for (int a = 0; a < 3; a++)
-    json_builder_add_int_value (b, vol->dims[a]);
-  json_builder_end_array (b);
-  mm_json_add_doubles (b, "spacing_mm", vol->spacing, 3);
+  mm_json_set_string (b, "series_uid", vol->series_uid);
+  mm_json_set_string (b, "study_uid", vol->study_uid);
+  mm_json_set_string (b, "series_description", vol->series_description);
+  mm_json_set_string (b, "modality", vol->modality);
+  mm_json_set_string (b, "frame_of_reference_uid", vol->frame_of_reference_uid);
+  mm_json_set_ints (b, "dims", vol->dims, 3);
+  mm_json_set_doubles (b, "spacing_mm", vol->spacing, 3);
   double gaps[2] = { vol->slice_gap_min, vol->slice_gap_max };
-  mm_json_add_doubles (b, "slice_gap_min_max_mm", gaps, 2);
-  mm_json_add_doubles (b, "orientation_row", vol->direction, 3);
-  mm_json_add_doubles (b, "orientation_column", vol->direction + 3, 3);
-  mm_json_add_doubles (b, "orientation_normal", vol->direction + 6, 3);
-  json_builder_set_member_name (b, "orientation");
-  json_builder_add_string_value (b, mm_volume_orientation_name (vol));
-  mm_json_add_doubles (b, "first_voxel_lps_mm", first, 3);
-  mm_json_add_doubles (b, "last_voxel_lps_mm", last, 3);
-  mm_json_add_doubles (b, "centre_lps_mm", centre, 3);
-  mm_json_add_doubles (b, "centre_ras_mm", ras, 3);
-  json_builder_set_member_name (b, "voxel_type");
-  json_builder_add_string_value (b, vol->type == MM_VOXEL_INT16 ? "int16" : "float32");
+  mm_json_set_doubles (b, "slice_gap_min_max_mm", gaps, 2);
+  mm_json_set_doubles (b, "orientation_row", vol->direction, 3);
+  mm_json_set_doubles (b, "orientation_column", vol->direction + 3, 3);
+  mm_json_set_doubles (b, "orientation_normal", vol->direction + 6, 3);
+  mm_json_set_string (b, "orientation", mm_volume_orientation_name (vol));
+  mm_json_set_doubles (b, "first_voxel_lps_mm", first, 3);
+  mm_json_set_doubles (b, "last_voxel_lps_mm", last, 3);
+  mm_json_set_doubles (b, "centre_lps_mm", centre, 3);
+  mm_json_set_doubles (b, "centre_ras_mm", ras, 3);
+  mm_json_set_string (b, "voxel_type", vol->type == MM_VOXEL_INT16 ? "int16" : "float32");
   double rescale[2] = { vol->rescale_slope, vol->rescale_intercept };
-  mm_json_add_doubles (b, "rescale_slope_intercept", rescale, 2);
+  mm_json_set_doubles (b, "rescale_slope_intercept", rescale, 2);
   json_builder_set_member_name (b, "window_center_width");
   if (vol->has_window)
     {
@@ -70,25 +45,18 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   else
     json_builder_add_null_value (b);
 
-  json_builder_set_member_name (b, "max");
-  json_builder_add_double_value (b, st->max);
-  json_builder_set_member_name (b, "min");
-  json_builder_add_double_value (b, st->min);
-  json_builder_set_member_name (b, "mean");
-  json_builder_add_double_value (b, st->mean);
-  json_builder_set_member_name (b, "mean_without_padding");
-  json_builder_add_double_value (b, st->mean_without_padding);
+  mm_json_set_double (b, "max", st->max);
+  mm_json_set_double (b, "min", st->min);
+  mm_json_set_double (b, "mean", st->mean);
+  mm_json_set_double (b, "mean_without_padding", st->mean_without_padding);
   json_builder_set_member_name (b, "padding_value");
   if (st->padding_source != MM_PADDING_NONE)
     json_builder_add_double_value (b, st->padding_value);
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "padding_source");
-  json_builder_add_string_value (b, mm_padding_source_name (st->padding_source));
-  json_builder_set_member_name (b, "padding_voxels");
-  json_builder_add_int_value (b, (gint64) st->n_padding);
-  json_builder_set_member_name (b, "voxels");
-  json_builder_add_int_value (b, (gint64) st->n_voxels);
+  mm_json_set_string (b, "padding_source", mm_padding_source_name (st->padding_source));
+  mm_json_set_int (b, "padding_voxels", (gint64) st->n_padding);
+  mm_json_set_int (b, "voxels", (gint64) st->n_voxels);
 }
 
 char *

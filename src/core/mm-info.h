@@ -16,6 +16,4 @@ void mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *sta
 /* Human-readable lines (label, value), one string, newline-terminated. */
 char *mm_info_format_text (const MmVolume *vol, const MmStats *stats);
 
-void mm_json_add_doubles (JsonBuilder *b, const char *member, const double *v, int n);
-
 G_END_DECLS

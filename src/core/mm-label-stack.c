@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* PNG label stacks: write in parallel, each file atomic, manifest last; strict import. */
 #include "mm-label-stack.h"
+#include "mm-json.h"
 
 #include "mm-atomic.h"
 #include "mm-png.h"
@@ -26,31 +27,15 @@ manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *count
   g_autoptr (JsonBuilder) b = json_builder_new ();
   int n = vol->dims[2];
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, MM_LABEL_STACK_FORMAT);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, MM_LABEL_STACK_VERSION);
-  json_builder_set_member_name (b, "series_uid");
-  if (vol->series_uid)
-    json_builder_add_string_value (b, vol->series_uid);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "dims");
-  json_builder_begin_array (b);
-  for (int a = 0; a < 3; a++)
-    json_builder_add_int_value (b, vol->dims[a]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "spacing_mm");
-  json_builder_begin_array (b);
-  for (int a = 0; a < 3; a++)
-    json_builder_add_double_value (b, vol->spacing[a]);
-  json_builder_end_array (b);
+  mm_json_set_string (b, "format", MM_LABEL_STACK_FORMAT);
+  mm_json_set_int (b, "version", MM_LABEL_STACK_VERSION);
+  mm_json_set_string (b, "series_uid", vol->series_uid);
+  mm_json_set_ints (b, "dims", vol->dims, 3);
+  mm_json_set_doubles (b, "spacing_mm", vol->spacing, 3);
   json_builder_set_member_name (b, "label");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, "metal");
-  json_builder_set_member_name (b, "value");
-  json_builder_add_int_value (b, 255);
+  mm_json_set_string (b, "name", "metal");
+  mm_json_set_int (b, "value", 255);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "parameters");
   if (parameters)
@@ -64,24 +49,16 @@ manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *count
       const MmSliceInfo *s = &vol->slices[k];
       g_autofree char *name = mm_label_stack_file_name (k, n, s->instance_number);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "index");
-      json_builder_add_int_value (b, k);
-      json_builder_set_member_name (b, "file");
-      json_builder_add_string_value (b, name);
-      json_builder_set_member_name (b, "sop_instance_uid");
-      if (s->sop_instance_uid)
-        json_builder_add_string_value (b, s->sop_instance_uid);
-      else
-        json_builder_add_null_value (b);
+      mm_json_set_int (b, "index", k);
+      mm_json_set_string (b, "file", name);
+      mm_json_set_string (b, "sop_instance_uid", s->sop_instance_uid);
       json_builder_set_member_name (b, "instance_number");
       if (s->instance_number != G_MININT)
         json_builder_add_int_value (b, s->instance_number);
       else
         json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "z_mm");
-      json_builder_add_double_value (b, mm_volume_slice_z (vol, k));
-      json_builder_set_member_name (b, "voxels");
-      json_builder_add_int_value (b, (gint64) counts[k]);
+      mm_json_set_double (b, "z_mm", mm_volume_slice_z (vol, k));
+      mm_json_set_int (b, "voxels", (gint64) counts[k]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

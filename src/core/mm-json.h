@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Short forms for building JSON objects member by member. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+void mm_json_set_int (JsonBuilder *b, const char *member, gint64 value);
+void mm_json_set_double (JsonBuilder *b, const char *member, double value);
+void mm_json_set_bool (JsonBuilder *b, const char *member, gboolean value);
+/* A string member, or null when value is NULL. */
+void mm_json_set_string (JsonBuilder *b, const char *member, const char *value);
+void mm_json_set_ints (JsonBuilder *b, const char *member, const int *v, int n);
+void mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, int n);
+
+G_END_DECLS
