@@ -78,7 +78,7 @@ mm_cli_info (int argc, char **argv)
       {
         g_autofree char *text = mm_info_format_text (vol, st);
         fputs (text, stdout);
-        printf ("Files           %u read, %u skipped\n", report->files_read,
+        printf ("%-17s %u read, %u skipped\n", "Files", report->files_read,
                 report->files_skipped);
       }
     mm_dicom_report_free (report);

@@ -3,6 +3,7 @@
 #include "mm-info.h"
 #include "mm-json.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 void
@@ -59,51 +60,85 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   mm_json_set_int (b, "voxels", (gint64) st->n_voxels);
 }
 
-char *
-mm_info_format_text (const MmVolume *vol, const MmStats *st)
+static void
+info_row_free (gpointer p)
 {
-  GString *s = g_string_new (NULL);
+  MmInfoRow *row = p;
+  g_free (row->value);
+  g_free (row);
+}
+
+static void
+add_row (GPtrArray *rows, const char *label, char *value)
+{
+  MmInfoRow *row = g_new (MmInfoRow, 1);
+  row->label = label;
+  row->value = value;
+  g_ptr_array_add (rows, row);
+}
+
+GPtrArray *
+mm_info_rows (const MmVolume *vol, const MmStats *st)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (info_row_free);
   double c[3], r[3];
   mm_volume_centre_lps (vol, c);
   mm_lps_to_ras (c, r);
   const double *d = vol->direction;
 
-  g_string_append_printf (s, "Series          %s\n", vol->series_uid ? vol->series_uid : "(none)");
-  g_string_append_printf (s, "Description     %s\n",
-                          vol->series_description ? vol->series_description : "(none)");
-  g_string_append_printf (s, "Modality        %s\n", vol->modality ? vol->modality : "(not given)");
-  g_string_append_printf (s, "Dimensions      %d x %d x %d (columns x rows x slices)\n",
-                          vol->dims[0], vol->dims[1], vol->dims[2]);
-  g_string_append_printf (s, "Spacing         %.4f x %.4f x %.4f mm (column, row, slice; slice "
-                             "spacing from positions)\n",
-                          vol->spacing[0], vol->spacing[1], vol->spacing[2]);
+  add_row (rows, _("Series"), g_strdup (vol->series_uid ? vol->series_uid : _("(none)")));
+  add_row (rows, _("Description"),
+           g_strdup (vol->series_description ? vol->series_description : _("(none)")));
+  add_row (rows, _("Modality"), g_strdup (vol->modality ? vol->modality : _("(not given)")));
+  add_row (rows, _("Dimensions"),
+           g_strdup_printf (_("%d x %d x %d (columns x rows x slices)"), vol->dims[0],
+                            vol->dims[1], vol->dims[2]));
+  add_row (rows, _("Pixel spacing"),
+           g_strdup_printf (_("%.4f x %.4f mm (column, row)"), vol->spacing[0], vol->spacing[1]));
   if (vol->dims[2] > 1)
-    g_string_append_printf (s, "Slice gaps      %.4f .. %.4f mm\n", vol->slice_gap_min,
-                            vol->slice_gap_max);
-  g_string_append_printf (s, "Orientation     %s: row (%.4f, %.4f, %.4f), column (%.4f, %.4f, "
-                             "%.4f)\n",
-                          mm_volume_orientation_name (vol), d[0], d[1], d[2], d[3], d[4], d[5]);
-  g_string_append_printf (s, "Maximum         %.2f HU\n", st->max);
-  g_string_append_printf (s, "Minimum         %.2f HU\n", st->min);
-  g_string_append_printf (s, "Mean            %.4f HU\n", st->mean);
+    add_row (rows, _("Slice spacing"),
+             g_strdup_printf (_("%.4f mm from positions (gaps %.4f .. %.4f mm)"),
+                              vol->spacing[2], vol->slice_gap_min, vol->slice_gap_max));
+  add_row (rows, _("Orientation"),
+           g_strdup_printf (_("%s: row (%.4f, %.4f, %.4f), column (%.4f, %.4f, %.4f)"),
+                            mm_volume_orientation_name (vol), d[0], d[1], d[2], d[3], d[4],
+                            d[5]));
+  add_row (rows, _("Maximum"), g_strdup_printf (_("%.2f HU"), st->max));
+  add_row (rows, _("Minimum"), g_strdup_printf (_("%.2f HU"), st->min));
+  add_row (rows, _("Mean"), g_strdup_printf (_("%.4f HU"), st->mean));
   switch (st->padding_source)
     {
     case MM_PADDING_NONE:
-      g_string_append_printf (s, "Mean w/o pad    %.4f HU (no padding found)\n",
-                              st->mean_without_padding);
+      add_row (rows, _("Mean w/o padding"),
+               g_strdup_printf (_("%.4f HU (no padding found)"), st->mean_without_padding));
       break;
     case MM_PADDING_TAG:
-      g_string_append_printf (s, "Mean w/o pad    %.4f HU (padding %.0f HU from Pixel Padding "
-                                 "Value, %" G_GUINT64_FORMAT " voxels)\n",
-                              st->mean_without_padding, st->padding_value, st->n_padding);
+      add_row (rows, _("Mean w/o padding"),
+               g_strdup_printf (_("%.4f HU (padding %.0f HU from Pixel Padding Value, %"
+                                  G_GUINT64_FORMAT " voxels)"),
+                                st->mean_without_padding, st->padding_value, st->n_padding));
       break;
     case MM_PADDING_DETECTED:
-      g_string_append_printf (s, "Mean w/o pad    %.4f HU (padding %.0f HU detected outside the "
-                                 "reconstruction circle, %" G_GUINT64_FORMAT " voxels)\n",
-                              st->mean_without_padding, st->padding_value, st->n_padding);
+      add_row (rows, _("Mean w/o padding"),
+               g_strdup_printf (_("%.4f HU (padding %.0f HU detected outside the reconstruction "
+                                  "circle, %" G_GUINT64_FORMAT " voxels)"),
+                                st->mean_without_padding, st->padding_value, st->n_padding));
       break;
     }
-  g_string_append_printf (s, "Centre (LPS)    %.3f, %.3f, %.3f mm\n", c[0], c[1], c[2]);
-  g_string_append_printf (s, "Centre (RAS)    %.3f, %.3f, %.3f mm\n", r[0], r[1], r[2]);
+  add_row (rows, _("Centre (LPS)"), g_strdup_printf (_("%.3f, %.3f, %.3f mm"), c[0], c[1], c[2]));
+  add_row (rows, _("Centre (RAS)"), g_strdup_printf (_("%.3f, %.3f, %.3f mm"), r[0], r[1], r[2]));
+  return rows;
+}
+
+char *
+mm_info_format_text (const MmVolume *vol, const MmStats *st)
+{
+  g_autoptr (GPtrArray) rows = mm_info_rows (vol, st);
+  GString *s = g_string_new (NULL);
+  for (guint n = 0; n < rows->len; n++)
+    {
+      const MmInfoRow *row = rows->pdata[n];
+      g_string_append_printf (s, "%-17s %s\n", row->label, row->value);
+    }
   return g_string_free (s, FALSE);
 }

@@ -13,7 +13,16 @@ G_BEGIN_DECLS
 /* Adds the volume's geometry and statistics as members of the object being built. */
 void mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *stats);
 
-/* Human-readable lines (label, value), one string, newline-terminated. */
+typedef struct
+{
+  const char *label; /* static, translated */
+  char *value;
+} MmInfoRow;
+
+/* The figures as (label, value) rows, in display order; free with g_ptr_array_unref. */
+GPtrArray *mm_info_rows (const MmVolume *vol, const MmStats *stats);
+
+/* The rows as text, one "label  value" line each. */
 char *mm_info_format_text (const MmVolume *vol, const MmStats *stats);
 
 G_END_DECLS

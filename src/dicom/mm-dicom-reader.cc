@@ -497,9 +497,34 @@ is_integral (double v)
 
 } // namespace
 
+static MmVolume *load_or_scan (const char *const *paths, guint n_paths,
+                               const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
+                               bool scan_only, GError **error);
+
 MmVolume *
-mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts_in,
-               MmDicomReport *report_in, GError **error)
+mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
+               MmDicomReport *report, GError **error)
+{
+  return load_or_scan (paths, n_paths, opts, report, false, error);
+}
+
+bool
+mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
+               MmDicomReport *report, GError **error)
+{
+  GError *err = nullptr;
+  load_or_scan (paths, n_paths, opts, report, true, &err);
+  if (err)
+    {
+      g_propagate_error (error, err);
+      return false;
+    }
+  return true;
+}
+
+static MmVolume *
+load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts_in,
+              MmDicomReport *report_in, bool scan_only, GError **error)
 {
   g_return_val_if_fail (paths != nullptr && n_paths > 0, nullptr);
 
@@ -598,6 +623,9 @@ mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions
       info->n_files = s->slices.size ();
       g_ptr_array_add (L.report->series, info);
     }
+
+  if (scan_only)
+    return nullptr;
 
   Series *chosen = nullptr;
   if (opts->series_uid)

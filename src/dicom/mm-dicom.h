@@ -67,6 +67,11 @@ void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
 MmVolume *mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
                          MmDicomReport *report, GError **error);
 
+/* Only find the series under paths (headers only, no pixels): report->series lists them,
+ * largest CT first. False with error when nothing usable is found. */
+bool mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
+                    MmDicomReport *report, GError **error);
+
 typedef enum
 {
   MM_DICOM_SYNTAX_EXPLICIT, /* explicit VR little endian */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmApplication: command line (--screenshot, --bench-render, --layout), app actions,
+ * About and Preferences. */
+#include "mm-application.h"
+
+#include "mm-window.h"
+
+#include <glib/gi18n.h>
+
+#define APP_ID "io.github.metalmark.Metalmark"
+
+struct _MmApplication
+{
+  AdwApplication parent_instance;
+
+  char *screenshot;   /* test mode: PNG of the first window, then quit */
+  int bench_frames;   /* benchmark mode: frames to time, then quit */
+  char *layout;       /* "one" or "three" for the first window */
+};
+
+G_DEFINE_FINAL_TYPE (MmApplication, mm_application, ADW_TYPE_APPLICATION)
+
+static MmWindow *
+new_window (MmApplication *self)
+{
+  MmWindow *window = mm_window_new (ADW_APPLICATION (self));
+  if (self->screenshot)
+    mm_window_set_screenshot (window, self->screenshot);
+  if (self->bench_frames > 0)
+    mm_window_set_bench_frames (window, self->bench_frames);
+  if (self->layout)
+    mm_window_set_three_views (window, g_strcmp0 (self->layout, "three") == 0);
+  return window;
+}
+
+static void
+mm_application_activate (GApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (window == NULL)
+    window = GTK_WINDOW (new_window (MM_APPLICATION (app)));
+  gtk_window_present (window);
+}
+
+static void
+mm_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  /* A second path opens a new window; the single instance receives it here. */
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+      if (path == NULL)
+        continue;
+      MmWindow *window = new_window (MM_APPLICATION (app));
+      gtk_window_present (GTK_WINDOW (window));
+      mm_window_open (window, path);
+    }
+}
+
+static int
+mm_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  MmApplication *self = MM_APPLICATION (app);
+  const char *shot = NULL, *layout = NULL;
+  if (g_variant_dict_lookup (options, "version", "b", NULL))
+    {
+      g_print ("metalmark %s\n", MM_VERSION);
+      return 0;
+    }
+  if (g_variant_dict_lookup (options, "screenshot", "^&ay", &shot))
+    self->screenshot = g_canonicalize_filename (shot, NULL);
+  g_variant_dict_lookup (options, "bench-render", "i", &self->bench_frames);
+  if (g_variant_dict_lookup (options, "layout", "&s", &layout))
+    {
+      if (g_strcmp0 (layout, "one") != 0 && g_strcmp0 (layout, "three") != 0)
+        {
+          g_printerr ("metalmark: --layout takes one or three\n");
+          return 2;
+        }
+      self->layout = g_strdup (layout);
+    }
+  if (self->screenshot || self->bench_frames > 0)
+    {
+      /* Test and benchmark runs are their own instance, never a remote call. */
+      GApplicationFlags flags = g_application_get_flags (app);
+      g_application_set_flags (app, flags | G_APPLICATION_NON_UNIQUE);
+    }
+  return -1;
+}
+
+static void
+about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  const char *developers[] = { "Metalmark developers", NULL };
+  AdwAboutWindow *about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+  g_object_set (about, "transient-for", parent, "application-name", "Metalmark",
+                "application-icon", APP_ID, "version", MM_VERSION, "developer-name",
+                "Metalmark developers", "developers", developers, "license-type",
+                GTK_LICENSE_GPL_3_0, "comments",
+                _("A CT viewer and metal-segmentation workbench. For research and teaching; "
+                  "not a medical device."),
+                "translator-credits", _("translator-credits"), NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+/* The three drag choices in the schema's order. */
+static const char *const drag_ids[] = { "window-level", "pan", "zoom" };
+
+static void
+drag_row_selected_cb (AdwComboRow *row, GParamSpec *pspec, GSettings *settings)
+{
+  guint i = adw_combo_row_get_selected (row);
+  if (i < G_N_ELEMENTS (drag_ids))
+    g_settings_set_string (settings, g_object_get_data (G_OBJECT (row), "key"), drag_ids[i]);
+}
+
+static GtkWidget *
+drag_row (GSettings *settings, const char *key, const char *title)
+{
+  const char *names[] = { _("Window / level"), _("Pan"), _("Zoom"), NULL };
+  GtkWidget *row = adw_combo_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  g_autoptr (GtkStringList) model = gtk_string_list_new (names);
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
+  g_autofree char *value = g_settings_get_string (settings, key);
+  for (guint i = 0; i < G_N_ELEMENTS (drag_ids); i++)
+    if (g_strcmp0 (value, drag_ids[i]) == 0)
+      adw_combo_row_set_selected (ADW_COMBO_ROW (row), i);
+  g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
+  g_signal_connect_object (row, "notify::selected", G_CALLBACK (drag_row_selected_cb), settings, 0);
+  return row;
+}
+
+static void
+preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE)
+                                              : NULL;
+  if (schema == NULL)
+    return;
+  /* The settings object lives as long as the window. */
+  GSettings *settings = g_settings_new (APP_ID);
+  GtkWidget *prefs = adw_preferences_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
+  g_object_set_data_full (G_OBJECT (prefs), "settings", settings, g_object_unref);
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Mouse"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                         _("What a drag with each button does. Viewers differ; "
+                                           "the default is OHIF's and Weasis'."));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             drag_row (settings, "left-drag", _("Left button")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             drag_row (settings, "middle-drag", _("Middle button")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             drag_row (settings, "right-drag", _("Right button")));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (prefs), ADW_PREFERENCES_PAGE (page));
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static void
+mm_application_startup (GApplication *app)
+{
+  G_APPLICATION_CLASS (mm_application_parent_class)->startup (app);
+  static const GActionEntry entries[] = {
+    { "about", about_action },
+    { "quit", quit_action },
+    { "preferences", preferences_action },
+  };
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  const char *quit[] = { "<Control>q", NULL }, *prefs[] = { "<Control>comma", NULL };
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_PREFER_DARK);
+}
+
+static void
+mm_application_finalize (GObject *object)
+{
+  MmApplication *self = MM_APPLICATION (object);
+  g_free (self->screenshot);
+  g_free (self->layout);
+  G_OBJECT_CLASS (mm_application_parent_class)->finalize (object);
+}
+
+static void
+mm_application_class_init (MmApplicationClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mm_application_finalize;
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  app_class->activate = mm_application_activate;
+  app_class->open = mm_application_open;
+  app_class->startup = mm_application_startup;
+  app_class->handle_local_options = mm_application_handle_local_options;
+}
+
+static void
+mm_application_init (MmApplication *self)
+{
+  static const GOptionEntry options[] = {
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      N_("Save the window as a PNG once PATH is on screen, print the views' geometry, quit"),
+      N_("FILE") },
+    { "bench-render", 0, 0, G_OPTION_ARG_INT, NULL,
+      N_("Time N slice changes with the metal overlay on, print p50/p95, quit"), N_("N") },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, NULL, N_("one or three views"), N_("LAYOUT") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version"), NULL },
+    { NULL },
+  };
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[PATH…]"));
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("PATH is a folder of DICOM files, a DICOMDIR or DICOM files."));
+}
+
+MmApplication *
+mm_application_new (void)
+{
+  return g_object_new (MM_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                       G_APPLICATION_HANDLES_OPEN, "resource-base-path",
+                       "/io/github/metalmark/Metalmark", NULL);
+}

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmSliceView: renders a plane through the core's renderer into a texture, draws the
+ * crosshair and scale bar, and keeps its labels (template children) up to date. */
+#include "mm-slice-view.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+struct _MmSliceView
+{
+  GtkWidget parent_instance;
+
+  /* template widgets */
+  GtkLabel *slice_label;
+  GtkLabel *window_label;
+  GtkLabel *probe_label;
+  GtkLabel *zoom_label;
+  GtkLabel *left_letter, *right_letter, *top_letter, *bottom_letter;
+
+  /* owned */
+  MmViewer *viewer;
+  MmRenderer *renderer;
+  guint8 *pixels;
+  gsize pixels_size;
+
+  MmPlane plane;
+  double zoom;         /* 1: the plane fits the widget */
+  double pan_x, pan_y; /* screen pixels */
+  bool crosshair;
+  MmDragAction drag_action[4];
+
+  /* drag state */
+  MmDragAction dragging;
+  double drag_zoom, drag_pan_x, drag_pan_y, drag_window, drag_level;
+  gulong changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
+
+enum
+{
+  PROP_0,
+  PROP_VIEWER,
+  PROP_PLANE,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  INTERACTED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static const char *
+plane_name (MmPlane plane)
+{
+  switch (plane)
+    {
+    case MM_PLANE_CORONAL:
+      return _("Coronal");
+    case MM_PLANE_SAGITTAL:
+      return _("Sagittal");
+    case MM_PLANE_AXIAL:
+    default:
+      return _("Axial");
+    }
+}
+
+void
+mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  if (vol == NULL || w <= 0 || h <= 0)
+    {
+      *vp = (MmViewport){ 0, 0, 1 };
+      return;
+    }
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  mm_viewport_fit (&g, w, h, vp);
+  /* Zoom about the widget centre, then pan. */
+  vp->origin_x = w / 2.0 + (vp->origin_x - w / 2.0) * self->zoom + self->pan_x;
+  vp->origin_y = h / 2.0 + (vp->origin_y - h / 2.0) * self->zoom + self->pan_y;
+  vp->scale *= self->zoom;
+}
+
+/* Plane position (pixel u, v, continuous) of a widget point. */
+static bool
+widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL)
+    return false;
+  MmPlaneGeometry g;
+  MmViewport vp;
+  mm_plane_geometry (vol, self->plane, &g);
+  mm_slice_view_get_viewport (self, &vp);
+  double fu, fv;
+  mm_viewport_to_plane (&g, &vp, x, y, &fu, &fv);
+  *u = (int) floor (fu);
+  *v = (int) floor (fv);
+  return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
+}
+
+static void
+update_window_label (MmSliceView *self)
+{
+  double w, l;
+  mm_viewer_get_window (self->viewer, &w, &l);
+  g_autofree char *text = g_strdup_printf (_("W %.0f L %.0f%s"), w, l,
+                                           mm_viewer_get_invert (self->viewer) ? _(" (inverted)") : "");
+  gtk_label_set_text (self->window_label, text);
+}
+
+static void
+update_slice_label (MmSliceView *self)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL)
+    {
+      gtk_label_set_text (self->slice_label, "");
+      return;
+    }
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  int d = mm_viewer_get_depth (self->viewer, self->plane);
+  /* Position along the plane's normal, through the centre of the plane's first pixel. */
+  int ijk[3];
+  double lps[3], right[3], down[3], normal[3];
+  mm_plane_to_index (vol, self->plane, 0, 0, d, ijk);
+  mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
+  mm_plane_screen_axes (vol, self->plane, right, down);
+  normal[0] = right[1] * down[2] - right[2] * down[1];
+  normal[1] = right[2] * down[0] - right[0] * down[2];
+  normal[2] = right[0] * down[1] - right[1] * down[0];
+  double pos = lps[0] * normal[0] + lps[1] * normal[1] + lps[2] * normal[2];
+  g_autofree char *text = g_strdup_printf (_("%s %d/%d · %.1f mm"), plane_name (self->plane),
+                                           d + 1, g.depth, pos);
+  gtk_label_set_text (self->slice_label, text);
+}
+
+static void
+update_letters (MmSliceView *self)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL)
+    return;
+  double right[3], down[3], left[3], up[3];
+  mm_plane_screen_axes (vol, self->plane, right, down);
+  for (int a = 0; a < 3; a++)
+    {
+      left[a] = -right[a];
+      up[a] = -down[a];
+    }
+  char buf[4];
+  mm_direction_letters (right, buf);
+  gtk_label_set_text (self->right_letter, buf);
+  mm_direction_letters (left, buf);
+  gtk_label_set_text (self->left_letter, buf);
+  mm_direction_letters (up, buf);
+  gtk_label_set_text (self->top_letter, buf);
+  mm_direction_letters (down, buf);
+  gtk_label_set_text (self->bottom_letter, buf);
+}
+
+static void
+update_zoom_label (MmSliceView *self)
+{
+  g_autofree char *text = g_strdup_printf (_("Zoom %.0f %%"), self->zoom * 100);
+  gtk_label_set_text (self->zoom_label, text);
+}
+
+static void
+viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
+{
+  if (what & MM_VIEWER_CHANGED_VOLUME)
+    {
+      self->zoom = 1.0;
+      self->pan_x = self->pan_y = 0;
+      update_letters (self);
+      update_zoom_label (self);
+      gtk_label_set_text (self->probe_label, "");
+    }
+  if (what & MM_VIEWER_CHANGED_WINDOW)
+    update_window_label (self);
+  if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME))
+    update_slice_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+draw_scale_bar (MmSliceView *self, GtkSnapshot *snapshot, const MmViewport *vp, int w, int h)
+{
+  /* A round length near a fifth of the width: 1, 2 or 5 times a power of ten, in mm. */
+  double target = w / 5.0 / vp->scale;
+  if (!(target > 0) || !isfinite (target))
+    return;
+  double p = pow (10, floor (log10 (target))), len = p;
+  if (2 * p <= target)
+    len = 2 * p;
+  if (5 * p <= target)
+    len = 5 * p;
+  double px = len * vp->scale, x0 = (w - px) / 2, y0 = h - 14;
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+  cairo_set_line_width (cr, 4);
+  cairo_move_to (cr, x0, y0);
+  cairo_line_to (cr, x0 + px, y0);
+  cairo_stroke (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_line_width (cr, 2);
+  cairo_move_to (cr, x0, y0 - 4);
+  cairo_line_to (cr, x0, y0);
+  cairo_line_to (cr, x0 + px, y0);
+  cairo_line_to (cr, x0 + px, y0 - 4);
+  cairo_stroke (cr);
+  g_autofree char *text = len >= 10 ? g_strdup_printf ("%.0f mm", len)
+                                    : g_strdup_printf ("%g mm", len);
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  int tw, th;
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  cairo_move_to (cr, (w - tw) / 2.0, y0 - 6 - th);
+  pango_cairo_show_layout (cr, layout);
+  g_object_unref (layout);
+  cairo_destroy (cr);
+}
+
+static void
+draw_crosshair (MmSliceView *self, GtkSnapshot *snapshot, const MmViewport *vp, int w, int h)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  int ijk[3], u, v, d;
+  mm_viewer_get_cursor (self->viewer, ijk);
+  mm_index_to_plane (vol, self->plane, ijk, &u, &v, &d);
+  double x = vp->origin_x + (u + 0.5) * g.pixel_w * vp->scale;
+  double y = vp->origin_y + (v + 0.5) * g.pixel_h * vp->scale;
+  const GdkRGBA color = { 0.2, 0.8, 1.0, 0.7 };
+  gtk_snapshot_append_color (snapshot, &color, &GRAPHENE_RECT_INIT (0, (float) y, w, 1));
+  gtk_snapshot_append_color (snapshot, &color, &GRAPHENE_RECT_INIT ((float) x, 0, 1, h));
+}
+
+static void
+mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  MmSliceView *self = MM_SLICE_VIEW (widget);
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  const GdkRGBA black = { 0, 0, 0, 1 };
+  gtk_snapshot_append_color (snapshot, &black, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  if (vol != NULL && w > 0 && h > 0)
+    {
+      /* Rendered at device pixels, so the texture is drawn 1:1 and nearest-neighbour
+       * scaling is the core's, not the GPU's. */
+      int sf = gtk_widget_get_scale_factor (widget);
+      int pw = w * sf, ph = h * sf;
+      gsize need = (gsize) pw * ph * 4;
+      if (self->pixels_size < need)
+        {
+          self->pixels = g_realloc (self->pixels, need);
+          self->pixels_size = need;
+        }
+      MmViewport vp, dvp;
+      mm_slice_view_get_viewport (self, &vp);
+      dvp = (MmViewport){ vp.origin_x * sf, vp.origin_y * sf, vp.scale * sf };
+      MmRenderStyle style;
+      mm_viewer_get_style (self->viewer, &style);
+      mm_renderer_draw (self->renderer, vol, self->plane, mm_viewer_get_depth (self->viewer, self->plane),
+                        &style, &dvp, self->pixels, pw, ph, pw * 4);
+      /* Copied into the texture's own bytes: the buffer is drawn into again next frame while
+       * GSK may not have uploaded this one yet. */
+      g_autoptr (GBytes) bytes = g_bytes_new (self->pixels, need);
+      g_autoptr (GdkTexture) tex
+          = gdk_memory_texture_new (pw, ph, GDK_MEMORY_R8G8B8A8, bytes, (gsize) pw * 4);
+      gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      if (self->crosshair)
+        draw_crosshair (self, snapshot, &vp, w, h);
+      draw_scale_bar (self, snapshot, &vp, w, h);
+    }
+  GTK_WIDGET_CLASS (mm_slice_view_parent_class)->snapshot (widget, snapshot);
+}
+
+/* ---- input ---- */
+
+static void
+probe (MmSliceView *self, double x, double y)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  int u, v;
+  if (vol == NULL || !widget_to_plane (self, x, y, &u, &v))
+    {
+      gtk_label_set_text (self->probe_label, "");
+      return;
+    }
+  int ijk[3];
+  double lps[3];
+  mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
+  mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
+  double hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
+  g_autofree char *text = g_strdup_printf (_("%.0f HU · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
+                                           hu, lps[0], lps[1], lps[2], ijk[0], ijk[1], ijk[2]);
+  gtk_label_set_text (self->probe_label, text);
+}
+
+static void
+motion_cb (GtkEventControllerMotion *c, double x, double y, MmSliceView *self)
+{
+  probe (self, x, y);
+}
+
+static gboolean
+scroll_cb (GtkEventControllerScroll *c, double dx, double dy, MmSliceView *self)
+{
+  g_signal_emit (self, signals[INTERACTED], 0);
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (c));
+  if (mods & GDK_CONTROL_MASK)
+    mm_slice_view_zoom_by (self, dy < 0 ? 1.1 : 1 / 1.1);
+  else if (dy != 0)
+    mm_slice_view_step (self, dy > 0 ? 1 : -1);
+  return TRUE;
+}
+
+static void
+drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
+{
+  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  g_signal_emit (self, signals[INTERACTED], 0);
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  self->dragging = self->drag_action[MIN (button, 3u)];
+  self->drag_zoom = self->zoom;
+  self->drag_pan_x = self->pan_x;
+  self->drag_pan_y = self->pan_y;
+  mm_viewer_get_window (self->viewer, &self->drag_window, &self->drag_level);
+}
+
+static void
+drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
+{
+  switch (self->dragging)
+    {
+    case MM_DRAG_WINDOW_LEVEL:
+      {
+        /* Horizontal: width, vertical: level; faster for wide windows. */
+        double k = MAX (1.0, self->drag_window / 256.0);
+        mm_viewer_set_window (self->viewer, self->drag_window + dx * k, self->drag_level + dy * k);
+        break;
+      }
+    case MM_DRAG_PAN:
+      self->pan_x = self->drag_pan_x + dx;
+      self->pan_y = self->drag_pan_y + dy;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+    case MM_DRAG_ZOOM:
+      self->zoom = CLAMP (self->drag_zoom * exp (-dy / 200.0), 0.1, 50.0);
+      update_zoom_label (self);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+    }
+}
+
+static void
+drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
+{
+  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  if (button != 1 || hypot (dx, dy) > 3)
+    return;
+  /* A click without a drag puts the crosshair there; the other planes follow. */
+  double x0, y0;
+  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+  int u, v;
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol && widget_to_plane (self, x0, y0, &u, &v))
+    {
+      int ijk[3];
+      mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
+      mm_viewer_set_cursor (self->viewer, ijk);
+    }
+}
+
+static void
+add_drag (MmSliceView *self, guint button)
+{
+  GtkGesture *drag = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), button);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+}
+
+/* ---- public ---- */
+
+void
+mm_slice_view_step (MmSliceView *self, int delta)
+{
+  int d = mm_viewer_get_depth (self->viewer, self->plane);
+  mm_slice_view_go_to (self, MAX (0, d + delta));
+}
+
+void
+mm_slice_view_go_to (MmSliceView *self, int depth)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL)
+    return;
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  if (depth < 0 || depth >= g.depth)
+    depth = g.depth - 1;
+  mm_viewer_set_depth (self->viewer, self->plane, depth);
+}
+
+void
+mm_slice_view_zoom_by (MmSliceView *self, double factor)
+{
+  self->zoom = CLAMP (self->zoom * factor, 0.1, 50.0);
+  update_zoom_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_reset (MmSliceView *self)
+{
+  self->zoom = 1.0;
+  self->pan_x = self->pan_y = 0;
+  update_zoom_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_set_crosshair (MmSliceView *self, bool shown)
+{
+  self->crosshair = shown;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragAction action)
+{
+  g_return_if_fail (button >= 1 && button <= 3);
+  self->drag_action[button] = action;
+}
+
+MmPlane
+mm_slice_view_get_plane (MmSliceView *self)
+{
+  return self->plane;
+}
+
+const char *
+mm_slice_view_get_slice_text (MmSliceView *self)
+{
+  return gtk_label_get_text (self->slice_label);
+}
+
+const char *
+mm_slice_view_get_window_text (MmSliceView *self)
+{
+  return gtk_label_get_text (self->window_label);
+}
+
+/* ---- GObject ---- */
+
+static void
+mm_slice_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MmSliceView *self = MM_SLICE_VIEW (object);
+  switch (prop_id)
+    {
+    case PROP_VIEWER:
+      self->viewer = g_value_dup_object (value);
+      self->changed_id = g_signal_connect (self->viewer, "changed", G_CALLBACK (viewer_changed_cb), self);
+      break;
+    case PROP_PLANE:
+      self->plane = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mm_slice_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MmSliceView *self = MM_SLICE_VIEW (object);
+  switch (prop_id)
+    {
+    case PROP_VIEWER:
+      g_value_set_object (value, self->viewer);
+      break;
+    case PROP_PLANE:
+      g_value_set_int (value, self->plane);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mm_slice_view_constructed (GObject *object)
+{
+  MmSliceView *self = MM_SLICE_VIEW (object);
+  G_OBJECT_CLASS (mm_slice_view_parent_class)->constructed (object);
+  g_autofree char *name = g_strdup_printf (_("%s view"), plane_name (self->plane));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  update_window_label (self);
+  update_slice_label (self);
+  update_letters (self);
+  update_zoom_label (self);
+}
+
+static void
+mm_slice_view_dispose (GObject *object)
+{
+  MmSliceView *self = MM_SLICE_VIEW (object);
+  if (self->viewer)
+    g_clear_signal_handler (&self->changed_id, self->viewer);
+  g_clear_object (&self->viewer);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MM_TYPE_SLICE_VIEW);
+  G_OBJECT_CLASS (mm_slice_view_parent_class)->dispose (object);
+}
+
+static void
+mm_slice_view_finalize (GObject *object)
+{
+  MmSliceView *self = MM_SLICE_VIEW (object);
+  g_clear_pointer (&self->renderer, mm_renderer_free);
+  g_free (self->pixels);
+  G_OBJECT_CLASS (mm_slice_view_parent_class)->finalize (object);
+}
+
+static void
+mm_slice_view_class_init (MmSliceViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->set_property = mm_slice_view_set_property;
+  object_class->get_property = mm_slice_view_get_property;
+  object_class->constructed = mm_slice_view_constructed;
+  object_class->dispose = mm_slice_view_dispose;
+  object_class->finalize = mm_slice_view_finalize;
+  widget_class->snapshot = mm_slice_view_snapshot;
+
+  properties[PROP_VIEWER] = g_param_spec_object ("viewer", NULL, NULL, MM_TYPE_VIEWER,
+                                                 G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
+                                                     | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PLANE] = g_param_spec_int ("plane", NULL, NULL, MM_PLANE_AXIAL,
+                                             MM_PLANE_SAGITTAL, MM_PLANE_AXIAL,
+                                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
+                                                 | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  /* interacted: the user scrolled or dragged in this view, which makes it the active one */
+  signals[INTERACTED] = g_signal_new ("interacted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/metalmark/Metalmark/ui/mm-slice-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, slice_label);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, window_label);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, probe_label);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, zoom_label);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, left_letter);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, right_letter);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, top_letter);
+  gtk_widget_class_bind_template_child (widget_class, MmSliceView, bottom_letter);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "sliceview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+mm_slice_view_init (MmSliceView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->renderer = mm_renderer_new ();
+  self->zoom = 1.0;
+  self->drag_action[1] = MM_DRAG_WINDOW_LEVEL;
+  self->drag_action[2] = MM_DRAG_PAN;
+  self->drag_action[3] = MM_DRAG_ZOOM;
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL
+                                                                | GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  for (guint b = 1; b <= 3; b++)
+    add_drag (self, b);
+}
+
+MmSliceView *
+mm_slice_view_new (MmViewer *viewer, MmPlane plane)
+{
+  return g_object_new (MM_TYPE_SLICE_VIEW, "viewer", viewer, "plane", plane, NULL);
+}

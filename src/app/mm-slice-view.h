@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmSliceView: one plane of the viewer's volume, with its labels (slice, W/L, HU under the
+ * pointer, orientation letters) and the mouse handling of a radiology viewer. */
+#pragma once
+
+#include "mm-viewer.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MM_DRAG_WINDOW_LEVEL,
+  MM_DRAG_PAN,
+  MM_DRAG_ZOOM,
+} MmDragAction;
+
+#define MM_TYPE_SLICE_VIEW (mm_slice_view_get_type ())
+G_DECLARE_FINAL_TYPE (MmSliceView, mm_slice_view, MM, SLICE_VIEW, GtkWidget)
+
+MmSliceView *mm_slice_view_new (MmViewer *viewer, MmPlane plane);
+MmPlane mm_slice_view_get_plane (MmSliceView *self);
+
+/* Which drag does what, per mouse button (1 left, 2 middle, 3 right). */
+void mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragAction action);
+
+void mm_slice_view_step (MmSliceView *self, int delta);  /* slices, clamped */
+void mm_slice_view_go_to (MmSliceView *self, int depth); /* -1: last */
+void mm_slice_view_zoom_by (MmSliceView *self, double factor);
+void mm_slice_view_reset (MmSliceView *self);           /* fit, no pan */
+void mm_slice_view_set_crosshair (MmSliceView *self, bool shown);
+
+/* Where the image is drawn, in widget coordinates, and the viewport mapping (for the
+ * screenshot test, which recomputes the picture independently). */
+void mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp);
+
+const char *mm_slice_view_get_slice_text (MmSliceView *self);
+const char *mm_slice_view_get_window_text (MmSliceView *self);
+
+G_END_DECLS

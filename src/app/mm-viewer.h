@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmViewer: what every view of one window shows: the volume, its figures, the mask, the
+ * window/level and the crosshair (one slice per plane). Views listen to "changed". */
+#pragma once
+
+#include "mm-dicom.h"
+#include "mm-render.h"
+#include "mm-stats.h"
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MM_VIEWER_CHANGED_VOLUME = 1 << 0,
+  MM_VIEWER_CHANGED_WINDOW = 1 << 1,
+  MM_VIEWER_CHANGED_CURSOR = 1 << 2,
+  MM_VIEWER_CHANGED_MASK = 1 << 3,
+  MM_VIEWER_CHANGED_OVERLAY = 1 << 4,
+} MmViewerChange;
+
+#define MM_TYPE_VIEWER (mm_viewer_get_type ())
+G_DECLARE_FINAL_TYPE (MmViewer, mm_viewer, MM, VIEWER, GObject)
+
+MmViewer *mm_viewer_new (void);
+
+/* Takes ownership of vol, stats and report (report may be NULL). */
+void mm_viewer_set_volume (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomReport *report,
+                           const char *source);
+const MmVolume *mm_viewer_get_volume (MmViewer *self);
+const MmStats *mm_viewer_get_stats (MmViewer *self);
+const MmDicomReport *mm_viewer_get_report (MmViewer *self);
+const char *mm_viewer_get_source (MmViewer *self);
+
+/* Takes ownership of mask (NULL clears it). */
+void mm_viewer_set_mask (MmViewer *self, MmMask *mask);
+const MmMask *mm_viewer_get_mask (MmViewer *self);
+
+void mm_viewer_set_window (MmViewer *self, double window, double level);
+void mm_viewer_get_window (MmViewer *self, double *window, double *level);
+void mm_viewer_set_invert (MmViewer *self, bool invert);
+bool mm_viewer_get_invert (MmViewer *self);
+
+/* The crosshair, a voxel index; each plane shows the slice through it. */
+void mm_viewer_set_cursor (MmViewer *self, const int ijk[3]);
+void mm_viewer_get_cursor (MmViewer *self, int ijk[3]);
+int mm_viewer_get_depth (MmViewer *self, MmPlane plane);
+void mm_viewer_set_depth (MmViewer *self, MmPlane plane, int depth);
+
+void mm_viewer_set_overlay (MmViewer *self, const GdkRGBA *color, double opacity, bool outline);
+/* The render style for the current state (borrowed mask pointer inside). */
+void mm_viewer_get_style (MmViewer *self, MmRenderStyle *style);
+
+G_END_DECLS
