@@ -9,7 +9,9 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, MM_LOCALEDIR);
+  /* MM_LOCALEDIR in the environment points at an uninstalled build's catalogues (tests). */
+  const char *localedir = g_getenv ("MM_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : MM_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name ("Metalmark");

@@ -16,6 +16,8 @@ struct _MmApplication
   char *screenshot;   /* test mode: PNG of the first window, then quit */
   int bench_frames;   /* benchmark mode: frames to time, then quit */
   char *layout;       /* "one" or "three" for the first window */
+  gboolean segment;   /* segment metal once loaded */
+  int preset;         /* window preset once loaded, -1: none */
 };
 
 G_DEFINE_FINAL_TYPE (MmApplication, mm_application, ADW_TYPE_APPLICATION)
@@ -30,6 +32,7 @@ new_window (MmApplication *self)
     mm_window_set_bench_frames (window, self->bench_frames);
   if (self->layout)
     mm_window_set_three_views (window, g_strcmp0 (self->layout, "three") == 0);
+  mm_window_set_startup (window, self->segment, self->preset);
   return window;
 }
 
@@ -70,6 +73,13 @@ mm_application_handle_local_options (GApplication *app, GVariantDict *options)
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &shot))
     self->screenshot = g_canonicalize_filename (shot, NULL);
   g_variant_dict_lookup (options, "bench-render", "i", &self->bench_frames);
+  g_variant_dict_lookup (options, "segment", "b", &self->segment);
+  if (g_variant_dict_lookup (options, "preset", "i", &self->preset)
+      && (self->preset < 0 || self->preset > 6))
+    {
+      g_printerr ("metalmark: --preset takes 0 to 6\n");
+      return 2;
+    }
   if (g_variant_dict_lookup (options, "layout", "&s", &layout))
     {
       if (g_strcmp0 (layout, "one") != 0 && g_strcmp0 (layout, "three") != 0)
@@ -208,6 +218,7 @@ mm_application_class_init (MmApplicationClass *klass)
 static void
 mm_application_init (MmApplication *self)
 {
+  self->preset = -1;
   static const GOptionEntry options[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       N_("Save the window as a PNG once PATH is on screen, print the views' geometry, quit"),
@@ -215,6 +226,11 @@ mm_application_init (MmApplication *self)
     { "bench-render", 0, 0, G_OPTION_ARG_INT, NULL,
       N_("Time N slice changes with the metal overlay on, print p50/p95, quit"), N_("N") },
     { "layout", 0, 0, G_OPTION_ARG_STRING, NULL, N_("one or three views"), N_("LAYOUT") },
+    { "segment", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Segment the metal once the series is loaded"),
+      NULL },
+    { "preset", 0, 0, G_OPTION_ARG_INT, NULL,
+      N_("Window preset once loaded: 1 soft tissue, 2 lung, 3 liver, 4 bone, 5 brain, 6 metal"),
+      N_("N") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version"), NULL },
     { NULL },
   };

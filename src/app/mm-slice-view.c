@@ -33,6 +33,7 @@ struct _MmSliceView
   MmDragAction dragging;
   double drag_zoom, drag_pan_x, drag_pan_y, drag_window, drag_level;
   gulong changed_id;
+  gint64 last_render_us; /* the core render and texture of the last frame */
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -269,6 +270,7 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       dvp = (MmViewport){ vp.origin_x * sf, vp.origin_y * sf, vp.scale * sf };
       MmRenderStyle style;
       mm_viewer_get_style (self->viewer, &style);
+      gint64 t0 = g_get_monotonic_time ();
       mm_renderer_draw (self->renderer, vol, self->plane, mm_viewer_get_depth (self->viewer, self->plane),
                         &style, &dvp, self->pixels, pw, ph, pw * 4);
       /* Copied into the texture's own bytes: the buffer is drawn into again next frame while
@@ -277,6 +279,7 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_autoptr (GdkTexture) tex
           = gdk_memory_texture_new (pw, ph, GDK_MEMORY_R8G8B8A8, bytes, (gsize) pw * 4);
       gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      self->last_render_us = g_get_monotonic_time () - t0;
       if (self->crosshair)
         draw_crosshair (self, snapshot, &vp, w, h);
       draw_scale_bar (self, snapshot, &vp, w, h);
@@ -449,6 +452,12 @@ MmPlane
 mm_slice_view_get_plane (MmSliceView *self)
 {
   return self->plane;
+}
+
+gint64
+mm_slice_view_get_last_render_us (MmSliceView *self)
+{
+  return self->last_render_us;
 }
 
 const char *

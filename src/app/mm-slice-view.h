@@ -33,6 +33,9 @@ void mm_slice_view_set_crosshair (MmSliceView *self, bool shown);
  * screenshot test, which recomputes the picture independently). */
 void mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp);
 
+/* Microseconds the last frame spent rendering the plane (core renderer and texture). */
+gint64 mm_slice_view_get_last_render_us (MmSliceView *self);
+
 const char *mm_slice_view_get_slice_text (MmSliceView *self);
 const char *mm_slice_view_get_window_text (MmSliceView *self);
 

@@ -44,13 +44,16 @@ struct _MmWindow
   GCancellable *cancellable;
   char *loading_path;
   char *screenshot_path;
-  GArray *frame_times; /* bench: microseconds per frame */
+  GArray *frame_times;  /* bench: microseconds per frame */
+  GArray *render_times; /* bench: microseconds of the axial view's render per frame */
 
   /* borrowed: children of views_grid */
   MmSliceView *views[3];
   MmSliceView *active;
 
   gboolean three_views;
+  gboolean startup_segment;
+  int startup_preset;
   int bench_frames;
   gint64 paint_start;
   guint tick_id;
@@ -244,14 +247,15 @@ save_screenshot (MmWindow *self, GError **error)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  /* Called right after a paint, so the paintable replays the frame just drawn. */
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, w, h);
   g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
   if (node == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: nothing to draw",
-                   self->screenshot_path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: nothing to draw (window %d x %d)",
+                   self->screenshot_path, w, h);
       return false;
     }
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
@@ -287,8 +291,23 @@ after_paint_cb (GdkFrameClock *clock, MmWindow *self)
   if (self->frame_times && self->paint_start)
     {
       gint64 dt = g_get_monotonic_time () - self->paint_start;
+      gint64 rt = mm_slice_view_get_last_render_us (self->views[MM_PLANE_AXIAL]);
       g_array_append_val (self->frame_times, dt);
+      g_array_append_val (self->render_times, rt);
     }
+}
+
+static void
+screenshot_after_paint_cb (GdkFrameClock *clock, MmWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, screenshot_after_paint_cb, self);
+  g_autoptr (GError) error = NULL;
+  if (!save_screenshot (self, &error))
+    {
+      g_printerr ("metalmark: %s\n", error->message);
+      g_application_quit (g_application_get_default ());
+    }
+  gtk_window_destroy (GTK_WINDOW (self));
 }
 
 static gboolean
@@ -302,6 +321,7 @@ test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
       if (ticks == 1)
         {
           self->frame_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+          self->render_times = g_array_new (FALSE, FALSE, sizeof (gint64));
           g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), self);
           g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), self);
         }
@@ -314,28 +334,29 @@ test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
           return G_SOURCE_CONTINUE;
         }
       g_signal_handlers_disconnect_by_data (clock, self);
-      gint64 *t = (gint64 *) self->frame_times->data;
+      gint64 *t = (gint64 *) self->frame_times->data, *r = (gint64 *) self->render_times->data;
       guint n = self->frame_times->len;
       qsort (t, n, sizeof *t, compare_int64);
+      qsort (r, n, sizeof *r, compare_int64);
       int w = gtk_widget_get_width (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
       int h = gtk_widget_get_height (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
-      printf ("bench-render frames=%u view=%dx%d overlay=%s p50_ms=%.3f p95_ms=%.3f max_ms=%.3f\n",
-              n, w, h, mm_viewer_get_mask (self->viewer) ? "on" : "off", t[n / 2] / 1000.0,
+      printf ("bench-render frames=%u view=%dx%d overlay=%s renderer=%s\n"
+              "  slice render (core + texture): p50_ms=%.3f p95_ms=%.3f\n"
+              "  whole frame (snapshot + GSK):  p50_ms=%.3f p95_ms=%.3f max_ms=%.3f\n",
+              n, w, h, mm_viewer_get_mask (self->viewer) ? "on" : "off",
+              G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))),
+              r[n / 2] / 1000.0, r[(size_t) (n * 0.95)] / 1000.0, t[n / 2] / 1000.0,
               t[(size_t) (n * 0.95)] / 1000.0, t[n - 1] / 1000.0);
       fflush (stdout);
       gtk_window_destroy (GTK_WINDOW (self));
       return G_SOURCE_REMOVE;
     }
-  /* Screenshot: a few frames so that everything has been laid out and drawn once. */
+  /* Screenshot: a few frames so that everything has settled, then after the next paint,
+   * when layout is done (a tick runs before layout). */
   if (ticks < 3)
     return G_SOURCE_CONTINUE;
-  g_autoptr (GError) error = NULL;
-  if (!save_screenshot (self, &error))
-    {
-      g_printerr ("metalmark: %s\n", error->message);
-      g_application_quit (g_application_get_default ());
-    }
-  gtk_window_destroy (GTK_WINDOW (self));
+  g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint_cb), self);
+  gtk_widget_queue_draw (widget);
   return G_SOURCE_REMOVE;
 }
 
@@ -344,6 +365,13 @@ mm_window_set_screenshot (MmWindow *self, const char *png_path)
 {
   g_free (self->screenshot_path);
   self->screenshot_path = g_strdup (png_path);
+}
+
+void
+mm_window_set_startup (MmWindow *self, gboolean segment, int preset)
+{
+  self->startup_segment = segment;
+  self->startup_preset = preset;
 }
 
 void
@@ -403,13 +431,11 @@ show_volume (MmWindow *self, MmLoadResult *r)
                                               report->files_skipped);
       toast (self, msg);
     }
-  if (self->bench_frames > 0)
-    {
-      /* The benchmark draws with the overlay on, as an annotator works. */
-      MmSegmentParams p;
-      mm_segment_params_init (&p);
-      mm_viewer_set_mask (self->viewer, mm_segment_metal (vol, &p, NULL, 0));
-    }
+  /* The benchmark draws with the overlay on, as an annotator works. */
+  if (self->bench_frames > 0 || self->startup_segment)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.segment", NULL);
+  if (self->startup_preset >= 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.preset", "i", self->startup_preset);
   if (self->screenshot_path || self->bench_frames > 0)
     self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), test_mode_tick_cb, NULL, NULL);
 }
@@ -866,8 +892,8 @@ mm_window_finalize (GObject *object)
   g_clear_object (&self->viewer);
   g_free (self->loading_path);
   g_free (self->screenshot_path);
-  if (self->frame_times)
-    g_array_unref (self->frame_times);
+  g_clear_pointer (&self->frame_times, g_array_unref);
+  g_clear_pointer (&self->render_times, g_array_unref);
   G_OBJECT_CLASS (mm_window_parent_class)->finalize (object);
 }
 
@@ -960,6 +986,7 @@ static void
 mm_window_init (MmWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->startup_preset = -1;
   self->viewer = mm_viewer_new ();
   for (int p = 0; p < 3; p++)
     {

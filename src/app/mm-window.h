@@ -20,5 +20,7 @@ void mm_window_open (MmWindow *self, const char *path);
 void mm_window_set_screenshot (MmWindow *self, const char *png_path);
 void mm_window_set_bench_frames (MmWindow *self, int frames);
 void mm_window_set_three_views (MmWindow *self, gboolean three);
+/* Once a series is shown: segment its metal, apply preset (0..6; -1 none). */
+void mm_window_set_startup (MmWindow *self, gboolean segment, int preset);
 
 G_END_DECLS
