@@ -13,6 +13,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define APP_ID "io.github.metalmark.Metalmark"
 #define MAX_RECENT 10
@@ -56,6 +59,7 @@ struct _MmWindow
   int startup_preset;
   int bench_frames;
   gint64 paint_start;
+  double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
 };
 
@@ -267,9 +271,31 @@ save_screenshot (MmWindow *self, GError **error)
                    self->screenshot_path);
       return false;
     }
-  printf ("screenshot %s width=%d height=%d\n", self->screenshot_path, w, h);
+  printf ("screenshot %s width=%d height=%d first_frame_ms=%.0f\n", self->screenshot_path, w, h,
+          self->first_frame_ms);
   print_view_geometry (self, stdout);
   return true;
+}
+
+/* Milliseconds since this process started (from /proc: its start time in clock ticks since
+ * boot), so start-up figures include everything before main() too. */
+static double
+process_age_ms (void)
+{
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL))
+    return -1;
+  const char *p = strrchr (stat, ')'); /* the command name may hold spaces */
+  if (p == NULL)
+    return -1;
+  g_auto (GStrv) fields = g_strsplit (p + 2, " ", 0);
+  if (g_strv_length (fields) < 20)
+    return -1;
+  /* Field 22 of stat; fields[0] here is field 3. */
+  double start_s = g_ascii_strtod (fields[19], NULL) / sysconf (_SC_CLK_TCK);
+  struct timespec now;
+  clock_gettime (CLOCK_BOOTTIME, &now);
+  return (now.tv_sec + now.tv_nsec / 1e9 - start_s) * 1000.0;
 }
 
 static int
@@ -300,6 +326,7 @@ after_paint_cb (GdkFrameClock *clock, MmWindow *self)
 static void
 screenshot_after_paint_cb (GdkFrameClock *clock, MmWindow *self)
 {
+  self->first_frame_ms = process_age_ms ();
   g_signal_handlers_disconnect_by_func (clock, screenshot_after_paint_cb, self);
   g_autoptr (GError) error = NULL;
   if (!save_screenshot (self, &error))
@@ -351,10 +378,8 @@ test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
       gtk_window_destroy (GTK_WINDOW (self));
       return G_SOURCE_REMOVE;
     }
-  /* Screenshot: a few frames so that everything has settled, then after the next paint,
-   * when layout is done (a tick runs before layout). */
-  if (ticks < 3)
-    return G_SOURCE_CONTINUE;
+  /* Screenshot: after the paint of this frame, when layout is done (a tick runs before
+   * layout), the series is on screen. */
   g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint_cb), self);
   gtk_widget_queue_draw (widget);
   return G_SOURCE_REMOVE;
