@@ -102,11 +102,11 @@ static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  const char *developers[] = { "Metalmark developers", NULL };
+  const char *developers[] = { _("Metalmark developers"), NULL };
   AdwAboutWindow *about = ADW_ABOUT_WINDOW (adw_about_window_new ());
   g_object_set (about, "transient-for", parent, "application-name", "Metalmark",
                 "application-icon", APP_ID, "version", MM_VERSION, "developer-name",
-                "Metalmark developers", "developers", developers, "license-type",
+                _("Metalmark developers"), "developers", developers, "license-type",
                 GTK_LICENSE_GPL_3_0, "comments",
                 _("A CT viewer and metal-segmentation workbench. For research and teaching; "
                   "not a medical device."),

@@ -628,7 +628,7 @@ chooser_response_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
             {
               uint64_t n = mm_mask_count (mask);
               mm_viewer_set_mask (self->viewer, mask);
-              g_autofree char *text = g_strdup_printf (_("Loaded %s: %" G_GUINT64_FORMAT " voxels"), path, n);
+              g_autofree char *text = g_strdup_printf (_("Loaded %s: %llu voxels"), path, (unsigned long long) n);
               gtk_label_set_text (self->mask_label, text);
             }
         }
@@ -800,9 +800,9 @@ segment_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   mm_viewer_set_mask (self->viewer, mask);
-  g_autofree char *text = g_strdup_printf (_("Threshold %.0f HU: %" G_GUINT64_FORMAT " voxels, %.2f ml, "
+  g_autofree char *text = g_strdup_printf (_("Threshold %.0f HU: %llu voxels, %.2f ml, "
                                              "%d components, on %d slices"),
-                                           p.lower, res.metal_voxels, res.volume_ml, res.components,
+                                           p.lower, (unsigned long long) res.metal_voxels, res.volume_ml, res.components,
                                            res.slices_with_metal);
   gtk_label_set_text (self->mask_label, text);
 }

@@ -114,15 +114,16 @@ mm_info_rows (const MmVolume *vol, const MmStats *st)
       break;
     case MM_PADDING_TAG:
       add_row (rows, _("Mean w/o padding"),
-               g_strdup_printf (_("%.4f HU (padding %.0f HU from Pixel Padding Value, %"
-                                  G_GUINT64_FORMAT " voxels)"),
-                                st->mean_without_padding, st->padding_value, st->n_padding));
+               g_strdup_printf (_("%.4f HU (padding %.0f HU from Pixel Padding Value, %llu voxels)"),
+                                st->mean_without_padding, st->padding_value,
+                                (unsigned long long) st->n_padding));
       break;
     case MM_PADDING_DETECTED:
       add_row (rows, _("Mean w/o padding"),
                g_strdup_printf (_("%.4f HU (padding %.0f HU detected outside the reconstruction "
-                                  "circle, %" G_GUINT64_FORMAT " voxels)"),
-                                st->mean_without_padding, st->padding_value, st->n_padding));
+                                  "circle, %llu voxels)"),
+                                st->mean_without_padding, st->padding_value,
+                                (unsigned long long) st->n_padding));
       break;
     }
   add_row (rows, _("Centre (LPS)"), g_strdup_printf (_("%.3f, %.3f, %.3f mm"), c[0], c[1], c[2]));
