@@ -34,6 +34,14 @@ struct _MmSliceView
   double drag_zoom, drag_pan_x, drag_pan_y, drag_window, drag_level;
   gulong changed_id;
   gint64 last_render_us; /* the core render and texture of the last frame */
+
+  /* tool mode */
+  bool tool_active;
+  double cursor_mm;
+  bool pointer_in;
+  double pointer_x, pointer_y;
+  bool stroking;
+  double last_u, last_v;
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -50,6 +58,9 @@ static GParamSpec *properties[N_PROPS];
 enum
 {
   INTERACTED,
+  TOOL_STROKE,
+  TOOL_DONE,
+  TOOL_CLICK,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -104,6 +115,21 @@ widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
   *u = (int) floor (fu);
   *v = (int) floor (fv);
   return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
+}
+
+/* Continuous plane coordinates (pixels) of a widget point. */
+static bool
+widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL)
+    return false;
+  MmPlaneGeometry g;
+  MmViewport vp;
+  mm_plane_geometry (vol, self->plane, &g);
+  mm_slice_view_get_viewport (self, &vp);
+  mm_viewport_to_plane (&g, &vp, x, y, u, v);
+  return true;
 }
 
 static void
@@ -282,6 +308,17 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       self->last_render_us = g_get_monotonic_time () - t0;
       if (self->crosshair)
         draw_crosshair (self, snapshot, &vp, w, h);
+      if (self->tool_active && self->cursor_mm > 0 && self->pointer_in)
+        {
+          /* The brush at its true size: radius in mm times screen pixels per mm. */
+          double r = self->cursor_mm * vp.scale;
+          cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+          cairo_set_line_width (cr, 1.5);
+          cairo_set_source_rgba (cr, 1, 1, 0.3, 0.9);
+          cairo_arc (cr, self->pointer_x, self->pointer_y, r, 0, 2 * G_PI);
+          cairo_stroke (cr);
+          cairo_destroy (cr);
+        }
       draw_scale_bar (self, snapshot, &vp, w, h);
     }
   GTK_WIDGET_CLASS (mm_slice_view_parent_class)->snapshot (widget, snapshot);
@@ -313,6 +350,19 @@ static void
 motion_cb (GtkEventControllerMotion *c, double x, double y, MmSliceView *self)
 {
   probe (self, x, y);
+  self->pointer_in = true;
+  self->pointer_x = x;
+  self->pointer_y = y;
+  if (self->tool_active && self->cursor_mm > 0)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+leave_cb (GtkEventControllerMotion *c, MmSliceView *self)
+{
+  self->pointer_in = false;
+  if (self->tool_active)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static gboolean
@@ -333,6 +383,19 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   g_signal_emit (self, signals[INTERACTED], 0);
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  if (button == 1 && self->tool_active)
+    {
+      double u, v;
+      self->stroking = widget_to_plane_f (self, x, y, &u, &v);
+      if (self->stroking)
+        {
+          self->last_u = u;
+          self->last_v = v;
+          g_signal_emit (self, signals[TOOL_STROKE], 0, u, v, u, v);
+        }
+      return;
+    }
+  self->stroking = false;
   self->dragging = self->drag_action[MIN (button, 3u)];
   self->drag_zoom = self->zoom;
   self->drag_pan_x = self->pan_x;
@@ -343,6 +406,21 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
 static void
 drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
+  if (self->stroking)
+    {
+      double x0, y0, u, v;
+      gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+      self->pointer_x = x0 + dx;
+      self->pointer_y = y0 + dy;
+      if (widget_to_plane_f (self, x0 + dx, y0 + dy, &u, &v))
+        {
+          /* From the previous pointer event to this one: the stroke is a polyline. */
+          g_signal_emit (self, signals[TOOL_STROKE], 0, self->last_u, self->last_v, u, v);
+          self->last_u = u;
+          self->last_v = v;
+        }
+      return;
+    }
   switch (self->dragging)
     {
     case MM_DRAG_WINDOW_LEVEL:
@@ -369,6 +447,14 @@ static void
 drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  if (self->stroking)
+    {
+      self->stroking = false;
+      g_signal_emit (self, signals[TOOL_DONE], 0);
+      if (hypot (dx, dy) <= 3)
+        g_signal_emit (self, signals[TOOL_CLICK], 0, self->last_u, self->last_v);
+      return;
+    }
   if (button != 1 || hypot (dx, dy) > 3)
     return;
   /* A click without a drag puts the crosshair there; the other planes follow. */
@@ -396,6 +482,14 @@ add_drag (MmSliceView *self, guint button)
 }
 
 /* ---- public ---- */
+
+void
+mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm)
+{
+  self->tool_active = active;
+  self->cursor_mm = cursor_mm;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
 
 void
 mm_slice_view_step (MmSliceView *self, int delta)
@@ -565,6 +659,14 @@ mm_slice_view_class_init (MmSliceViewClass *klass)
   /* interacted: the user scrolled or dragged in this view, which makes it the active one */
   signals[INTERACTED] = g_signal_new ("interacted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                       0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[TOOL_STROKE] = g_signal_new ("tool-stroke", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_DOUBLE,
+                                       G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  signals[TOOL_DONE] = g_signal_new ("tool-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                     0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[TOOL_CLICK] = g_signal_new ("tool-click", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                      0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE,
+                                      G_TYPE_DOUBLE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/metalmark/Metalmark/ui/mm-slice-view.ui");
@@ -595,6 +697,7 @@ mm_slice_view_init (MmSliceView *self)
 
   GtkEventController *motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (leave_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
   GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL
                                                                 | GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);

@@ -23,6 +23,11 @@ MmPlane mm_slice_view_get_plane (MmSliceView *self);
 /* Which drag does what, per mouse button (1 left, 2 middle, 3 right). */
 void mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragAction action);
 
+/* With a tool active, a left drag no longer windows: it emits "tool-stroke" (u0, v0, u1, v1 in
+ * plane pixels, continuous; on press u0 == u1) per pointer event and "tool-done" on release; a
+ * click emits "tool-click" (u, v). cursor_mm > 0 draws a circle of that radius at the pointer. */
+void mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm);
+
 void mm_slice_view_step (MmSliceView *self, int delta);  /* slices, clamped */
 void mm_slice_view_go_to (MmSliceView *self, int depth); /* -1: last */
 void mm_slice_view_zoom_by (MmSliceView *self, double factor);

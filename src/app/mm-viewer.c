@@ -19,6 +19,8 @@ struct _MmViewer
   GdkRGBA overlay_color;
   double overlay_opacity;
   bool overlay_outline;
+  bool preview;
+  double preview_lower, preview_upper;
 };
 
 G_DEFINE_FINAL_TYPE (MmViewer, mm_viewer, G_TYPE_OBJECT)
@@ -227,6 +229,29 @@ mm_viewer_set_overlay (MmViewer *self, const GdkRGBA *color, double opacity, boo
 }
 
 void
+mm_viewer_set_preview (MmViewer *self, bool on, double lower, double upper)
+{
+  if (on == self->preview && lower == self->preview_lower && upper == self->preview_upper)
+    return;
+  self->preview = on;
+  self->preview_lower = lower;
+  self->preview_upper = upper;
+  emit_changed (self, MM_VIEWER_CHANGED_OVERLAY);
+}
+
+void
+mm_viewer_mask_edited (MmViewer *self)
+{
+  emit_changed (self, MM_VIEWER_CHANGED_MASK);
+}
+
+MmMask *
+mm_viewer_get_mask_mutable (MmViewer *self)
+{
+  return self->mask;
+}
+
+void
 mm_viewer_get_style (MmViewer *self, MmRenderStyle *s)
 {
   s->window = self->window;
@@ -238,4 +263,7 @@ mm_viewer_get_style (MmViewer *self, MmRenderStyle *s)
   s->overlay_rgb[2] = (uint8_t) lrint (CLAMP (self->overlay_color.blue, 0, 1) * 255);
   s->overlay_opacity = self->overlay_opacity;
   s->outline = self->overlay_outline;
+  s->preview = self->preview;
+  s->preview_lower = self->preview_lower;
+  s->preview_upper = self->preview_upper;
 }

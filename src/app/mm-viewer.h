@@ -49,6 +49,12 @@ int mm_viewer_get_depth (MmViewer *self, MmPlane plane);
 void mm_viewer_set_depth (MmViewer *self, MmPlane plane, int depth);
 
 void mm_viewer_set_overlay (MmViewer *self, const GdkRGBA *color, double opacity, bool outline);
+/* Threshold tool preview: the overlay shows lower <= HU <= upper instead of the mask. */
+void mm_viewer_set_preview (MmViewer *self, bool on, double lower, double upper);
+/* The mask was edited in place (slices first..last): views redraw. */
+void mm_viewer_mask_edited (MmViewer *self);
+MmMask *mm_viewer_get_mask_mutable (MmViewer *self);
+
 /* The render style for the current state (borrowed mask pointer inside). */
 void mm_viewer_get_style (MmViewer *self, MmRenderStyle *style);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* MmWindow: loading (with the series picker), the views and their actions, the metadata
  * panel, the mask overlay, and the screenshot / benchmark modes. */
-#include "mm-window.h"
+#include "mm-window-private.h"
 
 #include "mm-info.h"
 #include "mm-label-stack.h"
@@ -20,55 +20,12 @@
 #define APP_ID "io.github.metalmark.Metalmark"
 #define MAX_RECENT 10
 
-struct _MmWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  /* template widgets */
-  AdwToastOverlay *toast_overlay;
-  AdwWindowTitle *window_title;
-  GtkMenuButton *recent_button;
-  GtkToggleButton *layout_button;
-  GtkRevealer *progress_revealer;
-  GtkProgressBar *progress_bar;
-  GtkStack *main_stack;
-  GtkGrid *views_grid;
-  GtkGrid *metadata_grid;
-  GtkExpander *warnings_expander;
-  GtkLabel *warnings_label;
-  GtkLabel *mask_label;
-  GtkColorButton *overlay_color_button;
-  GtkAdjustment *overlay_opacity;
-  GtkCheckButton *overlay_outline_check;
-
-  /* owned */
-  MmViewer *viewer;
-  GSettings *settings; /* NULL when the schema is not installed */
-  GCancellable *cancellable;
-  char *loading_path;
-  char *screenshot_path;
-  GArray *frame_times;  /* bench: microseconds per frame */
-  GArray *render_times; /* bench: microseconds of the axial view's render per frame */
-
-  /* borrowed: children of views_grid */
-  MmSliceView *views[3];
-  MmSliceView *active;
-
-  gboolean three_views;
-  gboolean startup_segment;
-  int startup_preset;
-  int bench_frames;
-  gint64 paint_start;
-  double first_frame_ms; /* process start to the first painted frame of a series */
-  guint tick_id;
-};
-
 G_DEFINE_FINAL_TYPE (MmWindow, mm_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void load_series (MmWindow *self, const char *path, const char *series_uid);
 
-static void
-toast (MmWindow *self, const char *message)
+void
+mm_window_toast (MmWindow *self, const char *message)
 {
   AdwToast *t = adw_toast_new (message);
   adw_toast_set_timeout (t, 6);
@@ -169,7 +126,7 @@ copy_info_action (GtkWidget *widget, const char *name, GVariant *param)
     return;
   g_autofree char *text = mm_info_format_text (vol, mm_viewer_get_stats (self->viewer));
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
-  toast (self, _("Copied the series figures"));
+  mm_window_toast (self, _("Copied the series figures"));
 }
 
 /* ---- recent folders ---- */
@@ -379,7 +336,9 @@ test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   /* Screenshot: after the paint of this frame, when layout is done (a tick runs before
-   * layout), the series is on screen. */
+   * layout), the series is on screen; the progress bar must have finished sliding away. */
+  if (gtk_revealer_get_child_revealed (self->progress_revealer))
+    return G_SOURCE_CONTINUE;
   g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint_cb), self);
   gtk_widget_queue_draw (widget);
   return G_SOURCE_REMOVE;
@@ -445,6 +404,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
   gtk_window_set_title (GTK_WINDOW (self), base);
   fill_metadata (self);
   gtk_label_set_text (self->mask_label, _("No mask: segment the metal or load a PNG label stack."));
+  mm_tools_series_changed (self->tools);
   remember_recent (self, source);
   gtk_widget_grab_focus (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
   self->active = self->views[MM_PLANE_AXIAL];
@@ -454,7 +414,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
                                                            "%u files skipped: see the warnings in the panel",
                                                            report->files_skipped),
                                               report->files_skipped);
-      toast (self, msg);
+      mm_window_toast (self, msg);
     }
   /* The benchmark draws with the overlay on, as an annotator works. */
   if (self->bench_frames > 0 || self->startup_segment)
@@ -476,7 +436,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (r == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, error->message);
+        mm_window_toast (self, error->message);
       if (self->screenshot_path || self->bench_frames > 0)
         {
           g_printerr ("metalmark: %s\n", error->message);
@@ -559,7 +519,7 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       set_loading (self, NULL);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, error->message);
+        mm_window_toast (self, error->message);
       if (self->screenshot_path || self->bench_frames > 0)
         {
           g_printerr ("metalmark: %s\n", error->message);
@@ -621,13 +581,13 @@ chooser_response_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
         {
           const MmVolume *vol = mm_viewer_get_volume (self->viewer);
           g_autoptr (GError) error = NULL;
-          MmMask *mask = vol ? mm_label_stack_read (path, vol, &error) : NULL;
+          g_autoptr (MmMask) mask = vol ? mm_label_stack_read (path, vol, &error) : NULL;
           if (mask == NULL)
-            toast (self, error ? error->message : _("Open a series first"));
+            mm_window_toast (self, error ? error->message : _("Open a series first"));
           else
             {
               uint64_t n = mm_mask_count (mask);
-              mm_viewer_set_mask (self->viewer, mask);
+              mm_tools_import_mask (self->tools, mask);
               g_autofree char *text = g_strdup_printf (_("Loaded %s: %llu voxels"), path, (unsigned long long) n);
               gtk_label_set_text (self->mask_label, text);
             }
@@ -784,30 +744,6 @@ preset_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
-segment_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  MmWindow *self = MM_WINDOW (widget);
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  if (vol == NULL)
-    return;
-  MmSegmentParams p;
-  mm_segment_params_init (&p);
-  MmSegmentResult res;
-  MmMask *mask = mm_segment_metal (vol, &p, &res, 0);
-  if (mask == NULL)
-    {
-      toast (self, _("Not enough memory for the mask"));
-      return;
-    }
-  mm_viewer_set_mask (self->viewer, mask);
-  g_autofree char *text = g_strdup_printf (_("Threshold %.0f HU: %llu voxels, %.2f ml, "
-                                             "%d components, on %d slices"),
-                                           p.lower, (unsigned long long) res.metal_voxels, res.volume_ml, res.components,
-                                           res.slices_with_metal);
-  gtk_label_set_text (self->mask_label, text);
-}
-
-static void
 overlay_changed_cb (MmWindow *self)
 {
   GdkRGBA color;
@@ -884,6 +820,7 @@ static gboolean
 mm_window_close_request (GtkWindow *window)
 {
   MmWindow *self = MM_WINDOW (window);
+  mm_tools_save_now (self->tools);
   if (self->settings && !self->screenshot_path && self->bench_frames == 0)
     {
       int w, h;
@@ -914,6 +851,7 @@ static void
 mm_window_finalize (GObject *object)
 {
   MmWindow *self = MM_WINDOW (object);
+  g_clear_pointer (&self->tools, mm_tools_free);
   g_clear_object (&self->viewer);
   g_free (self->loading_path);
   g_free (self->screenshot_path);
@@ -964,6 +902,8 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_color_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
+  mm_tools_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
@@ -971,7 +911,6 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.copy-info", NULL, copy_info_action);
-  gtk_widget_class_install_action (widget_class, "win.segment", NULL, segment_action);
   gtk_widget_class_install_action (widget_class, "win.three-views", NULL, three_views_action);
   gtk_widget_class_install_action (widget_class, "win.slice", "i", slice_action);
   gtk_widget_class_install_action (widget_class, "win.slice-first", NULL, slice_action);
@@ -985,7 +924,6 @@ mm_window_class_init (MmWindowClass *klass)
 
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
-  add_key (widget_class, GDK_KEY_m, GDK_CONTROL_MASK, "win.segment", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
   add_key (widget_class, GDK_KEY_v, 0, "win.three-views", NULL);
   add_key (widget_class, GDK_KEY_Page_Down, 0, "win.slice", "i", 1);
@@ -1033,6 +971,8 @@ mm_window_init (MmWindow *self)
   g_signal_connect_swapped (self->overlay_opacity, "value-changed", G_CALLBACK (overlay_changed_cb), self);
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);
+
+  self->tools = mm_tools_new (self);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);

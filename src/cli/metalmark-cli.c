@@ -15,6 +15,7 @@ static const struct
   { "info", mm_cli_info, "print a series' dimensions, geometry and intensity figures" },
   { "segment", mm_cli_segment, "segment metal and write a PNG label stack" },
   { "phantom", mm_cli_phantom, "write a synthetic CT series with known metal" },
+  { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
 };
 
 static void

@@ -244,7 +244,15 @@ mm_renderer_draw (MmRenderer *r, const MmVolume *vol, MmPlane plane, int depth,
             }
           px[0] = px[1] = px[2] = grey;
           px[3] = 255;
-          if (m && m->data[off])
+          if (s->preview)
+            {
+              double hu = vol->type == MM_VOXEL_INT16 ? ((const int16_t *) vol->voxels)[off]
+                                                      : ((const float *) vol->voxels)[off];
+              if (hu >= s->preview_lower && hu <= s->preview_upper)
+                for (int c = 0; c < 3; c++)
+                  px[c] = (uint8_t) ((grey * keep + blend[c]) >> 8);
+            }
+          else if (m && m->data[off])
             {
               bool draw = true;
               if (s->outline)

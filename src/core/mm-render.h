@@ -59,6 +59,8 @@ typedef struct
   uint8_t overlay_rgb[3];
   double overlay_opacity;  /* 0..1 */
   bool outline;            /* only the mask's edge */
+  bool preview;            /* overlay lower <= HU <= upper instead of the mask (threshold tool) */
+  double preview_lower, preview_upper;
 } MmRenderStyle;
 
 /* Output pixel (x, y) shows the plane pixel under its centre: u = floor((x + 0.5 - origin_x) /

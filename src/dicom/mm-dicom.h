@@ -3,6 +3,7 @@
  * way into src/dicom; no GDCM type crosses it and every GDCM exception is caught inside. */
 #pragma once
 
+#include "mm-mask.h"
 #include "mm-volume.h"
 
 #include <gio/gio.h>
@@ -100,5 +101,35 @@ typedef struct
  * values = HU + 1024 with Rescale Intercept -1024. */
 bool mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteOptions *opts,
                             GError **error);
+
+/* ---- DICOM Segmentation export (mm-dicom-seg.cc) ---------------------------------------- */
+
+/* Segment Algorithm Type (0062,0008). */
+typedef enum
+{
+  MM_DICOM_SEG_AUTOMATIC,     /* e.g. the threshold segmentation as it came out */
+  MM_DICOM_SEG_SEMIAUTOMATIC, /* a mask that may have been edited: the default */
+  MM_DICOM_SEG_MANUAL,
+} MmDicomSegAlgorithm;
+
+typedef struct
+{
+  MmDicomSegAlgorithm algorithm;
+  const char *algorithm_name;     /* Segment Algorithm Name (0062,0009); NULL: "Metalmark" */
+  const char *series_description; /* (0008,103E); NULL: "Metal (Metalmark)" */
+} MmDicomSegOptions;
+
+void mm_dicom_seg_options_init (MmDicomSegOptions *opts);
+
+/* Write mask (on vol's grid) as a DICOM Segmentation (1.2.840.10008.5.1.4.1.1.66.4): BINARY,
+ * one segment "Metal", one frame per slice of vol with that slice's Image Position (Patient),
+ * each referencing its source SOP Instance UID; vol's study, frame of reference and (read
+ * from the first slice's file) patient; new series and SOP Instance UIDs (2.25.<uuid>).
+ * Written atomically (temporary file, fsync, rename, fsync of the folder). */
+bool mm_dicom_write_seg (const char *path, const MmMask *mask, const MmVolume *vol,
+                         GError **error);
+/* The same with options; opts may be NULL. */
+bool mm_dicom_write_seg_full (const char *path, const MmMask *mask, const MmVolume *vol,
+                              const MmDicomSegOptions *opts, GError **error);
 
 G_END_DECLS

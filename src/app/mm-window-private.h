@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* MmWindow's instance struct, shared by mm-window.c and mm-window-tools.c. */
+#pragma once
+
+#include "mm-slice-view.h"
+#include "mm-viewer.h"
+#include "mm-window.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MmTools MmTools;
+
+struct _MmWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template widgets */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkMenuButton *recent_button;
+  GtkToggleButton *layout_button;
+  GtkRevealer *progress_revealer;
+  GtkProgressBar *progress_bar;
+  GtkStack *main_stack;
+  GtkGrid *views_grid;
+  GtkGrid *metadata_grid;
+  GtkExpander *warnings_expander;
+  GtkLabel *warnings_label;
+  GtkLabel *mask_label;
+  GtkColorButton *overlay_color_button;
+  GtkAdjustment *overlay_opacity;
+  GtkCheckButton *overlay_outline_check;
+  GtkBox *tools_box;
+
+  /* owned */
+  MmViewer *viewer;
+  GSettings *settings; /* NULL when the schema is not installed */
+  GCancellable *cancellable;
+  char *loading_path;
+  char *screenshot_path;
+  GArray *frame_times;  /* bench: microseconds per frame */
+  GArray *render_times; /* bench: microseconds of the axial view's render per frame */
+
+  /* borrowed: children of views_grid */
+  MmSliceView *views[3];
+  MmSliceView *active;
+
+  gboolean three_views;
+  gboolean startup_segment;
+  int startup_preset;
+  int bench_frames;
+  MmTools *tools; /* annotation tools and their panel */
+  gint64 paint_start;
+  double first_frame_ms; /* process start to the first painted frame of a series */
+  guint tick_id;
+};
+
+
+/* mm-window-tools.c: the annotation tools panel, strokes, undo/redo and autosave. */
+MmTools *mm_tools_new (MmWindow *window);
+void mm_tools_free (MmTools *tools);
+/* A new series (or mask) is shown: reset history, find the project folder, recover. */
+void mm_tools_series_changed (MmTools *tools);
+void mm_tools_class_init (GtkWidgetClass *widget_class);
+/* Replace the mask being annotated by imported, as one undoable step. */
+bool mm_tools_import_mask (MmTools *tools, const MmMask *imported);
+/* Fold the autosave journal into the label stack (on close). */
+void mm_tools_save_now (MmTools *tools);
+
+void mm_window_toast (MmWindow *self, const char *message);
+
+G_END_DECLS
