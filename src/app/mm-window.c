@@ -177,7 +177,7 @@ open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ---- screenshot and benchmark ---- */
 
 static void
-print_view_geometry (MmWindow *self, FILE *out)
+print_view_geometry (MmWindow *self, FILE *out, double x0, double y0)
 {
   double wl_w, wl_l;
   mm_viewer_get_window (self->viewer, &wl_w, &wl_l);
@@ -195,7 +195,7 @@ print_view_geometry (MmWindow *self, FILE *out)
       fprintf (out,
                "view plane=%d x=%.0f y=%.0f width=%d height=%d origin_x=%.17g origin_y=%.17g "
                "scale=%.17g depth=%d window=%.17g level=%.17g invert=%d\n",
-               p, origin.x, origin.y, gtk_widget_get_width (GTK_WIDGET (view)),
+               p, origin.x - x0, origin.y - y0, gtk_widget_get_width (GTK_WIDGET (view)),
                gtk_widget_get_height (GTK_WIDGET (view)), vp.origin_x, vp.origin_y, vp.scale,
                mm_viewer_get_depth (self->viewer, p), wl_w, wl_l,
                mm_viewer_get_invert (self->viewer));
@@ -207,13 +207,19 @@ static bool
 save_screenshot (MmWindow *self, GError **error)
 {
   GtkWidget *widget = GTK_WIDGET (self);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  /* Called right after a paint, so the paintable replays the frame just drawn. */
+  /* Called right after a paint, so the paintable replays the frame just drawn. It is drawn at
+   * its intrinsic size: any other size would resample it. Its bounds may extend beyond the
+   * window's allocation (the client-side frame), so positions are given relative to them. */
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  int w = gdk_paintable_get_intrinsic_width (paintable);
+  int h = gdk_paintable_get_intrinsic_height (paintable);
+  graphene_rect_t bounds;
+  if (!gtk_widget_compute_bounds (widget, widget, &bounds))
+    graphene_rect_init (&bounds, 0, 0, w, h);
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, w, h);
   g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
+  if (node == NULL || w <= 0 || h <= 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: nothing to draw (window %d x %d)",
                    self->screenshot_path, w, h);
@@ -230,7 +236,7 @@ save_screenshot (MmWindow *self, GError **error)
     }
   printf ("screenshot %s width=%d height=%d first_frame_ms=%.0f\n", self->screenshot_path, w, h,
           self->first_frame_ms);
-  print_view_geometry (self, stdout);
+  print_view_geometry (self, stdout, bounds.origin.x, bounds.origin.y);
   return true;
 }
 
