@@ -163,7 +163,14 @@ update_slice_label (MmSliceView *self)
   normal[0] = right[1] * down[2] - right[2] * down[1];
   normal[1] = right[2] * down[0] - right[0] * down[2];
   normal[2] = right[0] * down[1] - right[1] * down[0];
-  double pos = lps[0] * normal[0] + lps[1] * normal[1] + lps[2] * normal[2];
+  /* Signed like the patient axis the plane is closest to (x for sagittal, y for coronal, z
+   * for axial), so the figure reads as the LPS coordinate of the plane. */
+  int main_axis = 0;
+  for (int a = 1; a < 3; a++)
+    if (fabs (normal[a]) > fabs (normal[main_axis]))
+      main_axis = a;
+  double pos = (lps[0] * normal[0] + lps[1] * normal[1] + lps[2] * normal[2])
+               * (normal[main_axis] < 0 ? -1 : 1);
   g_autofree char *text = g_strdup_printf (_("%s %d/%d · %.1f mm"), plane_name (self->plane),
                                            d + 1, g.depth, pos);
   gtk_label_set_text (self->slice_label, text);

@@ -323,7 +323,8 @@ test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
           mm_slice_view_go_to (self->views[MM_PLANE_AXIAL], step < n ? step : 2 * n - 1 - step);
           return G_SOURCE_CONTINUE;
         }
-      g_signal_handlers_disconnect_by_data (clock, self);
+      g_signal_handlers_disconnect_by_func (clock, before_paint_cb, self);
+      g_signal_handlers_disconnect_by_func (clock, after_paint_cb, self);
       gint64 *t = (gint64 *) self->frame_times->data, *r = (gint64 *) self->render_times->data;
       guint n = self->frame_times->len;
       qsort (t, n, sizeof *t, compare_int64);

@@ -345,9 +345,14 @@ check_structure (const std::string &path, std::string &why, FileLayout &layout)
               if (ts_stated || !w.walk_dataset (pos, w.size, false, 0))
                 {
                   ok = false;
-                  why = ts_stated ? first_why + " (the data set does not follow its transfer "
-                                                "syntax " + ts + ")"
-                                  : first_why;
+                  if (ts_stated)
+                    why = first_why + " (the data set does not follow its transfer syntax "
+                          + ts + ")";
+                  else if (!have_meta)
+                    why = "not a DICOM file (no DICM prefix, and no readable data set: "
+                          + first_why + ")";
+                  else
+                    why = first_why;
                 }
             }
           else if (walkable && have_meta && pos == meta_end)
