@@ -61,6 +61,8 @@ viewer (MmTools *t)
   return t->window->viewer;
 }
 
+static void attach_mask (MmTools *t);
+
 static MmMask *
 editable_mask (MmTools *t)
 {
@@ -71,7 +73,7 @@ editable_mask (MmTools *t)
     {
       /* The first edit of a series starts from an empty mask, with its history and journal. */
       mm_viewer_set_mask (viewer (t), mm_mask_new (vol->dims));
-      mm_tools_series_changed (t);
+      attach_mask (t);
     }
   return mm_viewer_get_mask_mutable (viewer (t));
 }
@@ -474,8 +476,10 @@ project_dir_for (const char *source, const char *series_uid)
                            series_uid ? series_uid : "unknown", NULL);
 }
 
-void
-mm_tools_series_changed (MmTools *t)
+/* Undo history and autosave for the viewer's mask: the saved one is loaded (and a leftover
+ * journal replayed) when the series has a project folder. */
+static void
+attach_mask (MmTools *t)
 {
   g_clear_handle_id (&t->fold_id, g_source_remove);
   g_clear_pointer (&t->history, mm_history_free);
@@ -485,8 +489,6 @@ mm_tools_series_changed (MmTools *t)
   const MmVolume *vol = mm_viewer_get_volume (viewer (t));
   if (vol == NULL)
     return;
-  suggest_threshold (t);
-  gtk_widget_queue_draw (GTK_WIDGET (t->histogram));
   MmMask *mask = mm_viewer_get_mask_mutable (viewer (t));
   if (mask == NULL)
     {
@@ -552,6 +554,15 @@ mm_tools_import_mask (MmTools *t, const MmMask *imported)
       }
   end_step (t);
   return true;
+}
+
+void
+mm_tools_series_changed (MmTools *t)
+{
+  /* A new series: its histogram, the threshold it suggests, its saved mask. */
+  suggest_threshold (t);
+  gtk_widget_queue_draw (GTK_WIDGET (t->histogram));
+  attach_mask (t);
 }
 
 void
