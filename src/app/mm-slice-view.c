@@ -99,24 +99,6 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
   vp->scale *= self->zoom;
 }
 
-/* Plane position (pixel u, v, continuous) of a widget point. */
-static bool
-widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
-{
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  if (vol == NULL)
-    return false;
-  MmPlaneGeometry g;
-  MmViewport vp;
-  mm_plane_geometry (vol, self->plane, &g);
-  mm_slice_view_get_viewport (self, &vp);
-  double fu, fv;
-  mm_viewport_to_plane (&g, &vp, x, y, &fu, &fv);
-  *u = (int) floor (fu);
-  *v = (int) floor (fv);
-  return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
-}
-
 /* Continuous plane coordinates (pixels) of a widget point. */
 static bool
 widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
@@ -130,6 +112,21 @@ widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
   mm_slice_view_get_viewport (self, &vp);
   mm_viewport_to_plane (&g, &vp, x, y, u, v);
   return true;
+}
+
+/* The plane pixel under a widget point; false outside the plane. */
+static bool
+widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
+{
+  double fu, fv;
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (!widget_to_plane_f (self, x, y, &fu, &fv))
+    return false;
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  *u = (int) floor (fu);
+  *v = (int) floor (fv);
+  return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
 }
 
 static void

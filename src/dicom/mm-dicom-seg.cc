@@ -2,6 +2,7 @@
 /* A metal mask as a DICOM Segmentation (PS3.3 A.51): one BINARY segment, one frame per source
  * slice, built element by element with GDCM's DataSet API and written atomically. */
 #include "mm-dicom.h"
+#include "mm-dicom-element.hh"
 
 #include "mm-atomic.h"
 #include "mm-dicom-private.hh"
@@ -33,18 +34,9 @@ namespace
 const char *const SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"; /* Segmentation Storage */
 const char *const CT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.2";     /* CT Image Storage */
 
-/* A string-valued element, padded to even length (UI with NUL, the others with a space). */
-void
-put_str (gdcm::DataSet &ds, uint16_t g, uint16_t e, const gdcm::VR &vr, const std::string &v)
-{
-  std::string s = v;
-  if (s.size () % 2)
-    s += vr == gdcm::VR::UI ? '\0' : ' ';
-  gdcm::DataElement de (gdcm::Tag (g, e));
-  de.SetVR (vr);
-  de.SetByteValue (s.data (), (uint32_t) s.size ());
-  ds.Replace (de);
-}
+using mm::ds_value;
+using mm::ds_values;
+using mm::put_str;
 
 /* Binary values, little endian (the transfer syntax written is explicit VR little endian). */
 void
@@ -119,29 +111,6 @@ code (const char *value, const char *scheme, const char *meaning)
   put_str (ds, 0x0008, 0x0102, gdcm::VR::SH, scheme);
   put_str (ds, 0x0008, 0x0104, gdcm::VR::LO, meaning);
   return ds;
-}
-
-std::string
-ds_value (double v)
-{
-  /* DS holds at most 16 characters. */
-  char buf[32];
-  for (int prec = 12; prec > 0; prec--)
-    {
-      g_snprintf (buf, sizeof buf, "%.*g", prec, v);
-      if (std::strlen (buf) <= 16)
-        break;
-    }
-  return buf;
-}
-
-std::string
-ds_values (const double *v, int n)
-{
-  std::string s;
-  for (int a = 0; a < n; a++)
-    s += (a ? "\\" : "") + ds_value (v[a]);
-  return s;
 }
 
 /* 2.25.<the 128 bits of a random UUID as a decimal number> (PS3.5 B.2). */

@@ -2,6 +2,7 @@
 /* Writing a volume as a CT Image Storage series with GDCM, in any of the transfer syntaxes
  * the reader must handle (the phantom's files). */
 #include "mm-dicom.h"
+#include "mm-dicom-element.hh"
 
 #include <gdcmAttribute.h>
 #include <gdcmImage.h>
@@ -38,45 +39,6 @@ const SyntaxName syntax_names[] = {
   { "jpegls", MM_DICOM_SYNTAX_JPEG_LS, gdcm::TransferSyntax::JPEGLSLossless },
   { "j2k", MM_DICOM_SYNTAX_J2K, gdcm::TransferSyntax::JPEG2000Lossless },
 };
-
-void
-set_string (gdcm::DataSet &ds, uint16_t g, uint16_t e, const gdcm::VR &vr, const std::string &v)
-{
-  std::string s = v;
-  if (s.size () % 2)
-    s += vr == gdcm::VR::UI ? '\0' : ' '; /* even length, UIs padded with NUL */
-  gdcm::DataElement de (gdcm::Tag (g, e));
-  de.SetVR (vr);
-  de.SetByteValue (s.data (), (uint32_t) s.size ());
-  ds.Replace (de);
-}
-
-std::string
-ds_value (double v)
-{
-  /* DS holds at most 16 characters. */
-  char buf[32];
-  for (int prec = 10; prec > 0; prec--)
-    {
-      g_snprintf (buf, sizeof buf, "%.*g", prec, v);
-      if (std::strlen (buf) <= 16)
-        break;
-    }
-  return buf;
-}
-
-std::string
-ds_values (const double *v, int n)
-{
-  std::string s;
-  for (int a = 0; a < n; a++)
-    {
-      if (a)
-        s += '\\';
-      s += ds_value (v[a]);
-    }
-  return s;
-}
 
 } // namespace
 
@@ -175,31 +137,31 @@ mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteO
           gdcm::ImageWriter writer;
           writer.SetImage (out);
           gdcm::DataSet &ds = writer.GetFile ().GetDataSet ();
-          set_string (ds, 0x0008, 0x0016, gdcm::VR::UI, "1.2.840.10008.5.1.4.1.1.2");
-          set_string (ds, 0x0008, 0x0018, gdcm::VR::UI, s->sop_instance_uid);
-          set_string (ds, 0x0008, 0x0060, gdcm::VR::CS, vol->modality ? vol->modality : "CT");
-          set_string (ds, 0x0008, 0x0070, gdcm::VR::LO, "Metalmark");
-          set_string (ds, 0x0008, 0x103e, gdcm::VR::LO,
+          mm::put_str (ds, 0x0008, 0x0016, gdcm::VR::UI, "1.2.840.10008.5.1.4.1.1.2");
+          mm::put_str (ds, 0x0008, 0x0018, gdcm::VR::UI, s->sop_instance_uid);
+          mm::put_str (ds, 0x0008, 0x0060, gdcm::VR::CS, vol->modality ? vol->modality : "CT");
+          mm::put_str (ds, 0x0008, 0x0070, gdcm::VR::LO, "Metalmark");
+          mm::put_str (ds, 0x0008, 0x103e, gdcm::VR::LO,
                       vol->series_description ? vol->series_description : "");
-          set_string (ds, 0x0010, 0x0010, gdcm::VR::PN, "Phantom^Metalmark");
-          set_string (ds, 0x0010, 0x0020, gdcm::VR::LO, "MM-PHANTOM");
-          set_string (ds, 0x0018, 0x0050, gdcm::VR::DS, ds_value (vol->spacing[2] * 1.25));
-          set_string (ds, 0x0020, 0x000d, gdcm::VR::UI, vol->study_uid ? vol->study_uid : "");
-          set_string (ds, 0x0020, 0x000e, gdcm::VR::UI, vol->series_uid ? vol->series_uid : "");
-          set_string (ds, 0x0020, 0x0011, gdcm::VR::IS, "1");
-          set_string (ds, 0x0020, 0x0013, gdcm::VR::IS, std::to_string (s->instance_number));
-          set_string (ds, 0x0020, 0x0032, gdcm::VR::DS, ds_values (s->position, 3));
-          set_string (ds, 0x0020, 0x0037, gdcm::VR::DS, ds_values (vol->direction, 6));
-          set_string (ds, 0x0020, 0x0052, gdcm::VR::UI,
+          mm::put_str (ds, 0x0010, 0x0010, gdcm::VR::PN, "Phantom^Metalmark");
+          mm::put_str (ds, 0x0010, 0x0020, gdcm::VR::LO, "MM-PHANTOM");
+          mm::put_str (ds, 0x0018, 0x0050, gdcm::VR::DS, mm::ds_value (vol->spacing[2] * 1.25));
+          mm::put_str (ds, 0x0020, 0x000d, gdcm::VR::UI, vol->study_uid ? vol->study_uid : "");
+          mm::put_str (ds, 0x0020, 0x000e, gdcm::VR::UI, vol->series_uid ? vol->series_uid : "");
+          mm::put_str (ds, 0x0020, 0x0011, gdcm::VR::IS, "1");
+          mm::put_str (ds, 0x0020, 0x0013, gdcm::VR::IS, std::to_string (s->instance_number));
+          mm::put_str (ds, 0x0020, 0x0032, gdcm::VR::DS, mm::ds_values (s->position, 3));
+          mm::put_str (ds, 0x0020, 0x0037, gdcm::VR::DS, mm::ds_values (vol->direction, 6));
+          mm::put_str (ds, 0x0020, 0x0052, gdcm::VR::UI,
                       vol->frame_of_reference_uid ? vol->frame_of_reference_uid : "");
           /* Slice Location against the normal, as the seed CT has it: readers must not use it. */
-          set_string (ds, 0x0020, 0x1041, gdcm::VR::DS, ds_value (-mm_volume_slice_z (vol, k)));
+          mm::put_str (ds, 0x0020, 0x1041, gdcm::VR::DS, mm::ds_value (-mm_volume_slice_z (vol, k)));
           double psp[2] = { vol->spacing[1], vol->spacing[0] };
-          set_string (ds, 0x0028, 0x0030, gdcm::VR::DS, ds_values (psp, 2));
+          mm::put_str (ds, 0x0028, 0x0030, gdcm::VR::DS, mm::ds_values (psp, 2));
           if (vol->has_window)
             {
-              set_string (ds, 0x0028, 0x1050, gdcm::VR::DS, ds_value (vol->window_center));
-              set_string (ds, 0x0028, 0x1051, gdcm::VR::DS, ds_value (vol->window_width));
+              mm::put_str (ds, 0x0028, 0x1050, gdcm::VR::DS, mm::ds_value (vol->window_center));
+              mm::put_str (ds, 0x0028, 0x1051, gdcm::VR::DS, mm::ds_value (vol->window_width));
             }
           if (opts->padding_tag)
             {
