@@ -16,6 +16,7 @@ static const struct
   { "segment", mm_cli_segment, "segment metal and write a PNG label stack" },
   { "phantom", mm_cli_phantom, "write a synthetic CT series with known metal" },
   { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
+  { "eval", mm_cli_eval, "compare a predicted metal mask with a reference (Dice, HD95, ...)" },
 };
 
 static void

@@ -22,6 +22,7 @@ int mm_cli_info (int argc, char **argv);
 int mm_cli_segment (int argc, char **argv);
 int mm_cli_phantom (int argc, char **argv);
 int mm_cli_export (int argc, char **argv);
+int mm_cli_eval (int argc, char **argv);
 
 /* Parse argv with entries, "--help" included; returns false (and prints why) on a usage
  * error. */

@@ -7,6 +7,7 @@
 #include "mm-png.h"
 
 #include <gio/gio.h>
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -330,4 +331,55 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
         return NULL;
     }
   return g_steal_pointer (&mask);
+}
+
+bool
+mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray **uids,
+                              GError **error)
+{
+  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GError *err = NULL;
+  if (!json_parser_load_from_mapped_file (parser, manifest, &err))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: cannot read the label stack manifest: %s", manifest, err->message);
+      g_error_free (err);
+      return false;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonArray *sp = obj && json_object_has_member (obj, "spacing_mm")
+                      ? json_object_get_array_member (obj, "spacing_mm") : NULL;
+  if (sp == NULL || json_array_get_length (sp) != 3)
+    return manifest_error (error, manifest, "manifest lacks \"spacing_mm\" (3 numbers)");
+  for (int a = 0; a < 3; a++)
+    {
+      JsonNode *e = json_array_get_element (sp, a);
+      spacing_mm[a] = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_double (e) : NAN;
+      if (!(spacing_mm[a] > 0) || !isfinite (spacing_mm[a]))
+        return manifest_error (error, manifest, "manifest \"spacing_mm\" is not 3 positive "
+                                                "numbers");
+    }
+  if (uids == NULL)
+    return true;
+  JsonArray *slices = json_object_has_member (obj, "slices")
+                          ? json_object_get_array_member (obj, "slices") : NULL;
+  if (slices == NULL)
+    return manifest_error (error, manifest, "manifest lacks \"slices\"");
+  guint n = json_array_get_length (slices);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_full (n, g_free);
+  g_ptr_array_set_size (list, n);
+  for (guint e = 0; e < n; e++)
+    {
+      JsonObject *s = json_array_get_object_element (slices, e);
+      gint64 index = s ? json_object_get_int_member_with_default (s, "index", -1) : -1;
+      if (index < 0 || index >= n)
+        return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index");
+      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      g_free (list->pdata[index]);
+      list->pdata[index] = g_strdup (uid);
+    }
+  *uids = g_steal_pointer (&list);
+  return true;
 }

@@ -37,4 +37,10 @@ bool mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSli
  * Any missing, misnamed, mis-sized or non-binary PNG is an error naming the file. */
 MmMask *mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error);
 
+/* The manifest's "spacing_mm" and, when uids is not NULL, a new array of its slices' SOP
+ * Instance UIDs by index (NULL entries where a slice has none): what comparing two stacks
+ * needs besides the masks. Call after mm_label_stack_read has accepted the stack. */
+bool mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray **uids,
+                                   GError **error);
+
 G_END_DECLS
