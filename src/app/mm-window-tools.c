@@ -527,6 +527,8 @@ attach_mask (MmTools *t)
       g_autofree char *msg = g_strdup_printf (_("Recovered unsaved edits from %s"), t->project_dir);
       mm_window_toast (t->window, msg);
       set_status (t, msg);
+      /* Into the label stack soon, as after any edit. */
+      t->fold_id = g_timeout_add (FOLD_DELAY_MS, fold_cb, t);
     }
   else
     {
@@ -823,9 +825,11 @@ mm_tools_new (MmWindow *window)
   GtkWidget *undo = gtk_button_new_from_icon_name ("edit-undo-symbolic");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (undo), "win.undo");
   gtk_widget_set_tooltip_text (undo, _("Undo (Ctrl+Z)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (undo), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
   GtkWidget *redo = gtk_button_new_from_icon_name ("edit-redo-symbolic");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (redo), "win.redo");
   gtk_widget_set_tooltip_text (redo, _("Redo (Ctrl+Shift+Z)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (redo), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
   t->status_label = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_wrap (t->status_label, TRUE);
   gtk_label_set_wrap_mode (t->status_label, PANGO_WRAP_WORD_CHAR);
@@ -849,8 +853,15 @@ mm_tools_free (MmTools *t)
 {
   if (t == NULL)
     return;
-  mm_tools_save_now (t);
+  /* The window is going: fold without touching its widgets; an error leaves the journal,
+   * which the next open replays. */
   g_clear_handle_id (&t->fold_id, g_source_remove);
+  if (t->journal)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!mm_journal_fold (t->journal, &error))
+        g_warning ("%s", error->message);
+    }
   g_clear_pointer (&t->history, mm_history_free);
   g_clear_pointer (&t->journal, mm_journal_close);
   g_free (t->project_dir);

@@ -27,7 +27,9 @@ static void load_series (MmWindow *self, const char *path, const char *series_ui
 void
 mm_window_toast (MmWindow *self, const char *message)
 {
-  AdwToast *t = adw_toast_new (message);
+  /* Toast titles are markup in libadwaita 1.2: a path may hold & or <. */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast *t = adw_toast_new (escaped);
   adw_toast_set_timeout (t, 6);
   adw_toast_overlay_add_toast (self->toast_overlay, t);
 }
@@ -438,6 +440,11 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
+  if (self->tools == NULL) /* the window was closed while loading */
+    {
+      g_object_unref (self);
+      return;
+    }
   set_loading (self, NULL);
   g_clear_object (&self->cancellable);
   if (r == NULL)
@@ -521,6 +528,11 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
+  if (self->tools == NULL) /* the window was closed while scanning */
+    {
+      g_object_unref (self);
+      return;
+    }
   g_clear_object (&self->cancellable);
   if (r == NULL)
     {
@@ -845,6 +857,8 @@ static void
 mm_window_dispose (GObject *object)
 {
   MmWindow *self = MM_WINDOW (object);
+  /* Before the widget tree goes: the tools save quietly and drop their widgets. */
+  g_clear_pointer (&self->tools, mm_tools_free);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->settings)
@@ -858,7 +872,6 @@ static void
 mm_window_finalize (GObject *object)
 {
   MmWindow *self = MM_WINDOW (object);
-  g_clear_pointer (&self->tools, mm_tools_free);
   g_clear_object (&self->viewer);
   g_free (self->loading_path);
   g_free (self->screenshot_path);
