@@ -68,5 +68,10 @@ bool mm_tools_import_mask (MmTools *tools, const MmMask *imported);
 void mm_tools_save_now (MmTools *tools);
 
 void mm_window_toast (MmWindow *self, const char *message);
+/* The progress bar under the header bar: text NULL hides it. */
+void mm_window_set_progress (MmWindow *self, const char *text, double fraction);
+
+/* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
+void mm_window_export_class_init (GtkWidgetClass *klass);
 
 G_END_DECLS

@@ -382,6 +382,17 @@ progress_cb (double fraction, gpointer user_data)
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
 }
 
+void
+mm_window_set_progress (MmWindow *self, const char *text, double fraction)
+{
+  gtk_revealer_set_reveal_child (self->progress_revealer, text != NULL);
+  if (text)
+    {
+      gtk_progress_bar_set_text (self->progress_bar, text);
+      gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+    }
+}
+
 static void
 set_loading (MmWindow *self, const char *path)
 {
@@ -924,6 +935,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
   mm_tools_class_init (widget_class);
+  mm_window_export_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);

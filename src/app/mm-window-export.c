@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Export of the mask being annotated (PNG label stack, NIfTI mask and CT, DICOM SEG) in the
+ * background with progress, and import of a NIfTI mask. */
+#include "mm-window-private.h"
+
+#include "mm-dicom.h"
+#include "mm-label-stack.h"
+#include "mm-nifti.h"
+
+#include <glib/gi18n.h>
+
+typedef struct
+{
+  char *dir;
+  MmMask *mask;          /* a copy: editing goes on during the export */
+  const MmVolume *vol;   /* borrowed: the window (referenced by the task) keeps it */
+  MmWindow *window;
+} ExportData;
+
+typedef struct
+{
+  MmWindow *window;
+  double fraction;
+  char *text;
+} ExportProgress;
+
+static void
+export_data_free (ExportData *d)
+{
+  g_free (d->dir);
+  mm_mask_free (d->mask);
+  g_free (d);
+}
+
+static gboolean
+progress_idle_cb (gpointer data)
+{
+  ExportProgress *p = data;
+  mm_window_set_progress (p->window, p->text, p->fraction);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_free (gpointer data)
+{
+  ExportProgress *p = data;
+  g_object_unref (p->window);
+  g_free (p->text);
+  g_free (p);
+}
+
+static void
+report (ExportData *d, double fraction, const char *text)
+{
+  ExportProgress *p = g_new (ExportProgress, 1);
+  p->window = g_object_ref (d->window);
+  p->fraction = fraction;
+  p->text = g_strdup (text);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, progress_idle_cb, p, progress_free);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ExportData *d = task_data;
+  GError *error = NULL;
+  g_autofree char *stack = g_build_filename (d->dir, "labels", NULL);
+  g_autofree char *nii = g_build_filename (d->dir, "mask.nii.gz", NULL);
+  g_autofree char *ct = g_build_filename (d->dir, "ct.nii.gz", NULL);
+  g_autofree char *seg = g_build_filename (d->dir, "seg.dcm", NULL);
+  /* Each file is written atomically, so a failure part way leaves earlier exports intact. */
+  report (d, 0.0, _("Exporting the PNG label stack"));
+  if (!mm_label_stack_write (stack, d->mask, d->vol, NULL, 0, &error))
+    goto fail;
+  report (d, 0.3, _("Exporting the NIfTI mask"));
+  if (!mm_nifti_write_mask (nii, d->mask, d->vol, &error))
+    goto fail;
+  report (d, 0.45, _("Exporting the CT as NIfTI"));
+  if (!mm_nifti_write_volume (ct, d->vol, &error))
+    goto fail;
+  report (d, 0.8, _("Exporting the DICOM SEG"));
+  if (!mm_dicom_write_seg (seg, d->mask, d->vol, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+fail:
+  g_task_return_error (task, error);
+}
+
+static void
+export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MmWindow *self = MM_WINDOW (user_data);
+  ExportData *d = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  mm_window_set_progress (self, NULL, 0);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    mm_window_toast (self, error->message);
+  else
+    {
+      g_autofree char *msg = g_strdup_printf (_("Exported to %s: labels/, mask.nii.gz, ct.nii.gz, seg.dcm"),
+                                              d->dir);
+      mm_window_toast (self, msg);
+    }
+  g_object_unref (self);
+}
+
+static void
+export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
+{
+  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT
+                               ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser)) : NULL;
+  g_autofree char *dir = file ? g_file_get_path (file) : NULL;
+  g_object_unref (chooser);
+  const MmMask *mask = mm_viewer_get_mask (self->viewer);
+  if (dir == NULL || mask == NULL)
+    return;
+  mm_tools_save_now (self->tools);
+  ExportData *d = g_new0 (ExportData, 1);
+  d->dir = g_steal_pointer (&dir);
+  d->mask = mm_mask_copy (mask);
+  d->vol = mm_viewer_get_volume (self->viewer);
+  d->window = self;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, export_done_cb, g_object_ref (self));
+  g_task_set_task_data (task, d, (GDestroyNotify) export_data_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  MmWindow *self = MM_WINDOW (widget);
+  if (mm_viewer_get_mask (self->viewer) == NULL)
+    {
+      mm_window_toast (self, _("No mask to export: segment the metal or paint one first"));
+      return;
+    }
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      _("Export the Mask into a Folder"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+      _("_Export"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+import_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
+{
+  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT
+                               ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser)) : NULL;
+  g_autofree char *path = file ? g_file_get_path (file) : NULL;
+  g_object_unref (chooser);
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (path == NULL || vol == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MmMask) mask = mm_nifti_read_mask (path, vol, &error);
+  if (mask == NULL)
+    {
+      mm_window_toast (self, error->message);
+      return;
+    }
+  mm_tools_import_mask (self->tools, mask);
+  g_autofree char *msg = g_strdup_printf (_("Loaded %s: %llu voxels"), path,
+                                          (unsigned long long) mm_mask_count (mask));
+  gtk_label_set_text (self->mask_label, msg);
+}
+
+static void
+import_nifti_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  MmWindow *self = MM_WINDOW (widget);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      _("Open a NIfTI Mask"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+      _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("NIfTI images"));
+  gtk_file_filter_add_pattern (filter, "*.nii");
+  gtk_file_filter_add_pattern (filter, "*.nii.gz");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+mm_window_export_class_init (GtkWidgetClass *klass)
+{
+  gtk_widget_class_install_action (klass, "win.export", NULL, export_action);
+  gtk_widget_class_install_action (klass, "win.import-nifti", NULL, import_nifti_action);
+  GtkShortcut *s = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_e, GDK_CONTROL_MASK),
+                                     gtk_named_action_new ("win.export"));
+  gtk_widget_class_add_shortcut (klass, s);
+  g_object_unref (s);
+}
