@@ -17,8 +17,9 @@ fail_errno (GError **error, int err, const char *path, const char *what)
   return false;
 }
 
-bool
-mm_atomic_write (const char *path, const void *data, size_t len, bool durable, GError **error)
+static bool
+write_temp (const char *path, const void *data, size_t len, bool durable, char **tmp_out,
+            GError **error)
 {
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
@@ -55,6 +56,20 @@ mm_atomic_write (const char *path, const void *data, size_t len, bool durable, G
       g_unlink (tmp);
       return fail_errno (error, err, path, "close");
     }
+  *tmp_out = g_steal_pointer (&tmp);
+  return true;
+}
+
+bool
+mm_atomic_prepare (const char *path, const void *data, size_t len, char **tmp_out,
+                   GError **error)
+{
+  return write_temp (path, data, len, true, tmp_out, error);
+}
+
+bool
+mm_atomic_commit (const char *tmp, const char *path, GError **error)
+{
   if (rename (tmp, path) != 0)
     {
       int err = errno;
@@ -62,6 +77,13 @@ mm_atomic_write (const char *path, const void *data, size_t len, bool durable, G
       return fail_errno (error, err, path, "rename the temporary file over");
     }
   return true;
+}
+
+bool
+mm_atomic_write (const char *path, const void *data, size_t len, bool durable, GError **error)
+{
+  g_autofree char *tmp = NULL;
+  return write_temp (path, data, len, durable, &tmp, error) && mm_atomic_commit (tmp, path, error);
 }
 
 bool

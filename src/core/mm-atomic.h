@@ -12,6 +12,13 @@ G_BEGIN_DECLS
 bool mm_atomic_write (const char *path, const void *data, size_t len, bool durable,
                       GError **error);
 
+/* The two halves of mm_atomic_write, for writing many files all-or-nothing: prepare writes
+ * and syncs a temporary file beside path (its name in *tmp_out, g_free), commit renames it
+ * over path. A batch prepares every file first and commits only when all succeeded. */
+bool mm_atomic_prepare (const char *path, const void *data, size_t len, char **tmp_out,
+                        GError **error);
+bool mm_atomic_commit (const char *tmp, const char *path, GError **error);
+
 /* fsync a directory, so that renames in it survive a crash. */
 bool mm_fsync_dir (const char *dir, GError **error);
 

@@ -7,6 +7,7 @@
 #include "mm-png.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -119,7 +120,10 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
   if (empty_png == NULL)
     return false;
 
-  /* PNG encoding and the fsyncs overlap across threads. */
+  /* All or nothing: every PNG is written and synced to a temporary file first (encoding and
+   * fsyncs overlap across threads); only when all exist are they renamed into place, so a
+   * full disk or an error part way leaves the previous stack as it was. */
+  g_autofree char **tmps = g_new0 (char *, n);
 #pragma omp parallel num_threads (n_threads)
   {
     g_autofree uint8_t *buf = g_malloc (slice);
@@ -136,16 +140,11 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
         g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
         g_autofree char *path = g_build_filename (dir, name, NULL);
         GError *err = NULL;
-        bool ok;
-        if (count == 0)
-          {
-            gsize len;
-            const void *data = g_bytes_get_data (empty_png, &len);
-            ok = mm_atomic_write (path, data, len, true, &err);
-          }
-        else
-          ok = mm_png_write_gray8 (path, buf, w, h, true, &err);
-        if (!ok)
+        g_autoptr (GBytes) png = count == 0 ? g_bytes_ref (empty_png)
+                                            : mm_png_encode_gray8 (buf, w, h, &err);
+        gsize len = 0;
+        const void *data = png ? g_bytes_get_data (png, &len) : NULL;
+        if (png == NULL || !mm_atomic_prepare (path, data, len, &tmps[k], &err))
           {
 #pragma omp critical (label_stack_error)
             {
@@ -159,6 +158,20 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
           }
       }
   }
+  for (int k = 0; k < n && first_error == NULL; k++)
+    {
+      g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (!mm_atomic_commit (tmps[k], path, &first_error))
+        break;
+      g_clear_pointer (&tmps[k], g_free);
+    }
+  for (int k = 0; k < n; k++)
+    if (tmps[k])
+      {
+        g_unlink (tmps[k]);
+        g_free (tmps[k]);
+      }
   if (first_error)
     {
       g_propagate_error (error, first_error);
