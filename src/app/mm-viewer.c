@@ -11,6 +11,7 @@ struct _MmViewer
   MmStats *stats;
   MmDicomReport *report;
   MmMask *mask;
+  MmMask *preview_mask;
   char *source;
 
   double window, level;
@@ -46,6 +47,7 @@ mm_viewer_finalize (GObject *object)
   g_clear_pointer (&self->stats, mm_stats_free);
   g_clear_pointer (&self->report, mm_dicom_report_free);
   g_clear_pointer (&self->mask, mm_mask_free);
+  g_clear_pointer (&self->preview_mask, mm_mask_free);
   g_clear_pointer (&self->source, g_free);
   G_OBJECT_CLASS (mm_viewer_parent_class)->finalize (object);
 }
@@ -240,6 +242,20 @@ mm_viewer_set_preview (MmViewer *self, bool on, double lower, double upper)
 }
 
 void
+mm_viewer_set_preview_mask (MmViewer *self, MmMask *preview)
+{
+  g_clear_pointer (&self->preview_mask, mm_mask_free);
+  self->preview_mask = preview;
+  emit_changed (self, MM_VIEWER_CHANGED_MASK);
+}
+
+bool
+mm_viewer_has_preview_mask (MmViewer *self)
+{
+  return self->preview_mask != NULL;
+}
+
+void
 mm_viewer_mask_edited (MmViewer *self)
 {
   emit_changed (self, MM_VIEWER_CHANGED_MASK);
@@ -257,7 +273,7 @@ mm_viewer_get_style (MmViewer *self, MmRenderStyle *s)
   s->window = self->window;
   s->level = self->level;
   s->invert = self->invert;
-  s->mask = self->mask;
+  s->mask = self->preview_mask ? self->preview_mask : self->mask;
   s->overlay_rgb[0] = (uint8_t) lrint (CLAMP (self->overlay_color.red, 0, 1) * 255);
   s->overlay_rgb[1] = (uint8_t) lrint (CLAMP (self->overlay_color.green, 0, 1) * 255);
   s->overlay_rgb[2] = (uint8_t) lrint (CLAMP (self->overlay_color.blue, 0, 1) * 255);

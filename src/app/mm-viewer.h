@@ -51,6 +51,11 @@ void mm_viewer_set_depth (MmViewer *self, MmPlane plane, int depth);
 void mm_viewer_set_overlay (MmViewer *self, const GdkRGBA *color, double opacity, bool outline);
 /* Threshold tool preview: the overlay shows lower <= HU <= upper instead of the mask. */
 void mm_viewer_set_preview (MmViewer *self, bool on, double lower, double upper);
+/* A mask shown instead of the real one until cleared (NULL), e.g. an interpolation not yet
+ * applied. Takes ownership. */
+void mm_viewer_set_preview_mask (MmViewer *self, MmMask *preview);
+bool mm_viewer_has_preview_mask (MmViewer *self);
+
 /* The mask was edited in place (slices first..last): views redraw. */
 void mm_viewer_mask_edited (MmViewer *self);
 MmMask *mm_viewer_get_mask_mutable (MmViewer *self);

@@ -31,6 +31,8 @@ struct _MmWindow
   GtkAdjustment *overlay_opacity;
   GtkCheckButton *overlay_outline_check;
   GtkBox *tools_box;
+  GtkScale *slice_scale;
+  GtkAdjustment *slice_adjustment;
 
   /* owned */
   MmViewer *viewer;
@@ -68,6 +70,8 @@ bool mm_tools_import_mask (MmTools *tools, const MmMask *imported);
 void mm_tools_save_now (MmTools *tools);
 
 void mm_window_toast (MmWindow *self, const char *message);
+/* Tick marks on the slice slider for the slices holding mask voxels (after each edit step). */
+void mm_window_update_slice_marks (MmWindow *self);
 /* The progress bar under the header bar: text NULL hides it. */
 void mm_window_set_progress (MmWindow *self, const char *text, double fraction);
 

@@ -43,6 +43,8 @@ struct _MmTools
   GtkDrawingArea *histogram;
   GtkLabel *suggest_label, *status_label;
   GtkButton *undo_button, *redo_button;
+  GtkButton *interp_apply, *interp_cancel;
+  int interp_lo, interp_hi;
 
   /* owned */
   MmHistory *history;
@@ -112,10 +114,24 @@ touch_cb (int k, gpointer data)
 }
 
 static void
+drop_preview (MmTools *t)
+{
+  if (mm_viewer_has_preview_mask (viewer (t)))
+    mm_viewer_set_preview_mask (viewer (t), NULL);
+  if (t->interp_apply)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (t->interp_apply), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (t->interp_cancel), FALSE);
+    }
+}
+
+static void
 begin_step (MmTools *t, const char *label)
 {
   if (t->in_step)
     return;
+  /* Any edit ends an interpolation preview: it was computed from the mask before the edit. */
+  drop_preview (t);
   g_array_set_size (t->stroke_slices, 0);
   if (t->history)
     mm_history_begin (t->history, label);
@@ -150,6 +166,7 @@ end_step (MmTools *t)
     }
   mm_viewer_mask_edited (viewer (t));
   update_undo_buttons (t);
+  mm_window_update_slice_marks (t->window);
 }
 
 /* ---- tools ---- */
@@ -302,13 +319,14 @@ fill_all_cb (GtkButton *b, MmTools *t)
   fill_holes (t, true);
 }
 
+/* Fill between slices in two clicks: the first shows the interpolation as the overlay, the
+ * second (Apply) writes it as one undoable step; Cancel drops it. */
 static void
 interpolate_cb (GtkButton *b, MmTools *t)
 {
   MmMask *mask = editable_mask (t);
   if (mask == NULL)
     return;
-  /* Between the annotated slices around the current one (the current one may be empty). */
   int k = mm_viewer_get_depth (viewer (t), MM_PLANE_AXIAL);
   int lo = mm_mask_slice_is_empty (mask, k) ? mm_edit_next_slice_with_mask (mask, k, -1) : k;
   int hi = mm_edit_next_slice_with_mask (mask, k, 1);
@@ -318,12 +336,49 @@ interpolate_cb (GtkButton *b, MmTools *t)
                                     "empty slices between them"));
       return;
     }
-  begin_step (t, _("Fill between slices"));
-  mm_edit_interpolate (mask, mm_viewer_get_volume (viewer (t)), lo, hi, true, NULL, touch_cb, t);
-  end_step (t);
-  g_autofree char *msg = g_strdup_printf (_("Filled slices %d to %d from %d and %d"), lo + 2, hi,
-                                          lo + 1, hi + 1);
+  const MmVolume *vol = mm_viewer_get_volume (viewer (t));
+  MmMask *preview = mm_mask_copy (mask);
+  mm_edit_interpolate (preview, vol, lo, hi, true, NULL, NULL, NULL);
+  mm_viewer_set_preview_mask (viewer (t), preview);
+  t->interp_lo = lo;
+  t->interp_hi = hi;
+  gtk_widget_set_visible (GTK_WIDGET (t->interp_apply), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (t->interp_cancel), TRUE);
+  g_autofree char *msg = g_strdup_printf (_("Preview: slices %d to %d filled from %d and %d; "
+                                            "Apply or Cancel"), lo + 2, hi, lo + 1, hi + 1);
   set_status (t, msg);
+}
+
+static void
+interpolate_done (MmTools *t, bool apply)
+{
+  drop_preview (t);
+  MmMask *mask = mm_viewer_get_mask_mutable (viewer (t));
+  if (!apply || mask == NULL)
+    {
+      set_status (t, _("Interpolation cancelled"));
+      return;
+    }
+  begin_step (t, _("Fill between slices"));
+  mm_edit_interpolate (mask, mm_viewer_get_volume (viewer (t)), t->interp_lo, t->interp_hi, true,
+                       NULL, touch_cb, t);
+  end_step (t);
+  g_autofree char *msg = g_strdup_printf (_("Filled slices %d to %d from %d and %d"),
+                                          t->interp_lo + 2, t->interp_hi, t->interp_lo + 1,
+                                          t->interp_hi + 1);
+  set_status (t, msg);
+}
+
+static void
+interpolate_apply_cb (GtkButton *b, MmTools *t)
+{
+  interpolate_done (t, true);
+}
+
+static void
+interpolate_cancel_cb (GtkButton *b, MmTools *t)
+{
+  interpolate_done (t, false);
 }
 
 static void
@@ -446,6 +501,40 @@ histogram_draw_cb (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer dat
   cairo_fill (cr);
 }
 
+/* Dragging on the histogram moves the nearer end of the range to the pointer: the overlay
+ * previews the new range live on every plane. */
+static void
+histogram_drag (MmTools *t, double x)
+{
+  const MmStats *st = mm_viewer_get_stats (viewer (t));
+  int w = gtk_widget_get_width (GTK_WIDGET (t->histogram));
+  if (st == NULL || w <= 0)
+    return;
+  double hu = st->hist_min + CLAMP (x / w, 0.0, 1.0) * st->n_bins;
+  double lo = gtk_spin_button_get_value (t->lower_spin), hi = gtk_spin_button_get_value (t->upper_spin);
+  double hi_shown = MIN (hi, st->hist_min + st->n_bins);
+  if (t->tool != TOOL_THRESHOLD)
+    set_tool (t, TOOL_THRESHOLD);
+  if (fabs (hu - lo) <= fabs (hu - hi_shown))
+    gtk_spin_button_set_value (t->lower_spin, MIN (round (hu), hi));
+  else
+    gtk_spin_button_set_value (t->upper_spin, MAX (round (hu), lo));
+}
+
+static void
+histogram_drag_begin_cb (GtkGestureDrag *g, double x, double y, MmTools *t)
+{
+  histogram_drag (t, x);
+}
+
+static void
+histogram_drag_update_cb (GtkGestureDrag *g, double dx, double dy, MmTools *t)
+{
+  double x0, y0;
+  gtk_gesture_drag_get_start_point (g, &x0, &y0);
+  histogram_drag (t, x0 + dx);
+}
+
 static void
 range_changed_cb (GtkSpinButton *spin, MmTools *t)
 {
@@ -481,6 +570,7 @@ project_dir_for (const char *source, const char *series_uid)
 static void
 attach_mask (MmTools *t)
 {
+  drop_preview (t);
   g_clear_handle_id (&t->fold_id, g_source_remove);
   g_clear_pointer (&t->history, mm_history_free);
   g_clear_pointer (&t->journal, mm_journal_close);
@@ -511,6 +601,7 @@ attach_mask (MmTools *t)
     {
       /* Test and benchmark runs edit in memory only. */
       update_undo_buttons (t);
+      mm_window_update_slice_marks (t->window);
       return;
     }
   g_autoptr (GError) error = NULL;
@@ -537,6 +628,7 @@ attach_mask (MmTools *t)
     }
   mm_viewer_mask_edited (viewer (t));
   update_undo_buttons (t);
+  mm_window_update_slice_marks (t->window);
 }
 
 bool
@@ -623,6 +715,7 @@ undo_redo_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   mm_viewer_mask_edited (viewer (t));
   update_undo_buttons (t);
+  mm_window_update_slice_marks (t->window);
 }
 
 static void
@@ -795,7 +888,13 @@ mm_tools_new (MmWindow *window)
   t->histogram = GTK_DRAWING_AREA (gtk_drawing_area_new ());
   gtk_drawing_area_set_content_height (t->histogram, 60);
   gtk_drawing_area_set_draw_func (t->histogram, histogram_draw_cb, t, NULL);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (t->histogram), _("Histogram of the volume (log scale) with the threshold range"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (t->histogram),
+                               _("Histogram of the volume (log scale) with the threshold range: "
+                                 "drag to move the nearer end"));
+  GtkGesture *hdrag = gtk_gesture_drag_new ();
+  g_signal_connect (hdrag, "drag-begin", G_CALLBACK (histogram_drag_begin_cb), t);
+  g_signal_connect (hdrag, "drag-update", G_CALLBACK (histogram_drag_update_cb), t);
+  gtk_widget_add_controller (GTK_WIDGET (t->histogram), GTK_EVENT_CONTROLLER (hdrag));
   gtk_box_append (box, GTK_WIDGET (t->histogram));
   t->lower_spin = spin (-4000, 40000, 50, 3000, 0, _("Lower HU"));
   t->upper_spin = spin (-4000, 40000, 50, 32767, 0, _("Upper HU"));
@@ -819,7 +918,13 @@ mm_tools_new (MmWindow *window)
                             button (_("Remove Smaller"), _("Remove islands smaller than this volume"), G_CALLBACK (remove_small_cb), t), NULL));
   gtk_box_append (box, row (button (_("Fill Holes"), _("Fill holes on this slice"), G_CALLBACK (fill_slice_cb), t),
                             button (_("Fill All Holes"), _("Fill holes on every slice"), G_CALLBACK (fill_all_cb), t),
-                            button (_("Fill Between"), _("Interpolate the mask between the annotated slices around this one"), G_CALLBACK (interpolate_cb), t), NULL));
+                            button (_("Fill Between"), _("Preview the mask interpolated between the annotated slices around this one"), G_CALLBACK (interpolate_cb), t), NULL));
+  t->interp_apply = GTK_BUTTON (button (_("Apply Fill"), _("Write the previewed interpolation into the mask"), G_CALLBACK (interpolate_apply_cb), t));
+  t->interp_cancel = GTK_BUTTON (button (_("Cancel Fill"), _("Drop the previewed interpolation"), G_CALLBACK (interpolate_cancel_cb), t));
+  gtk_widget_add_css_class (GTK_WIDGET (t->interp_apply), "suggested-action");
+  gtk_box_append (box, row (GTK_WIDGET (t->interp_apply), GTK_WIDGET (t->interp_cancel), NULL));
+  gtk_widget_set_visible (GTK_WIDGET (t->interp_apply), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (t->interp_cancel), FALSE);
   gtk_box_append (box, row (button (_("Clear Slice"), _("Erase this slice's mask"), G_CALLBACK (clear_slice_cb), t),
                             button (_("Clear All…"), _("Erase the whole mask"), G_CALLBACK (clear_all_cb), t), NULL));
   GtkWidget *undo = gtk_button_new_from_icon_name ("edit-undo-symbolic");

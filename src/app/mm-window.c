@@ -383,6 +383,39 @@ progress_cb (double fraction, gpointer user_data)
 }
 
 void
+mm_window_update_slice_marks (MmWindow *self)
+{
+  gtk_scale_clear_marks (self->slice_scale);
+  const MmMask *mask = mm_viewer_get_mask (self->viewer);
+  if (mask == NULL)
+    return;
+  for (int k = 0; k < mask->dims[2]; k++)
+    if (!mm_mask_slice_is_empty (mask, k))
+      gtk_scale_add_mark (self->slice_scale, k + 1, GTK_POS_BOTTOM, NULL);
+}
+
+static void
+slice_scale_changed_cb (GtkAdjustment *adj, MmWindow *self)
+{
+  int k = (int) lrint (gtk_adjustment_get_value (adj)) - 1;
+  if (k != mm_viewer_get_depth (self->viewer, MM_PLANE_AXIAL))
+    mm_viewer_set_depth (self->viewer, MM_PLANE_AXIAL, k);
+}
+
+static void
+viewer_cursor_cb (MmViewer *viewer, guint what, MmWindow *self)
+{
+  const MmVolume *vol = mm_viewer_get_volume (viewer);
+  if (vol == NULL)
+    return;
+  int slice = mm_viewer_get_depth (viewer, MM_PLANE_AXIAL) + 1;
+  if (what & MM_VIEWER_CHANGED_VOLUME)
+    gtk_adjustment_configure (self->slice_adjustment, slice, 1, vol->dims[2], 1, 10, 0);
+  else if (what & MM_VIEWER_CHANGED_CURSOR)
+    gtk_adjustment_set_value (self->slice_adjustment, slice);
+}
+
+void
 mm_window_set_progress (MmWindow *self, const char *text, double fraction)
 {
   gtk_revealer_set_reveal_child (self->progress_revealer, text != NULL);
@@ -934,6 +967,8 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
   mm_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
 
@@ -1005,6 +1040,8 @@ mm_window_init (MmWindow *self)
   overlay_changed_cb (self);
 
   self->tools = mm_tools_new (self);
+  g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
+  g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
