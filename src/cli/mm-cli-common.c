@@ -39,10 +39,27 @@ mm_cli_load (char **paths, const char *series_uid, int n_threads, MmDicomReport 
   mm_dicom_load_options_init (&opts);
   opts.series_uid = series_uid;
   opts.n_threads = n_threads;
+  return mm_cli_load_with (paths, &opts, report_out, NULL);
+}
+
+MmVolume *
+mm_cli_load_with (char **paths, const MmDicomLoadOptions *opts, MmDicomReport **report_out,
+                  bool *cannot_stream)
+{
   MmDicomReport *report = mm_dicom_report_new ();
   g_autoptr (GError) err = NULL;
-  MmVolume *vol = mm_dicom_load ((const char *const *) paths, g_strv_length (paths), &opts,
+  MmVolume *vol = mm_dicom_load ((const char *const *) paths, g_strv_length (paths), opts,
                                  report, &err);
+  if (cannot_stream)
+    *cannot_stream = g_error_matches (err, MM_DICOM_ERROR, MM_DICOM_ERROR_STREAM);
+  if (cannot_stream && *cannot_stream)
+    {
+      /* Not an error of the input: the caller loads it again without streaming. */
+      mm_dicom_report_free (report);
+      if (report_out)
+        *report_out = NULL;
+      return NULL;
+    }
   for (guint w = 0; w < report->warnings->len; w++)
     fprintf (stderr, "metalmark-cli: warning: %s\n", (char *) report->warnings->pdata[w]);
   if (vol && report->chosen_reason)

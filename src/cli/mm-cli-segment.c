@@ -38,6 +38,27 @@ paint_slice_cb (int k, uint8_t *out, gpointer user_data)
   return mm_components_paint_slice (kc->comps, kc->keep, k, out, 255);
 }
 
+/* Streaming: each slice's runs are extracted as it is decoded, so the volume is never held
+ * (no 100 MB buffer to allocate, fault in and zero). */
+typedef struct
+{
+  GMutex lock;
+  MmComponentsBuilder *builder;
+  double lower, upper;
+} Stream;
+
+static void
+stream_slice_cb (int k, const int16_t *hu, const int dims[3], gpointer data)
+{
+  Stream *s = data;
+  g_mutex_lock (&s->lock);
+  if (s->builder == NULL)
+    s->builder = mm_components_builder_new (dims, s->lower, s->upper);
+  MmComponentsBuilder *b = s->builder;
+  g_mutex_unlock (&s->lock);
+  mm_components_builder_add_slice (b, k, hu);
+}
+
 int
 mm_cli_segment (int argc, char **argv)
 {
@@ -85,22 +106,47 @@ mm_cli_segment (int argc, char **argv)
     }
 
   {
-    g_autoptr (MmVolume) vol = mm_cli_load (paths, series, threads, NULL);
-    if (vol == NULL)
-      {
-        rc = MM_EXIT_INPUT;
-        goto out;
-      }
     MmSegmentParams p;
     mm_segment_params_init (&p);
     p.lower = threshold;
     p.has_upper = !isnan (upper);
     p.upper = upper;
     p.min_volume_mm3 = min_volume;
+
+    Stream stream = { .lower = p.lower, .upper = p.has_upper ? p.upper : INFINITY };
+    g_mutex_init (&stream.lock);
+    MmDicomLoadOptions opts;
+    mm_dicom_load_options_init (&opts);
+    opts.series_uid = series;
+    opts.n_threads = threads;
+    opts.slice_func = stream_slice_cb;
+    opts.slice_data = &stream;
+    bool cannot_stream = false;
+    g_autoptr (MmVolume) vol = mm_cli_load_with (paths, &opts, NULL, &cannot_stream);
+    g_autoptr (MmComponents) comps = NULL;
+    if (vol)
+      comps = mm_components_builder_finish (g_steal_pointer (&stream.builder), threads);
+    else if (stream.builder)
+      mm_components_free (mm_components_builder_finish (g_steal_pointer (&stream.builder), 1));
+    g_mutex_clear (&stream.lock);
+    if (vol == NULL && cannot_stream)
+      {
+        /* Float voxels or a damaged slice: the ordinary load, which handles both. */
+        vol = mm_cli_load (paths, series, threads, NULL);
+        if (vol)
+          {
+            double up = p.has_upper ? p.upper : INFINITY;
+            comps = mm_components_label_range (vol, p.lower, up, threads);
+          }
+      }
+    if (vol == NULL)
+      {
+        rc = MM_EXIT_INPUT;
+        goto out;
+      }
     MmSegmentResult res;
     /* The PNGs are painted from the components' runs: no whole-volume mask is needed. */
-    g_autofree bool *keep = NULL;
-    g_autoptr (MmComponents) comps = mm_segment_metal_components (vol, &p, &res, &keep, threads);
+    g_autofree bool *keep = mm_segment_select (comps, vol, &p, &res);
     KeptComponents kc = { comps, keep };
     g_autoptr (JsonObject) params = parameters_new (&p);
     g_autoptr (GError) err = NULL;

@@ -33,6 +33,11 @@ bool mm_cli_parse (const char *command, const char *params, const char *summary,
 MmVolume *mm_cli_load (char **paths, const char *series_uid, int n_threads,
                        MmDicomReport **report);
 
+/* The same with full options; with cannot_stream, a streaming load that cannot stream is
+ * reported there (nothing printed) for the caller to load again. */
+MmVolume *mm_cli_load_with (char **paths, const MmDicomLoadOptions *opts,
+                            MmDicomReport **report, bool *cannot_stream);
+
 void mm_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 /* Pretty-print node on stdout. */

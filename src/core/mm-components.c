@@ -69,6 +69,7 @@ typedef struct
 {
   const MmMask *mask;
   const MmVolume *vol;
+  const int16_t *slice16; /* one int16 slice (the builder's), instead of mask or vol */
   int lo16, hi16;
   double lo, hi;
 } RunSource;
@@ -97,7 +98,15 @@ static void
 source_row_runs (const RunSource *src, int j, int k, int w, int h, GArray *out)
 {
   size_t offset = ((size_t) k * h + j) * w;
-  if (src->mask)
+  if (src->slice16)
+    {
+      const int16_t *row = src->slice16 + (size_t) j * w;
+      const int lo = src->lo16, hi = src->hi16;
+#define IN_RANGE(v) ((v) >= lo && (v) <= hi)
+      EXTRACT_RUNS (row, IN_RANGE);
+#undef IN_RANGE
+    }
+  else if (src->mask)
     {
       const uint8_t *row = src->mask->data + offset;
 #define NONZERO(v) ((v) != 0)
@@ -123,31 +132,54 @@ source_row_runs (const RunSource *src, int j, int k, int w, int h, GArray *out)
 }
 
 static MmComponents *
+components_alloc (const int dims[3])
+{
+  MmComponents *c = g_new0 (MmComponents, 1);
+  memcpy (c->dims, dims, sizeof c->dims);
+  c->row_start = g_new0 (size_t, (size_t) dims[1] * dims[2] + 1);
+  return c;
+}
+
+/* Runs of slice k; the per-row counts go into row_start (each slice its own rows). */
+static GArray *
+slice_runs_of (MmComponents *c, const RunSource *src, int k)
+{
+  int w = c->dims[0], h = c->dims[1];
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (Run));
+  for (int j = 0; j < h; j++)
+    {
+      guint before = runs->len;
+      source_row_runs (src, j, k, w, h, runs);
+      c->row_start[(size_t) k * h + j + 1] = runs->len - before;
+    }
+  return runs;
+}
+
+static MmComponents *finish_runs (MmComponents *c, GArray **slice_runs, int n_threads);
+
+static MmComponents *
 label_runs (const int dims[3], const RunSource *src, int n_threads)
 {
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
-
-  int w = dims[0], h = dims[1], d = dims[2];
-  MmComponents *c = g_new0 (MmComponents, 1);
-  memcpy (c->dims, dims, sizeof c->dims);
-  size_t n_rows = (size_t) h * d;
-  c->row_start = g_new0 (size_t, n_rows + 1);
-
-  /* 1. Runs of each slice, in parallel; per-row counts go into row_start. */
-  GArray **slice_runs = g_new0 (GArray *, d);
+  MmComponents *c = components_alloc (dims);
+  /* 1. Runs of each slice, in parallel. */
+  GArray **slice_runs = g_new0 (GArray *, dims[2]);
 #pragma omp parallel for num_threads (n_threads) schedule (dynamic, 4)
-  for (int k = 0; k < d; k++)
-    {
-      GArray *runs = g_array_new (FALSE, FALSE, sizeof (Run));
-      for (int j = 0; j < h; j++)
-        {
-          guint before = runs->len;
-          source_row_runs (src, j, k, w, h, runs);
-          c->row_start[(size_t) k * h + j + 1] = runs->len - before;
-        }
-      slice_runs[k] = runs;
-    }
+  for (int k = 0; k < dims[2]; k++)
+    slice_runs[k] = slice_runs_of (c, src, k);
+  return finish_runs (c, slice_runs, n_threads);
+}
+
+/* Phases 2 to 4 on the runs of every slice (taken over and freed). */
+static MmComponents *
+finish_runs (MmComponents *c, GArray **slice_runs, int n_threads)
+{
+  if (n_threads <= 0)
+    n_threads = omp_get_max_threads ();
+  int w = c->dims[0], h = c->dims[1], d = c->dims[2];
+  (void) w;
+  size_t n_rows = (size_t) h * d;
   for (size_t r = 0; r < n_rows; r++)
     c->row_start[r + 1] += c->row_start[r];
   c->n_runs = c->row_start[n_rows];
@@ -155,9 +187,10 @@ label_runs (const int dims[3], const RunSource *src, int n_threads)
   for (int k = 0; k < d; k++)
     {
       GArray *runs = slice_runs[k];
-      if (runs->len)
+      if (runs && runs->len)
         memcpy (c->runs + c->row_start[(size_t) k * h], runs->data, runs->len * sizeof (Run));
-      g_array_free (runs, TRUE);
+      if (runs)
+        g_array_free (runs, TRUE);
     }
   g_free (slice_runs);
 
@@ -261,6 +294,41 @@ mm_components_label_range (const MmVolume *vol, double lower, double upper, int 
   src.lo16 = (int) CLAMP (ceil (lower), -40000.0, 40000.0);
   src.hi16 = (int) CLAMP (floor (upper), -40000.0, 40000.0);
   return label_runs (vol->dims, &src, n_threads);
+}
+
+struct _MmComponentsBuilder
+{
+  MmComponents *c;
+  GArray **slice_runs;
+  int lo16, hi16;
+};
+
+MmComponentsBuilder *
+mm_components_builder_new (const int dims[3], double lower, double upper)
+{
+  MmComponentsBuilder *b = g_new0 (MmComponentsBuilder, 1);
+  b->c = components_alloc (dims);
+  b->slice_runs = g_new0 (GArray *, dims[2]);
+  b->lo16 = (int) CLAMP (ceil (lower), -40000.0, 40000.0);
+  b->hi16 = (int) CLAMP (floor (upper), -40000.0, 40000.0);
+  return b;
+}
+
+void
+mm_components_builder_add_slice (MmComponentsBuilder *b, int k, const int16_t *hu)
+{
+  g_return_if_fail (k >= 0 && k < b->c->dims[2] && b->slice_runs[k] == NULL);
+  /* The rows of hu, which holds slice k alone (slice16 rows are not offset by k). */
+  RunSource src = { .slice16 = hu, .lo16 = b->lo16, .hi16 = b->hi16 };
+  b->slice_runs[k] = slice_runs_of (b->c, &src, k);
+}
+
+MmComponents *
+mm_components_builder_finish (MmComponentsBuilder *b, int n_threads)
+{
+  MmComponents *c = finish_runs (b->c, b->slice_runs, n_threads);
+  g_free (b);
+  return c;
 }
 
 uint64_t

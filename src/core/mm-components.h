@@ -22,6 +22,14 @@ MmComponents *mm_components_label (const MmMask *mask, int n_threads);
 /* The same for the voxels of vol within [lower, upper] HU, without building a mask. */
 MmComponents *mm_components_label_range (const MmVolume *vol, double lower, double upper,
                                          int n_threads);
+/* Components built slice by slice, as slices arrive (from a streaming reader), without the
+ * volume in memory: each slice's voxels within [lower, upper] HU. Slices may be added from
+ * several threads at once, each once; finish takes the builder. */
+typedef struct _MmComponentsBuilder MmComponentsBuilder;
+MmComponentsBuilder *mm_components_builder_new (const int dims[3], double lower, double upper);
+void mm_components_builder_add_slice (MmComponentsBuilder *b, int k, const int16_t *hu);
+MmComponents *mm_components_builder_finish (MmComponentsBuilder *b, int n_threads);
+
 void mm_components_free (MmComponents *comps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmComponents, mm_components_free)
 

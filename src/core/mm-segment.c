@@ -57,13 +57,10 @@ mm_segment_threshold (const MmVolume *vol, const MmSegmentParams *p, int n_threa
   return mask;
 }
 
-MmComponents *
-mm_segment_metal_components (const MmVolume *vol, const MmSegmentParams *p,
-                             MmSegmentResult *res, bool **keep_out, int n_threads)
+bool *
+mm_segment_select (const MmComponents *comps, const MmVolume *vol, const MmSegmentParams *p,
+                   MmSegmentResult *res)
 {
-  g_return_val_if_fail (vol != NULL && p != NULL && keep_out != NULL, NULL);
-  double upper = p->has_upper ? p->upper : INFINITY;
-  MmComponents *comps = mm_components_label_range (vol, p->lower, upper, n_threads);
   int n = mm_components_count (comps);
   double voxel_mm3 = mm_volume_voxel_mm3 (vol);
   bool *keep = g_new0 (bool, n + 1);
@@ -88,7 +85,17 @@ mm_segment_metal_components (const MmVolume *vol, const MmSegmentParams *p,
   r.volume_ml = (double) r.metal_voxels * voxel_mm3 / 1000.0;
   if (res)
     *res = r;
-  *keep_out = keep;
+  return keep;
+}
+
+MmComponents *
+mm_segment_metal_components (const MmVolume *vol, const MmSegmentParams *p,
+                             MmSegmentResult *res, bool **keep_out, int n_threads)
+{
+  g_return_val_if_fail (vol != NULL && p != NULL && keep_out != NULL, NULL);
+  double upper = p->has_upper ? p->upper : INFINITY;
+  MmComponents *comps = mm_components_label_range (vol, p->lower, upper, n_threads);
+  *keep_out = mm_segment_select (comps, vol, p, res);
   return comps;
 }
 

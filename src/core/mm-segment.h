@@ -41,6 +41,11 @@ MmComponents *mm_segment_metal_components (const MmVolume *vol, const MmSegmentP
                                            MmSegmentResult *result, bool **keep_out,
                                            int n_threads);
 
+/* Which components of comps (labelled from vol's grid) survive min_volume_mm3, and the
+ * result figures: keep[1..n] (g_free). vol's voxels are not read. */
+bool *mm_segment_select (const MmComponents *comps, const MmVolume *vol,
+                         const MmSegmentParams *params, MmSegmentResult *result);
+
 /* Threshold, then drop 26-connected components smaller than min_volume_mm3. */
 MmMask *mm_segment_metal (const MmVolume *vol, const MmSegmentParams *params,
                           MmSegmentResult *result, int n_threads);

@@ -8,23 +8,12 @@
 #include <string.h>
 
 MmVolume *
-mm_volume_new (const int dims[3], MmVoxelType type)
+mm_volume_new_empty (const int dims[3], MmVoxelType type)
 {
   g_return_val_if_fail (dims[0] > 0 && dims[1] > 0 && dims[2] > 0, NULL);
-
   MmVolume *vol = g_new0 (MmVolume, 1);
   memcpy (vol->dims, dims, sizeof vol->dims);
   vol->type = type;
-  size_t bytes = mm_volume_n_voxels (vol) * (type == MM_VOXEL_INT16 ? sizeof (int16_t)
-                                                                     : sizeof (float));
-  /* Not zeroed: every voxel is written by the reader or the generator, and zeroing 100 MB
-   * would touch every page twice. */
-  vol->voxels = mm_alloc_large (bytes, false);
-  if (vol->voxels == NULL)
-    {
-      g_free (vol);
-      return NULL;
-    }
   vol->slices = g_new0 (MmSliceInfo, dims[2]);
   for (int k = 0; k < dims[2]; k++)
     vol->slices[k].instance_number = G_MININT;
@@ -32,6 +21,25 @@ mm_volume_new (const int dims[3], MmVoxelType type)
   const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
   memcpy (vol->direction, identity, sizeof identity);
   vol->rescale_slope = 1.0;
+  return vol;
+}
+
+MmVolume *
+mm_volume_new (const int dims[3], MmVoxelType type)
+{
+  MmVolume *vol = mm_volume_new_empty (dims, type);
+  if (vol == NULL)
+    return NULL;
+  size_t bytes = mm_volume_n_voxels (vol) * (type == MM_VOXEL_INT16 ? sizeof (int16_t)
+                                                                     : sizeof (float));
+  /* Not zeroed: every voxel is written by the reader or the generator, and zeroing 100 MB
+   * would touch every page twice. */
+  vol->voxels = mm_alloc_large (bytes, false);
+  if (vol->voxels == NULL)
+    {
+      mm_volume_free (vol);
+      return NULL;
+    }
   return vol;
 }
 

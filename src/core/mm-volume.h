@@ -53,6 +53,8 @@ typedef struct
 } MmVolume;
 
 MmVolume *mm_volume_new (const int dims[3], MmVoxelType type);
+/* Geometry and slice records only, voxels NULL: for a series streamed slice by slice. */
+MmVolume *mm_volume_new_empty (const int dims[3], MmVoxelType type);
 void mm_volume_free (MmVolume *vol);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmVolume, mm_volume_free)
 

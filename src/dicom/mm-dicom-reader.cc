@@ -695,11 +695,18 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
   int dims[3] = { first->cols, first->rows, (int) sl.size () };
   g_autoptr (MmVolume) vol = nullptr;
   std::vector<std::string> failures;
+  const bool streaming = opts->slice_func != nullptr;
+  if (streaming && want_float)
+    {
+      g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_STREAM,
+                   "%s: cannot stream: its rescale is not integral", paths[0]);
+      return nullptr;
+    }
   for (int attempt = 0; attempt < 2; attempt++)
     {
       MmVoxelType type = want_float ? MM_VOXEL_FLOAT32 : MM_VOXEL_INT16;
       g_clear_pointer (&vol, mm_volume_free);
-      vol = mm_volume_new (dims, type);
+      vol = streaming ? mm_volume_new_empty (dims, type) : mm_volume_new (dims, type);
       if (vol == nullptr)
         {
           g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE,
@@ -714,6 +721,7 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
 #pragma omp parallel num_threads (L.n_threads)
       {
         std::vector<char> file_buf, buf; /* reused across this thread's slices */
+        std::vector<char> stream_buf (streaming ? slice_bytes : 0);
 #pragma omp for schedule (dynamic, 2)
         for (size_t k = 0; k < sl.size (); k++)
           {
@@ -721,9 +729,11 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
               continue;
             bool of = false;
             std::string why;
-            char *dst = (char *) vol->voxels + k * slice_bytes;
+            char *dst = streaming ? stream_buf.data () : (char *) vol->voxels + k * slice_bytes;
             if (!decode_slice (*sl[k], type, dst, file_buf, buf, of, why))
               failures[k] = why.empty () ? "cannot decode its pixel data" : why;
+            else if (streaming && !of)
+              opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
             if (of)
               overflow = true;
             size_t d = ++done;
@@ -739,6 +749,20 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "loading was cancelled");
           return nullptr;
+        }
+      if (streaming)
+        {
+          size_t bad = 0;
+          while (bad < failures.size () && failures[bad].empty ())
+            bad++;
+          if (overflow || bad < failures.size ())
+            {
+              g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_STREAM, "%s: cannot stream: %s",
+                           paths[0], overflow ? "values beyond int16"
+                                              : (sl[bad]->path + ": " + failures[bad]).c_str ());
+              return nullptr;
+            }
+          break;
         }
       if (!overflow || want_float)
         break;

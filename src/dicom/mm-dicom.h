@@ -20,6 +20,7 @@ typedef enum
   MM_DICOM_ERROR_NOT_FOUND,    /* a path or a requested series does not exist */
   MM_DICOM_ERROR_DECODE,       /* pixel data could not be decoded */
   MM_DICOM_ERROR_WRITE,        /* writing a series failed */
+  MM_DICOM_ERROR_STREAM,       /* the series cannot be streamed (see slice_func) */
 } MmDicomError;
 
 /* A series found while scanning. */
@@ -51,6 +52,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmDicomReport, mm_dicom_report_free)
 /* Progress: fraction in [0, 1]; called from the loading thread. */
 typedef void (*MmProgressFunc) (double fraction, gpointer user_data);
 
+/* Streaming: slice k of the sorted series (dims = columns, rows, slices), in HU, from a
+ * decoding thread. */
+typedef void (*MmDicomSliceFunc) (int k, const int16_t *hu, const int dims[3],
+                                  gpointer user_data);
+
 typedef struct
 {
   const char *series_uid;   /* pick this series; NULL: the CT series with most slices */
@@ -59,6 +65,12 @@ typedef struct
   MmProgressFunc progress;
   gpointer progress_data;
   GCancellable *cancellable;
+  /* When set, each decoded slice goes to slice_func (from several threads at once) instead of
+   * being kept: the volume returned has its geometry but no voxels. A series that needs
+   * float voxels, or with a slice that does not decode, fails with MM_DICOM_ERROR_STREAM
+   * (nothing else is wrong with it: load it without streaming). */
+  MmDicomSliceFunc slice_func;
+  gpointer slice_data;
 } MmDicomLoadOptions;
 
 void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
