@@ -294,6 +294,7 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   /* Map SOP Instance UID -> volume slice, so a stack follows its slices, not file order. */
   g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree bool *seen = g_new0 (bool, dims[2]);
+  g_autofree const char **files = g_new0 (const char *, dims[2]); /* borrowed from the parser */
   if (vol)
     for (int k = 0; k < vol->dims[2]; k++)
       if (vol->slices[k].sop_instance_uid)
@@ -340,8 +341,26 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
           return NULL;
         }
       seen[k] = true;
-      if (!read_slice (dir, file, mask, k, error))
-        return NULL;
+      files[k] = file;
+    }
+
+  /* The manifest checks out: decode the PNGs in parallel, reporting the first failure in
+   * slice order so the message does not depend on the thread count. */
+  g_autofree GError **errors = g_new0 (GError *, dims[2]);
+#pragma omp parallel for schedule (dynamic, 2)
+  for (int k = 0; k < dims[2]; k++)
+    if (files[k])
+      read_slice (dir, files[k], mask, k, &errors[k]);
+  GError *first = NULL;
+  for (int k = 0; k < dims[2]; k++)
+    if (errors[k] && first == NULL)
+      first = errors[k];
+    else if (errors[k])
+      g_error_free (errors[k]);
+  if (first)
+    {
+      g_propagate_error (error, first);
+      return NULL;
     }
   return g_steal_pointer (&mask);
 }
