@@ -43,6 +43,9 @@ import tempfile
 import time
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
+from mmtest import Tap, children, find, name, role, safe, wait_for, walk  # noqa: E402
+
 try:
     import pyatspi
 except ImportError:
@@ -68,47 +71,6 @@ PHANTOM_ARGS = ["--size", "128", "--slices", "20"]
 
 # ---------------------------------------------------------------- TAP
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what, detail=""):
-        self.n += 1
-        cond = bool(cond)
-        if not cond:
-            self.failed += 1
-        line = f"{'ok' if cond else 'not ok'} {self.n} - {what}"
-        if detail:
-            line += " (" + " | ".join(str(detail).strip().splitlines()) + ")"
-        print(line, flush=True)
-        return cond
-
-    @staticmethod
-    def note(text):
-        for line in str(text).splitlines():
-            print(f"# {line}", flush=True)
-
-    def done(self):
-        print(f"1..{self.n}", flush=True)
-        return 1 if self.failed else 0
-
-
-def wait_for(fn, timeout, interval=0.05):
-    """Poll fn until it returns something true; that value, or None at the timeout."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            v = fn()
-        except Exception:  # accessible objects come and go while the tree is rebuilt
-            v = None
-        if v:
-            return v
-        if time.monotonic() >= end:
-            return None
-        time.sleep(interval)
-
-
 class Timer:
     def __init__(self):
         self.t0 = time.monotonic()
@@ -119,48 +81,6 @@ class Timer:
 
     def report(self, tap, title):
         tap.note(f"{title} timings: " + ", ".join(f"{w} {t:.2f} s" for w, t in self.marks))
-
-
-# ---------------------------------------------------------------- accessibility tree
-
-def safe(fn, default=None):
-    try:
-        return fn()
-    except Exception:
-        return default
-
-
-def children(node):
-    n = safe(lambda: node.childCount, 0) or 0
-    for i in range(n):
-        c = safe(lambda: node.getChildAtIndex(i))
-        if c is not None:
-            yield c
-
-
-def walk(node, max_nodes=20000):
-    """(node, ancestors) for every node under node, breadth first."""
-    queue, seen = [(node, ())], 0
-    while queue and seen < max_nodes:
-        n, up = queue.pop(0)
-        seen += 1
-        yield n, up
-        queue.extend((c, up + (n,)) for c in children(n))
-
-
-def role(node):
-    return safe(node.getRoleName, "")
-
-
-def name(node):
-    return safe(lambda: node.name, "") or ""
-
-
-def find(node, pred):
-    for n, _ in walk(node):
-        if safe(lambda: pred(n), False):
-            return n
-    return None
 
 
 def has_state(node, st):

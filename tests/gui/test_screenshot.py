@@ -25,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mmtest import Tap  # noqa: E402
+
 try:
     import cv2
     import numpy as np
@@ -37,37 +40,6 @@ MIN_MATCH = 0.999
 APP_TIMEOUT = 180
 PLANE_NAMES = ("axial", "coronal", "sagittal")
 
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what, detail=""):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        line = f"{'ok' if cond else 'not ok'} {self.n} - {what}"
-        if detail:
-            line += " (" + " | ".join(str(detail).strip().splitlines()) + ")"
-        print(line, flush=True)
-        return cond
-
-    def skip(self, what, reason):
-        self.n += 1
-        print(f"ok {self.n} - {what} # SKIP {reason}", flush=True)
-
-    @staticmethod
-    def note(text):
-        for line in str(text).splitlines():
-            print(f"# {line}", flush=True)
-
-    def done(self):
-        print(f"1..{self.n}", flush=True)
-        return 1 if self.failed else 0
-
-
-# ---------------------------------------------------------------- the series, independently
 
 class Series:
     """HU volume vol[k, j, i] (slice, row, column) and its geometry, read with pydicom."""
