@@ -38,15 +38,33 @@ write_truth_json (const char *path, const MmPhantom *ph, GError **error)
   mm_json_set_int (b, "metal_components", ph->metal_components);
   json_builder_set_member_name (b, "metal_objects");
   json_builder_begin_array (b);
-  for (int o = 0; o < MM_PHANTOM_N_METAL; o++)
-    {
-      json_builder_begin_object (b);
-      mm_json_set_int (b, "voxels", (gint64) ph->object_voxels[o]);
-      mm_json_set_double (b, "hu", ph->object_hu[o]);
-      mm_json_set_double (b, "volume_mm3", ph->object_voxels[o] * mm_volume_voxel_mm3 (vol));
-      json_builder_end_object (b);
-    }
+  if (ph->variant == 0)
+    for (int o = 0; o < MM_PHANTOM_N_METAL; o++)
+      {
+        json_builder_begin_object (b);
+        mm_json_set_int (b, "voxels", (gint64) ph->object_voxels[o]);
+        mm_json_set_double (b, "hu", ph->object_hu[o]);
+        mm_json_set_double (b, "volume_mm3", ph->object_voxels[o] * mm_volume_voxel_mm3 (vol));
+        json_builder_end_object (b);
+      }
+  else
+    for (int o = 0; o < ph->n_objects; o++)
+      {
+        const MmPhantomObject *ob = &ph->objects[o];
+        json_builder_begin_object (b);
+        mm_json_set_string (b, "kind", ob->kind);
+        mm_json_set_int (b, "voxels", (gint64) ob->voxels);
+        mm_json_set_double (b, "hu", ob->hu);
+        mm_json_set_double (b, "volume_mm3", ob->voxels * mm_volume_voxel_mm3 (vol));
+        json_builder_end_object (b);
+      }
   json_builder_end_array (b);
+  if (ph->variant > 0)
+    {
+      mm_json_set_int (b, "variant", ph->variant);
+      /* Outside metal every voxel is kept below this and every metal voxel at or above it. */
+      mm_json_set_double (b, "truth_equals_threshold_hu", 3000);
+    }
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -57,15 +75,29 @@ write_truth_json (const char *path, const MmPhantom *ph, GError **error)
   return mm_atomic_write (path, text, len, true, error);
 }
 
+/* The truth as a label stack for training, its manifest saying where it came from. */
+static bool
+write_truth_labels (const char *dir, const MmPhantom *ph, const MmPhantomParams *p, int threads,
+                    GError **error)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "source", "metalmark-cli phantom");
+  json_object_set_int_member (params, "variant", p->variant);
+  json_object_set_int_member (params, "seed", (gint64) p->seed);
+  json_object_set_double_member (params, "noise_sd", p->noise_sd);
+  json_object_set_string_member (params, "rule", "voxel centre inside a metal object");
+  return mm_label_stack_write (dir, ph->truth, ph->volume, params, threads, error);
+}
+
 int
 mm_cli_phantom (int argc, char **argv)
 {
   MmPhantomParams p;
   mm_phantom_params_init (&p);
-  int slices = p.slices, size = p.size, threads = 0;
+  int slices = p.slices, size = p.size, threads = 0, variant = 0;
   gint64 seed = (gint64) p.seed;
   double noise = 0, tilt = 0;
-  char *syntax_name = NULL;
+  char *syntax_name = NULL, *truth_labels = NULL;
   gboolean shuffle = FALSE, padding_tag = FALSE;
   char **rest = NULL;
   GOptionEntry entries[] = {
@@ -77,6 +109,12 @@ mm_cli_phantom (int argc, char **argv)
       "Tilt of the slice plane about the x axis, degrees (default 0)", "DEG" },
     { "syntax", 0, 0, G_OPTION_ARG_STRING, &syntax_name,
       "Transfer syntax: explicit, implicit, bigendian, rle, jpeg, jpegls, j2k", "NAME" },
+    { "variant", 0, 0, G_OPTION_ARG_INT, &variant,
+      "0: the fixed phantom (default); 1, 2...: a random pelvis with implants drawn from seed "
+      "and variant, for training (no metal when N % 10 == 0)",
+      "N" },
+    { "truth-labels", 0, 0, G_OPTION_ARG_FILENAME, &truth_labels,
+      "Also write the truth mask as a PNG label stack in DIR (training masks)", "DIR" },
     { "shuffle-names", 0, 0, G_OPTION_ARG_NONE, &shuffle, "Random file names", NULL },
     { "padding-tag", 0, 0, G_OPTION_ARG_NONE, &padding_tag,
       "Write Pixel Padding Value (default: leave it out, as the seed CT does)", NULL },
@@ -87,7 +125,14 @@ mm_cli_phantom (int argc, char **argv)
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("phantom", "DIR",
                      "Writes DIR/ct (the DICOM series), DIR/truth (its metal mask as a PNG label "
-                     "stack) and DIR/truth.json (its figures, known by construction).",
+                     "stack) and DIR/truth.json (its figures, known by construction).\n\n"
+                     "Variants (--variant N >= 1) are training data: body, femurs and pelvis, "
+                     "fat, gas and table drawn at random; 1 to 4 metal objects among hip stem "
+                     "with ball head, acetabular cup, screws, nail, plate, fragments and wires "
+                     "(3200 to 25000 HU); bright and dark streaks around dense metal; noise "
+                     "with --noise. Outside metal every voxel stays below 3000 HU and metal is "
+                     "at least 3000 HU, so the truth is exactly 'segment' at its default "
+                     "threshold.",
                      entries, &argc, &argv))
     goto out;
   if (rest == NULL || rest[0] == NULL || rest[1] != NULL)
@@ -114,6 +159,7 @@ mm_cli_phantom (int argc, char **argv)
     p.seed = (guint64) seed;
     p.noise_sd = noise;
     p.tilt_deg = tilt;
+    p.variant = variant;
     g_autoptr (GError) err = NULL;
     g_autoptr (MmPhantom) ph = mm_phantom_new (&p, &err);
     if (ph == NULL)
@@ -126,7 +172,8 @@ mm_cli_phantom (int argc, char **argv)
     g_autofree char *truth_json = g_build_filename (rest[0], "truth.json", NULL);
     if (!mm_dicom_write_series (ct, ph->volume, &wo, &err)
         || !mm_label_stack_write (truth, ph->truth, ph->volume, NULL, threads, &err)
-        || !write_truth_json (truth_json, ph, &err))
+        || !write_truth_json (truth_json, ph, &err)
+        || (truth_labels && !write_truth_labels (truth_labels, ph, &p, threads, &err)))
       {
         mm_cli_error ("%s", err->message);
         rc = MM_EXIT_OUTPUT;
@@ -134,14 +181,24 @@ mm_cli_phantom (int argc, char **argv)
       }
     printf ("Phantom         %d x %d x %d, %s, seed %" G_GINT64_FORMAT ", noise %.1f HU\n", size,
             size, slices, syntax_name ? syntax_name : "explicit", seed, noise);
+    if (variant > 0)
+      {
+        printf ("Variant         %d:", variant);
+        for (int o = 0; o < ph->n_objects; o++)
+          printf ("%s %s %.0f HU", o ? "," : "", ph->objects[o].kind, ph->objects[o].hu);
+        printf ("%s\n", ph->n_objects ? "" : " no metal");
+      }
     printf ("Series          %s\n", ct);
     printf ("Truth mask      %s (%" G_GUINT64_FORMAT " metal voxels, %d objects)\n", truth,
             ph->metal_voxels, ph->metal_components);
     printf ("Truth figures   %s\n", truth_json);
+    if (truth_labels)
+      printf ("Truth labels    %s\n", truth_labels);
     rc = MM_EXIT_OK;
   }
 out:
   g_free (syntax_name);
+  g_free (truth_labels);
   g_strfreev (rest);
   return rc;
 }

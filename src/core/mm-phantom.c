@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The synthetic CT: a body ellipse with two femurs, a metal stem with a ball head in the
- * left femur and a small metal fragment in soft tissue, a circular field of view with
- * padding outside. Every voxel takes the value of the region holding its centre, so the
- * metal mask and all the figures are known exactly; noise is added after the truth is set. */
-#include "mm-phantom.h"
+/* The synthetic CT: its public API, geometry and UIDs, and variant 0: a body ellipse with two
+ * femurs, a metal stem with a ball head in the left femur and a small metal fragment in soft
+ * tissue, a circular field of view with padding outside. Every voxel takes the value of the
+ * region holding its centre, so the metal mask and all the figures are known exactly; noise is
+ * added after the truth is set. Variants >= 1 (random pelvises with implants, for training) are
+ * drawn in mm-phantom-variant.c. */
+#include "mm-phantom-private.h"
 
 #include <gio/gio.h>
 #include <math.h>
@@ -45,6 +47,7 @@ mm_phantom_params_init (MmPhantomParams *p)
   p->tilt_deg = 0.0;
   p->pixel_mm = 0.976;
   p->slice_mm = 1.6;
+  p->variant = 0;
 }
 
 typedef struct
@@ -90,22 +93,6 @@ region_at (const Geometry *g, double u, double v, double w)
   return R_AIR;
 }
 
-/* splitmix64: a tiny, well-mixed generator; a per-slice stream keeps noise independent of the
- * thread count. */
-static inline guint64
-splitmix64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-static inline double
-uniform01 (guint64 *state)
-{
-  return ((splitmix64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 static char *
 uid_from_seed (guint64 seed, const char *what)
@@ -118,64 +105,12 @@ uid_from_seed (guint64 seed, const char *what)
                           (guint64) (b % 10000000000ULL));
 }
 
-MmPhantom *
-mm_phantom_new (const MmPhantomParams *p, GError **error)
+/* Variant 0: region by region, as it always was (the tests' figures depend on every bit). */
+static void
+fill_fixed (const MmPhantomParams *p, const double half[3], MmVolume *vol, MmMask *truth,
+            MmPhantom *ph)
 {
-  if (p->size < 16 || p->size > 4096 || p->slices < 1 || p->slices > 4096)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "phantom size %d x %d x %d is out of range (16..4096 pixels, 1..4096 slices)",
-                   p->size, p->size, p->slices);
-      return NULL;
-    }
-  if (p->noise_sd < 0 || p->pixel_mm <= 0 || p->slice_mm <= 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "phantom noise and spacings must be positive");
-      return NULL;
-    }
-  int dims[3] = { p->size, p->size, p->slices };
-  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
-  g_autoptr (MmMask) truth = mm_mask_new (dims);
-  if (vol == NULL || truth == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "not enough memory for the phantom");
-      return NULL;
-    }
-
-  double t = p->tilt_deg * G_PI / 180.0;
-  const double dir[9] = { 1, 0, 0, 0, cos (t), sin (t), 0, -sin (t), cos (t) };
-  for (int a = 0; a < 9; a++)
-    vol->direction[a] = dir[a];
-  vol->spacing[0] = vol->spacing[1] = p->pixel_mm;
-  vol->spacing[2] = p->slice_mm;
-  vol->slice_gap_min = vol->slice_gap_max = p->slice_mm;
-  vol->series_uid = uid_from_seed (p->seed, "series");
-  vol->study_uid = uid_from_seed (p->seed, "study");
-  vol->frame_of_reference_uid = uid_from_seed (p->seed, "frame");
-  vol->series_description = g_strdup ("Metalmark phantom: pelvis with hip stem");
-  vol->modality = g_strdup ("CT");
-  vol->rescale_slope = 1.0;
-  vol->rescale_intercept = -1024.0;
-  vol->has_window = true;
-  vol->window_center = 40;
-  vol->window_width = 400;
-
   int n = p->size, ns = p->slices;
-  double half[3] = { 0.5 * (n - 1) * p->pixel_mm, 0.5 * (n - 1) * p->pixel_mm,
-                     0.5 * (ns - 1) * p->slice_mm };
-  for (int k = 0; k < ns; k++)
-    {
-      MmSliceInfo *s = &vol->slices[k];
-      double w = k * p->slice_mm - half[2];
-      for (int a = 0; a < 3; a++)
-        s->position[a] = phantom_centre[a] - half[0] * dir[a] - half[1] * dir[3 + a]
-                         + w * dir[6 + a];
-      /* Instance numbers run against position, as in the seed CT: 1 is the top slice. */
-      s->instance_number = ns - k;
-      s->sop_instance_uid = g_strdup_printf ("%s.%d", vol->series_uid, ns - k);
-    }
-
   Geometry g = { 0.5 * n * p->pixel_mm, 0.5 * (ns - 1) * p->slice_mm };
   uint64_t counts[N_REGIONS] = { 0 };
   size_t slice = (size_t) n * n;
@@ -214,9 +149,6 @@ mm_phantom_new (const MmPhantomParams *p, GError **error)
       counts[r] += local[r];
   }
 
-  MmPhantom *ph = g_new0 (MmPhantom, 1);
-  for (int a = 0; a < 3; a++)
-    ph->centre_lps[a] = phantom_centre[a];
   double sum = 0;
   uint64_t total = 0;
   ph->min_hu = G_MAXDOUBLE;
@@ -241,6 +173,88 @@ mm_phantom_new (const MmPhantomParams *p, GError **error)
   ph->object_hu[1] = region_hu[R_FRAGMENT];
   ph->metal_voxels = counts[R_STEM] + counts[R_FRAGMENT];
   ph->metal_components = (counts[R_STEM] > 0) + (counts[R_FRAGMENT] > 0);
+  ph->n_objects = 2;
+  ph->objects[0] = (MmPhantomObject) { "stem", region_hu[R_STEM], counts[R_STEM] };
+  ph->objects[1] = (MmPhantomObject) { "fragment", region_hu[R_FRAGMENT], counts[R_FRAGMENT] };
+}
+
+MmPhantom *
+mm_phantom_new (const MmPhantomParams *p, GError **error)
+{
+  if (p->size < 16 || p->size > 4096 || p->slices < 1 || p->slices > 4096)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "phantom size %d x %d x %d is out of range (16..4096 pixels, 1..4096 slices)",
+                   p->size, p->size, p->slices);
+      return NULL;
+    }
+  if (p->noise_sd < 0 || p->pixel_mm <= 0 || p->slice_mm <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "phantom noise and spacings must be positive");
+      return NULL;
+    }
+  if (p->variant < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "phantom variant %d is negative (0 is the fixed phantom, 1.. random ones)",
+                   p->variant);
+      return NULL;
+    }
+  int dims[3] = { p->size, p->size, p->slices };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  g_autoptr (MmMask) truth = mm_mask_new (dims);
+  if (vol == NULL || truth == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "not enough memory for the phantom");
+      return NULL;
+    }
+
+  /* Variants get their own UIDs; variant 0 keeps the ones it always had. */
+  guint64 uid_seed = p->seed ^ ((guint64) p->variant * 0xA24BAED4963EE407ULL);
+  double t = p->tilt_deg * G_PI / 180.0;
+  const double dir[9] = { 1, 0, 0, 0, cos (t), sin (t), 0, -sin (t), cos (t) };
+  for (int a = 0; a < 9; a++)
+    vol->direction[a] = dir[a];
+  vol->spacing[0] = vol->spacing[1] = p->pixel_mm;
+  vol->spacing[2] = p->slice_mm;
+  vol->slice_gap_min = vol->slice_gap_max = p->slice_mm;
+  vol->series_uid = uid_from_seed (uid_seed, "series");
+  vol->study_uid = uid_from_seed (uid_seed, "study");
+  vol->frame_of_reference_uid = uid_from_seed (uid_seed, "frame");
+  vol->series_description
+    = p->variant ? g_strdup_printf ("Metalmark phantom: pelvis variant %d", p->variant)
+                 : g_strdup ("Metalmark phantom: pelvis with hip stem");
+  vol->modality = g_strdup ("CT");
+  vol->rescale_slope = 1.0;
+  vol->rescale_intercept = -1024.0;
+  vol->has_window = true;
+  vol->window_center = 40;
+  vol->window_width = 400;
+
+  int n = p->size, ns = p->slices;
+  double half[3] = { 0.5 * (n - 1) * p->pixel_mm, 0.5 * (n - 1) * p->pixel_mm,
+                     0.5 * (ns - 1) * p->slice_mm };
+  for (int k = 0; k < ns; k++)
+    {
+      MmSliceInfo *s = &vol->slices[k];
+      double w = k * p->slice_mm - half[2];
+      for (int a = 0; a < 3; a++)
+        s->position[a] = phantom_centre[a] - half[0] * dir[a] - half[1] * dir[3 + a]
+                         + w * dir[6 + a];
+      /* Instance numbers run against position, as in the seed CT: 1 is the top slice. */
+      s->instance_number = ns - k;
+      s->sop_instance_uid = g_strdup_printf ("%s.%d", vol->series_uid, ns - k);
+    }
+
+  MmPhantom *ph = g_new0 (MmPhantom, 1);
+  for (int a = 0; a < 3; a++)
+    ph->centre_lps[a] = phantom_centre[a];
+  ph->variant = p->variant;
+  if (p->variant == 0)
+    fill_fixed (p, half, vol, truth, ph);
+  else
+    mm_phantom_fill_variant (p, half, vol, truth, ph);
   ph->volume = g_steal_pointer (&vol);
   ph->truth = g_steal_pointer (&truth);
   return ph;

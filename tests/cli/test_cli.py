@@ -223,6 +223,63 @@ def tests(cli, tmp):
     rc, out, err = run(cli, "segment", os.path.join(ph, "ct"))
     check("segment without --out: exit 2", rc == 2, err)
 
+    # Phantom variants (training data): the truth is exactly what segment finds, also in the
+    # --truth-labels stack; the same (seed, variant) is the same phantom, another one differs.
+    var = os.path.join(tmp, "var")
+    labels = os.path.join(tmp, "var-labels")
+    rc, out, err = run(cli, "phantom", var, "--variant", 3, "--size", 128, "--slices", 24,
+                       "--noise", 20, "--truth-labels", labels)
+    check("phantom --variant 3 --truth-labels exits 0", rc == 0, err)
+    vt = json.load(open(os.path.join(var, "truth.json"))) if rc == 0 else {}
+    check("truth.json names the variant and its objects",
+          vt.get("variant") == 3 and 1 <= len(vt.get("metal_objects", [])) <= 4
+          and sum(o["voxels"] for o in vt["metal_objects"]) == vt["metal_voxels"]
+          and all(3000 <= o["hu"] <= 25000 for o in vt["metal_objects"]), vt)
+    rc, out, err = run(cli, "segment", os.path.join(var, "ct"), "--out",
+                       os.path.join(tmp, "var-seg"), "--json")
+    vs = json.loads(out) if rc == 0 else {}
+    check("variant: segment finds the truth's voxels and components",
+          rc == 0 and vs["metal_voxels"] == vt["metal_voxels"] > 0
+          and vs["components"] == vt["metal_components"], (vs, err))
+    m_vs, s_vs = stack(os.path.join(tmp, "var-seg"))
+    m_vt, s_vt = stack(os.path.join(var, "truth"))
+    m_vl, s_vl = stack(labels)
+    check("variant: segment mask equals the truth voxel for voxel", s_vs == s_vt)
+    check("--truth-labels stack equals the truth (PNGs, files, UIDs)",
+          s_vl == s_vt and [(s["file"], s["sop_instance_uid"]) for s in m_vl["slices"]]
+          == [(s["file"], s["sop_instance_uid"]) for s in m_vt["slices"]])
+    check("--truth-labels manifest records the variant",
+          m_vl["parameters"]["variant"] == 3 and m_vl["parameters"]["noise_sd"] == 20)
+    again = os.path.join(tmp, "var-again")
+    run(cli, "phantom", again, "--variant", 3, "--size", 128, "--slices", 24, "--noise", 20)
+    _, s_again = stack(os.path.join(again, "truth"))
+    _, i1, _ = run(cli, "info", os.path.join(var, "ct"), "--json")
+    _, i2, _ = run(cli, "info", os.path.join(again, "ct"), "--json")
+    check("same seed and variant: the same phantom",
+          s_again == s_vt and i1 == i2 and i1 != ""
+          and json.load(open(os.path.join(again, "truth.json"))) == vt)
+    other = os.path.join(tmp, "var-other")
+    run(cli, "phantom", other, "--variant", 4, "--size", 128, "--slices", 24, "--noise", 20)
+    _, i3, _ = run(cli, "info", os.path.join(other, "ct"), "--json")
+    info3 = json.loads(i3) if i3 else {}
+    check("another variant: another phantom",
+          info3.get("mean") != json.loads(i1).get("mean")
+          and info3.get("series_uid") != vt["series_uid"])
+    neg = os.path.join(tmp, "var-neg")
+    rc, out, err = run(cli, "phantom", neg, "--variant", 10, "--size", 96, "--slices", 8,
+                       "--noise", 20)
+    nt = json.load(open(os.path.join(neg, "truth.json"))) if rc == 0 else {}
+    rc2, out, err2 = run(cli, "segment", os.path.join(neg, "ct"), "--out",
+                         os.path.join(tmp, "var-neg-seg"), "--json")
+    check("variant 10 has no metal, and segment finds none",
+          rc == 0 and nt["metal_voxels"] == 0 and nt["metal_objects"] == []
+          and rc2 == 0 and json.loads(out)["metal_voxels"] == 0, err + err2)
+    rc, out, err = run(cli, "phantom", os.path.join(tmp, "var-bad"), "--variant", -1)
+    check("--variant -1: exit 2 naming the variant", rc == 2 and "variant" in err, err)
+    rc, out, err = run(cli, "phantom", "--help")
+    check("phantom --help documents --variant and --truth-labels",
+          "--variant" in out and "--truth-labels" in out)
+
 
 if __name__ == "__main__":
     sys.exit(main())
