@@ -17,6 +17,8 @@ static const struct
   { "phantom", mm_cli_phantom, "write a synthetic CT series with known metal" },
   { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
   { "eval", mm_cli_eval, "compare a predicted metal mask with a reference (Dice, HD95, ...)" },
+  { "train", mm_cli_train, "train a U-Net on series and their metal masks" },
+  { "predict", mm_cli_predict, "segment metal with a trained U-Net, write a PNG label stack" },
 };
 
 static void

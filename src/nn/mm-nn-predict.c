@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Whole-slice inference: pad, transform, run in batches, threshold the logits, crop. */
+#include "mm-nn-predict.h"
+
+#include "mm-nn-input.h"
+
+#include <string.h>
+
+int
+mm_nn_padded_size (const MmUnet *net, int n)
+{
+  int m = 1 << (mm_unet_get_arch (net)->depth - 1);
+  return (n + m - 1) / m * m;
+}
+
+void
+mm_nn_slice_padded (const MmVolume *vol, int k, int16_t *out, int w, int h)
+{
+  int sw = vol->dims[0], sh = vol->dims[1];
+  g_assert (w >= sw && h >= sh);
+  int x0 = (w - sw) / 2, y0 = (h - sh) / 2;
+  size_t plane = mm_volume_slice_voxels (vol);
+  for (size_t i = 0; i < (size_t) w * h; i++)
+    out[i] = MM_NN_PAD_HU;
+  for (int y = 0; y < sh; y++)
+    {
+      int16_t *row = out + (size_t) (y0 + y) * w + x0;
+      size_t src = (size_t) k * plane + (size_t) y * sw;
+      if (vol->type == MM_VOXEL_INT16)
+        memcpy (row, (const int16_t *) vol->voxels + src, sw * sizeof *row);
+      else
+        for (int x = 0; x < sw; x++)
+          row[x] = (int16_t) CLAMP (((const float *) vol->voxels)[src + x], G_MININT16,
+                                    G_MAXINT16);
+    }
+}
+
+bool
+mm_nn_predict_slices (MmUnet *net, const MmVolume *vol, const int *slices, int n, int batch,
+                      uint8_t *out, MmNnSlicesFunc progress, gpointer progress_data,
+                      GCancellable *cancel, GError **error)
+{
+  g_return_val_if_fail (net && vol && vol->voxels && (n == 0 || (slices && out)), false);
+  g_return_val_if_fail (batch > 0, false);
+  for (int i = 0; i < n; i++)
+    g_return_val_if_fail (slices[i] >= 0 && slices[i] < vol->dims[2], false);
+  if (n == 0)
+    return true;
+  int sw = vol->dims[0], sh = vol->dims[1];
+  int w = mm_nn_padded_size (net, sw), h = mm_nn_padded_size (net, sh);
+  int x0 = (w - sw) / 2, y0 = (h - sh) / 2;
+  batch = MIN (batch, n);
+  g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, error);
+  if (run == NULL)
+    return false;
+  size_t plane = (size_t) w * h;
+  float *input = mm_unet_run_input (run);
+  /* The unused tail of a last, partial batch is computed too: give it defined values. */
+  memset (input, 0, (size_t) batch * MM_UNET_IN_CHANNELS * plane * sizeof *input);
+  g_autofree int16_t *hu = g_new (int16_t, plane);
+  for (int first = 0; first < n; first += batch)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancel, error))
+        return false;
+      int m = MIN (batch, n - first);
+      for (int b = 0; b < m; b++)
+        {
+          mm_nn_slice_padded (vol, slices[first + b], hu, w, h);
+          mm_nn_input_transform (hu, plane, input + (size_t) b * MM_UNET_IN_CHANNELS * plane);
+        }
+      const float *logits = mm_unet_run_forward (run);
+      for (int b = 0; b < m; b++)
+        {
+          uint8_t *dst = out + (size_t) (first + b) * sw * sh;
+          for (int y = 0; y < sh; y++)
+            {
+              const float *row = logits + b * plane + (size_t) (y0 + y) * w + x0;
+              for (int x = 0; x < sw; x++)
+                dst[(size_t) y * sw + x] = row[x] > 0.f;
+            }
+        }
+      if (progress)
+        progress (first + m, n, progress_data);
+    }
+  return true;
+}
+
+MmMask *
+mm_nn_predict_volume (MmUnet *net, const MmVolume *vol, int batch, MmNnSlicesFunc progress,
+                      gpointer progress_data, GCancellable *cancel, GError **error)
+{
+  g_return_val_if_fail (net && vol && vol->voxels, NULL);
+  g_autoptr (MmMask) mask = mm_mask_new_uninitialized (vol->dims);
+  if (mask == NULL)
+    {
+      g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_FAILED,
+                   "Out of memory for a %d x %d x %d mask", vol->dims[0], vol->dims[1],
+                   vol->dims[2]);
+      return NULL;
+    }
+  g_autofree int *slices = g_new (int, vol->dims[2]);
+  for (int k = 0; k < vol->dims[2]; k++)
+    slices[k] = k;
+  if (!mm_nn_predict_slices (net, vol, slices, vol->dims[2], batch, mask->data, progress,
+                             progress_data, cancel, error))
+    return NULL;
+  return g_steal_pointer (&mask);
+}

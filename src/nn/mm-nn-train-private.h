@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The trainer's insides, shared by mm-nn-train.c (the training loop) and
+ * mm-nn-train-state.c (checkpoint state, model description, summary). */
+#pragma once
+
+#include "mm-adam.h"
+#include "mm-nn-model.h"
+#include "mm-nn-sampler.h"
+#include "mm-nn-train.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define MM_NN_TRAIN_STATE_FORMAT "metalmark-trainer-state"
+#define MM_NN_TRAIN_STATE_VERSION 1
+
+struct _MmNnTrainer
+{
+  MmNnTrainOptions opts;
+  char *out, *ckpt, *csv, *png, *init_model;
+  MmNnTrainData *data; /* names owned, volumes and masks borrowed */
+  int n_data;
+  MmNnSampler *sampler;
+
+  MmUnet *net, *best;
+  MmAdam *adam;
+  MmUnetRun *run;  /* training patches */
+  int16_t *hu;     /* one patch */
+  uint8_t *target; /* batch x patch x patch */
+  float *grad;
+
+  /* Where training stands: epochs finished, steps into the next one and their sums. */
+  int epoch, step;
+  gint64 global_step;
+  double loss_sum, step_s;
+  guint64 tp, fp, fn;
+  GArray *curves; /* MmNnEpochRecord, one per finished epoch */
+  int best_epoch; /* 0: none yet */
+  double val_s;   /* the last validation's duration, for the ETA */
+
+  /* Time: what earlier sessions spent, and this session's start (0 when not running). */
+  double elapsed_before;
+  gint64 session_start;
+  gint64 session_steps;
+  double session_step_s;
+};
+
+/* Training time of all sessions, seconds. */
+double mm_nn_trainer_elapsed (const MmNnTrainer *t);
+/* The record of a finished epoch (1-based), NULL for any other. */
+const MmNnEpochRecord *mm_nn_trainer_record (const MmNnTrainer *t, int epoch);
+
+/* The state a checkpoint carries: options, counters, random state, curves, and what the
+ * data were (to refuse resuming on other data). */
+char *mm_nn_trainer_state_json (const MmNnTrainer *t);
+/* Parses a checkpoint's state; fills opts. NULL with MM_NN_ERROR_MODEL naming ckpt. */
+JsonNode *mm_nn_train_state_parse (const char *text, const char *ckpt,
+                                   MmNnTrainOptions *opts, GError **error);
+/* Restores the counters, random state and curves into a trainer built from the same state. */
+bool mm_nn_trainer_state_restore (MmNnTrainer *t, JsonNode *state, const char *ckpt,
+                                  GError **error);
+
+/* The description saved with the best model (owned strings: mm_nn_model_info_clear). */
+void mm_nn_trainer_model_info (const MmNnTrainer *t, MmNnModelInfo *info);
+
+G_END_DECLS

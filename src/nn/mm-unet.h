@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A 2D U-Net for metal segmentation, built from oneDNN primitives.
+ *
+ * The architecture (bench/nn/reference_torch.py builds the same one in PyTorch, with the
+ * same parameter names, so a model file loads into either):
+ *   level l = 0 .. depth-1 has c_l = width * 2^l channels;
+ *   enc.l:  [conv 3x3 (pad 1, no bias) -> batch norm -> ReLU] x 2   (input: 3 channels at
+ *           l = 0, else the 2x2/stride 2 max pool of enc.(l-1));
+ *   dec.l (l = depth-2 .. 0): up = transposed conv 2x2 stride 2 (c_{l+1} -> c_l, bias),
+ *           concatenate [enc.l output, up] on channels, then the same double conv block
+ *           (2 c_l -> c_l);
+ *   head:   conv 1x1 (c_0 -> 1, bias) -> one logit per pixel (sigmoid = metal probability).
+ * Batch norm: eps 1e-5, momentum 0.1, running variance unbiased (PyTorch's conventions).
+ *
+ * Parameters are kept as plain float arrays in PyTorch layout (OIHW; transposed conv
+ * weights are (in, out, kH, kW)), named as PyTorch's state_dict names them
+ * ("enc.0.conv1.weight", "enc.0.bn1.running_var", "dec.1.up.bias", "head.weight", ...).
+ * The oneDNN side keeps its own blocked copies, refreshed from the plain ones before each
+ * forward pass. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define MM_UNET_IN_CHANNELS 3
+#define MM_UNET_MAX_DEPTH 6
+
+#define MM_NN_ERROR (mm_nn_error_quark ())
+GQuark mm_nn_error_quark (void);
+typedef enum
+{
+  MM_NN_ERROR_FAILED,      /* oneDNN refused a primitive, or out of memory */
+  MM_NN_ERROR_SHAPE,       /* sizes that the network cannot take */
+  MM_NN_ERROR_MODEL,       /* a model file that does not fit this program */
+} MmNnError;
+
+typedef struct
+{
+  int depth;  /* resolution levels, 1 .. MM_UNET_MAX_DEPTH; inputs are multiples of 2^(depth-1) */
+  int width;  /* channels of level 0 */
+} MmUnetArch;
+
+typedef struct _MmUnet MmUnet;
+
+/* Kaiming-uniform convolution weights (PyTorch's default initialisation), batch norm scale 1,
+ * shift 0, running mean 0, variance 1, head bias log (0.01 / 0.99) (p = 0.01 at the start);
+ * deterministic for a seed. */
+MmUnet *mm_unet_new (const MmUnetArch *arch, guint64 seed, GError **error);
+void mm_unet_free (MmUnet *net);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmUnet, mm_unet_free)
+
+const MmUnetArch *mm_unet_get_arch (const MmUnet *net);
+
+/* Parameters and buffers (running statistics), in a fixed order. */
+int mm_unet_n_params (const MmUnet *net);
+const char *mm_unet_param_name (const MmUnet *net, int i);
+int mm_unet_param_shape (const MmUnet *net, int i, int64_t shape[4]); /* returns ndim */
+size_t mm_unet_param_size (const MmUnet *net, int i);                 /* elements */
+bool mm_unet_param_trainable (const MmUnet *net, int i); /* false for running mean/var */
+float *mm_unet_param_data (MmUnet *net, int i);          /* plain layout; writable */
+float *mm_unet_param_grad (MmUnet *net, int i);          /* NULL for buffers */
+int mm_unet_find_param (const MmUnet *net, const char *name); /* -1 if none */
+size_t mm_unet_n_weights (const MmUnet *net); /* trainable elements in all */
+
+/* An execution plan: the primitives and activations for one batch size and input size,
+ * created once and reused. In training mode batch norm normalises with the batch's
+ * statistics and updates the running ones; in inference mode it uses the running ones.
+ * Several runs of one network may exist (say, training patches and whole-slice validation),
+ * but not be executed at the same time. */
+typedef struct _MmUnetRun MmUnetRun;
+
+MmUnetRun *mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training,
+                            GError **error);
+void mm_unet_run_free (MmUnetRun *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmUnetRun, mm_unet_run_free)
+
+/* batch x 3 x height x width, plain NCHW: fill it before forward. */
+float *mm_unet_run_input (MmUnetRun *run);
+
+/* Runs the network on the input; returns batch x height x width logits (owned by run,
+ * valid until the next forward). */
+const float *mm_unet_run_forward (MmUnetRun *run);
+
+/* After forward in training mode: back-propagates d loss / d logits (batch x height x
+ * width) and writes every trainable parameter's gradient (overwriting, not adding). */
+void mm_unet_run_backward (MmUnetRun *run, const float *grad_logits);
+
+/* Gradient with respect to the input (batch x 3 x height x width), for tests: computed by
+ * backward only after mm_unet_run_want_input_grad (run, true) (training does not need it,
+ * and oneDNN has only slow code for it); NULL otherwise. */
+void mm_unet_run_want_input_grad (MmUnetRun *run, bool want);
+const float *mm_unet_run_input_grad (MmUnetRun *run);
+
+G_END_DECLS
