@@ -60,8 +60,10 @@ check_gradients (gconstpointer data)
   g_autofree float *r = g_new (float, n_out);
   for (size_t i = 0; i < n_out; i++)
     r[i] = (float) rnd ();
-  /* Batch norm shift and scale away from their initial 0 and 1, so that their gradients are
-   * generic. */
+  /* Head bias 0: its initial -4.6 adds a constant to every logit, whose float rounding
+   * would drown the finite differences. Batch norm shift and scale away from their initial 0
+   * and 1, so that their gradients are generic. */
+  mm_unet_param_data (net, mm_unet_find_param (net, "head.bias"))[0] = 0.f;
   for (int p = 0; p < mm_unet_n_params (net); p++)
     if (strstr (mm_unet_param_name (net, p), ".bn") && mm_unet_param_trainable (net, p))
       {
@@ -107,18 +109,27 @@ check_gradients (gconstpointer data)
         {
           size_t k = (size_t) ((rnd () + 1.0) * 0.5 * n) % n;
           float orig = x[k];
-          double h = 1e-4 * MAX (1.0, fabs (orig)); /* small: max-pool and ReLU switches */
-          x[k] = (float) (orig + h);
-          double hp = (double) x[k] - orig;
-          double lp = projected (run, r, n_out);
-          x[k] = (float) (orig - h);
-          double hm = orig - (double) x[k];
-          double lm = projected (run, r, n_out);
-          x[k] = orig;
-          double fd = (lp - lm) / (hp + hm);
-          double tol = 0.05 * fabs (fd) + 0.05 * rms + 1e-5;
+          /* Three step sizes: float32 rounding of the forward spoils small steps, ReLU and
+           * max-pool switches inside +-h spoil large ones; a correct backward agrees with
+           * at least one, a wrong one (a missing term, a sign) with none. */
+          static const double steps[] = { 1e-4, 5e-4, 2e-3 };
+          double fd = 0;
+          bool ok = false;
+          for (size_t si = 0; si < G_N_ELEMENTS (steps) && !ok; si++)
+            {
+              double h = steps[si] * MAX (1.0, fabs (orig));
+              x[k] = (float) (orig + h);
+              double hp = (double) x[k] - orig;
+              double lp = projected (run, r, n_out);
+              x[k] = (float) (orig - h);
+              double hm = orig - (double) x[k];
+              double lm = projected (run, r, n_out);
+              x[k] = orig;
+              fd = (lp - lm) / (hp + hm);
+              ok = fabs (fd - g[k]) <= 0.05 * fabs (fd) + 0.03 * rms + 1e-5;
+            }
           checked++;
-          if (fabs (fd - g[k]) > tol)
+          if (!ok)
             {
               bad++;
               g_test_message ("%s[%zu]: backward %.6g, finite difference %.6g (rms %.3g)", name,
@@ -127,9 +138,9 @@ check_gradients (gconstpointer data)
         }
     }
   g_test_message ("%d gradient entries checked, %d off", checked, bad);
-  /* A ReLU or max-pool switch inside +-h can spoil a probe (the float32 forward does not
-   * allow a much smaller h); a wrong backward is off by far more, at most probes. */
-  g_assert_cmpint (bad, <=, checked / 25);
+  /* Rarely, switches and rounding spoil every step size of a probe; a wrong backward is off
+   * at most probes. */
+  g_assert_cmpint (bad, <=, checked / 30);
 }
 
 static void

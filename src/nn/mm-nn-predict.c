@@ -4,6 +4,7 @@
 
 #include "mm-nn-input.h"
 
+#include <omp.h>
 #include <string.h>
 
 int
@@ -35,6 +36,56 @@ mm_nn_slice_padded (const MmVolume *vol, int k, int16_t *out, int w, int h)
     }
 }
 
+/* One worker's share: slices first, first + stride, ... in batches through its own run. */
+static bool
+predict_share (MmUnet *net, const MmVolume *vol, const int *slices, int n, int first,
+               int stride, int batch, uint8_t *out, gint *done, MmNnSlicesFunc progress,
+               gpointer progress_data, GCancellable *cancel, GError **error)
+{
+  int sw = vol->dims[0], sh = vol->dims[1];
+  int w = mm_nn_padded_size (net, sw), h = mm_nn_padded_size (net, sh);
+  int x0 = (w - sw) / 2, y0 = (h - sh) / 2;
+  int mine = first < n ? (n - first + stride - 1) / stride : 0;
+  if (mine == 0)
+    return true;
+  batch = MIN (batch, mine);
+  g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, error);
+  if (run == NULL)
+    return false;
+  size_t plane = (size_t) w * h;
+  float *input = mm_unet_run_input (run);
+  /* The unused tail of a last, partial batch is computed too: give it defined values. */
+  memset (input, 0, (size_t) batch * MM_UNET_IN_CHANNELS * plane * sizeof *input);
+  g_autofree int16_t *hu = g_new (int16_t, plane);
+  for (int i = 0; i < mine; i += batch)
+    {
+      if (g_cancellable_is_cancelled (cancel))
+        return true; /* the caller reports it */
+      int m = MIN (batch, mine - i);
+      for (int b = 0; b < m; b++)
+        {
+          mm_nn_slice_padded (vol, slices[first + (i + b) * stride], hu, w, h);
+          mm_nn_input_transform (hu, plane, input + (size_t) b * MM_UNET_IN_CHANNELS * plane);
+        }
+      const float *logits = mm_unet_run_forward (run);
+      for (int b = 0; b < m; b++)
+        {
+          uint8_t *dst = out + (size_t) (first + (i + b) * stride) * sw * sh;
+          for (int y = 0; y < sh; y++)
+            {
+              const float *row = logits + b * plane + (size_t) (y0 + y) * w + x0;
+              for (int x = 0; x < sw; x++)
+                dst[(size_t) y * sw + x] = row[x] > 0.f;
+            }
+        }
+      int now = g_atomic_int_add (done, m) + m;
+      /* progress from the calling thread only (worker 0), as documented */
+      if (progress && first == 0)
+        progress (now, n, progress_data);
+    }
+  return true;
+}
+
 bool
 mm_nn_predict_slices (MmUnet *net, const MmVolume *vol, const int *slices, int n, int batch,
                       uint8_t *out, MmNnSlicesFunc progress, gpointer progress_data,
@@ -46,43 +97,35 @@ mm_nn_predict_slices (MmUnet *net, const MmVolume *vol, const int *slices, int n
     g_return_val_if_fail (slices[i] >= 0 && slices[i] < vol->dims[2], false);
   if (n == 0)
     return true;
-  int sw = vol->dims[0], sh = vol->dims[1];
-  int w = mm_nn_padded_size (net, sw), h = mm_nn_padded_size (net, sh);
-  int x0 = (w - sw) / 2, y0 = (h - sh) / 2;
-  batch = MIN (batch, n);
-  g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, error);
-  if (run == NULL)
+  /* One worker per thread, each with its own execution plan running on its thread alone:
+   * whole slices are independent, and one thread per slice spares the two threads a
+   * synchronisation after every one of the network's ~40 small primitives (measured: see
+   * bench/nn). With few slices, fewer workers. */
+  int workers = MIN (omp_get_max_threads (), n);
+  gint done = 0;
+  GError *errors[64] = { NULL };
+  workers = MIN (workers, (int) G_N_ELEMENTS (errors));
+#pragma omp parallel num_threads(workers) if (workers > 1)
+  {
+    int t = omp_get_thread_num ();
+    predict_share (net, vol, slices, n, t, omp_get_num_threads (), batch, out, &done,
+                   t == 0 ? progress : NULL, progress_data, cancel, &errors[t]);
+  }
+  bool ok = true;
+  for (int t = 0; t < workers; t++)
+    if (errors[t])
+      {
+        if (ok)
+          g_propagate_error (error, errors[t]);
+        else
+          g_error_free (errors[t]);
+        ok = false;
+      }
+  if (ok && g_cancellable_set_error_if_cancelled (cancel, error))
     return false;
-  size_t plane = (size_t) w * h;
-  float *input = mm_unet_run_input (run);
-  /* The unused tail of a last, partial batch is computed too: give it defined values. */
-  memset (input, 0, (size_t) batch * MM_UNET_IN_CHANNELS * plane * sizeof *input);
-  g_autofree int16_t *hu = g_new (int16_t, plane);
-  for (int first = 0; first < n; first += batch)
-    {
-      if (g_cancellable_set_error_if_cancelled (cancel, error))
-        return false;
-      int m = MIN (batch, n - first);
-      for (int b = 0; b < m; b++)
-        {
-          mm_nn_slice_padded (vol, slices[first + b], hu, w, h);
-          mm_nn_input_transform (hu, plane, input + (size_t) b * MM_UNET_IN_CHANNELS * plane);
-        }
-      const float *logits = mm_unet_run_forward (run);
-      for (int b = 0; b < m; b++)
-        {
-          uint8_t *dst = out + (size_t) (first + b) * sw * sh;
-          for (int y = 0; y < sh; y++)
-            {
-              const float *row = logits + b * plane + (size_t) (y0 + y) * w + x0;
-              for (int x = 0; x < sw; x++)
-                dst[(size_t) y * sw + x] = row[x] > 0.f;
-            }
-        }
-      if (progress)
-        progress (first + m, n, progress_data);
-    }
-  return true;
+  if (ok && progress)
+    progress (n, n, progress_data);
+  return ok;
 }
 
 MmMask *

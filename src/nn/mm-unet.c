@@ -55,7 +55,6 @@ struct _MmUnet
   int up_w[MM_UNET_MAX_DEPTH], up_b[MM_UNET_MAX_DEPTH];
   int head_w, head_b;
   dnnl_engine_t engine;
-  dnnl_stream_t stream;
 };
 
 /* ---- parameters ---------------------------------------------------------------------- */
@@ -199,9 +198,7 @@ mm_unet_new (const MmUnetArch *arch, guint64 seed, GError **error)
    * otherwise the first hundreds of steps only learn that most pixels are not metal. */
   fill (net, net->head_b, (float) log (0.01 / 0.99));
 
-  if (dnnl_engine_create (&net->engine, dnnl_cpu, 0) != dnnl_success
-      || dnnl_stream_create (&net->stream, net->engine, dnnl_stream_default_flags)
-           != dnnl_success)
+  if (dnnl_engine_create (&net->engine, dnnl_cpu, 0) != dnnl_success)
     {
       g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_FAILED,
                    "oneDNN could not start its CPU engine");
@@ -224,8 +221,6 @@ mm_unet_free (MmUnet *net)
       g_free (p->grad);
     }
   g_array_unref (net->params);
-  if (net->stream)
-    dnnl_stream_destroy (net->stream);
   if (net->engine)
     dnnl_engine_destroy (net->engine);
   g_free (net);
@@ -358,6 +353,7 @@ struct _MmUnetRun
   float *logits;
   const float *grad_logits;
   GError *error;    /* the first failure while building */
+  dnnl_stream_t stream; /* one per run: runs may execute in parallel threads */
 };
 
 static void
@@ -922,6 +918,7 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
   run->width = width;
   run->training = training;
   run->act_tag = choose_layout (net);
+  TRY (run, dnnl_stream_create (&run->stream, net->engine, dnnl_stream_default_flags));
   run->weights = g_array_new (FALSE, TRUE, sizeof (Step));
   run->fwd = g_array_new (FALSE, TRUE, sizeof (Step));
   run->bwd = g_array_new (FALSE, TRUE, sizeof (Step));
@@ -1102,6 +1099,8 @@ mm_unet_run_free (MmUnetRun *run)
     dnnl_memory_destroy (run->mems->pdata[i]);
   g_ptr_array_unref (run->prims);
   g_ptr_array_unref (run->buffers);
+  if (run->stream)
+    dnnl_stream_destroy (run->stream);
   g_ptr_array_unref (run->mems);
   g_array_unref (run->weights);
   g_array_unref (run->fwd);
@@ -1236,7 +1235,7 @@ fold_weights (const Fold *f)
 static void
 execute (MmUnetRun *run, GArray *steps)
 {
-  dnnl_stream_t stream = run->net->stream;
+  dnnl_stream_t stream = run->stream;
   for (guint i = 0; i < steps->len; i++)
     {
       Step *s = &g_array_index (steps, Step, i);

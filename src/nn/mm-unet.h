@@ -68,8 +68,10 @@ size_t mm_unet_n_weights (const MmUnet *net); /* trainable elements in all */
 /* An execution plan: the primitives and activations for one batch size and input size,
  * created once and reused. In training mode batch norm normalises with the batch's
  * statistics and updates the running ones; in inference mode it uses the running ones.
- * Several runs of one network may exist (say, training patches and whole-slice validation),
- * but not be executed at the same time. */
+ * Several runs of one network may exist (say, training patches and whole-slice validation).
+ * Inference runs may execute at the same time in different threads (each has its own
+ * stream; inside an OpenMP parallel region each runs on its calling thread alone); a training
+ * run changes the network and must run alone. */
 typedef struct _MmUnetRun MmUnetRun;
 
 MmUnetRun *mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training,
