@@ -4,6 +4,7 @@
 
 #include "mm-label-stack.h"
 #include "mm-nn-input.h"
+#include "mm-nn-default.h"
 #include "mm-nn-model.h"
 #include "mm-nn-predict.h"
 
@@ -27,7 +28,7 @@ mm_cli_predict (int argc, char **argv)
   int batch = MM_NN_PREDICT_BATCH_DEFAULT, threads = 0;
   char **paths = NULL;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (required)", "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the shipped model, trained on phantoms)", "MODEL" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for the PNG stack (required)",
       "DIR" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Slices per batch (default 4)", "N" },
@@ -37,16 +38,18 @@ mm_cli_predict (int argc, char **argv)
     { NULL },
   };
   int rc = MM_EXIT_USAGE;
-  if (!mm_cli_parse ("predict", "PATH... --model MODEL --out DIR",
+  if (!mm_cli_parse ("predict", "PATH... [--model MODEL] --out DIR",
                      "Runs the model on every whole slice (padded to a size the network takes) "
                      "and writes metal (logit > 0) as one 0/255 PNG per slice plus "
                      "manifest.json, the format of 'segment'.",
                      entries, &argc, &argv))
     goto out;
+  if (model_path == NULL)
+    model_path = mm_nn_default_model_path ();
   if (paths == NULL || paths[0] == NULL || out_dir == NULL || model_path == NULL)
     {
-      mm_cli_error ("predict: PATH, --model MODEL and --out DIR are required; try "
-                    "'metalmark-cli predict --help'");
+      mm_cli_error ("predict: PATH and --out DIR are required, and --model MODEL when no "
+                    "model is installed; try 'metalmark-cli predict --help'");
       goto out;
     }
   if (batch < 1 || threads < 0)
