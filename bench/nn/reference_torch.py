@@ -45,6 +45,7 @@ class UNet(nn.Module):
         self.dec = nn.ModuleList(  # dec[l] for level l = 0 .. depth-2
             DoubleConv(2 * c[l], c[l], up_from=c[l + 1]) for l in range(depth - 1))
         self.head = nn.Conv2d(c[0], 1, 1)
+        nn.init.constant_(self.head.bias, math.log(0.01 / 0.99))  # p = 0.01 at the start
 
     def forward(self, x):
         skips = []
