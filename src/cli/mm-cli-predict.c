@@ -31,7 +31,7 @@ mm_cli_predict (int argc, char **argv)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the shipped model, trained on phantoms)", "MODEL" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for the PNG stack (required)",
       "DIR" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Slices per batch (default 4)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Slices per batch of each thread (default 1)", "N" },
     { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID to read", "UID" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },

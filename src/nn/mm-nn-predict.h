@@ -10,7 +10,9 @@
 
 G_BEGIN_DECLS
 
-#define MM_NN_PREDICT_BATCH_DEFAULT 4
+/* Slices per batch of each worker (one worker per thread): 1 measured fastest on the seed CT
+ * (31 slices/s against 30 with 4) and needs a third of the memory (394 against 1018 MB). */
+#define MM_NN_PREDICT_BATCH_DEFAULT 1
 
 /* The HU that pads a slice up to a size the network takes (and fills a training patch
  * beyond the slice). Every value at or below -1000 HU maps to the same input (all three

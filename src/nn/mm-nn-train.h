@@ -53,7 +53,7 @@ typedef struct
   int val_block;         /* 2, the middle of 5 */
   int guard;             /* 2 */
   int interleave;        /* 5 */
-  int val_batch;         /* slices per validation batch: 4 */
+  int val_batch;         /* slices per validation batch of each thread: 1 */
   double metal_fraction; /* share of patches centred near a metal voxel: 0.6 */
 } MmNnTrainOptions;
 
