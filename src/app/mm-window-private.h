@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmWindow's instance struct, shared by mm-window.c and mm-window-tools.c. */
+/* MmWindow's instance struct, shared by mm-window.c and its mm-window-*.c parts. */
 #pragma once
 
 #include "mm-slice-view.h"
@@ -9,6 +9,7 @@
 G_BEGIN_DECLS
 
 typedef struct _MmTools MmTools;
+typedef struct _MmAi MmAi;
 
 struct _MmWindow
 {
@@ -31,6 +32,8 @@ struct _MmWindow
   GtkAdjustment *overlay_opacity;
   GtkCheckButton *overlay_outline_check;
   GtkBox *tools_box;
+  GtkBox *ai_box;
+  GtkWidget *detect_button;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
 
@@ -52,6 +55,7 @@ struct _MmWindow
   int startup_preset;
   int bench_frames;
   MmTools *tools; /* annotation tools and their panel */
+  MmAi *ai;       /* the segmentation model: detection and training */
   gint64 paint_start;
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
@@ -74,6 +78,13 @@ void mm_window_toast (MmWindow *self, const char *message);
 void mm_window_update_slice_marks (MmWindow *self);
 /* The progress bar under the header bar: text NULL hides it. */
 void mm_window_set_progress (MmWindow *self, const char *text, double fraction);
+
+/* mm-window-ai.c: Detect Metal (AI) and Train on This Series, with the model row in ai_box. */
+MmAi *mm_ai_new (MmWindow *window);
+void mm_ai_free (MmAi *ai);
+void mm_ai_class_init (GtkWidgetClass *klass);
+/* Escape: stop a detection under way. */
+void mm_ai_cancel (MmAi *ai);
 
 /* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
 void mm_window_export_class_init (GtkWidgetClass *klass);
