@@ -5,6 +5,7 @@
  * the volume (another series may be opened meanwhile) and report through the main loop. */
 #include "mm-window-private.h"
 
+#include "mm-json.h"
 #include "mm-nn-default.h"
 #include "mm-nn-model.h"
 #include "mm-nn-predict.h"
@@ -13,6 +14,8 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include "mm-json.h"
+
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -182,15 +185,6 @@ selected_model (MmAi *ai)
   return ai->model_path ? g_strdup (ai->model_path) : mm_nn_default_model_path ();
 }
 
-static JsonObject *
-parse_object (JsonParser *parser, const char *text)
-{
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-}
-
 /* The row's subtitle (architecture, validation Dice, how many series) and tooltip (what the
  * file's metadata says it was trained on and how well it did), or the load error. */
 static void
@@ -207,8 +201,8 @@ summarize_model (const char *path, char **subtitle, char **tooltip)
     }
   g_autoptr (JsonParser) p1 = json_parser_new ();
   g_autoptr (JsonParser) p2 = json_parser_new ();
-  JsonObject *data = parse_object (p1, info.training_data);
-  JsonObject *metrics = parse_object (p2, info.metrics_json);
+  JsonObject *data = mm_json_parse_object (p1, info.training_data);
+  JsonObject *metrics = mm_json_parse_object (p2, info.metrics_json);
   JsonArray *vols = data && json_object_has_member (data, "volumes")
                         ? json_object_get_array_member (data, "volumes") : NULL;
   const MmUnetArch *arch = mm_unet_get_arch (net);
@@ -461,27 +455,6 @@ detect_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 /* ---- training ---- */
-
-/* The project folder of mm-window-tools.c (where the mask is autosaved): "<series
- * folder>.metalmark" beside the series, or under the XDG data dir when the series' parent is
- * not writable. Kept in step with project_dir_for there. */
-static char *
-project_dir_for (const char *source, const char *series_uid)
-{
-  g_autofree char *abs = g_canonicalize_filename (source, NULL);
-  if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))
-    {
-      char *dir = g_path_get_dirname (abs);
-      g_free (abs);
-      abs = dir;
-    }
-  g_autofree char *parent = g_path_get_dirname (abs);
-  GStatBuf st;
-  if (access (parent, W_OK) == 0 && g_stat (parent, &st) == 0 && (st.st_mode & 0222) != 0)
-    return g_strconcat (abs, ".metalmark", NULL);
-  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects",
-                           series_uid ? series_uid : "unknown", NULL);
-}
 
 static gboolean
 train_progress_idle (gpointer data)
@@ -860,7 +833,8 @@ train_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   /* The mask on disk first, so the model's description names a folder holding it. */
   mm_tools_save_now (self->tools);
-  g_autofree char *dir = project_dir_for (mm_viewer_get_source (self->viewer), vol->series_uid);
+  g_autofree char *dir
+      = mm_tools_project_dir_for (mm_viewer_get_source (self->viewer), vol->series_uid);
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot create %s: %s"), dir, g_strerror (errno));

@@ -70,6 +70,10 @@ void mm_tools_series_changed (MmTools *tools);
 void mm_tools_class_init (GtkWidgetClass *widget_class);
 /* Replace the mask being annotated by imported, as one undoable step. */
 bool mm_tools_import_mask (MmTools *tools, const MmMask *imported);
+/* The project folder of a series (where its mask is autosaved, and trained models go):
+ * "<series folder>.metalmark" beside the series, or under the XDG data dir when the series'
+ * parent is not writable. */
+char *mm_tools_project_dir_for (const char *source, const char *series_uid);
 /* Fold the autosave journal into the label stack (on close). */
 void mm_tools_save_now (MmTools *tools);
 

@@ -545,8 +545,8 @@ range_changed_cb (GtkSpinButton *spin, MmTools *t)
 
 /* The project folder: "<series folder>.metalmark" beside the series, or under the XDG data
  * dir when the series' parent is not writable. */
-static char *
-project_dir_for (const char *source, const char *series_uid)
+char *
+mm_tools_project_dir_for (const char *source, const char *series_uid)
 {
   g_autofree char *abs = g_canonicalize_filename (source, NULL);
   if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))
@@ -583,7 +583,8 @@ attach_mask (MmTools *t)
   if (mask == NULL)
     {
       /* Masks saved beside the series come back with it, matched by SOP Instance UID. */
-      t->project_dir = project_dir_for (mm_viewer_get_source (viewer (t)), vol->series_uid);
+      t->project_dir
+          = mm_tools_project_dir_for (mm_viewer_get_source (viewer (t)), vol->series_uid);
       if (!g_file_test (t->project_dir, G_FILE_TEST_IS_DIR) || t->window->screenshot_path
           || t->window->bench_frames > 0)
         {
@@ -595,7 +596,8 @@ attach_mask (MmTools *t)
       mask = mm_viewer_get_mask_mutable (viewer (t));
     }
   if (t->project_dir == NULL)
-    t->project_dir = project_dir_for (mm_viewer_get_source (viewer (t)), vol->series_uid);
+    t->project_dir
+        = mm_tools_project_dir_for (mm_viewer_get_source (viewer (t)), vol->series_uid);
   t->history = mm_history_new (mask, HISTORY_BUDGET);
   if (t->window->screenshot_path || t->window->bench_frames > 0)
     {

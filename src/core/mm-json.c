@@ -52,3 +52,12 @@ mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, int n)
     json_builder_add_double_value (b, v[a]);
   json_builder_end_array (b);
 }
+
+JsonObject *
+mm_json_parse_object (JsonParser *parser, const char *text)
+{
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
+    return NULL;
+  JsonNode *root = json_parser_get_root (parser);
+  return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+}

@@ -14,4 +14,8 @@ void mm_json_set_string (JsonBuilder *b, const char *member, const char *value);
 void mm_json_set_ints (JsonBuilder *b, const char *member, const int *v, int n);
 void mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, int n);
 
+/* text parsed as a JSON object (owned by parser), or NULL: NULL text, bad JSON, not an
+ * object. */
+JsonObject *mm_json_parse_object (JsonParser *parser, const char *text);
+
 G_END_DECLS

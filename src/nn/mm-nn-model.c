@@ -5,26 +5,13 @@
 #include "mm-nn-input.h"
 #include "mm-safetensors.h"
 
+#include "mm-json.h"
+
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 /* Wider than any U-Net that fits in memory; keeps the channel arithmetic far from overflow. */
 #define MAX_WIDTH 4096
-
-static bool G_GNUC_PRINTF (4, 5)
-fail (GError **error, int code, const char *path, const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *why = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  /* Names and values quoted from the file stay on the message's one line. */
-  for (char *c = why; *c; c++)
-    if ((unsigned char) *c < ' ')
-      *c = ' ';
-  g_set_error (error, MM_NN_ERROR, code, "%s: %s", path, why);
-  return false;
-}
 
 void
 mm_nn_model_info_clear (MmNnModelInfo *info)
@@ -36,15 +23,6 @@ mm_nn_model_info_clear (MmNnModelInfo *info)
   g_free (info->created);
   g_free (info->notes);
   memset (info, 0, sizeof *info);
-}
-
-static JsonObject *
-parse_object (JsonParser *parser, const char *text)
-{
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 }
 
 static const char *
@@ -93,8 +71,8 @@ save (const char *path, MmUnet *net, MmAdam *adam, const MmNnModelInfo *info,
   for (size_t k = 0; k < G_N_ELEMENTS (checks); k++)
     {
       g_autoptr (JsonParser) parser = json_parser_new ();
-      if (checks[k][1] && parse_object (parser, checks[k][1]) == NULL)
-        return fail (error, MM_NN_ERROR_FAILED, path, "cannot save: %s is not a JSON object",
+      if (checks[k][1] && mm_json_parse_object (parser, checks[k][1]) == NULL)
+        return mm_nn_file_error (error, MM_NN_ERROR_FAILED, path, "cannot save: %s is not a JSON object",
                      checks[k][0]);
     }
 
@@ -167,21 +145,21 @@ static bool
 parse_arch (const char *path, const char *text, MmUnetArch *arch, GError **error)
 {
   if (text == NULL)
-    return fail (error, MM_NN_ERROR_MODEL, path, "the metadata gives no architecture");
+    return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "the metadata gives no architecture");
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = parse_object (parser, text);
+  JsonObject *o = mm_json_parse_object (parser, text);
   if (o == NULL)
-    return fail (error, MM_NN_ERROR_MODEL, path, "the architecture is not a JSON object");
+    return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "the architecture is not a JSON object");
   gint64 depth = member_int (o, "depth"), width = member_int (o, "width");
   if (g_strcmp0 (member_string (o, "type"), "unet2d") != 0
       || g_strcmp0 (member_string (o, "norm"), "batchnorm") != 0
       || member_int (o, "in_channels") != MM_UNET_IN_CHANNELS
       || member_int (o, "out_channels") != 1)
-    return fail (error, MM_NN_ERROR_MODEL, path,
+    return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
                  "architecture %s is not one this Metalmark builds (a 2D U-Net with batch "
                  "norm, %d input channels, 1 output)", text, MM_UNET_IN_CHANNELS);
   if (depth < 1 || depth > MM_UNET_MAX_DEPTH || width < 1 || width > MAX_WIDTH)
-    return fail (error, MM_NN_ERROR_MODEL, path,
+    return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
                  "the architecture has depth %" G_GINT64_FORMAT " and width %" G_GINT64_FORMAT
                  "; this Metalmark builds depth 1 to %d and width 1 to %d",
                  depth, width, MM_UNET_MAX_DEPTH, MAX_WIDTH);
@@ -196,14 +174,14 @@ check_shape (const char *path, MmUnet *net, int i, const char *name, const MmSaf
              GError **error)
 {
   if (t == NULL)
-    return fail (error, MM_NN_ERROR_MODEL, path, "tensor '%s' is missing", name);
+    return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "tensor '%s' is missing", name);
   int64_t shape[4];
   int ndim = mm_unet_param_shape (net, i, shape);
   if (t->ndim == ndim && memcmp (t->shape, shape, ndim * sizeof *shape) == 0)
     return true;
   g_autofree char *has = mm_safetensors_shape_to_string (t->ndim, t->shape);
   g_autofree char *needs = mm_safetensors_shape_to_string (ndim, shape);
-  return fail (error, MM_NN_ERROR_MODEL, path, "tensor '%s' has shape %s, this network needs %s",
+  return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "tensor '%s' has shape %s, this network needs %s",
                name, has, needs);
 }
 
@@ -241,13 +219,13 @@ load_net (MmSafetensors *st, bool want_checkpoint, GError **error)
   gint64 version = 0;
   if (!version_text || !g_ascii_string_to_signed (version_text, 10, 1, G_MAXINT, &version, NULL))
     {
-      fail (error, MM_NN_ERROR_MODEL, path, "the format version '%s' is not a number",
+      mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "the format version '%s' is not a number",
             version_text ? version_text : "");
       return NULL;
     }
   if (version > MM_NN_MODEL_FORMAT_VERSION)
     {
-      fail (error, MM_NN_ERROR_MODEL, path,
+      mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
             "written by a newer Metalmark (format version %" G_GINT64_FORMAT
             "); this one reads version %d", version, MM_NN_MODEL_FORMAT_VERSION);
       return NULL;
@@ -255,7 +233,7 @@ load_net (MmSafetensors *st, bool want_checkpoint, GError **error)
   const char *transform = mm_safetensors_get_metadata (st, "input_transform");
   if (g_strcmp0 (transform, MM_NN_INPUT_TRANSFORM) != 0)
     {
-      fail (error, MM_NN_ERROR_MODEL, path,
+      mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
             "the model expects input transform '%s'; this Metalmark provides '%s'",
             transform ? transform : "(none)", MM_NN_INPUT_TRANSFORM);
       return NULL;
@@ -271,7 +249,7 @@ load_net (MmSafetensors *st, bool want_checkpoint, GError **error)
     stored += mm_safetensors_tensor_size (mm_safetensors_get_tensor (st, k));
   if (c * c * 9 > stored)
     {
-      fail (error, MM_NN_ERROR_MODEL, path,
+      mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
             "holds %" G_GUINT64_FORMAT " values, too few for a U-Net of depth %d and width %d",
             stored, arch.depth, arch.width);
       return NULL;
@@ -285,7 +263,7 @@ load_net (MmSafetensors *st, bool want_checkpoint, GError **error)
       const char *name = mm_safetensors_get_tensor (st, k)->name;
       if (mm_unet_find_param (net, name) < 0 && !(is_checkpoint && is_moment (net, name)))
         {
-          fail (error, MM_NN_ERROR_MODEL, path, "tensor '%s' is not part of this network",
+          mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "tensor '%s' is not part of this network",
                 name);
           return NULL;
         }
@@ -337,7 +315,7 @@ mm_nn_checkpoint_load (const char *path, const MmAdamParams *adam_params, MmAdam
   gint64 step = 0;
   if (!step_text || !g_ascii_string_to_signed (step_text, 10, 0, G_MAXINT64, &step, NULL))
     {
-      fail (error, MM_NN_ERROR_MODEL, path, "the optimiser step '%s' is not a number",
+      mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "the optimiser step '%s' is not a number",
             step_text ? step_text : "");
       return NULL;
     }

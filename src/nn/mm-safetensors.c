@@ -31,8 +31,8 @@ struct _MmSafetensors
   GHashTable *metadata; /* owned strings */
 };
 
-static bool G_GNUC_PRINTF (3, 4)
-fail (GError **error, const char *path, const char *format, ...)
+bool
+mm_nn_file_error (GError **error, int code, const char *path, const char *format, ...)
 {
   va_list ap;
   va_start (ap, format);
@@ -42,9 +42,11 @@ fail (GError **error, const char *path, const char *format, ...)
   for (char *c = why; *c; c++)
     if ((unsigned char) *c < ' ')
       *c = ' ';
-  g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_MODEL, "%s: %s", path, why);
+  g_set_error (error, MM_NN_ERROR, code, "%s: %s", path, why);
   return false;
 }
+
+#define fail(error, path, ...) mm_nn_file_error ((error), MM_NN_ERROR_MODEL, (path), __VA_ARGS__)
 
 char *
 mm_safetensors_shape_to_string (int ndim, const int64_t *shape)

@@ -15,6 +15,11 @@
 
 G_BEGIN_DECLS
 
+/* Sets error (MM_NN_ERROR, code) to "path: <reason>", control characters quoted from a file
+ * turned into spaces so the message stays one line; returns false. */
+bool mm_nn_file_error (GError **error, int code, const char *path, const char *format, ...)
+  G_GNUC_PRINTF (4, 5);
+
 #define MM_SAFETENSORS_MAX_DIMS 8
 
 typedef struct
