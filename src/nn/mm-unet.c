@@ -343,6 +343,7 @@ struct _MmUnetRun
   int batch, height, width;
   bool training;
   dnnl_format_tag_t act_tag;
+  dnnl_data_type_t act_type; /* f32; bf16 for inference where MM_NN_BF16=1 */
   GArray *weights;  /* Step: reorders of plain weights into primitive layouts */
   GArray *fwd, *bwd;
   GPtrArray *mems;  /* dnnl_memory_t, destroyed with the run */
@@ -407,7 +408,7 @@ act_md (MmUnetRun *run, int c, int h, int w)
 {
   dnnl_memory_desc_t md;
   dnnl_dims_t dims = { run->batch, c, h, w };
-  dnnl_memory_desc_init_by_tag (&md, 4, dims, dnnl_f32, run->act_tag);
+  dnnl_memory_desc_init_by_tag (&md, 4, dims, run->act_type, run->act_tag);
   return md;
 }
 
@@ -549,7 +550,7 @@ conv_build (MmUnetRun *run, const ConvSpec *c, GArray *bwd)
   dnnl_dims_t pad = { c->pad, c->pad };
   dnnl_memory_desc_t wany;
   const dnnl_memory_desc_t *pw = mem_md (c->plain_w);
-  dnnl_memory_desc_init_by_tag (&wany, 4, pw->dims, dnnl_f32, dnnl_format_tag_any);
+  dnnl_memory_desc_init_by_tag (&wany, 4, pw->dims, run->act_type, dnnl_format_tag_any);
   dnnl_prop_kind_t prop = run->training ? dnnl_forward_training : dnnl_forward_inference;
   dnnl_alg_kind_t alg = c->deconv ? dnnl_deconvolution_direct : dnnl_convolution_direct;
 
@@ -918,6 +919,13 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
   run->width = width;
   run->training = training;
   run->act_tag = choose_layout (net);
+  /* bfloat16 inference, an experiment measured in the benchmark (MM_NN_BF16=1): oneDNN runs
+   * it with AVX-512 BF16 or AMX where the CPU has them, else emulates it. */
+  run->act_type = dnnl_f32;
+  /* oneDNN 2.6 has bf16 kernels for 16-channel blocks only; with 8 it falls back to its
+   * reference code, ~100x slower: then bf16 is not used. */
+  if (!training && g_strcmp0 (g_getenv ("MM_NN_BF16"), "1") == 0 && run->act_tag == dnnl_nChw16c)
+    run->act_type = dnnl_bf16;
   TRY (run, dnnl_stream_create (&run->stream, net->engine, dnnl_stream_default_flags));
   run->weights = g_array_new (FALSE, TRUE, sizeof (Step));
   run->fwd = g_array_new (FALSE, TRUE, sizeof (Step));
@@ -933,6 +941,15 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
   run->input = mem_new (run, &in_md, NULL);
   if (training)
     run->input_grad = mem_new (run, &in_md, NULL);
+  dnnl_memory_t net_input = run->input;
+  if (run->act_type != dnnl_f32)
+    {
+      /* bf16 from the first convolution on: the input converted once per forward */
+      dnnl_memory_desc_t bmd;
+      dnnl_memory_desc_init_by_tag (&bmd, 4, in_dims, run->act_type, dnnl_nchw);
+      net_input = mem_new (run, &bmd, NULL);
+      reorder_push (run, run->fwd, run->input, net_input);
+    }
 
   Level L[MM_UNET_MAX_DEPTH];
   memset (L, 0, sizeof L);
@@ -944,7 +961,7 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
 
   /* Encoder. Each unit's backward steps are built into a scratch list and prepended to the
    * level's, so that the level's list runs last unit first. */
-  dnnl_memory_t src = run->input, dsrc = run->input_grad;
+  dnnl_memory_t src = net_input, dsrc = run->input_grad;
   for (int l = 0; l < depth && !run->error; l++)
     {
       int c = level_channels (net, l), h = height >> l, w = width >> l;
