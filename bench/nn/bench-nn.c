@@ -2,7 +2,7 @@
 /* Timing of the U-Net: training images/s (forward, loss, backward, Adam) and inference
  * slices/s (inference mode, sigmoid), on synthetic CT-like slices; prints one JSON line, as
  * bench/nn/reference_torch.py does for PyTorch. bench/nn/run drives both.
- *   bench-nn --train [--batch 8] [--size 128] [--depth 4] [--width 8] [--steps 20] [--warmup 3]
+ *   bench-nn --train [--batch 8] [--size 128] [--depth 3] [--width 8] [--steps 20] [--warmup 3]
  *   bench-nn --infer [--batch 4] [--size 512] [--slices 40] [--warmup 3] */
 #include "mm-adam.h"
 #include "mm-nn-input.h"
@@ -84,7 +84,7 @@ usage (void)
 int
 main (int argc, char **argv)
 {
-  int train = -1, batch = 0, size = 0, depth = 4, width = 8, steps = 20, warmup = 3;
+  int train = -1, batch = 0, size = 0, depth = 3, width = 8, steps = 20, warmup = 3;
   int slices = 40, threads = 2, seed = 1;
   for (int i = 1; i < argc; i++)
     {

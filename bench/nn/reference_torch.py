@@ -3,7 +3,7 @@
 """The U-Net of src/nn/mm-unet.h in PyTorch, with the same state_dict names, the same loss and
 Adam; times training and inference the way bench/nn/bench-nn.c does, one JSON line out.
 
-  reference_torch.py --train --batch 8 --size 128 --depth 4 --width 8 --steps 20 --warmup 3
+  reference_torch.py --train --batch 8 --size 128 --depth 3 --width 8 --steps 20 --warmup 3
   reference_torch.py --infer --batch 4 --size 512 --slices 40 [--channels-last]
 
 tests/nn/test_torch_equivalence.py imports UNet and dice_bce_loss from here."""
@@ -102,7 +102,7 @@ def main():
     mode.add_argument("--infer", action="store_true")
     ap.add_argument("--batch", type=int, help="default 8 to train, 4 to infer")
     ap.add_argument("--size", type=int, help="default 128 to train, 512 to infer")
-    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--width", type=int, default=8)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)

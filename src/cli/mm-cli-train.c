@@ -245,7 +245,7 @@ mm_cli_train (int argc, char **argv)
       "The block that validates, from 0 (default 2)", "K" },
     { "guard", 0, 0, G_OPTION_ARG_INT, &guard,
       "Slices either side of the validation block used for neither (default 2)", "N" },
-    { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "U-Net levels (default 4)", "D" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "U-Net levels (default 3)", "D" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, "Channels of the first level (default 8)",
       "W" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Patches per step (default 8)", "B" },

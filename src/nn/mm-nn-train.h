@@ -39,7 +39,7 @@ bool mm_nn_split_from_name (const char *name, MmNnSplit *split);
 
 typedef struct
 {
-  MmUnetArch arch;       /* depth 4, width 8; when fine-tuning, the model's own */
+  MmUnetArch arch;       /* depth 3, width 8; when fine-tuning, the model's own */
   int batch;             /* patches per step: 8 */
   int patch;             /* side of a square patch, a multiple of 2^(depth-1): 128 */
   double lr;             /* Adam's learning rate, constant: 1e-3 */
