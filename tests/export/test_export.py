@@ -22,17 +22,8 @@ import nibabel
 import numpy as np
 import pydicom
 
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import check, results  # noqa: E402
 
 
 def skip(name, why):

@@ -9,7 +9,6 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -17,23 +16,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def run(cli, *args):
-    p = subprocess.run([cli] + [str(a) for a in args], capture_output=True, text=True,
-                       timeout=300)
-    return p.returncode, p.stdout, p.stderr
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import check, results, run  # noqa: E402
 
 
 def write_stack(path, mask, spacing, uids=None, instances=None):

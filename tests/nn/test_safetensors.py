@@ -8,29 +8,17 @@ import argparse
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import check, results, run as _run  # noqa: E402
 
 
 def run(tool, *args):
-    p = subprocess.run([tool] + [str(a) for a in args], capture_output=True, text=True,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
+    return _run(tool, *args, timeout=120)
 
 
 def read_safetensors(path):

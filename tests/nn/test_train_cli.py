@@ -17,7 +17,8 @@ import sys
 import tempfile
 import time
 
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import check, results, run as _run  # noqa: E402
 
 # A tiny network (about 30 000 weights) on 8 x 32 x 32 patches, 400 steps: a few seconds.
 # One thread: layers this small gain nothing from two, and on a machine busy with other
@@ -29,20 +30,8 @@ EPOCHS = 10
 CSV_HEADER = "epoch,train_loss,train_dice,val_dice,val_hd95_mm,seconds,images_per_s"
 
 
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
 def run(cli, *args):
-    p = subprocess.run([cli] + [str(a) for a in args], capture_output=True, text=True,
-                       timeout=600)
-    return p.returncode, p.stdout, p.stderr
+    return _run(cli, *args, timeout=600)
 
 
 def safetensors(path):
