@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from taplib import check, results, run  # noqa: E402
+from taplib import check, finish, run  # noqa: E402
 
 
 def write_stack(path, mask, spacing, uids=None, instances=None):
@@ -218,10 +218,7 @@ def main():
         tests(cli, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = results.count(False)
-    print("1..%d" % len(results))
-    print("# %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from taplib import check, results, run as _run  # noqa: E402
+from taplib import check, finish, run as _run  # noqa: E402
 
 # A tiny network (about 30 000 weights) on 8 x 32 x 32 patches, 400 steps: a few seconds.
 # One thread: layers this small gain nothing from two, and on a machine busy with other
@@ -71,10 +71,7 @@ def main():
         tests(cli, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = results.count(False)
-    print("1..%d" % len(results))
-    print("# %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 def train(cli, tmp, out, *extra, arch=ARCH, threads=THREADS):
