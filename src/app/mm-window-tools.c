@@ -18,6 +18,22 @@
 #define HISTORY_BUDGET (256u << 20) /* compressed undo data kept, bytes */
 #define FOLD_DELAY_MS 2000           /* journal folded into the PNG stack after a quiet spell */
 
+/* The quiet spell before a fold: FOLD_DELAY_MS, or MM_AUTOSAVE_DELAY_MS (100 ms .. 1 h) so
+ * the crash-recovery test can kill the app while its strokes are surely still only in the
+ * journal, however slow the machine is. */
+static guint
+fold_delay_ms (void)
+{
+  const char *env = g_getenv ("MM_AUTOSAVE_DELAY_MS");
+  if (env != NULL && *env != '\0')
+    {
+      guint64 v = 0;
+      if (g_ascii_string_to_unsigned (env, 10, 100, 3600000, &v, NULL))
+        return (guint) v;
+    }
+  return FOLD_DELAY_MS;
+}
+
 typedef enum
 {
   TOOL_NONE,
@@ -160,7 +176,7 @@ end_step (MmTools *t)
       else
         {
           g_clear_handle_id (&t->fold_id, g_source_remove);
-          t->fold_id = g_timeout_add (FOLD_DELAY_MS, fold_cb, t);
+          t->fold_id = g_timeout_add (fold_delay_ms (), fold_cb, t);
           set_status (t, _("Edits journalled; saving…"));
         }
     }
@@ -621,7 +637,7 @@ attach_mask (MmTools *t)
       mm_window_toast (t->window, msg);
       set_status (t, msg);
       /* Into the label stack soon, as after any edit. */
-      t->fold_id = g_timeout_add (FOLD_DELAY_MS, fold_cb, t);
+      t->fold_id = g_timeout_add (fold_delay_ms (), fold_cb, t);
     }
   else
     {
@@ -713,7 +729,7 @@ undo_redo_action (GtkWidget *widget, const char *name, GVariant *param)
       if (!mm_journal_append (t->journal, slices, n, &error))
         mm_window_toast (t->window, error->message);
       g_clear_handle_id (&t->fold_id, g_source_remove);
-      t->fold_id = g_timeout_add (FOLD_DELAY_MS, fold_cb, t);
+      t->fold_id = g_timeout_add (fold_delay_ms (), fold_cb, t);
     }
   mm_viewer_mask_edited (viewer (t));
   update_undo_buttons (t);

@@ -484,11 +484,12 @@ def new_phantom(ctx, tag, *extra):
     return folder, ct, info
 
 
-def start_app(ctx, ct, tag, view, timer=None):
+def start_app(ctx, ct, tag, view, timer=None, env=None):
     """Start the app on ct, wait until the axial view shows the series and the metadata panel
-    is filled, give it the keyboard focus and check the view's extents; the App, or None."""
+    is filled, give it the keyboard focus and check the view's extents; the App, or None.
+    env: extra environment variables for the app."""
     tap = ctx.tap
-    app = App(ctx.args, [ct], ctx.env, ctx.logdir, tag)
+    app = App(ctx.args, [ct], dict(ctx.env, **(env or {})), ctx.logdir, tag)
     ctx.apps.append(app)
     if not tap.ok(app.find_accessible() is not None, f"{tag}: the app shows up on the accessibility bus",
                   f"pid {app.proc.pid}, alive {app.alive()}"):
@@ -727,7 +728,9 @@ def scenario_crash(ctx, view):
     shape = (info["dims"][1], info["dims"][0])
     band = 0.5 * max(pw, ph)
     k = view.depth
-    app = start_app(ctx, ct, tag + " first run", view, timer)
+    # No fold before the kill, however slow the machine: the strokes must still be only in
+    # the journal when the app dies, or there is nothing to recover.
+    app = start_app(ctx, ct, tag + " first run", view, timer, env={"MM_AUTOSAVE_DELAY_MS": "600000"})
     app2 = None
     try:
         if app is None:
