@@ -4,6 +4,7 @@
  * series and its mask) in a window with live curves. Both run in worker threads on copies of
  * the volume (another series may be opened meanwhile) and report through the main loop. */
 #include "mm-window-private.h"
+#include "mm-scroll-guard.h"
 
 #include "mm-json.h"
 #include "mm-nn-default.h"
@@ -943,6 +944,8 @@ labelled_spin (const char *label, const char *name, double hi, double step, doub
   GtkWidget *s = gtk_spin_button_new_with_range (0, hi, step);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (s), digits);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (s), value);
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (s), TRUE);
+  mm_scroll_guard_attach (s);   /* in the scrolled panel: see mm-scroll-guard.h */
   gtk_accessible_update_property (GTK_ACCESSIBLE (s), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   gtk_widget_set_tooltip_text (s, name);
   gtk_box_append (GTK_BOX (box), gtk_label_new (label));

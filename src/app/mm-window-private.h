@@ -30,6 +30,7 @@ struct _MmWindow
   GtkLabel *mask_label;
   GtkColorButton *overlay_color_button;
   GtkAdjustment *overlay_opacity;
+  GtkScale *overlay_opacity_scale;
   GtkCheckButton *overlay_outline_check;
   GtkBox *tools_box;
   GtkBox *ai_box;

@@ -4,6 +4,7 @@
  * one undo step; every finished step journalled to disk at once and folded into the label
  * stack beside the series. */
 #include "mm-window-private.h"
+#include "mm-scroll-guard.h"
 
 #include "mm-edit.h"
 #include "mm-history.h"
@@ -798,22 +799,10 @@ mm_tools_class_init (GtkWidgetClass *klass)
   gtk_widget_class_install_action (klass, "win.next-metal", "i", next_metal_action);
   gtk_widget_class_install_action (klass, "win.segment", NULL, segment_action);
   add_key (klass, GDK_KEY_m, GDK_CONTROL_MASK, "win.segment", NULL, NULL);
-  add_key (klass, GDK_KEY_t, 0, "win.tool", "s", "threshold");
-  add_key (klass, GDK_KEY_b, 0, "win.tool", "s", "brush");
-  add_key (klass, GDK_KEY_e, 0, "win.tool", "s", "eraser");
-  add_key (klass, GDK_KEY_I, GDK_SHIFT_MASK, "win.tool", "s", "islands");
   add_key (klass, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL, NULL);
   add_key (klass, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL, NULL);
-  add_key (klass, GDK_KEY_bracketright, 0, "win.radius-up", NULL, NULL);
-  add_key (klass, GDK_KEY_bracketleft, 0, "win.radius-down", NULL, NULL);
-  GtkShortcut *s = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_n, 0), gtk_named_action_new ("win.next-metal"));
-  gtk_shortcut_set_arguments (s, g_variant_new_int32 (1));
-  gtk_widget_class_add_shortcut (klass, s);
-  g_object_unref (s);
-  s = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_N, GDK_SHIFT_MASK), gtk_named_action_new ("win.next-metal"));
-  gtk_shortcut_set_arguments (s, g_variant_new_int32 (-1));
-  gtk_widget_class_add_shortcut (klass, s);
-  g_object_unref (s);
+  /* The tool letters, [ ] and N are viewer keys (mm-viewer-keys.c): they work from any
+   * widget but a text field. */
 }
 
 /* ---- panel ---- */
@@ -853,6 +842,10 @@ spin (double lo, double hi, double step, double value, int digits, const char *n
   GtkWidget *s = gtk_spin_button_new_with_range (lo, hi, step);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (s), digits);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (s), value);
+  /* Digits only: a viewer key typed here (v, b, ...) goes to the viewer, not into the
+   * number (mm-viewer-keys.c); the wheel changes it only once it has the focus. */
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (s), TRUE);
+  mm_scroll_guard_attach (s);
   gtk_accessible_update_property (GTK_ACCESSIBLE (s), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   gtk_widget_set_tooltip_text (s, name);
   return GTK_SPIN_BUTTON (s);

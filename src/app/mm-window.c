@@ -2,6 +2,8 @@
 /* MmWindow: loading (with the series picker), the views and their actions, the metadata
  * panel, the mask overlay, and the screenshot / benchmark modes. */
 #include "mm-window-private.h"
+#include "mm-viewer-keys.h"
+#include "mm-scroll-guard.h"
 
 #include "mm-info.h"
 #include "mm-label-stack.h"
@@ -967,6 +969,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, mask_label);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_color_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, ai_box);
@@ -997,24 +1000,7 @@ mm_window_class_init (MmWindowClass *klass)
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
-  add_key (widget_class, GDK_KEY_v, 0, "win.three-views", NULL);
-  add_key (widget_class, GDK_KEY_Page_Down, 0, "win.slice", "i", 1);
-  add_key (widget_class, GDK_KEY_Down, 0, "win.slice", "i", 1);
-  add_key (widget_class, GDK_KEY_Right, 0, "win.slice", "i", 1);
-  add_key (widget_class, GDK_KEY_Page_Up, 0, "win.slice", "i", -1);
-  add_key (widget_class, GDK_KEY_Up, 0, "win.slice", "i", -1);
-  add_key (widget_class, GDK_KEY_Left, 0, "win.slice", "i", -1);
-  add_key (widget_class, GDK_KEY_Home, 0, "win.slice-first", NULL);
-  add_key (widget_class, GDK_KEY_End, 0, "win.slice-last", NULL);
-  add_key (widget_class, GDK_KEY_plus, 0, "win.zoom-in", NULL);
-  add_key (widget_class, GDK_KEY_KP_Add, 0, "win.zoom-in", NULL);
-  add_key (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL);
-  add_key (widget_class, GDK_KEY_KP_Subtract, 0, "win.zoom-out", NULL);
-  add_key (widget_class, GDK_KEY_equal, 0, "win.zoom-fit", NULL);
-  add_key (widget_class, GDK_KEY_i, 0, "win.invert", NULL);
-  add_key (widget_class, GDK_KEY_space, 0, "win.reset-view", NULL);
-  for (int n = 0; n <= 6; n++)
-    add_key (widget_class, GDK_KEY_0 + n, 0, "win.preset", "i", n);
+  /* The single keys (slices, zoom, presets, layout, tools) are in mm-viewer-keys.c. */
 }
 
 static void
@@ -1034,6 +1020,8 @@ mm_window_init (MmWindow *self)
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_AXIAL]), 0, 0, 1, 2);
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_CORONAL]), 1, 0, 1, 1);
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_SAGITTAL]), 1, 1, 1, 1);
+  mm_viewer_keys_attach (GTK_WIDGET (self));
+  mm_scroll_guard_attach (GTK_WIDGET (self->overlay_opacity_scale));
   load_settings (self);
   apply_layout (self);
   update_recent_menu (self);
