@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metalmark-cli: option parsing, loading with warnings, error and JSON printing. */
 #include "mm-cli.h"
+#include "mm-json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,9 +90,10 @@ mm_cli_load_with (char **paths, const MmDicomLoadOptions *opts, MmDicomReport **
 void
 mm_cli_print_json (JsonNode *node)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, node);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
+  guint n_nonfinite = 0;
+  g_autofree char *text = mm_json_to_data (node, TRUE, NULL, &n_nonfinite);
   printf ("%s\n", text);
+  if (n_nonfinite)
+    fprintf (stderr, "metalmark-cli: warning: %u figure%s not finite (NaN or infinite), "
+             "printed as null\n", n_nonfinite, n_nonfinite == 1 ? " is" : "s are");
 }
