@@ -149,12 +149,12 @@ mm_cli_metal_rule_applies (const char *command, const MmVolume *vol, bool force)
     return true;
   if (force)
     {
-      fprintf (stderr, "metalmark-cli: warning: %s; segmenting anyway (--force): the "
-               "threshold is compared with these values as if they were HU\n", why);
+      fprintf (stderr, "metalmark-cli: warning: %s; going ahead (--force): metal is looked "
+               "for in these values as if they were HU\n", why);
       return true;
     }
-  mm_cli_error ("%s: %s: the metal rule (HU >= threshold) does not apply; --force to "
-                "segment anyway", command, why);
+  mm_cli_error ("%s: %s: finding metal assumes HU from a CT acquisition; --force to go "
+                "ahead anyway", command, why);
   return false;
 }
 

@@ -267,6 +267,14 @@ def test_units():
           rc == 1 and b"not HU" in err and not os.path.exists(os.path.join(TMP, "mr-stack")),
           "rc %d\n%s" % (rc, err.decode(errors="replace")))
 
+    model = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
+                         "models", "metalmark-default.safetensors")
+    stack = os.path.join(TMP, "mr-predicted")
+    rc, out, err = run("predict", d, "--out", stack, "--model", model)
+    check("MR: predict refuses without --force (exit 1, says not HU, nothing written)",
+          rc == 1 and b"not HU" in err and not os.path.exists(stack),
+          "rc %d\n%s" % (rc, err.decode(errors="replace")))
+
     d = make("ct-us", lambda ds, k: raw(ds, 0x00281054, "LO", "US"))
     rc, out, err = run("info", "--json", d)
     j, why = try_json(out)
