@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmVolume: a CT volume in Hounsfield units with its DICOM patient geometry. */
+/* MmVolume: a volume of values (Hounsfield units for CT, see unit) with its DICOM patient
+ * geometry. */
 #pragma once
 
 #include <glib.h>
