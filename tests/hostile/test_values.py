@@ -175,6 +175,13 @@ def test_spacing():
               warned and any(os.path.basename(f) in warned[0] for f in files_of(d)),
               "\n".join(j["warnings"]))
 
+    # Slices 1e200 mm apart by their positions: no slice spacing to assume, refused.
+    d = make("ipp-1e200", lambda ds, k: raw(ds, 0x00200032, "DS", "0\\0\\%de200" % k))
+    rc, out, err = run("info", "--json", d)
+    check("positions 1e200 mm apart: info refuses (exit 1) naming (0020,0032)",
+          rc == 1 and b"(0020,0032)" in err and out == b"",
+          "rc %d\n%s\n%s" % (rc, out[:300], err.decode(errors="replace")))
+
     # 1e-170 through segment and eval: the distance transform sees 1 mm, never 0.
     d = os.path.join(TMP, "ps-1e-170")
     stack = os.path.join(TMP, "ps-1e-170-stack")
