@@ -145,7 +145,10 @@ def test_orientation():
 
     # The label stack manifest of that series: strict JSON, z from the positions.
     out_dir = os.path.join(TMP, "iop-nan-stack")
-    rc, out, err = run("segment", d, "--out", out_dir)
+    rc, out, err = run("segment", d, "--out", out_dir, "--json")
+    j, why = try_json(out)
+    check("orientation nan: segment --json is strict JSON", rc == 0 and j is not None,
+          why + err.decode(errors="replace"))
     mpath = os.path.join(out_dir, "manifest.json")
     j, why = try_json(open(mpath, "rb").read()) if os.path.exists(mpath) else (None, "none")
     check("orientation nan: segment's manifest is strict JSON", rc == 0 and j is not None,
