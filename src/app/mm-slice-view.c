@@ -345,8 +345,9 @@ probe (MmSliceView *self, double x, double y)
   mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
   mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
   double hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
-  g_autofree char *text = g_strdup_printf (_("%.0f HU · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
-                                           hu, lps[0], lps[1], lps[2], ijk[0], ijk[1], ijk[2]);
+  g_autofree char *text = g_strdup_printf (_("%.0f %s · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
+                                           hu, mm_volume_unit (vol), lps[0], lps[1], lps[2],
+                                           ijk[0], ijk[1], ijk[2]);
   gtk_label_set_text (self->probe_label, text);
 }
 

@@ -447,8 +447,21 @@ static void
 suggest_threshold (MmTools *t)
 {
   const MmStats *st = mm_viewer_get_stats (viewer (t));
-  if (st == NULL)
+  const MmVolume *vol = mm_viewer_get_volume (viewer (t));
+  if (st == NULL || vol == NULL)
     return;
+  if (!mm_volume_is_hu (vol) || vol->not_acquired)
+    {
+      /* The suggestion reads HU off the histogram: say why there is none. */
+      g_autofree char *why
+          = vol->not_acquired
+                ? g_strdup_printf (_("This is %s, not a CT volume: a threshold in HU does not "
+                                     "apply to its values"), vol->not_acquired)
+                : g_strdup_printf (_("These values are %s, not HU: a threshold in HU does not "
+                                     "apply to them"), mm_volume_unit (vol));
+      gtk_label_set_text (t->suggest_label, why);
+      return;
+    }
   g_autofree char *text = NULL;
   double suggestion = 3000;
   int at3071 = 3071 - st->hist_min;

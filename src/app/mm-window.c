@@ -10,6 +10,7 @@
 #include "mm-loader.h"
 #include "mm-segment.h"
 #include "mm-slice-view.h"
+#include "mm-text.h"
 #include "mm-viewer.h"
 
 #include <glib/gi18n.h>
@@ -110,7 +111,10 @@ fill_metadata (MmWindow *self)
 
       GString *w = g_string_new (NULL);
       for (guint i = 0; i < rep->warnings->len; i++)
-        g_string_append_printf (w, "%s%s", i ? "\n" : "", (char *) rep->warnings->pdata[i]);
+        {
+          g_autofree char *line = mm_text_printable (rep->warnings->pdata[i]);
+          g_string_append_printf (w, "%s%s", i ? "\n" : "", line);
+        }
       gtk_label_set_text (self->warnings_label, w->str);
       g_autofree char *title = g_strdup_printf (g_dngettext (NULL, "%u warning", "%u warnings",
                                                              rep->warnings->len),
@@ -451,9 +455,9 @@ show_volume (MmWindow *self, MmLoadResult *r)
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
   adw_window_title_set_title (self->window_title, base);
-  g_autofree char *subtitle = g_strdup_printf (_("%s · %d × %d × %d"),
-                                               vol->series_description ? vol->series_description
-                                                                       : (vol->modality ? vol->modality : _("Series")),
+  g_autofree char *what = mm_text_printable (vol->series_description ? vol->series_description
+                                             : (vol->modality ? vol->modality : _("Series")));
+  g_autofree char *subtitle = g_strdup_printf (_("%s · %d × %d × %d"), what,
                                                vol->dims[0], vol->dims[1], vol->dims[2]);
   adw_window_title_set_subtitle (self->window_title, subtitle);
   gtk_window_set_title (GTK_WINDOW (self), base);
@@ -547,12 +551,17 @@ show_series_picker (MmWindow *self, const MmDicomReport *report)
     {
       const MmDicomSeriesInfo *info = report->series->pdata[s];
       GtkWidget *row = adw_action_row_new ();
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     info->description ? info->description : _("(no description)"));
+      g_autofree char *desc = mm_text_printable (info->description ? info->description
+                                                                   : _("(no description)"));
+      g_autofree char *modality = mm_text_printable (info->modality ? info->modality
+                                                                    : (info->is_ct ? "CT" : "?"));
+      g_autofree char *uid = mm_text_printable (info->uid);
+      /* Titles are markup by default: the description is text. */
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), desc);
       g_autofree char *sub = g_strdup_printf (g_dngettext (NULL, "%s · %u slice · %s", "%s · %u slices · %s",
                                                            info->n_files),
-                                              info->modality ? info->modality : (info->is_ct ? "CT" : "?"),
-                                              info->n_files, info->uid);
+                                              modality, info->n_files, uid);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sub);
       gtk_list_box_append (GTK_LIST_BOX (list), row);
       g_ptr_array_add (pd->uids, g_strdup (info->uid));

@@ -23,7 +23,7 @@ mm_cli_export (int argc, char **argv)
 {
   char *series = NULL, *mask_dir = NULL, *mask_nifti = NULL;
   char *png_dir = NULL, *nifti = NULL, *ct_nifti = NULL, *seg = NULL;
-  gboolean segment = FALSE;
+  gboolean segment = FALSE, force = FALSE;
   double threshold = NAN;
   int threads = 0;
   char **paths = NULL;
@@ -36,6 +36,9 @@ mm_cli_export (int argc, char **argv)
       "The mask is the threshold segmentation (the default without --mask)", NULL },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
       "Metal is HU >= this, with --segment (default 3000)", "HU" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "With --segment: segment even when the values are not HU or the image is not a CT "
+      "acquisition", NULL },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png_dir, "Write the mask as a PNG label stack",
       "DIR" },
     { "nifti", 0, 0, G_OPTION_ARG_FILENAME, &nifti, "Write the mask as NIfTI (uint8 0/1)",
@@ -98,6 +101,11 @@ mm_cli_export (int argc, char **argv)
       mask = mm_nifti_read_mask (mask_nifti, vol, &err);
     else if (need_mask)
       {
+        if (!mm_cli_metal_rule_applies ("export", vol, force))
+          {
+            rc = MM_EXIT_INPUT;
+            goto out;
+          }
         MmSegmentParams p;
         mm_segment_params_init (&p);
         if (!isnan (threshold))

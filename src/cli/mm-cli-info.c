@@ -5,6 +5,7 @@
 
 #include "mm-info.h"
 #include "mm-stats.h"
+#include "mm-text.h"
 
 #include <stdio.h>
 
@@ -54,7 +55,10 @@ mm_cli_info (int argc, char **argv)
         json_builder_set_member_name (b, "warnings");
         json_builder_begin_array (b);
         for (guint w = 0; w < report->warnings->len; w++)
-          json_builder_add_string_value (b, report->warnings->pdata[w]);
+          {
+            g_autofree char *line = mm_text_printable (report->warnings->pdata[w]);
+            json_builder_add_string_value (b, line);
+          }
         json_builder_end_array (b);
         json_builder_set_member_name (b, "series_found");
         json_builder_begin_array (b);
@@ -62,10 +66,13 @@ mm_cli_info (int argc, char **argv)
           {
             MmDicomSeriesInfo *info = report->series->pdata[s];
             json_builder_begin_object (b);
-            mm_json_set_string (b, "uid", info->uid);
-            mm_json_set_string (b, "modality", info->modality);
+            g_autofree char *uid = mm_text_printable (info->uid);
+            g_autofree char *modality = mm_text_printable (info->modality);
+            g_autofree char *desc = mm_text_printable (info->description);
+            mm_json_set_string (b, "uid", uid);
+            mm_json_set_string (b, "modality", modality);
             mm_json_set_bool (b, "is_ct", info->is_ct);
-            mm_json_set_string (b, "description", info->description);
+            mm_json_set_string (b, "description", desc);
             mm_json_set_int (b, "files", info->n_files);
             json_builder_end_object (b);
           }

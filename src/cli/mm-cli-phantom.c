@@ -67,11 +67,8 @@ write_truth_json (const char *path, const MmPhantom *ph, GError **error)
     }
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
   gsize len;
-  g_autofree char *text = json_generator_to_data (gen, &len);
+  g_autofree char *text = mm_json_to_data (root, TRUE, &len, NULL);
   return mm_atomic_write (path, text, len, true, error);
 }
 

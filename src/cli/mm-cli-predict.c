@@ -27,12 +27,15 @@ mm_cli_predict (int argc, char **argv)
   char *series = NULL, *out_dir = NULL, *model_path = NULL;
   int batch = MM_NN_PREDICT_BATCH_DEFAULT, threads = 0;
   char **paths = NULL;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the shipped model, trained on phantoms)", "MODEL" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for the PNG stack (required)",
       "DIR" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Slices per batch of each thread (default 1)", "N" },
     { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID to read", "UID" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Predict even when the values are not HU or the image is not a CT acquisition", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
@@ -72,6 +75,9 @@ mm_cli_predict (int argc, char **argv)
       }
     g_autoptr (MmVolume) vol = mm_cli_load (paths, series, threads, NULL);
     if (vol == NULL)
+      goto out;
+    /* The network learnt metal from HU: other values would give a confident, wrong mask. */
+    if (!mm_cli_metal_rule_applies ("predict", vol, force))
       goto out;
     gint64 start = g_get_monotonic_time ();
     g_autoptr (MmMask) mask

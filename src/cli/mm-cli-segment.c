@@ -65,7 +65,7 @@ mm_cli_segment (int argc, char **argv)
   char *series = NULL, *out_dir = NULL;
   double threshold = MM_METAL_THRESHOLD_DEFAULT, upper = NAN;
   double min_volume = MM_METAL_MIN_VOLUME_DEFAULT;
-  gboolean json = FALSE;
+  gboolean json = FALSE, force = FALSE;
   int threads = 0;
   char **paths = NULL;
   GOptionEntry entries[] = {
@@ -78,6 +78,9 @@ mm_cli_segment (int argc, char **argv)
       "Drop components smaller than this, mm^3 (default 0: keep all)", "MM3" },
     { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID to read", "UID" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the summary as JSON", NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Segment even when the values are not HU or the image is not a CT acquisition "
+      "(a Secondary Capture, a derived secondary image)", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
@@ -144,11 +147,19 @@ mm_cli_segment (int argc, char **argv)
         rc = MM_EXIT_INPUT;
         goto out;
       }
+    /* Streaming has already labelled the slices; nothing of it is written unless the rule
+     * applies. */
+    if (!mm_cli_metal_rule_applies ("segment", vol, force))
+      {
+        rc = MM_EXIT_INPUT;
+        goto out;
+      }
     MmSegmentResult res;
     /* The PNGs are painted from the components' runs: no whole-volume mask is needed. */
+    g_autoptr (JsonObject) params = parameters_new (&p);
+    json_object_set_string_member (params, "values", mm_volume_unit (vol));
     g_autofree bool *keep = mm_segment_select (comps, vol, &p, &res);
     KeptComponents kc = { comps, keep };
-    g_autoptr (JsonObject) params = parameters_new (&p);
     g_autoptr (GError) err = NULL;
     if (!mm_label_stack_write_func (out_dir, vol, paint_slice_cb, &kc, params, threads, &err))
       {

@@ -42,6 +42,13 @@ MmVolume *mm_cli_load_with (char **paths, const MmDicomLoadOptions *opts,
 
 void mm_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
+/* The metal rule (HU >= threshold) and the network, trained on HU, mean something only for
+ * a CT acquisition in HU (segment, export --segment, predict). For any
+ * other volume (an MR, values in "US", a Secondary Capture or derived secondary image):
+ * without force, print why on stderr and return false (the caller exits with
+ * MM_EXIT_INPUT); with force, print a warning and return true. */
+bool mm_cli_metal_rule_applies (const char *command, const MmVolume *vol, bool force);
+
 /* Pretty-print node on stdout. */
 void mm_cli_print_json (JsonNode *node);
 

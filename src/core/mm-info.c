@@ -2,9 +2,11 @@
 /* Series figures as JSON and text. */
 #include "mm-info.h"
 #include "mm-json.h"
+#include "mm-text.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 void
 mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
@@ -15,11 +17,20 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   mm_volume_index_to_lps (vol, 0, 0, 0, first);
   mm_volume_index_to_lps (vol, vol->dims[0] - 1, vol->dims[1] - 1, vol->dims[2] - 1, last);
 
-  mm_json_set_string (b, "series_uid", vol->series_uid);
-  mm_json_set_string (b, "study_uid", vol->study_uid);
-  mm_json_set_string (b, "series_description", vol->series_description);
-  mm_json_set_string (b, "modality", vol->modality);
-  mm_json_set_string (b, "frame_of_reference_uid", vol->frame_of_reference_uid);
+  /* Strings from the file, printable: JSON escapes control characters, but a reader that
+   * prints the value would pass an escape sequence on to its terminal. */
+  g_autofree char *uid = mm_text_printable (vol->series_uid);
+  g_autofree char *study = mm_text_printable (vol->study_uid);
+  g_autofree char *desc = mm_text_printable (vol->series_description);
+  g_autofree char *modality = mm_text_printable (vol->modality);
+  g_autofree char *frame = mm_text_printable (vol->frame_of_reference_uid);
+  mm_json_set_string (b, "series_uid", uid);
+  mm_json_set_string (b, "study_uid", study);
+  mm_json_set_string (b, "series_description", desc);
+  mm_json_set_string (b, "modality", modality);
+  mm_json_set_string (b, "frame_of_reference_uid", frame);
+  mm_json_set_string (b, "unit", mm_volume_unit (vol));
+  mm_json_set_string (b, "not_a_ct_volume", vol->not_acquired);
   mm_json_set_ints (b, "dims", vol->dims, 3);
   mm_json_set_doubles (b, "spacing_mm", vol->spacing, 3);
   double gaps[2] = { vol->slice_gap_min, vol->slice_gap_max };
@@ -49,10 +60,25 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   mm_json_set_double (b, "max", st->max);
   mm_json_set_double (b, "min", st->min);
   mm_json_set_double (b, "mean", st->mean);
-  mm_json_set_double (b, "mean_without_padding", st->mean_without_padding);
+  /* null when every voxel is padding */
+  json_builder_set_member_name (b, "mean_without_padding");
+  if (isnan (st->mean_without_padding))
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, st->mean_without_padding);
   json_builder_set_member_name (b, "padding_value");
   if (st->padding_source != MM_PADDING_NONE)
     json_builder_add_double_value (b, st->padding_value);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "padding_range");
+  if (st->padding_source != MM_PADDING_NONE)
+    {
+      json_builder_begin_array (b);
+      json_builder_add_double_value (b, st->padding_lo);
+      json_builder_add_double_value (b, st->padding_hi);
+      json_builder_end_array (b);
+    }
   else
     json_builder_add_null_value (b);
   mm_json_set_string (b, "padding_source", mm_padding_source_name (st->padding_source));
@@ -86,10 +112,24 @@ mm_info_rows (const MmVolume *vol, const MmStats *st)
   mm_lps_to_ras (c, r);
   const double *d = vol->direction;
 
-  add_row (rows, _("Series"), g_strdup (vol->series_uid ? vol->series_uid : _("(none)")));
-  add_row (rows, _("Description"),
-           g_strdup (vol->series_description ? vol->series_description : _("(none)")));
-  add_row (rows, _("Modality"), g_strdup (vol->modality ? vol->modality : _("(not given)")));
+  const char *unit = mm_volume_unit (vol);
+  add_row (rows, _("Series"),
+           vol->series_uid ? mm_text_printable (vol->series_uid) : g_strdup (_("(none)")));
+  add_row (rows, _("Description"), vol->series_description
+                                       ? mm_text_printable (vol->series_description)
+                                       : g_strdup (_("(none)")));
+  add_row (rows, _("Modality"),
+           vol->modality ? mm_text_printable (vol->modality) : g_strdup (_("(not given)")));
+  if (vol->not_acquired)
+    add_row (rows, _("Image"), g_strdup_printf (_("%s: not a CT volume"), vol->not_acquired));
+  if (mm_volume_is_hu (vol))
+    add_row (rows, _("Values"), g_strdup (_("HU (Hounsfield units)")));
+  else if (strcmp (unit, "stored values") == 0)
+    add_row (rows, _("Values"),
+             g_strdup (_("stored values (not CT, no Rescale Type (0028,1054)): not HU")));
+  else
+    add_row (rows, _("Values"),
+             g_strdup_printf (_("%s (Rescale Type (0028,1054)): not HU"), unit));
   add_row (rows, _("Dimensions"),
            g_strdup_printf (_("%d x %d x %d (columns x rows x slices)"), vol->dims[0],
                             vol->dims[1], vol->dims[2]));
@@ -103,26 +143,37 @@ mm_info_rows (const MmVolume *vol, const MmStats *st)
            g_strdup_printf (_("%s: row (%.4f, %.4f, %.4f), column (%.4f, %.4f, %.4f)"),
                             mm_volume_orientation_name (vol), d[0], d[1], d[2], d[3], d[4],
                             d[5]));
-  add_row (rows, _("Maximum"), g_strdup_printf (_("%.2f HU"), st->max));
-  add_row (rows, _("Minimum"), g_strdup_printf (_("%.2f HU"), st->min));
-  add_row (rows, _("Mean"), g_strdup_printf (_("%.4f HU"), st->mean));
+  add_row (rows, _("Maximum"), g_strdup_printf (_("%.2f %s"), st->max, unit));
+  add_row (rows, _("Minimum"), g_strdup_printf (_("%.2f %s"), st->min, unit));
+  add_row (rows, _("Mean"), g_strdup_printf (_("%.4f %s"), st->mean, unit));
+  g_autofree char *mean_wo = isnan (st->mean_without_padding)
+                                 ? g_strdup (_("n/a (every voxel is padding)"))
+                                 : g_strdup_printf (_("%.4f %s"), st->mean_without_padding, unit);
   switch (st->padding_source)
     {
     case MM_PADDING_NONE:
       add_row (rows, _("Mean w/o padding"),
-               g_strdup_printf (_("%.4f HU (no padding found)"), st->mean_without_padding));
+               g_strdup_printf (_("%s (no padding found)"), mean_wo));
       break;
     case MM_PADDING_TAG:
-      add_row (rows, _("Mean w/o padding"),
-               g_strdup_printf (_("%.4f HU (padding %.0f HU from Pixel Padding Value, %llu voxels)"),
-                                st->mean_without_padding, st->padding_value,
-                                (unsigned long long) st->n_padding));
+      if (st->padding_lo != st->padding_hi)
+        add_row (rows, _("Mean w/o padding"),
+                 g_strdup_printf (_("%s (padding %.0f to %.0f %s from Pixel Padding Value and "
+                                    "Range Limit, %llu voxels)"),
+                                  mean_wo, st->padding_lo, st->padding_hi, unit,
+                                  (unsigned long long) st->n_padding));
+      else
+        add_row (rows, _("Mean w/o padding"),
+                 g_strdup_printf (_("%s (padding %.0f %s from Pixel Padding Value, %llu "
+                                    "voxels)"),
+                                  mean_wo, st->padding_value, unit,
+                                  (unsigned long long) st->n_padding));
       break;
     case MM_PADDING_DETECTED:
       add_row (rows, _("Mean w/o padding"),
-               g_strdup_printf (_("%.4f HU (padding %.0f HU detected outside the reconstruction "
+               g_strdup_printf (_("%s (padding %.0f %s detected outside the reconstruction "
                                   "circle, %llu voxels)"),
-                                st->mean_without_padding, st->padding_value,
+                                mean_wo, st->padding_value, unit,
                                 (unsigned long long) st->n_padding));
       break;
     }

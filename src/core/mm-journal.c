@@ -3,6 +3,7 @@
 #include "mm-journal.h"
 
 #include "mm-atomic.h"
+#include "mm-json.h"
 #include "mm-label-stack.h"
 #include "mm-png.h"
 
@@ -682,11 +683,8 @@ fold_dirty (MmJournal *j, JsonParser *parser, const char *manifest, GError **err
                                                    parser)), "slices");
   for (int t = 0; t < m; t++)
     json_object_set_int_member (json_array_get_object_element (a, ks[t]), "voxels", counts[t]);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, json_parser_get_root (parser));
   gsize len = 0;
-  g_autofree char *text = json_generator_to_data (gen, &len);
+  g_autofree char *text = mm_json_to_data (json_parser_get_root (parser), TRUE, &len, NULL);
   return mm_atomic_write (manifest, text, len, true, error) && mm_fsync_dir (j->dir, error);
 }
 

@@ -2,6 +2,9 @@
 /* Short forms for building JSON objects member by member. */
 #include "mm-json.h"
 
+#include <math.h>
+#include <string.h>
+
 void
 mm_json_set_int (JsonBuilder *b, const char *member, gint64 value)
 {
@@ -60,4 +63,165 @@ mm_json_parse_object (JsonParser *parser, const char *text)
     return NULL;
   JsonNode *root = json_parser_get_root (parser);
   return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+}
+
+/* ---- Writing ------------------------------------------------------------------------------ */
+
+/* json-glib 1.6's generator writes doubles as g_ascii_dtostr then appends ".0" when there is
+ * no '.', which gives "nan.0", "inf.0" and "1e+20.0": not JSON. It also leaves C1 controls
+ * raw. So our files and outputs are written here; reading stays with json-glib. */
+
+static void
+append_double (GString *out, double v, guint *n_nonfinite)
+{
+  if (!isfinite (v))
+    {
+      if (n_nonfinite)
+        (*n_nonfinite)++;
+      g_string_append (out, "null");
+      return;
+    }
+  /* The shortest of 15, 16, 17 significant digits that reads back as the same double. */
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  for (int digits = 15; digits <= 17; digits++)
+    {
+      char fmt[8];
+      g_snprintf (fmt, sizeof fmt, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, fmt, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (out, buf);
+  /* Keep it a floating-point number for readers that distinguish (json-glib does). */
+  if (strpbrk (buf, ".eE") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+append_string (GString *out, const char *s)
+{
+  g_autofree char *valid = g_utf8_validate (s, -1, NULL) ? NULL : g_utf8_make_valid (s, -1);
+  if (valid)
+    s = valid;
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      switch (c)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          /* C0, DEL, C1 and the line separators escaped: the output stays one line per
+           * value and inert on a terminal. */
+          if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_len (out, p, g_utf8_next_char (p) - p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+newline (GString *out, gboolean pretty, int depth)
+{
+  if (!pretty)
+    return;
+  g_string_append_c (out, '\n');
+  for (int d = 0; d < depth; d++)
+    g_string_append (out, "  ");
+}
+
+static void
+append_node (GString *out, JsonNode *node, gboolean pretty, int depth, guint *n_nonfinite)
+{
+  switch (node ? json_node_get_node_type (node) : JSON_NODE_NULL)
+    {
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          append_double (out, json_node_get_double (node), n_nonfinite);
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          append_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+        }
+      break;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *a = json_node_get_array (node);
+        guint n = json_array_get_length (a);
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < n; i++)
+          {
+            if (i)
+              g_string_append_c (out, ',');
+            newline (out, pretty, depth + 1);
+            append_node (out, json_array_get_element (a, i), pretty, depth + 1, n_nonfinite);
+          }
+        if (n)
+          newline (out, pretty, depth);
+        g_string_append_c (out, ']');
+        break;
+      }
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *o = json_node_get_object (node);
+        /* In insertion order. */
+        g_autoptr (GList) names = json_object_get_members (o);
+        g_string_append_c (out, '{');
+        for (GList *l = names; l; l = l->next)
+          {
+            if (l != names)
+              g_string_append_c (out, ',');
+            newline (out, pretty, depth + 1);
+            append_string (out, l->data);
+            g_string_append (out, pretty ? " : " : ":");
+            append_node (out, json_object_get_member (o, l->data), pretty, depth + 1,
+                         n_nonfinite);
+          }
+        if (names)
+          newline (out, pretty, depth);
+        g_string_append_c (out, '}');
+        break;
+      }
+    }
+}
+
+char *
+mm_json_to_data (JsonNode *root, gboolean pretty, gsize *length, guint *n_nonfinite)
+{
+  if (n_nonfinite)
+    *n_nonfinite = 0;
+  GString *out = g_string_new (NULL);
+  append_node (out, root, pretty, 0, n_nonfinite);
+  if (length)
+    *length = out->len;
+  return g_string_free (out, FALSE);
 }

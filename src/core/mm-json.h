@@ -18,4 +18,11 @@ void mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, i
  * object. */
 JsonObject *mm_json_parse_object (JsonParser *parser, const char *text);
 
+/* root as JSON text (RFC 8259), in member insertion order, pretty-printed with two-space
+ * indents when pretty. Use this rather than JsonGenerator, whose output is not always JSON
+ * (see mm-json.c). A number that is not finite (NaN, infinity) is written as null and counted
+ * in *n_nonfinite (may be NULL); strings are made valid UTF-8 and control characters
+ * escaped. */
+char *mm_json_to_data (JsonNode *root, gboolean pretty, gsize *length, guint *n_nonfinite);
+
 G_END_DECLS

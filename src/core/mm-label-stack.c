@@ -180,11 +180,8 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
 
   /* The manifest goes last: a stack with a manifest is a complete stack. */
   g_autoptr (JsonNode) root = manifest_new (vol, parameters, counts);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
   gsize len = 0;
-  g_autofree char *text = json_generator_to_data (gen, &len);
+  g_autofree char *text = mm_json_to_data (root, TRUE, &len, NULL);
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   if (!mm_atomic_write (manifest, text, len, true, error))
     return false;

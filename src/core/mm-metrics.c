@@ -4,6 +4,7 @@
 #include "mm-metrics.h"
 
 #include "mm-alloc.h"
+#include "mm-volume.h"
 
 #include <gio/gio.h>
 #include <math.h>
@@ -327,13 +328,16 @@ mm_metrics_compute (const MmMask *truth, const MmMask *pred, const double spacin
                    truth->dims[2]);
       return NULL;
     }
+  /* Positive and finite is not enough: the distance transform works on squared distances,
+   * and 1e-170 squares to 0 (its parabolas then never intersect and it reads v[-1]), 1e200
+   * to infinity. */
   for (int a = 0; a < 3; a++)
-    if (!(spacing[a] > 0) || !isfinite (spacing[a]))
+    if (!mm_spacing_is_sane (spacing[a]))
       {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                      "The voxel spacing %g x %g x %g mm is not usable: every value must be "
-                     "positive and finite",
-                     spacing[0], spacing[1], spacing[2]);
+                     "between %g and %g mm",
+                     spacing[0], spacing[1], spacing[2], MM_SPACING_MIN_MM, MM_SPACING_MAX_MM);
         return NULL;
       }
   if (n_threads <= 0)

@@ -219,32 +219,48 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
     }
 
   st->mean_without_padding = st->mean;
+  st->padding_lo = st->padding_hi = st->padding_value;
+  if (st->padding_source == MM_PADDING_TAG && vol->has_padding_range)
+    {
+      st->padding_lo = MIN (vol->padding_value_hu, vol->padding_limit_hu);
+      st->padding_hi = MAX (vol->padding_value_hu, vol->padding_limit_hu);
+    }
   if (st->padding_source != MM_PADDING_NONE)
     {
-      double pv = st->padding_value;
-      if (vol->type == MM_VOXEL_INT16 && pv == nearbyint (pv) && pv >= st->min && pv <= st->max)
-        st->n_padding = st->hist[(int) pv - st->hist_min];
-      else if (vol->type == MM_VOXEL_FLOAT32)
+      double plo = st->padding_lo, phi = st->padding_hi;
+      if (vol->type == MM_VOXEL_INT16)
         {
+          /* Exact from the integer histogram: voxels are whole HU. */
+          int64_t sum = 0;
+          for (int b = 0; b < st->n_bins; b++)
+            {
+              int v = b + st->hist_min;
+              if (v >= plo && v <= phi)
+                st->n_padding += st->hist[b];
+              else
+                sum += (int64_t) st->hist[b] * v;
+            }
+          uint64_t rest = st->n_voxels - st->n_padding;
+          st->mean_without_padding = rest ? (double) sum / (double) rest : NAN;
+        }
+      else
+        {
+          /* Float voxels within half a unit of the padding range are padding. */
           const float *p = vol->voxels;
           size_t n = st->n_voxels;
           uint64_t count = 0;
-#pragma omp parallel for num_threads (n_threads) reduction (+ : count)
+          double sum = 0;
+#pragma omp parallel for num_threads (n_threads) reduction (+ : count, sum)
           for (size_t x = 0; x < n; x++)
-            count += fabs (p[x] - pv) < 0.5;
+            {
+              if (p[x] > plo - 0.5 && p[x] < phi + 0.5)
+                count++;
+              else
+                sum += p[x];
+            }
           st->n_padding = count;
-        }
-      uint64_t rest = st->n_voxels - st->n_padding;
-      st->mean_without_padding = rest ? (st->mean * st->n_voxels - pv * st->n_padding) / rest
-                                      : NAN;
-      if (vol->type == MM_VOXEL_INT16 && rest)
-        {
-          /* Recompute exactly from integers rather than by subtraction of doubles. */
-          int64_t sum = 0;
-          for (int b = 0; b < st->n_bins; b++)
-            if (b + st->hist_min != (int) pv)
-              sum += (int64_t) st->hist[b] * (b + st->hist_min);
-          st->mean_without_padding = (double) sum / (double) rest;
+          uint64_t rest = n - count;
+          st->mean_without_padding = rest ? sum / (double) rest : NAN;
         }
     }
   return st;

@@ -18,9 +18,12 @@ typedef enum
 typedef struct
 {
   double min, max, mean;
-  double mean_without_padding;
+  double mean_without_padding; /* NaN when every voxel is padding */
   MmPaddingSource padding_source;
   double padding_value;     /* HU; meaningful unless padding_source is NONE */
+  /* Padding is every value in [padding_lo, padding_hi]: the single padding_value, or with a
+   * Pixel Padding Range Limit (0028,0121) the range between it and the value. */
+  double padding_lo, padding_hi;
   double padding_fraction_outside_fov; /* for DETECTED: share of the out-of-circle pixels */
   uint64_t n_voxels, n_padding;
   int hist_min;

@@ -21,6 +21,7 @@ mm_volume_new_empty (const int dims[3], MmVoxelType type)
   const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
   memcpy (vol->direction, identity, sizeof identity);
   vol->rescale_slope = 1.0;
+  vol->unit = g_strdup ("HU");
   return vol;
 }
 
@@ -58,6 +59,8 @@ mm_volume_free (MmVolume *vol)
   g_free (vol->series_uid);
   g_free (vol->study_uid);
   g_free (vol->series_description);
+  g_free (vol->unit);
+  g_free (vol->not_acquired);
   g_free (vol->modality);
   g_free (vol->frame_of_reference_uid);
   g_free (vol);
@@ -149,4 +152,23 @@ double
 mm_volume_voxel_mm3 (const MmVolume *vol)
 {
   return vol->spacing[0] * vol->spacing[1] * vol->spacing[2];
+}
+
+const char *
+mm_volume_unit (const MmVolume *vol)
+{
+  return vol->unit ? vol->unit : "stored values";
+}
+
+bool
+mm_volume_is_hu (const MmVolume *vol)
+{
+  return g_strcmp0 (vol->unit, "HU") == 0;
+}
+
+bool
+mm_spacing_is_sane (double mm)
+{
+  /* Written so that NaN is not sane. */
+  return mm >= MM_SPACING_MIN_MM && mm <= MM_SPACING_MAX_MM;
 }

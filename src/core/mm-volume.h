@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmVolume: a CT volume in Hounsfield units with its DICOM patient geometry. */
+/* MmVolume: a volume of values (Hounsfield units for CT, see unit) with its DICOM patient
+ * geometry. */
 #pragma once
 
 #include <glib.h>
@@ -46,6 +47,20 @@ typedef struct
   double window_center, window_width; /* (0028,1050/1051) of the first slice */
   bool has_padding_value;
   double padding_value_hu; /* Pixel Padding Value (0028,0120) mapped through the rescale */
+  /* With Pixel Padding Range Limit (0028,0121) too, every value between the two (both
+   * included, mapped through the rescale) is padding. */
+  bool has_padding_range;
+  double padding_limit_hu;
+
+  /* What the voxel values are, for display: "HU" for CT (Modality CT, or no Modality and a
+   * CT SOP class) whose Rescale Type (0028,1054) is HU or absent; else the Rescale Type as
+   * the file gives it (e.g. "US", unspecified), else "stored values". mm_volume_new sets
+   * "HU" (the generated phantoms are CT); readers set what the file says. Owned. */
+  char *unit;
+  /* NULL for an acquired image. Else why the pixels may not be measurements at all, e.g.
+   * "a Secondary Capture image (SOP Class UID 1.2.840.10008.5.1.4.1.1.7)": a screenshot or
+   * a rendering with burned-in text, not a CT volume. Owned. */
+  char *not_acquired;
 
   /* Spacing along the normal between consecutive slices: min and max, so that
    * irregular series (gaps, duplicates) can be reported with figures. */
@@ -99,6 +114,19 @@ double mm_volume_slice_z (const MmVolume *vol, int k);
 
 /* A short label such as "axial", "coronal", "sagittal" or "oblique" for the slice normal. */
 const char *mm_volume_orientation_name (const MmVolume *vol);
+
+/* The unit of the voxel values ("HU", a Rescale Type, or "stored values"); never NULL. */
+const char *mm_volume_unit (const MmVolume *vol);
+
+/* True when the values are Hounsfield units (unit "HU"): what the metal rule expects. */
+bool mm_volume_is_hu (const MmVolume *vol);
+
+/* Spacings (mm) outside these bounds are not a scan: a micro-CT voxel is ~0.01 mm, and a
+ * metre per pixel images nothing. Within them a squared distance over 65535 voxels stays far
+ * from 0 and from overflow, which the distance transform needs. */
+#define MM_SPACING_MIN_MM 1e-3
+#define MM_SPACING_MAX_MM 1e3
+bool mm_spacing_is_sane (double mm);
 
 /* Voxel volume in mm^3 (spacing product). */
 double mm_volume_voxel_mm3 (const MmVolume *vol);

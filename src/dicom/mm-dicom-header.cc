@@ -3,6 +3,9 @@
  * that real exports need (meta header UIDs, missing Photometric Interpretation). */
 #include "mm-dicom-private.hh"
 
+#include "mm-text.h"
+#include "mm-volume.h"
+
 #include <gdcmDataSet.h>
 #include <gdcmFileMetaInformation.h>
 #include <gdcmMediaStorage.h>
@@ -47,7 +50,9 @@ get_string (const gdcm::DataSet &ds, uint16_t g, uint16_t e, std::string &out)
   return !out.empty ();
 }
 
-/* A decimal string with n backslash-separated values (DS/IS); false unless all parse. */
+/* A decimal string with n backslash-separated values (DS/IS); false unless all parse as
+ * finite numbers, and then v is left as it was (a half-parsed "1\\nan" must not leave a NaN
+ * behind for a caller's default to miss). */
 static bool
 get_numbers (const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
 {
@@ -55,11 +60,13 @@ get_numbers (const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
   if (!get_string (ds, g, e, s))
     return false;
   const char *p = s.c_str ();
+  double tmp[8];
+  g_assert (n <= 8);
   for (int a = 0; a < n; a++)
     {
       char *end = nullptr;
-      v[a] = std::strtod (p, &end);
-      if (end == p || !std::isfinite (v[a]))
+      tmp[a] = std::strtod (p, &end);
+      if (end == p || !std::isfinite (tmp[a]))
         return false;
       while (*end == ' ')
         end++;
@@ -71,7 +78,102 @@ get_numbers (const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
         }
       p = end;
     }
+  std::memcpy (v, tmp, sizeof (double) * n);
   return true;
+}
+
+std::string
+quote_value (const std::string &s)
+{
+  g_autofree char *safe = mm_text_printable (s.c_str ());
+  std::string out (safe);
+  if (g_utf8_strlen (safe, -1) > 64)
+    {
+      g_autofree char *cut = g_utf8_substring (safe, 0, 60);
+      out = std::string (cut) + "...";
+    }
+  return "'" + out + "'";
+}
+
+static bool
+is_secondary_capture (const std::string &uid)
+{
+  /* 1.2.840.10008.5.1.4.1.1.7 and its multi-frame variants .7.1 to .7.4. */
+  const std::string sc = "1.2.840.10008.5.1.4.1.1.7";
+  return uid == sc || (uid.compare (0, sc.size () + 1, sc + ".") == 0);
+}
+
+/* Image Orientation (Patient): two unit vectors at right angles, else identity and a reason.
+ * Cosines are normalised (files round them); lengths far from 1 or vectors far from
+ * perpendicular are not an orientation at all. */
+static void
+read_orientation (const gdcm::DataSet &ds, SliceHeader &h)
+{
+  static const double identity[6] = { 1, 0, 0, 0, 1, 0 };
+  std::string raw;
+  if (!get_string (ds, 0x0020, 0x0037, raw))
+    return; /* absent: has_iop stays false, identity, the loader says so */
+  double v[6];
+  const char *why = nullptr;
+  if (!get_numbers (ds, 0x0020, 0x0037, v, 6))
+    why = "is not six numbers";
+  else
+    {
+      for (int a = 0; a < 2 && !why; a++)
+        {
+          double *c = v + 3 * a;
+          double len = std::sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+          if (!(len > 0.5 && len < 1.5))
+            why = "has a direction that is not a unit vector";
+          else
+            for (int b = 0; b < 3; b++)
+              c[b] /= len;
+        }
+      if (!why && std::fabs (v[0] * v[3] + v[1] * v[4] + v[2] * v[5]) > 0.01)
+        why = "has row and column directions that are not perpendicular";
+    }
+  if (why)
+    {
+      h.iop_problem = std::string ("Image Orientation (Patient) (0020,0037) ") + quote_value (raw)
+                      + " " + why;
+      std::memcpy (h.iop, identity, sizeof identity);
+      return;
+    }
+  std::memcpy (h.iop, v, sizeof v);
+  h.has_iop = true;
+}
+
+/* Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164) for projection images, else
+ * 1 mm with a reason; a value that is not two spacings within MM_SPACING_MIN/MAX_MM is a
+ * reason too (0 or 1e-170 would reach the distance transform as a zero squared distance). */
+static void
+read_spacing (const gdcm::DataSet &ds, SliceHeader &h)
+{
+  std::string raw;
+  uint16_t g = 0x0028, e = 0x0030;
+  const char *name = "Pixel Spacing (0028,0030)";
+  if (!get_string (ds, g, e, raw))
+    {
+      g = 0x0018, e = 0x1164;
+      name = "Imager Pixel Spacing (0018,1164)";
+      if (!get_string (ds, g, e, raw))
+        {
+          h.spacing_problem = "no Pixel Spacing (0028,0030)";
+          return;
+        }
+    }
+  double v[2];
+  if (get_numbers (ds, g, e, v, 2) && mm_spacing_is_sane (v[0]) && mm_spacing_is_sane (v[1]))
+    {
+      h.pixel_spacing[0] = v[0];
+      h.pixel_spacing[1] = v[1];
+      h.has_spacing = true;
+      return;
+    }
+  g_autofree char *range = g_strdup_printf ("between %g and %g mm", MM_SPACING_MIN_MM,
+                                            MM_SPACING_MAX_MM);
+  h.spacing_problem = std::string (name) + " " + quote_value (raw) + " is not two spacings "
+                      + range;
 }
 
 /* An unsigned short (US) value. GDCM holds binary values in native order after reading, big
@@ -209,38 +311,17 @@ read_slice_header (const std::string &path)
         h.pixel_representation = 0;
 
       h.has_ipp = get_numbers (ds, 0x0020, 0x0032, h.ipp, 3);
-      h.has_iop = get_numbers (ds, 0x0020, 0x0037, h.iop, 6);
-      if (h.has_iop)
-        {
-          /* Normalise, and refuse degenerate cosines rather than dividing by zero later. */
-          for (int v = 0; v < 2; v++)
-            {
-              double *c = h.iop + 3 * v;
-              double len = std::sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
-              if (!(len > 0.5 && len < 1.5))
-                {
-                  h.has_iop = false;
-                  break;
-                }
-              for (int a = 0; a < 3; a++)
-                c[a] /= len;
-            }
-          if (!h.has_iop)
-            {
-              const double id[6] = { 1, 0, 0, 0, 1, 0 };
-              std::memcpy (h.iop, id, sizeof id);
-            }
-        }
-      h.has_spacing = get_numbers (ds, 0x0028, 0x0030, h.pixel_spacing, 2)
-                      && h.pixel_spacing[0] > 0 && h.pixel_spacing[1] > 0;
-      if (!h.has_spacing)
-        {
-          /* Imager Pixel Spacing (0018,1164) for projection images; else 1 mm. */
-          h.has_spacing = get_numbers (ds, 0x0018, 0x1164, h.pixel_spacing, 2)
-                          && h.pixel_spacing[0] > 0 && h.pixel_spacing[1] > 0;
-          if (!h.has_spacing)
-            h.pixel_spacing[0] = h.pixel_spacing[1] = 1.0;
-        }
+      read_orientation (ds, h);
+      read_spacing (ds, h);
+      get_string (ds, 0x0028, 0x1054, h.rescale_type);
+      std::string image_type;
+      get_string (ds, 0x0008, 0x0008, image_type);
+      if (is_secondary_capture (h.sop_class))
+        h.not_acquired = "a Secondary Capture image (SOP Class UID " + h.sop_class + ")";
+      else if (g_str_has_prefix (image_type.c_str (), "DERIVED\\SECONDARY")
+               && (image_type.size () == 17 || image_type[17] == '\\'))
+        h.not_acquired = "a derived secondary image (Image Type (0008,0008) "
+                         + quote_value (image_type) + ")";
       double inst;
       if (get_numbers (ds, 0x0020, 0x0013, &inst, 1) && std::fabs (inst) < 1e9)
         h.instance = (int) inst;
@@ -257,6 +338,13 @@ read_slice_header (const std::string &path)
         {
           h.has_padding = true;
           h.padding_stored = pad;
+          /* Pixel Padding Range Limit (0028,0121): with the value, a range of padding. */
+          int limit;
+          if (get_us (ds, 0x0028, 0x0121, limit, h.pixel_representation == 1))
+            {
+              h.has_padding_limit = true;
+              h.padding_limit_stored = limit;
+            }
         }
       const double *r = h.iop, *c = h.iop + 3;
       double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],

@@ -33,6 +33,16 @@ struct SliceHeader
   double window_center = 0, window_width = 0;
   bool has_padding = false;
   double padding_stored = 0;
+  bool has_padding_limit = false; /* Pixel Padding Range Limit (0028,0121) */
+  double padding_limit_stored = 0;
+  /* Set when Image Orientation (Patient) or the pixel spacing is present but unusable (not
+   * numbers, degenerate, absurd) or the spacing is missing: one sentence naming the field and
+   * the value; identity orientation / 1 mm is then what iop / pixel_spacing hold. */
+  std::string iop_problem, spacing_problem;
+  std::string rescale_type; /* (0028,1054), empty when absent */
+  /* Why the pixels may not be an acquisition (Secondary Capture SOP class, Image Type
+   * DERIVED\SECONDARY); empty otherwise. */
+  std::string not_acquired;
   double z = 0; /* IPP projected on the slice normal */
   /* Where Pixel Data lies, from the structural check; all 0 when not known. */
   uint64_t pixel_start = 0;     /* offset of the Pixel Data element's tag */
@@ -69,5 +79,8 @@ SliceHeader read_slice_header (const std::string &path);
 bool read_dicomdir (const std::string &path, std::vector<std::string> &files, std::string &why);
 
 bool is_ct_sop_class (const std::string &uid);
+
+/* A DICOM string as it may be quoted in a message: printable, at most ~64 characters. */
+std::string quote_value (const std::string &s);
 
 } // namespace mm

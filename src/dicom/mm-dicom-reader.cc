@@ -3,6 +3,7 @@
  * its slices along the normal, check they agree, decode pixels in parallel into HU. */
 #include "mm-dicom.h"
 #include "mm-dicom-private.hh"
+#include "mm-text.h"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -680,9 +681,21 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       }
     sl.swap (kept);
   }
+  /* Geometry assumed rather than read is said loudly, once, naming the first file (the
+   * slices agree on it, checked above); what is said is what the volume then holds. */
   if (!sl.front ()->has_iop)
-    L.warn (sl.front ()->path
-            + ": no Image Orientation (Patient) (0020,0037); axial orientation assumed");
+    L.warn (sl.front ()->path + ": "
+            + (sl.front ()->iop_problem.empty ()
+                   ? std::string ("no Image Orientation (Patient) (0020,0037)")
+                   : sl.front ()->iop_problem)
+            + "; axial orientation assumed (row 1\\0\\0, column 0\\1\\0)");
+  if (!sl.front ()->has_spacing)
+    L.warn (sl.front ()->path + ": " + sl.front ()->spacing_problem
+            + "; 1 x 1 mm pixels assumed: distances, areas and volumes are not in mm");
+  if (!sl.front ()->not_acquired.empty ())
+    L.warn (sl.front ()->path + ": " + sl.front ()->not_acquired
+            + ", not a CT acquisition: its values may be a picture (a screenshot, a "
+              "rendering), not measurements");
 
   /* Pass 2: pixels, in parallel, straight into the volume. Integral rescales give int16;
    * others float. A value beyond int16 sends us round again as float. */
@@ -839,6 +852,16 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       for (size_t k = 1; k < n; k++)
         gaps.push_back (good[k]->z - good[k - 1]->z);
       vol->spacing[2] = (good[n - 1]->z - good[0]->z) / (double) (n - 1);
+      if (!mm_spacing_is_sane (vol->spacing[2]))
+        {
+          g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
+                       "series %s: %s and %s: Image Position (Patient) (0020,0032) puts "
+                       "slices %g mm apart on average, not between %g and %g mm",
+                       chosen->uid.c_str (), good[0]->path.c_str (),
+                       good[n - 1]->path.c_str (), vol->spacing[2], MM_SPACING_MIN_MM,
+                       MM_SPACING_MAX_MM);
+          return nullptr;
+        }
       auto mm = std::minmax_element (gaps.begin (), gaps.end ());
       vol->slice_gap_min = *mm.first;
       vol->slice_gap_max = *mm.second;
@@ -879,7 +902,20 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
     {
       vol->has_padding_value = true;
       vol->padding_value_hu = first->padding_stored * first->slope + first->intercept;
+      if (first->has_padding_limit)
+        {
+          vol->has_padding_range = true;
+          vol->padding_limit_hu = first->padding_limit_stored * first->slope + first->intercept;
+        }
     }
+  /* HU only for CT whose Rescale Type says HU or nothing; an MR is not in HU. */
+  bool ct = first->modality == "CT"
+            || (first->modality.empty () && mm::is_ct_sop_class (first->sop_class));
+  g_free (vol->unit);
+  vol->unit = !first->rescale_type.empty () ? mm_text_printable (first->rescale_type.c_str ())
+              : ct                          ? g_strdup ("HU")
+                                            : g_strdup ("stored values");
+  vol->not_acquired = dup (first->not_acquired);
   L.progress (1.0);
   return g_steal_pointer (&vol);
 }

@@ -156,6 +156,8 @@ mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteO
                       vol->frame_of_reference_uid ? vol->frame_of_reference_uid : "");
           /* Slice Location against the normal, as the seed CT has it: readers must not use it. */
           mm::put_str (ds, 0x0020, 0x1041, gdcm::VR::DS, mm::ds_value (-mm_volume_slice_z (vol, k)));
+          /* GDCM's writer puts "US" (unspecified) there by default; these values are HU. */
+          mm::put_str (ds, 0x0028, 0x1054, gdcm::VR::LO, "HU");
           double psp[2] = { vol->spacing[1], vol->spacing[0] };
           mm::put_str (ds, 0x0028, 0x0030, gdcm::VR::DS, mm::ds_values (psp, 2));
           if (vol->has_window)

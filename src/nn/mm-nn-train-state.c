@@ -92,9 +92,7 @@ static char *
 builder_text (JsonBuilder *b)
 {
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return mm_json_to_data (root, FALSE, NULL, NULL);
 }
 
 static char *

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What we print is JSON and text a terminal cannot be steered by; the padding range in the
+ * statistics of float volumes (the int16 path is checked end to end by hostile/test_values.py). */
+#include "mm-json.h"
+#include "mm-stats.h"
+#include "mm-text.h"
+#include "mm-volume.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Numbers json-glib 1.6's generator wrote as "1e+20.0", "nan.0", "inf.0". */
+static void
+test_json_numbers (void)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  const double v[] = { 1e20, NAN, INFINITY, -INFINITY, 0.1, 3.0, -0.0, 1e-300, 123456789.0 };
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    json_builder_add_double_value (b, v[i]);
+  json_builder_add_int_value (b, -7);
+  json_builder_end_array (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  guint n_nonfinite = 99;
+  gsize len = 0;
+  g_autofree char *text = mm_json_to_data (root, FALSE, &len, &n_nonfinite);
+  g_assert_cmpstr (text, ==, "[1e+20,null,null,null,0.1,3.0,-0.0,1e-300,123456789.0,-7]");
+  g_assert_cmpuint (len, ==, strlen (text));
+  g_assert_cmpuint (n_nonfinite, ==, 3);
+
+  /* Every finite double reads back as itself. */
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (p, text, -1, NULL));
+  JsonArray *a = json_node_get_array (json_parser_get_root (p));
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    if (isfinite (v[i]))
+      g_assert_true (json_array_get_double_element (a, i) == v[i]);
+}
+
+static void
+test_json_strings (void)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  /* ESC, BEL, DEL, C1 CSI (U+009B), a line separator, quote, backslash; then a byte that is
+   * not UTF-8 (Latin-1 e-acute). */
+  mm_json_set_string (b, "a", "x\x1b[2J\x07\x7f\xc2\x9b\xe2\x80\xa8\"\\\t\n");
+  mm_json_set_string (b, "b", "caf\xe9");
+  mm_json_set_string (b, "c", NULL);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = mm_json_to_data (root, FALSE, NULL, NULL);
+  g_assert_cmpstr (text, ==,
+                   "{\"a\":\"x\\u001b[2J\\u0007\\u007f\\u009b\\u2028\\\"\\\\\\t\\n\","
+                   "\"b\":\"caf\xef\xbf\xbd\",\"c\":null}");
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+
+  /* Pretty: members in insertion order, two-space indents. */
+  g_autofree char *pretty = mm_json_to_data (root, TRUE, NULL, NULL);
+  g_assert_true (g_str_has_prefix (pretty, "{\n  \"a\" : "));
+  g_assert_true (strstr (pretty, "\n  \"c\" : null\n}") != NULL);
+}
+
+static void
+test_text_printable (void)
+{
+  g_autofree char *a = mm_text_printable ("ok \xc3\xa9 text");
+  g_assert_cmpstr (a, ==, "ok \xc3\xa9 text");
+  /* ESC ] 0 ; title BEL, CSI via ESC [, C1 CSI, RLO, DEL, tab, newline, a stray byte. */
+  g_autofree char *b
+      = mm_text_printable ("\x1b]0;t\x07\x1b[2J\xc2\x9b\xe2\x80\xae\x7f\t\n\xff.");
+  g_assert_cmpstr (b, ==,
+                   "\xef\xbf\xbd]0;t\xef\xbf\xbd\xef\xbf\xbd[2J\xef\xbf\xbd\xef\xbf\xbd"
+                   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.");
+  g_assert_true (mm_text_is_printable (b));
+  g_assert_false (mm_text_is_printable ("\x1b"));
+  g_assert_null (mm_text_printable (NULL));
+}
+
+/* Float voxels: padding is [min, max] of Pixel Padding Value and Range Limit, within half a
+ * unit; the mean without padding is that of the rest; all padding gives NaN. */
+static void
+test_stats_padding_range_float (void)
+{
+  const int dims[3] = { 4, 4, 2 };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_FLOAT32);
+  float *p = vol->voxels;
+  size_t n = mm_volume_n_voxels (vol);
+  double sum = 0;
+  int rest = 0;
+  for (size_t x = 0; x < n; x++)
+    {
+      p[x] = (x % 4 == 0) ? -2000.0f - (float) (x % 3) * 10.0f : (float) x * 1.25f;
+      if (!(p[x] > -2020.5 && p[x] < -1999.5))
+        sum += p[x], rest++;
+    }
+  vol->has_padding_value = true;
+  vol->padding_value_hu = -2000;
+  vol->has_padding_range = true;
+  vol->padding_limit_hu = -2020; /* below the value: the order is free */
+  g_autoptr (MmStats) st = mm_stats_compute (vol, 1);
+  g_assert_cmpuint (st->n_padding, ==, n - rest);
+  g_assert_cmpfloat (st->padding_lo, ==, -2020);
+  g_assert_cmpfloat (st->padding_hi, ==, -2000);
+  g_assert_cmpfloat_with_epsilon (st->mean_without_padding, sum / rest, 1e-9);
+
+  for (size_t x = 0; x < n; x++)
+    p[x] = -2010.0f;
+  g_autoptr (MmStats) all = mm_stats_compute (vol, 1);
+  g_assert_cmpuint (all->n_padding, ==, n);
+  g_assert_true (isnan (all->mean_without_padding));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/values/json/numbers", test_json_numbers);
+  g_test_add_func ("/values/json/strings", test_json_strings);
+  g_test_add_func ("/values/text/printable", test_text_printable);
+  g_test_add_func ("/values/stats/padding-range-float", test_stats_padding_range_float);
+  return g_test_run ();
+}
