@@ -8,6 +8,7 @@
 #include "mm-edit.h"
 #include "mm-history.h"
 #include "mm-journal.h"
+#include "mm-path.h"
 #include "mm-stats.h"
 
 #include <glib/gi18n.h>
@@ -561,8 +562,9 @@ mm_tools_project_dir_for (const char *source, const char *series_uid)
   GStatBuf st;
   if (access (parent, W_OK) == 0 && g_stat (parent, &st) == 0 && (st.st_mode & 0222) != 0)
     return g_strconcat (abs, ".metalmark", NULL);
-  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects",
-                           series_uid ? series_uid : "unknown", NULL);
+  /* The UID comes from the file: reduced to one safe name, or "../../x" would climb out. */
+  g_autofree char *name = mm_safe_name (series_uid, -1);
+  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects", name, NULL);
 }
 
 /* Undo history and autosave for the viewer's mask: the saved one is loaded (and a leftover
@@ -615,9 +617,14 @@ attach_mask (MmTools *t)
       mm_window_toast (t->window, msg);
       set_status (t, msg);
     }
-  else if (recovered)
+  else if (recovered || mm_journal_get_n_lost (t->journal) > 0)
     {
-      g_autofree char *msg = g_strdup_printf (_("Recovered unsaved edits from %s"), t->project_dir);
+      int lost = mm_journal_get_n_lost (t->journal);
+      g_autofree char *msg
+          = lost == 0 ? g_strdup_printf (_("Recovered unsaved edits from %s"), t->project_dir)
+                      : g_strdup_printf (_("Recovered unsaved edits from %s, but %d damaged "
+                                           "edits in its journal could not be recovered"),
+                                         t->project_dir, lost);
       mm_window_toast (t->window, msg);
       set_status (t, msg);
       /* Into the label stack soon, as after any edit. */
