@@ -242,7 +242,7 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
               int level, GError **error)
 {
   bool compressed;
-  if (!check_name (path, &compressed, error))
+  if (!check_name (path, &compressed, error) || !mm_atomic_check_target (path, error))
     return false;
   const char *suffix = compressed ? ".nii.gz" : ".nii";
   g_autofree char *dir = g_path_get_dirname (path);
@@ -306,6 +306,12 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
     }
   fd = -1;
   what = "rename the temporary file over";
+  if (!mm_atomic_check_target (path, error))
+    {
+      g_unlink (tmp);
+      return false;
+    }
+  mm_atomic_test_step ();
   if (rename (tmp, path) != 0)
     {
       err = errno;
