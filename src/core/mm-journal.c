@@ -47,6 +47,8 @@ struct _MmJournal
   bool *dirty;         /* per slice: appended since the stack was written */
   int n_dirty;
   int n_recovered;
+  int n_lost;          /* record groups skipped as damaged by the recovery */
+  guint64 bytes_lost;  /* damaged bytes skipped by the recovery */
   GHashTable *by_uid;  /* SOP Instance UID -> slice index + 1 */
 };
 
@@ -79,10 +81,23 @@ series_uid (const MmVolume *vol)
   return vol->series_uid ? vol->series_uid : "";
 }
 
+/* The Series UID as the header stores it: itself, or when longer than MAX_UID (a broken or
+ * hostile file) "sha256:" and its hash, so that such a series still recognises its own
+ * journal after a crash. g_free the result. */
+static char *
+header_uid (const MmVolume *vol)
+{
+  const char *uid = series_uid (vol);
+  if (strlen (uid) <= MAX_UID)
+    return g_strdup (uid);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uid, -1);
+  return g_strconcat ("sha256:", sum, NULL);
+}
+
 static GByteArray *
 header_new (const MmVolume *vol)
 {
-  const char *uid = series_uid (vol);
+  g_autofree char *uid = header_uid (vol);
   size_t n = strlen (uid);
   GByteArray *b = g_byte_array_sized_new (8 + 20 + n + 4);
   uint8_t u[4];
@@ -131,15 +146,16 @@ check_header (MmJournal *j, const uint8_t *d, size_t len, size_t *header_len, GE
       return false;
     }
   g_autofree char *uid = g_strndup ((const char *) d + 28, n);
+  g_autofree char *ours = header_uid (j->vol);
   int dims[3] = { (int) get_u32 (d + 12), (int) get_u32 (d + 16), (int) get_u32 (d + 20) };
-  if (strcmp (uid, series_uid (j->vol)) != 0 || memcmp (dims, j->vol->dims, sizeof dims) != 0)
+  if (strcmp (uid, ours) != 0 || memcmp (dims, j->vol->dims, sizeof dims) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s: holds unsaved edits of another series (UID %s, %d x %d x %d), not of "
                    "this one (UID %s, %d x %d x %d); it was left as it is: open that series, "
                    "or move the file away to open this folder",
                    j->path, *uid ? uid : "(none)", dims[0], dims[1], dims[2],
-                   *series_uid (j->vol) ? series_uid (j->vol) : "(none)", j->vol->dims[0],
+                   *ours ? ours : "(none)", j->vol->dims[0],
                    j->vol->dims[1], j->vol->dims[2]);
       return false;
     }
@@ -183,10 +199,47 @@ slice_of_uid (MmJournal *j, const char *uid, guint32 k)
   return GPOINTER_TO_INT (g_hash_table_lookup (j->by_uid, uid)) - 1;
 }
 
+/* The length of a record at d[pos..len) that checks out (magic, length, CRC), or 0. */
+static size_t
+record_at (const uint8_t *d, size_t len, size_t pos, size_t max_body)
+{
+  if (len - pos < 12)
+    return 0;
+  const uint8_t *r = d + pos;
+  guint32 body_len = get_u32 (r + 4);
+  if (get_u32 (r) != RECORD_MAGIC || body_len < BODY_FIXED || body_len > max_body
+      || len - pos - 12 < body_len)
+    return 0;
+  if (get_u32 (r + 8 + body_len) != (guint32) crc32 (0, r + 4, 4 + body_len))
+    return 0;
+  return 12 + (size_t) body_len;
+}
+
+/* The next record after a damaged one: the first offset past pos where a record checks
+ * out. The CRC makes a false start in the middle of other bytes a 1 in 2^32 event. */
+static size_t
+resync (const uint8_t *d, size_t len, size_t pos, size_t max_body)
+{
+  static const uint8_t magic[4] = { 0x4d, 0x4d, 0x4a, 0x52 }; /* RECORD_MAGIC, LE */
+  for (size_t p = pos + 1; p < len && len - p >= 12;)
+    {
+      const uint8_t *m = memmem (d + p, len - p, magic, 4);
+      if (m == NULL)
+        return len;
+      p = (size_t) (m - d);
+      if (record_at (d, len, p, max_body))
+        return p;
+      p++;
+    }
+  return len;
+}
+
 /* Apply the complete groups of the journal d[0..len) (header already checked, header_len
  * long) to work; *good_end is where the last complete group ends. A record that checks out
- * but does not fit this series is an error; a record that does not check out ends the
- * journal (a torn write). */
+ * but does not fit this series is an error. A record that does not check out is either a
+ * torn write at the end (nothing valid follows: cut off, as the append it belonged to never
+ * returned) or damage in the middle: then the groups it touches are skipped, what follows
+ * is applied, and j->n_lost / j->bytes_lost say what could not be kept. */
 static bool
 replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *work,
         size_t *good_end, GError **error)
@@ -194,27 +247,52 @@ replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *w
   size_t pos = header_len, max_body = BODY_FIXED + MAX_UID + compressBound (j->slice_len);
   int n = j->vol->dims[2];
   guint32 group = 0;
+  /* After damage, the group that was under way may have records on both sides of it: all of
+   * them are skipped, or it would be half applied. */
+  bool tainted = false;
   /* Records hold whole slices, so only the last complete one of each slice matters: the
    * scan finds those (offsets + 1, 0 for none), then they are decoded in parallel. */
   g_autofree size_t *latest = g_new0 (size_t, n);
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (size_t) * 2);
   *good_end = pos;
+  size_t damage_at = 0; /* first damaged byte not yet accounted, + 1 */
 
-  while (len - pos >= 12)
+  while (pos < len)
     {
-      const uint8_t *r = d + pos;
-      guint32 body_len = get_u32 (r + 4);
-      if (get_u32 (r) != RECORD_MAGIC || body_len < BODY_FIXED || body_len > max_body
-          || len - pos - 12 < body_len)
-        break;
-      if (get_u32 (r + 8 + body_len) != (guint32) crc32 (0, r + 4, 4 + body_len))
-        break;
-      const uint8_t *b = r + 8;
-      guint32 rec_group = get_u32 (b), flags = get_u32 (b + 4), k = get_u32 (b + 8);
+      size_t rec_len = record_at (d, len, pos, max_body);
+      const uint8_t *b = d + pos + 8;
+      guint32 rec_group = rec_len ? get_u32 (b) : 0;
+      /* A group number behind the sequence cannot be ours: damage like a bad checksum. */
+      if (rec_len && (rec_group < group || (rec_group > group && !tainted && !damage_at)))
+        rec_len = 0;
+      if (rec_len == 0)
+        {
+          size_t next = resync (d, len, pos, max_body);
+          if (next >= len)
+            break; /* nothing valid follows: a torn tail */
+          if (!damage_at)
+            damage_at = pos + 1;
+          tainted = true;
+          g_array_set_size (pending, 0);
+          pos = next;
+          continue;
+        }
+      if (damage_at)
+        {
+          /* Valid records again after damage: what lay between is lost. */
+          j->bytes_lost += pos - (damage_at - 1);
+          damage_at = 0;
+        }
+      if (tainted && rec_group > group)
+        {
+          /* A later group starts: the groups from the damaged one up to it are lost. */
+          j->n_lost += (int) (rec_group - group);
+          group = rec_group;
+          tainted = false;
+        }
+      guint32 flags = get_u32 (b + 4), k = get_u32 (b + 8);
       guint32 raw = get_u32 (b + 12), uid_len = get_u32 (b + 16);
-      /* A group number out of sequence is a leftover of an earlier file: the end. */
-      if (rec_group != group)
-        break;
+      guint32 body_len = (guint32) rec_len - 12;
       if (raw != j->slice_len || uid_len > body_len - BODY_FIXED)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -233,19 +311,29 @@ replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *w
           return false;
         }
       size_t rec[2] = { (size_t) slice, pos };
-      g_array_append_val (pending, rec);
-      pos += 12 + body_len;
+      if (!tainted)
+        g_array_append_val (pending, rec);
+      pos += rec_len;
 
       if (flags & FLAG_END_OF_GROUP)
         {
-          for (guint t = 0; t < pending->len; t++)
+          if (tainted)
             {
-              const size_t *p = &g_array_index (pending, size_t, 2 * t);
-              latest[p[0]] = p[1] + 1;
+              /* The rest of the damaged group: skipped whole. */
+              j->n_lost++;
+              tainted = false;
+            }
+          else
+            {
+              for (guint t = 0; t < pending->len; t++)
+                {
+                  const size_t *p = &g_array_index (pending, size_t, 2 * t);
+                  latest[p[0]] = p[1] + 1;
+                }
+              j->n_recovered++;
             }
           g_array_set_size (pending, 0);
           group++;
-          j->n_recovered++;
           *good_end = pos;
         }
     }
@@ -315,16 +403,49 @@ mm_journal_close (MmJournal *j)
   g_free (j);
 }
 
+/* Open journal.bin with flags, never through a symbolic link and only when it is a regular
+ * file: a link planted there would have its target read, appended to or truncated. -2 when
+ * there is none, -1 with error set when it cannot or must not be opened. */
+static int
+open_journal (MmJournal *j, int flags, GError **error)
+{
+  int fd = open (j->path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 && errno == ENOENT)
+    return -2;
+  if (fd < 0 && errno == ELOOP)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is a symbolic link, not an edit journal; it was left as it is: remove "
+                   "it to open this folder", j->path);
+      return -1;
+    }
+  if (fd < 0)
+    return fail_errno (error, errno, j->path, "open the edit journal"), -1;
+  struct stat st;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is not a regular file, not an edit journal; it was left as it is: "
+                   "remove it to open this folder", j->path);
+      return -1;
+    }
+  /* O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it, but clear
+   * it anyway. */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
 /* Open the journal left in the folder, if any, check it belongs to vol and apply it to work
  * (a copy of the stack or of the caller's mask, made on demand in *work). */
 static bool
 recover (MmJournal *j, MmMask **work, GError **error)
 {
-  int fd = open (j->path, O_RDWR | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
+  int fd = open_journal (j, O_RDWR, error);
+  if (fd == -2)
     return true;
   if (fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal");
+    return false;
   j->fd = fd;
 
   g_autofree uint8_t *d = NULL;
@@ -410,7 +531,9 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   g_autoptr (MmMask) work = NULL;
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   {
-    int fd = open (j->path, O_RDONLY | O_CLOEXEC);
+    int fd = open_journal (j, O_RDONLY, error);
+    if (fd == -1)
+      return NULL;
     if (fd >= 0)
       {
         uint8_t head[32 + MAX_UID];
@@ -483,9 +606,14 @@ create_journal (MmJournal *j, GError **error)
   if (!mm_atomic_write (j->path, hdr->data, hdr->len, true, error)
       || !mm_fsync_dir (j->dir, error))
     return false;
-  j->fd = open (j->path, O_RDWR | O_CLOEXEC);
+  j->fd = open_journal (j, O_RDWR, error);
+  if (j->fd == -2)
+    fail_errno (error, ENOENT, j->path, "open the edit journal");
   if (j->fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal");
+    {
+      j->fd = -1;
+      return false;
+    }
   j->size = hdr->len;
   j->group = 0;
   return true;
@@ -740,4 +868,18 @@ mm_journal_get_n_recovered (MmJournal *j)
 {
   g_return_val_if_fail (j != NULL, 0);
   return j->n_recovered;
+}
+
+int
+mm_journal_get_n_lost (MmJournal *j)
+{
+  g_return_val_if_fail (j != NULL, 0);
+  return j->n_lost;
+}
+
+guint64
+mm_journal_get_bytes_lost (MmJournal *j)
+{
+  g_return_val_if_fail (j != NULL, 0);
+  return j->bytes_lost;
 }

@@ -58,4 +58,12 @@ bool mm_journal_needs_fold (MmJournal *j);
 /* Record groups applied by mm_journal_open from a leftover journal (0: nothing recovered). */
 int mm_journal_get_n_recovered (MmJournal *j);
 
+/* What the recovery of mm_journal_open could not keep: the record groups (edits) of which a
+ * record was damaged in the middle of the journal, skipped whole while the valid edits after
+ * them were applied, and the damaged bytes (0 and 0: nothing lost). A torn end (the append a
+ * crash interrupted, which never returned) is not counted. The caller should say so: the
+ * mask is then missing those edits. */
+int mm_journal_get_n_lost (MmJournal *j);
+guint64 mm_journal_get_bytes_lost (MmJournal *j);
+
 G_END_DECLS
