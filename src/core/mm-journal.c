@@ -4,13 +4,11 @@
 
 #include "mm-atomic.h"
 #include "mm-label-stack.h"
-#include "mm-png.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -720,104 +718,6 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
   return true;
 }
 
-/* The stack's manifest, when it lists the slices of vol in vol's order under the names
- * mm_label_stack_write gives them: then single PNGs can be replaced in place. */
-static JsonParser *
-manifest_in_order (MmJournal *j, const char *manifest, JsonObject **parameters)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_mapped_file (parser, manifest, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  JsonObject *obj = json_node_get_object (root);
-  JsonNode *par = json_object_get_member (obj, "parameters");
-  if (par && JSON_NODE_HOLDS_OBJECT (par))
-    *parameters = json_object_ref (json_node_get_object (par));
-  JsonNode *sl = json_object_get_member (obj, "slices");
-  int n = j->vol->dims[2];
-  if (!sl || !JSON_NODE_HOLDS_ARRAY (sl)
-      || (int) json_array_get_length (json_node_get_array (sl)) != n)
-    return NULL;
-  JsonArray *a = json_node_get_array (sl);
-  for (int e = 0; e < n; e++)
-    {
-      JsonObject *s = json_array_get_object_element (a, e);
-      if (s == NULL || json_object_get_int_member_with_default (s, "index", -1) != e)
-        return NULL;
-      const MmSliceInfo *info = &j->vol->slices[e];
-      g_autofree char *name = mm_label_stack_file_name (e, n, info->instance_number);
-      JsonNode *uid = json_object_get_member (s, "sop_instance_uid");
-      const char *u = uid && JSON_NODE_HOLDS_VALUE (uid) ? json_node_get_string (uid) : NULL;
-      if (g_strcmp0 (json_object_get_string_member_with_default (s, "file", ""), name) != 0
-          || g_strcmp0 (u, info->sop_instance_uid) != 0)
-        return NULL;
-    }
-  return g_steal_pointer (&parser);
-}
-
-/* Replace the PNGs of the dirty slices and the manifest's counts for them. */
-static bool
-fold_dirty (MmJournal *j, JsonParser *parser, const char *manifest, GError **error)
-{
-  int n = j->vol->dims[2], w = j->vol->dims[0], h = j->vol->dims[1];
-  g_autofree int *ks = g_new (int, j->n_dirty);
-  int m = 0;
-  for (int k = 0; k < n; k++)
-    if (j->dirty[k])
-      ks[m++] = k;
-  g_autofree gint64 *counts = g_new0 (gint64, m);
-  GError *first_error = NULL;
-
-#pragma omp parallel if (m > 2)
-  {
-    g_autofree uint8_t *buf = g_malloc (j->slice_len);
-#pragma omp for schedule (dynamic, 1)
-    for (int t = 0; t < m; t++)
-      {
-        const uint8_t *src = mm_mask_slice (j->mask, ks[t]);
-        gint64 c = 0;
-        for (size_t x = 0; x < j->slice_len; x++)
-          {
-            buf[x] = src[x] ? 255 : 0;
-            c += src[x] != 0;
-          }
-        counts[t] = c;
-        g_autofree char *name
-            = mm_label_stack_file_name (ks[t], n, j->vol->slices[ks[t]].instance_number);
-        g_autofree char *path = g_build_filename (j->dir, name, NULL);
-        GError *err = NULL;
-        if (!mm_png_write_gray8 (path, buf, w, h, true, &err))
-          {
-#pragma omp critical (journal_fold_error)
-            {
-              if (first_error == NULL)
-                first_error = err;
-              else
-                g_error_free (err);
-            }
-          }
-      }
-  }
-  if (first_error)
-    {
-      g_propagate_error (error, first_error);
-      return false;
-    }
-
-  JsonArray *a = json_object_get_array_member (json_node_get_object (json_parser_get_root (
-                                                   parser)), "slices");
-  for (int t = 0; t < m; t++)
-    json_object_set_int_member (json_array_get_object_element (a, ks[t]), "voxels", counts[t]);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, json_parser_get_root (parser));
-  gsize len = 0;
-  g_autofree char *text = json_generator_to_data (gen, &len);
-  return mm_atomic_write (manifest, text, len, true, error) && mm_fsync_dir (j->dir, error);
-}
-
 bool
 mm_journal_fold (MmJournal *j, GError **error)
 {
@@ -825,15 +725,9 @@ mm_journal_fold (MmJournal *j, GError **error)
   if (!mm_journal_needs_fold (j))
     return true;
 
-  g_autofree char *manifest = g_build_filename (j->dir, MM_LABEL_STACK_MANIFEST, NULL);
-  g_autoptr (JsonObject) parameters = NULL;
-  g_autoptr (JsonParser) parser = manifest_in_order (j, manifest, &parameters);
-  bool ok;
-  if (parser)
-    ok = fold_dirty (j, parser, manifest, error);
-  else
-    ok = mm_label_stack_write (j->dir, j->mask, j->vol, parameters, 0, error);
-  if (!ok)
+  /* A new generation of the stack: the dirty slices written, the others linked (see
+   * mm-label-stack.c), so a crash during the fold leaves the old stack or the new one. */
+  if (!mm_label_stack_update (j->dir, j->mask, j->vol, j->dirty, 0, error))
     return false;
 
   /* The stack is durable (files synced, renames synced by the folder fsync): only now may
