@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static MmPhantom *
@@ -408,14 +409,198 @@ test_journal_resync (void)
   remove_tree (dir);
 }
 
+/* ---- label stack generations ---- */
+
+static int
+count_files (const char *dir, const char *needle)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  int n = 0;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    n += needle == NULL || strstr (name, needle) != NULL;
+  g_dir_close (d);
+  return n;
+}
+
+static void
+expect_stack_error (const char *dir, const MmVolume *vol, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
+  g_assert_null (m);
+  g_assert_nonnull (err);
+  if (strstr (err->message, needle) == NULL)
+    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
+}
+
+static void
+test_label_stack_generations (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (24, 5, 1);
+  const MmVolume *vol = ph->volume;
+  int n = vol->dims[2];
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_label_stack_write (dir, ph->truth, vol, NULL, 0, &err));
+  g_assert_cmpint (count_files (dir, "-g1.png"), ==, n);
+
+  /* Leftovers of killed runs: temporaries and a half-written generation 9. */
+  const char *stale[] = { "mask-0001-g7.png.tmp-AB12CD", "manifest.json.tmp-XY34ZW",
+                          "mask-0000-g9.png" };
+  for (guint i = 0; i < G_N_ELEMENTS (stale); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, stale[i], NULL);
+      g_assert_true (g_file_set_contents (p, "junk", -1, NULL));
+    }
+  g_autofree char *mine = g_build_filename (dir, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (mine, "the user's", -1, NULL));
+
+  g_assert_true (mm_label_stack_write (dir, ph->truth, vol, NULL, 0, &err));
+  /* The next generation is past every one seen (10), the rest is gone, not the user's. */
+  g_assert_cmpint (count_files (dir, "-g10.png"), ==, n);
+  g_assert_cmpint (count_files (dir, NULL), ==, n + 2);
+  g_assert_true (g_file_test (mine, G_FILE_TEST_EXISTS));
+  g_autoptr (MmMask) back = mm_label_stack_read (dir, vol, &err);
+  g_assert_no_error (err);
+  g_assert_true (mm_mask_equal (back, ph->truth));
+
+  /* A PNG of another generation under the manifest: refused, never mixed in. */
+  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
+  g_autofree char *n2 = mm_label_stack_file_name_gen (2, n, vol->slices[2].instance_number, 10);
+  g_autofree char *o2 = mm_label_stack_file_name_gen (2, n, vol->slices[2].instance_number, 9);
+  g_autofree char *p2 = g_build_filename (dir, n2, NULL), *q2 = g_build_filename (dir, o2, NULL);
+  g_assert_cmpint (g_rename (p2, q2), ==, 0);
+  GString *mixed = g_string_new (text);
+  g_string_replace (mixed, n2, o2, 1);
+  g_assert_true (g_file_set_contents (manifest, mixed->str, -1, NULL));
+  g_string_free (mixed, TRUE);
+  expect_stack_error (dir, vol, "misnamed");
+  g_assert_cmpint (g_rename (q2, p2), ==, 0);
+  g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
+
+  /* A slice PNG that is a link to a file elsewhere: not read. */
+  g_autofree char *elsewhere = g_build_filename (g_get_tmp_dir (), "mm-hostile-elsewhere.png",
+                                                 NULL);
+  g_assert_cmpint (g_rename (p2, elsewhere), ==, 0);
+  g_assert_cmpint (symlink (elsewhere, p2), ==, 0);
+  expect_stack_error (dir, vol, "not a regular file");
+  g_unlink (p2);
+  g_unlink (elsewhere);
+  remove_tree (dir);
+}
+
+/* ---- the autosave fold, killed at each step ---- */
+
+#define FOLD_SIZE 24
+#define FOLD_SLICES 6
+
+static void
+fold_before (MmMask *m)
+{
+  for (int k = 0; k < m->dims[2]; k++)
+    draw_disc (m, k, 8 + k, 12, 4, 1);
+}
+
+static const int fold_changed[] = { 1, 3, 4 };
+
+static void
+fold_after (MmMask *m)
+{
+  fold_before (m);
+  draw_disc (m, 1, 16, 16, 5, 1);
+  draw_disc (m, 3, 6, 18, 3, 1);
+  draw_disc (m, 4, 12, 12, 11, 0);
+}
+
+/* The child: open the folder (stack "before"), edit it into "after", append, and fold with
+ * MM_TEST_KILL_AT_RENAME=kill_at. */
+static int
+fold_child (const char *dir, const char *kill_at)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (FOLD_SIZE, FOLD_SLICES, 4);
+  g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmJournal) j = mm_journal_open (dir, ph->volume, m, NULL, &err);
+  if (j == NULL)
+    return 2;
+  fold_after (m);
+  if (!mm_journal_append (j, fold_changed, G_N_ELEMENTS (fold_changed), &err))
+    return 3;
+  g_setenv ("MM_TEST_KILL_AT_RENAME", kill_at, TRUE);
+  return mm_journal_fold (j, &err) ? 0 : 4;
+}
+
+static void
+test_fold_killed (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (FOLD_SIZE, FOLD_SLICES, 4);
+  g_autoptr (MmMask) before = mm_mask_new (ph->volume->dims);
+  g_autoptr (MmMask) after = mm_mask_new (ph->volume->dims);
+  fold_before (before);
+  fold_after (after);
+  g_assert_false (mm_mask_equal (before, after));
+  int steps = -1;
+  for (int n = 1; n < 100 && steps < 0; n++)
+    {
+      g_autofree char *dir = make_tmp_dir ();
+      g_autoptr (GError) err = NULL;
+      g_assert_true (mm_label_stack_write (dir, before, ph->volume, NULL, 0, &err));
+      pid_t pid = fork ();
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          /* A fresh image, not a copy of this one with its OpenMP pool. */
+          g_autofree char *arg = g_strdup_printf ("%d", n);
+          execl ("/proc/self/exe", "test-hostile", "--fold-child", dir, arg, (char *) NULL);
+          _exit (127);
+        }
+      int status;
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_assert_true (WIFEXITED (status));
+      if (WEXITSTATUS (status) == 0)
+        steps = n - 1;
+      else
+        g_assert_cmpint (WEXITSTATUS (status), ==, 137);
+
+      /* The stack alone, as export and eval read it: wholly before or wholly after. */
+      g_autoptr (MmMask) stack = mm_label_stack_read (dir, ph->volume, &err);
+      g_assert_no_error (err);
+      g_assert_true (mm_mask_equal (stack, before) || mm_mask_equal (stack, after));
+      if (steps >= 0)
+        g_assert_true (mm_mask_equal (stack, after));
+      /* With the journal, as the app opens it: the edits are never lost. */
+      g_autoptr (MmMask) opened = mm_mask_new (ph->volume->dims);
+      MmJournal *j = open_ok (dir, ph->volume, opened, NULL);
+      g_assert_true (mm_mask_equal (opened, after));
+      g_assert_true (mm_journal_fold (j, &err));
+      mm_journal_close (j);
+      g_autoptr (MmMask) folded = mm_label_stack_read (dir, ph->volume, &err);
+      g_assert_true (folded && mm_mask_equal (folded, after));
+      /* The fold after the crash cleaned what the killed one left. */
+      g_assert_cmpint (count_files (dir, ".tmp-"), ==, 0);
+      g_assert_cmpint (count_files (dir, ".png"), ==, FOLD_SLICES);
+      remove_tree (dir);
+    }
+  g_test_message ("the fold has %d commit steps", steps);
+  g_assert_cmpint (steps, >=, (int) G_N_ELEMENTS (fold_changed) + 1);
+}
+
 int
 main (int argc, char **argv)
 {
+  if (argc == 4 && strcmp (argv[1], "--fold-child") == 0)
+    return fold_child (argv[2], argv[3]);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/path/safe-name", test_safe_name);
   g_test_add_func ("/atomic/refuses-links-and-devices", test_atomic_refuses);
   g_test_add_func ("/journal/symlink-refused", test_journal_symlink);
   g_test_add_func ("/journal/long-series-uid", test_journal_long_uid);
   g_test_add_func ("/journal/resync-after-damage", test_journal_resync);
+  g_test_add_func ("/label-stack/generations", test_label_stack_generations);
+  g_test_add_func ("/journal/fold-killed-at-each-step", test_fold_killed);
   return g_test_run ();
 }
