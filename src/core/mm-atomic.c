@@ -130,10 +130,37 @@ mm_atomic_commit (const char *tmp, const char *path, GError **error)
   return true;
 }
 
+void
+mm_atomic_remove_stale (const char *dir, const char *prefix, const char *suffix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  size_t np = strlen (prefix), ns = strlen (suffix);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      /* prefix, 6 characters of g_mkstemp, suffix: nothing else is taken for ours. */
+      size_t n = strlen (name);
+      if (n != np + 6 + ns || strncmp (name, prefix, np) != 0 || strcmp (name + np + 6, suffix) != 0)
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        g_unlink (path);
+    }
+  g_dir_close (d);
+}
+
 bool
 mm_atomic_write (const char *path, const void *data, size_t len, bool durable, GError **error)
 {
   g_autofree char *tmp = NULL;
+  /* Temporaries of this file left by a killed writer (batches clean their own). */
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, ".tmp-", NULL);
+  mm_atomic_remove_stale (dir, prefix, "");
   return write_temp (path, data, len, durable, &tmp, error) && mm_atomic_commit (tmp, path, error);
 }
 

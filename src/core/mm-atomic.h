@@ -27,6 +27,10 @@ bool mm_atomic_check_target (const char *path, GError **error);
 /* A crash-test point before each commit step (see MM_TEST_KILL_AT_RENAME in mm-atomic.c). */
 void mm_atomic_test_step (void);
 
+/* Remove the regular files in dir named prefix + 6 characters + suffix: the temporaries a
+ * killed writer left (mm_atomic_write does it for its own file before writing). */
+void mm_atomic_remove_stale (const char *dir, const char *prefix, const char *suffix);
+
 /* fsync a directory, so that renames in it survive a crash. */
 bool mm_fsync_dir (const char *dir, GError **error);
 

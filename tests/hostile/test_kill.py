@@ -4,7 +4,7 @@
 (issue 10). `segment` and `export --png` rewrite a stack that already holds another
 segmentation; they are killed (1) at each commit step in turn, by MM_TEST_KILL_AT_RENAME=N
 (the process _exits just before its Nth rename, link or removal), and (2) by SIGKILL at
-random moments of a run. After each kill the stack is read back by an independent PNG reader
+random moments of a run; `export --nifti` (one file, one rename) the same way. After each kill the stack is read back by an independent PNG reader
 and must equal, slice for slice, either the old segmentation or the new one, and
 metalmark-cli must accept it; after the next complete run no temporaries or files of other
 generations are left. TAP output.
@@ -159,9 +159,64 @@ def main():
                                                                  counts))
             check("%s SIGKILLed at %d random moments: all old or all new every time"
                   % (name, args.random), not bad, "\n".join(bad))
+        single_files(cli, ct, tmp, rng, args.random)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
+
+
+def single_files(cli, ct, tmp, rng, n_random):
+    """export --nifti: one file, replaced by one rename. Killed before it, or at random, the
+    file is the old one or the new one byte for byte (the writer is deterministic); the
+    temporary a killed run leaves is removed by the next run."""
+    folder = os.path.join(tmp, "nifti")
+    os.mkdir(folder)
+    out = os.path.join(folder, "mask.nii.gz")
+    ref = {}
+    for label, thr in (("old", OLD_THRESHOLD), ("new", NEW_THRESHOLD)):
+        rc, _, err = run(cli, "export", ct, "--segment", "--threshold", thr, "--nifti", out)
+        check("reference NIfTI %s written" % label, rc == 0, err)
+        ref[label] = open(out, "rb").read()
+    check("old and new NIfTI differ", ref["old"] != ref["new"])
+
+    def reset():
+        with open(out, "wb") as f:
+            f.write(ref["old"])
+
+    reset()
+    env = dict(os.environ, MM_TEST_KILL_AT_RENAME="1")
+    p = subprocess.run([cli, "export", ct, "--segment", "--threshold", str(NEW_THRESHOLD),
+                        "--nifti", out], env=env, capture_output=True)
+    check("export --nifti killed before its rename: exit 137, the old file intact",
+          p.returncode == 137 and open(out, "rb").read() == ref["old"])
+    left = [f for f in os.listdir(folder) if f != "mask.nii.gz"]
+    rc, _, err = run(cli, "export", ct, "--segment", "--threshold", NEW_THRESHOLD, "--nifti", out)
+    after = [f for f in os.listdir(folder) if f != "mask.nii.gz"]
+    check("the next run replaces it and removes the temporary the killed one left (%s)"
+          % ", ".join(left), rc == 0 and left and not after
+          and open(out, "rb").read() == ref["new"], err + str(after))
+
+    reset()
+    t0 = time.monotonic()
+    run(cli, "export", ct, "--segment", "--threshold", NEW_THRESHOLD, "--nifti", out)
+    duration = time.monotonic() - t0
+    bad, counts = [], {}
+    for i in range(n_random):
+        reset()
+        p = subprocess.Popen([cli, "export", ct, "--segment", "--threshold",
+                              str(NEW_THRESHOLD), "--nifti", out],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, duration * 1.1))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        data = open(out, "rb").read()
+        st = "old" if data == ref["old"] else "new" if data == ref["new"] else "other"
+        counts[st] = counts.get(st, 0) + 1
+        if st == "other":
+            bad.append("kill %d: %d bytes, neither old nor new" % (i, len(data)))
+    print("# export --nifti: %d random kills within %.3f s: %s" % (n_random, duration, counts))
+    check("export --nifti SIGKILLed at %d random moments: old or new every time" % n_random,
+          not bad, "\n".join(bad))
 
 
 if __name__ == "__main__":
