@@ -356,6 +356,9 @@ test_journal_resync (void)
   struct { int groups[2]; int where; } cases[] = {
     { { 0, -1 }, 0 }, { { 1, -1 }, 5 }, { { 3, -1 }, -1 }, { { 4, -1 }, -2 },
     { { 5, -1 }, 40 }, { { 7, -1 }, -1 }, { { 2, 6 }, -1 },
+    /* The end of group 4 and the first record of group 5 (of two): resync lands on the
+     * second record of 5, which must not be applied without the first. */
+    { { 4, 5 }, 0 },
   };
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {

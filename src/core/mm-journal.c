@@ -20,14 +20,18 @@
  *   records: u32 RECORD_MAGIC, u32 body length, body, u32 CRC-32 of length and body
  *   body:    u32 group, u32 flags, u32 slice index, u32 slice bytes, u32 n, n bytes SOP
  *            Instance UID, zlib stream of the slice (one byte per voxel, 0 or 1)
- * The records of one append share a group number (0, 1, 2 ... from the file's creation) and
- * the last carries FLAG_END_OF_GROUP. Recovery applies a group only once its last record
+ * The records of one append share a group number (0, 1, 2 ... from the file's creation), the
+ * first carries FLAG_START_OF_GROUP and the last FLAG_END_OF_GROUP. Recovery applies a group only once its last record
  * checks out and stops at the first record that does not: what follows a torn write is never
  * applied, and a group is never half applied. */
 #define HEADER_MAGIC "MMJRNL\r\n"
 #define JOURNAL_VERSION 1
 #define RECORD_MAGIC 0x524a4d4du /* "MMJR" */
 #define FLAG_END_OF_GROUP 1u
+/* Set on the first record of a group since the damage resync: after damage, a group is
+ * applied only from a record known to start it. Journals without it lose, after damage,
+ * also the group that follows, never apply part of one. */
+#define FLAG_START_OF_GROUP 2u
 #define BODY_FIXED 20
 #define MAX_UID 1024 /* DICOM UIDs are at most 64 characters; anything longer is garbage */
 
@@ -281,14 +285,20 @@ replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *w
           j->bytes_lost += pos - (damage_at - 1);
           damage_at = 0;
         }
-      if (tainted && rec_group > group)
-        {
-          /* A later group starts: the groups from the damaged one up to it are lost. */
-          j->n_lost += (int) (rec_group - group);
-          group = rec_group;
-          tainted = false;
-        }
       guint32 flags = get_u32 (b + 4), k = get_u32 (b + 8);
+      if (tainted)
+        {
+          /* A later group: the groups from the damaged one up to it are lost. */
+          if (rec_group > group)
+            {
+              j->n_lost += (int) (rec_group - group);
+              group = rec_group;
+            }
+          /* Only a record that starts its group ends the damage; any other one is the rest
+           * of a group whose beginning was lost. */
+          if (flags & FLAG_START_OF_GROUP)
+            tainted = false;
+        }
       guint32 raw = get_u32 (b + 12), uid_len = get_u32 (b + 16);
       guint32 body_len = (guint32) rec_len - 12;
       if (raw != j->slice_len || uid_len > body_len - BODY_FIXED)
@@ -682,7 +692,7 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
       put_u32 (p + 4, body_len);
       uint8_t *b = p + 8;
       put_u32 (b, j->group);
-      put_u32 (b + 4, t == n - 1 ? FLAG_END_OF_GROUP : 0);
+      put_u32 (b + 4, (t == n - 1 ? FLAG_END_OF_GROUP : 0) | (t == 0 ? FLAG_START_OF_GROUP : 0));
       put_u32 (b + 8, (guint32) slices[t]);
       put_u32 (b + 12, (guint32) j->slice_len);
       put_u32 (b + 16, (guint32) ulen);
