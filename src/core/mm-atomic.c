@@ -142,7 +142,8 @@ mm_atomic_remove_stale (const char *dir, const char *prefix, const char *suffix)
     {
       /* prefix, 6 characters of g_mkstemp, suffix: nothing else is taken for ours. */
       size_t n = strlen (name);
-      if (n != np + 6 + ns || strncmp (name, prefix, np) != 0 || strcmp (name + np + 6, suffix) != 0)
+      if (n != np + 6 + ns || strncmp (name, prefix, np) != 0
+          || strcmp (name + np + 6, suffix) != 0)
         continue;
       g_autofree char *path = g_build_filename (dir, name, NULL);
       GStatBuf st;

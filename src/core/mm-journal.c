@@ -21,9 +21,11 @@
  *   body:    u32 group, u32 flags, u32 slice index, u32 slice bytes, u32 n, n bytes SOP
  *            Instance UID, zlib stream of the slice (one byte per voxel, 0 or 1)
  * The records of one append share a group number (0, 1, 2 ... from the file's creation), the
- * first carries FLAG_START_OF_GROUP and the last FLAG_END_OF_GROUP. Recovery applies a group only once its last record
- * checks out and stops at the first record that does not: what follows a torn write is never
- * applied, and a group is never half applied. */
+ * first carries FLAG_START_OF_GROUP and the last FLAG_END_OF_GROUP. Recovery applies a group
+ * only once its last record checks out. A record that does not check out is a torn write when
+ * nothing valid follows it (cut off), else damage: recovery resumes at the next record that
+ * checks out, skips every group that lost a record and counts them (see replay). A group is
+ * never half applied. */
 #define HEADER_MAGIC "MMJRNL\r\n"
 #define JOURNAL_VERSION 1
 #define RECORD_MAGIC 0x524a4d4du /* "MMJR" */
