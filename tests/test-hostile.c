@@ -151,6 +151,38 @@ test_safe_name (void)
   remove_tree (base);
 }
 
+/* The app's project folder for a series whose parent is read-only (a CD copy) and whose UID
+ * is hostile: under $XDG_DATA_HOME/metalmark/projects, never above it. */
+static void
+test_project_dir (void)
+{
+  g_autofree char *base = make_tmp_dir ();
+  g_autofree char *ro = g_build_filename (base, "cd", NULL);
+  g_autofree char *series = g_build_filename (ro, "series", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (series, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (ro, 0555), ==, 0);
+  g_autofree char *projects
+      = g_build_filename (g_get_user_data_dir (), "metalmark", "projects", NULL);
+  const char *uids[] = { "../../../../x", "/etc", "..", "", NULL };
+  for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
+    {
+      g_autofree char *dir = mm_path_project_dir (series, uids[i]);
+      g_autofree char *parent = g_path_get_dirname (dir);
+      g_autofree char *canon = g_canonicalize_filename (dir, NULL);
+      g_assert_cmpstr (parent, ==, projects);
+      g_assert_cmpstr (canon, ==, dir);
+    }
+  /* A real UID keeps its name; a writable parent gets the folder beside the series. */
+  g_autofree char *real = mm_path_project_dir (series, "1.2.3.4");
+  g_autofree char *want = g_build_filename (projects, "1.2.3.4", NULL);
+  g_assert_cmpstr (real, ==, want);
+  g_assert_cmpint (g_chmod (ro, 0755), ==, 0);
+  g_autofree char *beside = mm_path_project_dir (series, "../../../../x");
+  g_autofree char *want2 = g_strconcat (series, ".metalmark", NULL);
+  g_assert_cmpstr (beside, ==, want2);
+  remove_tree (base);
+}
+
 /* ---- outputs that are not regular files ---- */
 
 static void
@@ -597,13 +629,19 @@ main (int argc, char **argv)
 {
   if (argc == 4 && strcmp (argv[1], "--fold-child") == 0)
     return fold_child (argv[2], argv[3]);
+  /* Before anything asks GLib for it (it is cached): the project dir test's XDG folder. */
+  g_autofree char *xdg = g_dir_make_tmp ("mm-test-hostile-xdg-XXXXXX", NULL);
+  g_setenv ("XDG_DATA_HOME", xdg, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/path/safe-name", test_safe_name);
+  g_test_add_func ("/path/project-dir", test_project_dir);
   g_test_add_func ("/atomic/refuses-links-and-devices", test_atomic_refuses);
   g_test_add_func ("/journal/symlink-refused", test_journal_symlink);
   g_test_add_func ("/journal/long-series-uid", test_journal_long_uid);
   g_test_add_func ("/journal/resync-after-damage", test_journal_resync);
   g_test_add_func ("/label-stack/generations", test_label_stack_generations);
   g_test_add_func ("/journal/fold-killed-at-each-step", test_fold_killed);
-  return g_test_run ();
+  int rc = g_test_run ();
+  g_rmdir (xdg);
+  return rc;
 }

@@ -544,27 +544,11 @@ range_changed_cb (GtkSpinButton *spin, MmTools *t)
 
 /* ---- autosave ---- */
 
-/* The project folder: "<series folder>.metalmark" beside the series, or under the XDG data
- * dir when the series' parent is not writable. */
+/* The project folder: see mm_path_project_dir. */
 char *
 mm_tools_project_dir_for (const char *source, const char *series_uid)
 {
-  g_autofree char *abs = g_canonicalize_filename (source, NULL);
-  if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))
-    {
-      char *dir = g_path_get_dirname (abs);
-      g_free (abs);
-      abs = dir;
-    }
-  g_autofree char *parent = g_path_get_dirname (abs);
-  /* Mode bits count too: root may write anywhere, but a folder without write bits says its
-   * owner wants it left alone (shared data, a CD copy). */
-  GStatBuf st;
-  if (access (parent, W_OK) == 0 && g_stat (parent, &st) == 0 && (st.st_mode & 0222) != 0)
-    return g_strconcat (abs, ".metalmark", NULL);
-  /* The UID comes from the file: reduced to one safe name, or "../../x" would climb out. */
-  g_autofree char *name = mm_safe_name (series_uid, -1);
-  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects", name, NULL);
+  return mm_path_project_dir (source, series_uid);
 }
 
 /* Undo history and autosave for the viewer's mask: the saved one is loaded (and a leftover

@@ -2,6 +2,9 @@
 /* Safe path components from outside values. */
 #include "mm-path.h"
 
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -37,4 +40,25 @@ mm_safe_name (const char *value, gssize len)
   g_string_append_c (out, '-');
   g_string_append_len (out, sum, HASH_DIGITS);
   return g_string_free (out, FALSE);
+}
+
+char *
+mm_path_project_dir (const char *source, const char *series_uid)
+{
+  g_autofree char *abs = g_canonicalize_filename (source, NULL);
+  if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))
+    {
+      char *dir = g_path_get_dirname (abs);
+      g_free (abs);
+      abs = dir;
+    }
+  g_autofree char *parent = g_path_get_dirname (abs);
+  /* Mode bits count too: root may write anywhere, but a folder without write bits says its
+   * owner wants it left alone (shared data, a CD copy). */
+  GStatBuf st;
+  if (access (parent, W_OK) == 0 && g_stat (parent, &st) == 0 && (st.st_mode & 0222) != 0)
+    return g_strconcat (abs, ".metalmark", NULL);
+  /* The UID comes from the file: reduced to one safe name, or "../../x" would climb out. */
+  g_autofree char *name = mm_safe_name (series_uid, -1);
+  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects", name, NULL);
 }

@@ -18,4 +18,10 @@ G_BEGIN_DECLS
  * A UID (digits and dots, at most 64) comes back unchanged. g_free the result. */
 char *mm_safe_name (const char *value, gssize len);
 
+/* The project folder of a series read from source (a folder or a file in it):
+ * "<series folder>.metalmark" beside the series, or, when the series' parent is not writable
+ * (no write permission or no write bits: a CD copy, shared data),
+ * $XDG_DATA_HOME/metalmark/projects/<mm_safe_name (series_uid)>. g_free the result. */
+char *mm_path_project_dir (const char *source, const char *series_uid);
+
 G_END_DECLS
