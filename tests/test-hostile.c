@@ -528,6 +528,48 @@ test_label_stack_generations (void)
   remove_tree (dir);
 }
 
+/* A series with a SOP Instance UID twice and one without: its own stack and journal are
+ * read back onto the right slices (they were refused, or replayed onto the twin). */
+static void
+test_duplicate_and_missing_uids (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (24, 6, 5);
+  MmVolume *vol = ph->volume;
+  g_free (vol->slices[2].sop_instance_uid);
+  vol->slices[2].sop_instance_uid = g_strdup (vol->slices[1].sop_instance_uid);
+  g_clear_pointer (&vol->slices[4].sop_instance_uid, g_free);
+
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  for (int k = 0; k < vol->dims[2]; k++)
+    draw_disc (m, k, 4 + 3 * k, 12, 2 + k, 1); /* every slice different */
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_label_stack_write (dir, m, vol, NULL, 0, &err));
+  g_autoptr (MmMask) back = mm_label_stack_read (dir, vol, &err);
+  g_assert_no_error (err);
+  g_assert_true (mm_mask_equal (back, m));
+
+  /* Edits of both twins and of the slice without a UID, recovered after a crash. */
+  g_autoptr (MmMask) edit = mm_mask_new (vol->dims);
+  MmJournal *j = open_ok (dir, vol, edit, NULL);
+  g_assert_true (mm_mask_equal (edit, m));
+  draw_disc (edit, 1, 18, 18, 4, 1);
+  draw_disc (edit, 2, 6, 18, 3, 1);
+  draw_disc (edit, 4, 12, 4, 3, 1);
+  const int ks[] = { 1, 2, 4 };
+  append_ok (j, ks, 3);
+  mm_journal_close (j);
+  g_autoptr (MmMask) again = mm_mask_new (vol->dims);
+  j = open_ok (dir, vol, again, NULL);
+  g_assert_true (mm_mask_equal (again, edit));
+  g_assert_true (mm_journal_fold (j, &err));
+  mm_journal_close (j);
+  g_autoptr (MmMask) folded = mm_label_stack_read (dir, vol, &err);
+  g_assert_no_error (err);
+  g_assert_true (mm_mask_equal (folded, edit));
+  remove_tree (dir);
+}
+
 /* ---- the autosave fold, killed at each step ---- */
 
 #define FOLD_SIZE 24
@@ -640,6 +682,7 @@ main (int argc, char **argv)
   g_test_add_func ("/journal/long-series-uid", test_journal_long_uid);
   g_test_add_func ("/journal/resync-after-damage", test_journal_resync);
   g_test_add_func ("/label-stack/generations", test_label_stack_generations);
+  g_test_add_func ("/label-stack/duplicate-and-missing-uids", test_duplicate_and_missing_uids);
   g_test_add_func ("/journal/fold-killed-at-each-step", test_fold_killed);
   int rc = g_test_run ();
   g_rmdir (xdg);

@@ -54,6 +54,7 @@ struct _MmJournal
   int n_lost;          /* record groups skipped as damaged by the recovery */
   guint64 bytes_lost;  /* damaged bytes skipped by the recovery */
   GHashTable *by_uid;  /* SOP Instance UID -> slice index + 1 */
+  GHashTable *dups;    /* SOP Instance UIDs the series holds more than once */
 };
 
 static inline void
@@ -407,6 +408,7 @@ mm_journal_close (MmJournal *j)
   journal_close_fds (j);
   g_clear_error (&j->broken);
   g_clear_pointer (&j->by_uid, g_hash_table_unref);
+  g_clear_pointer (&j->dups, g_hash_table_unref);
   g_free (j->dirty);
   g_free (j->dir);
   g_free (j->path);
@@ -516,9 +518,15 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   j->slice_len = (size_t) vol->dims[0] * vol->dims[1];
   j->dirty = g_new0 (bool, vol->dims[2]);
   j->by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  j->dups = g_hash_table_new (g_str_hash, g_str_equal);
   for (int k = 0; k < vol->dims[2]; k++)
     if (vol->slices[k].sop_instance_uid)
-      g_hash_table_insert (j->by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+      {
+        if (g_hash_table_contains (j->by_uid, vol->slices[k].sop_instance_uid))
+          g_hash_table_add (j->dups, vol->slices[k].sop_instance_uid);
+        g_hash_table_insert (j->by_uid, vol->slices[k].sop_instance_uid,
+                             GINT_TO_POINTER (k + 1));
+      }
 
   /* Two windows appending to one journal would interleave their groups. */
   j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -629,14 +637,15 @@ create_journal (MmJournal *j, GError **error)
   return true;
 }
 
-/* Bytes of slice k's UID in its record: none when it has none (or an impossibly long one),
- * and recovery then goes by the slice index. */
+/* Bytes of slice k's UID in its record: none when it has none, an impossibly long one or one
+ * the series holds twice (it would place the slice on its twin), and recovery then goes by
+ * the slice index. */
 static size_t
 record_uid_len (MmJournal *j, int k)
 {
   const char *uid = j->vol->slices[k].sop_instance_uid;
   size_t n = uid ? strlen (uid) : 0;
-  return n <= MAX_UID ? n : 0;
+  return n <= MAX_UID && !(uid && g_hash_table_contains (j->dups, uid)) ? n : 0;
 }
 
 bool

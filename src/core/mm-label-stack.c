@@ -547,10 +547,15 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree bool *seen = g_new0 (bool, dims[2]);
   g_autofree const char **files = g_new0 (const char *, dims[2]); /* borrowed from the parser */
+  g_autoptr (GHashTable) dups = g_hash_table_new (g_str_hash, g_str_equal);
   if (vol)
     for (int k = 0; k < vol->dims[2]; k++)
       if (vol->slices[k].sop_instance_uid)
-        g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+        {
+          if (g_hash_table_contains (by_uid, vol->slices[k].sop_instance_uid))
+            g_hash_table_add (dups, vol->slices[k].sop_instance_uid);
+          g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+        }
 
   for (guint e = 0; e < n; e++)
     {
@@ -578,7 +583,13 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       int k = (int) index;
       if (vol)
         {
-          k = uid ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          bool dup = uid && g_hash_table_contains (dups, uid);
+          k = uid && !dup ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          /* A UID the series holds twice, or none, cannot place a slice: the index does,
+           * when the series' slice there has the entry's UID (or none, like the entry). */
+          if (k < 0 && index < vol->dims[2]
+              && g_strcmp0 (uid, vol->slices[index].sop_instance_uid) == 0)
+            k = (int) index;
           if (k < 0)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
