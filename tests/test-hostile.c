@@ -306,6 +306,19 @@ test_journal_symlink (void)
   g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
   g_assert_nonnull (strstr (err->message, jpath));
   g_assert_cmpint (file_size (target), ==, before);
+
+  /* The project folder itself a link (shipped beside a series): refused, nothing written
+   * where it points. */
+  g_autofree char *proj = g_build_filename (dir, "series.metalmark", NULL);
+  g_autofree char *away = make_tmp_dir ();
+  g_assert_cmpint (symlink (away, proj), ==, 0);
+  g_clear_error (&err);
+  g_assert_null (mm_journal_open (proj, ph->volume, m, NULL, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
+  g_assert_nonnull (strstr (err->message, proj));
+  g_autoptr (GDir) d = g_dir_open (away, 0, NULL);
+  g_assert_null (g_dir_read_name (d));
+  remove_tree (away);
   remove_tree (dir);
   remove_tree (other);
 }

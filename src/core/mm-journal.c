@@ -498,6 +498,16 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   if (recovered)
     *recovered = false;
 
+  /* A project folder beside a series comes with the series (a CD, an archive): as a link it
+   * would send the stack, the journal and the removal of old stack files anywhere. */
+  GStatBuf st;
+  if (g_lstat (dir, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is a symbolic link, not a folder; labels are saved only in a real "
+                   "folder: remove the link", dir);
+      return NULL;
+    }
   if (!mm_ensure_dir (dir, error))
     return NULL;
   if (access (dir, W_OK) != 0)
@@ -529,7 +539,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
       }
 
   /* Two windows appending to one journal would interleave their groups. */
-  j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (j->lock_fd < 0)
     return fail_errno (error, errno, dir, "open the folder"), NULL;
   if (flock (j->lock_fd, LOCK_EX | LOCK_NB) != 0)

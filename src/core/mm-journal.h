@@ -30,6 +30,8 @@ typedef struct _MmJournal MmJournal;
  * G_IO_ERROR:
  *   PERMISSION_DENIED  dir cannot be created or written: use another folder;
  *   BUSY               dir is open in another MmJournal (this process or another);
+ *   NOT_REGULAR_FILE   dir or its journal.bin is a symbolic link (or journal.bin is not a
+ *                      regular file): left as it is;
  *   INVALID_DATA       the journal belongs to another series or image size (it is left as
  *                      it is on disk), or is not a Metalmark journal, or the stack is bad. */
 MmJournal *mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask,
