@@ -579,7 +579,9 @@ test_label_stack_errors (void)
   expect_read_error (dir, NULL, "manifest.json");
   g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
 
-  g_autofree char *name2 = mm_label_stack_file_name (2, 5, ph->volume->slices[2].instance_number);
+  /* A first write into an empty folder is generation 1. */
+  g_autofree char *name2
+      = mm_label_stack_file_name_gen (2, 5, ph->volume->slices[2].instance_number, 1);
   g_autofree char *p2 = g_build_filename (dir, name2, NULL);
   g_autofree char *p2_away = g_strconcat (p2, ".away", NULL);
 
@@ -605,7 +607,9 @@ test_label_stack_errors (void)
   g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
   g_autofree char *text = NULL;
   g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
-  g_autofree char *name3 = mm_label_stack_file_name (3, 5, ph->volume->slices[3].instance_number);
+  /* A first write into an empty folder is generation 1. */
+  g_autofree char *name3
+      = mm_label_stack_file_name_gen (3, 5, ph->volume->slices[3].instance_number, 1);
   GString *bad = g_string_new (text);
   g_string_replace (bad, name3, "slice3.png", 1);
   g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));

@@ -9,6 +9,7 @@
 #include "mm-edit.h"
 #include "mm-history.h"
 #include "mm-journal.h"
+#include "mm-path.h"
 #include "mm-stats.h"
 
 #include <glib/gi18n.h>
@@ -573,26 +574,11 @@ range_changed_cb (GtkSpinButton *spin, MmTools *t)
 
 /* ---- autosave ---- */
 
-/* The project folder: "<series folder>.metalmark" beside the series, or under the XDG data
- * dir when the series' parent is not writable. */
+/* The project folder: see mm_path_project_dir. */
 char *
 mm_tools_project_dir_for (const char *source, const char *series_uid)
 {
-  g_autofree char *abs = g_canonicalize_filename (source, NULL);
-  if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))
-    {
-      char *dir = g_path_get_dirname (abs);
-      g_free (abs);
-      abs = dir;
-    }
-  g_autofree char *parent = g_path_get_dirname (abs);
-  /* Mode bits count too: root may write anywhere, but a folder without write bits says its
-   * owner wants it left alone (shared data, a CD copy). */
-  GStatBuf st;
-  if (access (parent, W_OK) == 0 && g_stat (parent, &st) == 0 && (st.st_mode & 0222) != 0)
-    return g_strconcat (abs, ".metalmark", NULL);
-  return g_build_filename (g_get_user_data_dir (), "metalmark", "projects",
-                           series_uid ? series_uid : "unknown", NULL);
+  return mm_path_project_dir (source, series_uid);
 }
 
 /* Undo history and autosave for the viewer's mask: the saved one is loaded (and a leftover
@@ -645,9 +631,14 @@ attach_mask (MmTools *t)
       mm_window_toast (t->window, msg);
       set_status (t, msg);
     }
-  else if (recovered)
+  else if (recovered || mm_journal_get_n_lost (t->journal) > 0)
     {
-      g_autofree char *msg = g_strdup_printf (_("Recovered unsaved edits from %s"), t->project_dir);
+      int lost = mm_journal_get_n_lost (t->journal);
+      g_autofree char *msg
+          = lost == 0 ? g_strdup_printf (_("Recovered unsaved edits from %s"), t->project_dir)
+                      : g_strdup_printf (_("Recovered unsaved edits from %s, but %d damaged "
+                                           "edits in its journal could not be recovered"),
+                                         t->project_dir, lost);
       mm_window_toast (t->window, msg);
       set_status (t, msg);
       /* Into the label stack soon, as after any edit. */

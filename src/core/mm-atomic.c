@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool
@@ -17,10 +18,52 @@ fail_errno (GError **error, int err, const char *path, const char *what)
   return false;
 }
 
+bool
+mm_atomic_check_target (const char *path, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return true;
+      return fail_errno (error, errno, path, "check the output file");
+    }
+  const char *what = S_ISLNK (st.st_mode)    ? "a symbolic link"
+                     : S_ISDIR (st.st_mode)  ? "a folder"
+                     : S_ISREG (st.st_mode)  ? NULL
+                     : S_ISFIFO (st.st_mode) ? "a named pipe"
+                     : S_ISSOCK (st.st_mode) ? "a socket"
+                                             : "a device";
+  if (what == NULL)
+    return true;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+               "%s: is %s, not a regular file; it was left as it is: remove it or choose "
+               "another output", path, what);
+  return false;
+}
+
+/* MM_TEST_KILL_AT_RENAME=N: the process _exits (status 137, as after SIGKILL) just before
+ * the Nth commit step (rename, link or removal) of this process, to test what a crash at
+ * each step leaves behind. Unset or 0: never. */
+void
+mm_atomic_test_step (void)
+{
+  static gint count = 0;
+  const char *env = g_getenv ("MM_TEST_KILL_AT_RENAME");
+  if (env == NULL)
+    return;
+  gint64 kill_at = g_ascii_strtoll (env, NULL, 10);
+  if (kill_at > 0 && g_atomic_int_add (&count, 1) + 1 == kill_at)
+    _exit (137);
+}
+
 static bool
 write_temp (const char *path, const void *data, size_t len, bool durable, char **tmp_out,
             GError **error)
 {
+  /* Checked before writing (a clear error without the work) and again before the rename. */
+  if (!mm_atomic_check_target (path, error))
+    return false;
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -70,6 +113,14 @@ mm_atomic_prepare (const char *path, const void *data, size_t len, char **tmp_ou
 bool
 mm_atomic_commit (const char *tmp, const char *path, GError **error)
 {
+  /* rename() would replace a symbolic link or a device node by our file, and a name that is
+   * not a regular file is not one we wrote: never replace it. */
+  if (!mm_atomic_check_target (path, error))
+    {
+      g_unlink (tmp);
+      return false;
+    }
+  mm_atomic_test_step ();
   if (rename (tmp, path) != 0)
     {
       int err = errno;
@@ -79,10 +130,38 @@ mm_atomic_commit (const char *tmp, const char *path, GError **error)
   return true;
 }
 
+void
+mm_atomic_remove_stale (const char *dir, const char *prefix, const char *suffix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  size_t np = strlen (prefix), ns = strlen (suffix);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      /* prefix, 6 characters of g_mkstemp, suffix: nothing else is taken for ours. */
+      size_t n = strlen (name);
+      if (n != np + 6 + ns || strncmp (name, prefix, np) != 0
+          || strcmp (name + np + 6, suffix) != 0)
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        g_unlink (path);
+    }
+  g_dir_close (d);
+}
+
 bool
 mm_atomic_write (const char *path, const void *data, size_t len, bool durable, GError **error)
 {
   g_autofree char *tmp = NULL;
+  /* Temporaries of this file left by a killed writer (batches clean their own). */
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, ".tmp-", NULL);
+  mm_atomic_remove_stale (dir, prefix, "");
   return write_temp (path, data, len, durable, &tmp, error) && mm_atomic_commit (tmp, path, error);
 }
 

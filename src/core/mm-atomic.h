@@ -19,6 +19,18 @@ bool mm_atomic_prepare (const char *path, const void *data, size_t len, char **t
                         GError **error);
 bool mm_atomic_commit (const char *tmp, const char *path, GError **error);
 
+/* True when path does not exist or is a regular file (not a symbolic link); otherwise a
+ * G_IO_ERROR_NOT_REGULAR_FILE naming it. Every writer here calls it before replacing path:
+ * output never goes through a link or into a device, pipe or folder. */
+bool mm_atomic_check_target (const char *path, GError **error);
+
+/* A crash-test point before each commit step (see MM_TEST_KILL_AT_RENAME in mm-atomic.c). */
+void mm_atomic_test_step (void);
+
+/* Remove the regular files in dir named prefix + 6 characters + suffix: the temporaries a
+ * killed writer left (mm_atomic_write does it for its own file before writing). */
+void mm_atomic_remove_stale (const char *dir, const char *prefix, const char *suffix);
+
 /* fsync a directory, so that renames in it survive a crash. */
 bool mm_fsync_dir (const char *dir, GError **error);
 

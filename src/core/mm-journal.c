@@ -5,13 +5,11 @@
 #include "mm-atomic.h"
 #include "mm-json.h"
 #include "mm-label-stack.h"
-#include "mm-png.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -23,14 +21,20 @@
  *   records: u32 RECORD_MAGIC, u32 body length, body, u32 CRC-32 of length and body
  *   body:    u32 group, u32 flags, u32 slice index, u32 slice bytes, u32 n, n bytes SOP
  *            Instance UID, zlib stream of the slice (one byte per voxel, 0 or 1)
- * The records of one append share a group number (0, 1, 2 ... from the file's creation) and
- * the last carries FLAG_END_OF_GROUP. Recovery applies a group only once its last record
- * checks out and stops at the first record that does not: what follows a torn write is never
- * applied, and a group is never half applied. */
+ * The records of one append share a group number (0, 1, 2 ... from the file's creation), the
+ * first carries FLAG_START_OF_GROUP and the last FLAG_END_OF_GROUP. Recovery applies a group
+ * only once its last record checks out. A record that does not check out is a torn write when
+ * nothing valid follows it (cut off), else damage: recovery resumes at the next record that
+ * checks out, skips every group that lost a record and counts them (see replay). A group is
+ * never half applied. */
 #define HEADER_MAGIC "MMJRNL\r\n"
 #define JOURNAL_VERSION 1
 #define RECORD_MAGIC 0x524a4d4du /* "MMJR" */
 #define FLAG_END_OF_GROUP 1u
+/* Set on the first record of a group since the damage resync: after damage, a group is
+ * applied only from a record known to start it. Journals without it lose, after damage,
+ * also the group that follows, never apply part of one. */
+#define FLAG_START_OF_GROUP 2u
 #define BODY_FIXED 20
 #define MAX_UID 1024 /* DICOM UIDs are at most 64 characters; anything longer is garbage */
 
@@ -48,7 +52,10 @@ struct _MmJournal
   bool *dirty;         /* per slice: appended since the stack was written */
   int n_dirty;
   int n_recovered;
+  int n_lost;          /* record groups skipped as damaged by the recovery */
+  guint64 bytes_lost;  /* damaged bytes skipped by the recovery */
   GHashTable *by_uid;  /* SOP Instance UID -> slice index + 1 */
+  GHashTable *dups;    /* SOP Instance UIDs the series holds more than once */
 };
 
 static inline void
@@ -80,10 +87,23 @@ series_uid (const MmVolume *vol)
   return vol->series_uid ? vol->series_uid : "";
 }
 
+/* The Series UID as the header stores it: itself, or when longer than MAX_UID (a broken or
+ * hostile file) "sha256:" and its hash, so that such a series still recognises its own
+ * journal after a crash. g_free the result. */
+static char *
+header_uid (const MmVolume *vol)
+{
+  const char *uid = series_uid (vol);
+  if (strlen (uid) <= MAX_UID)
+    return g_strdup (uid);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uid, -1);
+  return g_strconcat ("sha256:", sum, NULL);
+}
+
 static GByteArray *
 header_new (const MmVolume *vol)
 {
-  const char *uid = series_uid (vol);
+  g_autofree char *uid = header_uid (vol);
   size_t n = strlen (uid);
   GByteArray *b = g_byte_array_sized_new (8 + 20 + n + 4);
   uint8_t u[4];
@@ -132,15 +152,16 @@ check_header (MmJournal *j, const uint8_t *d, size_t len, size_t *header_len, GE
       return false;
     }
   g_autofree char *uid = g_strndup ((const char *) d + 28, n);
+  g_autofree char *ours = header_uid (j->vol);
   int dims[3] = { (int) get_u32 (d + 12), (int) get_u32 (d + 16), (int) get_u32 (d + 20) };
-  if (strcmp (uid, series_uid (j->vol)) != 0 || memcmp (dims, j->vol->dims, sizeof dims) != 0)
+  if (strcmp (uid, ours) != 0 || memcmp (dims, j->vol->dims, sizeof dims) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s: holds unsaved edits of another series (UID %s, %d x %d x %d), not of "
                    "this one (UID %s, %d x %d x %d); it was left as it is: open that series, "
                    "or move the file away to open this folder",
                    j->path, *uid ? uid : "(none)", dims[0], dims[1], dims[2],
-                   *series_uid (j->vol) ? series_uid (j->vol) : "(none)", j->vol->dims[0],
+                   *ours ? ours : "(none)", j->vol->dims[0],
                    j->vol->dims[1], j->vol->dims[2]);
       return false;
     }
@@ -184,10 +205,47 @@ slice_of_uid (MmJournal *j, const char *uid, guint32 k)
   return GPOINTER_TO_INT (g_hash_table_lookup (j->by_uid, uid)) - 1;
 }
 
+/* The length of a record at d[pos..len) that checks out (magic, length, CRC), or 0. */
+static size_t
+record_at (const uint8_t *d, size_t len, size_t pos, size_t max_body)
+{
+  if (len - pos < 12)
+    return 0;
+  const uint8_t *r = d + pos;
+  guint32 body_len = get_u32 (r + 4);
+  if (get_u32 (r) != RECORD_MAGIC || body_len < BODY_FIXED || body_len > max_body
+      || len - pos - 12 < body_len)
+    return 0;
+  if (get_u32 (r + 8 + body_len) != (guint32) crc32 (0, r + 4, 4 + body_len))
+    return 0;
+  return 12 + (size_t) body_len;
+}
+
+/* The next record after a damaged one: the first offset past pos where a record checks
+ * out. The CRC makes a false start in the middle of other bytes a 1 in 2^32 event. */
+static size_t
+resync (const uint8_t *d, size_t len, size_t pos, size_t max_body)
+{
+  static const uint8_t magic[4] = { 0x4d, 0x4d, 0x4a, 0x52 }; /* RECORD_MAGIC, LE */
+  for (size_t p = pos + 1; p < len && len - p >= 12;)
+    {
+      const uint8_t *m = memmem (d + p, len - p, magic, 4);
+      if (m == NULL)
+        return len;
+      p = (size_t) (m - d);
+      if (record_at (d, len, p, max_body))
+        return p;
+      p++;
+    }
+  return len;
+}
+
 /* Apply the complete groups of the journal d[0..len) (header already checked, header_len
  * long) to work; *good_end is where the last complete group ends. A record that checks out
- * but does not fit this series is an error; a record that does not check out ends the
- * journal (a torn write). */
+ * but does not fit this series is an error. A record that does not check out is either a
+ * torn write at the end (nothing valid follows: cut off, as the append it belonged to never
+ * returned) or damage in the middle: then the groups it touches are skipped, what follows
+ * is applied, and j->n_lost / j->bytes_lost say what could not be kept. */
 static bool
 replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *work,
         size_t *good_end, GError **error)
@@ -195,27 +253,58 @@ replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *w
   size_t pos = header_len, max_body = BODY_FIXED + MAX_UID + compressBound (j->slice_len);
   int n = j->vol->dims[2];
   guint32 group = 0;
+  /* After damage, the group that was under way may have records on both sides of it: all of
+   * them are skipped, or it would be half applied. */
+  bool tainted = false;
   /* Records hold whole slices, so only the last complete one of each slice matters: the
    * scan finds those (offsets + 1, 0 for none), then they are decoded in parallel. */
   g_autofree size_t *latest = g_new0 (size_t, n);
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (size_t) * 2);
   *good_end = pos;
+  size_t damage_at = 0; /* first damaged byte not yet accounted, + 1 */
 
-  while (len - pos >= 12)
+  while (pos < len)
     {
-      const uint8_t *r = d + pos;
-      guint32 body_len = get_u32 (r + 4);
-      if (get_u32 (r) != RECORD_MAGIC || body_len < BODY_FIXED || body_len > max_body
-          || len - pos - 12 < body_len)
-        break;
-      if (get_u32 (r + 8 + body_len) != (guint32) crc32 (0, r + 4, 4 + body_len))
-        break;
-      const uint8_t *b = r + 8;
-      guint32 rec_group = get_u32 (b), flags = get_u32 (b + 4), k = get_u32 (b + 8);
+      size_t rec_len = record_at (d, len, pos, max_body);
+      const uint8_t *b = d + pos + 8;
+      guint32 rec_group = rec_len ? get_u32 (b) : 0;
+      /* A group number behind the sequence cannot be ours: damage like a bad checksum. */
+      if (rec_len && (rec_group < group || (rec_group > group && !tainted && !damage_at)))
+        rec_len = 0;
+      if (rec_len == 0)
+        {
+          size_t next = resync (d, len, pos, max_body);
+          if (next >= len)
+            break; /* nothing valid follows: a torn tail */
+          if (!damage_at)
+            damage_at = pos + 1;
+          tainted = true;
+          g_array_set_size (pending, 0);
+          pos = next;
+          continue;
+        }
+      if (damage_at)
+        {
+          /* Valid records again after damage: what lay between is lost. */
+          j->bytes_lost += pos - (damage_at - 1);
+          damage_at = 0;
+        }
+      guint32 flags = get_u32 (b + 4), k = get_u32 (b + 8);
+      if (tainted)
+        {
+          /* A later group: the groups from the damaged one up to it are lost. */
+          if (rec_group > group)
+            {
+              j->n_lost += (int) (rec_group - group);
+              group = rec_group;
+            }
+          /* Only a record that starts its group ends the damage; any other one is the rest
+           * of a group whose beginning was lost. */
+          if (flags & FLAG_START_OF_GROUP)
+            tainted = false;
+        }
       guint32 raw = get_u32 (b + 12), uid_len = get_u32 (b + 16);
-      /* A group number out of sequence is a leftover of an earlier file: the end. */
-      if (rec_group != group)
-        break;
+      guint32 body_len = (guint32) rec_len - 12;
       if (raw != j->slice_len || uid_len > body_len - BODY_FIXED)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -234,19 +323,29 @@ replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *w
           return false;
         }
       size_t rec[2] = { (size_t) slice, pos };
-      g_array_append_val (pending, rec);
-      pos += 12 + body_len;
+      if (!tainted)
+        g_array_append_val (pending, rec);
+      pos += rec_len;
 
       if (flags & FLAG_END_OF_GROUP)
         {
-          for (guint t = 0; t < pending->len; t++)
+          if (tainted)
             {
-              const size_t *p = &g_array_index (pending, size_t, 2 * t);
-              latest[p[0]] = p[1] + 1;
+              /* The rest of the damaged group: skipped whole. */
+              j->n_lost++;
+              tainted = false;
+            }
+          else
+            {
+              for (guint t = 0; t < pending->len; t++)
+                {
+                  const size_t *p = &g_array_index (pending, size_t, 2 * t);
+                  latest[p[0]] = p[1] + 1;
+                }
+              j->n_recovered++;
             }
           g_array_set_size (pending, 0);
           group++;
-          j->n_recovered++;
           *good_end = pos;
         }
     }
@@ -310,10 +409,44 @@ mm_journal_close (MmJournal *j)
   journal_close_fds (j);
   g_clear_error (&j->broken);
   g_clear_pointer (&j->by_uid, g_hash_table_unref);
+  g_clear_pointer (&j->dups, g_hash_table_unref);
   g_free (j->dirty);
   g_free (j->dir);
   g_free (j->path);
   g_free (j);
+}
+
+/* Open journal.bin with flags, never through a symbolic link and only when it is a regular
+ * file: a link planted there would have its target read, appended to or truncated. -2 when
+ * there is none, -1 with error set when it cannot or must not be opened. */
+static int
+open_journal (MmJournal *j, int flags, GError **error)
+{
+  int fd = open (j->path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 && errno == ENOENT)
+    return -2;
+  if (fd < 0 && errno == ELOOP)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is a symbolic link, not an edit journal; it was left as it is: remove "
+                   "it to open this folder", j->path);
+      return -1;
+    }
+  if (fd < 0)
+    return fail_errno (error, errno, j->path, "open the edit journal"), -1;
+  struct stat st;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is not a regular file, not an edit journal; it was left as it is: "
+                   "remove it to open this folder", j->path);
+      return -1;
+    }
+  /* O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it, but clear
+   * it anyway. */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
 }
 
 /* Open the journal left in the folder, if any, check it belongs to vol and apply it to work
@@ -321,11 +454,11 @@ mm_journal_close (MmJournal *j)
 static bool
 recover (MmJournal *j, MmMask **work, GError **error)
 {
-  int fd = open (j->path, O_RDWR | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
+  int fd = open_journal (j, O_RDWR, error);
+  if (fd == -2)
     return true;
   if (fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal");
+    return false;
   j->fd = fd;
 
   g_autofree uint8_t *d = NULL;
@@ -366,6 +499,16 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   if (recovered)
     *recovered = false;
 
+  /* A project folder beside a series comes with the series (a CD, an archive): as a link it
+   * would send the stack, the journal and the removal of old stack files anywhere. */
+  GStatBuf st;
+  if (g_lstat (dir, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is a symbolic link, not a folder; labels are saved only in a real "
+                   "folder: remove the link", dir);
+      return NULL;
+    }
   if (!mm_ensure_dir (dir, error))
     return NULL;
   if (access (dir, W_OK) != 0)
@@ -386,12 +529,18 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   j->slice_len = (size_t) vol->dims[0] * vol->dims[1];
   j->dirty = g_new0 (bool, vol->dims[2]);
   j->by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  j->dups = g_hash_table_new (g_str_hash, g_str_equal);
   for (int k = 0; k < vol->dims[2]; k++)
     if (vol->slices[k].sop_instance_uid)
-      g_hash_table_insert (j->by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+      {
+        if (g_hash_table_contains (j->by_uid, vol->slices[k].sop_instance_uid))
+          g_hash_table_add (j->dups, vol->slices[k].sop_instance_uid);
+        g_hash_table_insert (j->by_uid, vol->slices[k].sop_instance_uid,
+                             GINT_TO_POINTER (k + 1));
+      }
 
   /* Two windows appending to one journal would interleave their groups. */
-  j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (j->lock_fd < 0)
     return fail_errno (error, errno, dir, "open the folder"), NULL;
   if (flock (j->lock_fd, LOCK_EX | LOCK_NB) != 0)
@@ -411,7 +560,9 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   g_autoptr (MmMask) work = NULL;
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   {
-    int fd = open (j->path, O_RDONLY | O_CLOEXEC);
+    int fd = open_journal (j, O_RDONLY, error);
+    if (fd == -1)
+      return NULL;
     if (fd >= 0)
       {
         uint8_t head[32 + MAX_UID];
@@ -484,22 +635,28 @@ create_journal (MmJournal *j, GError **error)
   if (!mm_atomic_write (j->path, hdr->data, hdr->len, true, error)
       || !mm_fsync_dir (j->dir, error))
     return false;
-  j->fd = open (j->path, O_RDWR | O_CLOEXEC);
+  j->fd = open_journal (j, O_RDWR, error);
+  if (j->fd == -2)
+    fail_errno (error, ENOENT, j->path, "open the edit journal");
   if (j->fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal");
+    {
+      j->fd = -1;
+      return false;
+    }
   j->size = hdr->len;
   j->group = 0;
   return true;
 }
 
-/* Bytes of slice k's UID in its record: none when it has none (or an impossibly long one),
- * and recovery then goes by the slice index. */
+/* Bytes of slice k's UID in its record: none when it has none, an impossibly long one or one
+ * the series holds twice (it would place the slice on its twin), and recovery then goes by
+ * the slice index. */
 static size_t
 record_uid_len (MmJournal *j, int k)
 {
   const char *uid = j->vol->slices[k].sop_instance_uid;
   size_t n = uid ? strlen (uid) : 0;
-  return n <= MAX_UID ? n : 0;
+  return n <= MAX_UID && !(uid && g_hash_table_contains (j->dups, uid)) ? n : 0;
 }
 
 bool
@@ -557,7 +714,7 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
       put_u32 (p + 4, body_len);
       uint8_t *b = p + 8;
       put_u32 (b, j->group);
-      put_u32 (b + 4, t == n - 1 ? FLAG_END_OF_GROUP : 0);
+      put_u32 (b + 4, (t == n - 1 ? FLAG_END_OF_GROUP : 0) | (t == 0 ? FLAG_START_OF_GROUP : 0));
       put_u32 (b + 8, (guint32) slices[t]);
       put_u32 (b + 12, (guint32) j->slice_len);
       put_u32 (b + 16, (guint32) ulen);
@@ -593,101 +750,6 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
   return true;
 }
 
-/* The stack's manifest, when it lists the slices of vol in vol's order under the names
- * mm_label_stack_write gives them: then single PNGs can be replaced in place. */
-static JsonParser *
-manifest_in_order (MmJournal *j, const char *manifest, JsonObject **parameters)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_mapped_file (parser, manifest, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  JsonObject *obj = json_node_get_object (root);
-  JsonNode *par = json_object_get_member (obj, "parameters");
-  if (par && JSON_NODE_HOLDS_OBJECT (par))
-    *parameters = json_object_ref (json_node_get_object (par));
-  JsonNode *sl = json_object_get_member (obj, "slices");
-  int n = j->vol->dims[2];
-  if (!sl || !JSON_NODE_HOLDS_ARRAY (sl)
-      || (int) json_array_get_length (json_node_get_array (sl)) != n)
-    return NULL;
-  JsonArray *a = json_node_get_array (sl);
-  for (int e = 0; e < n; e++)
-    {
-      JsonObject *s = json_array_get_object_element (a, e);
-      if (s == NULL || json_object_get_int_member_with_default (s, "index", -1) != e)
-        return NULL;
-      const MmSliceInfo *info = &j->vol->slices[e];
-      g_autofree char *name = mm_label_stack_file_name (e, n, info->instance_number);
-      JsonNode *uid = json_object_get_member (s, "sop_instance_uid");
-      const char *u = uid && JSON_NODE_HOLDS_VALUE (uid) ? json_node_get_string (uid) : NULL;
-      if (g_strcmp0 (json_object_get_string_member_with_default (s, "file", ""), name) != 0
-          || g_strcmp0 (u, info->sop_instance_uid) != 0)
-        return NULL;
-    }
-  return g_steal_pointer (&parser);
-}
-
-/* Replace the PNGs of the dirty slices and the manifest's counts for them. */
-static bool
-fold_dirty (MmJournal *j, JsonParser *parser, const char *manifest, GError **error)
-{
-  int n = j->vol->dims[2], w = j->vol->dims[0], h = j->vol->dims[1];
-  g_autofree int *ks = g_new (int, j->n_dirty);
-  int m = 0;
-  for (int k = 0; k < n; k++)
-    if (j->dirty[k])
-      ks[m++] = k;
-  g_autofree gint64 *counts = g_new0 (gint64, m);
-  GError *first_error = NULL;
-
-#pragma omp parallel if (m > 2)
-  {
-    g_autofree uint8_t *buf = g_malloc (j->slice_len);
-#pragma omp for schedule (dynamic, 1)
-    for (int t = 0; t < m; t++)
-      {
-        const uint8_t *src = mm_mask_slice (j->mask, ks[t]);
-        gint64 c = 0;
-        for (size_t x = 0; x < j->slice_len; x++)
-          {
-            buf[x] = src[x] ? 255 : 0;
-            c += src[x] != 0;
-          }
-        counts[t] = c;
-        g_autofree char *name
-            = mm_label_stack_file_name (ks[t], n, j->vol->slices[ks[t]].instance_number);
-        g_autofree char *path = g_build_filename (j->dir, name, NULL);
-        GError *err = NULL;
-        if (!mm_png_write_gray8 (path, buf, w, h, true, &err))
-          {
-#pragma omp critical (journal_fold_error)
-            {
-              if (first_error == NULL)
-                first_error = err;
-              else
-                g_error_free (err);
-            }
-          }
-      }
-  }
-  if (first_error)
-    {
-      g_propagate_error (error, first_error);
-      return false;
-    }
-
-  JsonArray *a = json_object_get_array_member (json_node_get_object (json_parser_get_root (
-                                                   parser)), "slices");
-  for (int t = 0; t < m; t++)
-    json_object_set_int_member (json_array_get_object_element (a, ks[t]), "voxels", counts[t]);
-  gsize len = 0;
-  g_autofree char *text = mm_json_to_data (json_parser_get_root (parser), TRUE, &len, NULL);
-  return mm_atomic_write (manifest, text, len, true, error) && mm_fsync_dir (j->dir, error);
-}
-
 bool
 mm_journal_fold (MmJournal *j, GError **error)
 {
@@ -695,15 +757,9 @@ mm_journal_fold (MmJournal *j, GError **error)
   if (!mm_journal_needs_fold (j))
     return true;
 
-  g_autofree char *manifest = g_build_filename (j->dir, MM_LABEL_STACK_MANIFEST, NULL);
-  g_autoptr (JsonObject) parameters = NULL;
-  g_autoptr (JsonParser) parser = manifest_in_order (j, manifest, &parameters);
-  bool ok;
-  if (parser)
-    ok = fold_dirty (j, parser, manifest, error);
-  else
-    ok = mm_label_stack_write (j->dir, j->mask, j->vol, parameters, 0, error);
-  if (!ok)
+  /* A new generation of the stack: the dirty slices written, the others linked (see
+   * mm-label-stack.c), so a crash during the fold leaves the old stack or the new one. */
+  if (!mm_label_stack_update (j->dir, j->mask, j->vol, j->dirty, 0, error))
     return false;
 
   /* The stack is durable (files synced, renames synced by the folder fsync): only now may
@@ -738,4 +794,18 @@ mm_journal_get_n_recovered (MmJournal *j)
 {
   g_return_val_if_fail (j != NULL, 0);
   return j->n_recovered;
+}
+
+int
+mm_journal_get_n_lost (MmJournal *j)
+{
+  g_return_val_if_fail (j != NULL, 0);
+  return j->n_lost;
+}
+
+guint64
+mm_journal_get_bytes_lost (MmJournal *j)
+{
+  g_return_val_if_fail (j != NULL, 0);
+  return j->bytes_lost;
 }

@@ -30,6 +30,8 @@ typedef struct _MmJournal MmJournal;
  * G_IO_ERROR:
  *   PERMISSION_DENIED  dir cannot be created or written: use another folder;
  *   BUSY               dir is open in another MmJournal (this process or another);
+ *   NOT_REGULAR_FILE   dir or its journal.bin is a symbolic link (or journal.bin is not a
+ *                      regular file): left as it is;
  *   INVALID_DATA       the journal belongs to another series or image size (it is left as
  *                      it is on disk), or is not a Metalmark journal, or the stack is bad. */
 MmJournal *mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask,
@@ -57,5 +59,13 @@ bool mm_journal_needs_fold (MmJournal *j);
 
 /* Record groups applied by mm_journal_open from a leftover journal (0: nothing recovered). */
 int mm_journal_get_n_recovered (MmJournal *j);
+
+/* What the recovery of mm_journal_open could not keep: the record groups (edits) of which a
+ * record was damaged in the middle of the journal, skipped whole while the valid edits after
+ * them were applied, and the damaged bytes (0 and 0: nothing lost). A torn end (the append a
+ * crash interrupted, which never returned) is not counted. The caller should say so: the
+ * mask is then missing those edits. */
+int mm_journal_get_n_lost (MmJournal *j);
+guint64 mm_journal_get_bytes_lost (MmJournal *j);
 
 G_END_DECLS

@@ -11,26 +11,38 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char *
 mm_label_stack_file_name (int index, int n_slices, int instance_number)
 {
+  return mm_label_stack_file_name_gen (index, n_slices, instance_number, 0);
+}
+
+char *
+mm_label_stack_file_name_gen (int index, int n_slices, int instance_number, gint64 generation)
+{
   int width = 4;
   for (int n = n_slices - 1; n >= 10000; n /= 10)
     width++;
+  g_autofree char *gen = generation > 0 ? g_strdup_printf ("-g%" G_GINT64_FORMAT, generation)
+                                        : g_strdup ("");
   if (instance_number == G_MININT)
-    return g_strdup_printf ("mask-%0*d.png", width, index);
-  return g_strdup_printf ("mask-%0*d-i%d.png", width, index, instance_number);
+    return g_strdup_printf ("mask-%0*d%s.png", width, index, gen);
+  return g_strdup_printf ("mask-%0*d-i%d%s.png", width, index, instance_number, gen);
 }
 
 static JsonNode *
-manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *counts)
+manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *counts,
+              gint64 generation)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   int n = vol->dims[2];
   json_builder_begin_object (b);
   mm_json_set_string (b, "format", MM_LABEL_STACK_FORMAT);
   mm_json_set_int (b, "version", MM_LABEL_STACK_VERSION);
+  mm_json_set_int (b, "generation", generation);
   mm_json_set_string (b, "series_uid", vol->series_uid);
   mm_json_set_ints (b, "dims", vol->dims, 3);
   mm_json_set_doubles (b, "spacing_mm", vol->spacing, 3);
@@ -49,7 +61,8 @@ manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *count
   for (int k = 0; k < n; k++)
     {
       const MmSliceInfo *s = &vol->slices[k];
-      g_autofree char *name = mm_label_stack_file_name (k, n, s->instance_number);
+      g_autofree char *name = mm_label_stack_file_name_gen (k, n, s->instance_number,
+                                                            generation);
       json_builder_begin_object (b);
       mm_json_set_int (b, "index", k);
       mm_json_set_string (b, "file", name);
@@ -98,27 +111,200 @@ mm_label_stack_write (const char *dir, const MmMask *mask, const MmVolume *vol,
                                     n_threads, error);
 }
 
-bool
-mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFunc func,
-                           gpointer user_data, JsonObject *parameters, int n_threads,
-                           GError **error)
+/* ---- writing: generations ----
+ *
+ * A stack is the set of files its manifest names, and a manifest names only files of its own
+ * generation ("mask-0007-i306-g12.png" for generation 12). A write never replaces a file a
+ * manifest names: it creates the next generation beside the current one (slices that did not
+ * change are hard links to the current files when the caller says which changed), renames
+ * the new manifest over the old one, and only then removes the files of older generations.
+ * Killed at any point, the folder's manifest is the old one with all its files, or the new
+ * one with all of its; leftovers (temporaries, files of an unfinished generation) are removed
+ * by the next write. Version 1 manifests (no generation, names without "-g") are still read
+ * and replaced the same way. */
+
+/* Our files in a stack folder: slice PNGs of any generation (group 3: the generation). */
+static GRegex *
+stack_png_regex (void)
 {
-  g_return_val_if_fail (dir && vol && func, false);
+  static GRegex *re;
+  if (g_once_init_enter (&re))
+    g_once_init_leave (&re, g_regex_new ("^mask-[0-9]+(-i-?[0-9]+)?(-g([0-9]+))?\\.png$",
+                                                 G_REGEX_OPTIMIZE, 0, NULL));
+  return re;
+}
+
+/* Temporaries of mm_atomic_prepare for our PNGs and manifest, left by a killed writer. */
+static bool
+is_stale_temporary (const char *name)
+{
+  return (g_str_has_prefix (name, "mask-") || g_str_has_prefix (name, MM_LABEL_STACK_MANIFEST "."))
+         && strstr (name, ".tmp-") != NULL;
+}
+
+static bool
+json_int (JsonObject *o, const char *name, gint64 *out)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return false;
+  *out = json_node_get_int (n);
+  return true;
+}
+
+static const char *
+json_str (JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/* The stack on disk as a writer needs it. */
+typedef struct
+{
+  gint64 generation;      /* of the current manifest; 0: version 1 or none */
+  bool in_order;          /* it lists vol's slices in vol's order, under the expected names */
+  gint64 *counts;         /* per slice, when in_order */
+  JsonObject *parameters; /* its "parameters" (a reference), or NULL */
+} OldStack;
+
+static void
+old_stack_clear (OldStack *o)
+{
+  g_free (o->counts);
+  g_clear_pointer (&o->parameters, json_object_unref);
+}
+
+static void
+old_stack_read (const char *dir, const MmVolume *vol, OldStack *o)
+{
+  memset (o, 0, sizeof *o);
+  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_mapped_file (parser, manifest, NULL))
+    return;
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  gint64 version = 0, gen = 0;
+  if (!json_int (obj, "version", &version)
+      || (version == 2 && (!json_int (obj, "generation", &gen) || gen < 1))
+      || (version != 1 && version != 2))
+    return;
+  o->generation = gen;
+  JsonNode *par = json_object_get_member (obj, "parameters");
+  if (par && JSON_NODE_HOLDS_OBJECT (par))
+    o->parameters = json_object_ref (json_node_get_object (par));
+  JsonNode *sl = json_object_get_member (obj, "slices");
+  int n = vol->dims[2];
+  if (!sl || !JSON_NODE_HOLDS_ARRAY (sl)
+      || (int) json_array_get_length (json_node_get_array (sl)) != n)
+    return;
+  JsonArray *a = json_node_get_array (sl);
+  g_autofree gint64 *counts = g_new (gint64, n);
+  for (int e = 0; e < n; e++)
+    {
+      JsonNode *en = json_array_get_element (a, e);
+      JsonObject *s = JSON_NODE_HOLDS_OBJECT (en) ? json_node_get_object (en) : NULL;
+      gint64 index = -1;
+      if (!json_int (s, "index", &index) || index != e || !json_int (s, "voxels", &counts[e])
+          || counts[e] < 0)
+        return;
+      const MmSliceInfo *info = &vol->slices[e];
+      g_autofree char *name = mm_label_stack_file_name_gen (e, n, info->instance_number, gen);
+      if (g_strcmp0 (json_str (s, "file"), name) != 0
+          || g_strcmp0 (json_str (s, "sop_instance_uid"), info->sop_instance_uid) != 0)
+        return;
+    }
+  o->counts = g_steal_pointer (&counts);
+  o->in_order = true;
+}
+
+/* Remove stale temporaries; *max_gen becomes the highest generation of any slice PNG here,
+ * so the next one collides with nothing a killed run left. */
+static void
+scan_folder (const char *dir, gint64 *max_gen)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autoptr (GMatchInfo) m = NULL;
+      if (is_stale_temporary (name))
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_unlink (path);
+        }
+      else if (g_regex_match (stack_png_regex (), name, 0, &m))
+        {
+          g_autofree char *g = g_match_info_fetch (m, 3);
+          if (g && *g)
+            *max_gen = MAX (*max_gen, g_ascii_strtoll (g, NULL, 10));
+        }
+    }
+  g_dir_close (d);
+}
+
+/* After the new manifest is in place: every slice PNG it does not name goes. */
+static void
+remove_other_generations (const char *dir, GHashTable *keep)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  g_autoptr (GPtrArray) doomed = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    if ((g_regex_match (stack_png_regex (), name, 0, NULL) && !g_hash_table_contains (keep, name))
+        || is_stale_temporary (name))
+      g_ptr_array_add (doomed, g_build_filename (dir, name, NULL));
+  g_dir_close (d);
+  for (guint i = 0; i < doomed->len; i++)
+    {
+      mm_atomic_test_step ();
+      g_unlink (doomed->pdata[i]);
+    }
+}
+
+static bool
+write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpointer user_data,
+             JsonObject *parameters, bool keep_parameters, const bool *changed, int n_threads,
+             GError **error)
+{
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
   if (!mm_ensure_dir (dir, error))
     return false;
+
+  OldStack old;
+  old_stack_read (dir, vol, &old);
+  gint64 max_gen = old.generation;
+  scan_folder (dir, &max_gen);
+  gint64 gen = max_gen + 1;
+  if (keep_parameters)
+    parameters = old.parameters;
 
   int n = vol->dims[2], w = vol->dims[0], h = vol->dims[1];
   size_t slice = (size_t) w * h;
   GError *first_error = NULL;
   int stop = 0;
   g_autofree uint64_t *counts = g_new0 (uint64_t, n);
+  g_autofree bool *created = g_new0 (bool, n);
+  g_autofree char **names = g_new0 (char *, n + 1);
+  for (int k = 0; k < n; k++)
+    names[k] = mm_label_stack_file_name_gen (k, n, vol->slices[k].instance_number, gen);
   /* Most slices of a CT hold no metal; their PNG is the same bytes every time. */
   g_autofree uint8_t *zeros = g_malloc0 (slice);
   g_autoptr (GBytes) empty_png = mm_png_encode_gray8 (zeros, w, h, error);
   if (empty_png == NULL)
-    return false;
+    {
+      old_stack_clear (&old);
+      g_strfreev (g_steal_pointer (&names));
+      return false;
+    }
 
   /* All or nothing: every PNG is written and synced to a temporary file first (encoding and
    * fsyncs overlap across threads); only when all exist are they renamed into place, so a
@@ -135,10 +321,23 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
         failed = stop;
         if (failed)
           continue;
+        g_autofree char *path = g_build_filename (dir, names[k], NULL);
+        if (changed && !changed[k] && old.in_order)
+          {
+            /* Unchanged: the current file under the new name (where links work). */
+            g_autofree char *cur_name = mm_label_stack_file_name_gen (
+                k, n, vol->slices[k].instance_number, old.generation);
+            g_autofree char *cur = g_build_filename (dir, cur_name, NULL);
+            GStatBuf st;
+            if (g_lstat (cur, &st) == 0 && S_ISREG (st.st_mode) && link (cur, path) == 0)
+              {
+                counts[k] = (uint64_t) old.counts[k];
+                created[k] = true;
+                continue;
+              }
+          }
         uint64_t count = func (k, buf, user_data);
         counts[k] = count;
-        g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
-        g_autofree char *path = g_build_filename (dir, name, NULL);
         GError *err = NULL;
         g_autoptr (GBytes) png = count == 0 ? g_bytes_ref (empty_png)
                                             : mm_png_encode_gray8 (buf, w, h, &err);
@@ -160,11 +359,25 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
   }
   for (int k = 0; k < n && first_error == NULL; k++)
     {
-      g_autofree char *name = mm_label_stack_file_name (k, n, vol->slices[k].instance_number);
-      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (tmps[k] == NULL)
+        continue;
+      g_autofree char *path = g_build_filename (dir, names[k], NULL);
       if (!mm_atomic_commit (tmps[k], path, &first_error))
         break;
       g_clear_pointer (&tmps[k], g_free);
+      created[k] = true;
+    }
+  /* The new PNGs are durable before a manifest names them. */
+  if (first_error == NULL)
+    mm_fsync_dir (dir, &first_error);
+  if (first_error == NULL)
+    {
+      g_autoptr (JsonNode) root = manifest_new (vol, parameters, counts, gen);
+      gsize len = 0;
+      g_autofree char *text = mm_json_to_data (root, TRUE, &len, NULL);
+      g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
+      if (mm_atomic_write (manifest, text, len, true, &first_error))
+        mm_fsync_dir (dir, &first_error);
     }
   for (int k = 0; k < n; k++)
     if (tmps[k])
@@ -172,20 +385,45 @@ mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFun
         g_unlink (tmps[k]);
         g_free (tmps[k]);
       }
+  old_stack_clear (&old);
   if (first_error)
     {
+      /* The old manifest still rules: the new generation's files are nobody's. */
+      for (int k = 0; k < n; k++)
+        if (created[k])
+          {
+            g_autofree char *path = g_build_filename (dir, names[k], NULL);
+            g_unlink (path);
+          }
+      g_strfreev (g_steal_pointer (&names));
       g_propagate_error (error, first_error);
       return false;
     }
+  g_autoptr (GHashTable) keep = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int k = 0; k < n; k++)
+    g_hash_table_add (keep, names[k]);
+  remove_other_generations (dir, keep);
+  g_strfreev (g_steal_pointer (&names));
+  return true;
+}
 
-  /* The manifest goes last: a stack with a manifest is a complete stack. */
-  g_autoptr (JsonNode) root = manifest_new (vol, parameters, counts);
-  gsize len = 0;
-  g_autofree char *text = mm_json_to_data (root, TRUE, &len, NULL);
-  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
-  if (!mm_atomic_write (manifest, text, len, true, error))
-    return false;
-  return mm_fsync_dir (dir, error);
+bool
+mm_label_stack_write_func (const char *dir, const MmVolume *vol, MmLabelSliceFunc func,
+                           gpointer user_data, JsonObject *parameters, int n_threads,
+                           GError **error)
+{
+  g_return_val_if_fail (dir && vol && func, false);
+  return write_stack (dir, vol, func, user_data, parameters, false, NULL, n_threads, error);
+}
+
+bool
+mm_label_stack_update (const char *dir, const MmMask *mask, const MmVolume *vol,
+                       const bool *changed, int n_threads, GError **error)
+{
+  g_return_val_if_fail (dir && mask && vol && changed, false);
+  g_return_val_if_fail (memcmp (mask->dims, vol->dims, sizeof mask->dims) == 0, false);
+  return write_stack (dir, vol, mask_slice_cb, (gpointer) mask, NULL, true, changed, n_threads,
+                      error);
 }
 
 static bool
@@ -200,6 +438,15 @@ static bool
 read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+  if (g_lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      /* Never read through a link out of the stack's folder, nor from a device or pipe. */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s: is not a regular file (a link, device or pipe); a label stack holds "
+                   "only its own PNGs", path);
+      return false;
+    }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -252,8 +499,13 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
                                 MM_LABEL_STACK_FORMAT) != 0)
     return manifest_error (error, manifest, "not a Metalmark label stack manifest"), NULL;
-  if (json_object_get_int_member_with_default (obj, "version", 0) != MM_LABEL_STACK_VERSION)
+  /* Version 1: no generations (names without "-g"); 2: every file of the manifest's. */
+  gint64 version = 0, generation = 0;
+  if (!json_int (obj, "version", &version) || (version != 1 && version != MM_LABEL_STACK_VERSION))
     return manifest_error (error, manifest, "unsupported label stack version"), NULL;
+  if (version == MM_LABEL_STACK_VERSION
+      && (!json_int (obj, "generation", &generation) || generation < 1))
+    return manifest_error (error, manifest, "manifest lacks a valid \"generation\""), NULL;
   JsonArray *dims_a = json_object_has_member (obj, "dims")
                           ? json_object_get_array_member (obj, "dims") : NULL;
   JsonArray *slices = json_object_has_member (obj, "slices")
@@ -292,10 +544,15 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree bool *seen = g_new0 (bool, dims[2]);
   g_autofree const char **files = g_new0 (const char *, dims[2]); /* borrowed from the parser */
+  g_autoptr (GHashTable) dups = g_hash_table_new (g_str_hash, g_str_equal);
   if (vol)
     for (int k = 0; k < vol->dims[2]; k++)
       if (vol->slices[k].sop_instance_uid)
-        g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+        {
+          if (g_hash_table_contains (by_uid, vol->slices[k].sop_instance_uid))
+            g_hash_table_add (dups, vol->slices[k].sop_instance_uid);
+          g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+        }
 
   for (guint e = 0; e < n; e++)
     {
@@ -312,7 +569,8 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       if (json_object_has_member (s, "instance_number")
           && !json_object_get_null_member (s, "instance_number"))
         inst = json_object_get_int_member (s, "instance_number");
-      g_autofree char *expected = mm_label_stack_file_name ((int) index, dims[2], (int) inst);
+      g_autofree char *expected
+          = mm_label_stack_file_name_gen ((int) index, dims[2], (int) inst, generation);
       if (strcmp (expected, file) != 0 || strchr (file, '/') != NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -322,7 +580,13 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       int k = (int) index;
       if (vol)
         {
-          k = uid ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          bool dup = uid && g_hash_table_contains (dups, uid);
+          k = uid && !dup ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          /* A UID the series holds twice, or none, cannot place a slice: the index does,
+           * when the series' slice there has the entry's UID (or none, like the entry). */
+          if (k < 0 && index < vol->dims[2]
+              && g_strcmp0 (uid, vol->slices[index].sop_instance_uid) == 0)
+            k = (int) index;
           if (k < 0)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

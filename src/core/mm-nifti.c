@@ -242,7 +242,7 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
               int level, GError **error)
 {
   bool compressed;
-  if (!check_name (path, &compressed, error))
+  if (!check_name (path, &compressed, error) || !mm_atomic_check_target (path, error))
     return false;
   const char *suffix = compressed ? ".nii.gz" : ".nii";
   g_autofree char *dir = g_path_get_dirname (path);
@@ -250,6 +250,9 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
   base[strlen (base) - strlen (suffix)] = '\0';
   /* The XXXXXX need not end the template (GLib replaces the last one): the suffix stays. */
   g_autofree char *tmp_name = g_strdup_printf (".%s.tmp-XXXXXX%s", base, suffix);
+  /* What a killed run left of this file goes first. */
+  g_autofree char *stale_prefix = g_strdup_printf (".%s.tmp-", base);
+  mm_atomic_remove_stale (dir, stale_prefix, suffix);
   g_autofree char *tmp = g_build_filename (dir, tmp_name, NULL);
 
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
@@ -306,6 +309,12 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
     }
   fd = -1;
   what = "rename the temporary file over";
+  if (!mm_atomic_check_target (path, error))
+    {
+      g_unlink (tmp);
+      return false;
+    }
+  mm_atomic_test_step ();
   if (rename (tmp, path) != 0)
     {
       err = errno;

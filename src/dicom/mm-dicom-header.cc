@@ -388,7 +388,8 @@ find_ignoring_case (const std::string &dir, const std::string &name)
 }
 
 bool
-read_dicomdir (const std::string &path, std::vector<std::string> &files, std::string &why)
+read_dicomdir (const std::string &path, std::vector<std::string> &files, std::string &why,
+               std::vector<std::string> &refused)
 {
   try
     {
@@ -416,6 +417,16 @@ read_dicomdir (const std::string &path, std::vector<std::string> &files, std::st
       std::string base = path;
       size_t slash = base.find_last_of ('/');
       base = slash == std::string::npos ? "." : base.substr (0, slash);
+      /* Entries must stay inside the DICOMDIR's folder, links resolved: a file ID is a value
+       * of the file, and the file may come from anyone. */
+      char *real_base_c = realpath (base.c_str (), nullptr);
+      std::string real_base = real_base_c ? real_base_c : "";
+      free (real_base_c);
+      if (real_base.empty ())
+        {
+          why = "cannot resolve the DICOMDIR's folder";
+          return false;
+        }
       for (size_t i = 1; i <= sq->GetNumberOfItems (); i++)
         {
           const gdcm::DataSet &item = sq->GetItem (i).GetNestedDataSet ();
@@ -430,7 +441,10 @@ read_dicomdir (const std::string &path, std::vector<std::string> &files, std::st
             {
               size_t bs = id.find ('\\', start);
               comp = id.substr (start, bs == std::string::npos ? std::string::npos : bs - start);
-              if (comp.empty () || comp == "." || comp == "..")
+              /* Components are separated by backslashes only: a '/' inside one is an
+               * attempt at a path of our own ("X/../../outside", "/etc/passwd"). */
+              if (comp.empty () || comp == "." || comp == ".."
+                  || comp.find ('/') != std::string::npos)
                 {
                   bad = true;
                   break;
@@ -440,7 +454,23 @@ read_dicomdir (const std::string &path, std::vector<std::string> &files, std::st
                 break;
               start = bs + 1;
             }
-          if (!bad)
+          if (bad)
+            {
+              refused.push_back ("Referenced File ID \"" + id
+                                 + "\": not a plain path inside the DICOMDIR's folder");
+              continue;
+            }
+          char *real = realpath (dir.c_str (), nullptr);
+          std::string resolved = real ? real : "";
+          free (real);
+          if (resolved.empty ())
+            refused.push_back ("Referenced File ID \"" + id + "\": no such file");
+          else if (resolved.compare (0, real_base.size (), real_base) != 0
+                   || (resolved.size () > real_base.size () && real_base != "/"
+                       && resolved[real_base.size ()] != '/'))
+            refused.push_back ("Referenced File ID \"" + id
+                               + "\": leads outside the DICOMDIR's folder");
+          else
             files.push_back (dir);
         }
       return true;

@@ -76,7 +76,8 @@ struct MemBuf : std::streambuf
 SliceHeader read_slice_header (const std::string &path);
 
 /* Files referenced by a DICOMDIR, as paths; false with a reason if it cannot be parsed. */
-bool read_dicomdir (const std::string &path, std::vector<std::string> &files, std::string &why);
+bool read_dicomdir (const std::string &path, std::vector<std::string> &files, std::string &why,
+                    std::vector<std::string> &refused);
 
 bool is_ct_sop_class (const std::string &uid);
 

@@ -161,7 +161,11 @@ collect_files (Loader &L, const char *const *paths, guint n_paths,
       else if (is_dicomdir_name (path))
         {
           std::string why;
-          if (!mm::read_dicomdir (path, files, why))
+          std::vector<std::string> refused;
+          bool ok = mm::read_dicomdir (path, files, why, refused);
+          for (const std::string &r : refused)
+            L.warn (std::string (path) + ": skipped " + r);
+          if (!ok)
             {
               g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NO_SERIES, "%s: %s", path,
                            why.c_str ());
