@@ -3,6 +3,7 @@
 #include "mm-safetensors.h"
 
 #include "mm-atomic.h"
+#include "mm-json.h"
 #include "mm-unet.h"
 
 #include <json-glib/json-glib.h>
@@ -186,34 +187,6 @@ mm_safetensors_free (MmSafetensors *st)
   g_free (st);
 }
 
-/* The deepest bracket nesting outside strings, stopping once it passes the limit. */
-static int
-json_depth (const char *s, size_t len)
-{
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t k = 0; k < len && deepest <= MAX_HEADER_DEPTH; k++)
-    {
-      if (in_string)
-        {
-          if (s[k] == '\\')
-            k++;
-          else if (s[k] == '"')
-            in_string = false;
-        }
-      else if (s[k] == '"')
-        in_string = true;
-      else if (s[k] == '{' || s[k] == '[')
-        {
-          depth++;
-          deepest = MAX (deepest, depth);
-        }
-      else if (s[k] == '}' || s[k] == ']')
-        depth--;
-    }
-  return deepest;
-}
-
 /* A JSON integer member >= 0; json-glib gives integers without a fraction or exponent as
  * gint64, and anything else (1.5, 1e3, strings) is refused. */
 static bool
@@ -350,7 +323,7 @@ parse_header (MmSafetensors *st, const char *json, size_t len, GError **error)
 {
   if (!g_utf8_validate (json, len, NULL))
     return fail (error, st->path, "the header is not UTF-8 text");
-  if (json_depth (json, len) > MAX_HEADER_DEPTH)
+  if (mm_json_depth (json, len, MAX_HEADER_DEPTH) > MAX_HEADER_DEPTH)
     return fail (error, st->path, "the header nests deeper than a safetensors header does");
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) err = NULL;
