@@ -81,7 +81,10 @@ mm_json_depth (const char *text, size_t len, int stop_after)
         {
         case PLAIN:
           if (c == '[' || c == '{')
-            deepest = MAX (deepest, ++depth);
+            {
+              depth++;
+              deepest = MAX (deepest, depth);
+            }
           else if (c == ']' || c == '}')
             depth--;
           else if (c == '"')
