@@ -6,12 +6,15 @@
 #include "mm-limits.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static void
@@ -144,18 +147,38 @@ read_header (FILE *fp, const char *path, MmPngHeader *h, GError **error)
   return true;
 }
 
+/* path opened for reading if it is a regular file: O_NONBLOCK so that a FIFO under the
+ * name is refused rather than waited on. */
+static FILE *
+open_regular (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      int err = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot open: %s", path,
+                   g_strerror (err));
+      return NULL;
+    }
+  FILE *fp = S_ISREG (st.st_mode) ? fdopen (fd, "rb") : NULL;
+  if (fp == NULL)
+    {
+      close (fd);
+      read_error (error, path, "not a regular file");
+    }
+  return fp;
+}
+
 bool
 mm_png_read_header (const char *path, MmPngHeader *header, GError **error)
 {
   g_return_val_if_fail (path != NULL && header != NULL, false);
-  FILE *fp = fopen (path, "rbe");
+  FILE *fp = open_regular (path, error);
   if (fp == NULL)
-    {
-      int err = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot open: %s", path,
-                   g_strerror (err));
-      return false;
-    }
+    return false;
   bool ok = read_header (fp, path, header, error);
   fclose (fp);
   return ok;
@@ -165,14 +188,9 @@ bool
 mm_png_read_gray8 (const char *path, int width, int height, uint8_t **pixels, GError **error)
 {
   g_return_val_if_fail (path != NULL && pixels != NULL && width > 0 && height > 0, false);
-  FILE *fp = fopen (path, "rbe");
+  FILE *fp = open_regular (path, error);
   if (fp == NULL)
-    {
-      int err = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot open: %s", path,
-                   g_strerror (err));
-      return false;
-    }
+    return false;
   /* The size is checked before libpng allocates or decodes anything: a small file can
    * declare 65535 x 65535 pixels (4 GiB decoded). */
   MmPngHeader h = { 0 };

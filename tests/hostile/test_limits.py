@@ -267,6 +267,18 @@ def png_limits(cli, tmp, ph):
     rc, out, err = run(cli, "eval", "--truth", odd, "--pred", at)
     check("PNG of %d x 1 in a %d x 1 stack: exit 1 naming it" % (IMAGE_SIDE + 1, IMAGE_SIDE),
           rc == 1 and one_line_naming(err, label_name(0, 1), str(IMAGE_SIDE + 1)), err)
+    # A FIFO in place of a PNG: opening it for the header blocked forever.
+    fifo = os.path.join(tmp, "fifo-png")
+    shutil.copytree(truth, fifo)
+    victim = os.path.join(fifo, m["slices"][3]["file"])
+    os.unlink(victim)
+    os.mkfifo(victim)
+    try:
+        rc, out, err = run(cli, "eval", "--truth", fifo, "--pred", truth, timeout=30)
+    except subprocess.TimeoutExpired:
+        rc, err = None, "timed out"
+    check("a FIFO in place of a PNG: exit 1 at once naming it, 'not a regular file'",
+          rc == 1 and one_line_naming(err, victim, "not a regular file"), err)
     # Bit depth and colour type as the PNG specification allows them, checked in the header.
     bad = write_stack(os.path.join(tmp, "depth3"), [8, 8, 1])
     open(os.path.join(bad, label_name(0, 1)), "wb").write(png_bytes(8, 8, depth=3))
