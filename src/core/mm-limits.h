@@ -60,3 +60,8 @@
 /* train --epochs and --steps-per-epoch: their product, the step counter, stays below 2^31. */
 #define MM_LIMIT_EPOCHS 10000
 #define MM_LIMIT_STEPS_PER_EPOCH 100000
+
+/* Bytes of a model or checkpoint file (safetensors), read whole once its header has shown
+ * where every tensor lies. The shipped model is 130 KB; 4 GiB holds a checkpoint (weights
+ * and two Adam moments) of some 350 million parameters, far beyond what trains on a CPU. */
+#define MM_LIMIT_MODEL_BYTES (4ull << 30)
