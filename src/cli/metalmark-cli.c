@@ -3,6 +3,7 @@
 #include "mm-cli.h"
 
 #include <locale.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,9 @@ main (int argc, char **argv)
   /* Numbers in output and in DICOM are always written with a dot. */
   setlocale (LC_NUMERIC, "C");
   g_set_prgname ("metalmark-cli");
+  /* OMP_NUM_THREADS is outside input too: held to the limit of --threads. */
+  if (omp_get_max_threads () > MM_LIMIT_THREADS)
+    omp_set_num_threads (MM_LIMIT_THREADS);
 
   if (argc < 2)
     {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <stdio.h>
+#include <string.h>
 
 void
 mm_cli_error (const char *format, ...)
@@ -19,52 +20,153 @@ mm_cli_error (const char *format, ...)
   fprintf (stderr, "metalmark-cli: %s\n", msg);
 }
 
+typedef struct
+{
+  const GOptionEntry *entries; /* the command's, pointing at its variables */
+  const MmCliRange *ranges;
+} ParseState;
+
+static bool
+is_numeric (GOptionArg arg)
+{
+  return arg == G_OPTION_ARG_INT || arg == G_OPTION_ARG_INT64 || arg == G_OPTION_ARG_DOUBLE;
+}
+
+static const MmCliRange *
+find_range (const MmCliRange *ranges, const char *long_name)
+{
+  for (const MmCliRange *r = ranges; r && r->option; r++)
+    if (strcmp (r->option, long_name) == 0)
+      return r;
+  return NULL;
+}
+
+/* GLib names the option as given: "--batch" or "-b". */
+static const GOptionEntry *
+find_entry (const GOptionEntry *entries, const char *option_name)
+{
+  for (const GOptionEntry *e = entries; e->long_name; e++)
+    if ((g_str_has_prefix (option_name, "--") && strcmp (option_name + 2, e->long_name) == 0)
+        || (e->short_name && option_name[0] == '-' && option_name[1] == e->short_name
+            && option_name[2] == '\0'))
+      return e;
+  return NULL;
+}
+
+static char *
+range_text (const GOptionEntry *e, const MmCliRange *r)
+{
+  if (e->arg == G_OPTION_ARG_DOUBLE)
+    return g_strdup_printf ("%g to %g", r->min, r->max);
+  /* (double) G_MAXINT64 is 2^63, one more than the largest int64. */
+  gint64 lo = r->min <= (double) G_MININT64 ? G_MININT64 : (gint64) r->min;
+  gint64 hi = r->max >= (double) G_MAXINT64 ? G_MAXINT64 : (gint64) r->max;
+  return g_strdup_printf ("%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, lo, hi);
+}
+
+/* Every numeric option is parsed here rather than by GLib: strictly (the whole text, a
+ * finite number) and against its range, before the command sees it. */
+static gboolean
+numeric_cb (const char *option_name, const char *value, gpointer data, GError **error)
+{
+  const ParseState *st = data;
+  const GOptionEntry *e = find_entry (st->entries, option_name);
+  const MmCliRange *r = e ? find_range (st->ranges, e->long_name) : NULL;
+  if (r == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s: no range (a bug)",
+                   option_name);
+      return FALSE;
+    }
+  g_autofree char *range = range_text (e, r);
+  double v;
+  gint64 i = 0;
+  if (e->arg == G_OPTION_ARG_DOUBLE)
+    {
+      char *end = NULL;
+      v = g_ascii_strtod (value, &end);
+      if (end == value || *end != '\0' || !isfinite (v))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s '%s' is not a number; it must be from %s", e->long_name, value,
+                       range);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_autoptr (GError) perr = NULL;
+      if (!g_ascii_string_to_signed (value, 10, G_MININT64, G_MAXINT64, &i, &perr))
+        {
+          bool too_big = g_error_matches (perr, G_NUMBER_PARSER_ERROR,
+                                          G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS);
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s '%s' %s; it must be from %s", e->long_name, value,
+                       too_big ? "is out of range" : "is not a whole number", range);
+          return FALSE;
+        }
+      v = (double) i;
+    }
+  if (!(v >= r->min && v <= r->max))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--%s %s is out of range; it must be from %s", e->long_name, value, range);
+      return FALSE;
+    }
+  if (e->arg == G_OPTION_ARG_DOUBLE)
+    *(double *) e->arg_data = v;
+  else if (e->arg == G_OPTION_ARG_INT64)
+    *(gint64 *) e->arg_data = i;
+  else
+    *(int *) e->arg_data = (int) i; /* within the range, which fits an int */
+  return TRUE;
+}
+
 bool
 mm_cli_parse (const char *command, const char *params, const char *summary,
-              GOptionEntry *entries, int *argc, char ***argv)
+              GOptionEntry *entries, const MmCliRange *ranges, int *argc, char ***argv)
 {
   g_autofree char *title = g_strdup_printf ("%s %s", command, params);
   g_autoptr (GOptionContext) ctx = g_option_context_new (title);
   g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  /* Every number option must be finite: "--threshold nan" would reach the manifest and the
-   * figures. GOption cannot say whether an option was given, and some defaults are NaN
-   * ("unset"), so each double holds a NaN with its own payload during parsing: still that
-   * payload afterwards means not given (the default goes back), anything else not finite
-   * is a usage error. */
-  const guint64 unset_bits = 0x7ff80000000005ecull;
-  double unset;
-  memcpy (&unset, &unset_bits, sizeof unset);
-  guint n = 0;
+
+  /* A copy of the entries in which numeric options go through numeric_cb; their help
+   * gives the range. */
+  size_t n = 0;
   while (entries[n].long_name)
     n++;
-  g_autofree double *defaults = g_new0 (double, n + 1);
-  for (guint e = 0; e < n; e++)
-    if (entries[e].arg == G_OPTION_ARG_DOUBLE)
-      {
-        defaults[e] = *(double *) entries[e].arg_data;
-        *(double *) entries[e].arg_data = unset;
-      }
+  g_autofree GOptionEntry *copy = g_new0 (GOptionEntry, n + 1);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  for (size_t k = 0; k < n; k++)
+    {
+      copy[k] = entries[k];
+      if (!is_numeric (entries[k].arg))
+        continue;
+      const MmCliRange *r = find_range (ranges, entries[k].long_name);
+      if (r == NULL || !(r->min <= r->max) || (entries[k].arg == G_OPTION_ARG_INT
+                                                && (r->min < G_MININT || r->max > G_MAXINT)))
+        {
+          g_critical ("%s --%s: no range, or one an int cannot hold", command,
+                      entries[k].long_name);
+          return false;
+        }
+      g_autofree char *range = range_text (&entries[k], r);
+      char *help = g_strdup_printf ("%s; %s", entries[k].description, range);
+      g_ptr_array_add (texts, help);
+      copy[k].arg = G_OPTION_ARG_CALLBACK;
+      copy[k].arg_data = (gpointer) numeric_cb;
+      copy[k].description = help;
+    }
+  ParseState st = { entries, ranges };
+  GOptionGroup *group = g_option_group_new (command, summary, command, &st, NULL);
+  g_option_group_add_entries (group, copy);
+  g_option_context_set_main_group (ctx, group);
+
   g_autoptr (GError) err = NULL;
   bool ok = g_option_context_parse (ctx, argc, argv, &err);
-  const char *bad = NULL;
-  for (guint e = 0; e < n; e++)
-    if (entries[e].arg == G_OPTION_ARG_DOUBLE)
-      {
-        double *v = entries[e].arg_data;
-        if (memcmp (v, &unset_bits, sizeof *v) == 0)
-          *v = defaults[e];
-        else if (!isfinite (*v) && bad == NULL)
-          bad = entries[e].long_name;
-      }
   if (!ok)
     {
       mm_cli_error ("%s: %s", command, err->message);
-      return false;
-    }
-  if (bad)
-    {
-      mm_cli_error ("%s: --%s must be a finite number", command, bad);
       return false;
     }
   return true;

@@ -205,13 +205,14 @@ mm_cli_eval (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL },
     { NULL },
   };
+  const MmCliRange ranges[] = { MM_CLI_THREADS_RANGE, { NULL } };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("eval", "--truth DIR --pred DIR",
                      "Dice, IoU, precision, recall, HD95 and ASSD (mm, 3D, the stacks' "
                      "spacing), volume difference. Surfaces are mask voxels with a 6-neighbour "
                      "outside; HD95 is the 95th percentile of both directed surface distance "
                      "sets pooled, ASSD their mean; NaN (JSON null) when one mask is empty.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (truth_dir == NULL || pred_dir == NULL)
     {

@@ -52,13 +52,16 @@ mm_cli_export (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
   };
+  const MmCliRange ranges[] = {
+    { "threshold", -MM_LIMIT_HU, MM_LIMIT_HU }, MM_CLI_THREADS_RANGE, { NULL },
+  };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("export", "PATH... [--mask DIR | --mask-nifti FILE | --segment] OUTPUTS",
                      "Writes the metal mask as a NIfTI file (--nifti), a DICOM Segmentation "
                      "(--seg) or a PNG label stack (--png), and the CT as NIfTI (--ct-nifti). "
                      "NIfTI files are in RAS and lie on each other and on the DICOM series in 3D "
                      "Slicer and ITK-SNAP; every file is written atomically.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (paths == NULL || paths[0] == NULL)
     {

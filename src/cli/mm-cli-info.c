@@ -23,10 +23,11 @@ mm_cli_info (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
   };
+  const MmCliRange ranges[] = { MM_CLI_THREADS_RANGE, { NULL } };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("info", "PATH...",
                      "PATH is a folder (searched recursively), a DICOMDIR or DICOM files.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (paths == NULL || paths[0] == NULL)
     {

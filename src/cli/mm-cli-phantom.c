@@ -119,6 +119,12 @@ mm_cli_phantom (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "DIR" },
     { NULL },
   };
+  /* The sizes mm_phantom_new accepts; the rest keeps the phantom a CT. */
+  const MmCliRange ranges[] = {
+    { "slices", 1, 4096 },    { "size", 16, 4096 },   { "seed", 0, (double) G_MAXINT64 },
+    { "noise", 0, 10000 },    { "tilt", -90, 90 },    { "variant", 0, G_MAXINT },
+    MM_CLI_THREADS_RANGE,     { NULL },
+  };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("phantom", "DIR",
                      "Writes DIR/ct (the DICOM series), DIR/truth (its metal mask as a PNG label "
@@ -130,7 +136,7 @@ mm_cli_phantom (int argc, char **argv)
                      "with --noise. Outside metal every voxel stays below 3000 HU and metal is "
                      "at least 3000 HU, so the truth is exactly 'segment' at its default "
                      "threshold.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (rest == NULL || rest[0] == NULL || rest[1] != NULL)
     {

@@ -40,12 +40,15 @@ mm_cli_predict (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
   };
+  const MmCliRange ranges[] = {
+    { "batch", 1, MM_LIMIT_PREDICT_BATCH }, MM_CLI_THREADS_RANGE, { NULL },
+  };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("predict", "PATH... [--model MODEL] --out DIR",
                      "Runs the model on every whole slice (padded to a size the network takes) "
                      "and writes metal (logit > 0) as one 0/255 PNG per slice plus "
                      "manifest.json, the format of 'segment'.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (model_path == NULL)
     model_path = mm_nn_default_model_path ();
@@ -53,11 +56,6 @@ mm_cli_predict (int argc, char **argv)
     {
       mm_cli_error ("predict: PATH and --out DIR are required, and --model MODEL when no "
                     "model is installed; try 'metalmark-cli predict --help'");
-      goto out;
-    }
-  if (batch < 1 || threads < 0)
-    {
-      mm_cli_error ("predict: --batch must be at least 1 and --threads not negative");
       goto out;
     }
   if (threads > 0)

@@ -85,11 +85,16 @@ mm_cli_segment (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
   };
+  const MmCliRange ranges[] = {
+    { "threshold", -MM_LIMIT_HU, MM_LIMIT_HU }, { "upper", -MM_LIMIT_HU, MM_LIMIT_HU },
+    /* a cubic metre: more than any body */
+    { "min-volume", 0, 1e9 }, MM_CLI_THREADS_RANGE, { NULL },
+  };
   int rc = MM_EXIT_USAGE;
   if (!mm_cli_parse ("segment", "PATH... --out DIR",
                      "Metal is HU >= threshold (and <= upper), 26-connected components smaller "
                      "than --min-volume dropped; one 0/255 PNG per slice plus manifest.json.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   if (paths == NULL || paths[0] == NULL || out_dir == NULL)
     {
@@ -100,11 +105,6 @@ mm_cli_segment (int argc, char **argv)
   if (!isnan (upper) && upper < threshold)
     {
       mm_cli_error ("segment: --upper %g is below --threshold %g", upper, threshold);
-      goto out;
-    }
-  if (min_volume < 0)
-    {
-      mm_cli_error ("segment: --min-volume must not be negative");
       goto out;
     }
 

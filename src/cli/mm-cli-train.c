@@ -261,6 +261,22 @@ mm_cli_train (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL },
     { NULL },
   };
+  const MmCliRange ranges[] = {
+    { "epochs", 1, MM_LIMIT_EPOCHS },
+    { "time-budget", 1e-3, 30 * 86400 }, /* a month */
+    { "steps-per-epoch", 1, MM_LIMIT_STEPS_PER_EPOCH },
+    { "blocks", 2, MM_LIMIT_SLICES },
+    { "val-block", 0, MM_LIMIT_SLICES - 1 },
+    { "guard", 0, MM_LIMIT_SLICES },
+    { "depth", 1, MM_UNET_MAX_DEPTH },
+    { "width", 1, MM_UNET_MAX_CHANNELS },
+    { "batch", 1, MM_LIMIT_TRAIN_BATCH },
+    { "patch", 1, MM_LIMIT_PATCH },
+    { "lr", 1e-9, 1 },
+    { "seed", 0, (double) G_MAXINT64 },
+    MM_CLI_THREADS_RANGE,
+    { NULL },
+  };
   int rc = MM_EXIT_USAGE;
   MmNnTrainData *data = NULL;
   g_autoptr (GPtrArray) series = NULL;
@@ -270,7 +286,7 @@ mm_cli_train (int argc, char **argv)
                      "Adam), validates on whole slices after every epoch and keeps the best "
                      "model by validation Dice. Ctrl+C stops with a checkpoint; --resume "
                      "continues it.",
-                     entries, &argc, &argv))
+                     entries, ranges, &argc, &argv))
     goto out;
   series = split_list (data_args);
   masks = split_list (mask_args);
@@ -314,30 +330,6 @@ mm_cli_train (int argc, char **argv)
                     split_name);
       goto out;
     }
-  const struct
-  {
-    const char *name;
-    int value, min;
-  } ints[] = {
-    { "epochs", epochs, 1 },   { "steps-per-epoch", steps, 1 }, { "blocks", blocks, 2 },
-    { "val-block", val_block, 0 }, { "guard", guard, 0 },     { "depth", depth, 1 },
-    { "width", width, 1 },     { "batch", batch, 1 },           { "patch", patch, 1 },
-    { "threads", threads, 0 },
-  };
-  for (size_t i = 0; i < G_N_ELEMENTS (ints); i++)
-    if (ints[i].value != NOT_GIVEN && ints[i].value < ints[i].min)
-      {
-        mm_cli_error ("train: --%s must be at least %d", ints[i].name, ints[i].min);
-        goto out;
-      }
-  if (depth > MM_UNET_MAX_DEPTH || !(isnan (lr) || lr > 0) || !(isnan (budget) || budget > 0)
-      || (seed != NOT_GIVEN && seed < 0))
-    {
-      mm_cli_error ("train: --depth must be at most %d, --lr and --time-budget positive, "
-                    "--seed not negative",
-                    MM_UNET_MAX_DEPTH);
-      goto out;
-    }
   if (!resume)
     {
       if (!isnan (budget))
@@ -363,6 +355,17 @@ mm_cli_train (int argc, char **argv)
       SET_IF_GIVEN (val_block, val_block);
       SET_IF_GIVEN (guard, guard);
 #undef SET_IF_GIVEN
+      /* Memory grows with the pixels and channels of a step: refused here, before any
+       * data is loaded (with --init the model's width is checked by the trainer). */
+      guint64 step = (guint64) o.batch * o.patch * o.patch * o.arch.width;
+      if (step > MM_LIMIT_TRAIN_STEP)
+        {
+          mm_cli_error ("train: --batch %d x --patch %d² x --width %d is %" G_GUINT64_FORMAT
+                        " values a step, more than the %u allowed (about 4.5 GB of memory); "
+                        "lower --batch or --patch",
+                        o.batch, o.patch, o.arch.width, step, MM_LIMIT_TRAIN_STEP);
+          goto out;
+        }
     }
   if (threads > 0)
     omp_set_num_threads (threads);

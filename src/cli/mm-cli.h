@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mm-dicom.h"
+#include "mm-limits.h"
 #include "mm-volume.h"
 
 #include <json-glib/json-glib.h>
@@ -26,10 +27,22 @@ int mm_cli_eval (int argc, char **argv);
 int mm_cli_train (int argc, char **argv);
 int mm_cli_predict (int argc, char **argv);
 
+/* The allowed values of a numeric option (inclusive). */
+typedef struct
+{
+  const char *option; /* its long name, without the dashes */
+  double min, max;
+} MmCliRange;
+
+/* Every command's --threads: 0 (all cores) to MM_LIMIT_THREADS. */
+#define MM_CLI_THREADS_RANGE { "threads", 0, MM_LIMIT_THREADS }
+
 /* Parse argv with entries, "--help" included; returns false (and prints why) on a usage
- * error. */
+ * error. Every numeric entry (G_OPTION_ARG_INT, _INT64, _DOUBLE) must have its range in
+ * ranges (ended by { NULL }): a value that is not a finite number, or is outside its range,
+ * is a usage error naming the option and the range, and the variable keeps its default. */
 bool mm_cli_parse (const char *command, const char *params, const char *summary,
-                   GOptionEntry *entries, int *argc, char ***argv);
+                   GOptionEntry *entries, const MmCliRange *ranges, int *argc, char ***argv);
 
 /* Load the series named by paths, print the warnings and the series choice on stderr. */
 MmVolume *mm_cli_load (char **paths, const char *series_uid, int n_threads,

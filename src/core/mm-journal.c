@@ -5,6 +5,8 @@
 #include "mm-atomic.h"
 #include "mm-json.h"
 #include "mm-label-stack.h"
+#include "mm-limits.h"
+#include "mm-png.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,8 +177,31 @@ read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
   struct stat st;
   if (fstat (fd, &st) != 0)
     return fail_errno (error, errno, path, "stat");
+  /* Checked before anything is allocated: a sparse file can claim any size for free. */
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: not a regular file; move it away to open this folder", path);
+      return false;
+    }
+  if ((guint64) st.st_size > MM_LIMIT_JOURNAL_BYTES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: %" G_GUINT64_FORMAT " bytes, more than the %llu MiB an edit journal "
+                   "may have (it is folded into the label stack seconds after each edit); it "
+                   "was left as it is: move it away to open this folder",
+                   path, (guint64) st.st_size, MM_LIMIT_JOURNAL_BYTES >> 20);
+      return false;
+    }
   size_t n = (size_t) st.st_size, got = 0;
-  uint8_t *d = g_malloc (MAX (n, 1));
+  uint8_t *d = g_try_malloc (MAX (n, 1));
+  if (d == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "%s: not enough memory to read its %zu bytes; it was left as it is", path,
+                   n);
+      return false;
+    }
   while (got < n)
     {
       ssize_t r = pread (fd, d + got, n - got, (off_t) got);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Short forms for building JSON objects member by member. */
+/* Short forms for building JSON objects member by member, and reading JSON under the limits
+ * of mm-limits.h (size, nesting) so that json-glib never recurses out of stack. */
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include <stdbool.h>
 
 G_BEGIN_DECLS
 
@@ -14,7 +16,22 @@ void mm_json_set_string (JsonBuilder *b, const char *member, const char *value);
 void mm_json_set_ints (JsonBuilder *b, const char *member, const int *v, int n);
 void mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, int n);
 
-/* text parsed as a JSON object (owned by parser), or NULL: NULL text, bad JSON, not an
+/* Deepest nesting of [ and { in text[0..len) as json-glib would parse it; counting stops
+ * once past stop_after. */
+int mm_json_depth (const char *text, size_t len, int stop_after);
+
+/* Parse text (len bytes, or NUL-terminated when len < 0) into parser after checking it is
+ * at most MM_LIMIT_JSON_BYTES long and MM_LIMIT_JSON_DEPTH deep. The error (G_IO_ERROR) is
+ * one line: "NAME: cannot read the WHAT: why" (WHAT may be NULL: "NAME: why"). */
+bool mm_json_load_data (JsonParser *parser, const char *text, gssize len, const char *name,
+                        const char *what, GError **error);
+
+/* The same for the file at path (a regular file, at most MM_LIMIT_JSON_BYTES, read before
+ * parsing); a missing file is G_IO_ERROR_NOT_FOUND. */
+bool mm_json_load_file (JsonParser *parser, const char *path, const char *what,
+                        GError **error);
+
+/* text parsed (under the limits above) as a JSON object (owned by parser), or NULL: NULL text, bad JSON, not an
  * object. */
 JsonObject *mm_json_parse_object (JsonParser *parser, const char *text);
 

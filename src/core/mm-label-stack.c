@@ -4,6 +4,7 @@
 #include "mm-json.h"
 
 #include "mm-atomic.h"
+#include "mm-limits.h"
 #include "mm-png.h"
 
 #include <gio/gio.h>
@@ -433,9 +434,9 @@ manifest_error (GError **error, const char *path, const char *what)
   return false;
 }
 
-/* Read one PNG of the stack into slice k of mask, checking size and values. */
+/* Before anything is allocated: the PNG of slice k exists and declares the stack's size. */
 static bool
-read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **error)
+check_slice (const char *dir, const char *name, const int dims[3], int k, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   GStatBuf st;
@@ -453,17 +454,28 @@ read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **err
                    "%s: missing: the manifest lists it for slice %d", path, k);
       return false;
     }
-  g_autofree uint8_t *px = NULL;
-  int w = 0, h = 0;
-  if (!mm_png_read_gray8 (path, &px, &w, &h, error))
+  MmPngHeader h = { 0 };
+  if (!mm_png_read_header (path, &h, error))
     return false;
-  if (w != mask->dims[0] || h != mask->dims[1])
+  if (h.width != (guint32) dims[0] || h.height != (guint32) dims[1])
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: is %d x %d pixels, the series' slices are %d x %d", path, w, h,
-                   mask->dims[0], mask->dims[1]);
+                   "%s: is %u x %u pixels, the series' slices are %d x %d", path, h.width,
+                   h.height, dims[0], dims[1]);
       return false;
     }
+  return true;
+}
+
+/* Read one PNG of the stack into slice k of mask, checking size and values. */
+static bool
+read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree uint8_t *px = NULL;
+  int w = mask->dims[0], h = mask->dims[1];
+  if (!mm_png_read_gray8 (path, w, h, &px, error))
+    return false;
   uint8_t *dst = mm_mask_slice (mask, k);
   for (size_t x = 0; x < (size_t) w * h; x++)
     {
@@ -484,16 +496,8 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
 {
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *err = NULL;
-  if (!json_parser_load_from_mapped_file (parser, manifest, &err))
-    {
-      g_set_error (error, G_IO_ERROR,
-                   g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? G_IO_ERROR_NOT_FOUND
-                                                                           : G_IO_ERROR_INVALID_DATA,
-                   "%s: cannot read the label stack manifest: %s", manifest, err->message);
-      g_error_free (err);
-      return NULL;
-    }
+  if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
+    return NULL;
   JsonNode *root = json_parser_get_root (parser);
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
@@ -513,12 +517,31 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   if (dims_a == NULL || json_array_get_length (dims_a) != 3 || slices == NULL)
     return manifest_error (error, manifest, "manifest lacks \"dims\" or \"slices\""), NULL;
   int dims[3];
+  const gint64 most[3] = { MM_LIMIT_IMAGE_SIDE, MM_LIMIT_IMAGE_SIDE, MM_LIMIT_SLICES };
+  guint64 voxels = 1;
   for (int a = 0; a < 3; a++)
     {
-      gint64 v = json_array_get_int_element (dims_a, a);
-      if (v <= 0 || v > 65535)
-        return manifest_error (error, manifest, "manifest \"dims\" out of range"), NULL;
+      JsonNode *e = json_array_get_element (dims_a, a);
+      gint64 v = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_INT64
+                     ? json_node_get_int (e) : 0;
+      if (v <= 0 || v > most[a])
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: manifest \"dims\" [%d] is %s; it must be a whole number from 1 to "
+                       "%" G_GINT64_FORMAT, manifest, a, v > 0 ? "too large" : "not positive",
+                       most[a]);
+          return NULL;
+        }
       dims[a] = (int) v;
+      voxels *= (guint64) v;
+    }
+  if (voxels > MM_LIMIT_VOXELS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: manifest \"dims\" %d x %d x %d is %" G_GUINT64_FORMAT " voxels, more "
+                   "than the %llu a mask may have", manifest, dims[0], dims[1], dims[2], voxels,
+                   MM_LIMIT_VOXELS);
+      return NULL;
     }
   guint n = json_array_get_length (slices);
   if ((int) n != dims[2])
@@ -535,10 +558,6 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
           return NULL;
         }
     }
-
-  g_autoptr (MmMask) mask = mm_mask_new (dims);
-  if (mask == NULL)
-    return manifest_error (error, manifest, "not enough memory for the mask"), NULL;
 
   /* Map SOP Instance UID -> volume slice, so a stack follows its slices, not file order. */
   g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
@@ -605,6 +624,16 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       files[k] = file;
     }
 
+  /* Every PNG the manifest lists is there and declares the right size: only now is the
+   * mask allocated (a manifest declaring a huge stack of files that do not exist costs
+   * nothing). */
+  for (int k = 0; k < dims[2]; k++)
+    if (files[k] && !check_slice (dir, files[k], dims, k, error))
+      return NULL;
+  g_autoptr (MmMask) mask = mm_mask_new (dims);
+  if (mask == NULL)
+    return manifest_error (error, manifest, "not enough memory for the mask"), NULL;
+
   /* The manifest checks out: decode the PNGs in parallel, reporting the first failure in
    * slice order so the message does not depend on the thread count. */
   g_autofree GError **errors = g_new0 (GError *, dims[2]);
@@ -632,14 +661,8 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
 {
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *err = NULL;
-  if (!json_parser_load_from_mapped_file (parser, manifest, &err))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: cannot read the label stack manifest: %s", manifest, err->message);
-      g_error_free (err);
-      return false;
-    }
+  if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
+    return false;
   JsonNode *root = json_parser_get_root (parser);
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *sp = obj && json_object_has_member (obj, "spacing_mm")

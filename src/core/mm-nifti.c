@@ -17,7 +17,9 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -383,48 +385,183 @@ mm_nifti_write_volume (const char *path, const MmVolume *vol, GError **error)
   return ok;
 }
 
-/* Voxels of type T, times slope plus intercept when scaled, nonzero as 1. */
+/* n voxels of type T at src, times slope plus intercept when scaled, nonzero as 1, to dst. */
 #define MM_NIFTI_TO_MASK(T)                                                                  \
   do                                                                                         \
     {                                                                                        \
-      const T *src = nim->data;                                                              \
+      const T *src = (const T *) buf;                                                        \
       for (size_t v = 0; v < n; v++)                                                         \
         {                                                                                    \
           double x = scaled ? (double) src[v] * slope + inter : (double) src[v];             \
-          mask->data[v] = x != 0.0 && !isnan (x);                                            \
+          dst[v] = x != 0.0 && !isnan (x);                                                   \
         }                                                                                    \
     }                                                                                        \
   while (0)
 
-/* niftilib prints some complaints about a bad header whatever its debug level: the header is
- * looked at first (through zlib, which reads plain files as they are). */
-static bool
-peek_header (const char *path, GError **error)
+static void
+to_mask (int datatype, const void *buf, size_t n, double slope, double inter, uint8_t *dst)
 {
-  struct nifti_1_header h;
-  gzFile gz = gzopen (path, "rb");
-  int got = gz ? gzread (gz, &h, sizeof h) : -1;
-  if (gz)
-    gzclose (gz);
-  bool ok = got == (int) sizeof h;
-  if (ok)
+  bool scaled = slope != 0.0 && isfinite (slope) && (slope != 1.0 || inter != 0.0);
+  switch (datatype)
     {
-      bool swapped = h.sizeof_hdr != (int) sizeof h;
-      if (swapped)
-        {
-          nifti_swap_4bytes (1, &h.sizeof_hdr);
-          nifti_swap_2bytes (8, h.dim);
-        }
-      ok = h.sizeof_hdr == (int) sizeof h && memcmp (h.magic, "n+1", 4) == 0 && h.dim[0] >= 1
-           && h.dim[0] <= 7;
-      for (int a = 1; ok && a <= h.dim[0]; a++)
-        ok = h.dim[a] >= 1;
+    case DT_UINT8: MM_NIFTI_TO_MASK (uint8_t); break;
+    case DT_INT8: MM_NIFTI_TO_MASK (int8_t); break;
+    case DT_INT16: MM_NIFTI_TO_MASK (int16_t); break;
+    case DT_UINT16: MM_NIFTI_TO_MASK (uint16_t); break;
+    case DT_INT32: MM_NIFTI_TO_MASK (int32_t); break;
+    case DT_UINT32: MM_NIFTI_TO_MASK (uint32_t); break;
+    case DT_INT64: MM_NIFTI_TO_MASK (int64_t); break;
+    case DT_UINT64: MM_NIFTI_TO_MASK (uint64_t); break;
+    case DT_FLOAT32: MM_NIFTI_TO_MASK (float); break;
+    case DT_FLOAT64: MM_NIFTI_TO_MASK (double); break;
+    default: g_assert_not_reached ();
     }
+}
+
+static bool
+mask_datatype (int datatype)
+{
+  switch (datatype)
+    {
+    case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32:
+    case DT_UINT32: case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64:
+      return true;
+    default:
+      return false;
+    }
+}
+
+static bool
+format_error (GError **error, const char *path, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static bool
+format_error (GError **error, const char *path, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *why = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_FORMAT, "%s: %s", path, why);
+  return false;
+}
+
+/* Header of the file being read, as in the file (raw, what niftilib converts) and in native
+ * byte order (h). */
+typedef struct
+{
+  struct nifti_1_header raw, h;
+  bool swapped, compressed;
+  int nbyper, swapsize;
+  guint64 vox_offset, data_bytes;
+} Header;
+
+/* Read and check the header from gz before anything is allocated: magic, dimensions (one
+ * volume of vol's size), voxel type, and where the voxels are, against the file's size
+ * (file_size bytes on disk). niftilib's own reader is not used: it believes the header's
+ * sizes and fills a short file with zeros. */
+static bool
+read_header (gzFile gz, const char *path, guint64 file_size, const MmVolume *vol, Header *hd,
+             GError **error)
+{
+  struct nifti_1_header *h = &hd->h;
+  if (gzread (gz, &hd->raw, sizeof hd->raw) != (int) sizeof hd->raw)
+    return format_error (error, path, "not a single-file NIfTI-1 image (.nii or .nii.gz), or "
+                         "its header is damaged");
+  *h = hd->raw;
+  hd->swapped = h->sizeof_hdr != (int) sizeof *h;
+  if (hd->swapped)
+    swap_nifti_header (h, 1);
+  bool ok = h->sizeof_hdr == (int) sizeof *h && memcmp (h->magic, "n+1", 4) == 0
+            && h->dim[0] >= 1 && h->dim[0] <= 7;
+  for (int a = 1; ok && a <= h->dim[0]; a++)
+    ok = h->dim[a] >= 1;
   if (!ok)
-    g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_FORMAT,
-                 "%s: not a single-file NIfTI-1 image (.nii or .nii.gz), or its header is "
-                 "damaged", path);
-  return ok;
+    return format_error (error, path, "not a single-file NIfTI-1 image (.nii or .nii.gz), or "
+                         "its header is damaged");
+
+  int d[3] = { h->dim[1], h->dim[0] >= 2 ? h->dim[2] : 1, h->dim[0] >= 3 ? h->dim[3] : 1 };
+  bool one_volume = true;
+  for (int a = 4; a <= h->dim[0]; a++)
+    one_volume = one_volume && h->dim[a] == 1;
+  if (memcmp (d, vol->dims, sizeof d) != 0 || !one_volume)
+    {
+      g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_MISMATCH,
+                   "%s: the mask is %d x %d x %d voxels%s but the series is %d x %d x %d", path,
+                   d[0], d[1], d[2], one_volume ? "" : " (and more than one volume)",
+                   vol->dims[0], vol->dims[1], vol->dims[2]);
+      return false;
+    }
+  if (!mask_datatype (h->datatype))
+    return format_error (error, path, "voxel type %s cannot hold a mask",
+                         nifti_datatype_string (h->datatype));
+  nifti_datatype_sizes (h->datatype, &hd->nbyper, &hd->swapsize);
+  if (h->bitpix != 8 * hd->nbyper)
+    return format_error (error, path, "the header says %d bits a voxel, but voxel type %s has "
+                         "%d", h->bitpix, nifti_datatype_string (h->datatype), 8 * hd->nbyper);
+  /* The voxels start at vox_offset, after the header and its extensions; a float in the
+   * file, so anything but a whole number past the header is damage. */
+  double off = h->vox_offset;
+  if (!(off >= sizeof *h + 4 && off <= (double) G_MAXINT64 / 2 && off == floor (off)))
+    return format_error (error, path, "its voxel offset %g is not a byte position after the "
+                         "header", off);
+  hd->vox_offset = (guint64) off;
+  hd->data_bytes = (guint64) mm_volume_n_voxels (vol) * (guint64) hd->nbyper;
+  guint64 end = hd->vox_offset + hd->data_bytes;
+  /* deflate turns one byte into at most 1032: a compressed file that small cannot hold the
+   * voxels, whatever its header says. */
+  hd->compressed = !gzdirect (gz);
+  guint64 most = hd->compressed ? file_size * 1032 : file_size;
+  if (end > most)
+    return format_error (error, path, "truncated: the header puts %" G_GUINT64_FORMAT " bytes "
+                         "of voxels at byte %" G_GUINT64_FORMAT ", but the file %s only %"
+                         G_GUINT64_FORMAT " bytes", hd->data_bytes, hd->vox_offset,
+                         hd->compressed ? "could hold at most" : "has", most);
+  return true;
+}
+
+/* The voxels, read in chunks straight into a new mask: a short file is an error, never
+ * zeros. */
+static MmMask *
+read_voxels (gzFile gz, const char *path, const Header *hd, const MmVolume *vol,
+             GError **error)
+{
+  if (gzseek (gz, (z_off_t) hd->vox_offset, SEEK_SET) != (z_off_t) hd->vox_offset)
+    {
+      format_error (error, path, "truncated: it ends before its voxels start at byte %"
+                    G_GUINT64_FORMAT, hd->vox_offset);
+      return NULL;
+    }
+  g_autoptr (MmMask) mask = mm_mask_new_uninitialized (vol->dims);
+  if (mask == NULL)
+    {
+      format_error (error, path, "not enough memory for a mask of %d x %d x %d", vol->dims[0],
+                    vol->dims[1], vol->dims[2]);
+      return NULL;
+    }
+  const size_t chunk = 1 << 20; /* voxels */
+  g_autofree uint8_t *buf = g_malloc (chunk * hd->nbyper);
+  size_t total = mm_mask_n_voxels (mask);
+  double slope = hd->h.scl_slope, inter = hd->h.scl_inter;
+  for (size_t done = 0; done < total;)
+    {
+      size_t n = MIN (chunk, total - done), want = n * hd->nbyper;
+      int got = gzread (gz, buf, (unsigned) want);
+      if (got != (int) want)
+        {
+          int zerr = Z_OK;
+          const char *why = got < 0 ? gzerror (gz, &zerr) : NULL;
+          format_error (error, path, "truncated or damaged: the voxels end after %"
+                        G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes%s%s%s",
+                        (guint64) (done * hd->nbyper + (got > 0 ? (size_t) got : 0)),
+                        hd->data_bytes, why ? " (" : "", why ? why : "", why ? ")" : "");
+          return NULL;
+        }
+      if (hd->swapped && hd->swapsize > 1)
+        nifti_swap_Nbytes (n, hd->swapsize, buf);
+      to_mask (hd->h.datatype, buf, n, slope, inter, mask->data + done);
+      done += n;
+    }
+  return g_steal_pointer (&mask);
 }
 
 MmMask *
@@ -433,50 +570,43 @@ mm_nifti_read_mask (const char *path, const MmVolume *vol, GError **error)
   g_return_val_if_fail (path != NULL && vol != NULL, NULL);
   quiet_niftilib ();
 
-  /* niftilib says nothing useful about a missing or unreadable file: ask first. */
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO under the name must not hang; fstat refuses it. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
       fail_errno (error, errno, path, "open");
       return NULL;
     }
-  close (fd);
-  if (!peek_header (path, error))
-    return NULL;
-
-  nifti_image *nim = nifti_image_read (path, 0);
-  if (nim == NULL)
+  struct stat st;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_FORMAT,
-                   "%s: not a NIfTI-1 file, or its header is damaged", path);
+      close (fd);
+      format_error (error, path, "not a regular file");
       return NULL;
     }
-  MmMask *mask = NULL;
-  const int *d = vol->dims;
-  bool one_volume = nim->nvox == (size_t) nim->nx * nim->ny * nim->nz;
-  if (nim->nx != d[0] || nim->ny != d[1] || nim->nz != d[2] || !one_volume)
+  gzFile gz = gzdopen (fd, "rb");
+  if (gz == NULL)
     {
-      g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_MISMATCH,
-                   "%s: the mask is %d x %d x %d voxels%s but the series is %d x %d x %d", path,
-                   nim->nx, nim->ny, nim->nz, one_volume ? "" : " (and more than one volume)",
-                   d[0], d[1], d[2]);
-      goto out;
+      close (fd);
+      fail_errno (error, ENOMEM, path, "read");
+      return NULL;
     }
-
-  switch (nim->datatype)
+  Header hd;
+  MmMask *mask = NULL;
+  nifti_image *nim = NULL;
+  if (!read_header (gz, path, (guint64) st.st_size, vol, &hd, error))
+    goto out;
+  /* niftilib turns the header into the qform and sform matrices, reading nothing more. */
+  nim = nifti_convert_nhdr2nim (hd.raw, path);
+  if (nim == NULL)
     {
-    case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32:
-    case DT_UINT32: case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64:
-      break;
-    default:
-      g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_FORMAT,
-                   "%s: voxel type %s cannot hold a mask", path,
-                   nifti_datatype_string (nim->datatype));
+      format_error (error, path, "not a NIfTI-1 file, or its header is damaged");
       goto out;
     }
 
   /* Where the file puts its voxels: the sform if set (what ITK and nibabel prefer), else the
    * qform. */
+  const int *d = vol->dims;
   const mat44 *M;
   const char *which;
   if (nim->sform_code > 0)
@@ -512,35 +642,11 @@ mm_nifti_read_mask (const char *path, const MmVolume *vol, GError **error)
           goto out;
         }
     }
-
-  if (nifti_image_load (nim) != 0 || nim->data == NULL)
-    {
-      g_set_error (error, MM_NIFTI_ERROR, MM_NIFTI_ERROR_FORMAT,
-                   "%s: the voxel data is truncated or cannot be decompressed", path);
-      goto out;
-    }
-  mask = mm_mask_new_uninitialized (vol->dims);
-  {
-    size_t n = mm_mask_n_voxels (mask);
-    double slope = nim->scl_slope, inter = nim->scl_inter;
-    bool scaled = slope != 0.0 && isfinite (slope) && (slope != 1.0 || inter != 0.0);
-    switch (nim->datatype)
-      {
-      case DT_UINT8: MM_NIFTI_TO_MASK (uint8_t); break;
-      case DT_INT8: MM_NIFTI_TO_MASK (int8_t); break;
-      case DT_INT16: MM_NIFTI_TO_MASK (int16_t); break;
-      case DT_UINT16: MM_NIFTI_TO_MASK (uint16_t); break;
-      case DT_INT32: MM_NIFTI_TO_MASK (int32_t); break;
-      case DT_UINT32: MM_NIFTI_TO_MASK (uint32_t); break;
-      case DT_INT64: MM_NIFTI_TO_MASK (int64_t); break;
-      case DT_UINT64: MM_NIFTI_TO_MASK (uint64_t); break;
-      case DT_FLOAT32: MM_NIFTI_TO_MASK (float); break;
-      case DT_FLOAT64: MM_NIFTI_TO_MASK (double); break;
-      default: g_assert_not_reached ();
-      }
-  }
+  mask = read_voxels (gz, path, &hd, vol, error);
 
 out:
-  nifti_image_free (nim);
+  if (nim)
+    nifti_image_free (nim);
+  gzclose (gz);
   return mask;
 }

@@ -16,9 +16,21 @@ GBytes *mm_png_encode_gray8 (const uint8_t *pixels, int width, int height, GErro
 bool mm_png_write_gray8 (const char *path, const uint8_t *pixels, int width, int height,
                          bool durable, GError **error);
 
-/* Read an 8-bit grayscale PNG (other formats are converted to gray by libpng). *pixels is
- * g_malloc'd. */
-bool mm_png_read_gray8 (const char *path, uint8_t **pixels, int *width, int *height,
+/* What a PNG's IHDR chunk declares, read and checked (valid per the PNG specification,
+ * sides at most MM_LIMIT_IMAGE_SIDE) without decoding anything. */
+typedef struct
+{
+  guint32 width, height;
+  int bit_depth, colour_type;
+  bool interlaced;
+} MmPngHeader;
+
+bool mm_png_read_header (const char *path, MmPngHeader *header, GError **error);
+
+/* Read a PNG that must be width x height pixels as 8-bit grey (other formats are converted
+ * by libpng). The header is checked first, so nothing of another size is ever allocated or
+ * decoded. *pixels is g_malloc'd. */
+bool mm_png_read_gray8 (const char *path, int width, int height, uint8_t **pixels,
                         GError **error);
 
 G_END_DECLS

@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Wider than any U-Net that fits in memory; keeps the channel arithmetic far from overflow. */
-#define MAX_WIDTH 4096
+#define MAX_WIDTH MM_UNET_MAX_CHANNELS
 
 void
 mm_nn_model_info_clear (MmNnModelInfo *info)

@@ -311,7 +311,7 @@ mm_nn_train_state_parse (const char *text, const char *ckpt, MmNnTrainOptions *o
                          GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root = text && json_parser_load_from_data (parser, text, -1, NULL)
+  JsonNode *root = text && mm_json_load_data (parser, text, -1, ckpt, NULL, NULL)
                        ? json_parser_get_root (parser)
                        : NULL;
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;

@@ -3,6 +3,7 @@
  * the best model, checkpoints, resuming. */
 #include "mm-nn-train-private.h"
 
+#include "mm-limits.h"
 #include "mm-metrics.h"
 #include "mm-nn-input.h"
 #include "mm-nn-loss.h"
@@ -112,8 +113,22 @@ check_options (const MmNnTrainOptions *o, GError **error)
 {
   int m = 1 << (o->arch.depth - 1);
   const char *bad = NULL;
-  if (o->batch < 1)
-    bad = "the batch must hold at least one patch";
+  if (o->batch < 1 || o->batch > MM_LIMIT_TRAIN_BATCH)
+    return g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_SHAPE,
+                        "Training options: the batch of %d patches is not from 1 to %d",
+                        o->batch, MM_LIMIT_TRAIN_BATCH),
+           false;
+  else if (o->patch > MM_LIMIT_PATCH)
+    return g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_SHAPE,
+                        "Training options: patches of %d pixels are wider than the %d allowed",
+                        o->patch, MM_LIMIT_PATCH),
+           false;
+  else if ((guint64) o->batch * o->patch * o->patch * o->arch.width > MM_LIMIT_TRAIN_STEP)
+    return g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_SHAPE,
+                        "Training options: %d patches of %d² pixels at width %d are more than "
+                        "the %u values a step may have (about 4.5 GB of memory)",
+                        o->batch, o->patch, o->arch.width, MM_LIMIT_TRAIN_STEP),
+           false;
   else if (o->patch < m || o->patch % m != 0)
     return g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_SHAPE,
                         "The patch size %d is not a multiple of %d, which a network of depth "
@@ -122,6 +137,8 @@ check_options (const MmNnTrainOptions *o, GError **error)
            false;
   else if (!(o->lr > 0) || o->steps_per_epoch < 1 || o->val_batch < 1)
     bad = "the learning rate, steps per epoch and validation batch must be positive";
+  else if (o->val_batch > MM_LIMIT_PREDICT_BATCH)
+    bad = "the validation batch is larger than a prediction batch may be";
   else if (o->epochs < 0 || !(o->time_budget_s >= 0)
            || (o->epochs == 0 && o->time_budget_s == 0))
     bad = "give a number of epochs or a time budget";

@@ -3,10 +3,16 @@
 #include "mm-safetensors.h"
 
 #include "mm-atomic.h"
+#include "mm-json.h"
+#include "mm-limits.h"
 #include "mm-unet.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A model is tens of MB of weights but its header a few kB; 100 MB of JSON is not a model. */
 #define MAX_HEADER_BYTES (100u << 20)
@@ -186,34 +192,6 @@ mm_safetensors_free (MmSafetensors *st)
   g_free (st);
 }
 
-/* The deepest bracket nesting outside strings, stopping once it passes the limit. */
-static int
-json_depth (const char *s, size_t len)
-{
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t k = 0; k < len && deepest <= MAX_HEADER_DEPTH; k++)
-    {
-      if (in_string)
-        {
-          if (s[k] == '\\')
-            k++;
-          else if (s[k] == '"')
-            in_string = false;
-        }
-      else if (s[k] == '"')
-        in_string = true;
-      else if (s[k] == '{' || s[k] == '[')
-        {
-          depth++;
-          deepest = MAX (deepest, depth);
-        }
-      else if (s[k] == '}' || s[k] == ']')
-        depth--;
-    }
-  return deepest;
-}
-
 /* A JSON integer member >= 0; json-glib gives integers without a fraction or exponent as
  * gint64, and anything else (1.5, 1e3, strings) is refused. */
 static bool
@@ -350,7 +328,7 @@ parse_header (MmSafetensors *st, const char *json, size_t len, GError **error)
 {
   if (!g_utf8_validate (json, len, NULL))
     return fail (error, st->path, "the header is not UTF-8 text");
-  if (json_depth (json, len) > MAX_HEADER_DEPTH)
+  if (mm_json_depth (json, len, MAX_HEADER_DEPTH) > MAX_HEADER_DEPTH)
     return fail (error, st->path, "the header nests deeper than a safetensors header does");
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) err = NULL;
@@ -371,6 +349,64 @@ parse_header (MmSafetensors *st, const char *json, size_t len, GError **error)
   return check_layout (st, error);
 }
 
+/* pread exactly len bytes at offset, or fail naming the file. */
+static bool
+read_at (int fd, const char *path, void *buf, size_t len, guint64 offset, GError **error)
+{
+  size_t got = 0;
+  while (got < len)
+    {
+      ssize_t r = pread (fd, (char *) buf + got, len - got, (off_t) (offset + got));
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return fail (error, path, "%s", r < 0 ? g_strerror (errno)
+                                              : "the file ended early (truncated while read?)");
+      got += (size_t) r;
+    }
+  return true;
+}
+
+static bool
+read_checked (MmSafetensors *st, int fd, const struct stat *sb, GError **error)
+{
+  const char *path = st->path;
+  if (!S_ISREG (sb->st_mode))
+    return fail (error, path, "not a regular file");
+  guint64 len = (guint64) sb->st_size;
+  if (len < 8)
+    return fail (error, path, "%" G_GUINT64_FORMAT " bytes is too short for a safetensors file",
+                 len);
+  if (len > MM_LIMIT_MODEL_BYTES)
+    return fail (error, path, "%" G_GUINT64_FORMAT " bytes, more than the %llu MiB a model "
+                 "file may have", len, MM_LIMIT_MODEL_BYTES >> 20);
+  guint64 header_len;
+  if (!read_at (fd, path, &header_len, 8, 0, error))
+    return false;
+  header_len = GUINT64_FROM_LE (header_len);
+  if (header_len > MAX_HEADER_BYTES || header_len > len - 8)
+    return fail (error, path,
+                 "the header length %" G_GUINT64_FORMAT " does not fit a file of %"
+                 G_GUINT64_FORMAT " bytes (not a safetensors file, or truncated)", header_len,
+                 len);
+  /* The header says where every tensor's bytes are; only when they tile the rest of the
+   * file exactly is the rest read. */
+  g_autofree char *header = g_malloc (header_len + 1);
+  if (!read_at (fd, path, header, header_len, 8, error))
+    return false;
+  st->data_len = len - 8 - header_len;
+  if (!parse_header (st, header, header_len, error))
+    return false;
+  st->contents = g_try_malloc (len);
+  if (st->contents == NULL)
+    return fail (error, path, "not enough memory to read its %" G_GUINT64_FORMAT " bytes", len);
+  memcpy (st->contents, &(guint64){ GUINT64_TO_LE (header_len) }, 8);
+  memcpy (st->contents + 8, header, header_len);
+  st->data = st->contents + 8 + header_len;
+  return read_at (fd, path, st->contents + 8 + header_len, st->data_len, 8 + header_len,
+                  error);
+}
+
 MmSafetensors *
 mm_safetensors_read (const char *path, GError **error)
 {
@@ -381,29 +417,22 @@ mm_safetensors_read (const char *path, GError **error)
   st->names = g_hash_table_new (g_str_hash, g_str_equal);
   st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  gsize len = 0;
-  if (!g_file_get_contents (path, &st->contents, &len, error))
-    return NULL;
-  if (len < 8)
+  /* The file's size, then its header, are checked before its data is read: a sparse file
+   * can claim gigabytes for free. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat sb;
+  if (fd < 0 || fstat (fd, &sb) != 0)
     {
-      fail (error, path, "%" G_GSIZE_FORMAT " bytes is too short for a safetensors file", len);
+      int err = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "%s: cannot open: %s",
+                   path, g_strerror (err));
       return NULL;
     }
-  guint64 header_len;
-  memcpy (&header_len, st->contents, 8);
-  header_len = GUINT64_FROM_LE (header_len);
-  if (header_len > MAX_HEADER_BYTES || header_len > len - 8)
-    {
-      fail (error, path,
-            "the header length %" G_GUINT64_FORMAT " does not fit a file of %" G_GSIZE_FORMAT
-            " bytes (not a safetensors file, or truncated)", header_len, len);
-      return NULL;
-    }
-  st->data = st->contents + 8 + header_len;
-  st->data_len = len - 8 - header_len;
-  if (!parse_header (st, st->contents + 8, header_len, error))
-    return NULL;
-  return g_steal_pointer (&st);
+  bool ok = read_checked (st, fd, &sb, error);
+  close (fd);
+  return ok ? g_steal_pointer (&st) : NULL;
 }
 
 const char *

@@ -151,12 +151,12 @@ MmUnet *
 mm_unet_new (const MmUnetArch *arch, guint64 seed, GError **error)
 {
   if (arch->depth < 1 || arch->depth > MM_UNET_MAX_DEPTH || arch->width < 1
-      || ((gint64) arch->width << (arch->depth - 1)) > 4096)
+      || ((gint64) arch->width << (arch->depth - 1)) > MM_UNET_MAX_CHANNELS)
     {
       g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_SHAPE,
                    "A U-Net of depth %d and width %d is not supported (depth 1 to %d, at most "
-                   "4096 channels at the bottom)",
-                   arch->depth, arch->width, MM_UNET_MAX_DEPTH);
+                   "%d channels at the bottom)",
+                   arch->depth, arch->width, MM_UNET_MAX_DEPTH, MM_UNET_MAX_CHANNELS);
       return NULL;
     }
   MmUnet *net = g_new0 (MmUnet, 1);

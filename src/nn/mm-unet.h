@@ -27,6 +27,8 @@ G_BEGIN_DECLS
 
 #define MM_UNET_IN_CHANNELS 3
 #define MM_UNET_MAX_DEPTH 6
+/* Channels at the bottom level (width << (depth - 1)) at most. */
+#define MM_UNET_MAX_CHANNELS 4096
 
 #define MM_NN_ERROR (mm_nn_error_quark ())
 GQuark mm_nn_error_quark (void);
