@@ -385,8 +385,9 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   j->slice_len = (size_t) vol->dims[0] * vol->dims[1];
   j->dirty = g_new0 (bool, vol->dims[2]);
   j->by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  /* Frames of one multi-frame file share its UID: they go by slice index instead. */
   for (int k = 0; k < vol->dims[2]; k++)
-    if (vol->slices[k].sop_instance_uid)
+    if (vol->slices[k].sop_instance_uid && vol->slices[k].frame_number == 0)
       g_hash_table_insert (j->by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
 
   /* Two windows appending to one journal would interleave their groups. */
@@ -497,7 +498,7 @@ static size_t
 record_uid_len (MmJournal *j, int k)
 {
   const char *uid = j->vol->slices[k].sop_instance_uid;
-  size_t n = uid ? strlen (uid) : 0;
+  size_t n = uid && j->vol->slices[k].frame_number == 0 ? strlen (uid) : 0;
   return n <= MAX_UID ? n : 0;
 }
 

@@ -150,3 +150,12 @@ mm_volume_voxel_mm3 (const MmVolume *vol)
 {
   return vol->spacing[0] * vol->spacing[1] * vol->spacing[2];
 }
+
+char *
+mm_slice_key (const char *sop_instance_uid, int frame_number)
+{
+  if (sop_instance_uid == NULL)
+    return NULL;
+  return frame_number > 0 ? g_strdup_printf ("%s#%d", sop_instance_uid, frame_number)
+                          : g_strdup (sop_instance_uid);
+}

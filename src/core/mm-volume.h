@@ -21,6 +21,7 @@ typedef struct
   char *file;             /* source file path */
   char *sop_instance_uid; /* (0008,0018), or (0002,0003) of the meta header */
   int instance_number;    /* (0020,0013); G_MININT when absent */
+  int frame_number;       /* 1-based frame of a multi-frame file; 0 for a single-frame file */
 } MmSliceInfo;
 
 typedef struct
@@ -99,6 +100,10 @@ double mm_volume_slice_z (const MmVolume *vol, int k);
 
 /* A short label such as "axial", "coronal", "sagittal" or "oblique" for the slice normal. */
 const char *mm_volume_orientation_name (const MmVolume *vol);
+
+/* What identifies a source slice: its SOP Instance UID, with "#<frame>" for a frame of a
+ * multi-frame file (whose frames share one UID); NULL without a UID. Free with g_free. */
+char *mm_slice_key (const char *sop_instance_uid, int frame_number);
 
 /* Voxel volume in mm^3 (spacing product). */
 double mm_volume_voxel_mm3 (const MmVolume *vol);
