@@ -3,6 +3,7 @@
  * its slices along the normal, check they agree, decode pixels in parallel into HU. */
 #include "mm-dicom.h"
 #include "mm-dicom-private.hh"
+#include "mm-dicom-multiframe.hh"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -395,7 +396,15 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
       bool hu_as_stored = bytes == 2 && is_signed && stored == 16 && slope == 1.0 && icpt == 0.0;
       const char *src;
 
-      if (h.native_little_endian && h.pixel_length >= n * bytes && (bytes == 1 || bytes == 2))
+      if (h.frame >= 0)
+        {
+          /* One frame of a multi-frame file (mm-dicom-multiframe.cc). */
+          if (!mm::frame_pixels (h, buf, why))
+            return false;
+          src = buf.data ();
+        }
+      else if (h.native_little_endian && h.pixel_length >= n * bytes
+               && (bytes == 1 || bytes == 2))
         {
           /* Uncompressed little endian: the stored values are the file's bytes at a known
            * offset (checked in pass 1), read straight into place when they are HU already. */
@@ -574,6 +583,14 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "loading was cancelled");
       return nullptr;
     }
+
+  {
+    /* A multi-frame file becomes one header per frame (mm-dicom-multiframe.cc). */
+    std::vector<std::string> lines;
+    mm::expand_frames (headers, lines);
+    for (const std::string &line : lines)
+      L.warn (line);
+  }
 
   std::map<std::string, Series> by_uid;
   for (SliceHeader &h : headers)
@@ -831,6 +848,7 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       s->sop_instance_uid = good[k]->sop_uid.empty () ? nullptr
                                                       : g_strdup (good[k]->sop_uid.c_str ());
       s->instance_number = good[k]->instance == INT_MIN ? G_MININT : good[k]->instance;
+      s->frame_number = good[k]->frame >= 0 ? good[k]->frame + 1 : 0;
     }
   size_t n = good.size ();
   if (n > 1)
