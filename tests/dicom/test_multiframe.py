@@ -1,0 +1,420 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Multi-frame DICOM read as the single-frame series it came from. The phantom's slices are
+assembled by an independent writer (pydicom, here) into Enhanced CT and Legacy Converted
+Enhanced CT files with functional groups, in shuffled frame order, uncompressed, RLE (pydicom's
+encoder, one fragment per frame) and JPEG-LS (dcmtk's dcmcjpls, one or several fragments per
+frame, with and without an offset table); then `info --json`, `segment` and `export` must give
+what they give on the single-frame series. Classic multi-frame files (a multi-frame MR made
+here, RT Dose grids from pydicom's corpus) open with a warning instead of being refused; broken
+multi-frame files are refused with a reason. TAP output."""
+
+import argparse
+import copy
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import (ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless,
+                         generate_uid)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import check, results, finish, run, read_png_gray8  # noqa: E402
+
+ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
+LEGACY_CT = "1.2.840.10008.5.1.4.1.1.2.2"
+MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
+CORPUS = "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+
+
+def skip(name, why):
+    results.append(True)
+    print("ok %d - %s # SKIP %s" % (len(results), name, why))
+
+
+def read_series(folder):
+    """The phantom's single-frame slices (pydicom datasets), in file-name order."""
+    return [pydicom.dcmread(os.path.join(folder, f)) for f in sorted(os.listdir(folder))]
+
+
+def seq(*items):
+    return Sequence(list(items))
+
+
+def item(**kw):
+    d = Dataset()
+    for k, v in kw.items():
+        setattr(d, k, v)
+    return d
+
+
+def assemble(slices, path, sop_class, seed, per_frame_rescale=False, orientation_per_frame=False,
+             stacks=None, times=None, classic=False):
+    """One multi-frame file from single-frame slices. Frames in a shuffled order, each with
+    its own Plane Position; Pixel Measures, Plane Orientation and Pixel Value Transformation
+    shared (or per frame). per_frame_rescale: every other frame stores values + 100 with its
+    intercept lowered by 100, so a reader that ignores per-frame rescale gets other numbers.
+    stacks / times: Stack ID and Temporal Position Index per frame (in slice order).
+    classic: no functional groups at all (a plain multi-frame image)."""
+    rng = random.Random(seed)
+    order = list(range(len(slices)))
+    if not classic:
+        rng.shuffle(order)
+    first = slices[0]
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    for kw in ("StudyDate", "StudyTime", "PatientName", "PatientID", "StudyInstanceUID",
+               "FrameOfReferenceUID", "Manufacturer", "SeriesDescription"):
+        setattr(ds, kw, getattr(first, kw))
+    ds.Modality = "MR" if sop_class == MR_IMAGE else "CT"
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = 2
+    ds.InstanceNumber = 1
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    for kw in ("SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns",
+               "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation"):
+        setattr(ds, kw, getattr(first, kw))
+    ds.NumberOfFrames = len(order)
+    frames = []
+    slope, icpt = float(first.RescaleSlope), float(first.RescaleIntercept)
+    if classic:
+        # A plain multi-frame image: the first frame's plane, nothing per frame.
+        ds.ImagePositionPatient = first.ImagePositionPatient
+        ds.ImageOrientationPatient = first.ImageOrientationPatient
+        ds.PixelSpacing = first.PixelSpacing
+        ds.RescaleSlope, ds.RescaleIntercept = first.RescaleSlope, first.RescaleIntercept
+        for k in order:
+            frames.append(slices[k].pixel_array.astype(np.int16))
+    else:
+        orient = item(ImageOrientationPatient=first.ImageOrientationPatient)
+        measures = item(PixelSpacing=first.PixelSpacing, SliceThickness=first.SliceThickness)
+        rescale = item(RescaleIntercept=icpt, RescaleSlope=slope, RescaleType="HU")
+        shared = Dataset()
+        shared.PixelMeasuresSequence = seq(measures)
+        if not orientation_per_frame:
+            shared.PlaneOrientationSequence = seq(orient)
+        if not per_frame_rescale:
+            shared.PixelValueTransformationSequence = seq(rescale)
+        voi = item(WindowCenter=first.WindowCenter, WindowWidth=first.WindowWidth)
+        shared.FrameVOILUTSequence = seq(voi)
+        ds.SharedFunctionalGroupsSequence = seq(shared)
+        per = []
+        for pos, k in enumerate(order):
+            s = slices[k]
+            pixels = s.pixel_array.astype(np.int16)
+            f = Dataset()
+            f.PlanePositionSequence = seq(item(ImagePositionPatient=s.ImagePositionPatient))
+            stack = stacks[k] if stacks else "1"
+            content = item(StackID=stack, InStackPositionNumber=k + 1,
+                           DimensionIndexValues=[1, k + 1])
+            if times:
+                content.TemporalPositionIndex = times[k]
+            f.FrameContentSequence = seq(content)
+            if orientation_per_frame:
+                f.PlaneOrientationSequence = seq(copy.deepcopy(orient))
+            if per_frame_rescale:
+                shift = 100 if pos % 2 else 0
+                pixels = (pixels + shift).astype(np.int16)
+                f.PixelValueTransformationSequence = seq(
+                    item(RescaleIntercept=icpt - shift, RescaleSlope=slope, RescaleType="HU"))
+            if times and times[k] > 1:
+                pixels = (pixels + 500).astype(np.int16)  # another phase: other numbers
+            per.append(f)
+            frames.append(pixels)
+        ds.PerFrameFunctionalGroupsSequence = Sequence(per)
+        dim_org = generate_uid()
+        ds.DimensionOrganizationSequence = seq(item(DimensionOrganizationUID=dim_org))
+        ds.DimensionIndexSequence = seq(
+            item(DimensionOrganizationUID=dim_org, DimensionIndexPointer=0x00209056,
+                 FunctionalGroupPointer=0x00209111),
+            item(DimensionOrganizationUID=dim_org, DimensionIndexPointer=0x00209057,
+                 FunctionalGroupPointer=0x00209111))
+    arr = np.stack(frames)
+    ds.PixelData = arr.tobytes()
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(path, write_like_original=False)
+    return ds, arr
+
+
+def info(cli, path):
+    rc, out, err = run(cli, "info", "--json", "--threads", 2, path)
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        return rc, None, err + out
+
+
+def same_info(a, b):
+    """What must be equal between the single-frame series and the multi-frame file."""
+    if a is None or b is None:
+        return False, "no JSON"
+    diffs = []
+    for key in ("dims", "spacing_mm", "centre_lps_mm", "first_voxel_lps_mm",
+                "last_voxel_lps_mm", "orientation_normal", "max", "min", "mean",
+                "voxel_type", "window_center_width"):
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, str) or va is None or vb is None:
+            if va != vb:
+                diffs.append("%s: %s != %s" % (key, va, vb))
+        elif not np.allclose(np.array(va, float), np.array(vb, float), rtol=0, atol=1e-6):
+            diffs.append("%s: %s != %s" % (key, va, vb))
+    return not diffs, "\n".join(diffs)
+
+
+def read_stack(folder):
+    m = json.load(open(os.path.join(folder, "manifest.json")))
+    planes = []
+    for s in sorted(m["slices"], key=lambda s: s["index"]):
+        w, h, data = read_png_gray8(os.path.join(folder, s["file"]))
+        planes.append(np.frombuffer(data, np.uint8).reshape(h, w))
+    return m, np.stack(planes)
+
+
+def nifti_data(path):
+    import nibabel
+    img = nibabel.load(path)
+    return img.affine, np.asarray(img.dataobj)
+
+
+def compare_all(cli, tmp, name, original, mf_path, ref, expect_warning=None):
+    """info, segment, export on mf_path against the single-frame original."""
+    rc, got, err = info(cli, mf_path)
+    ok, why = same_info(ref["info"], got)
+    check("%s: info --json equals the single-frame series" % name, rc == 0 and ok,
+          "rc %d\n%s\n%s" % (rc, why, err))
+    if expect_warning is not None:
+        warnings = "\n".join(got.get("warnings", [])) if got else ""
+        check("%s: warns %r" % (name, expect_warning), expect_warning in warnings, warnings)
+    out = os.path.join(tmp, name + "-seg")
+    rc, _, err = run(cli, "segment", mf_path, "--out", out, "--threads", 2)
+    if check("%s: segment succeeds" % name, rc == 0, err):
+        _, mask = read_stack(out)
+        check("%s: segment mask equals the single-frame one voxel for voxel" % name,
+              mask.shape == ref["mask"].shape and np.array_equal(mask, ref["mask"]),
+              "shape %s vs %s, %d voxels differ" % (
+                  mask.shape, ref["mask"].shape,
+                  int(np.sum(mask != ref["mask"])) if mask.shape == ref["mask"].shape else -1))
+        # The stack is read back against the multi-frame file (frames share one UID).
+        nii = os.path.join(tmp, name + "-fromstack.nii.gz")
+        rc, _, err = run(cli, "export", mf_path, "--mask", out, "--nifti", nii, "--threads", 2)
+        check("%s: export reads its own label stack back" % name, rc == 0, err)
+    nii = os.path.join(tmp, name + "-mask.nii.gz")
+    ct = os.path.join(tmp, name + "-ct.nii.gz")
+    rc, _, err = run(cli, "export", mf_path, "--segment", "--nifti", nii, "--ct-nifti", ct,
+                     "--threads", 2)
+    if check("%s: export succeeds" % name, rc == 0, err):
+        for label, path, ref_path in (("mask", nii, ref["nii"]), ("CT", ct, ref["ct"])):
+            a1, d1 = nifti_data(path)
+            a0, d0 = nifti_data(ref_path)
+            check("%s: NIfTI %s equals the single-frame export (affine and voxels)"
+                  % (name, label),
+                  np.allclose(a1, a0, atol=1e-4) and d1.shape == d0.shape
+                  and np.array_equal(d1, d0),
+                  "affine\n%s\nvs\n%s\nshape %s vs %s" % (a1, a0, d1.shape, d0.shape))
+
+
+def dcmcjpls(src, dst, *opts):
+    p = subprocess.run(["dcmcjpls"] + list(opts) + [src, dst], capture_output=True, text=True)
+    return p.returncode == 0 and os.path.exists(dst), p.stderr + p.stdout
+
+
+def refragment(src, dst, n, bot):
+    """src's frames (one fragment each) split into n fragments per frame by pydicom."""
+    from pydicom.encaps import encapsulate, generate_pixel_data_frame
+    ds = pydicom.dcmread(src)
+    frames = list(generate_pixel_data_frame(ds.PixelData, int(ds.NumberOfFrames)))
+    ds.PixelData = encapsulate(frames, fragments_per_frame=n, has_bot=bot)
+    ds.save_as(dst, write_like_original=False)
+
+
+def fragments_per_frame(path):
+    """(fragments per frame, whether the Basic Offset Table has entries), read directly."""
+    import struct
+    ds = pydicom.dcmread(path)
+    data, pos, sizes = ds.PixelData, 0, []
+    while pos + 8 <= len(data):
+        g, e, n = struct.unpack("<HHI", data[pos:pos + 8])
+        if (g, e) != (0xfffe, 0xe000):
+            break
+        sizes.append(n)
+        pos += 8 + n
+    return (len(sizes) - 1) / int(ds.NumberOfFrames), sizes[0] > 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    args = ap.parse_args()
+    cli = args.cli
+    tmp = tempfile.mkdtemp(prefix="mm-multiframe-")
+    try:
+        for tilt in (0, 15):
+            tag = "tilt%d" % tilt
+            ph = os.path.join(tmp, "ph-" + tag)
+            rc, _, err = run(cli, "phantom", ph, "--size", 64, "--slices", 20, "--tilt", tilt,
+                             "--threads", 2)
+            if not check("%s: phantom written" % tag, rc == 0, err):
+                continue
+            series = os.path.join(ph, "ct")
+            slices = read_series(series)
+            ref = {}
+            rc, ref["info"], err = info(cli, series)
+            check("%s: the single-frame series reads" % tag, rc == 0, err)
+            out = os.path.join(tmp, tag + "-ref-seg")
+            run(cli, "segment", series, "--out", out, "--threads", 2)
+            _, ref["mask"] = read_stack(out)
+            check("%s: the phantom has metal (the comparison means something)" % tag,
+                  ref["mask"].sum() > 0)
+            ref["nii"] = os.path.join(tmp, tag + "-ref-mask.nii.gz")
+            ref["ct"] = os.path.join(tmp, tag + "-ref-ct.nii.gz")
+            rc, _, err = run(cli, "export", series, "--segment", "--nifti", ref["nii"],
+                             "--ct-nifti", ref["ct"], "--threads", 2)
+            check("%s: the single-frame series exports" % tag, rc == 0, err)
+
+            # Enhanced CT, uncompressed, shuffled frames, per-frame rescale.
+            enh = os.path.join(tmp, tag + "-enhanced.dcm")
+            assemble(slices, enh, ENHANCED_CT, seed=1 + tilt, per_frame_rescale=True)
+            compare_all(cli, tmp, tag + "-enhanced", series, enh, ref)
+
+            # Legacy Converted Enhanced CT, orientation per frame, shared rescale.
+            leg = os.path.join(tmp, tag + "-legacy.dcm")
+            assemble(slices, leg, LEGACY_CT, seed=7 + tilt, orientation_per_frame=True)
+            compare_all(cli, tmp, tag + "-legacy", series, leg, ref)
+
+            # RLE by pydicom's own encoder: one fragment per frame, basic offset table.
+            rle = os.path.join(tmp, tag + "-enhanced-rle.dcm")
+            ds, arr = assemble(slices, os.path.join(tmp, "plain.dcm"), ENHANCED_CT,
+                               seed=3 + tilt, per_frame_rescale=True)
+            try:
+                ds.compress(RLELossless, arr)
+                ds.save_as(rle, write_like_original=False)
+                per, bot = fragments_per_frame(rle)
+                check("%s: the RLE file has one fragment per frame" % tag, per == 1, per)
+                compare_all(cli, tmp, tag + "-enhanced-rle", series, rle, ref)
+            except Exception as e:  # noqa: BLE001 (pydicom without its RLE encoder)
+                skip("%s: RLE Enhanced CT" % tag, "pydicom cannot RLE-encode: %s" % e)
+
+            # JPEG-LS by dcmtk: one fragment per frame; several with an offset table;
+            # several without one (frames found by their JPEG-LS start markers).
+            if shutil.which("dcmcjpls") is None:
+                skip("%s: JPEG-LS Enhanced CT" % tag, "dcmcjpls (dcmtk) not installed")
+                continue
+            one = os.path.join(tmp, "%s-jpegls.dcm" % tag)
+            ok, msg = dcmcjpls(os.path.join(tmp, "plain.dcm"), one)
+            if not check("%s: dcmcjpls wrote the JPEG-LS file" % tag, ok, msg):
+                continue
+            for label, want_many, want_bot in (("jpegls", False, True),
+                                               ("jpegls-frag-bot", True, True),
+                                               ("jpegls-frag-nobot", True, False)):
+                dst = os.path.join(tmp, "%s-%s.dcm" % (tag, label))
+                if want_many:
+                    refragment(one, dst, 3, want_bot)
+                per, bot = fragments_per_frame(dst)
+                check("%s-%s: %s fragment per frame, offset table %s" % (
+                    tag, label, "more than one" if want_many else "one",
+                    "present" if want_bot else "empty"),
+                    (per > 1) == want_many and bot == want_bot, "%s fragments/frame, bot %s"
+                    % (per, bot))
+                compare_all(cli, tmp, "%s-%s" % (tag, label), series, dst, ref)
+
+        ph = os.path.join(tmp, "ph-tilt0")
+        slices = read_series(os.path.join(ph, "ct"))
+
+        # Two stacks (the first 12 slices and the last 8): the larger one is read.
+        two = os.path.join(tmp, "stacks.dcm")
+        stacks = ["A"] * 12 + ["B"] * 8
+        assemble(slices, two, ENHANCED_CT, seed=5, stacks=stacks)
+        rc, got, err = info(cli, two)
+        warnings = "\n".join(got.get("warnings", [])) if got else err
+        check("two stacks: the larger (12 frames) is read and the other named",
+              rc == 0 and got["dims"][2] == 12 and 'stack "A"' in warnings
+              and '"B" (8 frames)' in warnings, "rc %d\n%s\n%s" % (rc, got and got["dims"],
+                                                                    warnings))
+        # Two temporal positions at the same places: the first phase is read, with a word.
+        timed = os.path.join(tmp, "temporal.dcm")
+        both = slices[:10] + slices[:10]
+        assemble(both, timed, ENHANCED_CT, seed=6, times=[1] * 10 + [2] * 10)
+        rc, got, err = info(cli, timed)
+        warnings = "\n".join(got.get("warnings", [])) if got else err
+        check("temporal positions: 10 frames of phase 1 read, with a warning",
+              rc == 0 and got["dims"][2] == 10 and "temporal positions" in warnings
+              and got["max"] == max(float(np.max(s.pixel_array)) + float(s.RescaleIntercept)
+                                    for s in slices[:10]),
+              "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["max"]), warnings))
+
+        # A classic multi-frame MR (no functional groups): a stack with no 3D geometry.
+        mr = os.path.join(tmp, "classic-mr.dcm")
+        _, arr = assemble(slices, mr, MR_IMAGE, seed=0, classic=True)
+        rc, got, err = info(cli, mr)
+        warnings = "\n".join(got.get("warnings", [])) if got else err
+        hu = arr.astype(np.float64) + float(slices[0].RescaleIntercept)
+        check("classic multi-frame MR: opens as 20 frames with unit spacing and a warning",
+              rc == 0 and got["dims"] == [64, 64, 20] and abs(got["spacing_mm"][2] - 1) < 1e-9
+              and "no 3D geometry" in warnings
+              and got["max"] == hu.max() and got["min"] == hu.min()
+              and abs(got["mean"] - hu.mean()) < 1e-6,
+              "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["spacing_mm"]), warnings))
+
+        # RT Dose grids from pydicom's corpus: classic, positioned by Grid Frame Offset Vector,
+        # implicit, big endian and RLE; values checked against pydicom's decoding.
+        for name in ("rtdose.dcm", "rtdose_expb.dcm", "rtdose_rle.dcm"):
+            path = os.path.join(CORPUS, name)
+            if not os.path.exists(path):
+                skip("corpus %s" % name, "not in this pydicom install")
+                continue
+            d = pydicom.dcmread(path)
+            px = d.pixel_array.astype(np.float64)
+            gfov = [float(v) for v in d.GridFrameOffsetVector]
+            rc, got, err = info(cli, path)
+            check("corpus %s: %d frames read, spacing from Grid Frame Offset Vector, values "
+                  "as pydicom decodes them" % (name, int(d.NumberOfFrames)),
+                  rc == 0 and got["dims"] == [int(d.Columns), int(d.Rows), int(d.NumberOfFrames)]
+                  and abs(got["spacing_mm"][2] - abs(gfov[-1] - gfov[0]) / (len(gfov) - 1)) < 1e-6
+                  and got["max"] == px.max() and got["min"] == px.min()
+                  and abs(got["mean"] - px.mean()) < 1e-3 * abs(px.mean()),
+                  "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["spacing_mm"], got["max"],
+                                                  got["min"], got["mean"]), err))
+
+        # Refused with a reason: frames missing from the pixel data, and a Per-frame
+        # Functional Groups Sequence that does not match Number of Frames.
+        short = os.path.join(tmp, "short.dcm")
+        ds, _ = assemble(slices, short, ENHANCED_CT, seed=8)
+        ds.NumberOfFrames = 2000
+        ds.save_as(short, write_like_original=False)
+        rc, out, err = run(cli, "info", short)
+        check("Number of Frames beyond the pixel data: refused before allocating, with a reason",
+              rc == 1 and "expected for 2000 frames" in err, "rc %d\n%s" % (rc, err))
+        bad = os.path.join(tmp, "bad-groups.dcm")
+        ds, _ = assemble(slices, bad, ENHANCED_CT, seed=9)
+        ds.PerFrameFunctionalGroupsSequence = ds.PerFrameFunctionalGroupsSequence[:19]
+        ds.save_as(bad, write_like_original=False)
+        rc, out, err = run(cli, "info", bad)
+        check("a functional group per frame missing: refused with a reason",
+              rc == 1 and "has 19 items for 20 frames" in err, "rc %d\n%s" % (rc, err))
+        nopos = os.path.join(tmp, "no-position.dcm")
+        ds, _ = assemble(slices, nopos, ENHANCED_CT, seed=10)
+        del ds.PerFrameFunctionalGroupsSequence[4].PlanePositionSequence
+        ds.save_as(nopos, write_like_original=False)
+        rc, out, err = run(cli, "info", nopos)
+        check("a frame without Plane Position: refused with a reason",
+              rc == 1 and "frame 5 has no Plane Position" in err, "rc %d\n%s" % (rc, err))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
