@@ -265,7 +265,10 @@ read_slice_header (const std::string &path)
       double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],
                       r[0] * c[1] - r[1] * c[0] };
       h.z = h.ipp[0] * n[0] + h.ipp[1] * n[1] + h.ipp[2] * n[2];
-      if (h.frames > 1 && !read_multiframe (ds, h))
+      /* Several frames, or one whose geometry is in functional groups (an Enhanced CT series
+       * exported one frame per file). */
+      if ((h.frames > 1 || ds.FindDataElement (gdcm::Tag (0x5200, 0x9230)))
+          && !read_multiframe (ds, h))
         return h;
       h.usable = true;
     }

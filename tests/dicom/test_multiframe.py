@@ -330,6 +330,51 @@ def main():
                     % (per, bot))
                 compare_all(cli, tmp, "%s-%s" % (tag, label), series, dst, ref)
 
+        ph = os.path.join(tmp, "ph-tilt15")
+        slices = read_series(os.path.join(ph, "ct"))
+
+        # A DICOM SEG exported from the Enhanced file references its frames: each SEG frame
+        # names the source frame at its own position (Referenced Frame Number), and the
+        # source instance is listed once.
+        enh = os.path.join(tmp, "tilt15-enhanced.dcm")
+        seg = os.path.join(tmp, "tilt15-enhanced-seg.dcm")
+        rc, _, err = run(cli, "export", enh, "--segment", "--seg", seg, "--threads", 2)
+        if check("SEG of an Enhanced CT: export succeeds", rc == 0, err):
+            src = pydicom.dcmread(enh)
+            pos = {i + 1: np.array(f.PlanePositionSequence[0].ImagePositionPatient, float)
+                   for i, f in enumerate(src.PerFrameFunctionalGroupsSequence)}
+            sg = pydicom.dcmread(seg)
+            bad = []
+            for f in sg.PerFrameFunctionalGroupsSequence:
+                ref = f.DerivationImageSequence[0].SourceImageSequence[0]
+                p = np.array(f.PlanePositionSequence[0].ImagePositionPatient, float)
+                n = int(ref.get("ReferencedFrameNumber", 0))
+                if ref.ReferencedSOPInstanceUID != src.SOPInstanceUID or n not in pos \
+                        or not np.allclose(pos[n], p, atol=1e-3):
+                    bad.append((n, p))
+            inst = sg.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+            check("SEG of an Enhanced CT: every frame references the source frame at its "
+                  "position; the source instance is listed once",
+                  not bad and len(sg.PerFrameFunctionalGroupsSequence) == 20 and len(inst) == 1
+                  and inst[0].ReferencedSOPInstanceUID == src.SOPInstanceUID,
+                  "%d bad frames, first %s; %d instances listed" % (len(bad), bad[:1], len(inst)))
+
+        # An Enhanced CT series written one frame per file (geometry only in the functional
+        # groups) reads as the single-frame series.
+        one_per_file = os.path.join(tmp, "enhanced-one-per-file")
+        os.makedirs(one_per_file)
+        uid = generate_uid()
+        for k, s in enumerate(slices):
+            path = os.path.join(one_per_file, "f%02d.dcm" % k)
+            ds, _ = assemble([s], path, ENHANCED_CT, seed=k)
+            ds.SeriesInstanceUID = uid
+            ds.save_as(path, write_like_original=False)
+        rc, got, err = info(cli, one_per_file)
+        ref_info = info(cli, os.path.join(ph, "ct"))[1]
+        ok, why = same_info(ref_info, got)
+        check("Enhanced CT one frame per file (tilted): info equals the single-frame series",
+              rc == 0 and ok, "rc %d\n%s\n%s" % (rc, why, err))
+
         ph = os.path.join(tmp, "ph-tilt0")
         slices = read_series(os.path.join(ph, "ct"))
 
