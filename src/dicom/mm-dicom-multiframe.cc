@@ -3,6 +3,7 @@
  * comes from the file (Number of Frames, items of the Per-frame Functional Groups, fragments,
  * offset tables) is checked against what the file holds before anything is sized by it. */
 #include "mm-dicom-multiframe.hh"
+#include "mm-dicom-codestream.hh"
 
 #include <gdcmFragment.h>
 #include <gdcmImage.h>
@@ -552,21 +553,50 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
           return true;
         }
 
-      /* Encapsulated: this frame's fragments alone, decoded as a single-frame image. */
-      gdcm::SmartPointer<gdcm::SequenceOfFragments> sq = new gdcm::SequenceOfFragments;
-      std::vector<char> bytes_in;
+      /* Encapsulated: this frame's fragments alone, joined (a JPEG codestream may span
+       * several), checked against the header, then decoded as a single-frame image. */
+      std::vector<uint8_t> stream;
       for (const auto &fr : fi.fragments)
         {
-          bytes_in.resize (fr.second);
-          if (!pread_all (file.fd, fr.first, bytes_in.data (), fr.second))
+          size_t at = stream.size ();
+          stream.resize (at + fr.second);
+          if (!pread_all (file.fd, fr.first, stream.data () + at, fr.second))
             {
               why = fmt ("cannot read frame %d", h.frame + 1);
               return false;
             }
-          gdcm::Fragment frag;
-          frag.SetByteValue (bytes_in.data (), (uint32_t) bytes_in.size ());
-          sq->AddFragment (frag);
         }
+      FrameShape shape;
+      shape.rows = h.rows;
+      shape.cols = h.cols;
+      shape.bytes = bytes;
+      if (h.transfer_syntax == "1.2.840.10008.1.2.5")
+        {
+          /* RLE: decoded here (PS3.5 G), one fragment per frame. */
+          if (fi.fragments.size () != 1)
+            {
+              why = fmt ("frame %d: RLE frames are one fragment each, this one has %zu",
+                         h.frame + 1, fi.fragments.size ());
+              return false;
+            }
+          buf.assign (frame_bytes, 0);
+          if (!decode_rle_frame (stream.data (), stream.size (), shape, (uint8_t *) buf.data (),
+                                 why))
+            {
+              why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
+              return false;
+            }
+          return true;
+        }
+      if (!check_codestream (h.transfer_syntax, stream.data (), stream.size (), shape, why))
+        {
+          why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
+          return false;
+        }
+      gdcm::SmartPointer<gdcm::SequenceOfFragments> sq = new gdcm::SequenceOfFragments;
+      gdcm::Fragment frag;
+      frag.SetByteValue ((const char *) stream.data (), (uint32_t) stream.size ());
+      sq->AddFragment (frag);
       gdcm::DataElement pixels (gdcm::Tag (0x7fe0, 0x0010));
       pixels.SetValue (*sq);
       pixels.SetVLToUndefined (); /* GDCM asserts unless this comes before the VR */

@@ -433,6 +433,44 @@ def main():
                   "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["spacing_mm"], got["max"],
                                                   got["min"], got["mean"]), err))
 
+        # Damaged compressed frames are left out with a reason naming the frame, before any
+        # codec sees them (GDCM's RLE decoder faults on a bad segment table, and its JPEG-LS
+        # path asserts or writes past its buffer when the codestream is larger than the
+        # header says).
+        from pydicom.encaps import encapsulate, generate_pixel_data_frame
+        rle = os.path.join(tmp, "tilt0-enhanced-rle.dcm")
+        if os.path.exists(rle):
+            ds = pydicom.dcmread(rle)
+            frames = [bytearray(f) for f in generate_pixel_data_frame(ds.PixelData, 20)]
+            frames[4][0:4] = (0).to_bytes(4, "little")  # no segments
+            frames[5][8:12] = (len(frames[5]) + 100).to_bytes(4, "little")  # beyond the frame
+            frames[6] = frames[6][:len(frames[6]) // 2]  # cut short
+            ds.PixelData = encapsulate([bytes(f) for f in frames], has_bot=True)
+            bad_rle = os.path.join(tmp, "bad-rle.dcm")
+            ds.save_as(bad_rle, write_like_original=False)
+            rc, got, err = info(cli, bad_rle)
+            warnings = "\n".join(got.get("warnings", [])) if got else err
+            check("damaged RLE frames: left out, each named with its reason",
+                  rc == 0 and got["dims"][2] == 17
+                  and "frame 5: its RLE frame has 0 segments" in warnings
+                  and "frame 6: its RLE segment 1 lies outside the frame" in warnings
+                  and "frame 7: its RLE segment" in warnings, "rc %d\n%s" % (rc, warnings))
+        jls = os.path.join(tmp, "tilt0-jpegls.dcm")
+        if os.path.exists(jls):
+            ds = pydicom.dcmread(jls)
+            frames = [bytearray(f) for f in generate_pixel_data_frame(ds.PixelData, 20)]
+            at = frames[2].find(b"\xff\xf7")
+            frames[2][at + 7:at + 9] = (80).to_bytes(2, "big")  # 80 columns, not 64
+            ds.PixelData = encapsulate([bytes(f) for f in frames], has_bot=True)
+            bad_jls = os.path.join(tmp, "bad-jpegls.dcm")
+            ds.save_as(bad_jls, write_like_original=False)
+            rc, got, err = info(cli, bad_jls)
+            warnings = "\n".join(got.get("warnings", [])) if got else err
+            check("a JPEG-LS frame larger than the header says: left out with its reason",
+                  rc == 0 and got["dims"][2] == 19
+                  and "frame 3: its JPEG-LS codestream is 80 x 64, the header says 64 x 64"
+                  in warnings, "rc %d\n%s" % (rc, warnings))
+
         # Refused with a reason: frames missing from the pixel data, and a Per-frame
         # Functional Groups Sequence that does not match Number of Frames.
         short = os.path.join(tmp, "short.dcm")
