@@ -514,6 +514,12 @@ expand_frames (std::vector<SliceHeader> &headers, std::vector<std::string> &warn
   headers.swap (out);
 }
 
+std::string
+slice_name (const SliceHeader &h)
+{
+  return h.frame >= 0 ? fmt ("%s (frame %d)", h.path.c_str (), h.frame + 1) : h.path;
+}
+
 bool
 frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
 {

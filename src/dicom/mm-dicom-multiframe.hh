@@ -53,6 +53,9 @@ bool read_multiframe (const gdcm::DataSet &ds, SliceHeader &h);
  * is read). warnings receives one line per file about what was assumed or left out. */
 void expand_frames (std::vector<SliceHeader> &headers, std::vector<std::string> &warnings);
 
+/* How a slice is named in messages: its file, with "(frame N)" for a frame. */
+std::string slice_name (const SliceHeader &h);
+
 /* The stored values of frame h.frame, as Bits Allocated wide little-endian integers in buf
  * (Rows x Columns of them): read at its offset, or its fragments decoded by GDCM alone.
  * Never throws. */

@@ -219,7 +219,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
           g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                        "series %s: slices differ in size: %s is %d x %d, %s is %d x %d "
                        "(columns x rows)",
-                       s.uid.c_str (), a->path.c_str (), a->cols, a->rows, b->path.c_str (),
+                       s.uid.c_str (), mm::slice_name (*a).c_str (), a->cols, a->rows,
+                       mm::slice_name (*b).c_str (),
                        b->cols, b->rows);
           return false;
         }
@@ -229,7 +230,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
             g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                          "series %s: slices differ in orientation by more than %g: %s and %s "
                          "(Image Orientation (Patient) (0020,0037))",
-                         s.uid.c_str (), tol, a->path.c_str (), b->path.c_str ());
+                         s.uid.c_str (), tol, mm::slice_name (*a).c_str (),
+                         mm::slice_name (*b).c_str ());
             return false;
           }
       for (int c = 0; c < 2; c++)
@@ -239,8 +241,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
             g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                          "series %s: slices differ in Pixel Spacing (0028,0030): %s has "
                          "%g\\%g mm, %s has %g\\%g mm",
-                         s.uid.c_str (), a->path.c_str (), a->pixel_spacing[0],
-                         a->pixel_spacing[1], b->path.c_str (), b->pixel_spacing[0],
+                         s.uid.c_str (), mm::slice_name (*a).c_str (), a->pixel_spacing[0],
+                         a->pixel_spacing[1], mm::slice_name (*b).c_str (), b->pixel_spacing[0],
                          b->pixel_spacing[1]);
             return false;
           }
@@ -689,7 +691,7 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
           {
             L.report->files_skipped++;
             L.warn (fmt ("%s: skipped: same position as %s (%.3f mm along the normal)%s",
-                         h->path.c_str (), kept.back ()->path.c_str (), h->z,
+                         mm::slice_name (*h).c_str (), mm::slice_name (*kept.back ()).c_str (), h->z,
                          h->sop_uid == kept.back ()->sop_uid ? ", same SOP Instance UID" : ""));
             continue;
           }
@@ -873,7 +875,8 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
           L.warn (fmt ("series %s: irregular slice spacing: median %.3f mm, smallest %.3f mm, "
                        "largest %.3f mm; the largest departure is %.3f mm between %s and %s",
                        chosen->uid.c_str (), median, vol->slice_gap_min, vol->slice_gap_max,
-                       gaps[worst], good[worst]->path.c_str (), good[worst + 1]->path.c_str ()));
+                       gaps[worst], mm::slice_name (*good[worst]).c_str (),
+                       mm::slice_name (*good[worst + 1]).c_str ()));
         }
     }
   else

@@ -487,6 +487,15 @@ def main():
         rc, out, err = run(cli, "info", bad)
         check("a functional group per frame missing: refused with a reason",
               rc == 1 and "has 19 items for 20 frames" in err, "rc %d\n%s" % (rc, err))
+        tilted = os.path.join(tmp, "one-frame-tilted.dcm")
+        ds, _ = assemble(slices, tilted, ENHANCED_CT, seed=11, orientation_per_frame=True)
+        ds.PerFrameFunctionalGroupsSequence[6].PlaneOrientationSequence[0] \
+            .ImageOrientationPatient = [1, 0, 0, 0, 0.9848, 0.1736]
+        ds.save_as(tilted, write_like_original=False)
+        rc, out, err = run(cli, "info", tilted)
+        check("a frame in another orientation: refused, naming the file and the frame",
+              rc == 1 and "differ in orientation" in err and tilted + " (frame 7)" in err,
+              "rc %d\n%s" % (rc, err))
         nopos = os.path.join(tmp, "no-position.dcm")
         ds, _ = assemble(slices, nopos, ENHANCED_CT, seed=10)
         del ds.PerFrameFunctionalGroupsSequence[4].PlanePositionSequence
