@@ -55,6 +55,12 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
     json_builder_add_double_value (b, st->padding_value);
   else
     json_builder_add_null_value (b);
+  /* The other end of a Pixel Padding Range Limit (0028,0121); padding_value without one. */
+  json_builder_set_member_name (b, "padding_limit");
+  if (st->padding_source != MM_PADDING_NONE)
+    json_builder_add_double_value (b, st->padding_limit);
+  else
+    json_builder_add_null_value (b);
   mm_json_set_string (b, "padding_source", mm_padding_source_name (st->padding_source));
   mm_json_set_int (b, "padding_voxels", (gint64) st->n_padding);
   mm_json_set_int (b, "voxels", (gint64) st->n_voxels);
@@ -113,6 +119,17 @@ mm_info_rows (const MmVolume *vol, const MmStats *st)
                g_strdup_printf (_("%.4f HU (no padding found)"), st->mean_without_padding));
       break;
     case MM_PADDING_TAG:
+      if (st->padding_limit != st->padding_value)
+        {
+          add_row (rows, _("Mean w/o padding"),
+                   g_strdup_printf (_("%.4f HU (padding %.0f to %.0f HU from Pixel Padding Value "
+                                      "and Range Limit, %llu voxels)"),
+                                    st->mean_without_padding,
+                                    MIN (st->padding_value, st->padding_limit),
+                                    MAX (st->padding_value, st->padding_limit),
+                                    (unsigned long long) st->n_padding));
+          break;
+        }
       add_row (rows, _("Mean w/o padding"),
                g_strdup_printf (_("%.4f HU (padding %.0f HU from Pixel Padding Value, %llu voxels)"),
                                 st->mean_without_padding, st->padding_value,

@@ -206,6 +206,7 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
     {
       st->padding_source = MM_PADDING_TAG;
       st->padding_value = vol->padding_value_hu;
+      st->padding_limit = vol->has_padding_range ? vol->padding_limit_hu : vol->padding_value_hu;
     }
   else
     {
@@ -213,13 +214,13 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
       if (detect_padding (vol, &value, &share))
         {
           st->padding_source = MM_PADDING_DETECTED;
-          st->padding_value = value;
+          st->padding_value = st->padding_limit = value;
         }
       st->padding_fraction_outside_fov = share;
     }
 
   st->mean_without_padding = st->mean;
-  if (st->padding_source != MM_PADDING_NONE)
+  if (st->padding_source != MM_PADDING_NONE && st->padding_value == st->padding_limit)
     {
       double pv = st->padding_value;
       if (vol->type == MM_VOXEL_INT16 && pv == nearbyint (pv) && pv >= st->min && pv <= st->max)
@@ -246,6 +247,42 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
               sum += (int64_t) st->hist[b] * (b + st->hist_min);
           st->mean_without_padding = (double) sum / (double) rest;
         }
+    }
+  else if (st->padding_source != MM_PADDING_NONE)
+    {
+      /* A Pixel Padding Range Limit: every value from lo to hi is padding. */
+      double lo = MIN (st->padding_value, st->padding_limit);
+      double hi = MAX (st->padding_value, st->padding_limit);
+      uint64_t count = 0;
+      double kept = 0;
+      if (vol->type == MM_VOXEL_INT16)
+        {
+          int64_t sum = 0; /* exact */
+          for (int b = 0; b < st->n_bins; b++)
+            {
+              double v = b + st->hist_min;
+              if (v >= lo && v <= hi)
+                count += st->hist[b];
+              else
+                sum += (int64_t) st->hist[b] * (b + st->hist_min);
+            }
+          kept = (double) sum;
+        }
+      else
+        {
+          const float *p = vol->voxels;
+          size_t n = st->n_voxels;
+#pragma omp parallel for num_threads (n_threads) reduction (+ : count, kept)
+          for (size_t x = 0; x < n; x++)
+            {
+              bool pad = p[x] >= lo - 1e-3 && p[x] <= hi + 1e-3;
+              count += pad;
+              kept += pad ? 0.0 : p[x];
+            }
+        }
+      st->n_padding = count;
+      uint64_t rest = st->n_voxels - count;
+      st->mean_without_padding = rest ? kept / (double) rest : NAN;
     }
   return st;
 }

@@ -21,6 +21,8 @@ typedef struct
   double mean_without_padding;
   MmPaddingSource padding_source;
   double padding_value;     /* HU; meaningful unless padding_source is NONE */
+  double padding_limit;     /* HU: padding is [min, max] of value and limit (equal without a
+                               Pixel Padding Range Limit) */
   double padding_fraction_outside_fov; /* for DETECTED: share of the out-of-circle pixels */
   uint64_t n_voxels, n_padding;
   int hist_min;

@@ -47,6 +47,10 @@ typedef struct
   double window_center, window_width; /* (0028,1050/1051) of the first slice */
   bool has_padding_value;
   double padding_value_hu; /* Pixel Padding Value (0028,0120) mapped through the rescale */
+  /* Pixel Padding Range Limit (0028,0121) mapped through the rescale: with it, every value
+   * between it and padding_value_hu (both included) is padding. */
+  bool has_padding_range;
+  double padding_limit_hu;
 
   /* Spacing along the normal between consecutive slices: min and max, so that
    * irregular series (gaps, duplicates) can be reported with figures. */

@@ -260,6 +260,11 @@ read_slice_header (const std::string &path)
         {
           h.has_padding = true;
           h.padding_stored = pad;
+          if (get_us (ds, 0x0028, 0x0121, pad, h.pixel_representation == 1))
+            {
+              h.has_padding_limit = true;
+              h.padding_limit_stored = pad;
+            }
         }
       const double *r = h.iop, *c = h.iop + 3;
       double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],

@@ -36,6 +36,8 @@ struct SliceHeader
   double window_center = 0, window_width = 0;
   bool has_padding = false;
   double padding_stored = 0;
+  bool has_padding_limit = false; /* Pixel Padding Range Limit (0028,0121) */
+  double padding_limit_stored = 0;
   double z = 0; /* IPP projected on the slice normal */
   /* Where Pixel Data lies, from the structural check; all 0 when not known. */
   uint64_t pixel_start = 0;     /* offset of the Pixel Data element's tag */

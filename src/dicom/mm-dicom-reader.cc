@@ -900,6 +900,8 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
     {
       vol->has_padding_value = true;
       vol->padding_value_hu = first->padding_stored * first->slope + first->intercept;
+      vol->has_padding_range = first->has_padding_limit;
+      vol->padding_limit_hu = first->padding_limit_stored * first->slope + first->intercept;
     }
   L.progress (1.0);
   return g_steal_pointer (&vol);

@@ -471,6 +471,27 @@ def main():
                   and "frame 3: its JPEG-LS codestream is 80 x 64, the header says 64 x 64"
                   in warnings, "rc %d\n%s" % (rc, warnings))
 
+        # Pixel Padding Value with a Pixel Padding Range Limit (0028,0121): every value from
+        # -2048 to -1000 HU is padding, so the air at -1000 HU counts too.
+        padded = os.path.join(tmp, "padding-range.dcm")
+        ds, arr = assemble(slices, padded, ENHANCED_CT, seed=12)
+        icpt = float(slices[0].RescaleIntercept)
+        ds.PixelPaddingValue = int(-2048 - icpt)
+        ds.PixelPaddingRangeLimit = int(-1000 - icpt)
+        ds["PixelPaddingValue"].VR = ds["PixelPaddingRangeLimit"].VR = "SS"
+        ds.save_as(padded, write_like_original=False)
+        hu = arr.astype(np.float64) + icpt
+        pad = (hu >= -2048) & (hu <= -1000)
+        rc, got, err = info(cli, padded)
+        check("Pixel Padding Range Limit: every value in the range is padding (count and mean "
+              "without padding as numpy finds them)",
+              rc == 0 and got["padding_voxels"] == int(pad.sum())
+              and int(pad.sum()) > int((hu == -2048).sum())
+              and abs(got["mean_without_padding"] - hu[~pad].mean()) < 1e-9
+              and got["padding_value"] == -2048 and got.get("padding_limit") == -1000,
+              "rc %d\n%s" % (rc, got and {k: got[k] for k in (
+                  "padding_voxels", "mean_without_padding", "padding_value") if k in got}))
+
         # Refused with a reason: frames missing from the pixel data, and a Per-frame
         # Functional Groups Sequence that does not match Number of Frames.
         short = os.path.join(tmp, "short.dcm")
