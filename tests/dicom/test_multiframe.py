@@ -413,6 +413,60 @@ def main():
               and abs(got["mean"] - hu.mean()) < 1e-6,
               "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["spacing_mm"]), warnings))
 
+        # An 8-bit XA cine (classic, unsigned bytes), uncompressed and JPEG lossless (dcmtk's
+        # dcmcjpeg): opens with the warning, values as written.
+        rng = np.random.default_rng(3)
+        cine = rng.integers(0, 256, size=(12, 48, 40), dtype=np.uint8)
+        cine[:, 10:20, 10:30] = 200  # some structure for the JPEG predictor
+        xa = Dataset()
+        xa.file_meta = FileMetaDataset()
+        xa.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.12.1"
+        xa.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        xa.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        xa.SOPClassUID = xa.file_meta.MediaStorageSOPClassUID
+        xa.SOPInstanceUID = xa.file_meta.MediaStorageSOPInstanceUID
+        xa.Modality, xa.SeriesInstanceUID, xa.StudyInstanceUID = "XA", generate_uid(), generate_uid()
+        xa.SamplesPerPixel, xa.PhotometricInterpretation = 1, "MONOCHROME2"
+        xa.Rows, xa.Columns, xa.NumberOfFrames = 48, 40, 12
+        xa.BitsAllocated, xa.BitsStored, xa.HighBit, xa.PixelRepresentation = 8, 8, 7, 0
+        xa.FrameTime, xa.FrameIncrementPointer = 33.3, 0x00181063
+        xa.PixelData = cine.tobytes()
+        xa.is_little_endian, xa.is_implicit_VR = True, False
+        xa_path = os.path.join(tmp, "xa-cine.dcm")
+        xa.save_as(xa_path, write_like_original=False)
+        xa_paths = [("XA cine", xa_path)]
+        if shutil.which("dcmcjpeg"):
+            xa_jpeg = os.path.join(tmp, "xa-cine-jpeg.dcm")
+            p = subprocess.run(["dcmcjpeg", "+el", xa_path, xa_jpeg], capture_output=True,
+                               text=True)
+            if check("dcmcjpeg wrote a JPEG lossless XA cine", p.returncode == 0, p.stderr):
+                xa_paths.append(("JPEG lossless XA cine", xa_jpeg))
+        else:
+            skip("JPEG lossless XA cine", "dcmcjpeg (dcmtk) not installed")
+        for label, path in xa_paths:
+            rc, got, err = info(cli, path)
+            warnings = "\n".join(got.get("warnings", [])) if got else err
+            check("%s: 12 frames of 40 x 48, values as written, no-geometry warning" % label,
+                  rc == 0 and got["dims"] == [40, 48, 12] and "no 3D geometry" in warnings
+                  and got["max"] == cine.max() and got["min"] == cine.min()
+                  and abs(got["mean"] - cine.mean()) < 1e-9,
+                  "rc %d\n%s\n%s" % (rc, got and (got["dims"], got["max"], got["mean"]),
+                                       warnings))
+
+        # An Enhanced CT split over two files of one series: the frames of both, in order.
+        split = os.path.join(tmp, "split")
+        os.makedirs(split)
+        uid = generate_uid()
+        for part, chunk in enumerate((slices[:9], slices[9:])):
+            path = os.path.join(split, "part%d.dcm" % part)
+            ds, _ = assemble(chunk, path, ENHANCED_CT, seed=20 + part)
+            ds.SeriesInstanceUID = uid
+            ds.save_as(path, write_like_original=False)
+        rc, got, err = info(cli, split)
+        ok, why = same_info(info(cli, os.path.join(ph, "ct"))[1], got)
+        check("an Enhanced CT in two files of one series: info equals the single-frame series",
+              rc == 0 and ok, "rc %d\n%s\n%s" % (rc, why, err))
+
         # RT Dose grids from pydicom's corpus: classic, positioned by Grid Frame Offset Vector,
         # implicit, big endian and RLE; values checked against pydicom's decoding.
         for name in ("rtdose.dcm", "rtdose_expb.dcm", "rtdose_rle.dcm"):
