@@ -57,13 +57,15 @@ def item(**kw):
 
 
 def assemble(slices, path, sop_class, seed, per_frame_rescale=False, orientation_per_frame=False,
-             stacks=None, times=None, classic=False):
+             stacks=None, times=None, classic=False, encapsulated=False):
     """One multi-frame file from single-frame slices. Frames in a shuffled order, each with
     its own Plane Position; Pixel Measures, Plane Orientation and Pixel Value Transformation
     shared (or per frame). per_frame_rescale: every other frame stores values + 100 with its
     intercept lowered by 100, so a reader that ignores per-frame rescale gets other numbers.
     stacks / times: Stack ID and Temporal Position Index per frame (in slice order).
-    classic: no functional groups at all (a plain multi-frame image)."""
+    classic: no functional groups at all (a plain multi-frame image).
+    encapsulated: the slices are compressed; their codestreams become the frames as they are
+    (no decoding here), in the slices' transfer syntax."""
     rng = random.Random(seed)
     order = list(range(len(slices)))
     if not classic:
@@ -114,7 +116,11 @@ def assemble(slices, path, sop_class, seed, per_frame_rescale=False, orientation
         per = []
         for pos, k in enumerate(order):
             s = slices[k]
-            pixels = s.pixel_array.astype(np.int16)
+            if encapsulated:
+                from pydicom.encaps import generate_pixel_data_frame
+                pixels = next(generate_pixel_data_frame(s.PixelData, 1))
+            else:
+                pixels = s.pixel_array.astype(np.int16)
             f = Dataset()
             f.PlanePositionSequence = seq(item(ImagePositionPatient=s.ImagePositionPatient))
             stack = stacks[k] if stacks else "1"
@@ -142,9 +148,16 @@ def assemble(slices, path, sop_class, seed, per_frame_rescale=False, orientation
                  FunctionalGroupPointer=0x00209111),
             item(DimensionOrganizationUID=dim_org, DimensionIndexPointer=0x00209057,
                  FunctionalGroupPointer=0x00209111))
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    if encapsulated:
+        from pydicom.encaps import encapsulate
+        ds.file_meta.TransferSyntaxUID = first.file_meta.TransferSyntaxUID
+        ds.PixelData = encapsulate(frames, has_bot=True)
+        ds["PixelData"].VR = "OB"
+        ds.save_as(path, write_like_original=False)
+        return ds, None
     arr = np.stack(frames)
     ds.PixelData = arr.tobytes()
-    ds.is_little_endian, ds.is_implicit_VR = True, False
     ds.save_as(path, write_like_original=False)
     return ds, arr
 
@@ -306,6 +319,19 @@ def main():
                 compare_all(cli, tmp, tag + "-enhanced-rle", series, rle, ref)
             except Exception as e:  # noqa: BLE001 (pydicom without its RLE encoder)
                 skip("%s: RLE Enhanced CT" % tag, "pydicom cannot RLE-encode: %s" % e)
+
+            # JPEG 2000 and JPEG lossless codestreams as the phantom's writer (GDCM) makes
+            # them for single-frame files, assembled into Enhanced CT files by pydicom.
+            for syntax in ("j2k", "jpeg"):
+                comp = os.path.join(tmp, "ph-%s-%s" % (tag, syntax))
+                rc, _, err = run(cli, "phantom", comp, "--size", 64, "--slices", 20, "--tilt",
+                                 tilt, "--syntax", syntax, "--threads", 2)
+                if not check("%s: %s phantom written" % (tag, syntax), rc == 0, err):
+                    continue
+                dst = os.path.join(tmp, "%s-enhanced-%s.dcm" % (tag, syntax))
+                assemble(read_series(os.path.join(comp, "ct")), dst, ENHANCED_CT,
+                         seed=30 + tilt, encapsulated=True)
+                compare_all(cli, tmp, "%s-enhanced-%s" % (tag, syntax), series, dst, ref)
 
             # JPEG-LS by dcmtk: one fragment per frame; several with an offset table;
             # several without one (frames found by their JPEG-LS start markers).
