@@ -250,9 +250,9 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
     }
   else if (st->padding_source != MM_PADDING_NONE)
     {
-      /* A Pixel Padding Range Limit: every value from lo to hi is padding. */
-      double lo = MIN (st->padding_value, st->padding_limit);
-      double hi = MAX (st->padding_value, st->padding_limit);
+      /* A Pixel Padding Range Limit: every value from pad_lo to pad_hi is padding. */
+      double pad_lo = MIN (st->padding_value, st->padding_limit);
+      double pad_hi = MAX (st->padding_value, st->padding_limit);
       uint64_t count = 0;
       double kept = 0;
       if (vol->type == MM_VOXEL_INT16)
@@ -261,7 +261,7 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
           for (int b = 0; b < st->n_bins; b++)
             {
               double v = b + st->hist_min;
-              if (v >= lo && v <= hi)
+              if (v >= pad_lo && v <= pad_hi)
                 count += st->hist[b];
               else
                 sum += (int64_t) st->hist[b] * (b + st->hist_min);
@@ -275,7 +275,7 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
 #pragma omp parallel for num_threads (n_threads) reduction (+ : count, kept)
           for (size_t x = 0; x < n; x++)
             {
-              bool pad = p[x] >= lo - 1e-3 && p[x] <= hi + 1e-3;
+              bool pad = p[x] >= pad_lo - 1e-3 && p[x] <= pad_hi + 1e-3;
               count += pad;
               kept += pad ? 0.0 : p[x];
             }
