@@ -215,6 +215,36 @@ test_phantom_variant_truth_is_threshold (void)
 }
 
 /* The same (seed, variant) gives the same phantom with 1 or 2 threads; any other differs. */
+/* Pixel Padding Range Limit: every value between it and the Pixel Padding Value (either
+ * order) is padding, for int16 and float volumes alike; counted by hand here. */
+static void
+test_stats_padding_range (void)
+{
+  const int dims[3] = { 4, 2, 1 };
+  const double values[8] = { -2000, -1500, -1000, -999, 0, 40, -1000.5, 3000 };
+  for (int t = 0; t < 2; t++)
+    {
+      MmVoxelType type = t == 0 ? MM_VOXEL_INT16 : MM_VOXEL_FLOAT32;
+      g_autoptr (MmVolume) vol = mm_volume_new (dims, type);
+      for (int x = 0; x < 8; x++)
+        if (type == MM_VOXEL_INT16)
+          ((int16_t *) vol->voxels)[x] = (int16_t) (x == 6 ? -1001 : values[x]);
+        else
+          ((float *) vol->voxels)[x] = (float) values[x];
+      vol->has_padding_value = true;
+      vol->padding_value_hu = -1000; /* the limit below the value: the order does not matter */
+      vol->has_padding_range = true;
+      vol->padding_limit_hu = -2000;
+      g_autoptr (MmStats) st = mm_stats_compute (vol, 2);
+      /* Padding: -2000, -1500, -1000 and -1001 (or -1000.5); kept: -999, 0, 40, 3000. */
+      g_assert_cmpint (st->n_padding, ==, 4);
+      g_assert_cmpfloat_with_epsilon (st->mean_without_padding, (-999 + 0 + 40 + 3000) / 4.0,
+                                      1e-9);
+      g_assert_cmpfloat (st->padding_lo, ==, -2000);
+      g_assert_cmpfloat (st->padding_hi, ==, -1000);
+    }
+}
+
 static void
 test_phantom_variant_deterministic (void)
 {
@@ -656,6 +686,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/stats/phantom", test_stats_phantom);
   g_test_add_func ("/core/stats/no-padding", test_stats_no_padding);
   g_test_add_func ("/core/stats/threads", test_stats_threads);
+  g_test_add_func ("/core/stats/padding-range", test_stats_padding_range);
   g_test_add_func ("/core/components/random-vs-flood-fill", test_components_random);
   g_test_add_func ("/core/components/diagonal", test_components_diagonal);
   g_test_add_func ("/core/segment/phantom", test_segment_phantom);

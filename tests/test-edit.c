@@ -516,6 +516,46 @@ test_journal_recover_and_fold (void)
   remove_tree (dir);
 }
 
+/* The frames of one multi-frame file share its SOP Instance UID: the journal and the label
+ * stack must still put each slice's edits back on that slice, not on one of its siblings. */
+static void
+test_journal_multiframe (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (32, 6, 1);
+  MmVolume *vol = ph->volume;
+  for (int k = 0; k < vol->dims[2]; k++)
+    {
+      g_free (vol->slices[k].sop_instance_uid);
+      vol->slices[k].sop_instance_uid = g_strdup ("1.2.3.4.5");
+      vol->slices[k].frame_number = vol->dims[2] - k; /* frames stored in reverse order */
+    }
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmMask) edited = mm_mask_new (vol->dims);
+  bool recovered = true;
+  MmJournal *j = open_ok (dir, vol, edited, &recovered);
+  for (int g = 0; g < 12; g++)
+    {
+      int ks[3];
+      int n = apply_group (edited, 5, g, ks);
+      append_ok (j, ks, n);
+    }
+  mm_journal_close (j); /* a crash: no fold */
+
+  g_autoptr (MmMask) again = mm_mask_new (vol->dims);
+  j = open_ok (dir, vol, again, &recovered);
+  g_assert_true (recovered);
+  g_assert_true (mm_mask_equal (again, edited));
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_journal_fold (j, &err));
+  g_assert_no_error (err);
+  mm_journal_close (j);
+
+  g_autoptr (MmMask) from_stack = mm_label_stack_read (dir, vol, &err);
+  g_assert_no_error (err);
+  g_assert_true (mm_mask_equal (from_stack, edited));
+  remove_tree (dir);
+}
+
 static void
 test_journal_torn (void)
 {
@@ -847,6 +887,7 @@ main (int argc, char **argv)
   g_test_add_func ("/history/budget-drops-oldest", test_history_budget);
   g_test_add_func ("/history/whole-volume", test_history_whole_volume);
   g_test_add_func ("/journal/recover-and-fold", test_journal_recover_and_fold);
+  g_test_add_func ("/journal/multiframe-shared-uid", test_journal_multiframe);
   g_test_add_func ("/journal/torn-record", test_journal_torn);
   g_test_add_func ("/journal/other-series-refused", test_journal_foreign);
   g_test_add_func ("/journal/reordered-series", test_journal_reordered);

@@ -555,8 +555,9 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   j->dirty = g_new0 (bool, vol->dims[2]);
   j->by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   j->dups = g_hash_table_new (g_str_hash, g_str_equal);
+  /* Frames of one multi-frame file share its UID: they go by slice index instead. */
   for (int k = 0; k < vol->dims[2]; k++)
-    if (vol->slices[k].sop_instance_uid)
+    if (vol->slices[k].sop_instance_uid && vol->slices[k].frame_number == 0)
       {
         if (g_hash_table_contains (j->by_uid, vol->slices[k].sop_instance_uid))
           g_hash_table_add (j->dups, vol->slices[k].sop_instance_uid);
@@ -680,7 +681,7 @@ static size_t
 record_uid_len (MmJournal *j, int k)
 {
   const char *uid = j->vol->slices[k].sop_instance_uid;
-  size_t n = uid ? strlen (uid) : 0;
+  size_t n = uid && j->vol->slices[k].frame_number == 0 ? strlen (uid) : 0;
   return n <= MAX_UID && !(uid && g_hash_table_contains (j->dups, uid)) ? n : 0;
 }
 

@@ -68,6 +68,8 @@ manifest_new (const MmVolume *vol, JsonObject *parameters, const uint64_t *count
       mm_json_set_int (b, "index", k);
       mm_json_set_string (b, "file", name);
       mm_json_set_string (b, "sop_instance_uid", s->sop_instance_uid);
+      if (s->frame_number > 0) /* a frame of a multi-frame file */
+        mm_json_set_int (b, "frame_number", s->frame_number);
       json_builder_set_member_name (b, "instance_number");
       if (s->instance_number != G_MININT)
         json_builder_add_int_value (b, s->instance_number);
@@ -560,17 +562,18 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
     }
 
   /* Map SOP Instance UID -> volume slice, so a stack follows its slices, not file order. */
-  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) by_uid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree bool *seen = g_new0 (bool, dims[2]);
   g_autofree const char **files = g_new0 (const char *, dims[2]); /* borrowed from the parser */
-  g_autoptr (GHashTable) dups = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) dups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (vol)
     for (int k = 0; k < vol->dims[2]; k++)
       if (vol->slices[k].sop_instance_uid)
         {
-          if (g_hash_table_contains (by_uid, vol->slices[k].sop_instance_uid))
-            g_hash_table_add (dups, vol->slices[k].sop_instance_uid);
-          g_hash_table_insert (by_uid, vol->slices[k].sop_instance_uid, GINT_TO_POINTER (k + 1));
+          char *key = mm_slice_key (vol->slices[k].sop_instance_uid, vol->slices[k].frame_number);
+          if (g_hash_table_contains (by_uid, key))
+            g_hash_table_add (dups, g_strdup (key));
+          g_hash_table_insert (by_uid, key, GINT_TO_POINTER (k + 1));
         }
 
   for (guint e = 0; e < n; e++)
@@ -599,8 +602,10 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       int k = (int) index;
       if (vol)
         {
-          bool dup = uid && g_hash_table_contains (dups, uid);
-          k = uid && !dup ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, uid)) - 1 : -1;
+          g_autofree char *key
+              = mm_slice_key (uid, (int) json_object_get_int_member_with_default (s, "frame_number", 0));
+          bool dup = key && g_hash_table_contains (dups, key);
+          k = key && !dup ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, key)) - 1 : -1;
           /* A UID the series holds twice, or none, cannot place a slice: the index does,
            * when the series' slice there has the entry's UID (or none, like the entry). */
           if (k < 0 && index < vol->dims[2]
@@ -694,7 +699,8 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
         return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index");
       const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
       g_free (list->pdata[index]);
-      list->pdata[index] = g_strdup (uid);
+      list->pdata[index]
+          = mm_slice_key (uid, (int) json_object_get_int_member_with_default (s, "frame_number", 0));
     }
   *uids = g_steal_pointer (&list);
   return true;

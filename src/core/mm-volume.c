@@ -172,3 +172,12 @@ mm_spacing_is_sane (double mm)
   /* Written so that NaN is not sane. */
   return mm >= MM_SPACING_MIN_MM && mm <= MM_SPACING_MAX_MM;
 }
+
+char *
+mm_slice_key (const char *sop_instance_uid, int frame_number)
+{
+  if (sop_instance_uid == NULL)
+    return NULL;
+  return frame_number > 0 ? g_strdup_printf ("%s#%d", sop_instance_uid, frame_number)
+                          : g_strdup (sop_instance_uid);
+}

@@ -22,6 +22,7 @@ typedef struct
   char *file;             /* source file path */
   char *sop_instance_uid; /* (0008,0018), or (0002,0003) of the meta header */
   int instance_number;    /* (0020,0013); G_MININT when absent */
+  int frame_number;       /* 1-based frame of a multi-frame file; 0 for a single-frame file */
 } MmSliceInfo;
 
 typedef struct
@@ -127,6 +128,9 @@ bool mm_volume_is_hu (const MmVolume *vol);
 #define MM_SPACING_MIN_MM 1e-3
 #define MM_SPACING_MAX_MM 1e3
 bool mm_spacing_is_sane (double mm);
+/* What identifies a source slice: its SOP Instance UID, with "#<frame>" for a frame of a
+ * multi-frame file (whose frames share one UID); NULL without a UID. Free with g_free. */
+char *mm_slice_key (const char *sop_instance_uid, int frame_number);
 
 /* Voxel volume in mm^3 (spacing product). */
 double mm_volume_voxel_mm3 (const MmVolume *vol);

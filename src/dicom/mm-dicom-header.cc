@@ -2,6 +2,7 @@
 /* First pass of the reader: the header of each file, up to Pixel Data, with the fallbacks
  * that real exports need (meta header UIDs, missing Photometric Interpretation). */
 #include "mm-dicom-private.hh"
+#include "mm-dicom-multiframe.hh"
 
 #include "mm-text.h"
 #include "mm-volume.h"
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <cstdio>
 #include <cerrno>
+#include <vector>
 #include <glib.h>
 #include <dirent.h>
 #include <set>
@@ -29,7 +31,7 @@ namespace mm
 {
 
 /* The value of a string-valued element (CS, DS, IS, LO, UI...), trimmed of padding. */
-static bool
+bool
 get_string (const gdcm::DataSet &ds, uint16_t g, uint16_t e, std::string &out)
 {
   const gdcm::Tag tag (g, e);
@@ -53,15 +55,17 @@ get_string (const gdcm::DataSet &ds, uint16_t g, uint16_t e, std::string &out)
 /* A decimal string with n backslash-separated values (DS/IS); false unless all parse as
  * finite numbers, and then v is left as it was (a half-parsed "1\\nan" must not leave a NaN
  * behind for a caller's default to miss). */
-static bool
+bool
 get_numbers (const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
 {
   std::string s;
   if (!get_string (ds, g, e, s))
     return false;
   const char *p = s.c_str ();
-  double tmp[8];
-  g_assert (n <= 8);
+  if (n <= 0)
+    return false;
+  /* n is 1 to 6 for most fields, the number of frames for a Grid Frame Offset Vector. */
+  std::vector<double> tmp ((size_t) n);
   for (int a = 0; a < n; a++)
     {
       char *end = nullptr;
@@ -78,7 +82,7 @@ get_numbers (const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
         }
       p = end;
     }
-  std::memcpy (v, tmp, sizeof (double) * n);
+  std::memcpy (v, tmp.data (), sizeof (double) * n);
   return true;
 }
 
@@ -275,17 +279,19 @@ read_slice_header (const std::string &path)
       get_us (ds, 0x0028, 0x0103, h.pixel_representation);
       double frames = 1;
       if (get_numbers (ds, 0x0028, 0x0008, &frames, 1))
-        h.frames = (int) frames;
+        {
+          /* Checked before it is cast or sizes anything (mm-dicom-multiframe.cc). */
+          if (!(frames >= 0 && frames <= 1e6) || frames != std::floor (frames))
+            {
+              h.reason = "invalid Number of Frames (0028,0008)";
+              return h;
+            }
+          h.frames = frames < 1 ? 1 : (int) frames;
+        }
       if (h.samples != 1)
         {
           h.reason = "a colour image (" + std::to_string (h.samples)
                      + " samples per pixel), not a CT slice";
-          return h;
-        }
-      if (h.frames > 1)
-        {
-          h.reason = "a multi-frame image (" + std::to_string (h.frames)
-                     + " frames); only single-frame series are read";
           return h;
         }
       if (h.bits_allocated != 8 && h.bits_allocated != 16 && h.bits_allocated != 32)
@@ -350,6 +356,11 @@ read_slice_header (const std::string &path)
       double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],
                       r[0] * c[1] - r[1] * c[0] };
       h.z = h.ipp[0] * n[0] + h.ipp[1] * n[1] + h.ipp[2] * n[2];
+      /* Several frames, or one whose geometry is in functional groups (an Enhanced CT series
+       * exported one frame per file). */
+      if ((h.frames > 1 || ds.FindDataElement (gdcm::Tag (0x5200, 0x9230)))
+          && !read_multiframe (ds, h))
+        return h;
       h.usable = true;
     }
   catch (const std::exception &e)

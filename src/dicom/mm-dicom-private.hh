@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <istream>
+#include <memory>
 #include <streambuf>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,8 @@
 
 namespace mm
 {
+
+struct MultiFrame; /* mm-dicom-multiframe.hh */
 
 struct SliceHeader
 {
@@ -50,6 +53,10 @@ struct SliceHeader
   uint64_t pixel_length = 0;    /* defined length of its value; 0 for encapsulated data */
   uint64_t pixel_end = 0;       /* offset just past it */
   bool native_little_endian = false; /* uncompressed little endian (explicit or implicit) */
+  /* A multi-frame file: its frames (set by the header pass); after expansion, each frame's
+   * header has frame >= 0 (0-based) and shares this with the file's other frames. */
+  std::shared_ptr<const MultiFrame> multiframe;
+  int frame = -1;
 };
 
 /* Check that every element of the file, up to and including Pixel Data, lies within the

@@ -4,6 +4,7 @@
 #include "mm-dicom.h"
 #include "mm-dicom-private.hh"
 #include "mm-text.h"
+#include "mm-dicom-multiframe.hh"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -223,7 +224,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
           g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                        "series %s: slices differ in size: %s is %d x %d, %s is %d x %d "
                        "(columns x rows)",
-                       s.uid.c_str (), a->path.c_str (), a->cols, a->rows, b->path.c_str (),
+                       s.uid.c_str (), mm::slice_name (*a).c_str (), a->cols, a->rows,
+                       mm::slice_name (*b).c_str (),
                        b->cols, b->rows);
           return false;
         }
@@ -233,7 +235,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
             g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                          "series %s: slices differ in orientation by more than %g: %s and %s "
                          "(Image Orientation (Patient) (0020,0037))",
-                         s.uid.c_str (), tol, a->path.c_str (), b->path.c_str ());
+                         s.uid.c_str (), tol, mm::slice_name (*a).c_str (),
+                         mm::slice_name (*b).c_str ());
             return false;
           }
       for (int c = 0; c < 2; c++)
@@ -243,8 +246,8 @@ check_consistency (Loader &L, const Series &s, GError **error)
             g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
                          "series %s: slices differ in Pixel Spacing (0028,0030): %s has "
                          "%g\\%g mm, %s has %g\\%g mm",
-                         s.uid.c_str (), a->path.c_str (), a->pixel_spacing[0],
-                         a->pixel_spacing[1], b->path.c_str (), b->pixel_spacing[0],
+                         s.uid.c_str (), mm::slice_name (*a).c_str (), a->pixel_spacing[0],
+                         a->pixel_spacing[1], mm::slice_name (*b).c_str (), b->pixel_spacing[0],
                          b->pixel_spacing[1]);
             return false;
           }
@@ -400,7 +403,15 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
       bool hu_as_stored = bytes == 2 && is_signed && stored == 16 && slope == 1.0 && icpt == 0.0;
       const char *src;
 
-      if (h.native_little_endian && h.pixel_length >= n * bytes && (bytes == 1 || bytes == 2))
+      if (h.frame >= 0)
+        {
+          /* One frame of a multi-frame file (mm-dicom-multiframe.cc). */
+          if (!mm::frame_pixels (h, buf, why))
+            return false;
+          src = buf.data ();
+        }
+      else if (h.native_little_endian && h.pixel_length >= n * bytes
+               && (bytes == 1 || bytes == 2))
         {
           /* Uncompressed little endian: the stored values are the file's bytes at a known
            * offset (checked in pass 1), read straight into place when they are HU already. */
@@ -580,6 +591,14 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       return nullptr;
     }
 
+  {
+    /* A multi-frame file becomes one header per frame (mm-dicom-multiframe.cc). */
+    std::vector<std::string> lines;
+    mm::expand_frames (headers, lines);
+    for (const std::string &line : lines)
+      L.warn (line);
+  }
+
   std::map<std::string, Series> by_uid;
   for (SliceHeader &h : headers)
     {
@@ -677,7 +696,7 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
           {
             L.report->files_skipped++;
             L.warn (fmt ("%s: skipped: same position as %s (%.3f mm along the normal)%s",
-                         h->path.c_str (), kept.back ()->path.c_str (), h->z,
+                         mm::slice_name (*h).c_str (), mm::slice_name (*kept.back ()).c_str (), h->z,
                          h->sop_uid == kept.back ()->sop_uid ? ", same SOP Instance UID" : ""));
             continue;
           }
@@ -848,6 +867,7 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
       s->sop_instance_uid = good[k]->sop_uid.empty () ? nullptr
                                                       : g_strdup (good[k]->sop_uid.c_str ());
       s->instance_number = good[k]->instance == INT_MIN ? G_MININT : good[k]->instance;
+      s->frame_number = good[k]->frame >= 0 ? good[k]->frame + 1 : 0;
     }
   size_t n = good.size ();
   if (n > 1)
@@ -882,7 +902,8 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
           L.warn (fmt ("series %s: irregular slice spacing: median %.3f mm, smallest %.3f mm, "
                        "largest %.3f mm; the largest departure is %.3f mm between %s and %s",
                        chosen->uid.c_str (), median, vol->slice_gap_min, vol->slice_gap_max,
-                       gaps[worst], good[worst]->path.c_str (), good[worst + 1]->path.c_str ()));
+                       gaps[worst], mm::slice_name (*good[worst]).c_str (),
+                       mm::slice_name (*good[worst + 1]).c_str ()));
         }
     }
   else

@@ -400,6 +400,9 @@ build_seg (gdcm::DataSet &ds, const MmMask *mask, const MmVolume *vol,
         gdcm::DataSet derivation, source, content, position, ident;
         put_str (source, 0x0008, 0x1150, gdcm::VR::UI, src.sop_class);
         put_str (source, 0x0008, 0x1155, gdcm::VR::UI, vol->slices[k].sop_instance_uid);
+        if (vol->slices[k].frame_number > 0) /* a frame of a multi-frame source */
+          put_str (source, 0x0008, 0x1160, gdcm::VR::IS,
+                   std::to_string (vol->slices[k].frame_number));
         put_seq1 (source, 0x0040, 0xa170, purpose);
         put_seq1 (derivation, 0x0008, 0x9215, derivation_code);
         put_seq1 (derivation, 0x0008, 0x2112, source);
@@ -416,13 +419,17 @@ build_seg (gdcm::DataSet &ds, const MmMask *mask, const MmVolume *vol,
 
   /* Common Instance Reference (C.12.2): the source series and every slice of it. */
   {
-    std::vector<gdcm::DataSet> instances ((size_t) n);
+    /* Each instance once: the frames of a multi-frame source are one instance. */
+    std::vector<gdcm::DataSet> instances;
+    std::set<std::string> listed;
     for (int k = 0; k < n; k++)
-      {
-        put_str (instances[(size_t) k], 0x0008, 0x1150, gdcm::VR::UI, src.sop_class);
-        put_str (instances[(size_t) k], 0x0008, 0x1155, gdcm::VR::UI,
-                 vol->slices[k].sop_instance_uid);
-      }
+      if (listed.insert (vol->slices[k].sop_instance_uid).second)
+        {
+          instances.emplace_back ();
+          put_str (instances.back (), 0x0008, 0x1150, gdcm::VR::UI, src.sop_class);
+          put_str (instances.back (), 0x0008, 0x1155, gdcm::VR::UI,
+                   vol->slices[k].sop_instance_uid);
+        }
     gdcm::DataSet series;
     put_str (series, 0x0020, 0x000e, gdcm::VR::UI, vol->series_uid);
     put_seq (series, 0x0008, 0x114a, instances);
