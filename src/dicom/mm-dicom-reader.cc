@@ -3,6 +3,8 @@
  * its slices along the normal, check they agree, decode pixels in parallel into HU. */
 #include "mm-dicom.h"
 #include "mm-dicom-private.hh"
+#include "mm-dicom-codec.hh"
+#include "mm-limits.h"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -262,12 +264,9 @@ bool
 read_range (const std::string &path, uint64_t offset, uint64_t n, char *dst,
             std::vector<char> &buf, std::string &why)
 {
-  int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
+  int fd = mm::open_regular (path, why, nullptr);
   if (fd < 0)
-    {
-      why = std::string ("cannot open: ") + g_strerror (errno);
-      return false;
-    }
+    return false;
   if (dst == nullptr)
     {
       buf.resize (n);
@@ -297,22 +296,18 @@ bool
 gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char> &buf,
              gdcm::PixelFormat &pf, std::string &why)
 {
-  /* GDCM parses only the bytes up to the end of Pixel Data, from memory: anything behind it
-   * (trailing padding, or garbage in a damaged file) could make it allocate absurd lengths.
-   * The image is assembled from the header fields checked in pass 1 rather than by
-   * gdcm::ImageReader, whose helpers assert (abort) on some malformed files. */
+  /* GDCM parses only the bytes up to the end of Pixel Data, from memory, checked again
+   * (the file may have changed since pass 1): anything behind it (trailing padding, or
+   * garbage in a damaged file) could make it allocate absurd lengths. The image is
+   * assembled from the header fields checked in pass 1 rather than by gdcm::ImageReader,
+   * whose helpers assert (abort) on some malformed files. */
   gdcm::Reader reader;
   mm::MemBuf membuf;
   std::istream stream (&membuf);
-  if (h.pixel_end > 0)
-    {
-      if (!read_range (h.path, 0, h.pixel_end, nullptr, file_buf, why))
-        return false;
-      membuf.set (file_buf);
-      reader.SetStream (stream);
-    }
-  else
-    reader.SetFileName (h.path.c_str ());
+  if (!mm::load_parse_image (h.path, h.pixel_start, h.pixel_end, file_buf, why))
+    return false;
+  membuf.set (file_buf);
+  reader.SetStream (stream);
   std::set<gdcm::Tag> skip;
   if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0011), skip))
     {
@@ -341,12 +336,6 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
           return false;
         }
     }
-  else if (pixels.GetSequenceOfFragments () == nullptr
-           || pixels.GetSequenceOfFragments ()->GetNumberOfFragments () == 0)
-    {
-      why = "its encapsulated Pixel Data has no fragments";
-      return false;
-    }
   gdcm::Image img;
   img.SetNumberOfDimensions (2);
   img.SetDimension (0, h.cols);
@@ -362,14 +351,24 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
   img.SetTransferSyntax (ts);
   img.SetDataElement (pixels);
   pf = img.GetPixelFormat ();
+  if (ts.IsEncapsulated ())
+    {
+      /* Compressed: the codestream checked against the header before and after decoding,
+       * into a buffer of the declared size only (mm-dicom-codec.cc). */
+      mm::FrameSpec spec;
+      spec.rows = h.rows;
+      spec.cols = h.cols;
+      spec.bits_allocated = h.bits_allocated;
+      return mm::decode_encapsulated (img, pixels, spec, buf, why);
+    }
   size_t len = img.GetBufferLength ();
-  if (len < need)
+  if (len != need)
     {
       why = "its pixel data is shorter than Rows x Columns";
       return false;
     }
   buf.resize (len);
-  if (!img.GetBuffer (buf.data ()))
+  if (!img.GetBuffer (buf.data ()) || img.GetPixelFormat ().GetBitsAllocated () != pf.GetBitsAllocated ())
     {
       const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
       why = fmt ("cannot decode its pixel data (transfer syntax %s)",
