@@ -106,9 +106,11 @@ is_dicomdir_name (const char *path)
   return g_ascii_strcasecmp (base, "DICOMDIR") == 0;
 }
 
-/* Every regular file below dir, skipping hidden entries and our own project folders. */
+/* Every regular file below dir, skipping hidden entries and our own project folders;
+ * FIFOs, devices and sockets go to special (never opened: a FIFO would block). */
 void
-walk (const std::string &dir, std::vector<std::string> &out, int depth)
+walk (const std::string &dir, std::vector<std::string> &out, std::vector<std::string> &special,
+      int depth)
 {
   if (depth > 32)
     return;
@@ -129,13 +131,15 @@ walk (const std::string &dir, std::vector<std::string> &out, int depth)
           && g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
         continue; /* no symlink loops */
       if (g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
-        walk (path, out, depth + 1);
+        walk (path, out, special, depth + 1);
       else if (g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
         {
           /* A DICOMDIR inside a scanned folder only repeats what the walk finds. */
           if (!is_dicomdir_name (path.c_str ()))
             out.push_back (path);
         }
+      else if (g_file_test (path.c_str (), G_FILE_TEST_EXISTS))
+        special.push_back (path);
     }
 }
 
@@ -157,7 +161,10 @@ collect_files (Loader &L, const char *const *paths, guint n_paths,
           std::string dir (path);
           while (dir.size () > 1 && dir.back () == '/')
             dir.pop_back ();
-          walk (dir, files, 0);
+          std::vector<std::string> special;
+          walk (dir, files, special, 0);
+          for (const std::string &f : special)
+            L.warn (f + ": skipped: not a regular file (FIFOs, devices and sockets are not read)");
         }
       else if (is_dicomdir_name (path))
         {
@@ -521,9 +528,53 @@ mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions
   return true;
 }
 
+static MmVolume *load_or_scan_unguarded (const char *const *paths, guint n_paths,
+                                          const MmDicomLoadOptions *opts_in,
+                                          MmDicomReport *report_in, bool scan_only,
+                                          GError **error);
+
+/* No C++ exception leaves the C API: whatever escapes the reader (an allocation that fails)
+ * becomes an error. */
 static MmVolume *
 load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts_in,
               MmDicomReport *report_in, bool scan_only, GError **error)
+{
+  GError *err = nullptr;
+  MmVolume *vol = nullptr;
+  try
+    {
+      vol = load_or_scan_unguarded (paths, n_paths, opts_in, report_in, scan_only, &err);
+    }
+  catch (const std::bad_alloc &)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: out of memory",
+                   paths && n_paths ? paths[0] : "");
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: %s",
+                   paths && n_paths ? paths[0] : "", e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: the reader failed",
+                   paths && n_paths ? paths[0] : "");
+    }
+  if (err)
+    {
+      g_clear_pointer (&vol, mm_volume_free);
+      g_propagate_error (error, err);
+    }
+  return vol;
+}
+
+static MmVolume *
+load_or_scan_unguarded (const char *const *paths, guint n_paths,
+                        const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
+                        bool scan_only, GError **error)
 {
   g_return_val_if_fail (paths != nullptr && n_paths > 0, nullptr);
 
@@ -701,6 +752,14 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
                    "%s: cannot stream: its rescale is not integral", paths[0]);
       return nullptr;
     }
+  if ((uint64_t) dims[0] * (uint64_t) dims[1] * (uint64_t) dims[2] > MM_LIMIT_VOLUME_VOXELS)
+    {
+      g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE,
+                   "%s: series %s: %d x %d x %d voxels exceed the limit of %llu", paths[0],
+                   chosen->uid.c_str (), dims[0], dims[1], dims[2],
+                   (unsigned long long) MM_LIMIT_VOLUME_VOXELS);
+      return nullptr;
+    }
   for (int attempt = 0; attempt < 2; attempt++)
     {
       MmVoxelType type = want_float ? MM_VOXEL_FLOAT32 : MM_VOXEL_INT16;
@@ -720,12 +779,26 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
 #pragma omp parallel num_threads (L.n_threads)
       {
         std::vector<char> file_buf, buf; /* reused across this thread's slices */
-        std::vector<char> stream_buf (streaming ? slice_bytes : 0);
+        std::vector<char> stream_buf;
+        bool have_buf = true;
+        try
+          {
+            stream_buf.resize (streaming ? slice_bytes : 0);
+          }
+        catch (...)
+          {
+            have_buf = false; /* an exception must not leave a parallel region */
+          }
 #pragma omp for schedule (dynamic, 2)
         for (size_t k = 0; k < sl.size (); k++)
           {
             if (stop.load (std::memory_order_relaxed))
               continue;
+            if (!have_buf)
+              {
+                failures[k] = "out of memory";
+                continue;
+              }
             bool of = false;
             std::string why;
             char *dst = streaming ? stream_buf.data () : (char *) vol->voxels + k * slice_bytes;
