@@ -215,6 +215,207 @@ def tests(cli, tmp):
         check("%s phantom reads with the same numbers as explicit" % syntax,
               same_numbers(j, truth), (j, truth))
 
+    tests_structure(cli, tmp, ph, truth)
+
+
+def be_no_preamble(src, dst):
+    """An ACR-NEMA style copy of src: explicit VR big endian, no preamble, no meta group (its
+    first bytes are 00 08)."""
+    ds = pydicom.dcmread(src)
+    arr = ds.pixel_array
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.preamble = None
+    ds.is_little_endian, ds.is_implicit_VR = False, False
+    ds.PixelData = arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+    ds.save_as(dst, write_like_original=True)
+
+
+def le_no_preamble(src, dst, implicit):
+    ds = pydicom.dcmread(src)
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.preamble = None
+    ds.is_little_endian, ds.is_implicit_VR = True, implicit
+    ds.save_as(dst, write_like_original=True)
+
+
+def deflated(src, dst, rows=None, value=None):
+    """src deflated (1.2.840.10008.1.2.1.99); with rows, a rows x rows slice of one value."""
+    ds = pydicom.dcmread(src)
+    if rows:
+        ds.Rows = ds.Columns = rows
+        ds.PixelData = struct.pack("<%dH" % (rows * rows), *([value] * rows * rows))
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(dst, write_like_original=False)
+
+
+def short_pixels(src, dst, rows, cols, n_bytes):
+    """src declaring rows x cols with only n_bytes of Pixel Data (explicit VR LE)."""
+    ds = pydicom.dcmread(src)
+    ds.Rows, ds.Columns = rows, cols
+    ds.PixelData = bytes(n_bytes)
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".9"
+    ds.ImagePositionPatient = [0, 0, 999]
+    ds.save_as(dst)
+
+
+def dicomdir(series, out):
+    """A DICOMDIR (pydicom's FileSet) over copies of series."""
+    from pydicom.fileset import FileSet
+    fs = FileSet()
+    for name in sorted(os.listdir(series)):
+        ds = pydicom.dcmread(os.path.join(series, name))
+        ds.StudyDate, ds.StudyTime, ds.StudyID = "20240101", "120000", "1"
+        ds.SeriesNumber = ds.get("SeriesNumber", 1) or 1
+        fs.add(ds)
+    fs.write(out)
+    return os.path.join(out, "DICOMDIR")
+
+
+def tests_structure(cli, tmp, ph, truth):
+    first = os.path.join(ph["explicit"], "CT000001.dcm")
+    one = run(cli, "info", first, "--json").json()
+
+    # ---- Files without a preamble: checked, then parsed in the encoding checked ----------
+    be = os.path.join(tmp, "be.dcm")
+    be_no_preamble(first, be)
+    with open(be, "rb") as f:
+        data = f.read()
+    check("the big endian copy starts 00 08", data[:2] == b"\x00\x08")
+    r = run(cli, "info", be, "--json")
+    check("an ACR-NEMA big endian slice reads with the little endian slice's numbers",
+          r.sane() and same_numbers(r.json(), one), r.detail())
+    for implicit in (False, True):
+        p = os.path.join(tmp, "le-%s.dcm" % ("implicit" if implicit else "explicit"))
+        le_no_preamble(first, p, implicit)
+        r = run(cli, "info", p, "--json")
+        check("a slice without preamble (%s VR) reads with the same numbers"
+              % ("implicit" if implicit else "explicit"), same_numbers(r.json(), one), r.detail())
+    # Every truncation (the 40-byte one aborted the whole folder: GDCM parsed it unchecked).
+    bad = []
+    for n in list(range(8, 200, 2)) + list(range(200, len(data), 97)):
+        p = os.path.join(tmp, "be-cut.dcm")
+        with open(p, "wb") as f:
+            f.write(data[:n])
+        r = run(cli, "info", p)
+        if not (r.sane() and r.rc == 1 and p in r.err.strip().splitlines()[-1]):
+            bad.append("%d bytes: %s" % (n, r.detail()))
+            if len(bad) >= 3:
+                break  # enough to show it (and a hang per case is slow)
+    check("every truncation of the big endian slice: exit 1 naming the file, no crash",
+          not bad, "\n".join(bad[:3]))
+    d = series_copy(ph["explicit"], os.path.join(tmp, "with-be-40"))
+    with open(os.path.join(d, "cut40"), "wb") as f:
+        f.write(data[:40])
+    r = run(cli, "info", d, "--json")
+    j = r.json()
+    check("a 40-byte 00 08 file in a folder: the series still loads",
+          r.sane() and j is not None and j["files_read"] == 4 and j["max"] == truth["max"],
+          r.detail())
+    check("... and the 40-byte file is named", warned(r, os.path.join(d, "cut40"), "skipped"),
+          r.err)
+
+    # ---- DICOMDIR: checked like any file before GDCM parses it -------------------------
+    dd = dicomdir(ph["explicit"], os.path.join(tmp, "fileset"))
+    r = run(cli, "info", dd, "--json")
+    j = r.json()
+    check("a DICOMDIR reads its series", r.sane() and j is not None and j["files_read"] == 4
+          and j["max"] == truth["max"], r.detail())
+    with open(dd, "rb") as f:
+        ddata = f.read()
+    bad, n_cuts = [], 0
+    for n in range(0, len(ddata), max(1, len(ddata) // 70)):
+        with open(dd, "wb") as f:
+            f.write(ddata[:n])
+        n_cuts += 1
+        r = run(cli, "info", dd)
+        if not (r.sane() and r.rc == 1 and dd in r.err.strip().splitlines()[-1]):
+            bad.append("%d bytes: %s" % (n, r.detail()))
+            if len(bad) >= 3:
+                break  # enough to show it (and a hang per case is slow)
+    with open(dd, "wb") as f:
+        f.write(ddata)
+    check("%d truncations of a DICOMDIR: exit 1 naming it, no crash" % n_cuts, not bad,
+          "%d bad\n%s" % (len(bad), "\n".join(bad[:3])))
+
+    # ---- Sizes believed before they were checked ---------------------------------------
+    for rows, cols, words in ((65535, 65535, ("65535 x 65535", "exceed the limit")),
+                              (16385, 16, ("16385 x 16", "exceed the limit")),
+                              (16384, 16384, ("holds", "bytes", "16384 x 16384"))):
+        d = series_copy(ph["explicit"], os.path.join(tmp, "big-%dx%d" % (rows, cols)))
+        bad = os.path.join(d, "big.dcm")
+        short_pixels(first, bad, rows, cols, 64)
+        r = run(cli, "segment", d, "--out", os.path.join(tmp, "seg-%d" % rows), "--json")
+        check("%d x %d with 64 bytes of pixels (%d-byte file): segment exits 0 with the rest"
+              % (cols, rows, os.path.getsize(bad)), r.sane() and r.rc == 0, r.detail())
+        check("... names the file and why", warned(r, bad, *words), r.err)
+        # Alone, it was believed: 8 GB per thread for 65535 x 65535, then std::bad_alloc.
+        r = run(cli, "segment", bad, "--out", os.path.join(tmp, "seg1-%d" % rows))
+        check("... alone: exit 1 naming the file and why", r.sane() and r.rc == 1
+              and warned(r, bad, *words), r.detail())
+        if not RUN_UNDER_ASAN:
+            check("... peak memory %.0f MB < 300 MB (nothing allocated from the lie)"
+                  % r.rss_mb, r.rss_mb < 300)
+
+    # ---- Deflated data sets: inflated here, to the end of the stream --------------------
+    dz = os.path.join(tmp, "deflated-small.dcm")
+    src = pydicom.dcmread(first)
+    deflated(first, dz, rows=64, value=1500)
+    hu = 1500 * float(src.get("RescaleSlope", 1)) + float(src.get("RescaleIntercept", 0))
+    r = run(cli, "info", dz, "--json")
+    j = r.json()
+    check("a deflated slice whose payload is small (%d bytes for 8 KB) reads"
+          % os.path.getsize(dz), r.sane() and j is not None and j["max"] == hu
+          and j["min"] == hu and j["dims"] == [64, 64, 1], r.detail())
+    d = os.path.join(tmp, "deflated")
+    os.makedirs(d)
+    for name in sorted(os.listdir(ph["explicit"])):
+        deflated(os.path.join(ph["explicit"], name), os.path.join(d, name))
+    r = run(cli, "info", d, "--json")
+    check("a deflated series reads with the explicit series' numbers",
+          same_numbers(r.json(), truth), r.detail())
+    big = os.path.join(tmp, "ph-128")
+    run(cli, "phantom", big, "--size", 128, "--slices", 1)
+    full = os.path.join(tmp, "deflated-128.dcm")
+    deflated(os.path.join(big, "ct", "CT000001.dcm"), full)
+    with open(full, "rb") as f:
+        zdata = f.read()
+    bad = []
+    for pct in range(30, 100, 3):
+        p = os.path.join(tmp, "deflated-cut.dcm")
+        with open(p, "wb") as f:
+            f.write(zdata[:len(zdata) * pct // 100])
+        r = run(cli, "info", p, timeout=30)
+        if not (r.sane() and r.rc == 1 and warned(r, p, "truncated")):
+            bad.append("%d%%: %s" % (pct, r.detail()))
+            if len(bad) >= 3:
+                break
+    check("truncated deflated slices: exit 1, 'truncated', no hang (48%% hung at 2 GB)",
+          not bad, "\n".join(bad[:3]))
+    with open(os.path.join(d, "CT000009.dcm"), "wb") as f:
+        f.write(zdata[:len(zdata) * 9 // 10])
+    r = run(cli, "info", d, "--json", timeout=30)
+    j = r.json()
+    check("a truncated deflated slice in a deflated series: the rest reads",
+          r.sane() and j is not None and j["files_read"] == 4 and j["files_skipped"] == 1,
+          r.detail())
+
+    # ---- FIFOs: never opened for reading (it would wait for a writer forever) -----------
+    fifo = os.path.join(tmp, "fifo.dcm")
+    os.mkfifo(fifo)
+    r = run(cli, "info", fifo, timeout=20)
+    check("a FIFO as input: exit 1 at once, naming it", r.rc == 1 and warned(r, fifo, "regular"),
+          r.detail())
+    d = series_copy(ph["explicit"], os.path.join(tmp, "with-fifo"))
+    os.mkfifo(os.path.join(d, "zz.dcm"))
+    r = run(cli, "info", d, "--json", timeout=20)
+    j = r.json()
+    check("a FIFO in a folder: the series loads, the FIFO is named",
+          j is not None and j["files_read"] == 4
+          and warned(r, os.path.join(d, "zz.dcm"), "regular"), r.detail())
+    r = run(cli, "info", os.path.join(d, "zz.dcm"), first, timeout=20)
+    check("a FIFO next to a file: the file loads", r.rc == 0, r.detail())
+
 
 def main():
     global RUN_UNDER_ASAN
