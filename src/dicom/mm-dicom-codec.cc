@@ -168,7 +168,8 @@ check_rle (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
   const uint32_t expected = (uint32_t) spec.bits_allocated / 8;
   if (segments != expected)
     {
-      why = "its RLE header declares " + std::to_string (segments) + " segments, "
+      why = "its RLE header declares " + std::to_string (segments)
+            + (segments == 1 ? " segment, " : " segments, ")
             + std::to_string (expected) + " expected for Bits Allocated "
             + std::to_string (spec.bits_allocated);
       return false;
