@@ -429,10 +429,16 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
   bool ts_stated = false;
   uint64_t meta_end = 0;
   bool have_meta = w.read_at (0, pre, 132) && std::memcmp (pre + 128, "DICM", 4) == 0;
+  /* A meta group without the preamble and prefix (GDCM reads those too). */
+  const unsigned char *b = w.head; /* at least 16 bytes: size was checked */
+  const bool bare_meta = !have_meta && w.head_len >= 16 && b[0] == 0x02 && b[1] == 0
+                         && g_ascii_isupper (b[4]) && g_ascii_isupper (b[5]);
+  if (bare_meta)
+    have_meta = true;
   if (have_meta)
     {
       /* File meta group: always explicit VR little endian (PS3.10 7.1). */
-      pos = 132;
+      pos = bare_meta ? 0 : 132;
       int elements = 0;
       unsigned char h[12];
       bool ok = true;
@@ -565,7 +571,14 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
 
   /* The bytes GDCM will parse: the file itself, or, when its encoding was not stated or it
    * was inflated, its data set behind a meta group stating the encoding checked here. */
-  const bool rebuilt = !ts_stated || deflated;
+  const bool rebuilt = !ts_stated || deflated || bare_meta;
+  unsigned char first[2];
+  if (rebuilt && w.read_at (ds_start, first, 2) && w.u16 (first) == 0x0002)
+    {
+      /* GDCM would read these as the meta group, transfer syntax included, after ours. */
+      why = "damaged file meta information (group 0002 in the data set)";
+      return false;
+    }
   std::vector<char> prefix = rebuilt ? make_meta (ts, sop_class, sop_uid) : std::vector<char> ();
   const int64_t shift = rebuilt ? (int64_t) prefix.size () - (int64_t) ds_start : 0;
   const bool has_pixels = w.pixel_start > 0;

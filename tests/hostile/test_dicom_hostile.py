@@ -291,6 +291,30 @@ def tests_structure(cli, tmp, ph, truth):
         r = run(cli, "info", p, "--json")
         check("a slice without preamble (%s VR) reads with the same numbers"
               % ("implicit" if implicit else "explicit"), same_numbers(r.json(), one), r.detail())
+    # A meta group without the preamble and DICM prefix (GDCM reads those): the same numbers.
+    with open(first, "rb") as f:
+        bare = f.read()[132:]
+    p = os.path.join(tmp, "bare-meta.dcm")
+    with open(p, "wb") as f:
+        f.write(bare)
+    r = run(cli, "info", p, "--json")
+    check("a meta group without preamble reads with the same numbers",
+          r.sane() and same_numbers(r.json(), one), r.detail())
+    # ... stating a deflated data set that is not: refused, never parsed unchecked.
+    p = os.path.join(tmp, "bare-meta-deflate.dcm")
+    with open(p, "wb") as f:
+        f.write(bare.replace(b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.1.2.1.99", 1))
+    r = run(cli, "info", p)
+    check("... stating deflate over plain bytes: exit 1 naming the file", r.sane() and r.rc == 1
+          and p in r.err, r.detail())
+    # An unknown transfer syntax: GDCM would guess; refused with its UID.
+    ds = pydicom.dcmread(first)
+    ds.file_meta.TransferSyntaxUID = "1.2.3.4.5"
+    p = os.path.join(tmp, "unknown-ts.dcm")
+    ds.save_as(p)
+    r = run(cli, "info", p)
+    check("an unknown transfer syntax: exit 1 naming it", r.sane() and r.rc == 1
+          and warned(r, p, "1.2.3.4.5"), r.detail())
     # Every truncation (the 40-byte one aborted the whole folder: GDCM parsed it unchecked).
     bad = []
     for n in list(range(8, 200, 2)) + list(range(200, len(data), 97)):
