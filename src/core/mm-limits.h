@@ -13,8 +13,9 @@
  * float. A 1024 x 1024 x 2000 scan is a quarter of it. */
 #define MM_LIMIT_VOLUME_VOXELS (1ull << 31)
 
-/* Bytes of a DICOM file that are parsed as a header when the file has no Pixel Data (a
- * DICOMDIR, a structured report): the largest DICOMDIR of a full DVD is a few MB. */
+/* Bytes of a DICOM header (everything before Pixel Data, or the whole data set of a file
+ * without it, such as a DICOMDIR), read into memory for GDCM: a CT header is a few KB, the
+ * largest DICOMDIR of a full DVD a few MB. */
 #define MM_LIMIT_DICOM_HEADER_BYTES (64ull << 20)
 
 /* Bytes a deflated DICOM data set (1.2.840.10008.1.2.1.99) may inflate to: one slice at

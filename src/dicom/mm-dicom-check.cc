@@ -583,9 +583,10 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
   const int64_t shift = rebuilt ? (int64_t) prefix.size () - (int64_t) ds_start : 0;
   const bool has_pixels = w.pixel_start > 0;
   uint64_t end = has_pixels ? (through_pixels ? w.pixel_end : w.pixel_start) : pos;
-  if (!has_pixels && end - ds_start > MM_LIMIT_DICOM_HEADER_BYTES)
+  if ((has_pixels ? w.pixel_start : end) - ds_start > MM_LIMIT_DICOM_HEADER_BYTES)
     {
-      why = "no Pixel Data (7FE0,0010), and a header larger than the limit of "
+      why = std::string (has_pixels ? "" : "no Pixel Data (7FE0,0010), and ")
+            + "a header larger than the limit of "
             + std::to_string (MM_LIMIT_DICOM_HEADER_BYTES) + " bytes";
       return false;
     }
