@@ -150,7 +150,15 @@ struct Walker
         if (explicit_vr && g != 0xfffe)
           {
             char vr[3] = { (char) h[4], (char) h[5], 0 };
-            if (!g_ascii_isupper (vr[0]) || !g_ascii_isupper (vr[1]))
+            /* Only the VRs of PS3.5 6.2: GDCM answers another with a retry in a reader that
+             * asserts. */
+            static const char known_vrs[]
+                = "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV "
+                  "TM UC UI UL UN UR US UT UV ";
+            bool known = false;
+            for (const char *k = known_vrs; *k && !known; k += 3)
+              known = k[0] == vr[0] && k[1] == vr[1];
+            if (!known)
               return fail ("damaged element: invalid VR", pos);
             static const char *const long_vrs[]
                 = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV" };
@@ -569,18 +577,16 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
            : w.explicit_vr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
     }
 
-  /* The bytes GDCM will parse: the file itself, or, when its encoding was not stated or it
-   * was inflated, its data set behind a meta group stating the encoding checked here. */
-  const bool rebuilt = !ts_stated || deflated || bare_meta;
+  /* The bytes GDCM will parse: the data set behind a meta group of our own that states the
+   * encoding checked here. GDCM never reads a file's own meta group (its reader asserts on
+   * damaged ones, and could take a transfer syntax from a second one). */
   unsigned char first[2];
-  if (rebuilt && w.read_at (ds_start, first, 2) && w.u16 (first) == 0x0002)
+  if (w.read_at (ds_start, first, 2) && w.u16 (first) == 0x0002)
     {
-      /* GDCM would read these as the meta group, transfer syntax included, after ours. */
       why = "damaged file meta information (group 0002 in the data set)";
       return false;
     }
-  std::vector<char> prefix = rebuilt ? make_meta (ts, sop_class, sop_uid) : std::vector<char> ();
-  const int64_t shift = rebuilt ? (int64_t) prefix.size () - (int64_t) ds_start : 0;
+  std::vector<char> prefix = make_meta (ts, sop_class, sop_uid);
   const bool has_pixels = w.pixel_start > 0;
   uint64_t end = has_pixels ? (through_pixels ? w.pixel_end : w.pixel_start) : pos;
   if ((has_pixels ? w.pixel_start : end) - ds_start > MM_LIMIT_DICOM_HEADER_BYTES)
@@ -592,16 +598,16 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
     }
   if (has_pixels)
     {
-      layout.pixel_start = w.pixel_start + shift;
-      layout.pixel_value = w.pixel_value + shift;
+      /* Offsets in the file (in the inflated data set for a deflated file). */
+      layout.pixel_start = w.pixel_start;
+      layout.pixel_value = w.pixel_value;
       layout.pixel_length = w.pixel_length;
-      layout.pixel_end = w.pixel_end + shift;
-      /* Pixels read straight from the file only when the parse image is the file. */
-      layout.native_little_endian = !rebuilt && w.pixel_length > 0 && !w.big_endian
+      layout.pixel_end = w.pixel_end;
+      layout.native_little_endian = !deflated && w.pixel_length > 0 && !w.big_endian
                                     && (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1");
     }
   layout.transfer_syntax = ts;
-  const uint64_t from = rebuilt ? ds_start : 0;
+  const uint64_t from = ds_start;
   layout.header.assign (prefix.begin (), prefix.end ());
   layout.header.resize (prefix.size () + (end - from));
   char *dst = layout.header.data () + prefix.size ();

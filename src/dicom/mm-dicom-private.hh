@@ -35,8 +35,7 @@ struct SliceHeader
   double padding_stored = 0;
   double z = 0; /* IPP projected on the slice normal */
   /* Where Pixel Data lies, from the structural check; all 0 when not known. */
-  /* Offsets in the parse image (see FileLayout), which are the file's own offsets when
-   * native_little_endian. */
+  /* Offsets in the file (in the inflated data set when it is deflated). */
   uint64_t pixel_start = 0;     /* offset of the Pixel Data element's tag */
   uint64_t pixel_value = 0;     /* offset of its value */
   uint64_t pixel_length = 0;    /* defined length of its value; 0 for encapsulated data */
@@ -47,16 +46,15 @@ struct SliceHeader
 /* Check that every element of the file, up to and including Pixel Data, lies within the
  * file, before GDCM parses it: GDCM's Debian build asserts (aborts) on truncated files.
  * GDCM then parses only the checked bytes, from memory, in the encoding they were checked
- * in: layout.header is that parse image. It is the file itself when the file states its
- * transfer syntax; otherwise (no meta group, no transfer syntax, a deflated data set, which
- * is inflated here) it is the data set behind a meta group stating the syntax it was
- * checked in. Offsets are in the parse image. Fills why and returns false when the file is
- * damaged, not a regular file, or in an encoding that is not read. */
+ * in: layout.header is that parse image, the data set (inflated here when deflated) behind
+ * a meta group of our own stating the transfer syntax checked (and the file's SOP class and
+ * instance UIDs). GDCM never reads the file's own meta group. Fills why and returns false
+ * when the file is damaged, not a regular file, or in an encoding that is not read. */
 struct FileLayout
 {
+  /* Offsets in the file (in the inflated data set when it is deflated). */
   uint64_t pixel_start = 0, pixel_value = 0, pixel_length = 0, pixel_end = 0;
-  /* Uncompressed little endian pixels whose offsets are the file's own: read straight from
-   * the file. */
+  /* Uncompressed little endian pixels in the file itself: read straight from it. */
   bool native_little_endian = false;
   std::string transfer_syntax;
   /* The parse image up to Pixel Data (or through it, with through_pixels); the whole data

@@ -307,6 +307,24 @@ def tests_structure(cli, tmp, ph, truth):
     r = run(cli, "info", p)
     check("... stating deflate over plain bytes: exit 1 naming the file", r.sane() and r.rc == 1
           and p in r.err, r.detail())
+    # Unknown VRs (found by mutating the phantoms under ASan): in the meta group, GDCM's
+    # meta reader asserted; in the data set, its retry with another element reader did.
+    with open(first, "rb") as f:
+        plain = f.read()
+    p = os.path.join(tmp, "meta-vr-ua.dcm")
+    assert plain[132 + 4:132 + 6] == b"UL"
+    with open(p, "wb") as f:
+        f.write(plain[:132 + 4] + b"UA" + plain[132 + 6:])
+    r = run(cli, "info", p, "--json")
+    check("a meta group element with an unknown VR: no crash, the slice reads",
+          r.sane() and same_numbers(r.json(), one), r.detail())
+    i = plain.find(b"LO", 300)
+    p = os.path.join(tmp, "vr-mo.dcm")
+    with open(p, "wb") as f:
+        f.write(plain[:i] + b"MO" + plain[i + 2:])
+    r = run(cli, "info", p)
+    check("a data set element with an unknown VR: exit 1 naming the file and the VR",
+          r.sane() and r.rc == 1 and warned(r, p, "invalid VR"), r.detail())
     # An unknown transfer syntax: GDCM would guess; refused with its UID.
     ds = pydicom.dcmread(first)
     ds.file_meta.TransferSyntaxUID = "1.2.3.4.5"
