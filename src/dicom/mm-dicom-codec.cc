@@ -12,6 +12,7 @@
 #include <gdcmRLECodec.h>
 #include <gdcmSequenceOfFragments.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -188,59 +189,95 @@ check_rle (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
   return true;
 }
 
-/* JPEG (ISO 10918-1 B.2.2) and JPEG-LS (ISO 14495-1 C.2.2): the frame header, found by
- * walking the marker segments after SOI. */
+/* JPEG (ISO 10918-1 B.2.2) and JPEG-LS (ISO 14495-1 C.2.2): the marker segments from SOI
+ * to the first scan header, strictly. GDCM's IJG decoders assert (abort) on any warning
+ * libjpeg gives while reading the header (bytes between segments, a JFIF version other than
+ * 1, the data ending before the scan), so such streams are refused here; and the frame
+ * header is compared with the DICOM header. */
 bool
 check_jpeg (const unsigned char *p, size_t n, bool jpeg_ls, const FrameSpec &spec,
             std::string &why)
 {
   const char *what = jpeg_ls ? "JPEG-LS frame header" : "JPEG frame header";
+  const std::string stream = jpeg_ls ? "JPEG-LS stream" : "JPEG stream";
   if (n < 4 || be16 (p) != 0xffd8)
     {
-      why = std::string ("its pixel data is not a ") + (jpeg_ls ? "JPEG-LS" : "JPEG")
-            + " stream (no SOI marker)";
+      why = "its pixel data is not a " + stream + " (no SOI marker)";
       return false;
     }
   size_t off = 2;
+  bool have_frame = false, frame_ok = false;
+  std::string frame_why;
   while (true)
     {
-      while (off < n && p[off] == 0xff && off + 1 < n && p[off + 1] == 0xff)
+      if (n - off < 2)
+        break;
+      if (p[off] != 0xff)
+        {
+          why = "its " + stream + " has stray bytes between marker segments";
+          return false;
+        }
+      while (n - off >= 2 && p[off + 1] == 0xff)
         off++; /* fill bytes */
-      if (n - off < 4 || p[off] != 0xff)
+      if (n - off < 2)
         break;
       const unsigned m = p[off + 1];
-      if (m == 0x01 || (m >= 0xd0 && m <= 0xd8))
+      if (m == 0x01 || (m >= 0xd0 && m <= 0xd7))
         {
           off += 2; /* markers without a segment */
           continue;
         }
-      if (m == 0xd9 || m == 0xda)
-        break; /* end of image, or a scan, before any frame header */
+      if (m == 0x00 || m == 0xd8 || m == 0xd9)
+        {
+          why = "its " + stream + " has a misplaced marker before its scan";
+          return false;
+        }
+      if (n - off < 4)
+        break;
       const size_t len = be16 (p + off + 2);
       if (len < 2 || n - off - 2 < len)
         break;
+      const unsigned char *seg = p + off + 4;
       const bool sof = jpeg_ls ? m == 0xf7
                                : (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8
                                   && m != 0xcc);
-      if (sof)
+      if (sof && !have_frame)
         {
           if (len < 8)
             break;
-          const unsigned char *f = p + off + 4;
-          const int precision = f[0];
-          const unsigned rows = be16 (f + 1), cols = be16 (f + 3), components = f[5];
+          have_frame = true;
+          const int precision = seg[0];
+          const unsigned rows = be16 (seg + 1), cols = be16 (seg + 3), components = seg[5];
           if (rows == 0)
+            frame_why = std::string ("its ") + what
+                        + " leaves the number of lines to a DNL marker, which is not read";
+          else
+            frame_ok = compare (what, cols, rows, components, precision, spec, frame_why);
+        }
+      if (m == 0xe0 && len >= 8 && std::memcmp (seg, "JFIF", 5) == 0 && seg[5] != 1)
+        {
+          why = "its " + stream + " has a JFIF marker of an unknown version";
+          return false;
+        }
+      if (m == 0xda)
+        {
+          if (!have_frame)
             {
-              why = std::string ("its ") + what
-                    + " leaves the number of lines to a DNL marker, which is not read";
+              why = "its " + stream + " has a scan before any frame header";
               return false;
             }
-          return compare (what, cols, rows, components, precision, spec, why);
+          if (!frame_ok)
+            {
+              why = frame_why;
+              return false;
+            }
+          if (n - off - 2 - len < 2)
+            break; /* no scan data */
+          return true;
         }
       off += 2 + len;
     }
-  why = std::string ("its ") + (jpeg_ls ? "JPEG-LS" : "JPEG")
-        + " stream is truncated or damaged before its frame header";
+  why = "its " + stream + " is truncated or damaged before its scan";
   return false;
 }
 
@@ -328,7 +365,13 @@ decode_encapsulated (const gdcm::Image &img, const gdcm::DataElement &pixels,
       why = "its encapsulated Pixel Data is empty";
       return false;
     }
-  if (!check_codec_header (ts, frame.data (), frame.size (), spec, why))
+  /* GDCM's JPEG codec reads each fragment as a stream of its own: the headers must all be in
+   * the first one (the end of the data while reading them is a warning, which it asserts
+   * on). */
+  size_t header_len = frame.size ();
+  if (codec_of (ts) == Codec::JPEG)
+    header_len = std::min<size_t> (header_len, sf->GetFragment (0).GetVL ());
+  if (!check_codec_header (ts, frame.data (), header_len, spec, why))
     return false;
   frame = std::vector<unsigned char> (); /* the decoders make their own copies */
 
