@@ -371,11 +371,13 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
   size_t len = img.GetBufferLength ();
   if (len != need)
     {
-      why = "its pixel data is shorter than Rows x Columns";
+      why = "its pixel data does not match Rows x Columns";
       return false;
     }
   buf.resize (len);
-  if (!img.GetBuffer (buf.data ()) || img.GetPixelFormat ().GetBitsAllocated () != pf.GetBitsAllocated ())
+  /* The decoder must not have changed the sample size the buffer was sized for. */
+  if (!img.GetBuffer (buf.data ())
+      || img.GetPixelFormat ().GetBitsAllocated () != pf.GetBitsAllocated ())
     {
       const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
       why = fmt ("cannot decode its pixel data (transfer syntax %s)",
