@@ -6,6 +6,8 @@
  * and including Pixel Data. Values are not interpreted. */
 #include "mm-dicom-private.hh"
 
+#include "mm-limits.h"
+
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include <glib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace mm
 {
@@ -24,6 +27,7 @@ namespace
 struct Walker
 {
   int fd = -1;
+  const unsigned char *mem = nullptr; /* when set, the bytes walked (size of them) */
   uint64_t size = 0;
   bool big_endian = false;
   bool explicit_vr = true;
@@ -40,6 +44,11 @@ struct Walker
   {
     if (off + n > size)
       return false;
+    if (mem != nullptr)
+      {
+        std::memcpy (buf, mem + off, n);
+        return true;
+      }
     if (off + n <= head_len)
       {
         std::memcpy (buf, head + off, n);
@@ -141,7 +150,15 @@ struct Walker
         if (explicit_vr && g != 0xfffe)
           {
             char vr[3] = { (char) h[4], (char) h[5], 0 };
-            if (!g_ascii_isupper (vr[0]) || !g_ascii_isupper (vr[1]))
+            /* Only the VRs of PS3.5 6.2: GDCM answers another with a retry in a reader that
+             * asserts. */
+            static const char known_vrs[]
+                = "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV "
+                  "TM UC UI UL UN UR US UT UV ";
+            bool known = false;
+            for (const char *k = known_vrs; *k && !known; k += 3)
+              known = k[0] == vr[0] && k[1] == vr[1];
+            if (!known)
               return fail ("damaged element: invalid VR", pos);
             static const char *const long_vrs[]
                 = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV" };
@@ -234,152 +251,409 @@ MemBuf::seekpos (pos_type pos, std::ios_base::openmode which)
   return seekoff (off_type (pos), std::ios_base::beg, which);
 }
 
-bool
-check_structure (const std::string &path, std::string &why, FileLayout &layout)
+int
+open_regular (const std::string &path, std::string &why, uint64_t *size)
 {
-  layout = FileLayout ();
-  Walker w;
-  w.fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
-  if (w.fd < 0)
+  /* O_NONBLOCK: opening a FIFO that no one writes to would otherwise wait forever. It does
+   * not change how a regular file reads. */
+  int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
     {
       why = std::string ("cannot open: ") + g_strerror (errno);
-      return false;
+      return -1;
     }
   struct stat st;
-  bool ok = false;
-  if (fstat (w.fd, &st) != 0 || !S_ISREG (st.st_mode))
-    why = "not a regular file";
-  else if ((w.size = st.st_size) < 16)
-    why = "not a DICOM file (too short)";
-  else
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      ssize_t got = pread (w.fd, w.head, std::min<uint64_t> (sizeof w.head, w.size), 0);
-      w.head_len = got > 0 ? (size_t) got : 0;
-      unsigned char pre[132];
-      uint64_t pos = 0;
-      std::string ts = "1.2.840.10008.1.2.1";
-      bool ts_stated = false;
-      uint64_t meta_end = 0;
-      bool have_meta = w.read_at (0, pre, 132) && std::memcmp (pre + 128, "DICM", 4) == 0;
-      ok = true;
-      if (have_meta)
+      why = "not a regular file (FIFOs, devices and sockets are not read)";
+      close (fd);
+      return -1;
+    }
+  if (size != nullptr)
+    *size = (uint64_t) st.st_size;
+  return fd;
+}
+
+namespace
+{
+
+bool
+pread_all (int fd, void *dst, uint64_t n, uint64_t offset)
+{
+  uint64_t done = 0;
+  while (done < n)
+    {
+      ssize_t got = pread (fd, (char *) dst + done, n - done, (off_t) (offset + done));
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        return false;
+      done += (uint64_t) got;
+    }
+  return true;
+}
+
+/* The whole of a deflated data set (PS3.5 A.5: raw deflate, RFC 1951), inflated. False
+ * unless the stream ends properly (a truncated file is not zero-filled) within
+ * MM_LIMIT_DICOM_INFLATED_BYTES (a deflate bomb stops there). */
+bool
+inflate_data_set (int fd, uint64_t offset, uint64_t size, std::vector<unsigned char> &out,
+                  std::string &why)
+{
+  if (size <= offset)
+    {
+      why = "no data set after the file meta information";
+      return false;
+    }
+  if (size - offset > MM_LIMIT_DICOM_INFLATED_BYTES)
+    {
+      why = "its deflated data set is larger than the limit of "
+            + std::to_string (MM_LIMIT_DICOM_INFLATED_BYTES) + " bytes";
+      return false;
+    }
+  std::vector<unsigned char> in (size - offset);
+  if (!pread_all (fd, in.data (), in.size (), offset))
+    {
+      why = std::string ("cannot read: ") + g_strerror (errno);
+      return false;
+    }
+  /* Some writers wrap the stream in a zlib header, against the standard; read those too. */
+  bool zlib_header = in.size () >= 2 && (in[0] & 0x0f) == 8 && ((in[0] << 8) | in[1]) % 31 == 0;
+  for (int attempt = 0; attempt < (zlib_header ? 2 : 1); attempt++)
+    {
+      z_stream zs;
+      std::memset (&zs, 0, sizeof zs);
+      if (inflateInit2 (&zs, attempt == 0 ? -MAX_WBITS : MAX_WBITS) != Z_OK)
         {
-          /* File meta group: always explicit VR little endian (PS3.10 7.1). */
-          pos = 132;
-          int elements = 0;
-          unsigned char h[12];
-          while (w.read_at (pos, h, 8) && w.u16 (h) == 0x0002)
+          why = "cannot inflate its data set (zlib failed to start)";
+          return false;
+        }
+      zs.next_in = in.data ();
+      zs.avail_in = (uInt) in.size ();
+      out.clear ();
+      int rc = Z_OK;
+      while (rc == Z_OK)
+        {
+          size_t old = out.size ();
+          if (old >= MM_LIMIT_DICOM_INFLATED_BYTES)
+            break;
+          size_t grow = std::min<uint64_t> (std::max<size_t> (old, 1 << 16),
+                                            MM_LIMIT_DICOM_INFLATED_BYTES - old);
+          out.resize (old + grow);
+          zs.next_out = out.data () + old;
+          zs.avail_out = (uInt) grow;
+          rc = inflate (&zs, Z_NO_FLUSH);
+          out.resize (old + grow - zs.avail_out);
+        }
+      inflateEnd (&zs);
+      if (rc == Z_STREAM_END)
+        return true;
+      if (rc == Z_OK)
+        why = "its deflated data set inflates to more than the limit of "
+              + std::to_string (MM_LIMIT_DICOM_INFLATED_BYTES) + " bytes";
+      else if (rc == Z_BUF_ERROR)
+        why = "truncated: its deflated data set ends before the end of the stream";
+      else
+        why = "its deflated data set is damaged (" + std::string (zs.msg ? zs.msg : "zlib error")
+              + ")";
+    }
+  out.clear ();
+  return false;
+}
+
+/* One explicit VR little endian element of the file meta group. */
+void
+put_meta (std::vector<char> &out, uint16_t e, const char *vr, const std::string &value)
+{
+  std::string v = value;
+  if (v.size () % 2)
+    v += '\0';
+  const unsigned char h[8] = { 0x02, 0x00, (unsigned char) (e & 0xff), (unsigned char) (e >> 8),
+                               (unsigned char) vr[0], (unsigned char) vr[1],
+                               (unsigned char) (v.size () & 0xff),
+                               (unsigned char) (v.size () >> 8) };
+  out.insert (out.end (), h, h + 8);
+  out.insert (out.end (), v.begin (), v.end ());
+}
+
+/* A file meta group that states exactly the encoding the data set was checked in, so GDCM
+ * does not guess another (a file without one, or whose data set was inflated here). The
+ * SOP class and instance UIDs of the original are kept: the header reader falls back on
+ * them. */
+std::vector<char>
+make_meta (const std::string &ts, const std::string &sop_class, const std::string &sop_uid)
+{
+  std::vector<char> group;
+  if (!sop_class.empty ())
+    put_meta (group, 0x0002, "UI", sop_class);
+  if (!sop_uid.empty ())
+    put_meta (group, 0x0003, "UI", sop_uid);
+  put_meta (group, 0x0010, "UI", ts);
+  std::vector<char> out;
+  out.reserve (132 + 12 + group.size ());
+  out.resize (132, '\0');
+  std::memcpy (out.data () + 128, "DICM", 4);
+  uint32_t len = (uint32_t) group.size ();
+  const unsigned char gl[12] = { 0x02, 0x00, 0x00, 0x00, 'U', 'L', 4, 0,
+                                 (unsigned char) (len & 0xff), (unsigned char) (len >> 8 & 0xff),
+                                 (unsigned char) (len >> 16 & 0xff), (unsigned char) (len >> 24) };
+  out.insert (out.end (), gl, gl + 12);
+  out.insert (out.end (), group.begin (), group.end ());
+  return out;
+}
+
+/* A UI value of the meta group, trimmed of padding. */
+std::string
+meta_uid (Walker &w, uint64_t value, uint32_t len)
+{
+  if (len == 0 || len > 64)
+    return "";
+  char uid[65] = { 0 };
+  if (!w.read_at (value, uid, len))
+    return "";
+  std::string s (uid, strnlen (uid, len));
+  while (!s.empty () && (s.back () == ' ' || s.back () == '\0'))
+    s.pop_back ();
+  return s;
+}
+
+bool
+walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
+           FileLayout &layout, bool through_pixels)
+{
+  Walker w;
+  w.fd = fd;
+  w.size = size;
+  if (size < 16)
+    {
+      why = "not a DICOM file (too short)";
+      return false;
+    }
+  ssize_t got = pread (fd, w.head, std::min<uint64_t> (sizeof w.head, size), 0);
+  w.head_len = got > 0 ? (size_t) got : 0;
+  unsigned char pre[132];
+  uint64_t pos = 0;
+  std::string ts = "1.2.840.10008.1.2.1", sop_class, sop_uid;
+  bool ts_stated = false;
+  uint64_t meta_end = 0;
+  bool have_meta = w.read_at (0, pre, 132) && std::memcmp (pre + 128, "DICM", 4) == 0;
+  /* A meta group without the preamble and prefix (GDCM reads those too). */
+  const unsigned char *b = w.head; /* at least 16 bytes: size was checked */
+  const bool bare_meta = !have_meta && w.head_len >= 16 && b[0] == 0x02 && b[1] == 0
+                         && g_ascii_isupper (b[4]) && g_ascii_isupper (b[5]);
+  if (bare_meta)
+    have_meta = true;
+  if (have_meta)
+    {
+      /* File meta group: always explicit VR little endian (PS3.10 7.1). */
+      pos = bare_meta ? 0 : 132;
+      int elements = 0;
+      unsigned char h[12];
+      bool ok = true;
+      while (w.read_at (pos, h, 8) && w.u16 (h) == 0x0002)
+        {
+          uint64_t start = pos;
+          char vr[3] = { (char) h[4], (char) h[5], 0 };
+          uint32_t len;
+          size_t header = 8;
+          if (!std::strcmp (vr, "OB") || !std::strcmp (vr, "OW") || !std::strcmp (vr, "UN")
+              || !std::strcmp (vr, "SQ") || !std::strcmp (vr, "UT"))
             {
-              uint64_t start = pos;
-              /* One element at a time, remembering the transfer syntax. */
-              char vr[3] = { (char) h[4], (char) h[5], 0 };
-              uint32_t len;
-              size_t header = 8;
-              if (!std::strcmp (vr, "OB") || !std::strcmp (vr, "OW") || !std::strcmp (vr, "UN")
-                  || !std::strcmp (vr, "SQ") || !std::strcmp (vr, "UT"))
-                {
-                  if (!w.read_at (pos, h, 12))
-                    {
-                      ok = false;
-                      break;
-                    }
-                  len = w.u32 (h + 8);
-                  header = 12;
-                }
-              else
-                len = w.u16 (h + 6);
-              if (len == 0xffffffffu || pos + header + len > w.size)
+              if (!w.read_at (pos, h, 12))
                 {
                   ok = false;
                   break;
                 }
-              if (w.u16 (h + 2) == 0x0010 && len < 128)
-                {
-                  char uid[129] = { 0 };
-                  w.read_at (pos + header, uid, len);
-                  ts = std::string (uid, strnlen (uid, len));
-                  while (!ts.empty () && (ts.back () == ' ' || ts.back () == '\0'))
-                    ts.pop_back ();
-                  ts_stated = !ts.empty ();
-                  if (!ts_stated)
-                    ts = "1.2.840.10008.1.2.1";
-                }
-              pos = start + header + len;
-              elements++;
+              len = w.u32 (h + 8);
+              header = 12;
             }
-          meta_end = pos;
-          if (!ok || elements == 0)
+          else
+            len = w.u16 (h + 6);
+          if (len == 0xffffffffu || pos + header + len > size)
             {
               ok = false;
-              why = "truncated or damaged file meta information (group 0002)";
+              break;
             }
+          uint16_t e = w.u16 (h + 2);
+          if (e == 0x0010 && len < 128)
+            {
+              char uid[129] = { 0 };
+              w.read_at (pos + header, uid, len);
+              ts = std::string (uid, strnlen (uid, len));
+              while (!ts.empty () && (ts.back () == ' ' || ts.back () == '\0'))
+                ts.pop_back ();
+              ts_stated = !ts.empty ();
+              if (!ts_stated)
+                ts = "1.2.840.10008.1.2.1";
+            }
+          else if (e == 0x0002)
+            sop_class = meta_uid (w, pos + header, len);
+          else if (e == 0x0003)
+            sop_uid = meta_uid (w, pos + header, len);
+          pos = start + header + len;
+          elements++;
         }
-      else
+      meta_end = pos;
+      if (!ok || elements == 0)
         {
-          /* No preamble: guess the encoding from the first element, as GDCM does. */
-          unsigned char h[6];
-          w.read_at (0, h, 6);
-          w.explicit_vr = g_ascii_isupper (h[4]) && g_ascii_isupper (h[5]);
-          ts = w.explicit_vr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
-          if (h[0] == 0 && h[1] == 0x08) /* ACR-NEMA big endian: left to GDCM */
-            ts = "";
-        }
-      if (ok)
-        {
-          if (ts == "1.2.840.10008.1.2")
-            w.explicit_vr = false;
-          else if (ts == "1.2.840.10008.1.2.2")
-            w.big_endian = true;
-          /* Deflated data sets and unknown encodings cannot be walked without inflating;
-           * they are left to GDCM. */
-          bool walkable = ts.rfind ("1.2.840.10008.1.2", 0) == 0 && ts != "1.2.840.10008.1.2.1.99";
-          uint64_t start = pos;
-          if (walkable && !w.walk_dataset (pos, w.size, false, 0))
-            {
-              /* Without a stated transfer syntax the encoding is a guess, so the other one is
-               * tried too. A data set that contradicts its stated syntax is refused: GDCM
-               * misparses those, with absurd allocations. */
-              std::string first_why = w.why;
-              w.explicit_vr = !w.explicit_vr;
-              pos = start;
-              if (ts_stated || !w.walk_dataset (pos, w.size, false, 0))
-                {
-                  ok = false;
-                  if (ts_stated)
-                    why = first_why + " (the data set does not follow its transfer syntax "
-                          + ts + ")";
-                  else if (!have_meta)
-                    why = "not a DICOM file (no DICM prefix, and no readable data set: "
-                          + first_why + ")";
-                  else
-                    why = first_why;
-                }
-            }
-          else if (walkable && have_meta && pos == meta_end)
-            {
-              ok = false;
-              why = "no data set after the file meta information";
-            }
-          if (ok && w.pixel_start > 0)
-            {
-              layout.pixel_start = w.pixel_start;
-              layout.pixel_value = w.pixel_value;
-              layout.pixel_length = w.pixel_length;
-              layout.pixel_end = w.pixel_end;
-              layout.native_little_endian
-                  = w.pixel_length > 0 && !w.big_endian
-                    && (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1");
-              layout.header.resize (w.pixel_start);
-              if (!w.read_at (0, layout.header.data (), w.pixel_start))
-                {
-                  ok = false;
-                  why = "cannot read the header";
-                }
-            }
+          why = "truncated or damaged file meta information (group 0002)";
+          return false;
         }
     }
-  close (w.fd);
+  else
+    {
+      /* No preamble: guess the encoding from the first element, as GDCM does. Group 0008
+       * read as 0800 is an ACR-NEMA big endian file. */
+      unsigned char h[6];
+      w.read_at (0, h, 6);
+      w.explicit_vr = g_ascii_isupper (h[4]) && g_ascii_isupper (h[5]);
+      w.big_endian = h[0] == 0 && h[1] != 0;
+    }
+
+  const bool deflated = ts == "1.2.840.10008.1.2.1.99";
+  if (have_meta && !deflated)
+    {
+      if (ts == "1.2.840.10008.1.2")
+        w.explicit_vr = false;
+      else if (ts == "1.2.840.10008.1.2.2")
+        w.big_endian = true;
+      else if (ts.rfind ("1.2.840.10008.1.2.", 0) != 0)
+        {
+          /* Every other standard syntax is explicit VR little endian; an unknown one would
+           * be guessed at by GDCM, so it is not read. */
+          why = "unsupported transfer syntax " + ts;
+          return false;
+        }
+    }
+  std::vector<unsigned char> inflated;
+  uint64_t ds_start = have_meta ? meta_end : 0;
+  if (deflated)
+    {
+      if (!inflate_data_set (fd, meta_end, size, inflated, why))
+        return false;
+      w.mem = inflated.data ();
+      w.size = inflated.size ();
+      ds_start = 0;
+      pos = 0;
+    }
+
+  uint64_t start = pos;
+  if (!w.walk_dataset (pos, w.size, false, 0))
+    {
+      /* Without a stated transfer syntax the encoding is a guess, so the other one is
+       * tried too. A data set that contradicts its stated syntax is refused: GDCM misparses
+       * those, with absurd allocations. */
+      std::string first_why = w.why;
+      if (ts_stated)
+        {
+          why = first_why + " (the data set does not follow its transfer syntax " + ts + ")";
+          return false;
+        }
+      w.explicit_vr = !w.explicit_vr;
+      w.pixel_start = w.pixel_value = w.pixel_length = w.pixel_end = 0;
+      pos = start;
+      if (!w.walk_dataset (pos, w.size, false, 0))
+        {
+          if (!have_meta)
+            why = "not a DICOM file (no DICM prefix, and no readable data set: " + first_why + ")";
+          else
+            why = first_why;
+          return false;
+        }
+    }
+  if (pos == ds_start)
+    {
+      why = "no data set after the file meta information";
+      return false;
+    }
+  if (!ts_stated || deflated)
+    {
+      if (w.big_endian && !w.explicit_vr)
+        {
+          why = "implicit VR big endian (ACR-NEMA) is not read";
+          return false;
+        }
+      ts = w.big_endian ? "1.2.840.10008.1.2.2"
+           : w.explicit_vr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
+    }
+
+  /* The bytes GDCM will parse: the data set behind a meta group of our own that states the
+   * encoding checked here. GDCM never reads a file's own meta group (its reader asserts on
+   * damaged ones, and could take a transfer syntax from a second one). */
+  unsigned char first[2];
+  if (w.read_at (ds_start, first, 2) && w.u16 (first) == 0x0002)
+    {
+      why = "damaged file meta information (group 0002 in the data set)";
+      return false;
+    }
+  std::vector<char> prefix = make_meta (ts, sop_class, sop_uid);
+  const bool has_pixels = w.pixel_start > 0;
+  uint64_t end = has_pixels ? (through_pixels ? w.pixel_end : w.pixel_start) : pos;
+  if ((has_pixels ? w.pixel_start : end) - ds_start > MM_LIMIT_DICOM_HEADER_BYTES)
+    {
+      why = std::string (has_pixels ? "" : "no Pixel Data (7FE0,0010), and ")
+            + "a header larger than the limit of "
+            + std::to_string (MM_LIMIT_DICOM_HEADER_BYTES) + " bytes";
+      return false;
+    }
+  if (has_pixels)
+    {
+      /* Offsets in the file (in the inflated data set for a deflated file). */
+      layout.pixel_start = w.pixel_start;
+      layout.pixel_value = w.pixel_value;
+      layout.pixel_length = w.pixel_length;
+      layout.pixel_end = w.pixel_end;
+      layout.native_little_endian = !deflated && w.pixel_length > 0 && !w.big_endian
+                                    && (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1");
+    }
+  layout.transfer_syntax = ts;
+  const uint64_t from = ds_start;
+  layout.header.assign (prefix.begin (), prefix.end ());
+  layout.header.resize (prefix.size () + (end - from));
+  char *dst = layout.header.data () + prefix.size ();
+  bool ok = deflated ? (std::memcpy (dst, inflated.data () + from, end - from), true)
+                     : pread_all (fd, dst, end - from, from);
+  if (!ok)
+    {
+      why = std::string ("cannot read the header: ") + g_strerror (errno);
+      return false;
+    }
+  (void) path;
+  return true;
+}
+
+} // namespace
+
+bool
+check_structure (const std::string &path, std::string &why, FileLayout &layout,
+                 bool through_pixels)
+{
+  layout = FileLayout ();
+  uint64_t size = 0;
+  int fd = open_regular (path, why, &size);
+  if (fd < 0)
+    return false;
+  bool ok = walk_file (path, fd, size, why, layout, through_pixels);
+  close (fd);
+  if (!ok)
+    layout = FileLayout ();
   return ok;
+}
+
+bool
+load_parse_image (const std::string &path, uint64_t pixel_start, uint64_t pixel_end,
+                  std::vector<char> &image, std::string &why)
+{
+  FileLayout layout;
+  if (!check_structure (path, why, layout, true))
+    return false;
+  if (layout.pixel_start != pixel_start || layout.pixel_end != pixel_end)
+    {
+      why = "the file changed while it was being read";
+      return false;
+    }
+  image.swap (layout.header);
+  return true;
 }
 
 } // namespace mm

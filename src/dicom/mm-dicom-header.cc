@@ -6,6 +6,7 @@
 
 #include "mm-text.h"
 #include "mm-volume.h"
+#include "mm-limits.h"
 
 #include <gdcmDataSet.h>
 #include <gdcmFileMetaInformation.h>
@@ -197,6 +198,39 @@ get_us (const gdcm::DataSet &ds, uint16_t g, uint16_t e, int &out, bool as_signe
   return true;
 }
 
+/* Sizes from the header, checked before anything is allocated from them: against the limits
+ * and, for uncompressed data, against the Pixel Data actually in the file. */
+static bool
+check_pixel_sizes (SliceHeader &h, const std::string &ts)
+{
+  if (h.rows > MM_LIMIT_DICOM_SIDE || h.cols > MM_LIMIT_DICOM_SIDE)
+    {
+      h.reason = "Rows x Columns (0028,0010/0011) " + std::to_string (h.rows) + " x "
+                 + std::to_string (h.cols) + " exceed the limit of "
+                 + std::to_string (MM_LIMIT_DICOM_SIDE);
+      return false;
+    }
+  if (h.pixel_start == 0)
+    {
+      h.reason = "no Pixel Data (7FE0,0010)";
+      return false;
+    }
+  const bool native = ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1"
+                      || ts == "1.2.840.10008.1.2.2";
+  const uint64_t need = (uint64_t) h.rows * (uint64_t) h.cols * (uint64_t) h.frames
+                        * (uint64_t) (h.bits_allocated / 8);
+  if (native && h.pixel_length < need)
+    {
+      h.reason = "its Pixel Data holds " + std::to_string (h.pixel_length) + " bytes, "
+                 + std::to_string (need) + " expected for " + std::to_string (h.cols) + " x "
+                 + std::to_string (h.rows)
+                 + (h.frames > 1 ? " x " + std::to_string (h.frames) + " frames" : "")
+                 + " x " + std::to_string (h.bits_allocated) + " bits";
+      return false;
+    }
+  return true;
+}
+
 bool
 is_ct_sop_class (const std::string &uid)
 {
@@ -211,8 +245,16 @@ read_slice_header (const std::string &path)
   SliceHeader h;
   h.path = path;
   FileLayout layout;
-  if (!check_structure (path, h.reason, layout))
-    return h;
+  try
+    {
+      if (!check_structure (path, h.reason, layout))
+        return h;
+    }
+  catch (const std::exception &e)
+    {
+      h.reason = std::string ("cannot check its structure: ") + e.what ();
+      return h;
+    }
   h.pixel_start = layout.pixel_start;
   h.pixel_value = layout.pixel_value;
   h.pixel_length = layout.pixel_length;
@@ -220,18 +262,14 @@ read_slice_header (const std::string &path)
   h.native_little_endian = layout.native_little_endian;
   try
     {
-      /* GDCM parses the header from the bytes before Pixel Data, already read by the check;
-       * the end of those bytes is the end of the data set as far as it is concerned. */
+      /* GDCM parses the header from the bytes before Pixel Data, already read by the check
+       * (all of them when there is no Pixel Data); the end of those bytes is the end of the
+       * data set as far as it is concerned. GDCM never reads the file itself. */
       gdcm::Reader reader;
       MemBuf membuf;
       std::istream stream (&membuf);
-      if (layout.pixel_start > 0)
-        {
-          membuf.set (layout.header);
-          reader.SetStream (stream);
-        }
-      else
-        reader.SetFileName (path.c_str ());
+      membuf.set (layout.header);
+      reader.SetStream (stream);
       /* GDCM reads the stop tag's value too unless it is also skipped. */
       const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
       std::set<gdcm::Tag> skip = { pixel_tag };
@@ -300,6 +338,9 @@ read_slice_header (const std::string &path)
                      + std::to_string (h.bits_allocated);
           return h;
         }
+
+      if (!check_pixel_sizes (h, layout.transfer_syntax))
+        return h;
 
       /* Bits Stored / High Bit (0028,0101/0102) within Bits Allocated; GDCM asserts on
        * inconsistent ones, so they are made sane here or the file is refused. */
@@ -404,8 +445,19 @@ read_dicomdir (const std::string &path, std::vector<std::string> &files, std::st
 {
   try
     {
+      /* Like any file, checked before GDCM parses it, and parsed from the checked bytes. */
+      FileLayout layout;
+      std::string check_why;
+      if (!check_structure (path, check_why, layout))
+        {
+          why = "not a readable DICOMDIR: " + check_why;
+          return false;
+        }
       gdcm::Reader reader;
-      reader.SetFileName (path.c_str ());
+      MemBuf membuf;
+      std::istream stream (&membuf);
+      membuf.set (layout.header);
+      reader.SetStream (stream);
       if (!reader.Read ())
         {
           why = "not a readable DICOMDIR";

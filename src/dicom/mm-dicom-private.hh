@@ -48,6 +48,7 @@ struct SliceHeader
   std::string not_acquired;
   double z = 0; /* IPP projected on the slice normal */
   /* Where Pixel Data lies, from the structural check; all 0 when not known. */
+  /* Offsets in the file (in the inflated data set when it is deflated). */
   uint64_t pixel_start = 0;     /* offset of the Pixel Data element's tag */
   uint64_t pixel_value = 0;     /* offset of its value */
   uint64_t pixel_length = 0;    /* defined length of its value; 0 for encapsulated data */
@@ -61,15 +62,33 @@ struct SliceHeader
 
 /* Check that every element of the file, up to and including Pixel Data, lies within the
  * file, before GDCM parses it: GDCM's Debian build asserts (aborts) on truncated files.
- * Fills why and returns false when the file is damaged. */
+ * GDCM then parses only the checked bytes, from memory, in the encoding they were checked
+ * in: layout.header is that parse image, the data set (inflated here when deflated) behind
+ * a meta group of our own stating the transfer syntax checked (and the file's SOP class and
+ * instance UIDs). GDCM never reads the file's own meta group. Fills why and returns false
+ * when the file is damaged, not a regular file, or in an encoding that is not read. */
 struct FileLayout
 {
+  /* Offsets in the file (in the inflated data set when it is deflated). */
   uint64_t pixel_start = 0, pixel_value = 0, pixel_length = 0, pixel_end = 0;
+  /* Uncompressed little endian pixels in the file itself: read straight from it. */
   bool native_little_endian = false;
-  std::vector<char> header; /* bytes [0, pixel_start): everything before Pixel Data */
+  std::string transfer_syntax;
+  /* The parse image up to Pixel Data (or through it, with through_pixels); the whole data
+   * set when there is no Pixel Data. */
+  std::vector<char> header;
 };
 
-bool check_structure (const std::string &path, std::string &why, FileLayout &layout);
+bool check_structure (const std::string &path, std::string &why, FileLayout &layout,
+                      bool through_pixels = false);
+
+/* The parse image of a file through its Pixel Data, checked again (the file may have changed
+ * since its header was read: then false, as for any damage). */
+bool load_parse_image (const std::string &path, uint64_t pixel_start, uint64_t pixel_end,
+                       std::vector<char> &image, std::string &why);
+
+/* Open a regular file for reading without blocking on FIFOs; -1 with why otherwise. */
+int open_regular (const std::string &path, std::string &why, uint64_t *size);
 
 /* A read-only stream over a byte vector, so GDCM can parse from memory. */
 struct MemBuf : std::streambuf

@@ -5,6 +5,8 @@
 #include "mm-dicom-private.hh"
 #include "mm-text.h"
 #include "mm-dicom-multiframe.hh"
+#include "mm-dicom-codec.hh"
+#include "mm-limits.h"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -106,9 +108,11 @@ is_dicomdir_name (const char *path)
   return g_ascii_strcasecmp (base, "DICOMDIR") == 0;
 }
 
-/* Every regular file below dir, skipping hidden entries and our own project folders. */
+/* Every regular file below dir, skipping hidden entries and our own project folders;
+ * FIFOs, devices and sockets go to special (never opened: a FIFO would block). */
 void
-walk (const std::string &dir, std::vector<std::string> &out, int depth)
+walk (const std::string &dir, std::vector<std::string> &out, std::vector<std::string> &special,
+      int depth)
 {
   if (depth > 32)
     return;
@@ -129,13 +133,15 @@ walk (const std::string &dir, std::vector<std::string> &out, int depth)
           && g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
         continue; /* no symlink loops */
       if (g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
-        walk (path, out, depth + 1);
+        walk (path, out, special, depth + 1);
       else if (g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
         {
           /* A DICOMDIR inside a scanned folder only repeats what the walk finds. */
           if (!is_dicomdir_name (path.c_str ()))
             out.push_back (path);
         }
+      else if (g_file_test (path.c_str (), G_FILE_TEST_EXISTS))
+        special.push_back (path);
     }
 }
 
@@ -157,7 +163,10 @@ collect_files (Loader &L, const char *const *paths, guint n_paths,
           std::string dir (path);
           while (dir.size () > 1 && dir.back () == '/')
             dir.pop_back ();
-          walk (dir, files, 0);
+          std::vector<std::string> special;
+          walk (dir, files, special, 0);
+          for (const std::string &f : special)
+            L.warn (f + ": skipped: not a regular file (FIFOs, devices and sockets are not read)");
         }
       else if (is_dicomdir_name (path))
         {
@@ -270,12 +279,9 @@ bool
 read_range (const std::string &path, uint64_t offset, uint64_t n, char *dst,
             std::vector<char> &buf, std::string &why)
 {
-  int fd = open (path.c_str (), O_RDONLY | O_CLOEXEC);
+  int fd = mm::open_regular (path, why, nullptr);
   if (fd < 0)
-    {
-      why = std::string ("cannot open: ") + g_strerror (errno);
-      return false;
-    }
+    return false;
   if (dst == nullptr)
     {
       buf.resize (n);
@@ -305,22 +311,18 @@ bool
 gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char> &buf,
              gdcm::PixelFormat &pf, std::string &why)
 {
-  /* GDCM parses only the bytes up to the end of Pixel Data, from memory: anything behind it
-   * (trailing padding, or garbage in a damaged file) could make it allocate absurd lengths.
-   * The image is assembled from the header fields checked in pass 1 rather than by
-   * gdcm::ImageReader, whose helpers assert (abort) on some malformed files. */
+  /* GDCM parses only the bytes up to the end of Pixel Data, from memory, checked again
+   * (the file may have changed since pass 1): anything behind it (trailing padding, or
+   * garbage in a damaged file) could make it allocate absurd lengths. The image is
+   * assembled from the header fields checked in pass 1 rather than by gdcm::ImageReader,
+   * whose helpers assert (abort) on some malformed files. */
   gdcm::Reader reader;
   mm::MemBuf membuf;
   std::istream stream (&membuf);
-  if (h.pixel_end > 0)
-    {
-      if (!read_range (h.path, 0, h.pixel_end, nullptr, file_buf, why))
-        return false;
-      membuf.set (file_buf);
-      reader.SetStream (stream);
-    }
-  else
-    reader.SetFileName (h.path.c_str ());
+  if (!mm::load_parse_image (h.path, h.pixel_start, h.pixel_end, file_buf, why))
+    return false;
+  membuf.set (file_buf);
+  reader.SetStream (stream);
   std::set<gdcm::Tag> skip;
   if (!reader.ReadUpToTag (gdcm::Tag (0x7fe0, 0x0011), skip))
     {
@@ -349,12 +351,6 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
           return false;
         }
     }
-  else if (pixels.GetSequenceOfFragments () == nullptr
-           || pixels.GetSequenceOfFragments ()->GetNumberOfFragments () == 0)
-    {
-      why = "its encapsulated Pixel Data has no fragments";
-      return false;
-    }
   gdcm::Image img;
   img.SetNumberOfDimensions (2);
   img.SetDimension (0, h.cols);
@@ -370,14 +366,26 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
   img.SetTransferSyntax (ts);
   img.SetDataElement (pixels);
   pf = img.GetPixelFormat ();
-  size_t len = img.GetBufferLength ();
-  if (len < need)
+  if (ts.IsEncapsulated ())
     {
-      why = "its pixel data is shorter than Rows x Columns";
+      /* Compressed: the codestream checked against the header before and after decoding,
+       * into a buffer of the declared size only (mm-dicom-codec.cc). */
+      mm::FrameSpec spec;
+      spec.rows = h.rows;
+      spec.cols = h.cols;
+      spec.bits_allocated = h.bits_allocated;
+      return mm::decode_encapsulated (img, pixels, spec, buf, why);
+    }
+  size_t len = img.GetBufferLength ();
+  if (len != need)
+    {
+      why = "its pixel data does not match Rows x Columns";
       return false;
     }
   buf.resize (len);
-  if (!img.GetBuffer (buf.data ()))
+  /* The decoder must not have changed the sample size the buffer was sized for. */
+  if (!img.GetBuffer (buf.data ())
+      || img.GetPixelFormat ().GetBitsAllocated () != pf.GetBitsAllocated ())
     {
       const char *ts_name = gdcm::TransferSyntax::GetTSString (ts);
       why = fmt ("cannot decode its pixel data (transfer syntax %s)",
@@ -538,9 +546,53 @@ mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions
   return true;
 }
 
+static MmVolume *load_or_scan_unguarded (const char *const *paths, guint n_paths,
+                                          const MmDicomLoadOptions *opts_in,
+                                          MmDicomReport *report_in, bool scan_only,
+                                          GError **error);
+
+/* No C++ exception leaves the C API: whatever escapes the reader (an allocation that fails)
+ * becomes an error. */
 static MmVolume *
 load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts_in,
               MmDicomReport *report_in, bool scan_only, GError **error)
+{
+  GError *err = nullptr;
+  MmVolume *vol = nullptr;
+  try
+    {
+      vol = load_or_scan_unguarded (paths, n_paths, opts_in, report_in, scan_only, &err);
+    }
+  catch (const std::bad_alloc &)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: out of memory",
+                   paths && n_paths ? paths[0] : "");
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: %s",
+                   paths && n_paths ? paths[0] : "", e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: the reader failed",
+                   paths && n_paths ? paths[0] : "");
+    }
+  if (err)
+    {
+      g_clear_pointer (&vol, mm_volume_free);
+      g_propagate_error (error, err);
+    }
+  return vol;
+}
+
+static MmVolume *
+load_or_scan_unguarded (const char *const *paths, guint n_paths,
+                        const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
+                        bool scan_only, GError **error)
 {
   g_return_val_if_fail (paths != nullptr && n_paths > 0, nullptr);
 
@@ -738,6 +790,14 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
                    "%s: cannot stream: its rescale is not integral", paths[0]);
       return nullptr;
     }
+  if ((uint64_t) dims[0] * (uint64_t) dims[1] * (uint64_t) dims[2] > MM_LIMIT_VOLUME_VOXELS)
+    {
+      g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE,
+                   "%s: series %s: %d x %d x %d voxels exceed the limit of %llu", paths[0],
+                   chosen->uid.c_str (), dims[0], dims[1], dims[2],
+                   (unsigned long long) MM_LIMIT_VOLUME_VOXELS);
+      return nullptr;
+    }
   for (int attempt = 0; attempt < 2; attempt++)
     {
       MmVoxelType type = want_float ? MM_VOXEL_FLOAT32 : MM_VOXEL_INT16;
@@ -757,12 +817,26 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
 #pragma omp parallel num_threads (L.n_threads)
       {
         std::vector<char> file_buf, buf; /* reused across this thread's slices */
-        std::vector<char> stream_buf (streaming ? slice_bytes : 0);
+        std::vector<char> stream_buf;
+        bool have_buf = true;
+        try
+          {
+            stream_buf.resize (streaming ? slice_bytes : 0);
+          }
+        catch (...)
+          {
+            have_buf = false; /* an exception must not leave a parallel region */
+          }
 #pragma omp for schedule (dynamic, 2)
         for (size_t k = 0; k < sl.size (); k++)
           {
             if (stop.load (std::memory_order_relaxed))
               continue;
+            if (!have_buf)
+              {
+                failures[k] = "out of memory";
+                continue;
+              }
             bool of = false;
             std::string why;
             char *dst = streaming ? stream_buf.data () : (char *) vol->voxels + k * slice_bytes;

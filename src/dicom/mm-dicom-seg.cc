@@ -205,13 +205,8 @@ read_source_header (const char *path)
   gdcm::Reader reader;
   mm::MemBuf membuf;
   std::istream stream (&membuf);
-  if (layout.pixel_start > 0)
-    {
-      membuf.set (layout.header);
-      reader.SetStream (stream);
-    }
-  else
-    reader.SetFileName (path);
+  membuf.set (layout.header); /* only the checked bytes */
+  reader.SetStream (stream);
   const gdcm::Tag pixel_tag (0x7fe0, 0x0010);
   std::set<gdcm::Tag> skip = { pixel_tag };
   if (!reader.ReadUpToTag (pixel_tag, skip))

@@ -60,9 +60,42 @@ mm_dicom_syntax_names (void)
   return "explicit, implicit, bigendian, rle, jpeg, jpegls, j2k";
 }
 
+static bool write_series_unguarded (const char *dir, const MmVolume *vol,
+                                    const MmDicomWriteOptions *opts, GError **error);
+
+/* No C++ exception leaves the C API. */
 bool
 mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteOptions *opts,
                        GError **error)
+{
+  GError *err = nullptr;
+  bool ok = false;
+  try
+    {
+      ok = write_series_unguarded (dir, vol, opts, &err);
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_WRITE, "%s: cannot write: %s", dir,
+                   e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (&err);
+      g_set_error (&err, MM_DICOM_ERROR, MM_DICOM_ERROR_WRITE, "%s: cannot write", dir);
+    }
+  if (err)
+    {
+      g_propagate_error (error, err);
+      return false;
+    }
+  return ok;
+}
+
+static bool
+write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWriteOptions *opts,
+                        GError **error)
 {
   g_return_val_if_fail (dir && vol && opts, false);
   g_return_val_if_fail (vol->type == MM_VOXEL_INT16, false);
@@ -196,6 +229,13 @@ mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteO
           if (first_error == nullptr)
             g_set_error (&first_error, MM_DICOM_ERROR, MM_DICOM_ERROR_WRITE,
                          "%s: slice %d: %s", dir, k, why.empty () ? e.what () : why.c_str ());
+        }
+      catch (...)
+        {
+#pragma omp critical (mm_dicom_write_error)
+          if (first_error == nullptr)
+            g_set_error (&first_error, MM_DICOM_ERROR, MM_DICOM_ERROR_WRITE,
+                         "%s: slice %d: GDCM failed while writing it", dir, k);
         }
     }
   if (first_error)

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Compressed pixel data, checked against the header before and after GDCM decodes it.
+ * GDCM's decoders size their output from the codestream, or write the codestream's image
+ * into a buffer sized from Rows/Columns (JPEG 2000: past its end), and divide by an RLE
+ * segment count of 0; so the codestream's own header is parsed here first. */
+#pragma once
+
+#include <gdcmDataElement.h>
+#include <gdcmImage.h>
+#include <gdcmTransferSyntax.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace mm
+{
+
+/* What the DICOM header says one frame is. */
+struct FrameSpec
+{
+  int rows = 0, cols = 0, bits_allocated = 0;
+};
+
+/* Check the header of a compressed frame (the JPEG 2000 SIZ marker, the RLE header, the
+ * JPEG or JPEG-LS frame header) against spec: image size, one component, a sample size
+ * that is Bits Allocated. False with a reason otherwise, or for a syntax not decoded. */
+bool check_codec_header (const gdcm::TransferSyntax &ts, const unsigned char *frame, size_t len,
+                         const FrameSpec &spec, std::string &why);
+
+/* Decode the encapsulated pixels of img (one frame; dimensions and pixel format already
+ * set from the header) into out, exactly rows x columns x Bits Allocated / 8 bytes: the
+ * codestream is checked first, the decoder's output after. */
+bool decode_encapsulated (const gdcm::Image &img, const gdcm::DataElement &pixels,
+                          const FrameSpec &spec, std::vector<char> &out, std::string &why);
+
+} // namespace mm
