@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "fuzz-common.h"
+
+#include <glib/gstdio.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char *scratch;
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (d);
+    }
+  g_rmdir (path);
+}
+
+static void
+remove_scratch (void)
+{
+  if (scratch)
+    remove_tree (scratch);
+}
+
+/* A fatal GLib message ends in G_BREAKPOINT (SIGTRAP), which libFuzzer does not treat as a
+ * crash: turned into an abort, it does (and the input is saved). */
+static void
+trap_to_abort (int sig)
+{
+  abort ();
+}
+
+void
+mm_fuzz_init (void)
+{
+  static bool done;
+  if (done)
+    return;
+  done = true;
+  /* One thread: libFuzzer's coverage and its timeouts are per process, and the machine's
+   * cores are better spent on parallel fuzzer processes (-jobs) than inside one input. */
+  omp_set_num_threads (1);
+  g_setenv ("OMP_NUM_THREADS", "1", TRUE);
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_FATAL_MASK);
+  signal (SIGTRAP, trap_to_abort);
+}
+
+const char *
+mm_fuzz_dir (void)
+{
+  if (scratch)
+    return scratch;
+  const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0
+                         ? "/dev/shm" : g_get_tmp_dir ();
+  g_autofree char *tmpl = g_build_filename (base, "metalmark-fuzz-XXXXXX", NULL);
+  scratch = g_mkdtemp (g_steal_pointer (&tmpl));
+  if (scratch == NULL)
+    {
+      fprintf (stderr, "fuzz: cannot create a scratch folder in %s\n", base);
+      abort ();
+    }
+  atexit (remove_scratch);
+  return scratch;
+}
+
+char *
+mm_fuzz_write (const char *dir, const char *name, const uint8_t *data, size_t size)
+{
+  char *path = g_build_filename (dir ? dir : mm_fuzz_dir (), name, NULL);
+  /* Replace, never write through: a target may have left a symlink or a read-only file. */
+  g_unlink (path);
+  g_autoptr (GError) err = NULL;
+  if (!g_file_set_contents (path, (const char *) data, (gssize) size, &err))
+    {
+      fprintf (stderr, "fuzz: %s\n", err->message);
+      abort ();
+    }
+  const char *save = g_getenv ("MM_FUZZ_SAVE");
+  if (save && *save && !g_file_set_contents (save, (const char *) data, (gssize) size, &err))
+    {
+      fprintf (stderr, "fuzz: MM_FUZZ_SAVE: %s\n", err->message);
+      abort ();
+    }
+  return path;
+}
+
+const MmPhantom *
+mm_fuzz_phantom (void)
+{
+  static MmPhantom *ph;
+  if (ph == NULL)
+    {
+      MmPhantomParams p;
+      mm_phantom_params_init (&p);
+      p.size = 32;
+      p.slices = 3;
+      g_autoptr (GError) err = NULL;
+      ph = mm_phantom_new (&p, &err);
+      if (ph == NULL)
+        {
+          fprintf (stderr, "fuzz: phantom: %s\n", err->message);
+          abort ();
+        }
+    }
+  return ph;
+}
+
+static uint32_t
+be32 (const uint8_t *p)
+{
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+void
+mm_fuzz_fix_png_crcs (uint8_t *data, size_t size)
+{
+  static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  if (size < 8 || memcmp (data, sig, 8) != 0)
+    return;
+  size_t pos = 8;
+  while (size - pos >= 12)
+    {
+      uint32_t len = be32 (data + pos);
+      if (len > size - pos - 12)
+        break;
+      uint32_t crc = (uint32_t) crc32 (0, data + pos + 4, 4 + len);
+      uint8_t *c = data + pos + 8 + len;
+      c[0] = crc >> 24;
+      c[1] = crc >> 16;
+      c[2] = crc >> 8;
+      c[3] = crc;
+      pos += 12 + (size_t) len;
+    }
+}
