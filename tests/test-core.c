@@ -611,6 +611,15 @@ test_label_stack_errors (void)
   g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));
   g_string_free (bad, TRUE);
   expect_read_error (dir, NULL, "misnamed");
+
+  /* An empty manifest: json-glib parses it without a root node, which the reader took for
+   * a node (a critical, fatal in the tests); found by fuzz-label-manifest. */
+  g_assert_true (g_file_set_contents (manifest, "", 0, NULL));
+  expect_read_error (dir, NULL, "not a Metalmark label stack manifest");
+  double spacing[3];
+  g_assert_false (mm_label_stack_read_geometry (dir, spacing, NULL, &err));
+  g_assert_nonnull (strstr (err->message, manifest));
+  g_clear_error (&err);
   g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
 
   /* A series of another size. */

@@ -600,8 +600,8 @@ manifest_in_order (MmJournal *j, const char *manifest, JsonObject **parameters)
   g_autoptr (JsonParser) parser = json_parser_new ();
   if (!json_parser_load_from_mapped_file (parser, manifest, NULL))
     return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  JsonNode *root = json_parser_get_root (parser); /* NULL for an empty file */
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   JsonObject *obj = json_node_get_object (root);
   JsonNode *par = json_object_get_member (obj, "parameters");

@@ -250,8 +250,8 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       g_error_free (err);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *root = json_parser_get_root (parser); /* NULL for an empty file */
+  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
                                 MM_LABEL_STACK_FORMAT) != 0)
     return manifest_error (error, manifest, "not a Metalmark label stack manifest"), NULL;
@@ -379,8 +379,8 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
       g_error_free (err);
       return false;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *root = json_parser_get_root (parser); /* NULL for an empty file */
+  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *sp = obj && json_object_has_member (obj, "spacing_mm")
                       ? json_object_get_array_member (obj, "spacing_mm") : NULL;
   if (sp == NULL || json_array_get_length (sp) != 3)
