@@ -5,6 +5,82 @@
 #include "fuzz-common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+/* As libFuzzer's -malloc_limit_mb (2048 in build-aux/fuzz): one allocation above 2 GB is a
+ * crash, so that a file making a reader believe a huge size fails here too, not only in
+ * the fuzzing build (allocations that are never touched cost no memory, so a memory limit
+ * alone would let them pass). Sanitized builds get the same from ASan's
+ * max_allocation_size_mb, which fuzz/test_regressions.py sets; glibc only. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MM_REPLAY_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define MM_REPLAY_ASAN 1
+#endif
+#if defined(__GLIBC__) && !defined(MM_REPLAY_ASAN)
+#include <malloc.h>
+
+#define MALLOC_LIMIT ((size_t) 2048 << 20)
+extern void *__libc_malloc (size_t size);
+extern void *__libc_calloc (size_t n, size_t size);
+extern void *__libc_realloc (void *p, size_t size);
+extern void *__libc_memalign (size_t alignment, size_t size);
+
+static void *
+too_large (size_t size)
+{
+  char msg[128];
+  int n = snprintf (msg, sizeof msg, "fuzz-replay: malloc(%zu) exceeds the %zu MB limit\n",
+                    size, MALLOC_LIMIT >> 20);
+  fwrite (msg, 1, (size_t) n, stderr);
+  abort ();
+}
+
+void *
+malloc (size_t size)
+{
+  return size > MALLOC_LIMIT ? too_large (size) : __libc_malloc (size);
+}
+
+void *
+calloc (size_t n, size_t size)
+{
+  if (size && n > MALLOC_LIMIT / size)
+    return too_large (n * size);
+  return __libc_calloc (n, size);
+}
+
+void *
+realloc (void *p, size_t size)
+{
+  return size > MALLOC_LIMIT ? too_large (size) : __libc_realloc (p, size);
+}
+
+void *
+memalign (size_t alignment, size_t size)
+{
+  return size > MALLOC_LIMIT ? too_large (size) : __libc_memalign (alignment, size);
+}
+
+void *
+aligned_alloc (size_t alignment, size_t size)
+{
+  return memalign (alignment, size);
+}
+
+int
+posix_memalign (void **out, size_t alignment, size_t size)
+{
+  void *p = memalign (alignment, size);
+  if (p == NULL)
+    return 12; /* ENOMEM */
+  *out = p;
+  return 0;
+}
+#endif
 
 static int
 run_file (const char *path)

@@ -9,8 +9,10 @@ fuzzers once found stays fixed in every build, not only in the fuzzing one:
   * DICOM inputs also through `metalmark-cli info` (a DICOMDIR under the name DICOMDIR), as
     a user would open them: exit 0 or 1, no signal, one error line naming the file.
 
-Allocations are bounded (2 GB: RLIMIT_AS for plain builds, ASan's max_allocation_size_mb
-for sanitized ones), so a file that makes a reader believe a huge size fails here too.
+Memory is bounded as in build-aux/fuzz: one allocation above 2 GB is a crash (the replay
+tools' malloc, ASan's max_allocation_size_mb, libFuzzer's -malloc_limit_mb), and peak RSS
+above 512 MB (2 GB in sanitized builds) fails, so a small file that makes a reader believe
+a huge size fails here too.
 
 An input listed in fuzz/regressions/KNOWN ("TARGET/FILE  reason") is a crash found but not
 fixed yet: it is reported as a TAP TODO (not ok # TODO while it still fails, ok # TODO once
@@ -24,15 +26,22 @@ import argparse
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import taplib  # noqa: E402
 
-LIMIT_BYTES = 2 << 30
 TIMEOUT = 60
+# Peak memory allowed to one run: the inputs are at most a few KB and the readers' own
+# baseline is under 30 MB, so a plain build has no business above 512 MB; sanitized builds
+# carry shadow memory and quarantine, hence libFuzzer's -rss_limit_mb of build-aux/fuzz.
+MAX_RSS_MB = 512
+MAX_RSS_MB_SANITIZED = 2048
+ADDRESS_SPACE = 4 << 30
 
 
 def is_sanitized(path):
@@ -40,23 +49,42 @@ def is_sanitized(path):
         return b"__asan_init" in f.read()
 
 
-def limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+def limit_address_space():
+    # Bounds what the run can take from the machine; ASan's shadow needs more, so only for
+    # plain builds.
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
 def run(cmd, sanitized):
+    """(exit code, or None on timeout / too much memory; stderr with the reason)."""
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = ":".join(filter(None, [
         env.get("ASAN_OPTIONS", ""), "max_allocation_size_mb=2048",
         "allocator_may_return_null=0"]))
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env,
-                           timeout=TIMEOUT, stdin=subprocess.DEVNULL,
-                           preexec_fn=None if sanitized else limit_memory)
-    except subprocess.TimeoutExpired:
-        return None, "timed out after %d s" % TIMEOUT
-    return p.returncode, p.stderr
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, env=env, start_new_session=True,
+                                preexec_fn=None if sanitized else limit_address_space)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = -signal.SIGKILL
+                return None, "timed out after %d s" % TIMEOUT
+            time.sleep(0.01)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    rss_mb = usage.ru_maxrss / 1024
+    limit = MAX_RSS_MB_SANITIZED if sanitized else MAX_RSS_MB
+    if rss_mb > limit:
+        return None, "%s\npeak RSS %.0f MB, more than %d MB" % (text, rss_mb, limit)
+    return os.waitstatus_to_exitcode(status), text
 
 
 def report(name, ok, detail, known):
@@ -68,6 +96,9 @@ def report(name, ok, detail, known):
     print("%s %d - %s # TODO %s" % ("ok" if ok else "not ok", len(taplib.results), name, known))
     if ok:
         print("# fixed: remove its line from fuzz/regressions/KNOWN")
+    else:
+        for line in str(detail).splitlines():
+            print("# " + line)
     sys.stdout.flush()
 
 
