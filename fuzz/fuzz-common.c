@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "fuzz-common.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <omp.h>
 #include <signal.h>
@@ -63,6 +64,41 @@ mm_fuzz_init (void)
   signal (SIGTRAP, trap_to_abort);
 }
 
+/* The pid in name after prefix and up to the next '_' or the end, if that process is gone. */
+static bool
+names_dead_process (const char *name, const char *prefix)
+{
+  if (!g_str_has_prefix (name, prefix))
+    return false;
+  const char *p = name + strlen (prefix);
+  char *end = NULL;
+  guint64 pid = g_ascii_strtoull (p, &end, 10);
+  if (end == p || (*end != '\0' && *end != '_') || pid == 0 || pid > G_MAXINT)
+    return false;
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
+/* What processes that crashed left in base (atexit does not run then), removed by the next
+ * one, since a crashing fuzzer is restarted thousands of times: our scratch folders, and
+ * the files LLVM's OpenMP runtime registers itself with in /dev/shm (it removes them at a
+ * normal exit and treats those of dead processes as stale, as we do). */
+static void
+remove_stale (const char *base)
+{
+  GDir *d = g_dir_open (base, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    if (names_dead_process (name, "metalmark-fuzz-")
+        || names_dead_process (name, "__KMP_REGISTERED_LIB_"))
+      {
+        g_autofree char *path = g_build_filename (base, name, NULL);
+        remove_tree (path);
+      }
+  g_dir_close (d);
+}
+
 const char *
 mm_fuzz_dir (void)
 {
@@ -70,11 +106,13 @@ mm_fuzz_dir (void)
     return scratch;
   const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0
                          ? "/dev/shm" : g_get_tmp_dir ();
-  g_autofree char *tmpl = g_build_filename (base, "metalmark-fuzz-XXXXXX", NULL);
-  scratch = g_mkdtemp (g_steal_pointer (&tmpl));
-  if (scratch == NULL)
+  remove_stale (base);
+  g_autofree char *name = g_strdup_printf ("metalmark-fuzz-%d", (int) getpid ());
+  scratch = g_build_filename (base, name, NULL);
+  remove_tree (scratch); /* a leftover of an earlier process with this pid */
+  if (g_mkdir (scratch, 0700) != 0)
     {
-      fprintf (stderr, "fuzz: cannot create a scratch folder in %s\n", base);
+      fprintf (stderr, "fuzz: cannot create %s: %s\n", scratch, g_strerror (errno));
       abort ();
     }
   atexit (remove_scratch);
