@@ -3,6 +3,7 @@
 #include "mm-journal.h"
 
 #include "mm-atomic.h"
+#include "mm-json.h"
 #include "mm-label-stack.h"
 #include "mm-png.h"
 
@@ -615,15 +616,13 @@ manifest_in_order (MmJournal *j, const char *manifest, JsonObject **parameters)
   JsonArray *a = json_node_get_array (sl);
   for (int e = 0; e < n; e++)
     {
-      JsonObject *s = json_array_get_object_element (a, e);
-      if (s == NULL || json_object_get_int_member_with_default (s, "index", -1) != e)
+      JsonObject *s = mm_json_array_object (a, e);
+      if (s == NULL || mm_json_member_int (s, "index", -1) != e)
         return NULL;
       const MmSliceInfo *info = &j->vol->slices[e];
       g_autofree char *name = mm_label_stack_file_name (e, n, info->instance_number);
-      JsonNode *uid = json_object_get_member (s, "sop_instance_uid");
-      const char *u = uid && JSON_NODE_HOLDS_VALUE (uid) ? json_node_get_string (uid) : NULL;
-      if (g_strcmp0 (json_object_get_string_member_with_default (s, "file", ""), name) != 0
-          || g_strcmp0 (u, info->sop_instance_uid) != 0)
+      if (g_strcmp0 (mm_json_member_string (s, "file"), name) != 0
+          || g_strcmp0 (mm_json_member_string (s, "sop_instance_uid"), info->sop_instance_uid) != 0)
         return NULL;
     }
   return g_steal_pointer (&parser);

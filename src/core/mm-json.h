@@ -18,4 +18,13 @@ void mm_json_set_doubles (JsonBuilder *b, const char *member, const double *v, i
  * object. */
 JsonObject *mm_json_parse_object (JsonParser *parser, const char *text);
 
+/* Members and elements of JSON read from a file (outside input). json-glib's getters emit a
+ * critical when a node holds another type than asked; these check the type instead and
+ * give the fallback (or NULL) for a missing member, a null, or a value of another type. */
+gint64 mm_json_member_int (JsonObject *o, const char *member, gint64 fallback);
+const char *mm_json_member_string (JsonObject *o, const char *member);
+JsonArray *mm_json_member_array (JsonObject *o, const char *member);
+gint64 mm_json_array_int (JsonArray *a, guint index, gint64 fallback);
+JsonObject *mm_json_array_object (JsonArray *a, guint index);
+
 G_END_DECLS

@@ -252,21 +252,20 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
     }
   JsonNode *root = json_parser_get_root (parser); /* NULL for an empty file */
   JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
-                                MM_LABEL_STACK_FORMAT) != 0)
+  /* Every member is read through mm_json_*: a member of another type than expected is
+   * treated as missing (json-glib's own getters emit a critical for it). */
+  if (obj == NULL || g_strcmp0 (mm_json_member_string (obj, "format"), MM_LABEL_STACK_FORMAT) != 0)
     return manifest_error (error, manifest, "not a Metalmark label stack manifest"), NULL;
-  if (json_object_get_int_member_with_default (obj, "version", 0) != MM_LABEL_STACK_VERSION)
+  if (mm_json_member_int (obj, "version", 0) != MM_LABEL_STACK_VERSION)
     return manifest_error (error, manifest, "unsupported label stack version"), NULL;
-  JsonArray *dims_a = json_object_has_member (obj, "dims")
-                          ? json_object_get_array_member (obj, "dims") : NULL;
-  JsonArray *slices = json_object_has_member (obj, "slices")
-                          ? json_object_get_array_member (obj, "slices") : NULL;
+  JsonArray *dims_a = mm_json_member_array (obj, "dims");
+  JsonArray *slices = mm_json_member_array (obj, "slices");
   if (dims_a == NULL || json_array_get_length (dims_a) != 3 || slices == NULL)
     return manifest_error (error, manifest, "manifest lacks \"dims\" or \"slices\""), NULL;
   int dims[3];
   for (int a = 0; a < 3; a++)
     {
-      gint64 v = json_array_get_int_element (dims_a, a);
+      gint64 v = mm_json_array_int (dims_a, a, 0);
       if (v <= 0 || v > 65535)
         return manifest_error (error, manifest, "manifest \"dims\" out of range"), NULL;
       dims[a] = (int) v;
@@ -302,19 +301,25 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
 
   for (guint e = 0; e < n; e++)
     {
-      JsonObject *s = json_array_get_object_element (slices, e);
+      JsonObject *s = mm_json_array_object (slices, e);
       if (s == NULL)
         return manifest_error (error, manifest, "a \"slices\" entry is not an object"), NULL;
-      gint64 index = json_object_get_int_member_with_default (s, "index", -1);
-      const char *file = json_object_get_string_member_with_default (s, "file", NULL);
-      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      gint64 index = mm_json_member_int (s, "index", -1);
+      const char *file = mm_json_member_string (s, "file");
+      const char *uid = mm_json_member_string (s, "sop_instance_uid");
       if (index < 0 || index >= dims[2] || file == NULL)
         return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index or file"),
                NULL;
+      /* Missing or null: the slice has none (the file name then has no "-i" part). */
       gint64 inst = G_MININT;
-      if (json_object_has_member (s, "instance_number")
-          && !json_object_get_null_member (s, "instance_number"))
-        inst = json_object_get_int_member (s, "instance_number");
+      JsonNode *inst_node = json_object_get_member (s, "instance_number");
+      if (inst_node && !JSON_NODE_HOLDS_NULL (inst_node))
+        {
+          inst = mm_json_member_int (s, "instance_number", G_MININT64);
+          if (inst < G_MININT || inst > G_MAXINT)
+            return manifest_error (error, manifest, "a \"slices\" entry has an \"instance_number\" "
+                                                    "that is not an integer"), NULL;
+        }
       g_autofree char *expected = mm_label_stack_file_name ((int) index, dims[2], (int) inst);
       if (strcmp (expected, file) != 0 || strchr (file, '/') != NULL)
         {
@@ -381,22 +386,21 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
     }
   JsonNode *root = json_parser_get_root (parser); /* NULL for an empty file */
   JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  JsonArray *sp = obj && json_object_has_member (obj, "spacing_mm")
-                      ? json_object_get_array_member (obj, "spacing_mm") : NULL;
+  JsonArray *sp = obj ? mm_json_member_array (obj, "spacing_mm") : NULL;
   if (sp == NULL || json_array_get_length (sp) != 3)
     return manifest_error (error, manifest, "manifest lacks \"spacing_mm\" (3 numbers)");
   for (int a = 0; a < 3; a++)
     {
       JsonNode *e = json_array_get_element (sp, a);
-      spacing_mm[a] = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_double (e) : NAN;
+      GType t = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_value_type (e) : G_TYPE_INVALID;
+      spacing_mm[a] = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (e) : NAN;
       if (!(spacing_mm[a] > 0) || !isfinite (spacing_mm[a]))
         return manifest_error (error, manifest, "manifest \"spacing_mm\" is not 3 positive "
                                                 "numbers");
     }
   if (uids == NULL)
     return true;
-  JsonArray *slices = json_object_has_member (obj, "slices")
-                          ? json_object_get_array_member (obj, "slices") : NULL;
+  JsonArray *slices = mm_json_member_array (obj, "slices");
   if (slices == NULL)
     return manifest_error (error, manifest, "manifest lacks \"slices\"");
   guint n = json_array_get_length (slices);
@@ -404,11 +408,11 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
   g_ptr_array_set_size (list, n);
   for (guint e = 0; e < n; e++)
     {
-      JsonObject *s = json_array_get_object_element (slices, e);
-      gint64 index = s ? json_object_get_int_member_with_default (s, "index", -1) : -1;
+      JsonObject *s = mm_json_array_object (slices, e);
+      gint64 index = s ? mm_json_member_int (s, "index", -1) : -1;
       if (index < 0 || index >= n)
         return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index");
-      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      const char *uid = mm_json_member_string (s, "sop_instance_uid");
       g_free (list->pdata[index]);
       list->pdata[index] = g_strdup (uid);
     }
