@@ -13,9 +13,15 @@
 
 static char *scratch;
 
+/* path and, when it is a folder (not a symlink to one), everything in it. */
 static void
 remove_tree (const char *path)
 {
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_unlink (path);
+      return;
+    }
   GDir *d = g_dir_open (path, 0, NULL);
   if (d)
     {
@@ -23,11 +29,7 @@ remove_tree (const char *path)
       while ((name = g_dir_read_name (d)))
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR)
-              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
+          remove_tree (child);
         }
       g_dir_close (d);
     }
