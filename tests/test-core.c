@@ -645,11 +645,79 @@ test_label_stack_errors (void)
   g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));
   g_string_free (bad, TRUE);
   expect_read_error (dir, NULL, "misnamed");
+
+  /* An empty manifest: json-glib parses it without a root node, which the reader took for
+   * a node (a critical, fatal in the tests); found by fuzz-label-manifest. */
+  g_assert_true (g_file_set_contents (manifest, "", 0, NULL));
+  expect_read_error (dir, NULL, "not a Metalmark label stack manifest");
+  double spacing[3];
+  g_assert_false (mm_label_stack_read_geometry (dir, spacing, NULL, &err));
+  g_assert_nonnull (strstr (err->message, manifest));
+  g_clear_error (&err);
   g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
 
   /* A series of another size. */
   g_autoptr (MmPhantom) other = small_phantom (32, 6, 0, 0);
   expect_read_error (dir, other->volume, "32 x 32 x 5");
+  rm_rf (dir);
+}
+
+/* A manifest whose members hold other JSON types than the writer gives them (hand-edited or
+ * hostile): refused with an error naming what is wrong, never a GLib critical (json-glib's
+ * getters emit one for a member of another type; fatal in the tests). Found by
+ * fuzz-label-manifest. */
+static void
+test_label_stack_wrong_types (void)
+{
+  g_autoptr (MmPhantom) ph = small_phantom (32, 3, 0, 0);
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
+  g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
+  g_autofree char *good = NULL;
+  g_assert_true (g_file_get_contents (manifest, &good, NULL, NULL));
+  static const struct
+  {
+    bool in_slice; /* the member of the second "slices" entry, else of the manifest */
+    const char *member, *json, *needle;
+  } cases[] = {
+    { false, "format", "{}", "not a Metalmark label stack manifest" },
+    { false, "version", "[1]", "unsupported label stack version" },
+    { false, "dims", "5", "lacks \"dims\"" },
+    { false, "dims", "[\"32\", 32, 3]", "\"dims\" out of range" },
+    { false, "slices", "{}", "lacks \"dims\" or \"slices\"" },
+    { false, "slices", "[1, 2, 3]", "not an object" },
+    { true, "index", "\"1\"", "valid index" },
+    { true, "file", "7", "valid index or file" },
+    { true, "instance_number", "\"2\"", "instance_number" },
+    { true, "instance_number", "{}", "instance_number" },
+    { true, "sop_instance_uid", "[]", "not a slice of this series" },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_assert_true (json_parser_load_from_data (parser, good, -1, NULL));
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      if (cases[c].in_slice)
+        o = json_array_get_object_element (json_object_get_array_member (o, "slices"), 1);
+      json_object_set_member (o, cases[c].member, json_from_string (cases[c].json, NULL));
+      g_autofree char *bad = json_to_string (json_parser_get_root (parser), FALSE);
+      g_assert_true (g_file_set_contents (manifest, bad, -1, NULL));
+      g_test_message ("%s", bad);
+      expect_read_error (dir, ph->volume, cases[c].needle);
+    }
+  g_assert_true (g_file_set_contents (manifest, good, -1, NULL));
+
+  /* The geometry reader: "spacing_mm" of strings. */
+  g_autoptr (MmMask) ok = mm_label_stack_read (dir, ph->volume, &err);
+  g_assert_no_error (err);
+  GString *bad = g_string_new (good);
+  g_assert_cmpuint (g_string_replace (bad, "\"spacing_mm\" : [", "\"spacing_mm\" : [\"1\", ", 1), ==, 1);
+  g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));
+  g_string_free (bad, TRUE);
+  double spacing[3];
+  g_assert_false (mm_label_stack_read_geometry (dir, spacing, NULL, &err));
+  g_assert_nonnull (strstr (err->message, "spacing_mm"));
   rm_rf (dir);
 }
 
@@ -693,6 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/segment/noise-threads", test_segment_noise_threads);
   g_test_add_func ("/core/label-stack/round-trip", test_label_stack_round_trip);
   g_test_add_func ("/core/label-stack/errors", test_label_stack_errors);
+  g_test_add_func ("/core/label-stack/wrong-types", test_label_stack_wrong_types);
   g_test_add_func ("/core/atomic/write", test_atomic_write);
   return g_test_run ();
 }

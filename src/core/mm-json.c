@@ -383,3 +383,49 @@ mm_json_to_data (JsonNode *root, gboolean pretty, gsize *length, guint *n_nonfin
     *length = out->len;
   return g_string_free (out, FALSE);
 }
+
+static gint64
+node_int (JsonNode *n, gint64 fallback)
+{
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64
+             ? json_node_get_int (n)
+             : fallback;
+}
+
+gint64
+mm_json_member_int (JsonObject *o, const char *member, gint64 fallback)
+{
+  return node_int (json_object_get_member (o, member), fallback);
+}
+
+const char *
+mm_json_member_string (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+             ? json_node_get_string (n)
+             : NULL;
+}
+
+JsonArray *
+mm_json_member_array (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+gint64
+mm_json_array_int (JsonArray *a, guint index, gint64 fallback)
+{
+  return index < json_array_get_length (a) ? node_int (json_array_get_element (a, index), fallback)
+                                           : fallback;
+}
+
+JsonObject *
+mm_json_array_object (JsonArray *a, guint index)
+{
+  if (index >= json_array_get_length (a))
+    return NULL;
+  JsonNode *n = json_array_get_element (a, index);
+  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}

@@ -41,5 +41,13 @@ JsonObject *mm_json_parse_object (JsonParser *parser, const char *text);
  * in *n_nonfinite (may be NULL); strings are made valid UTF-8 and control characters
  * escaped. */
 char *mm_json_to_data (JsonNode *root, gboolean pretty, gsize *length, guint *n_nonfinite);
+/* Members and elements of JSON read from a file (outside input). json-glib's getters emit a
+ * critical when a node holds another type than asked; these check the type instead and
+ * give the fallback (or NULL) for a missing member, a null, or a value of another type. */
+gint64 mm_json_member_int (JsonObject *o, const char *member, gint64 fallback);
+const char *mm_json_member_string (JsonObject *o, const char *member);
+JsonArray *mm_json_member_array (JsonObject *o, const char *member);
+gint64 mm_json_array_int (JsonArray *a, guint index, gint64 fallback);
+JsonObject *mm_json_array_object (JsonArray *a, guint index);
 
 G_END_DECLS

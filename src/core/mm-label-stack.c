@@ -501,9 +501,10 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
     return NULL;
   JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "format", ""),
-                                MM_LABEL_STACK_FORMAT) != 0)
+  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  /* Every member is read through mm_json_*: a member of another type than expected is
+   * treated as missing (json-glib's own getters emit a critical for it). */
+  if (obj == NULL || g_strcmp0 (mm_json_member_string (obj, "format"), MM_LABEL_STACK_FORMAT) != 0)
     return manifest_error (error, manifest, "not a Metalmark label stack manifest"), NULL;
   /* Version 1: no generations (names without "-g"); 2: every file of the manifest's. */
   gint64 version = 0, generation = 0;
@@ -512,10 +513,8 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
   if (version == MM_LABEL_STACK_VERSION
       && (!json_int (obj, "generation", &generation) || generation < 1))
     return manifest_error (error, manifest, "manifest lacks a valid \"generation\""), NULL;
-  JsonArray *dims_a = json_object_has_member (obj, "dims")
-                          ? json_object_get_array_member (obj, "dims") : NULL;
-  JsonArray *slices = json_object_has_member (obj, "slices")
-                          ? json_object_get_array_member (obj, "slices") : NULL;
+  JsonArray *dims_a = mm_json_member_array (obj, "dims");
+  JsonArray *slices = mm_json_member_array (obj, "slices");
   if (dims_a == NULL || json_array_get_length (dims_a) != 3 || slices == NULL)
     return manifest_error (error, manifest, "manifest lacks \"dims\" or \"slices\""), NULL;
   int dims[3];
@@ -578,19 +577,25 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
 
   for (guint e = 0; e < n; e++)
     {
-      JsonObject *s = json_array_get_object_element (slices, e);
+      JsonObject *s = mm_json_array_object (slices, e);
       if (s == NULL)
         return manifest_error (error, manifest, "a \"slices\" entry is not an object"), NULL;
-      gint64 index = json_object_get_int_member_with_default (s, "index", -1);
-      const char *file = json_object_get_string_member_with_default (s, "file", NULL);
-      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      gint64 index = mm_json_member_int (s, "index", -1);
+      const char *file = mm_json_member_string (s, "file");
+      const char *uid = mm_json_member_string (s, "sop_instance_uid");
       if (index < 0 || index >= dims[2] || file == NULL)
         return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index or file"),
                NULL;
+      /* Missing or null: the slice has none (the file name then has no "-i" part). */
       gint64 inst = G_MININT;
-      if (json_object_has_member (s, "instance_number")
-          && !json_object_get_null_member (s, "instance_number"))
-        inst = json_object_get_int_member (s, "instance_number");
+      JsonNode *inst_node = json_object_get_member (s, "instance_number");
+      if (inst_node && !JSON_NODE_HOLDS_NULL (inst_node))
+        {
+          inst = mm_json_member_int (s, "instance_number", G_MININT64);
+          if (inst < G_MININT || inst > G_MAXINT)
+            return manifest_error (error, manifest, "a \"slices\" entry has an \"instance_number\" "
+                                                    "that is not an integer"), NULL;
+        }
       g_autofree char *expected
           = mm_label_stack_file_name_gen ((int) index, dims[2], (int) inst, generation);
       if (strcmp (expected, file) != 0 || strchr (file, '/') != NULL)
@@ -603,7 +608,7 @@ mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
       if (vol)
         {
           g_autofree char *key
-              = mm_slice_key (uid, (int) json_object_get_int_member_with_default (s, "frame_number", 0));
+              = mm_slice_key (uid, (int) mm_json_member_int (s, "frame_number", 0));
           bool dup = key && g_hash_table_contains (dups, key);
           k = key && !dup ? GPOINTER_TO_INT (g_hash_table_lookup (by_uid, key)) - 1 : -1;
           /* A UID the series holds twice, or none, cannot place a slice: the index does,
@@ -669,23 +674,22 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
   if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
     return false;
   JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  JsonArray *sp = obj && json_object_has_member (obj, "spacing_mm")
-                      ? json_object_get_array_member (obj, "spacing_mm") : NULL;
+  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonArray *sp = obj ? mm_json_member_array (obj, "spacing_mm") : NULL;
   if (sp == NULL || json_array_get_length (sp) != 3)
     return manifest_error (error, manifest, "manifest lacks \"spacing_mm\" (3 numbers)");
   for (int a = 0; a < 3; a++)
     {
       JsonNode *e = json_array_get_element (sp, a);
-      spacing_mm[a] = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_double (e) : NAN;
+      GType t = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_value_type (e) : G_TYPE_INVALID;
+      spacing_mm[a] = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (e) : NAN;
       if (!(spacing_mm[a] > 0) || !isfinite (spacing_mm[a]))
         return manifest_error (error, manifest, "manifest \"spacing_mm\" is not 3 positive "
                                                 "numbers");
     }
   if (uids == NULL)
     return true;
-  JsonArray *slices = json_object_has_member (obj, "slices")
-                          ? json_object_get_array_member (obj, "slices") : NULL;
+  JsonArray *slices = mm_json_member_array (obj, "slices");
   if (slices == NULL)
     return manifest_error (error, manifest, "manifest lacks \"slices\"");
   guint n = json_array_get_length (slices);
@@ -693,14 +697,14 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
   g_ptr_array_set_size (list, n);
   for (guint e = 0; e < n; e++)
     {
-      JsonObject *s = json_array_get_object_element (slices, e);
-      gint64 index = s ? json_object_get_int_member_with_default (s, "index", -1) : -1;
+      JsonObject *s = mm_json_array_object (slices, e);
+      gint64 index = s ? mm_json_member_int (s, "index", -1) : -1;
       if (index < 0 || index >= n)
         return manifest_error (error, manifest, "a \"slices\" entry lacks a valid index");
-      const char *uid = json_object_get_string_member_with_default (s, "sop_instance_uid", NULL);
+      const char *uid = mm_json_member_string (s, "sop_instance_uid");
       g_free (list->pdata[index]);
       list->pdata[index]
-          = mm_slice_key (uid, (int) json_object_get_int_member_with_default (s, "frame_number", 0));
+          = mm_slice_key (uid, (int) mm_json_member_int (s, "frame_number", 0));
     }
   *uids = g_steal_pointer (&list);
   return true;

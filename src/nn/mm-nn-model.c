@@ -25,24 +25,6 @@ mm_nn_model_info_clear (MmNnModelInfo *info)
   memset (info, 0, sizeof *info);
 }
 
-static const char *
-member_string (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n)
-           : NULL;
-}
-
-static gint64
-member_int (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64
-           ? json_node_get_int (n)
-           : -1;
-}
-
 /* ---- saving ---- */
 
 static char *
@@ -150,11 +132,12 @@ parse_arch (const char *path, const char *text, MmUnetArch *arch, GError **error
   JsonObject *o = mm_json_parse_object (parser, text);
   if (o == NULL)
     return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path, "the architecture is not a JSON object");
-  gint64 depth = member_int (o, "depth"), width = member_int (o, "width");
-  if (g_strcmp0 (member_string (o, "type"), "unet2d") != 0
-      || g_strcmp0 (member_string (o, "norm"), "batchnorm") != 0
-      || member_int (o, "in_channels") != MM_UNET_IN_CHANNELS
-      || member_int (o, "out_channels") != 1)
+  gint64 depth = mm_json_member_int (o, "depth", -1);
+  gint64 width = mm_json_member_int (o, "width", -1);
+  if (g_strcmp0 (mm_json_member_string (o, "type"), "unet2d") != 0
+      || g_strcmp0 (mm_json_member_string (o, "norm"), "batchnorm") != 0
+      || mm_json_member_int (o, "in_channels", -1) != MM_UNET_IN_CHANNELS
+      || mm_json_member_int (o, "out_channels", -1) != 1)
     return mm_nn_file_error (error, MM_NN_ERROR_MODEL, path,
                  "architecture %s is not one this Metalmark builds (a 2D U-Net with batch "
                  "norm, %d input channels, 1 output)", text, MM_UNET_IN_CHANNELS);
