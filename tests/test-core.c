@@ -685,7 +685,7 @@ test_label_stack_wrong_types (void)
     { false, "format", "{}", "not a Metalmark label stack manifest" },
     { false, "version", "[1]", "unsupported label stack version" },
     { false, "dims", "5", "lacks \"dims\"" },
-    { false, "dims", "[\"32\", 32, 3]", "\"dims\" out of range" },
+    { false, "dims", "[\"32\", 32, 3]", "\"dims\" [0] is not positive" },
     { false, "slices", "{}", "lacks \"dims\" or \"slices\"" },
     { false, "slices", "[1, 2, 3]", "not an object" },
     { true, "index", "\"1\"", "valid index" },
