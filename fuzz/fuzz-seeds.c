@@ -133,8 +133,9 @@ stack_seeds (const MmPhantom *ph)
   copy ("label-manifest", "manifest.json", manifest);
   for (int k = 0; k < ph->volume->dims[2]; k++)
     {
-      g_autofree char *name = mm_label_stack_file_name (k, ph->volume->dims[2],
-                                                        ph->volume->slices[k].instance_number);
+      /* A first write into an empty folder is generation 1. */
+      g_autofree char *name = mm_label_stack_file_name_gen (k, ph->volume->dims[2],
+                                                            ph->volume->slices[k].instance_number, 1);
       g_autofree char *png = g_build_filename (dir, name, NULL);
       copy ("png", name, png);
     }

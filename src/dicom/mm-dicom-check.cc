@@ -9,6 +9,7 @@
 #include "mm-limits.h"
 
 #include <cerrno>
+#include <memory>
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
@@ -96,7 +97,13 @@ struct Walker
         if (g != 0xfffe)
           return fail ("damaged sequence: an item tag was expected", pos - 8);
         if (e == 0xe0dd) /* sequence delimitation */
-          return true;
+          {
+            /* Its length must be 0: GDCM reads a fragment's worth of it (fuzz-dicom-decode:
+             * a delimiter of length 0x80808080 made it allocate 2 GB). */
+            if (len != 0)
+              return fail ("damaged sequence delimiter (non-zero length)", pos - 8);
+            return true;
+          }
         if (e != 0xe000)
           return fail ("damaged sequence: unexpected delimiter", pos - 8);
         if (len == 0xffffffffu)
@@ -139,11 +146,20 @@ struct Walker
         uint16_t g = u16 (h), e = u16 (h + 2);
         if (g == 0xfffe && e == 0xe00d) /* item delimitation */
           {
+            if (u32 (h + 4) != 0)
+              return fail ("damaged item delimiter (non-zero length)", pos);
             pos += 8;
             if (!undefined)
               return fail ("damaged item: stray delimiter", pos - 8);
             return true;
           }
+        /* Any other item tag where an element belongs, and a meta element after the meta
+         * group (GDCM, reading the meta group we put in front, would take it for one of its
+         * own): GDCM asserts on both (found by fuzz-dicomdir and fuzz-dicom-header). */
+        if (g == 0xfffe)
+          return fail ("damaged data set: an item tag where an element belongs", pos);
+        if (depth == 0 && g == 0x0002)
+          return fail ("a file meta element (group 0002) inside the data set", pos);
         uint32_t len;
         bool is_sq = false, is_un = false, long_form = !explicit_vr;
         size_t header = 8;
@@ -588,6 +604,13 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
     }
   std::vector<char> prefix = make_meta (ts, sop_class, sop_uid);
   const bool has_pixels = w.pixel_start > 0;
+  if (has_pixels && w.pixel_start == ds_start)
+    {
+      /* GDCM asserts when the stream ends right after the meta group (found by
+       * fuzz-dicom-header); no image can be described without elements anyway. */
+      why = "no data set elements before Pixel Data";
+      return false;
+    }
   uint64_t end = has_pixels ? (through_pixels ? w.pixel_end : w.pixel_start) : pos;
   if ((has_pixels ? w.pixel_start : end) - ds_start > MM_LIMIT_DICOM_HEADER_BYTES)
     {
@@ -654,6 +677,40 @@ load_parse_image (const std::string &path, uint64_t pixel_start, uint64_t pixel_
     }
   image.swap (layout.header);
   return true;
+}
+
+/* Bytes GDCM holds as a value but will be asked to parse as a sequence (GetValueAsSQ: a
+ * defined-length sequence of an implicit VR file, or a sequence whose VR was damaged). GDCM
+ * parses them as implicit VR little endian first and asserts on what it cannot read, so
+ * they are walked that way here first (found by fuzz-dicomdir). */
+bool
+check_sequence_bytes (const char *data, size_t len, std::string &why)
+{
+  auto w = std::make_unique<Walker> ();
+  w->mem = reinterpret_cast<const unsigned char *> (data);
+  w->size = len;
+  w->explicit_vr = false;
+  uint64_t pos = 0;
+  if (!w->walk_items (pos, len, false, 1, false))
+    {
+      why = w->why;
+      return false;
+    }
+  return true;
+}
+
+gdcm::SmartPointer<gdcm::SequenceOfItems>
+checked_sq (const gdcm::DataElement &de)
+{
+  if (de.IsEmpty ())
+    return nullptr;
+  if (dynamic_cast<const gdcm::SequenceOfItems *> (&de.GetValue ()) != nullptr)
+    return de.GetValueAsSQ (); /* parsed as a sequence already, from checked bytes */
+  const gdcm::ByteValue *bv = de.GetByteValue ();
+  std::string why;
+  if (bv == nullptr || !check_sequence_bytes (bv->GetPointer (), bv->GetLength (), why))
+    return nullptr;
+  return de.GetValueAsSQ ();
 }
 
 } // namespace mm

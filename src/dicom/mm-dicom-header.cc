@@ -471,7 +471,7 @@ read_dicomdir (const std::string &path, std::vector<std::string> &files, std::st
           return false;
         }
       gdcm::SmartPointer<gdcm::SequenceOfItems> sq
-          = ds.GetDataElement (seq_tag).GetValueAsSQ ();
+          = checked_sq (ds.GetDataElement (seq_tag));
       if (!sq)
         {
           why = "a DICOMDIR whose Directory Record Sequence cannot be parsed";

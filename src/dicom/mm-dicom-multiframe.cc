@@ -79,7 +79,7 @@ struct Items
     const gdcm::Tag tag (g, e);
     if (!ds.FindDataElement (tag))
       return nullptr;
-    gdcm::SmartPointer<gdcm::SequenceOfItems> sq = ds.GetDataElement (tag).GetValueAsSQ ();
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq = checked_sq (ds.GetDataElement (tag));
     if (!sq)
       return nullptr;
     keep.push_back (sq);

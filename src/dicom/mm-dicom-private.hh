@@ -2,6 +2,9 @@
 /* Shared between the reader's passes: what one file's header says. */
 #pragma once
 
+#include <gdcmDataElement.h>
+#include <gdcmSequenceOfItems.h>
+
 #include <climits>
 #include <istream>
 #include <memory>
@@ -106,6 +109,11 @@ bool read_dicomdir (const std::string &path, std::vector<std::string> &files, st
                     std::vector<std::string> &refused);
 
 bool is_ct_sop_class (const std::string &uid);
+
+/* The value of de as a sequence, for GDCM's GetValueAsSQ: when GDCM holds it as bytes, those
+ * are walked by the structure check first (GDCM asserts on damaged ones); nullptr when they
+ * do not hold a sequence. */
+gdcm::SmartPointer<gdcm::SequenceOfItems> checked_sq (const gdcm::DataElement &de);
 
 /* A DICOM string as it may be quoted in a message: printable, at most ~64 characters. */
 std::string quote_value (const std::string &s);
