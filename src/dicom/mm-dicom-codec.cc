@@ -5,6 +5,7 @@
  * the codec produced (asserting, i.e. aborting, when it is shorter) and falls back on
  * running an external JPEG program. */
 #include "mm-dicom-codec.hh"
+#include "mm-dicom-util.hh"
 
 #include <gdcmJPEG2000Codec.h>
 #include <gdcmJPEGCodec.h>
@@ -20,24 +21,6 @@ namespace mm
 {
 namespace
 {
-
-uint16_t
-be16 (const unsigned char *p)
-{
-  return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8 | p[0];
-}
 
 /* Bytes per sample a decoder writes for a precision in bits. */
 int

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Compressed frames checked before GDCM decodes them, and RLE decoded here (see the header). */
 #include "mm-dicom-codestream.hh"
+#include "mm-dicom-util.hh"
 
 #include <glib.h>
 
@@ -11,37 +12,6 @@ namespace mm
 {
 namespace
 {
-
-uint16_t
-be16 (const uint8_t *p)
-{
-  return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-uint32_t
-be32 (const uint8_t *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-uint32_t
-le32 (const uint8_t *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8 | p[0];
-}
-
-std::string
-fmt (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-std::string
-fmt (const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  return s;
-}
 
 /* What a codestream header says. */
 struct Declared

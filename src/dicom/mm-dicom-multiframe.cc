@@ -4,6 +4,7 @@
  * offset tables) is checked against what the file holds before anything is sized by it. */
 #include "mm-dicom-multiframe.hh"
 #include "mm-dicom-codestream.hh"
+#include "mm-dicom-util.hh"
 
 #include <gdcmFragment.h>
 #include <gdcmImage.h>
@@ -25,19 +26,6 @@ namespace mm
 {
 namespace
 {
-
-std::string
-fmt (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-std::string
-fmt (const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  return s;
-}
 
 /* Bytes [off, off + n) of a file into dst. */
 bool

@@ -6,6 +6,7 @@
 #include "mm-text.h"
 #include "mm-dicom-multiframe.hh"
 #include "mm-dicom-codec.hh"
+#include "mm-dicom-util.hh"
 #include "mm-limits.h"
 
 #include <gdcmImage.h>
@@ -29,6 +30,7 @@
 #include <vector>
 
 using mm::SliceHeader;
+using mm::fmt;
 
 G_DEFINE_QUARK (mm-dicom-error-quark, mm_dicom_error)
 
@@ -205,19 +207,6 @@ struct Series
   bool is_ct = false;
   std::string modality, description;
 };
-
-std::string
-fmt (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-std::string
-fmt (const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  return s;
-}
 
 /* Refuse a series whose slices disagree in what a volume needs to be the same. */
 bool
