@@ -3,7 +3,7 @@
  * comes from the file (Number of Frames, items of the Per-frame Functional Groups, fragments,
  * offset tables) is checked against what the file holds before anything is sized by it. */
 #include "mm-dicom-multiframe.hh"
-#include "mm-dicom-codestream.hh"
+#include "mm-dicom-codec.hh"
 #include "mm-dicom-util.hh"
 
 #include <gdcmFragment.h>
@@ -26,6 +26,21 @@ namespace mm
 {
 namespace
 {
+
+/* The compressed syntaxes whose multi-frame codestreams are checked and handed to GDCM:
+ * JPEG (baseline, extended, lossless), JPEG-LS, JPEG 2000 (RLE is decoded here). */
+bool
+is_multiframe_codestream (const std::string &ts)
+{
+  static const char *const read[]
+      = { "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
+          "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
+          "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91" };
+  for (const char *uid : read)
+    if (ts == uid)
+      return true;
+  return false;
+}
 
 /* Bytes [off, off + n) of a file into dst. */
 bool
@@ -560,10 +575,10 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
               return false;
             }
         }
-      FrameShape shape;
-      shape.rows = h.rows;
-      shape.cols = h.cols;
-      shape.bytes = bytes;
+      FrameSpec spec;
+      spec.rows = h.rows;
+      spec.cols = h.cols;
+      spec.bits_allocated = bytes * 8;
       if (h.transfer_syntax == "1.2.840.10008.1.2.5")
         {
           /* RLE: decoded here (PS3.5 G), one fragment per frame. */
@@ -574,15 +589,21 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
               return false;
             }
           buf.assign (frame_bytes, 0);
-          if (!decode_rle_frame (stream.data (), stream.size (), shape, (uint8_t *) buf.data (),
-                                 why))
+          if (!decode_rle_frame (stream.data (), stream.size (), spec,
+                                 (unsigned char *) buf.data (), why))
             {
               why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
               return false;
             }
           return true;
         }
-      if (!check_codestream (h.transfer_syntax, stream.data (), stream.size (), shape, why))
+      if (!is_multiframe_codestream (h.transfer_syntax))
+        {
+          why = fmt ("frame %d: transfer syntax %s is not read for multi-frame images",
+                     h.frame + 1, h.transfer_syntax.c_str ());
+          return false;
+        }
+      if (!check_codec_header (ts, stream.data (), stream.size (), spec, why))
         {
           why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
           return false;
