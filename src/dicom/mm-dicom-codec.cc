@@ -5,6 +5,7 @@
  * the codec produced (asserting, i.e. aborting, when it is shorter) and falls back on
  * running an external JPEG program. */
 #include "mm-dicom-codec.hh"
+#include "mm-dicom-private.hh"
 #include "mm-dicom-util.hh"
 
 #include <gdcmJPEG2000Codec.h>
@@ -313,6 +314,25 @@ setup (gdcm::ImageCodec &codec, const gdcm::Image &img)
 }
 
 } // namespace
+
+void
+setup_image (gdcm::Image &img, const SliceHeader &h, const gdcm::TransferSyntax &ts,
+             const gdcm::DataElement &pixels)
+{
+  img.SetNumberOfDimensions (2);
+  img.SetDimension (0, h.cols);
+  img.SetDimension (1, h.rows);
+  img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
+                                         h.pixel_representation));
+  /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
+  gdcm::PhotometricInterpretation pi
+      = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
+  if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
+    pi = gdcm::PhotometricInterpretation::MONOCHROME2;
+  img.SetPhotometricInterpretation (pi);
+  img.SetTransferSyntax (ts);
+  img.SetDataElement (pixels);
+}
 
 bool
 check_codec_header (const gdcm::TransferSyntax &ts, const unsigned char *frame, size_t len,

@@ -25,6 +25,13 @@ struct FrameSpec
   int rows = 0, cols = 0, bits_allocated = 0;
 };
 
+struct SliceHeader; /* mm-dicom-private.hh */
+
+/* img set up as one frame of h (one sample per pixel; its size, pixel format and
+ * MONOCHROME1 or 2 from the header) holding pixels in syntax ts. */
+void setup_image (gdcm::Image &img, const SliceHeader &h, const gdcm::TransferSyntax &ts,
+                  const gdcm::DataElement &pixels);
+
 /* Check the header of a compressed frame (the JPEG 2000 SIZ marker, the RLE header, the
  * JPEG or JPEG-LS marker segments up to the scan, strictly) against spec: the codestream
  * kind the syntax names, image size, one component, a precision of 2 to 16 bits that

@@ -102,19 +102,7 @@ gdcm_pixels (const SliceHeader &h, std::vector<char> &file_buf, std::vector<char
         }
     }
   gdcm::Image img;
-  img.SetNumberOfDimensions (2);
-  img.SetDimension (0, h.cols);
-  img.SetDimension (1, h.rows);
-  img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
-                                         h.pixel_representation));
-  /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
-  gdcm::PhotometricInterpretation pi
-      = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
-  if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
-    pi = gdcm::PhotometricInterpretation::MONOCHROME2;
-  img.SetPhotometricInterpretation (pi);
-  img.SetTransferSyntax (ts);
-  img.SetDataElement (pixels);
+  setup_image (img, h, ts, pixels);
   pf = img.GetPixelFormat ();
   if (ts.IsEncapsulated ())
     {

@@ -618,18 +618,7 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
       pixels.SetVR (gdcm::VR::OB);
 
       gdcm::Image img;
-      img.SetNumberOfDimensions (2);
-      img.SetDimension (0, h.cols);
-      img.SetDimension (1, h.rows);
-      img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
-                                             h.pixel_representation));
-      gdcm::PhotometricInterpretation pi
-          = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
-      if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
-        pi = gdcm::PhotometricInterpretation::MONOCHROME2;
-      img.SetPhotometricInterpretation (pi);
-      img.SetTransferSyntax (ts);
-      img.SetDataElement (pixels);
+      setup_image (img, h, ts, pixels);
       if (img.GetBufferLength () != frame_bytes)
         {
           why = fmt ("frame %d: the decoder would give %zu bytes, %zu expected for %d x %d x %d "
