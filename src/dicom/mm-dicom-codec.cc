@@ -134,10 +134,16 @@ check_j2k (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
   return compare ("JPEG 2000", xsiz - x0, ysiz - y0, csiz, precision, spec, why);
 }
 
-/* RLE (PS3.5 G.5): one segment per byte of a sample. */
+/* RLE (PS3.5 G.5): the 64-byte header's segment count, one segment per byte of a sample. */
 bool
-rle_segment_count (uint32_t segments, const FrameSpec &spec, std::string &why)
+rle_segment_count (const unsigned char *p, size_t n, const FrameSpec &spec, std::string &why)
 {
+  if (n < 64)
+    {
+      why = "its RLE frame is shorter than the 64-byte RLE header";
+      return false;
+    }
+  const uint32_t segments = le32 (p);
   const uint32_t expected = (uint32_t) spec.bits_allocated / 8;
   if (segments == expected)
     return true;
@@ -151,14 +157,9 @@ rle_segment_count (uint32_t segments, const FrameSpec &spec, std::string &why)
 bool
 check_rle (const unsigned char *p, size_t n, const FrameSpec &spec, std::string &why)
 {
-  if (n < 64)
-    {
-      why = "its RLE data is shorter than the 64-byte RLE header";
-      return false;
-    }
-  const uint32_t segments = le32 (p);
-  if (!rle_segment_count (segments, spec, why))
+  if (!rle_segment_count (p, n, spec, why))
     return false;
+  const uint32_t segments = le32 (p);
   uint32_t previous = 0;
   for (uint32_t s = 0; s < segments; s++)
     {
@@ -361,14 +362,9 @@ decode_rle_frame (const unsigned char *d, size_t len, const FrameSpec &spec, uns
 {
   const size_t n = (size_t) spec.rows * (size_t) spec.cols;
   const size_t bytes = (size_t) spec.bits_allocated / 8;
-  if (len < 64)
-    {
-      why = "its RLE frame is shorter than the 64-byte RLE header";
-      return false;
-    }
-  const uint32_t segments = le32 (d);
-  if (!rle_segment_count (segments, spec, why))
+  if (!rle_segment_count (d, len, spec, why))
     return false;
+  const uint32_t segments = le32 (d);
   for (uint32_t s = 0; s < segments; s++)
     {
       /* The segments in order, the first right after the header, none empty. */
