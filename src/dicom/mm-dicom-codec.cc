@@ -5,6 +5,8 @@
  * the codec produced (asserting, i.e. aborting, when it is shorter) and falls back on
  * running an external JPEG program. */
 #include "mm-dicom-codec.hh"
+#include "mm-dicom-private.hh"
+#include "mm-dicom-util.hh"
 
 #include <gdcmJPEG2000Codec.h>
 #include <gdcmJPEGCodec.h>
@@ -21,24 +23,6 @@ namespace mm
 namespace
 {
 
-uint16_t
-be16 (const unsigned char *p)
-{
-  return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8 | p[0];
-}
-
 /* Bytes per sample a decoder writes for a precision in bits. */
 int
 sample_bytes (int precision)
@@ -52,32 +36,26 @@ size_text (unsigned long cols, unsigned long rows)
   return std::to_string (cols) + " x " + std::to_string (rows);
 }
 
-/* What a codestream says, against the header. */
+/* What a codestream says, against the header: one component, the header's size, and a
+ * precision from 2 to 16 bits (what the JPEG family codes, and what is read) decoding to
+ * samples of Bits Allocated. */
 bool
-compare (const char *what, unsigned long cols, unsigned long rows, unsigned components,
+compare (const char *kind, unsigned long cols, unsigned long rows, unsigned components,
          int precision, const FrameSpec &spec, std::string &why)
 {
   if (components != 1)
-    {
-      why = std::string ("its ") + what + " has " + std::to_string (components)
-            + " components, 1 expected (Samples per Pixel)";
-      return false;
-    }
-  if (cols != (unsigned long) spec.cols || rows != (unsigned long) spec.rows)
-    {
-      why = std::string ("its ") + what + " is " + size_text (cols, rows)
-            + " pixels, the header says " + size_text (spec.cols, spec.rows)
-            + " (Columns x Rows)";
-      return false;
-    }
-  if (precision < 1 || sample_bytes (precision) * 8 != spec.bits_allocated)
-    {
-      why = std::string ("its ") + what + " has " + std::to_string (precision)
-            + "-bit samples, which do not fit Bits Allocated "
-            + std::to_string (spec.bits_allocated);
-      return false;
-    }
-  return true;
+    why = fmt ("its %s codestream has %u components, 1 expected (Samples per Pixel)", kind,
+               components);
+  else if (cols != (unsigned long) spec.cols || rows != (unsigned long) spec.rows)
+    why = fmt ("its %s codestream is %lu x %lu, the header says %d x %d (Columns x Rows)",
+               kind, cols, rows, spec.cols, spec.rows);
+  else if (precision < 2 || precision > 16
+           || sample_bytes (precision) * 8 != spec.bits_allocated)
+    why = fmt ("its %s codestream has %d-bit samples, which do not fit Bits Allocated %d", kind,
+               precision, spec.bits_allocated);
+  else
+    return true;
+  return false;
 }
 
 /* JPEG 2000: the SIZ marker right after SOC (ISO 15444-1 A.5.1), in a raw codestream or in
@@ -131,7 +109,8 @@ check_j2k (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
       return false;
     }
   const unsigned lsiz = be16 (p + 4);
-  if (lsiz < 41 || n < 4 + (size_t) lsiz)
+  /* At least one marker (COD) follows SIZ. */
+  if (lsiz < 41 || n < 6 + (size_t) lsiz)
     {
       why = "its JPEG 2000 codestream is truncated in the SIZ marker";
       return false;
@@ -152,7 +131,25 @@ check_j2k (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
         why = "its JPEG 2000 codestream has subsampled components";
         return false;
       }
-  return compare ("JPEG 2000 codestream", xsiz - x0, ysiz - y0, csiz, precision, spec, why);
+  return compare ("JPEG 2000", xsiz - x0, ysiz - y0, csiz, precision, spec, why);
+}
+
+/* RLE (PS3.5 G.5): the 64-byte header's segment count, one segment per byte of a sample. */
+bool
+rle_segment_count (const unsigned char *p, size_t n, const FrameSpec &spec, std::string &why)
+{
+  if (n < 64)
+    {
+      why = "its RLE frame is shorter than the 64-byte RLE header";
+      return false;
+    }
+  const uint32_t segments = le32 (p);
+  const uint32_t expected = (uint32_t) spec.bits_allocated / 8;
+  if (segments == expected)
+    return true;
+  why = fmt ("its RLE frame has %u %s, %u expected for Bits Allocated %d", segments,
+             segments == 1 ? "segment" : "segments", expected, spec.bits_allocated);
+  return false;
 }
 
 /* RLE (PS3.5 G.5): a 64-byte header of the segment count and offsets; one segment per byte
@@ -160,21 +157,9 @@ check_j2k (const unsigned char *p, size_t n, const FrameSpec &spec, std::string 
 bool
 check_rle (const unsigned char *p, size_t n, const FrameSpec &spec, std::string &why)
 {
-  if (n < 64)
-    {
-      why = "its RLE data is shorter than the 64-byte RLE header";
-      return false;
-    }
+  if (!rle_segment_count (p, n, spec, why))
+    return false;
   const uint32_t segments = le32 (p);
-  const uint32_t expected = (uint32_t) spec.bits_allocated / 8;
-  if (segments != expected)
-    {
-      why = "its RLE header declares " + std::to_string (segments)
-            + (segments == 1 ? " segment, " : " segments, ")
-            + std::to_string (expected) + " expected for Bits Allocated "
-            + std::to_string (spec.bits_allocated);
-      return false;
-    }
   uint32_t previous = 0;
   for (uint32_t s = 0; s < segments; s++)
     {
@@ -198,7 +183,7 @@ bool
 check_jpeg (const unsigned char *p, size_t n, bool jpeg_ls, const FrameSpec &spec,
             std::string &why)
 {
-  const char *what = jpeg_ls ? "JPEG-LS frame header" : "JPEG frame header";
+  const char *kind = jpeg_ls ? "JPEG-LS" : "JPEG";
   const std::string stream = jpeg_ls ? "JPEG-LS stream" : "JPEG stream";
   if (n < 4 || be16 (p) != 0xffd8)
     {
@@ -238,9 +223,14 @@ check_jpeg (const unsigned char *p, size_t n, bool jpeg_ls, const FrameSpec &spe
       if (len < 2 || n - off - 2 < len)
         break;
       const unsigned char *seg = p + off + 4;
-      const bool sof = jpeg_ls ? m == 0xf7
-                               : (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8
-                                  && m != 0xcc);
+      const bool sof_jpeg = m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc;
+      const bool sof = jpeg_ls ? m == 0xf7 : sof_jpeg;
+      if (!have_frame && (jpeg_ls ? sof_jpeg : m == 0xf7))
+        {
+          why = jpeg_ls ? "its codestream is JPEG, not the JPEG-LS its transfer syntax says"
+                        : "its codestream is JPEG-LS, not the JPEG its transfer syntax says";
+          return false;
+        }
       if (sof && !have_frame)
         {
           if (len < 8)
@@ -249,10 +239,10 @@ check_jpeg (const unsigned char *p, size_t n, bool jpeg_ls, const FrameSpec &spe
           const int precision = seg[0];
           const unsigned rows = be16 (seg + 1), cols = be16 (seg + 3), components = seg[5];
           if (rows == 0)
-            frame_why = std::string ("its ") + what
-                        + " leaves the number of lines to a DNL marker, which is not read";
+            frame_why = fmt ("its %s frame header leaves the number of lines to a DNL "
+                             "marker, which is not read", kind);
           else
-            frame_ok = compare (what, cols, rows, components, precision, spec, frame_why);
+            frame_ok = compare (kind, cols, rows, components, precision, spec, frame_why);
         }
       if (m == 0xe0 && len >= 8 && std::memcmp (seg, "JFIF", 5) == 0 && seg[5] != 1)
         {
@@ -326,6 +316,25 @@ setup (gdcm::ImageCodec &codec, const gdcm::Image &img)
 
 } // namespace
 
+void
+setup_image (gdcm::Image &img, const SliceHeader &h, const gdcm::TransferSyntax &ts,
+             const gdcm::DataElement &pixels)
+{
+  img.SetNumberOfDimensions (2);
+  img.SetDimension (0, h.cols);
+  img.SetDimension (1, h.rows);
+  img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
+                                         h.pixel_representation));
+  /* A missing Photometric Interpretation is MONOCHROME2 for one sample per pixel. */
+  gdcm::PhotometricInterpretation pi
+      = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
+  if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
+    pi = gdcm::PhotometricInterpretation::MONOCHROME2;
+  img.SetPhotometricInterpretation (pi);
+  img.SetTransferSyntax (ts);
+  img.SetDataElement (pixels);
+}
+
 bool
 check_codec_header (const gdcm::TransferSyntax &ts, const unsigned char *frame, size_t len,
                     const FrameSpec &spec, std::string &why)
@@ -345,6 +354,59 @@ check_codec_header (const gdcm::TransferSyntax &ts, const unsigned char *frame, 
     }
   why = "cannot decode its pixel data (transfer syntax " + ts_name (ts) + ")";
   return false;
+}
+
+bool
+decode_rle_frame (const unsigned char *d, size_t len, const FrameSpec &spec, unsigned char *out,
+                  std::string &why)
+{
+  const size_t n = (size_t) spec.rows * (size_t) spec.cols;
+  const size_t bytes = (size_t) spec.bits_allocated / 8;
+  if (!rle_segment_count (d, len, spec, why))
+    return false;
+  const uint32_t segments = le32 (d);
+  for (uint32_t s = 0; s < segments; s++)
+    {
+      /* The segments in order, the first right after the header, none empty. */
+      uint64_t start = le32 (d + 4 + 4 * s);
+      uint64_t end = s + 1 < segments ? le32 (d + 8 + 4 * s) : len;
+      if ((s == 0 && start != 64) || start < 64 || start >= end || end > len)
+        {
+          why = fmt ("its RLE segment %u lies outside the frame", s + 1);
+          return false;
+        }
+      /* Segment 1 holds the most significant bytes; the output is little endian. */
+      const size_t b = bytes - 1 - s;
+      size_t x = 0, p = start;
+      while (x < n && p < end)
+        {
+          int c = (int8_t) d[p++];
+          if (c >= 0)
+            {
+              size_t count = (size_t) c + 1;
+              if (p + count > end)
+                break;
+              for (size_t i = 0; i < count && x < n; i++)
+                out[x++ * bytes + b] = d[p + i];
+              p += count;
+            }
+          else if (c != -128)
+            {
+              size_t count = (size_t) (1 - c);
+              if (p >= end)
+                break;
+              uint8_t v = d[p++];
+              for (size_t i = 0; i < count && x < n; i++)
+                out[x++ * bytes + b] = v;
+            }
+        }
+      if (x < n)
+        {
+          why = fmt ("its RLE segment %u ends after %zu of %zu pixels", s + 1, x, n);
+          return false;
+        }
+    }
+  return true;
 }
 
 bool

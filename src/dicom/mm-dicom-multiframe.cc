@@ -3,7 +3,8 @@
  * comes from the file (Number of Frames, items of the Per-frame Functional Groups, fragments,
  * offset tables) is checked against what the file holds before anything is sized by it. */
 #include "mm-dicom-multiframe.hh"
-#include "mm-dicom-codestream.hh"
+#include "mm-dicom-codec.hh"
+#include "mm-dicom-util.hh"
 
 #include <gdcmFragment.h>
 #include <gdcmImage.h>
@@ -26,17 +27,19 @@ namespace mm
 namespace
 {
 
-std::string
-fmt (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-std::string
-fmt (const char *format, ...)
+/* The compressed syntaxes whose multi-frame codestreams are checked and handed to GDCM:
+ * JPEG (baseline, extended, lossless), JPEG-LS, JPEG 2000 (RLE is decoded here). */
+bool
+is_multiframe_codestream (const std::string &ts)
 {
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  return s;
+  static const char *const read[]
+      = { "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
+          "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
+          "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91" };
+  for (const char *uid : read)
+    if (ts == uid)
+      return true;
+  return false;
 }
 
 /* Bytes [off, off + n) of a file into dst. */
@@ -572,10 +575,10 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
               return false;
             }
         }
-      FrameShape shape;
-      shape.rows = h.rows;
-      shape.cols = h.cols;
-      shape.bytes = bytes;
+      FrameSpec spec;
+      spec.rows = h.rows;
+      spec.cols = h.cols;
+      spec.bits_allocated = bytes * 8;
       if (h.transfer_syntax == "1.2.840.10008.1.2.5")
         {
           /* RLE: decoded here (PS3.5 G), one fragment per frame. */
@@ -586,15 +589,21 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
               return false;
             }
           buf.assign (frame_bytes, 0);
-          if (!decode_rle_frame (stream.data (), stream.size (), shape, (uint8_t *) buf.data (),
-                                 why))
+          if (!decode_rle_frame (stream.data (), stream.size (), spec,
+                                 (unsigned char *) buf.data (), why))
             {
               why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
               return false;
             }
           return true;
         }
-      if (!check_codestream (h.transfer_syntax, stream.data (), stream.size (), shape, why))
+      if (!is_multiframe_codestream (h.transfer_syntax))
+        {
+          why = fmt ("frame %d: transfer syntax %s is not read for multi-frame images",
+                     h.frame + 1, h.transfer_syntax.c_str ());
+          return false;
+        }
+      if (!check_codec_header (ts, stream.data (), stream.size (), spec, why))
         {
           why = fmt ("frame %d: %s", h.frame + 1, why.c_str ());
           return false;
@@ -609,18 +618,7 @@ frame_pixels (const SliceHeader &h, std::vector<char> &buf, std::string &why)
       pixels.SetVR (gdcm::VR::OB);
 
       gdcm::Image img;
-      img.SetNumberOfDimensions (2);
-      img.SetDimension (0, h.cols);
-      img.SetDimension (1, h.rows);
-      img.SetPixelFormat (gdcm::PixelFormat (1, h.bits_allocated, h.bits_stored, h.high_bit,
-                                             h.pixel_representation));
-      gdcm::PhotometricInterpretation pi
-          = gdcm::PhotometricInterpretation::GetPIType (h.photometric.c_str ());
-      if (pi != gdcm::PhotometricInterpretation::MONOCHROME1)
-        pi = gdcm::PhotometricInterpretation::MONOCHROME2;
-      img.SetPhotometricInterpretation (pi);
-      img.SetTransferSyntax (ts);
-      img.SetDataElement (pixels);
+      setup_image (img, h, ts, pixels);
       if (img.GetBufferLength () != frame_bytes)
         {
           why = fmt ("frame %d: the decoder would give %zu bytes, %zu expected for %d x %d x %d "

@@ -550,6 +550,21 @@ def main():
                   rc == 0 and got["dims"][2] == 19
                   and "frame 3: its JPEG-LS codestream is 80 x 64, the header says 64 x 64"
                   in warnings, "rc %d\n%s" % (rc, warnings))
+            # The multi-frame path uses the single-frame path's strict marker walk: bytes
+            # between marker segments (an assertion in GDCM's IJG codecs) are refused by name.
+            ds = pydicom.dcmread(jls)
+            frames = [bytearray(f) for f in generate_pixel_data_frame(ds.PixelData, 20)]
+            at = frames[3].find(b"\xff\xda")
+            frames[3][at:at] = bytes(26)
+            ds.PixelData = encapsulate([bytes(f) for f in frames], has_bot=True)
+            stray = os.path.join(tmp, "stray-jpegls.dcm")
+            ds.save_as(stray, write_like_original=False)
+            rc, got, err = info(cli, stray)
+            warnings = "\n".join(got.get("warnings", [])) if got else err
+            check("a JPEG-LS frame with stray bytes before its scan: left out with its reason",
+                  rc == 0 and got["dims"][2] == 19
+                  and "frame 4: its JPEG-LS stream has stray bytes between marker segments"
+                  in warnings, "rc %d\n%s" % (rc, warnings))
 
         # Pixel Padding Value with a Pixel Padding Range Limit (0028,0121): every value from
         # -2048 to -1000 HU is padding, so the air at -1000 HU counts too.

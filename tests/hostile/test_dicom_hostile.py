@@ -216,6 +216,18 @@ def tests(cli, tmp):
     extra_slice("jpegls-larger-frame", "jpegls", sof((0xf7,), "size", 8), "40 x 40", "32 x 32")
     extra_slice("jpegls-8-bit-precision", "jpegls", sof((0xf7,), "precision", 8), "8-bit")
 
+    def sof_code(old, new):
+        def edit(f):
+            i = f.find(bytes([0xff, old]))
+            f[i + 1] = new
+        return edit
+    # A JPEG frame header (SOF3) in a JPEG-LS file, and the reverse: refused by name (the
+    # single-frame checker used to see only "a scan before any frame header").
+    extra_slice("jpegls-with-jpeg-frame-header", "jpegls", sof_code(0xf7, 0xc3),
+                "is JPEG, not the JPEG-LS")
+    extra_slice("jpeg-with-jpegls-frame-header", "jpeg", sof_code(0xc3, 0xf7),
+                "is JPEG-LS, not the JPEG")
+
     # Every compressed phantom still reads with the explicit phantom's numbers.
     for syntax in ("rle", "jpeg", "jpegls", "j2k"):
         j = run(cli, "info", ph[syntax], "--json").json()
