@@ -163,9 +163,11 @@ struct Walker
         uint32_t len;
         bool is_sq = false, is_un = false, long_form = !explicit_vr;
         size_t header = 8;
+        char vr[3] = { 0, 0, 0 };
         if (explicit_vr && g != 0xfffe)
           {
-            char vr[3] = { (char) h[4], (char) h[5], 0 };
+            vr[0] = (char) h[4];
+            vr[1] = (char) h[5];
             /* Only the VRs of PS3.5 6.2: GDCM answers another with a retry in a reader that
              * asserts. */
             static const char known_vrs[]
@@ -204,12 +206,25 @@ struct Walker
           len = u16 (h + 6);
         uint64_t element_start = pos;
         pos += header;
-        bool pixel_data = depth == 0 && g == 0x7fe0 && e == 0x0010;
+        const bool pixel_tag = g == 0x7fe0 && e == 0x0010;
+        bool pixel_data = depth == 0 && pixel_tag;
         if (pixel_data)
           {
             pixel_start = element_start;
             pixel_value = pos;
             pixel_length = len == 0xffffffffu ? 0 : len;
+          }
+        /* What GDCM's explicit VR reader asserts on (found by fuzz-dicom-header and
+         * fuzz-dicom-decode): Pixel Data as a sequence, and an undefined length on anything
+         * but a sequence, UN, or Pixel Data of VR OB, OW or UN. */
+        if (vr[0] != 0)
+          {
+            const bool ob_ow_un = !std::strcmp (vr, "OB") || !std::strcmp (vr, "OW") || is_un;
+            if (pixel_tag && is_sq)
+              return fail ("damaged element: Pixel Data with VR SQ", element_start);
+            if (len == 0xffffffffu && !(is_sq || is_un || (pixel_tag && ob_ow_un)))
+              return fail ("damaged element: an undefined length on a VR that cannot have one",
+                           element_start);
           }
         if (len == 0xffffffffu)
           {
@@ -218,7 +233,7 @@ struct Walker
             bool saved = explicit_vr;
             if (is_un)
               explicit_vr = false;
-            bool ok = walk_items (pos, 0, true, depth + 1, pixel_data);
+            bool ok = walk_items (pos, 0, true, depth + 1, pixel_tag);
             explicit_vr = saved;
             if (!ok)
               return false;
