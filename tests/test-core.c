@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Unit tests of the imaging core against truths known by construction or computed by a
  * second, deliberately naive implementation in this file. */
+#include "mm-test-util.h"
 #include "mm-atomic.h"
 #include "mm-components.h"
 #include "mm-label-stack.h"
@@ -14,21 +15,6 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
-
-static MmPhantom *
-small_phantom (int size, int slices, double noise, double tilt)
-{
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = size;
-  p.slices = slices;
-  p.noise_sd = noise;
-  p.tilt_deg = tilt;
-  g_autoptr (GError) err = NULL;
-  MmPhantom *ph = mm_phantom_new (&p, &err);
-  g_assert_no_error (err);
-  return ph;
-}
 
 static double
 dice (const MmMask *a, const MmMask *b)
@@ -88,7 +74,7 @@ test_volume_geometry (void)
 static void
 test_phantom_centre_tilted (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (64, 9, 0, 25.0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 9, 1, 0, 25.0);
   double c[3];
   mm_volume_centre_lps (ph->volume, c);
   for (int a = 0; a < 3; a++)
@@ -335,7 +321,7 @@ test_phantom_variant_negative (void)
 static void
 test_stats_phantom (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (96, 30, 0, 0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (96, 30, 1, 0, 0);
   g_autoptr (MmStats) st = mm_stats_compute (ph->volume, 0);
   g_assert_cmpfloat (st->max, ==, ph->max_hu);
   g_assert_cmpfloat (st->min, ==, ph->min_hu);
@@ -378,7 +364,7 @@ test_stats_no_padding (void)
 static void
 test_stats_threads (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (64, 17, 40, 0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 17, 1, 40, 0);
   g_autoptr (MmStats) a = mm_stats_compute (ph->volume, 1);
   g_autoptr (MmStats) b = mm_stats_compute (ph->volume, 4);
   g_assert_cmpfloat (a->mean, ==, b->mean);
@@ -485,7 +471,7 @@ test_components_diagonal (void)
 static void
 test_segment_phantom (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (128, 40, 0, 0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (128, 40, 1, 0, 0);
   MmSegmentParams p;
   mm_segment_params_init (&p);
   MmSegmentResult res;
@@ -515,7 +501,7 @@ test_segment_phantom (void)
 static void
 test_segment_noise_threads (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (128, 40, 60, 0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (128, 40, 1, 60, 0);
   MmSegmentParams p;
   mm_segment_params_init (&p);
   MmSegmentResult r1, r2;
@@ -529,27 +515,11 @@ test_segment_noise_threads (void)
 
 /* ---- label stacks ---- */
 
-static char *
-make_tmpdir (void)
-{
-  g_autoptr (GError) err = NULL;
-  char *dir = g_dir_make_tmp ("mm-test-XXXXXX", &err);
-  g_assert_no_error (err);
-  return dir;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", path);
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
 static void
 test_label_stack_round_trip (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (64, 12, 0, 0);
-  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 12, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test");
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
   g_assert_no_error (err);
@@ -585,7 +555,7 @@ test_label_stack_round_trip (void)
     }
   g_dir_close (d);
   g_assert_cmpint (files, ==, n + 1);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
@@ -603,8 +573,8 @@ expect_read_error (const char *dir, const MmVolume *vol, const char *needle)
 static void
 test_label_stack_errors (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 5, 0, 0);
-  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 5, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test");
   g_autoptr (GError) err = NULL;
   expect_read_error (dir, NULL, "manifest.json");
   g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
@@ -658,9 +628,9 @@ test_label_stack_errors (void)
   g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
 
   /* A series of another size. */
-  g_autoptr (MmPhantom) other = small_phantom (32, 6, 0, 0);
+  g_autoptr (MmPhantom) other = mm_test_phantom (32, 6, 1, 0, 0);
   expect_read_error (dir, other->volume, "32 x 32 x 5");
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* A manifest whose members hold other JSON types than the writer gives them (hand-edited or
@@ -670,8 +640,8 @@ test_label_stack_errors (void)
 static void
 test_label_stack_wrong_types (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 3, 0, 0);
-  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 3, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test");
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
   g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
@@ -719,13 +689,13 @@ test_label_stack_wrong_types (void)
   double spacing[3];
   g_assert_false (mm_label_stack_read_geometry (dir, spacing, NULL, &err));
   g_assert_nonnull (strstr (err->message, "spacing_mm"));
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_atomic_write (void)
 {
-  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test");
   g_autofree char *path = g_build_filename (dir, "f.txt", NULL);
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_atomic_write (path, "old", 3, true, &err));
@@ -737,7 +707,7 @@ test_atomic_write (void)
   g_autofree char *bad = g_build_filename (dir, "no", "such", "f.txt", NULL);
   g_assert_false (mm_atomic_write (bad, "x", 1, true, &err));
   g_assert_nonnull (strstr (err->message, bad));
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 int

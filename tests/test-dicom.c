@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The series reader through GDCM: phantom series written in every transfer syntax, shuffled,
  * damaged, mixed with other series, must load to the phantom's own voxels and geometry. */
+#include "mm-test-util.h"
 #include "mm-dicom.h"
 #include "mm-phantom.h"
 #include "mm-stats.h"
@@ -8,38 +9,6 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-
-static MmPhantom *
-phantom (int size, int slices, guint64 seed, double tilt)
-{
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = size;
-  p.slices = slices;
-  p.seed = seed;
-  p.tilt_deg = tilt;
-  p.noise_sd = 25; /* noise so that lossy coding would show */
-  g_autoptr (GError) err = NULL;
-  MmPhantom *ph = mm_phantom_new (&p, &err);
-  g_assert_no_error (err);
-  return ph;
-}
-
-static char *
-tmpdir (void)
-{
-  g_autoptr (GError) err = NULL;
-  char *d = g_dir_make_tmp ("mm-dicom-XXXXXX", &err);
-  g_assert_no_error (err);
-  return d;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", path);
-  g_assert_cmpint (system (cmd), ==, 0);
-}
 
 static void
 write_series (const char *dir, const MmPhantom *ph, MmDicomSyntax syntax, bool shuffle)
@@ -85,8 +54,8 @@ assert_same_volume (const MmVolume *a, const MmVolume *b)
 static void
 test_round_trip (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (64, 10, 1, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 10, 1, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   write_series (dir, ph, MM_DICOM_SYNTAX_EXPLICIT, false);
   g_autoptr (MmDicomReport) rep = mm_dicom_report_new ();
   g_autoptr (GError) err = NULL;
@@ -102,20 +71,20 @@ test_round_trip (void)
   mm_volume_centre_lps (vol, c);
   for (int a = 0; a < 3; a++)
     g_assert_cmpfloat_with_epsilon (c[a], ph->centre_lps[a], 1e-3);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_syntaxes (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (48, 6, 3, 0);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (48, 6, 3, 25, 0);
   const MmDicomSyntax all[] = { MM_DICOM_SYNTAX_EXPLICIT, MM_DICOM_SYNTAX_IMPLICIT,
                                 MM_DICOM_SYNTAX_BIG_ENDIAN, MM_DICOM_SYNTAX_RLE,
                                 MM_DICOM_SYNTAX_JPEG_LOSSLESS, MM_DICOM_SYNTAX_JPEG_LS,
                                 MM_DICOM_SYNTAX_J2K };
   for (size_t s = 0; s < G_N_ELEMENTS (all); s++)
     {
-      g_autofree char *dir = tmpdir ();
+      g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
       write_series (dir, ph, all[s], false);
       g_autoptr (GError) err = NULL;
       g_autoptr (MmDicomReport) rep = mm_dicom_report_new ();
@@ -124,15 +93,15 @@ test_syntaxes (void)
         g_error ("syntax %d: %s", (int) all[s], err->message);
       g_test_message ("syntax %d: %u files read", (int) all[s], rep->files_read);
       assert_same_volume (ph->volume, vol);
-      rm_rf (dir);
+      mm_test_rm_rf (dir);
     }
 }
 
 static void
 test_shuffled_and_threads (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (64, 15, 5, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 15, 5, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   write_series (dir, ph, MM_DICOM_SYNTAX_EXPLICIT, true);
   g_autoptr (GError) err = NULL;
   g_autoptr (MmVolume) one = load (dir, 1, NULL, &err);
@@ -144,14 +113,14 @@ test_shuffled_and_threads (void)
   g_autoptr (MmStats) s1 = mm_stats_compute (one, 1);
   g_autoptr (MmStats) s2 = mm_stats_compute (two, 2);
   g_assert_cmpfloat (s1->mean, ==, s2->mean);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_tilted (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (64, 8, 2, 17.5);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 8, 2, 25, 17.5);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   write_series (dir, ph, MM_DICOM_SYNTAX_EXPLICIT, true);
   g_autoptr (GError) err = NULL;
   g_autoptr (MmVolume) vol = load (dir, 0, NULL, &err);
@@ -161,7 +130,7 @@ test_tilted (void)
   mm_volume_centre_lps (vol, c);
   for (int a = 0; a < 3; a++)
     g_assert_cmpfloat_with_epsilon (c[a], ph->centre_lps[a], 1e-3);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
@@ -186,8 +155,8 @@ report_mentions (const MmDicomReport *rep, const char *a, const char *b)
 static void
 test_junk_and_errors (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (32, 6, 1, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 1, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   write_series (dir, ph, MM_DICOM_SYNTAX_EXPLICIT, false);
   write_file (dir, "notes.txt", "not a DICOM file at all");
   g_autoptr (GError) err = NULL;
@@ -199,7 +168,7 @@ test_junk_and_errors (void)
   g_assert_true (report_mentions (rep, "notes.txt", "skipped"));
 
   /* Nothing usable: a clear error naming the folder. */
-  g_autofree char *empty = tmpdir ();
+  g_autofree char *empty = mm_test_tmp_dir ("mm-dicom");
   write_file (empty, "a.txt", "hello");
   g_autoptr (MmVolume) none = load (empty, 0, NULL, &err);
   g_assert_null (none);
@@ -212,17 +181,17 @@ test_junk_and_errors (void)
   g_assert_null (none2);
   g_assert_error (err, MM_DICOM_ERROR, MM_DICOM_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (err->message, missing));
-  rm_rf (dir);
-  rm_rf (empty);
+  mm_test_rm_rf (dir);
+  mm_test_rm_rf (empty);
 }
 
 static void
 test_sizes_disagree (void)
 {
   /* The same seed gives the same series UID: one series whose slices differ in size. */
-  g_autoptr (MmPhantom) a = phantom (32, 4, 7, 0);
-  g_autoptr (MmPhantom) b = phantom (48, 4, 7, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) a = mm_test_phantom (32, 4, 7, 25, 0);
+  g_autoptr (MmPhantom) b = mm_test_phantom (48, 4, 7, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   g_autofree char *da = g_build_filename (dir, "a", NULL);
   g_autofree char *db = g_build_filename (dir, "b", NULL);
   write_series (da, a, MM_DICOM_SYNTAX_EXPLICIT, false);
@@ -232,15 +201,15 @@ test_sizes_disagree (void)
   g_assert_null (vol);
   g_assert_error (err, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT);
   g_assert_nonnull (strstr (err->message, "differ in size"));
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_several_series (void)
 {
-  g_autoptr (MmPhantom) big = phantom (32, 9, 11, 0);
-  g_autoptr (MmPhantom) small = phantom (32, 4, 12, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) big = mm_test_phantom (32, 9, 11, 25, 0);
+  g_autoptr (MmPhantom) small = mm_test_phantom (32, 4, 12, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   g_autofree char *d1 = g_build_filename (dir, "s1", NULL);
   g_autofree char *d2 = g_build_filename (dir, "s2", NULL);
   write_series (d1, small, MM_DICOM_SYNTAX_EXPLICIT, false);
@@ -265,14 +234,14 @@ test_several_series (void)
   g_autoptr (MmVolume) none = mm_dicom_load (paths, 1, &o, NULL, &err);
   g_assert_null (none);
   g_assert_error (err, MM_DICOM_ERROR, MM_DICOM_ERROR_NOT_FOUND);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_gap_and_duplicate (void)
 {
-  g_autoptr (MmPhantom) ph = phantom (32, 8, 1, 0);
-  g_autofree char *dir = tmpdir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 8, 1, 25, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-dicom");
   write_series (dir, ph, MM_DICOM_SYNTAX_EXPLICIT, false);
   /* Remove the slice with instance number 4 (a gap of two spacings) and duplicate another. */
   g_autofree char *gap = g_build_filename (dir, "CT000004.dcm", NULL);
@@ -294,7 +263,7 @@ test_gap_and_duplicate (void)
   g_assert_true (report_mentions (rep, "irregular slice spacing", "3.200"));
   g_assert_cmpfloat_with_epsilon (vol->slice_gap_max, 3.2, 1e-3);
   g_assert_cmpfloat_with_epsilon (vol->slice_gap_min, 1.6, 1e-3);
-  rm_rf (dir);
+  mm_test_rm_rf (dir);
 }
 
 int

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests of undo history and the autosave journal: the history against a naive list of
  * whole-mask copies, the journal against crashes simulated by truncation and by kill -9. */
+#include "mm-test-util.h"
 #include "mm-history.h"
 #include "mm-journal.h"
 #include "mm-label-stack.h"
@@ -14,48 +15,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static MmPhantom *
-small_phantom (int size, int slices, guint64 seed)
-{
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = size;
-  p.slices = slices;
-  p.seed = seed;
-  g_autoptr (GError) err = NULL;
-  MmPhantom *ph = mm_phantom_new (&p, &err);
-  g_assert_no_error (err);
-  return ph;
-}
-
-static char *
-make_tmp_dir (void)
-{
-  g_autoptr (GError) err = NULL;
-  char *dir = g_dir_make_tmp ("mm-test-edit-XXXXXX", &err);
-  g_assert_no_error (err);
-  return dir;
-}
-
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  if (d == NULL)
-    return;
-  const char *name;
-  while ((name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
 
 /* A filled disc of value v (0 erases) centred at (ci, cj) with radius r on slice k. */
 static void
@@ -104,7 +63,7 @@ assert_changed_is (MmHistory *h, const MmMask *before, const MmMask *after)
 static void
 test_history_random (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (48, 7, 3);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (48, 7, 3, 0, 0);
   MmMask *mask = mm_mask_copy (ph->truth);
   g_autoptr (MmHistory) h = mm_history_new (mask, SIZE_MAX);
   g_autoptr (GPtrArray) ref = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_mask_free);
@@ -338,7 +297,7 @@ test_history_budget (void)
 static void
 test_history_whole_volume (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (64, 24, 1);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 24, 1, 0, 0);
   g_autoptr (MmMask) mask = mm_mask_copy (ph->truth);
   g_autoptr (MmMask) original = mm_mask_copy (mask);
   g_autoptr (MmHistory) h = mm_history_new (mask, SIZE_MAX);
@@ -410,49 +369,23 @@ apply_group (MmMask *m, guint64 seed, int group, int *ks)
   return n;
 }
 
-static MmJournal *
-open_ok (const char *dir, const MmVolume *vol, MmMask *mask, bool *recovered)
-{
-  g_autoptr (GError) err = NULL;
-  MmJournal *j = mm_journal_open (dir, vol, mask, recovered, &err);
-  g_assert_no_error (err);
-  g_assert_nonnull (j);
-  return j;
-}
-
-static void
-append_ok (MmJournal *j, const int *ks, int n)
-{
-  g_autoptr (GError) err = NULL;
-  g_assert_true (mm_journal_append (j, ks, n, &err));
-  g_assert_no_error (err);
-}
-
-static goffset
-file_size (const char *path)
-{
-  GStatBuf st;
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  return st.st_size;
-}
-
 static void
 test_journal_recover_and_fold (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 6, 1);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
   g_autoptr (MmMask) edited = mm_mask_new (ph->volume->dims);
   bool recovered = true;
 
-  MmJournal *j = open_ok (dir, ph->volume, edited, &recovered);
+  MmJournal *j = mm_test_journal_open (dir, ph->volume, edited, &recovered);
   g_assert_false (recovered);
   g_assert_false (mm_journal_needs_fold (j));
   for (int g = 0; g < 20; g++)
     {
       int ks[3];
       int n = apply_group (edited, 11, g, ks);
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
     }
   g_assert_true (mm_journal_needs_fold (j));
   /* The crash: no fold, the next session opens the folder with a fresh mask. */
@@ -460,7 +393,7 @@ test_journal_recover_and_fold (void)
   g_assert_true (g_file_test (jpath, G_FILE_TEST_EXISTS));
 
   g_autoptr (MmMask) again = mm_mask_new (ph->volume->dims);
-  j = open_ok (dir, ph->volume, again, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, again, &recovered);
   g_assert_true (recovered);
   g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 20);
   g_assert_true (mm_mask_equal (again, edited));
@@ -474,7 +407,7 @@ test_journal_recover_and_fold (void)
   mm_journal_close (j);
 
   g_autoptr (MmMask) third = mm_mask_new (ph->volume->dims);
-  j = open_ok (dir, ph->volume, third, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, third, &recovered);
   g_assert_false (recovered);
   g_assert_true (mm_mask_equal (third, edited));
   g_autoptr (MmMask) from_stack = mm_label_stack_read (dir, ph->volume, &err);
@@ -487,17 +420,17 @@ test_journal_recover_and_fold (void)
     {
       int ks[3];
       int n = apply_group (third, 11, g, ks);
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
       g_assert_true (mm_journal_fold (j, &err));
       g_assert_no_error (err);
     }
   int ks[3];
   int n = apply_group (third, 11, 26, ks);
-  append_ok (j, ks, n);
+  mm_test_journal_append (j, ks, n);
   mm_journal_close (j);
 
   g_autoptr (MmMask) fourth = mm_mask_new (ph->volume->dims);
-  j = open_ok (dir, ph->volume, fourth, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, fourth, &recovered);
   g_assert_true (recovered);
   g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 1);
   g_assert_true (mm_mask_equal (fourth, third));
@@ -513,7 +446,7 @@ test_journal_recover_and_fold (void)
     g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (slices, k),
                                                  "voxels"),
                      ==, (gint64) mm_mask_count_slice (third, k));
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* The frames of one multi-frame file share its SOP Instance UID: the journal and the label
@@ -521,7 +454,7 @@ test_journal_recover_and_fold (void)
 static void
 test_journal_multiframe (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 6, 1);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 1, 0, 0);
   MmVolume *vol = ph->volume;
   for (int k = 0; k < vol->dims[2]; k++)
     {
@@ -529,20 +462,20 @@ test_journal_multiframe (void)
       vol->slices[k].sop_instance_uid = g_strdup ("1.2.3.4.5");
       vol->slices[k].frame_number = vol->dims[2] - k; /* frames stored in reverse order */
     }
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autoptr (MmMask) edited = mm_mask_new (vol->dims);
   bool recovered = true;
-  MmJournal *j = open_ok (dir, vol, edited, &recovered);
+  MmJournal *j = mm_test_journal_open (dir, vol, edited, &recovered);
   for (int g = 0; g < 12; g++)
     {
       int ks[3];
       int n = apply_group (edited, 5, g, ks);
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
     }
   mm_journal_close (j); /* a crash: no fold */
 
   g_autoptr (MmMask) again = mm_mask_new (vol->dims);
-  j = open_ok (dir, vol, again, &recovered);
+  j = mm_test_journal_open (dir, vol, again, &recovered);
   g_assert_true (recovered);
   g_assert_true (mm_mask_equal (again, edited));
   g_autoptr (GError) err = NULL;
@@ -553,21 +486,21 @@ test_journal_multiframe (void)
   g_autoptr (MmMask) from_stack = mm_label_stack_read (dir, vol, &err);
   g_assert_no_error (err);
   g_assert_true (mm_mask_equal (from_stack, edited));
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_journal_torn (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 6, 2);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 2, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_mask_free);
   goffset sizes[6];
   bool recovered;
 
-  MmJournal *j = open_ok (dir, ph->volume, m, &recovered);
+  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, &recovered);
   g_ptr_array_add (states, mm_mask_copy (m));
   for (int g = 0; g < 6; g++)
     {
@@ -581,9 +514,9 @@ test_journal_torn (void)
           for (int t = 0; t < 3; t++)
             draw_disc (m, ks[t], 16, 16, 9, 1);
         }
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
       g_ptr_array_add (states, mm_mask_copy (m));
-      sizes[g] = file_size (jpath);
+      sizes[g] = mm_test_file_size (jpath);
     }
   mm_journal_close (j);
   g_autofree char *full = NULL;
@@ -604,7 +537,7 @@ test_journal_torn (void)
       g_assert_true (g_file_set_contents (jpath, copy, len, NULL));
 
       g_autoptr (MmMask) r = mm_mask_new (ph->volume->dims);
-      j = open_ok (dir, ph->volume, r, &recovered);
+      j = mm_test_journal_open (dir, ph->volume, r, &recovered);
       g_assert_true (recovered);
       g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 5);
       g_assert_true (mm_mask_equal (r, states->pdata[5]));
@@ -612,37 +545,37 @@ test_journal_torn (void)
        * bit in a complete group is not a torn write: the group is reported lost, and the
        * file is kept whole (a resync needs no cut). */
       g_assert_cmpint (mm_journal_get_n_lost (j), ==, c == 2);
-      g_assert_cmpint (file_size (jpath), ==, c == 2 ? (goffset) full_len : sizes[4]);
+      g_assert_cmpint (mm_test_file_size (jpath), ==, c == 2 ? (goffset) full_len : sizes[4]);
       int ks[3];
       int n = apply_group (r, 99, c, ks);
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
       mm_journal_close (j);
 
       g_autoptr (MmMask) r2 = mm_mask_new (ph->volume->dims);
-      j = open_ok (dir, ph->volume, r2, &recovered);
+      j = mm_test_journal_open (dir, ph->volume, r2, &recovered);
       g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 6);
       g_assert_cmpint (mm_journal_get_n_lost (j), ==, c == 2);
       g_assert_true (mm_mask_equal (r2, r));
       mm_journal_close (j);
     }
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_journal_foreign (void)
 {
-  g_autoptr (MmPhantom) a = small_phantom (32, 6, 1);
-  g_autoptr (MmPhantom) b = small_phantom (32, 6, 2);
-  g_autoptr (MmPhantom) c = small_phantom (32, 8, 1); /* same series UID, other size */
-  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmPhantom) a = mm_test_phantom (32, 6, 1, 0, 0);
+  g_autoptr (MmPhantom) b = mm_test_phantom (32, 6, 2, 0, 0);
+  g_autoptr (MmPhantom) c = mm_test_phantom (32, 8, 1, 0, 0); /* same series UID, other size */
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
   g_autoptr (MmMask) m = mm_mask_new (a->volume->dims);
   bool recovered;
 
-  MmJournal *j = open_ok (dir, a->volume, m, &recovered);
+  MmJournal *j = mm_test_journal_open (dir, a->volume, m, &recovered);
   int ks[3];
   int n = apply_group (m, 1, 0, ks);
-  append_ok (j, ks, n);
+  mm_test_journal_append (j, ks, n);
   mm_journal_close (j);
   g_autofree char *before = NULL;
   gsize before_len;
@@ -671,11 +604,11 @@ test_journal_foreign (void)
 
   /* Its own series still gets its edits back. */
   g_autoptr (MmMask) r = mm_mask_new (a->volume->dims);
-  j = open_ok (dir, a->volume, r, &recovered);
+  j = mm_test_journal_open (dir, a->volume, r, &recovered);
   g_assert_true (recovered);
   g_assert_true (mm_mask_equal (r, m));
   mm_journal_close (j);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* The same series with its slices in the opposite order (as another sort would give). */
@@ -716,25 +649,25 @@ reversed_equal (const MmMask *a, const MmMask *b)
 static void
 test_journal_reordered (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 6, 4);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 4, 0, 0);
   g_autoptr (MmVolume) rev = reversed_volume (ph->volume);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   g_autoptr (GError) err = NULL;
   bool recovered;
 
-  MmJournal *j = open_ok (dir, ph->volume, m, &recovered);
+  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, &recovered);
   for (int g = 0; g < 8; g++)
     {
       int ks[3];
       int n = apply_group (m, 4, g, ks);
-      append_ok (j, ks, n);
+      mm_test_journal_append (j, ks, n);
     }
   mm_journal_close (j);
 
   /* Recovered onto the series sorted the other way: each record finds its slice by UID. */
   g_autoptr (MmMask) r = mm_mask_new (rev->dims);
-  j = open_ok (dir, rev, r, &recovered);
+  j = mm_test_journal_open (dir, rev, r, &recovered);
   g_assert_true (recovered);
   g_assert_true (reversed_equal (r, m));
   /* Folded in that order: the stack is written whole. */
@@ -745,43 +678,43 @@ test_journal_reordered (void)
   /* Read back in the original order, edited, folded: the stack is in the other order, so it
    * is rewritten whole again, and reads back right both ways. */
   g_autoptr (MmMask) o = mm_mask_new (ph->volume->dims);
-  j = open_ok (dir, ph->volume, o, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, o, &recovered);
   g_assert_false (recovered);
   g_assert_true (mm_mask_equal (o, m));
   int ks[3];
   int n = apply_group (o, 4, 100, ks);
-  append_ok (j, ks, n);
+  mm_test_journal_append (j, ks, n);
   g_assert_true (mm_journal_fold (j, &err));
   g_assert_no_error (err);
   mm_journal_close (j);
 
   g_autoptr (MmMask) o2 = mm_mask_new (ph->volume->dims);
-  j = open_ok (dir, ph->volume, o2, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, o2, &recovered);
   g_assert_true (mm_mask_equal (o2, o));
   mm_journal_close (j);
   g_autoptr (MmMask) r2 = mm_mask_new (rev->dims);
-  j = open_ok (dir, rev, r2, &recovered);
+  j = mm_test_journal_open (dir, rev, r2, &recovered);
   g_assert_true (reversed_equal (r2, o));
   mm_journal_close (j);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 static void
 test_journal_lock (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 4, 1);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 4, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
   g_autoptr (MmMask) m1 = mm_mask_new (ph->volume->dims);
   g_autoptr (MmMask) m2 = mm_mask_new (ph->volume->dims);
   g_autoptr (GError) err = NULL;
-  MmJournal *j1 = open_ok (dir, ph->volume, m1, NULL);
+  MmJournal *j1 = mm_test_journal_open (dir, ph->volume, m1, NULL);
   MmJournal *j2 = mm_journal_open (dir, ph->volume, m2, NULL, &err);
   g_assert_null (j2);
   g_assert_error (err, G_IO_ERROR, G_IO_ERROR_BUSY);
   mm_journal_close (j1);
-  j2 = open_ok (dir, ph->volume, m2, NULL);
+  j2 = mm_test_journal_open (dir, ph->volume, m2, NULL);
   mm_journal_close (j2);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* ---- kill -9 ---- */
@@ -795,7 +728,7 @@ test_journal_lock (void)
 static int
 journal_child (const char *dir, int ack_fd)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED, 0, 0);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   g_autoptr (GError) err = NULL;
   g_autoptr (MmJournal) j = mm_journal_open (dir, ph->volume, m, NULL, &err);
@@ -816,12 +749,12 @@ journal_child (const char *dir, int ack_fd)
 static void
 test_journal_kill9 (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED, 0, 0);
   GRand *rng = g_rand_new_with_seed (g_test_rand_int ());
 
   for (int round = 0; round < 5; round++)
     {
-      g_autofree char *dir = make_tmp_dir ();
+      g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
       int fds[2];
       g_assert_cmpint (pipe (fds), ==, 0);
       pid_t pid = fork ();
@@ -855,7 +788,7 @@ test_journal_kill9 (void)
       /* Every acknowledged group is back, at most one more, and never part of one. */
       g_autoptr (MmMask) r = mm_mask_new (ph->volume->dims);
       bool recovered;
-      MmJournal *j = open_ok (dir, ph->volume, r, &recovered);
+      MmJournal *j = mm_test_journal_open (dir, ph->volume, r, &recovered);
       int got = mm_journal_get_n_recovered (j);
       g_test_message ("round %d: killed after %d acknowledged groups, %d recovered", round,
                       acked, got);
@@ -870,7 +803,7 @@ test_journal_kill9 (void)
         }
       g_assert_true (mm_mask_equal (r, want));
       mm_journal_close (j);
-      remove_tree (dir);
+      mm_test_rm_rf (dir);
     }
   g_rand_free (rng);
 }

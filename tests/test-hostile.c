@@ -2,6 +2,7 @@
 /* Hostile names and files around the writers: DICOM values reduced to safe names, outputs
  * that are links or devices refused, a journal that survives a long UID and damage in its
  * middle, label stacks that are all old or all new. */
+#include "mm-test-util.h"
 #include "mm-atomic.h"
 #include "mm-journal.h"
 #include "mm-label-stack.h"
@@ -16,49 +17,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static MmPhantom *
-small_phantom (int size, int slices, guint64 seed)
-{
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = size;
-  p.slices = slices;
-  p.seed = seed;
-  g_autoptr (GError) err = NULL;
-  MmPhantom *ph = mm_phantom_new (&p, &err);
-  g_assert_no_error (err);
-  return ph;
-}
-
-static char *
-make_tmp_dir (void)
-{
-  g_autoptr (GError) err = NULL;
-  char *dir = g_dir_make_tmp ("mm-test-hostile-XXXXXX", &err);
-  g_assert_no_error (err);
-  return dir;
-}
-
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  if (d == NULL)
-    return;
-  const char *name;
-  while ((name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      GStatBuf st;
-      if (g_lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
 
 static void
 draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
@@ -137,7 +95,7 @@ test_safe_name (void)
   g_string_free (a, TRUE);
 
   /* The name works as a folder under a base and stays in it. */
-  g_autofree char *base = make_tmp_dir ();
+  g_autofree char *base = mm_test_tmp_dir ("mm-test-hostile");
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *s = mm_safe_name (bad[i], -1);
@@ -148,7 +106,7 @@ test_safe_name (void)
     }
   g_autofree char *lpath = g_build_filename (base, la, NULL);
   g_assert_cmpint (g_mkdir (lpath, 0755), ==, 0);
-  remove_tree (base);
+  mm_test_rm_rf (base);
 }
 
 /* The app's project folder for a series whose parent is read-only (a CD copy) and whose UID
@@ -156,7 +114,7 @@ test_safe_name (void)
 static void
 test_project_dir (void)
 {
-  g_autofree char *base = make_tmp_dir ();
+  g_autofree char *base = mm_test_tmp_dir ("mm-test-hostile");
   g_autofree char *ro = g_build_filename (base, "cd", NULL);
   g_autofree char *series = g_build_filename (ro, "series", NULL);
   g_assert_cmpint (g_mkdir_with_parents (series, 0755), ==, 0);
@@ -180,7 +138,7 @@ test_project_dir (void)
   g_autofree char *beside = mm_path_project_dir (series, "../../../../x");
   g_autofree char *want2 = g_strconcat (series, ".metalmark", NULL);
   g_assert_cmpstr (beside, ==, want2);
-  remove_tree (base);
+  mm_test_rm_rf (base);
 }
 
 /* ---- outputs that are not regular files ---- */
@@ -188,7 +146,7 @@ test_project_dir (void)
 static void
 test_atomic_refuses (void)
 {
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autofree char *outside = g_build_filename (dir, "outside.txt", NULL);
   g_autofree char *link = g_build_filename (dir, "out.png", NULL);
   g_autofree char *fifo = g_build_filename (dir, "fifo.png", NULL);
@@ -238,43 +196,17 @@ test_atomic_refuses (void)
   g_clear_pointer (&text, g_free);
   g_assert_true (g_file_get_contents (plain, &text, NULL, NULL));
   g_assert_cmpstr (text, ==, "new");
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* ---- journal ---- */
 
-static MmJournal *
-open_ok (const char *dir, const MmVolume *vol, MmMask *mask, bool *recovered)
-{
-  g_autoptr (GError) err = NULL;
-  MmJournal *j = mm_journal_open (dir, vol, mask, recovered, &err);
-  g_assert_no_error (err);
-  g_assert_nonnull (j);
-  return j;
-}
-
-static void
-append_ok (MmJournal *j, const int *ks, int n)
-{
-  g_autoptr (GError) err = NULL;
-  g_assert_true (mm_journal_append (j, ks, n, &err));
-  g_assert_no_error (err);
-}
-
-static goffset
-file_size (const char *path)
-{
-  GStatBuf st;
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  return st.st_size;
-}
-
 static void
 test_journal_symlink (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (24, 4, 1);
-  g_autofree char *dir = make_tmp_dir ();
-  g_autofree char *other = make_tmp_dir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (24, 4, 1, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
+  g_autofree char *other = mm_test_tmp_dir ("mm-test-hostile");
   g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
   g_autofree char *target = g_build_filename (other, "victim.bin", NULL);
 
@@ -282,10 +214,10 @@ test_journal_symlink (void)
    * the old code cut the link's target. */
   {
     g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
-    MmJournal *j = open_ok (other, ph->volume, m, NULL);
+    MmJournal *j = mm_test_journal_open (other, ph->volume, m, NULL);
     draw_disc (m, 1, 10, 10, 5, 1);
     int k = 1;
-    append_ok (j, &k, 1);
+    mm_test_journal_append (j, &k, 1);
     mm_journal_close (j);
     g_autofree char *src = g_build_filename (other, MM_JOURNAL_FILE, NULL);
     g_autofree char *bytes = NULL;
@@ -297,7 +229,7 @@ test_journal_symlink (void)
     g_assert_true (g_file_set_contents (target, torn, len + 7, NULL));
     g_unlink (src);
   }
-  goffset before = file_size (target);
+  goffset before = mm_test_file_size (target);
   g_assert_cmpint (symlink (target, jpath), ==, 0);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   g_autoptr (GError) err = NULL;
@@ -305,12 +237,12 @@ test_journal_symlink (void)
   g_assert_null (j);
   g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
   g_assert_nonnull (strstr (err->message, jpath));
-  g_assert_cmpint (file_size (target), ==, before);
+  g_assert_cmpint (mm_test_file_size (target), ==, before);
 
   /* The project folder itself a link (shipped beside a series): refused, nothing written
    * where it points. */
   g_autofree char *proj = g_build_filename (dir, "series.metalmark", NULL);
-  g_autofree char *away = make_tmp_dir ();
+  g_autofree char *away = mm_test_tmp_dir ("mm-test-hostile");
   g_assert_cmpint (symlink (away, proj), ==, 0);
   g_clear_error (&err);
   g_assert_null (mm_journal_open (proj, ph->volume, m, NULL, &err));
@@ -318,32 +250,32 @@ test_journal_symlink (void)
   g_assert_nonnull (strstr (err->message, proj));
   g_autoptr (GDir) d = g_dir_open (away, 0, NULL);
   g_assert_null (g_dir_read_name (d));
-  remove_tree (away);
-  remove_tree (dir);
-  remove_tree (other);
+  mm_test_rm_rf (away);
+  mm_test_rm_rf (dir);
+  mm_test_rm_rf (other);
 }
 
 /* A Series UID of 2000 characters: the app must still recognise its own journal. */
 static void
 test_journal_long_uid (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (24, 4, 1);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (24, 4, 1, 0, 0);
   g_free (ph->volume->series_uid);
   GString *uid = g_string_new ("1.2.3.");
   while (uid->len < 2000)
     g_string_append (uid, "4.");
   ph->volume->series_uid = g_string_free (uid, FALSE);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
-  MmJournal *j = open_ok (dir, ph->volume, m, NULL);
+  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, NULL);
   draw_disc (m, 2, 12, 12, 6, 1);
   int k = 2;
-  append_ok (j, &k, 1);
+  mm_test_journal_append (j, &k, 1);
   mm_journal_close (j); /* the crash */
 
   g_autoptr (MmMask) again = mm_mask_new (ph->volume->dims);
   bool recovered = false;
-  j = open_ok (dir, ph->volume, again, &recovered);
+  j = mm_test_journal_open (dir, ph->volume, again, &recovered);
   g_assert_true (recovered);
   g_assert_true (mm_mask_equal (again, m));
   mm_journal_close (j);
@@ -353,7 +285,7 @@ test_journal_long_uid (void)
   g_autoptr (GError) err = NULL;
   g_assert_null (mm_journal_open (dir, ph->volume, again, NULL, &err));
   g_assert_error (err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 #define N_GROUPS 10
@@ -363,15 +295,15 @@ test_journal_long_uid (void)
 static void
 test_journal_resync (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (32, 8, 3);
-  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 8, 3, 0, 0);
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   goffset ends[N_GROUPS + 1];
   int gk[N_GROUPS][2], gn[N_GROUPS];
   MmMask *after[N_GROUPS];
 
-  MmJournal *j = open_ok (dir, ph->volume, m, NULL);
+  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, NULL);
   GRand *r = g_rand_new_with_seed (7);
   for (int g = 0; g < N_GROUPS; g++)
     {
@@ -382,9 +314,9 @@ test_journal_resync (void)
           draw_disc (m, gk[g][t], g_rand_int_range (r, 4, 28), g_rand_int_range (r, 4, 28),
                      g_rand_int_range (r, 2, 9), 1);
         }
-      append_ok (j, gk[g], gn[g]);
+      mm_test_journal_append (j, gk[g], gn[g]);
       after[g] = mm_mask_copy (m);
-      ends[g + 1] = file_size (jpath);
+      ends[g + 1] = mm_test_file_size (jpath);
     }
   g_rand_free (r);
   mm_journal_close (j);
@@ -434,7 +366,7 @@ test_journal_resync (void)
         }
       g_autoptr (MmMask) got = mm_mask_new (m->dims);
       bool recovered = false;
-      j = open_ok (dir, ph->volume, got, &recovered);
+      j = mm_test_journal_open (dir, ph->volume, got, &recovered);
       g_assert_true (recovered);
       g_assert_cmpint (mm_journal_get_n_recovered (j), ==, n_kept);
       g_assert_cmpint (mm_journal_get_n_lost (j), ==, n_lost);
@@ -443,10 +375,10 @@ test_journal_resync (void)
       /* Appending after a damaged middle goes on the end and is found next time. */
       draw_disc (got, 0, 16, 16, 3, 1);
       int k0 = 0;
-      append_ok (j, &k0, 1);
+      mm_test_journal_append (j, &k0, 1);
       mm_journal_close (j);
       g_autoptr (MmMask) again = mm_mask_new (m->dims);
-      j = open_ok (dir, ph->volume, again, NULL);
+      j = mm_test_journal_open (dir, ph->volume, again, NULL);
       g_assert_cmpint (mm_journal_get_n_recovered (j), ==, n_kept + 1);
       g_assert_cmpint (mm_journal_get_n_lost (j), ==, n_lost);
       g_assert_true (mm_mask_equal (again, got));
@@ -454,7 +386,7 @@ test_journal_resync (void)
     }
   for (int g = 0; g < N_GROUPS; g++)
     mm_mask_free (after[g]);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* ---- label stack generations ---- */
@@ -486,10 +418,10 @@ expect_stack_error (const char *dir, const MmVolume *vol, const char *needle)
 static void
 test_label_stack_generations (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (24, 5, 1);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (24, 5, 1, 0, 0);
   const MmVolume *vol = ph->volume;
   int n = vol->dims[2];
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_label_stack_write (dir, ph->truth, vol, NULL, 0, &err));
   g_assert_cmpint (count_files (dir, "-g1.png"), ==, n);
@@ -538,7 +470,7 @@ test_label_stack_generations (void)
   expect_stack_error (dir, vol, "not a regular file");
   g_unlink (p2);
   g_unlink (elsewhere);
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* A series with a SOP Instance UID twice and one without: its own stack and journal are
@@ -546,7 +478,7 @@ test_label_stack_generations (void)
 static void
 test_duplicate_and_missing_uids (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (24, 6, 5);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (24, 6, 5, 0, 0);
   MmVolume *vol = ph->volume;
   g_free (vol->slices[2].sop_instance_uid);
   vol->slices[2].sop_instance_uid = g_strdup (vol->slices[1].sop_instance_uid);
@@ -555,7 +487,7 @@ test_duplicate_and_missing_uids (void)
   g_autoptr (MmMask) m = mm_mask_new (vol->dims);
   for (int k = 0; k < vol->dims[2]; k++)
     draw_disc (m, k, 4 + 3 * k, 12, 2 + k, 1); /* every slice different */
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_label_stack_write (dir, m, vol, NULL, 0, &err));
   g_autoptr (MmMask) back = mm_label_stack_read (dir, vol, &err);
@@ -564,23 +496,23 @@ test_duplicate_and_missing_uids (void)
 
   /* Edits of both twins and of the slice without a UID, recovered after a crash. */
   g_autoptr (MmMask) edit = mm_mask_new (vol->dims);
-  MmJournal *j = open_ok (dir, vol, edit, NULL);
+  MmJournal *j = mm_test_journal_open (dir, vol, edit, NULL);
   g_assert_true (mm_mask_equal (edit, m));
   draw_disc (edit, 1, 18, 18, 4, 1);
   draw_disc (edit, 2, 6, 18, 3, 1);
   draw_disc (edit, 4, 12, 4, 3, 1);
   const int ks[] = { 1, 2, 4 };
-  append_ok (j, ks, 3);
+  mm_test_journal_append (j, ks, 3);
   mm_journal_close (j);
   g_autoptr (MmMask) again = mm_mask_new (vol->dims);
-  j = open_ok (dir, vol, again, NULL);
+  j = mm_test_journal_open (dir, vol, again, NULL);
   g_assert_true (mm_mask_equal (again, edit));
   g_assert_true (mm_journal_fold (j, &err));
   mm_journal_close (j);
   g_autoptr (MmMask) folded = mm_label_stack_read (dir, vol, &err);
   g_assert_no_error (err);
   g_assert_true (mm_mask_equal (folded, edit));
-  remove_tree (dir);
+  mm_test_rm_rf (dir);
 }
 
 /* ---- the autosave fold, killed at each step ---- */
@@ -611,7 +543,7 @@ fold_after (MmMask *m)
 static int
 fold_child (const char *dir, const char *kill_at)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (FOLD_SIZE, FOLD_SLICES, 4);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (FOLD_SIZE, FOLD_SLICES, 4, 0, 0);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   g_autoptr (GError) err = NULL;
   g_autoptr (MmJournal) j = mm_journal_open (dir, ph->volume, m, NULL, &err);
@@ -627,7 +559,7 @@ fold_child (const char *dir, const char *kill_at)
 static void
 test_fold_killed (void)
 {
-  g_autoptr (MmPhantom) ph = small_phantom (FOLD_SIZE, FOLD_SLICES, 4);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (FOLD_SIZE, FOLD_SLICES, 4, 0, 0);
   g_autoptr (MmMask) before = mm_mask_new (ph->volume->dims);
   g_autoptr (MmMask) after = mm_mask_new (ph->volume->dims);
   fold_before (before);
@@ -636,7 +568,7 @@ test_fold_killed (void)
   int steps = -1;
   for (int n = 1; n < 100 && steps < 0; n++)
     {
-      g_autofree char *dir = make_tmp_dir ();
+      g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
       g_autoptr (GError) err = NULL;
       g_assert_true (mm_label_stack_write (dir, before, ph->volume, NULL, 0, &err));
       pid_t pid = fork ();
@@ -664,7 +596,7 @@ test_fold_killed (void)
         g_assert_true (mm_mask_equal (stack, after));
       /* With the journal, as the app opens it: the edits are never lost. */
       g_autoptr (MmMask) opened = mm_mask_new (ph->volume->dims);
-      MmJournal *j = open_ok (dir, ph->volume, opened, NULL);
+      MmJournal *j = mm_test_journal_open (dir, ph->volume, opened, NULL);
       g_assert_true (mm_mask_equal (opened, after));
       g_assert_true (mm_journal_fold (j, &err));
       mm_journal_close (j);
@@ -673,7 +605,7 @@ test_fold_killed (void)
       /* The fold after the crash cleaned what the killed one left. */
       g_assert_cmpint (count_files (dir, ".tmp-"), ==, 0);
       g_assert_cmpint (count_files (dir, ".png"), ==, FOLD_SLICES);
-      remove_tree (dir);
+      mm_test_rm_rf (dir);
     }
   g_test_message ("the fold has %d commit steps", steps);
   g_assert_cmpint (steps, >=, (int) G_N_ELEMENTS (fold_changed) + 1);

@@ -2,6 +2,7 @@
 /* Limits of mm-limits.h that no command line reaches: the edit journal's size at the limit,
  * one byte past it and as a sparse 30 GB file; the JSON depth scan against the depth
  * json-glib itself builds, on random JSON decorated with everything its scanner skips. */
+#include "mm-test-util.h"
 #include "mm-journal.h"
 #include "mm-json.h"
 #include "mm-limits.h"
@@ -11,30 +12,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static char *
-make_tmpdir (void)
-{
-  g_autoptr (GError) err = NULL;
-  char *dir = g_dir_make_tmp ("mm-limits-XXXXXX", &err);
-  g_assert_no_error (err);
-  return dir;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", path);
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
-static goffset
-file_size (const char *path)
-{
-  GStatBuf st;
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  return st.st_size;
-}
 
 /* ---- journal ---- */
 
@@ -57,7 +34,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autoptr (GError) err = NULL;
   f->ph = mm_phantom_new (&p, &err);
   g_assert_no_error (err);
-  f->dir = make_tmpdir ();
+  f->dir = mm_test_tmp_dir ("mm-limits");
   f->journal = g_build_filename (f->dir, MM_JOURNAL_FILE, NULL);
   f->edited = mm_mask_new (f->ph->volume->dims);
   MmJournal *j = mm_journal_open (f->dir, f->ph->volume, f->edited, NULL, &err);
@@ -73,7 +50,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  rm_rf (f->dir);
+  mm_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->journal);
   mm_mask_free (f->edited);
@@ -109,20 +86,20 @@ expect_refused (Fixture *f, guint64 size)
   g_assert_nonnull (strstr (err->message, "more than"));
   g_assert_null (strchr (err->message, '\n'));
   /* Left as it is on disk, the mask untouched. */
-  g_assert_cmpint (file_size (f->journal), ==, (goffset) size);
+  g_assert_cmpint (mm_test_file_size (f->journal), ==, (goffset) size);
   g_assert_cmpuint (mm_mask_count (mask), ==, 0);
 }
 
 static void
 test_journal_at_limit (Fixture *f, gconstpointer data)
 {
-  goffset good = file_size (f->journal);
+  goffset good = mm_test_file_size (f->journal);
   g_autoptr (MmMask) mask = NULL;
   g_autoptr (GError) err = open_grown (f, MM_LIMIT_JOURNAL_BYTES, &mask);
   g_assert_no_error (err);
   /* The group is recovered and the zeros after it are cut off as a torn tail. */
   g_assert_true (mm_mask_equal (mask, f->edited));
-  g_assert_cmpint (file_size (f->journal), ==, good);
+  g_assert_cmpint (mm_test_file_size (f->journal), ==, good);
 }
 
 static void

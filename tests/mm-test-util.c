@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "mm-test-util.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+MmPhantom *
+mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
+{
+  MmPhantomParams p;
+  mm_phantom_params_init (&p);
+  p.size = size;
+  p.slices = slices;
+  p.seed = seed;
+  p.noise_sd = noise;
+  p.tilt_deg = tilt;
+  g_autoptr (GError) err = NULL;
+  MmPhantom *ph = mm_phantom_new (&p, &err);
+  g_assert_no_error (err);
+  return ph;
+}
+
+char *
+mm_test_tmp_dir (const char *prefix)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *tmpl = g_strdup_printf ("%s-XXXXXX", prefix);
+  char *dir = g_dir_make_tmp (tmpl, &err);
+  g_assert_no_error (err);
+  return dir;
+}
+
+void
+mm_test_rm_rf (const char *path)
+{
+  GStatBuf st;
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (S_ISDIR (st.st_mode))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      if (d != NULL)
+        {
+          const char *name;
+          while ((name = g_dir_read_name (d)))
+            {
+              g_autofree char *child = g_build_filename (path, name, NULL);
+              mm_test_rm_rf (child);
+            }
+          g_dir_close (d);
+        }
+      g_chmod (path, 0700); /* a read-only folder a test made */
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+MmJournal *
+mm_test_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recovered)
+{
+  g_autoptr (GError) err = NULL;
+  MmJournal *j = mm_journal_open (dir, vol, mask, recovered, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (j);
+  return j;
+}
+
+void
+mm_test_journal_append (MmJournal *j, const int *ks, int n)
+{
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_journal_append (j, ks, n, &err));
+  g_assert_no_error (err);
+}
+
+goffset
+mm_test_file_size (const char *path)
+{
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_size;
+}

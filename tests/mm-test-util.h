@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What the GLib tests share: a small phantom, a scratch folder and its removal. */
+#pragma once
+
+#include "mm-phantom.h"
+
+#include <glib.h>
+
+/* A phantom of size x size x slices with this seed, noise (HU) and tilt (degrees). */
+MmPhantom *mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt);
+
+/* A new folder under the temporary folder, named after prefix; free with g_free. */
+char *mm_test_tmp_dir (const char *prefix);
+
+/* Remove path and everything under it; symbolic links are removed, never followed (the
+ * hostile-path tests plant them). */
+void mm_test_rm_rf (const char *path);
+
+#include "mm-journal.h"
+
+/* mm_journal_open / mm_journal_append that must succeed. */
+MmJournal *mm_test_journal_open (const char *dir, const MmVolume *vol, MmMask *mask,
+                                 bool *recovered);
+void mm_test_journal_append (MmJournal *j, const int *ks, int n);
+
+/* The size of an existing file, in bytes. */
+goffset mm_test_file_size (const char *path);
