@@ -381,6 +381,17 @@ def main():
                   f"layouts (y {tops['one']} and {tops['three']})"
                   + ("" if same else " # TODO the loading bar was still on screen"), flush=True)
 
+        # The same phantom as one Enhanced CT file (frames shuffled, functional groups),
+        # assembled by pydicom as tests/dicom/test_multiframe.py does: the app must show the
+        # single-frame series' pixels exactly (issue 10: Enhanced CT in the app).
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dicom"))
+        import test_multiframe as mf  # noqa: E402
+        enhanced = os.path.join(tmp, "enhanced")
+        os.makedirs(enhanced)
+        mf.assemble(mf.read_series(ct), os.path.join(enhanced, "enhanced-ct.dcm"), mf.ENHANCED_CT,
+                    seed=3)
+        check_layout(tap, args.app, series, enhanced, "three", workdir, "phantom-enhanced", args.keep)
+
         if args.seed_ct and os.path.isdir(args.seed_ct):
             series = Series(args.seed_ct)
             tap.note(f"seed CT {series.cols} x {series.rows} x {series.nslices}")
