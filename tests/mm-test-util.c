@@ -81,3 +81,13 @@ mm_test_file_size (const char *path)
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   return st.st_size;
 }
+
+void
+mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
+{
+  uint8_t *p = mm_mask_slice (m, k);
+  for (int j = MAX (0, cj - r); j <= MIN (m->dims[1] - 1, cj + r); j++)
+    for (int i = MAX (0, ci - r); i <= MIN (m->dims[0] - 1, ci + r); i++)
+      if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= r * r)
+        p[(size_t) j * m->dims[0] + i] = v;
+}

@@ -25,3 +25,6 @@ void mm_test_journal_append (MmJournal *j, const int *ks, int n);
 
 /* The size of an existing file, in bytes. */
 goffset mm_test_file_size (const char *path);
+
+/* A filled disc of value v (0 erases) centred at (ci, cj) with radius r on slice k of m. */
+void mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v);

@@ -16,17 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A filled disc of value v (0 erases) centred at (ci, cj) with radius r on slice k. */
-static void
-draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
-{
-  uint8_t *p = mm_mask_slice (m, k);
-  for (int j = MAX (0, cj - r); j <= MIN (m->dims[1] - 1, cj + r); j++)
-    for (int i = MAX (0, ci - r); i <= MIN (m->dims[0] - 1, ci + r); i++)
-      if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= r * r)
-        p[(size_t) j * m->dims[0] + i] = v;
-}
-
 static bool
 slice_equal (const MmMask *a, const MmMask *b, int k)
 {
@@ -88,7 +77,7 @@ test_history_random (void)
                 {
                   int k = g_rand_int_range (rng, 0, n_dims);
                   mm_history_touch_cb (k, h);
-                  draw_disc (mask, k, g_rand_int_range (rng, 0, 48),
+                  mm_test_draw_disc (mask, k, g_rand_int_range (rng, 0, 48),
                              g_rand_int_range (rng, 0, 48), g_rand_int_range (rng, 0, 8),
                              kind == 0);
                 }
@@ -128,7 +117,7 @@ test_history_random (void)
           mm_history_begin (h, "abandoned");
           int k = g_rand_int_range (rng, 0, n_dims);
           mm_history_touch (h, k);
-          draw_disc (mask, k, 24, 24, 10, 1);
+          mm_test_draw_disc (mask, k, 24, 24, 10, 1);
           mm_history_cancel (h);
           g_assert_true (mm_mask_equal (mask, before));
         }
@@ -197,13 +186,13 @@ test_history_noop (void)
   /* Changed and changed back within one step is no step either. */
   mm_history_begin (h, "there and back");
   mm_history_touch (h, 2);
-  draw_disc (mask, 2, 10, 10, 4, 1);
-  draw_disc (mask, 2, 10, 10, 4, 0);
+  mm_test_draw_disc (mask, 2, 10, 10, 4, 1);
+  mm_test_draw_disc (mask, 2, 10, 10, 4, 0);
   g_assert_false (mm_history_commit (h));
 
   mm_history_begin (h, "Brush");
   mm_history_touch (h, 3);
-  draw_disc (mask, 3, 20, 15, 6, 1);
+  mm_test_draw_disc (mask, 3, 20, 15, 6, 1);
   g_assert_true (mm_history_commit (h));
   g_assert_cmpstr (mm_history_get_undo_label (h), ==, "Brush");
   g_assert_true (mm_history_undo (h, NULL, NULL));
@@ -222,7 +211,7 @@ test_history_noop (void)
   g_assert_true (mm_history_undo (h, NULL, NULL));
   mm_history_begin (h, "Eraser");
   mm_history_touch (h, 0);
-  draw_disc (mask, 0, 5, 5, 3, 1);
+  mm_test_draw_disc (mask, 0, 5, 5, 3, 1);
   g_assert_true (mm_history_commit (h));
   g_assert_cmpint (mm_history_get_n_redo (h), ==, 0);
   g_assert_false (mm_history_redo (h, NULL, NULL));
@@ -362,7 +351,7 @@ apply_group (MmMask *m, guint64 seed, int group, int *ks)
         }
       while (dup);
       ks[t] = k;
-      draw_disc (m, k, g_rand_int_range (r, 0, m->dims[0]), g_rand_int_range (r, 0, m->dims[1]),
+      mm_test_draw_disc (m, k, g_rand_int_range (r, 0, m->dims[0]), g_rand_int_range (r, 0, m->dims[1]),
                  g_rand_int_range (r, 1, m->dims[0] / 3), g_rand_int_range (r, 0, 4) != 0);
     }
   g_rand_free (r);
@@ -512,7 +501,7 @@ test_journal_torn (void)
            * before the cut. */
           ks[0] = 0, ks[1] = 2, ks[2] = 4, n = 3;
           for (int t = 0; t < 3; t++)
-            draw_disc (m, ks[t], 16, 16, 9, 1);
+            mm_test_draw_disc (m, ks[t], 16, 16, 9, 1);
         }
       mm_test_journal_append (j, ks, n);
       g_ptr_array_add (states, mm_mask_copy (m));
@@ -585,7 +574,7 @@ test_journal_foreign (void)
   for (int o = 0; o < 2; o++)
     {
       g_autoptr (MmMask) other = mm_mask_new (others[o]->volume->dims);
-      draw_disc (other, 1, 10, 10, 5, 1);
+      mm_test_draw_disc (other, 1, 10, 10, 5, 1);
       g_autoptr (MmMask) other_before = mm_mask_copy (other);
       g_autoptr (GError) err = NULL;
       recovered = true;

@@ -18,16 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
-{
-  uint8_t *p = mm_mask_slice (m, k);
-  for (int j = MAX (0, cj - r); j <= MIN (m->dims[1] - 1, cj + r); j++)
-    for (int i = MAX (0, ci - r); i <= MIN (m->dims[0] - 1, ci + r); i++)
-      if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= r * r)
-        p[(size_t) j * m->dims[0] + i] = v;
-}
-
 /* ---- safe names ---- */
 
 /* A name is safe when it is one non-empty component, not "." or "..", not hidden, of
@@ -215,7 +205,7 @@ test_journal_symlink (void)
   {
     g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
     MmJournal *j = mm_test_journal_open (other, ph->volume, m, NULL);
-    draw_disc (m, 1, 10, 10, 5, 1);
+    mm_test_draw_disc (m, 1, 10, 10, 5, 1);
     int k = 1;
     mm_test_journal_append (j, &k, 1);
     mm_journal_close (j);
@@ -268,7 +258,7 @@ test_journal_long_uid (void)
   g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   MmJournal *j = mm_test_journal_open (dir, ph->volume, m, NULL);
-  draw_disc (m, 2, 12, 12, 6, 1);
+  mm_test_draw_disc (m, 2, 12, 12, 6, 1);
   int k = 2;
   mm_test_journal_append (j, &k, 1);
   mm_journal_close (j); /* the crash */
@@ -311,7 +301,7 @@ test_journal_resync (void)
       for (int t = 0; t < gn[g]; t++)
         {
           gk[g][t] = (g * 3 + t * 5) % m->dims[2];
-          draw_disc (m, gk[g][t], g_rand_int_range (r, 4, 28), g_rand_int_range (r, 4, 28),
+          mm_test_draw_disc (m, gk[g][t], g_rand_int_range (r, 4, 28), g_rand_int_range (r, 4, 28),
                      g_rand_int_range (r, 2, 9), 1);
         }
       mm_test_journal_append (j, gk[g], gn[g]);
@@ -373,7 +363,7 @@ test_journal_resync (void)
       g_assert_cmpuint (mm_journal_get_bytes_lost (j), >, 0);
       g_assert_true (mm_mask_equal (got, want));
       /* Appending after a damaged middle goes on the end and is found next time. */
-      draw_disc (got, 0, 16, 16, 3, 1);
+      mm_test_draw_disc (got, 0, 16, 16, 3, 1);
       int k0 = 0;
       mm_test_journal_append (j, &k0, 1);
       mm_journal_close (j);
@@ -486,7 +476,7 @@ test_duplicate_and_missing_uids (void)
 
   g_autoptr (MmMask) m = mm_mask_new (vol->dims);
   for (int k = 0; k < vol->dims[2]; k++)
-    draw_disc (m, k, 4 + 3 * k, 12, 2 + k, 1); /* every slice different */
+    mm_test_draw_disc (m, k, 4 + 3 * k, 12, 2 + k, 1); /* every slice different */
   g_autofree char *dir = mm_test_tmp_dir ("mm-test-hostile");
   g_autoptr (GError) err = NULL;
   g_assert_true (mm_label_stack_write (dir, m, vol, NULL, 0, &err));
@@ -498,9 +488,9 @@ test_duplicate_and_missing_uids (void)
   g_autoptr (MmMask) edit = mm_mask_new (vol->dims);
   MmJournal *j = mm_test_journal_open (dir, vol, edit, NULL);
   g_assert_true (mm_mask_equal (edit, m));
-  draw_disc (edit, 1, 18, 18, 4, 1);
-  draw_disc (edit, 2, 6, 18, 3, 1);
-  draw_disc (edit, 4, 12, 4, 3, 1);
+  mm_test_draw_disc (edit, 1, 18, 18, 4, 1);
+  mm_test_draw_disc (edit, 2, 6, 18, 3, 1);
+  mm_test_draw_disc (edit, 4, 12, 4, 3, 1);
   const int ks[] = { 1, 2, 4 };
   mm_test_journal_append (j, ks, 3);
   mm_journal_close (j);
@@ -524,7 +514,7 @@ static void
 fold_before (MmMask *m)
 {
   for (int k = 0; k < m->dims[2]; k++)
-    draw_disc (m, k, 8 + k, 12, 4, 1);
+    mm_test_draw_disc (m, k, 8 + k, 12, 4, 1);
 }
 
 static const int fold_changed[] = { 1, 3, 4 };
@@ -533,9 +523,9 @@ static void
 fold_after (MmMask *m)
 {
   fold_before (m);
-  draw_disc (m, 1, 16, 16, 5, 1);
-  draw_disc (m, 3, 6, 18, 3, 1);
-  draw_disc (m, 4, 12, 12, 11, 0);
+  mm_test_draw_disc (m, 1, 16, 16, 5, 1);
+  mm_test_draw_disc (m, 3, 6, 18, 3, 1);
+  mm_test_draw_disc (m, 4, 12, 12, 11, 0);
 }
 
 /* The child: open the folder (stack "before"), edit it into "after", append, and fold with
