@@ -611,12 +611,6 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
   /* The bytes GDCM will parse: the data set behind a meta group of our own that states the
    * encoding checked here. GDCM never reads a file's own meta group (its reader asserts on
    * damaged ones, and could take a transfer syntax from a second one). */
-  unsigned char first[2];
-  if (w.read_at (ds_start, first, 2) && w.u16 (first) == 0x0002)
-    {
-      why = "damaged file meta information (group 0002 in the data set)";
-      return false;
-    }
   std::vector<char> prefix = make_meta (ts, sop_class, sop_uid);
   const bool has_pixels = w.pixel_start > 0;
   if (has_pixels && w.pixel_start == ds_start)
