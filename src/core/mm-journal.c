@@ -3,6 +3,7 @@
 #include "mm-journal.h"
 
 #include "mm-atomic.h"
+#include "mm-error.h"
 #include "mm-json.h"
 #include "mm-label-stack.h"
 #include "mm-limits.h"
@@ -73,14 +74,6 @@ static inline guint32
 get_u32 (const uint8_t *p)
 {
   return p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
-}
-
-static bool
-fail_errno (GError **error, int err, const char *path, const char *what)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot %s: %s", path, what,
-               g_strerror (err));
-  return false;
 }
 
 static const char *
@@ -176,7 +169,7 @@ read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
 {
   struct stat st;
   if (fstat (fd, &st) != 0)
-    return fail_errno (error, errno, path, "stat");
+    return mm_error_errno (error, errno, path, "stat");
   /* Checked before anything is allocated: a sparse file can claim any size for free. */
   if (!S_ISREG (st.st_mode))
     {
@@ -211,7 +204,7 @@ read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
         {
           int err = errno;
           g_free (d);
-          return fail_errno (error, err, path, "read");
+          return mm_error_errno (error, err, path, "read");
         }
       if (r == 0)
         break;
@@ -458,7 +451,7 @@ open_journal (MmJournal *j, int flags, GError **error)
       return -1;
     }
   if (fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal"), -1;
+    return mm_error_errno (error, errno, j->path, "open the edit journal"), -1;
   struct stat st;
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
@@ -510,7 +503,7 @@ recover (MmJournal *j, MmMask **work, GError **error)
       /* Cut the torn tail, or the next group would be written after bytes recovery stops
        * at. Should that fail, appends fail too until a fold replaces the journal. */
       if (ftruncate (fd, (off_t) good_end) != 0 || fdatasync (fd) != 0)
-        fail_errno (&j->broken, errno, j->path, "cut off the torn end of the edit journal");
+        mm_error_errno (&j->broken, errno, j->path, "cut off the torn end of the edit journal");
     }
   return true;
 }
@@ -568,7 +561,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   /* Two windows appending to one journal would interleave their groups. */
   j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (j->lock_fd < 0)
-    return fail_errno (error, errno, dir, "open the folder"), NULL;
+    return mm_error_errno (error, errno, dir, "open the folder"), NULL;
   if (flock (j->lock_fd, LOCK_EX | LOCK_NB) != 0)
     {
       int err = errno;
@@ -577,7 +570,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
                      "%s: the labels in this folder are open for editing in another window or "
                      "program", dir);
       else
-        fail_errno (error, err, dir, "lock the folder");
+        mm_error_errno (error, err, dir, "lock the folder");
       return NULL;
     }
 
@@ -663,7 +656,7 @@ create_journal (MmJournal *j, GError **error)
     return false;
   j->fd = open_journal (j, O_RDWR, error);
   if (j->fd == -2)
-    fail_errno (error, ENOENT, j->path, "open the edit journal");
+    mm_error_errno (error, ENOENT, j->path, "open the edit journal");
   if (j->fd < 0)
     {
       j->fd = -1;
@@ -760,16 +753,16 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
     {
       int err = errno;
       if (ftruncate (j->fd, (off_t) j->size) != 0)
-        fail_errno (&j->broken, errno, j->path, "cut back the edit journal after a failed "
+        mm_error_errno (&j->broken, errno, j->path, "cut back the edit journal after a failed "
                                                 "write");
-      return fail_errno (error, err, j->path, "append to the edit journal");
+      return mm_error_errno (error, err, j->path, "append to the edit journal");
     }
   if (fdatasync (j->fd) != 0)
     {
       /* After a failed sync nobody knows what reached the disk: only a fold is safe now. */
       int err = errno;
-      fail_errno (&j->broken, err, j->path, "sync the edit journal");
-      return fail_errno (error, err, j->path, "sync the edit journal");
+      mm_error_errno (&j->broken, err, j->path, "sync the edit journal");
+      return mm_error_errno (error, err, j->path, "sync the edit journal");
     }
   j->size += total;
   j->group++;
@@ -797,7 +790,7 @@ mm_journal_fold (MmJournal *j, GError **error)
       j->fd = -1;
     }
   if (g_unlink (j->path) != 0 && errno != ENOENT)
-    return fail_errno (error, errno, j->path, "remove the edit journal");
+    return mm_error_errno (error, errno, j->path, "remove the edit journal");
   if (!mm_fsync_dir (j->dir, error))
     return false;
   memset (j->dirty, 0, sizeof (bool) * j->vol->dims[2]);
