@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Editing operations against brute-force truths: distances computed voxel by voxel, a naive
- * signed distance, drawn shapes with known holes. */
+/* Editing operations against brute-force truths: distances computed voxel by voxel, drawn
+ * shapes with known holes. */
 #include "mm-edit.h"
 #include "mm-phantom.h"
 #include "mm-segment.h"
@@ -193,30 +193,6 @@ test_fill_holes (void)
 }
 
 static void
-test_signed_distance (void)
-{
-  /* Against a brute-force distance to the nearest pixel of the other class. */
-  const int w = 23, h = 17;
-  const double sx = 0.7, sy = 1.3;
-  uint8_t img[23 * 17];
-  GRand *r = g_rand_new_with_seed (3);
-  for (int p = 0; p < w * h; p++)
-    img[p] = g_rand_double (r) < 0.3;
-  g_rand_free (r);
-  float out[23 * 17];
-  mm_signed_distance (img, w, h, sx, sy, out);
-  for (int p = 0; p < w * h; p++)
-    {
-      double best = INFINITY;
-      for (int q = 0; q < w * h; q++)
-        if (img[q] != img[p])
-          best = MIN (best, hypot ((p % w - q % w) * sx, (p / w - q / w) * sy));
-      double expect = (best - 0.5 * MIN (sx, sy)) * (img[p] ? -1 : 1);
-      g_assert_cmpfloat_with_epsilon (out[p], expect, 1e-4);
-    }
-}
-
-static void
 test_interpolate (void)
 {
   /* Discs of radius 4 and 10 mm five slices apart: between them the radius grows linearly. */
@@ -264,7 +240,6 @@ main (int argc, char **argv)
   g_test_add_func ("/edit/threshold/slice-range", test_threshold_range);
   g_test_add_func ("/edit/islands", test_islands);
   g_test_add_func ("/edit/fill-holes", test_fill_holes);
-  g_test_add_func ("/edit/signed-distance", test_signed_distance);
   g_test_add_func ("/edit/interpolate", test_interpolate);
   return g_test_run ();
 }
