@@ -4,13 +4,14 @@
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
-MmPhantom *
-mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
+static MmPhantom *
+phantom (int size, int slices, int variant, guint64 seed, double noise, double tilt)
 {
   MmPhantomParams p;
   mm_phantom_params_init (&p);
   p.size = size;
   p.slices = slices;
+  p.variant = variant;
   p.seed = seed;
   p.noise_sd = noise;
   p.tilt_deg = tilt;
@@ -18,6 +19,18 @@ mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
   MmPhantom *ph = mm_phantom_new (&p, &err);
   g_assert_no_error (err);
   return ph;
+}
+
+MmPhantom *
+mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
+{
+  return phantom (size, slices, 0, seed, noise, tilt);
+}
+
+MmPhantom *
+mm_test_phantom_variant (int size, int slices, int variant, guint64 seed, double noise)
+{
+  return phantom (size, slices, variant, seed, noise, 0);
 }
 
 char *

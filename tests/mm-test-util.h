@@ -8,6 +8,9 @@
 
 /* A phantom of size x size x slices with this seed, noise (HU) and tilt (degrees). */
 MmPhantom *mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt);
+/* Phantom variant (0: the fixed phantom) of size x size x slices with this seed and noise. */
+MmPhantom *mm_test_phantom_variant (int size, int slices, int variant, guint64 seed,
+                                    double noise);
 
 /* A new folder under the temporary folder, named after prefix; free with g_free. */
 char *mm_test_tmp_dir (const char *prefix);
