@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "mm-test-util.h"
 
+#include "mm-label-stack.h"
+
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static MmPhantom *
@@ -103,4 +106,16 @@ mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
     for (int i = MAX (0, ci - r); i <= MIN (m->dims[0] - 1, ci + r); i++)
       if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= r * r)
         p[(size_t) j * m->dims[0] + i] = v;
+}
+
+void
+mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
+  g_assert_null (m);
+  g_assert_nonnull (err);
+  if (strstr (err->message, needle) == NULL)
+    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
+  g_assert_null (strchr (err->message, '\n'));
 }

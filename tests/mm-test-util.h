@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What the GLib tests share: a small phantom, a scratch folder and its removal. */
+/* What the GLib tests share: a small phantom, a scratch folder and its removal, journal and
+ * label-stack checks. */
 #pragma once
 
 #include "mm-phantom.h"
@@ -31,3 +32,6 @@ goffset mm_test_file_size (const char *path);
 
 /* A filled disc of value v (0 erases) centred at (ci, cj) with radius r on slice k of m. */
 void mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v);
+
+/* mm_label_stack_read of dir must fail with a one-line error that mentions needle. */
+void mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *needle);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Editing operations against brute-force truths: distances computed voxel by voxel, drawn
  * shapes with known holes. */
+#include "mm-test-util.h"
 #include "mm-edit.h"
-#include "mm-phantom.h"
 #include "mm-segment.h"
 
 #include <math.h>
@@ -104,11 +104,7 @@ test_brush_sphere_and_hu (void)
 static void
 test_threshold_range (void)
 {
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = 64;
-  p.slices = 20;
-  g_autoptr (MmPhantom) ph = mm_phantom_new (&p, NULL);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 20, 1, 0, 0);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
   int touched[20] = { 0 };
   mm_edit_threshold (m, ph->volume, 5, 14, 3000, INFINITY, count_touch, touched);
@@ -131,11 +127,7 @@ test_threshold_range (void)
 static void
 test_islands (void)
 {
-  MmPhantomParams p;
-  mm_phantom_params_init (&p);
-  p.size = 96;
-  p.slices = 30;
-  g_autoptr (MmPhantom) ph = mm_phantom_new (&p, NULL);
+  g_autoptr (MmPhantom) ph = mm_test_phantom (96, 30, 1, 0, 0);
   g_autoptr (MmMask) m = mm_mask_copy (ph->truth);
   /* Find a voxel of the smaller object (the fragment, HU 4000). */
   int ijk[3] = { -1, -1, -1 };

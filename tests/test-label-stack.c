@@ -55,24 +55,12 @@ test_label_stack_round_trip (void)
 }
 
 static void
-expect_read_error (const char *dir, const MmVolume *vol, const char *needle)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
-  g_assert_null (m);
-  g_assert_nonnull (err);
-  if (strstr (err->message, needle) == NULL)
-    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
-  g_assert_null (strchr (err->message, '\n'));
-}
-
-static void
 test_label_stack_errors (void)
 {
   g_autoptr (MmPhantom) ph = mm_test_phantom (32, 5, 1, 0, 0);
   g_autofree char *dir = mm_test_tmp_dir ("mm-test");
   g_autoptr (GError) err = NULL;
-  expect_read_error (dir, NULL, "manifest.json");
+  mm_test_expect_stack_error (dir, NULL, "manifest.json");
   g_assert_true (mm_label_stack_write (dir, ph->truth, ph->volume, NULL, 0, &err));
 
   /* A first write into an empty folder is generation 1. */
@@ -83,19 +71,19 @@ test_label_stack_errors (void)
 
   /* Missing PNG. */
   g_assert_cmpint (g_rename (p2, p2_away), ==, 0);
-  expect_read_error (dir, NULL, name2);
-  expect_read_error (dir, NULL, "missing");
+  mm_test_expect_stack_error (dir, NULL, name2);
+  mm_test_expect_stack_error (dir, NULL, "missing");
   g_assert_cmpint (g_rename (p2_away, p2), ==, 0);
 
   /* Mis-sized PNG. */
   uint8_t small[8 * 8] = { 0 };
   g_assert_true (mm_png_write_gray8 (p2, small, 8, 8, false, &err));
-  expect_read_error (dir, NULL, "8 x 8");
+  mm_test_expect_stack_error (dir, NULL, "8 x 8");
   /* Not binary. */
   g_autofree uint8_t *grey = g_malloc0 (32 * 32);
   grey[5] = 17;
   g_assert_true (mm_png_write_gray8 (p2, grey, 32, 32, false, &err));
-  expect_read_error (dir, NULL, "value 17");
+  mm_test_expect_stack_error (dir, NULL, "value 17");
   grey[5] = 0;
   g_assert_true (mm_png_write_gray8 (p2, grey, 32, 32, false, &err));
 
@@ -110,13 +98,13 @@ test_label_stack_errors (void)
   g_string_replace (bad, name3, "slice3.png", 1);
   g_assert_true (g_file_set_contents (manifest, bad->str, -1, NULL));
   g_string_free (bad, TRUE);
-  expect_read_error (dir, NULL, "misnamed");
+  mm_test_expect_stack_error (dir, NULL, "misnamed");
 
   /* An empty manifest: json-glib parses it without a root node, which the reader took for
    * a node (a critical, fatal in the tests); found by fuzz-label-manifest. The JSON loader
    * refuses it first, saying so. */
   g_assert_true (g_file_set_contents (manifest, "", 0, NULL));
-  expect_read_error (dir, NULL, "empty");
+  mm_test_expect_stack_error (dir, NULL, "empty");
   double spacing[3];
   g_assert_false (mm_label_stack_read_geometry (dir, spacing, NULL, &err));
   g_assert_nonnull (strstr (err->message, manifest));
@@ -125,7 +113,7 @@ test_label_stack_errors (void)
 
   /* A series of another size. */
   g_autoptr (MmPhantom) other = mm_test_phantom (32, 6, 1, 0, 0);
-  expect_read_error (dir, other->volume, "32 x 32 x 5");
+  mm_test_expect_stack_error (dir, other->volume, "32 x 32 x 5");
   mm_test_rm_rf (dir);
 }
 
@@ -171,7 +159,7 @@ test_label_stack_wrong_types (void)
       g_autofree char *bad = json_to_string (json_parser_get_root (parser), FALSE);
       g_assert_true (g_file_set_contents (manifest, bad, -1, NULL));
       g_test_message ("%s", bad);
-      expect_read_error (dir, ph->volume, cases[c].needle);
+      mm_test_expect_stack_error (dir, ph->volume, cases[c].needle);
     }
   g_assert_true (g_file_set_contents (manifest, good, -1, NULL));
 
