@@ -180,9 +180,13 @@ mm_edit_threshold (MmMask *mask, const MmVolume *vol, int first, int last, doubl
   return changed;
 }
 
+/* Remove the components l of mask with !keep[l], telling touch about each slice they span. */
 static uint64_t
-filter_components (MmMask *mask, const MmComponents *comps, const bool *keep, Touch *t)
+filter_components (MmMask *mask, const MmComponents *comps, const bool *keep,
+                   MmTouchFunc touch, gpointer data)
 {
+  Touch t;
+  touch_init (&t, mask, touch, data);
   uint64_t changed = 0;
   int n = mm_components_count (comps);
   for (int l = 1; l <= n; l++)
@@ -191,10 +195,11 @@ filter_components (MmMask *mask, const MmComponents *comps, const bool *keep, To
         const MmComponent *c = mm_components_get (comps, l);
         changed += c->voxels;
         for (int k = c->bbox_min[2]; k <= c->bbox_max[2]; k++)
-          touch_slice (t, k);
+          touch_slice (&t, k);
       }
   if (changed)
     mm_components_filter (comps, mask, keep, 0);
+  touch_clear (&t);
   return changed;
 }
 
@@ -210,11 +215,7 @@ mm_edit_island (MmMask *mask, const int ijk[3], MmIslandAction action, MmTouchFu
   g_autofree bool *keep = g_new (bool, n + 1);
   for (int l = 0; l <= n; l++)
     keep[l] = action == MM_ISLAND_REMOVE ? l != label : l == label;
-  Touch t;
-  touch_init (&t, mask, touch, data);
-  uint64_t changed = filter_components (mask, comps, keep, &t);
-  touch_clear (&t);
-  return changed;
+  return filter_components (mask, comps, keep, touch, data);
 }
 
 uint64_t
@@ -227,11 +228,7 @@ mm_edit_remove_small (MmMask *mask, const MmVolume *vol, double min_mm3, MmTouch
   g_autofree bool *keep = g_new (bool, n + 1);
   for (int l = 1; l <= n; l++)
     keep[l] = mm_components_get (comps, l)->voxels * vox >= min_mm3;
-  Touch t;
-  touch_init (&t, mask, touch, data);
-  uint64_t changed = filter_components (mask, comps, keep, &t);
-  touch_clear (&t);
-  return changed;
+  return filter_components (mask, comps, keep, touch, data);
 }
 
 uint64_t
