@@ -24,7 +24,7 @@ put_le32 (uint8_t *p, uint32_t v)
   p[3] = v >> 24;
 }
 
-/* The layout of mm-journal.c: header "MMJRNL\r\n", version, dims[3], n, UID, CRC; records
+/* The layout of mm-journal-private.h: header "MMJRNL\r\n", version, dims[3], n, UID, CRC; records
  * magic, length, body, CRC of length and body. */
 static void
 fix_crcs (uint8_t *d, size_t len)

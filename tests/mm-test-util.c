@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "mm-test-util.h"
 
+#include "mm-label-stack.h"
+
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
-MmPhantom *
-mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
+static MmPhantom *
+phantom (int size, int slices, int variant, guint64 seed, double noise, double tilt)
 {
   MmPhantomParams p;
   mm_phantom_params_init (&p);
   p.size = size;
   p.slices = slices;
+  p.variant = variant;
   p.seed = seed;
   p.noise_sd = noise;
   p.tilt_deg = tilt;
@@ -18,6 +22,18 @@ mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
   MmPhantom *ph = mm_phantom_new (&p, &err);
   g_assert_no_error (err);
   return ph;
+}
+
+MmPhantom *
+mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt)
+{
+  return phantom (size, slices, 0, seed, noise, tilt);
+}
+
+MmPhantom *
+mm_test_phantom_variant (int size, int slices, int variant, guint64 seed, double noise)
+{
+  return phantom (size, slices, variant, seed, noise, 0);
 }
 
 char *
@@ -90,4 +106,16 @@ mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v)
     for (int i = MAX (0, ci - r); i <= MIN (m->dims[0] - 1, ci + r); i++)
       if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= r * r)
         p[(size_t) j * m->dims[0] + i] = v;
+}
+
+void
+mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
+  g_assert_null (m);
+  g_assert_nonnull (err);
+  if (strstr (err->message, needle) == NULL)
+    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
+  g_assert_null (strchr (err->message, '\n'));
 }

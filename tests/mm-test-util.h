@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What the GLib tests share: a small phantom, a scratch folder and its removal. */
+/* What the GLib tests share: a small phantom, a scratch folder and its removal, journal and
+ * label-stack checks. */
 #pragma once
 
 #include "mm-phantom.h"
@@ -8,6 +9,9 @@
 
 /* A phantom of size x size x slices with this seed, noise (HU) and tilt (degrees). */
 MmPhantom *mm_test_phantom (int size, int slices, guint64 seed, double noise, double tilt);
+/* Phantom variant (0: the fixed phantom) of size x size x slices with this seed and noise. */
+MmPhantom *mm_test_phantom_variant (int size, int slices, int variant, guint64 seed,
+                                    double noise);
 
 /* A new folder under the temporary folder, named after prefix; free with g_free. */
 char *mm_test_tmp_dir (const char *prefix);
@@ -28,3 +32,6 @@ goffset mm_test_file_size (const char *path);
 
 /* A filled disc of value v (0 erases) centred at (ci, cj) with radius r on slice k of m. */
 void mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v);
+
+/* mm_label_stack_read of dir must fail with a one-line error that mentions needle. */
+void mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *needle);

@@ -1,819 +1,237 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Tests of undo history and the autosave journal: the history against a naive list of
- * whole-mask copies, the journal against crashes simulated by truncation and by kill -9. */
+/* Editing operations against brute-force truths: distances computed voxel by voxel, drawn
+ * shapes with known holes. */
 #include "mm-test-util.h"
-#include "mm-history.h"
-#include "mm-journal.h"
-#include "mm-label-stack.h"
-#include "mm-phantom.h"
+#include "mm-edit.h"
+#include "mm-segment.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <gio/gio.h>
-#include <glib/gstdio.h>
-#include <signal.h>
+#include <math.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-static bool
-slice_equal (const MmMask *a, const MmMask *b, int k)
-{
-  return memcmp (mm_mask_slice (a, k), mm_mask_slice (b, k),
-                 (size_t) a->dims[0] * a->dims[1]) == 0;
-}
-
-/* Slices where a and b differ, ascending. */
-static GArray *
-differing_slices (const MmMask *a, const MmMask *b)
-{
-  GArray *ks = g_array_new (FALSE, FALSE, sizeof (int));
-  for (int k = 0; k < a->dims[2]; k++)
-    if (!slice_equal (a, b, k))
-      g_array_append_val (ks, k);
-  return ks;
-}
-
-static void
-assert_changed_is (MmHistory *h, const MmMask *before, const MmMask *after)
-{
-  g_autoptr (GArray) want = differing_slices (before, after);
-  int n = 0;
-  const int *got = mm_history_get_changed (h, &n);
-  g_assert_cmpint (n, ==, (int) want->len);
-  for (int t = 0; t < n; t++)
-    g_assert_cmpint (got[t], ==, g_array_index (want, int, t));
-}
-
-/* ---- history ---- */
-
-/* Random strokes, thresholds, no-op steps, cancels, undos and redos against the obvious
- * implementation: a list of whole-mask copies and a cursor. */
-static void
-test_history_random (void)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (48, 7, 3, 0, 0);
-  MmMask *mask = mm_mask_copy (ph->truth);
-  g_autoptr (MmHistory) h = mm_history_new (mask, SIZE_MAX);
-  g_autoptr (GPtrArray) ref = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_mask_free);
-  g_ptr_array_add (ref, mm_mask_copy (mask));
-  guint cur = 0;
-  GRand *rng = g_rand_new_with_seed (12345);
-  int n_dims = mask->dims[2], commits = 0, undos = 0, redos = 0, noops = 0;
-
-  for (int op = 0; op < 600; op++)
-    {
-      int what = g_rand_int_range (rng, 0, 100);
-      g_autoptr (MmMask) before = mm_mask_copy (mask);
-      if (what < 50)
-        {
-          mm_history_begin (h, "edit");
-          int kind = g_rand_int_range (rng, 0, 4);
-          if (kind == 0 || kind == 1)
-            {
-              /* Brush or eraser dabs over one or two slices, some touched twice. */
-              int dabs = g_rand_int_range (rng, 1, 6);
-              for (int d = 0; d < dabs; d++)
-                {
-                  int k = g_rand_int_range (rng, 0, n_dims);
-                  mm_history_touch_cb (k, h);
-                  mm_test_draw_disc (mask, k, g_rand_int_range (rng, 0, 48),
-                             g_rand_int_range (rng, 0, 48), g_rand_int_range (rng, 0, 8),
-                             kind == 0);
-                }
-            }
-          else if (kind == 2)
-            {
-              /* Threshold over a slice range: set = HU above a random level. */
-              int k0 = g_rand_int_range (rng, 0, n_dims), k1 = g_rand_int_range (rng, k0, n_dims);
-              double level = g_rand_double_range (rng, -200, 3000);
-              mm_history_touch_range (h, k0, k1);
-              for (int k = k0; k <= k1; k++)
-                for (int j = 0; j < 48; j++)
-                  for (int i = 0; i < 48; i++)
-                    mm_mask_slice (mask, k)[j * 48 + i]
-                        = mm_volume_get (ph->volume, i, j, k) >= level;
-            }
-          else
-            {
-              /* Touched but unchanged: a click of the eraser on empty background. */
-              mm_history_touch_range (h, 0, n_dims - 1);
-            }
-          bool changed = !mm_mask_equal (before, mask);
-          g_assert_cmpint (mm_history_commit (h), ==, changed);
-          assert_changed_is (h, before, mask);
-          if (changed)
-            {
-              g_ptr_array_set_size (ref, cur + 1);
-              g_ptr_array_add (ref, mm_mask_copy (mask));
-              cur++;
-              commits++;
-            }
-          else
-            noops++;
-        }
-      else if (what < 55)
-        {
-          mm_history_begin (h, "abandoned");
-          int k = g_rand_int_range (rng, 0, n_dims);
-          mm_history_touch (h, k);
-          mm_test_draw_disc (mask, k, 24, 24, 10, 1);
-          mm_history_cancel (h);
-          g_assert_true (mm_mask_equal (mask, before));
-        }
-      else if (what < 80)
-        {
-          int first = -1, last = -1;
-          bool done = mm_history_undo (h, &first, &last);
-          g_assert_cmpint (done, ==, cur > 0);
-          if (done)
-            {
-              cur--;
-              undos++;
-              assert_changed_is (h, before, mask);
-              g_autoptr (GArray) d = differing_slices (before, mask);
-              g_assert_cmpint (first, ==, g_array_index (d, int, 0));
-              g_assert_cmpint (last, ==, g_array_index (d, int, d->len - 1));
-            }
-        }
-      else
-        {
-          bool done = mm_history_redo (h, NULL, NULL);
-          g_assert_cmpint (done, ==, cur + 1 < ref->len);
-          if (done)
-            {
-              cur++;
-              redos++;
-              assert_changed_is (h, before, mask);
-            }
-        }
-      g_assert_true (mm_mask_equal (mask, ref->pdata[cur]));
-      g_assert_cmpint (mm_history_get_n_undo (h), ==, (int) cur);
-      g_assert_cmpint (mm_history_get_n_redo (h), ==, (int) (ref->len - 1 - cur));
-    }
-  g_assert_cmpint (commits, >, 50);
-  g_assert_cmpint (undos, >, 50);
-  g_assert_cmpint (redos, >, 20);
-  g_assert_cmpint (noops, >, 10);
-
-  /* All the way back to the start, and forward again. */
-  while (mm_history_undo (h, NULL, NULL))
-    ;
-  g_assert_true (mm_mask_equal (mask, ref->pdata[0]));
-  while (mm_history_redo (h, NULL, NULL))
-    ;
-  g_assert_true (mm_mask_equal (mask, ref->pdata[ref->len - 1]));
-  g_rand_free (rng);
-  g_clear_pointer (&h, mm_history_free);
-  mm_mask_free (mask);
-}
-
-static void
-test_history_noop (void)
-{
-  int dims[3] = { 40, 30, 5 };
-  g_autoptr (MmMask) mask = mm_mask_new (dims);
-  g_autoptr (MmHistory) h = mm_history_new (mask, SIZE_MAX);
-
-  mm_history_begin (h, "nothing");
-  mm_history_touch_range (h, 0, 4);
-  g_assert_false (mm_history_commit (h));
-  g_assert_cmpint (mm_history_get_n_undo (h), ==, 0);
-  g_assert_cmpuint (mm_history_get_bytes (h), ==, 0);
-  g_assert_false (mm_history_undo (h, NULL, NULL));
-  g_assert_null (mm_history_get_undo_label (h));
-
-  /* Changed and changed back within one step is no step either. */
-  mm_history_begin (h, "there and back");
-  mm_history_touch (h, 2);
-  mm_test_draw_disc (mask, 2, 10, 10, 4, 1);
-  mm_test_draw_disc (mask, 2, 10, 10, 4, 0);
-  g_assert_false (mm_history_commit (h));
-
-  mm_history_begin (h, "Brush");
-  mm_history_touch (h, 3);
-  mm_test_draw_disc (mask, 3, 20, 15, 6, 1);
-  g_assert_true (mm_history_commit (h));
-  g_assert_cmpstr (mm_history_get_undo_label (h), ==, "Brush");
-  g_assert_true (mm_history_undo (h, NULL, NULL));
-  g_assert_cmpstr (mm_history_get_redo_label (h), ==, "Brush");
-
-  /* A no-op step after an undo leaves the redo list alone: a stray click must not cost the
-   * annotator the steps they may still want back. */
-  mm_history_begin (h, "click");
-  mm_history_touch (h, 1);
-  g_assert_false (mm_history_commit (h));
-  g_assert_cmpint (mm_history_get_n_redo (h), ==, 1);
-  g_assert_true (mm_history_redo (h, NULL, NULL));
-  g_assert_cmpuint (mm_mask_count_slice (mask, 3), >, 0);
-
-  /* A real step does clear it. */
-  g_assert_true (mm_history_undo (h, NULL, NULL));
-  mm_history_begin (h, "Eraser");
-  mm_history_touch (h, 0);
-  mm_test_draw_disc (mask, 0, 5, 5, 3, 1);
-  g_assert_true (mm_history_commit (h));
-  g_assert_cmpint (mm_history_get_n_redo (h), ==, 0);
-  g_assert_false (mm_history_redo (h, NULL, NULL));
-}
-
-static void
-test_history_budget (void)
-{
-  int dims[3] = { 64, 64, 4 };
-  g_autoptr (MmMask) mask = mm_mask_new (dims);
-  g_autoptr (GPtrArray) ref = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_mask_free);
-  GRand *rng = g_rand_new_with_seed (7);
-  g_ptr_array_add (ref, mm_mask_copy (mask));
-
-  /* Noise steps (hard to compress) of similar size; the budget holds about four of them. */
-  size_t step_bytes = 0;
-  {
-    g_autoptr (MmMask) probe = mm_mask_new (dims);
-    g_autoptr (MmHistory) p = mm_history_new (probe, SIZE_MAX);
-    mm_history_begin (p, NULL);
-    mm_history_touch (p, 0);
-    for (int x = 0; x < 64 * 64; x++)
-      probe->data[x] = g_rand_boolean (rng);
-    g_assert_true (mm_history_commit (p));
-    step_bytes = mm_history_get_bytes (p);
-    g_assert_cmpuint (step_bytes, >, 500);
-  }
-  size_t budget = step_bytes * 4;
-  g_autoptr (MmHistory) h = mm_history_new (mask, budget);
-  for (int s = 0; s < 12; s++)
-    {
-      mm_history_begin (h, "noise");
-      int k = s % 4;
-      mm_history_touch (h, k);
-      for (int x = 0; x < 64 * 64; x++)
-        mm_mask_slice (mask, k)[x] = g_rand_boolean (rng);
-      g_assert_true (mm_history_commit (h));
-      g_ptr_array_add (ref, mm_mask_copy (mask));
-      g_assert_cmpuint (mm_history_get_bytes (h), <=, budget);
-    }
-  int kept = mm_history_get_n_undo (h);
-  g_assert_cmpint (kept, >=, 2);
-  g_assert_cmpint (kept, <, 12);
-  /* The newest steps are the ones kept: undoing them all lands on the state before them. */
-  for (int u = 0; u < kept; u++)
-    {
-      g_assert_true (mm_history_undo (h, NULL, NULL));
-      g_assert_true (mm_mask_equal (mask, ref->pdata[12 - u - 1]));
-    }
-  g_assert_false (mm_history_undo (h, NULL, NULL));
-  g_assert_true (mm_mask_equal (mask, ref->pdata[12 - kept]));
-
-  /* A step bigger than the whole budget is kept all the same (alone). */
-  g_autoptr (MmHistory) tiny = mm_history_new (mask, 16);
-  for (int s = 0; s < 3; s++)
-    {
-      g_autoptr (MmMask) before = mm_mask_copy (mask);
-      mm_history_begin (tiny, "noise");
-      mm_history_touch_range (tiny, 0, 3);
-      for (size_t x = 0; x < mm_mask_n_voxels (mask); x++)
-        mask->data[x] = g_rand_boolean (rng);
-      g_assert_true (mm_history_commit (tiny));
-      g_assert_cmpint (mm_history_get_n_undo (tiny), ==, 1);
-      g_assert_cmpuint (mm_history_get_bytes (tiny), >, 16);
-      g_assert_true (mm_history_undo (tiny, NULL, NULL));
-      g_assert_true (mm_mask_equal (mask, before));
-      g_assert_true (mm_history_redo (tiny, NULL, NULL));
-    }
-  g_rand_free (rng);
-}
-
-static void
-test_history_whole_volume (void)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 24, 1, 0, 0);
-  g_autoptr (MmMask) mask = mm_mask_copy (ph->truth);
-  g_autoptr (MmMask) original = mm_mask_copy (mask);
-  g_autoptr (MmHistory) h = mm_history_new (mask, SIZE_MAX);
-  int n = mask->dims[2];
-
-  /* Threshold of every slice at bone level: most slices change. */
-  mm_history_begin (h, "Threshold");
-  mm_history_touch_range (h, 0, n - 1);
-  for (int k = 0; k < n; k++)
-    for (int j = 0; j < 64; j++)
-      for (int i = 0; i < 64; i++)
-        mm_mask_slice (mask, k)[j * 64 + i] = mm_volume_get (ph->volume, i, j, k) >= 200;
-  g_autoptr (MmMask) thresholded = mm_mask_copy (mask);
-  g_assert_true (mm_history_commit (h));
-  assert_changed_is (h, original, thresholded);
-  int n_changed;
-  mm_history_get_changed (h, &n_changed);
-  g_assert_cmpint (n_changed, >, n / 2);
-  /* Differences, not copies: far below the 98 kB of the mask. */
-  g_assert_cmpuint (mm_history_get_bytes (h), <, mm_mask_n_voxels (mask) / 10);
-
-  int first, last;
-  g_assert_true (mm_history_undo (h, &first, &last));
-  g_assert_true (mm_mask_equal (mask, original));
-  assert_changed_is (h, thresholded, original);
-  g_assert_true (mm_history_redo (h, &first, &last));
-  g_assert_true (mm_mask_equal (mask, thresholded));
-
-  /* The worst case: every voxel of the volume flips. */
-  mm_history_begin (h, "Invert");
-  mm_history_touch_range (h, 0, n - 1);
-  for (size_t x = 0; x < mm_mask_n_voxels (mask); x++)
-    mask->data[x] = !mask->data[x];
-  g_assert_true (mm_history_commit (h));
-  g_assert_true (mm_history_undo (h, &first, &last));
-  g_assert_cmpint (first, ==, 0);
-  g_assert_cmpint (last, ==, n - 1);
-  g_assert_true (mm_mask_equal (mask, thresholded));
-  g_assert_true (mm_history_undo (h, NULL, NULL));
-  g_assert_true (mm_mask_equal (mask, original));
-}
-
-/* ---- journal ---- */
-
-/* Deterministic edit number `group` of a sequence: one to three slices, a disc drawn or
- * erased on each; the slices are stored in ks (at most 3), their count returned. */
-static int
-apply_group (MmMask *m, guint64 seed, int group, int *ks)
-{
-  GRand *r = g_rand_new_with_seed ((guint32) (seed * 1000003u + (guint64) group));
-  int n = g_rand_int_range (r, 1, 4);
-  for (int t = 0; t < n; t++)
-    {
-      int k;
-      bool dup;
-      do
-        {
-          k = g_rand_int_range (r, 0, m->dims[2]);
-          dup = false;
-          for (int u = 0; u < t; u++)
-            dup |= ks[u] == k;
-        }
-      while (dup);
-      ks[t] = k;
-      mm_test_draw_disc (m, k, g_rand_int_range (r, 0, m->dims[0]), g_rand_int_range (r, 0, m->dims[1]),
-                 g_rand_int_range (r, 1, m->dims[0] / 3), g_rand_int_range (r, 0, 4) != 0);
-    }
-  g_rand_free (r);
-  return n;
-}
-
-static void
-test_journal_recover_and_fold (void)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 1, 0, 0);
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-  g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
-  g_autoptr (MmMask) edited = mm_mask_new (ph->volume->dims);
-  bool recovered = true;
-
-  MmJournal *j = mm_test_journal_open (dir, ph->volume, edited, &recovered);
-  g_assert_false (recovered);
-  g_assert_false (mm_journal_needs_fold (j));
-  for (int g = 0; g < 20; g++)
-    {
-      int ks[3];
-      int n = apply_group (edited, 11, g, ks);
-      mm_test_journal_append (j, ks, n);
-    }
-  g_assert_true (mm_journal_needs_fold (j));
-  /* The crash: no fold, the next session opens the folder with a fresh mask. */
-  mm_journal_close (j);
-  g_assert_true (g_file_test (jpath, G_FILE_TEST_EXISTS));
-
-  g_autoptr (MmMask) again = mm_mask_new (ph->volume->dims);
-  j = mm_test_journal_open (dir, ph->volume, again, &recovered);
-  g_assert_true (recovered);
-  g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 20);
-  g_assert_true (mm_mask_equal (again, edited));
-
-  /* Fold: the stack holds everything, the journal is gone, nothing is "recovered" next. */
-  g_autoptr (GError) err = NULL;
-  g_assert_true (mm_journal_fold (j, &err));
-  g_assert_no_error (err);
-  g_assert_false (g_file_test (jpath, G_FILE_TEST_EXISTS));
-  g_assert_false (mm_journal_needs_fold (j));
-  mm_journal_close (j);
-
-  g_autoptr (MmMask) third = mm_mask_new (ph->volume->dims);
-  j = mm_test_journal_open (dir, ph->volume, third, &recovered);
-  g_assert_false (recovered);
-  g_assert_true (mm_mask_equal (third, edited));
-  g_autoptr (MmMask) from_stack = mm_label_stack_read (dir, ph->volume, &err);
-  g_assert_no_error (err);
-  g_assert_true (mm_mask_equal (from_stack, edited));
-
-  /* More edits on top of the stack, folded one slice at a time (the manifest's counts
-   * follow), then a crash with edits after the fold. */
-  for (int g = 20; g < 26; g++)
-    {
-      int ks[3];
-      int n = apply_group (third, 11, g, ks);
-      mm_test_journal_append (j, ks, n);
-      g_assert_true (mm_journal_fold (j, &err));
-      g_assert_no_error (err);
-    }
-  int ks[3];
-  int n = apply_group (third, 11, 26, ks);
-  mm_test_journal_append (j, ks, n);
-  mm_journal_close (j);
-
-  g_autoptr (MmMask) fourth = mm_mask_new (ph->volume->dims);
-  j = mm_test_journal_open (dir, ph->volume, fourth, &recovered);
-  g_assert_true (recovered);
-  g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 1);
-  g_assert_true (mm_mask_equal (fourth, third));
-  g_assert_true (mm_journal_fold (j, &err));
-  mm_journal_close (j);
-
-  g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_file (parser, manifest, NULL));
-  JsonArray *slices = json_object_get_array_member (
-      json_node_get_object (json_parser_get_root (parser)), "slices");
-  for (int k = 0; k < third->dims[2]; k++)
-    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (slices, k),
-                                                 "voxels"),
-                     ==, (gint64) mm_mask_count_slice (third, k));
-  mm_test_rm_rf (dir);
-}
-
-/* The frames of one multi-frame file share its SOP Instance UID: the journal and the label
- * stack must still put each slice's edits back on that slice, not on one of its siblings. */
-static void
-test_journal_multiframe (void)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 1, 0, 0);
-  MmVolume *vol = ph->volume;
-  for (int k = 0; k < vol->dims[2]; k++)
-    {
-      g_free (vol->slices[k].sop_instance_uid);
-      vol->slices[k].sop_instance_uid = g_strdup ("1.2.3.4.5");
-      vol->slices[k].frame_number = vol->dims[2] - k; /* frames stored in reverse order */
-    }
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-  g_autoptr (MmMask) edited = mm_mask_new (vol->dims);
-  bool recovered = true;
-  MmJournal *j = mm_test_journal_open (dir, vol, edited, &recovered);
-  for (int g = 0; g < 12; g++)
-    {
-      int ks[3];
-      int n = apply_group (edited, 5, g, ks);
-      mm_test_journal_append (j, ks, n);
-    }
-  mm_journal_close (j); /* a crash: no fold */
-
-  g_autoptr (MmMask) again = mm_mask_new (vol->dims);
-  j = mm_test_journal_open (dir, vol, again, &recovered);
-  g_assert_true (recovered);
-  g_assert_true (mm_mask_equal (again, edited));
-  g_autoptr (GError) err = NULL;
-  g_assert_true (mm_journal_fold (j, &err));
-  g_assert_no_error (err);
-  mm_journal_close (j);
-
-  g_autoptr (MmMask) from_stack = mm_label_stack_read (dir, vol, &err);
-  g_assert_no_error (err);
-  g_assert_true (mm_mask_equal (from_stack, edited));
-  mm_test_rm_rf (dir);
-}
-
-static void
-test_journal_torn (void)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 2, 0, 0);
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-  g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
-  g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
-  g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_mask_free);
-  goffset sizes[6];
-  bool recovered;
-
-  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, &recovered);
-  g_ptr_array_add (states, mm_mask_copy (m));
-  for (int g = 0; g < 6; g++)
-    {
-      int ks[3];
-      int n = apply_group (m, 5, g, ks);
-      if (g == 5)
-        {
-          /* The last group spans three slices, so a cut inside it has whole records of it
-           * before the cut. */
-          ks[0] = 0, ks[1] = 2, ks[2] = 4, n = 3;
-          for (int t = 0; t < 3; t++)
-            mm_test_draw_disc (m, ks[t], 16, 16, 9, 1);
-        }
-      mm_test_journal_append (j, ks, n);
-      g_ptr_array_add (states, mm_mask_copy (m));
-      sizes[g] = mm_test_file_size (jpath);
-    }
-  mm_journal_close (j);
-  g_autofree char *full = NULL;
-  gsize full_len;
-  g_assert_true (g_file_get_contents (jpath, &full, &full_len, NULL));
-
-  /* Cuts: a few bytes off the end, the middle of the last group, a bit flipped in it. */
-  for (int c = 0; c < 3; c++)
-    {
-      g_autofree char *copy = g_memdup2 (full, full_len);
-      gsize len = full_len;
-      if (c == 0)
-        len -= 3;
-      else if (c == 1)
-        len = sizes[4] + (sizes[5] - sizes[4]) * 2 / 3;
-      else
-        copy[sizes[4] + (sizes[5] - sizes[4]) / 2] ^= 0x10;
-      g_assert_true (g_file_set_contents (jpath, copy, len, NULL));
-
-      g_autoptr (MmMask) r = mm_mask_new (ph->volume->dims);
-      j = mm_test_journal_open (dir, ph->volume, r, &recovered);
-      g_assert_true (recovered);
-      g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 5);
-      g_assert_true (mm_mask_equal (r, states->pdata[5]));
-      /* The torn tail is cut, so what comes next is found on the next recovery. A flipped
-       * bit in a complete group is not a torn write: the group is reported lost, and the
-       * file is kept whole (a resync needs no cut). */
-      g_assert_cmpint (mm_journal_get_n_lost (j), ==, c == 2);
-      g_assert_cmpint (mm_test_file_size (jpath), ==, c == 2 ? (goffset) full_len : sizes[4]);
-      int ks[3];
-      int n = apply_group (r, 99, c, ks);
-      mm_test_journal_append (j, ks, n);
-      mm_journal_close (j);
-
-      g_autoptr (MmMask) r2 = mm_mask_new (ph->volume->dims);
-      j = mm_test_journal_open (dir, ph->volume, r2, &recovered);
-      g_assert_cmpint (mm_journal_get_n_recovered (j), ==, 6);
-      g_assert_cmpint (mm_journal_get_n_lost (j), ==, c == 2);
-      g_assert_true (mm_mask_equal (r2, r));
-      mm_journal_close (j);
-    }
-  mm_test_rm_rf (dir);
-}
-
-static void
-test_journal_foreign (void)
-{
-  g_autoptr (MmPhantom) a = mm_test_phantom (32, 6, 1, 0, 0);
-  g_autoptr (MmPhantom) b = mm_test_phantom (32, 6, 2, 0, 0);
-  g_autoptr (MmPhantom) c = mm_test_phantom (32, 8, 1, 0, 0); /* same series UID, other size */
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-  g_autofree char *jpath = g_build_filename (dir, MM_JOURNAL_FILE, NULL);
-  g_autoptr (MmMask) m = mm_mask_new (a->volume->dims);
-  bool recovered;
-
-  MmJournal *j = mm_test_journal_open (dir, a->volume, m, &recovered);
-  int ks[3];
-  int n = apply_group (m, 1, 0, ks);
-  mm_test_journal_append (j, ks, n);
-  mm_journal_close (j);
-  g_autofree char *before = NULL;
-  gsize before_len;
-  g_assert_true (g_file_get_contents (jpath, &before, &before_len, NULL));
-
-  const MmPhantom *others[2] = { b, c };
-  for (int o = 0; o < 2; o++)
-    {
-      g_autoptr (MmMask) other = mm_mask_new (others[o]->volume->dims);
-      mm_test_draw_disc (other, 1, 10, 10, 5, 1);
-      g_autoptr (MmMask) other_before = mm_mask_copy (other);
-      g_autoptr (GError) err = NULL;
-      recovered = true;
-      j = mm_journal_open (dir, others[o]->volume, other, &recovered, &err);
-      g_assert_null (j);
-      g_assert_error (err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-      g_assert_nonnull (strstr (err->message, jpath));
-      g_assert_nonnull (strstr (err->message, "another series"));
-      g_assert_false (recovered);
-      g_assert_true (mm_mask_equal (other, other_before));
-      g_autofree char *after = NULL;
-      gsize after_len;
-      g_assert_true (g_file_get_contents (jpath, &after, &after_len, NULL));
-      g_assert_cmpmem (before, before_len, after, after_len);
-    }
-
-  /* Its own series still gets its edits back. */
-  g_autoptr (MmMask) r = mm_mask_new (a->volume->dims);
-  j = mm_test_journal_open (dir, a->volume, r, &recovered);
-  g_assert_true (recovered);
-  g_assert_true (mm_mask_equal (r, m));
-  mm_journal_close (j);
-  mm_test_rm_rf (dir);
-}
-
-/* The same series with its slices in the opposite order (as another sort would give). */
 static MmVolume *
-reversed_volume (const MmVolume *vol)
+plain_volume (int w, int h, int d, double sx, double sy, double sz)
 {
-  MmVolume *r = mm_volume_new (vol->dims, vol->type);
-  int n = vol->dims[2];
-  size_t slice = mm_volume_slice_voxels (vol) * sizeof (int16_t);
-  for (int k = 0; k < n; k++)
-    {
-      r->slices[k] = vol->slices[n - 1 - k];
-      r->slices[k].file = g_strdup (vol->slices[n - 1 - k].file);
-      r->slices[k].sop_instance_uid = g_strdup (vol->slices[n - 1 - k].sop_instance_uid);
-      memcpy ((char *) r->voxels + k * slice, (const char *) vol->voxels + (n - 1 - k) * slice,
-              slice);
-    }
-  r->series_uid = g_strdup (vol->series_uid);
-  memcpy (r->spacing, vol->spacing, sizeof r->spacing);
-  memcpy (r->direction, vol->direction, sizeof r->direction);
-  for (int a = 0; a < 3; a++)
-    r->direction[6 + a] = -vol->direction[6 + a];
-  return r;
-}
-
-/* a with its slices in the opposite order equals b. */
-static bool
-reversed_equal (const MmMask *a, const MmMask *b)
-{
-  int n = a->dims[2];
-  for (int k = 0; k < n; k++)
-    if (memcmp (mm_mask_slice (a, k), mm_mask_slice (b, n - 1 - k),
-                (size_t) a->dims[0] * a->dims[1]) != 0)
-      return false;
-  return true;
+  int dims[3] = { w, h, d };
+  MmVolume *vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  memset (vol->voxels, 0, mm_volume_n_voxels (vol) * 2);
+  vol->spacing[0] = sx, vol->spacing[1] = sy, vol->spacing[2] = sz;
+  for (int k = 0; k < d; k++)
+    vol->slices[k].position[2] = k * sz;
+  return vol;
 }
 
 static void
-test_journal_reordered (void)
+count_touch (int k, gpointer data)
 {
-  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 6, 4, 0, 0);
-  g_autoptr (MmVolume) rev = reversed_volume (ph->volume);
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
+  int *touched = data;
+  touched[k]++;
+}
+
+static double
+dist_point_segment (double px, double py, double ax, double ay, double bx, double by)
+{
+  double vx = bx - ax, vy = by - ay, wx = px - ax, wy = py - ay;
+  double t = (vx * wx + vy * wy) / MAX (vx * vx + vy * vy, 1e-12);
+  t = CLAMP (t, 0.0, 1.0);
+  double dx = px - (ax + t * vx), dy = py - (ay + t * vy);
+  return sqrt (dx * dx + dy * dy);
+}
+
+static void
+test_brush_stroke (void)
+{
+  g_autoptr (MmVolume) vol = plain_volume (80, 60, 5, 0.8, 0.5, 2.0);
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  MmBrush b = { .radius_mm = 3.0, .value = 1 };
+  int touched[5] = { 0 };
+  /* A fast drag: two pointer events far apart. Plane coordinates are pixels; centres +0.5. */
+  double u0 = 10.5, v0 = 12.5, u1 = 70.5, v1 = 40.5;
+  uint64_t changed = mm_edit_brush_segment (m, vol, MM_PLANE_AXIAL, 2, u0, v0, u1, v1, &b,
+                                            count_touch, touched);
+  g_assert_cmpint (touched[2], ==, 1);
+  g_assert_cmpint (touched[1] + touched[3], ==, 0);
+  uint64_t painted = 0;
+  for (int j = 0; j < 60; j++)
+    for (int i = 0; i < 80; i++)
+      {
+        /* Voxel centre (i, j) in mm against the segment between the stamp centres. */
+        double d = dist_point_segment (i * 0.8, j * 0.5, (u0 - 0.5) * 0.8, (v0 - 0.5) * 0.5,
+                                       (u1 - 0.5) * 0.8, (v1 - 0.5) * 0.5);
+        uint8_t v = mm_mask_slice (m, 2)[j * 80 + i];
+        painted += v;
+        if (d <= 3.0 - 3.0 / 8) /* stamps a quarter radius apart: no gaps inside this */
+          g_assert_cmpint (v, ==, 1);
+        if (d > 3.0 + 1e-9)
+          g_assert_cmpint (v, ==, 0);
+      }
+  g_assert_cmpuint (changed, ==, painted);
+  g_assert_true (mm_mask_slice_is_empty (m, 1) && mm_mask_slice_is_empty (m, 3));
+
+  /* The eraser along the same path clears it; painting again changes nothing. */
+  MmBrush e = b;
+  e.value = 0;
+  g_assert_cmpuint (mm_edit_brush_segment (m, vol, MM_PLANE_AXIAL, 2, u0, v0, u1, v1, &e, NULL,
+                                           NULL), ==, painted);
+  g_assert_true (mm_mask_slice_is_empty (m, 2));
+  memset (touched, 0, sizeof touched);
+  g_assert_cmpuint (mm_edit_brush_segment (m, vol, MM_PLANE_AXIAL, 2, u0, v0, u1, v1, &e,
+                                           count_touch, touched), ==, 0);
+  g_assert_cmpint (touched[2], ==, 0); /* nothing changed, nothing touched */
+}
+
+static void
+test_brush_sphere_and_hu (void)
+{
+  g_autoptr (MmVolume) vol = plain_volume (30, 30, 30, 1.0, 1.0, 1.5);
+  int16_t *v = vol->voxels;
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    v[x] = (x % 7 == 0) ? 5000 : 100; /* some "metal" voxels scattered */
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  MmBrush b = { .radius_mm = 6.0, .sphere = true, .value = 1, .hu_limited = true,
+                .hu_lower = 3000, .hu_upper = 30000 };
+  mm_edit_brush_segment (m, vol, MM_PLANE_AXIAL, 15, 15.5, 15.5, 15.5, 15.5, &b, NULL, NULL);
+  for (int k = 0; k < 30; k++)
+    for (int j = 0; j < 30; j++)
+      for (int i = 0; i < 30; i++)
+        {
+          size_t x = ((size_t) k * 30 + j) * 30 + i;
+          double d = sqrt ((i - 15.0) * (i - 15.0) + (j - 15.0) * (j - 15.0)
+                           + (k - 15.0) * 1.5 * (k - 15.0) * 1.5);
+          g_assert_cmpint (m->data[x], ==, d <= 6.0 && v[x] >= 3000);
+        }
+}
+
+static void
+test_threshold_range (void)
+{
+  g_autoptr (MmPhantom) ph = mm_test_phantom (64, 20, 1, 0, 0);
   g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
-  g_autoptr (GError) err = NULL;
-  bool recovered;
-
-  MmJournal *j = mm_test_journal_open (dir, ph->volume, m, &recovered);
-  for (int g = 0; g < 8; g++)
+  int touched[20] = { 0 };
+  mm_edit_threshold (m, ph->volume, 5, 14, 3000, INFINITY, count_touch, touched);
+  size_t sl = 64 * 64;
+  for (int k = 0; k < 20; k++)
     {
-      int ks[3];
-      int n = apply_group (m, 4, g, ks);
-      mm_test_journal_append (j, ks, n);
+      if (k < 5 || k > 14)
+        {
+          g_assert_true (mm_mask_slice_is_empty (m, k));
+          g_assert_cmpint (touched[k], ==, 0);
+        }
+      else
+        {
+          g_assert_cmpmem (mm_mask_slice (m, k), sl, mm_mask_slice (ph->truth, k), sl);
+          g_assert_cmpint (touched[k], ==, !mm_mask_slice_is_empty (ph->truth, k));
+        }
     }
-  mm_journal_close (j);
-
-  /* Recovered onto the series sorted the other way: each record finds its slice by UID. */
-  g_autoptr (MmMask) r = mm_mask_new (rev->dims);
-  j = mm_test_journal_open (dir, rev, r, &recovered);
-  g_assert_true (recovered);
-  g_assert_true (reversed_equal (r, m));
-  /* Folded in that order: the stack is written whole. */
-  g_assert_true (mm_journal_fold (j, &err));
-  g_assert_no_error (err);
-  mm_journal_close (j);
-
-  /* Read back in the original order, edited, folded: the stack is in the other order, so it
-   * is rewritten whole again, and reads back right both ways. */
-  g_autoptr (MmMask) o = mm_mask_new (ph->volume->dims);
-  j = mm_test_journal_open (dir, ph->volume, o, &recovered);
-  g_assert_false (recovered);
-  g_assert_true (mm_mask_equal (o, m));
-  int ks[3];
-  int n = apply_group (o, 4, 100, ks);
-  mm_test_journal_append (j, ks, n);
-  g_assert_true (mm_journal_fold (j, &err));
-  g_assert_no_error (err);
-  mm_journal_close (j);
-
-  g_autoptr (MmMask) o2 = mm_mask_new (ph->volume->dims);
-  j = mm_test_journal_open (dir, ph->volume, o2, &recovered);
-  g_assert_true (mm_mask_equal (o2, o));
-  mm_journal_close (j);
-  g_autoptr (MmMask) r2 = mm_mask_new (rev->dims);
-  j = mm_test_journal_open (dir, rev, r2, &recovered);
-  g_assert_true (reversed_equal (r2, o));
-  mm_journal_close (j);
-  mm_test_rm_rf (dir);
 }
 
 static void
-test_journal_lock (void)
+test_islands (void)
 {
-  g_autoptr (MmPhantom) ph = mm_test_phantom (32, 4, 1, 0, 0);
-  g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-  g_autoptr (MmMask) m1 = mm_mask_new (ph->volume->dims);
-  g_autoptr (MmMask) m2 = mm_mask_new (ph->volume->dims);
-  g_autoptr (GError) err = NULL;
-  MmJournal *j1 = mm_test_journal_open (dir, ph->volume, m1, NULL);
-  MmJournal *j2 = mm_journal_open (dir, ph->volume, m2, NULL, &err);
-  g_assert_null (j2);
-  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_BUSY);
-  mm_journal_close (j1);
-  j2 = mm_test_journal_open (dir, ph->volume, m2, NULL);
-  mm_journal_close (j2);
-  mm_test_rm_rf (dir);
-}
-
-/* ---- kill -9 ---- */
-
-#define KILL_SEED 77
-#define KILL_SIZE 32
-#define KILL_SLICES 6
-
-/* The child: edit and append group after group, acknowledging each on ack_fd once
- * mm_journal_append has returned, until killed. */
-static int
-journal_child (const char *dir, int ack_fd)
-{
-  g_autoptr (MmPhantom) ph = mm_test_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED, 0, 0);
-  g_autoptr (MmMask) m = mm_mask_new (ph->volume->dims);
-  g_autoptr (GError) err = NULL;
-  g_autoptr (MmJournal) j = mm_journal_open (dir, ph->volume, m, NULL, &err);
-  if (j == NULL)
-    return 2;
-  for (int g = 0; g < 1000000; g++)
-    {
-      int ks[3];
-      int n = apply_group (m, KILL_SEED, g, ks);
-      if (!mm_journal_append (j, ks, n, &err))
-        return 3;
-      if (write (ack_fd, &g, sizeof g) != sizeof g)
-        return 4;
-    }
-  return 0;
+  g_autoptr (MmPhantom) ph = mm_test_phantom (96, 30, 1, 0, 0);
+  g_autoptr (MmMask) m = mm_mask_copy (ph->truth);
+  /* Find a voxel of the smaller object (the fragment, HU 4000). */
+  int ijk[3] = { -1, -1, -1 };
+  for (int k = 0; k < 30 && ijk[0] < 0; k++)
+    for (int j = 0; j < 96 && ijk[0] < 0; j++)
+      for (int i = 0; i < 96; i++)
+        if (mm_volume_get (ph->volume, i, j, k) == ph->object_hu[1])
+          {
+            ijk[0] = i, ijk[1] = j, ijk[2] = k;
+            break;
+          }
+  g_assert_cmpint (ijk[0], >=, 0);
+  g_assert_cmpuint (mm_edit_island (m, ijk, MM_ISLAND_REMOVE, NULL, NULL), ==, ph->object_voxels[1]);
+  g_assert_cmpuint (mm_mask_count (m), ==, ph->object_voxels[0]);
+  g_autoptr (MmMask) m2 = mm_mask_copy (ph->truth);
+  g_assert_cmpuint (mm_edit_island (m2, ijk, MM_ISLAND_KEEP_ONLY, NULL, NULL), ==, ph->object_voxels[0]);
+  g_assert_cmpuint (mm_mask_count (m2), ==, ph->object_voxels[1]);
+  /* Background voxel: nothing. */
+  int corner[3] = { 0, 0, 0 };
+  g_assert_cmpuint (mm_edit_island (m2, corner, MM_ISLAND_REMOVE, NULL, NULL), ==, 0);
+  /* Small components by volume. */
+  g_autoptr (MmMask) m3 = mm_mask_copy (ph->truth);
+  double vox = mm_volume_voxel_mm3 (ph->volume);
+  mm_edit_remove_small (m3, ph->volume, (ph->object_voxels[1] + 1) * vox, NULL, NULL);
+  g_assert_cmpuint (mm_mask_count (m3), ==, ph->object_voxels[0]);
 }
 
 static void
-test_journal_kill9 (void)
+test_fill_holes (void)
 {
-  g_autoptr (MmPhantom) ph = mm_test_phantom (KILL_SIZE, KILL_SLICES, KILL_SEED, 0, 0);
-  GRand *rng = g_rand_new_with_seed (g_test_rand_int ());
+  g_autoptr (MmVolume) vol = plain_volume (40, 40, 3, 1, 1, 1);
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  uint8_t *s = mm_mask_slice (m, 1);
+  /* A ring (hole inside) and a "C" (open to the outside: no hole). */
+  for (int j = 0; j < 40; j++)
+    for (int i = 0; i < 40; i++)
+      {
+        double r = hypot (i - 10, j - 10);
+        if (r >= 4 && r <= 7)
+          s[j * 40 + i] = 1;
+        if (i >= 25 && i <= 35 && j >= 25 && j <= 35 && !(i > 27 && i < 33 && j > 27))
+          s[j * 40 + i] = 1;
+      }
+  g_autoptr (MmMask) before = mm_mask_copy (m);
+  uint64_t changed = mm_edit_fill_holes (m, 0, 2, NULL, NULL);
+  uint64_t expect = 0;
+  for (int j = 0; j < 40; j++)
+    for (int i = 0; i < 40; i++)
+      {
+        bool hole = hypot (i - 10, j - 10) < 4;
+        expect += hole;
+        g_assert_cmpint (s[j * 40 + i], ==, mm_mask_slice (before, 1)[j * 40 + i] || hole);
+      }
+  g_assert_cmpuint (changed, ==, expect);
+}
 
-  for (int round = 0; round < 5; round++)
+static void
+test_interpolate (void)
+{
+  /* Discs of radius 4 and 10 mm five slices apart: between them the radius grows linearly. */
+  g_autoptr (MmVolume) vol = plain_volume (50, 50, 7, 1, 1, 2);
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  for (int j = 0; j < 50; j++)
+    for (int i = 0; i < 50; i++)
+      {
+        double r = hypot (i - 25, j - 25);
+        mm_mask_slice (m, 1)[j * 50 + i] = r <= 4;
+        mm_mask_slice (m, 6)[j * 50 + i] = r <= 10;
+      }
+  g_autofree uint8_t *preview = g_malloc (4 * 50 * 50);
+  uint64_t would = mm_edit_interpolate (m, vol, 1, 6, false, preview, NULL, NULL);
+  g_assert_true (mm_mask_slice_is_empty (m, 3)); /* preview only */
+  int touched[7] = { 0 };
+  uint64_t changed = mm_edit_interpolate (m, vol, 1, 6, true, NULL, count_touch, touched);
+  g_assert_cmpuint (would, ==, changed);
+  for (int k = 2; k <= 5; k++)
     {
-      g_autofree char *dir = mm_test_tmp_dir ("mm-test-edit");
-      int fds[2];
-      g_assert_cmpint (pipe (fds), ==, 0);
-      pid_t pid = fork ();
-      g_assert_cmpint (pid, >=, 0);
-      if (pid == 0)
-        {
-          /* A fresh image, not a copy of this one with its OpenMP pool and test state. */
-          close (fds[0]);
-          g_autofree char *fd_arg = g_strdup_printf ("%d", fds[1]);
-          execl ("/proc/self/exe", "test-edit", "--journal-child", dir, fd_arg, (char *) NULL);
-          _exit (127);
-        }
-      close (fds[1]);
-
-      int target = g_rand_int_range (rng, 1, 60), acked = 0, g;
-      while (acked < target && read (fds[0], &g, sizeof g) == sizeof g)
-        {
-          g_assert_cmpint (g, ==, acked);
-          acked++;
-        }
-      g_assert_cmpint (acked, ==, target); /* the child is still appending */
-      g_usleep (g_rand_int_range (rng, 0, 3000));
-      g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
-      int status;
-      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-      g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
-      while (read (fds[0], &g, sizeof g) == sizeof g)
-        acked++;
-      close (fds[0]);
-
-      /* Every acknowledged group is back, at most one more, and never part of one. */
-      g_autoptr (MmMask) r = mm_mask_new (ph->volume->dims);
-      bool recovered;
-      MmJournal *j = mm_test_journal_open (dir, ph->volume, r, &recovered);
-      int got = mm_journal_get_n_recovered (j);
-      g_test_message ("round %d: killed after %d acknowledged groups, %d recovered", round,
-                      acked, got);
-      g_assert_cmpint (got, >=, acked);
-      g_assert_cmpint (got, <=, acked + 1);
-      g_assert_true (recovered == (got > 0));
-      g_autoptr (MmMask) want = mm_mask_new (ph->volume->dims);
-      for (int p = 0; p < got; p++)
-        {
-          int ks[3];
-          apply_group (want, KILL_SEED, p, ks);
-        }
-      g_assert_true (mm_mask_equal (r, want));
-      mm_journal_close (j);
-      mm_test_rm_rf (dir);
+      g_assert_cmpint (touched[k], ==, 1);
+      g_assert_cmpmem (mm_mask_slice (m, k), 2500, preview + (k - 2) * 2500, 2500);
+      double radius = 4 + (10 - 4) * (k - 1) / 5.0;
+      for (int j = 0; j < 50; j++)
+        for (int i = 0; i < 50; i++)
+          {
+            double r = hypot (i - 25, j - 25);
+            if (r <= radius - 1.0)
+              g_assert_cmpint (mm_mask_slice (m, k)[j * 50 + i], ==, 1);
+            if (r >= radius + 1.0)
+              g_assert_cmpint (mm_mask_slice (m, k)[j * 50 + i], ==, 0);
+          }
     }
-  g_rand_free (rng);
+  g_assert_cmpint (mm_edit_next_slice_with_mask (m, 0, 1), ==, 1);
+  g_assert_cmpint (mm_edit_next_slice_with_mask (m, 6, 1), ==, -1);
+  g_assert_cmpint (mm_edit_next_slice_with_mask (m, 6, -1), ==, 5);
 }
 
 int
 main (int argc, char **argv)
 {
-  if (argc == 4 && strcmp (argv[1], "--journal-child") == 0)
-    return journal_child (argv[2], atoi (argv[3]));
-
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/history/random-vs-copies", test_history_random);
-  g_test_add_func ("/history/no-op-step", test_history_noop);
-  g_test_add_func ("/history/budget-drops-oldest", test_history_budget);
-  g_test_add_func ("/history/whole-volume", test_history_whole_volume);
-  g_test_add_func ("/journal/recover-and-fold", test_journal_recover_and_fold);
-  g_test_add_func ("/journal/multiframe-shared-uid", test_journal_multiframe);
-  g_test_add_func ("/journal/torn-record", test_journal_torn);
-  g_test_add_func ("/journal/other-series-refused", test_journal_foreign);
-  g_test_add_func ("/journal/reordered-series", test_journal_reordered);
-  g_test_add_func ("/journal/folder-lock", test_journal_lock);
-  g_test_add_func ("/journal/kill-9", test_journal_kill9);
+  g_test_add_func ("/edit/brush/stroke-no-gaps", test_brush_stroke);
+  g_test_add_func ("/edit/brush/sphere-hu-range", test_brush_sphere_and_hu);
+  g_test_add_func ("/edit/threshold/slice-range", test_threshold_range);
+  g_test_add_func ("/edit/islands", test_islands);
+  g_test_add_func ("/edit/fill-holes", test_fill_holes);
+  g_test_add_func ("/edit/interpolate", test_interpolate);
   return g_test_run ();
 }

@@ -395,17 +395,6 @@ count_files (const char *dir, const char *needle)
 }
 
 static void
-expect_stack_error (const char *dir, const MmVolume *vol, const char *needle)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (MmMask) m = mm_label_stack_read (dir, vol, &err);
-  g_assert_null (m);
-  g_assert_nonnull (err);
-  if (strstr (err->message, needle) == NULL)
-    g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
-}
-
-static void
 test_label_stack_generations (void)
 {
   g_autoptr (MmPhantom) ph = mm_test_phantom (24, 5, 1, 0, 0);
@@ -448,7 +437,7 @@ test_label_stack_generations (void)
   g_string_replace (mixed, n2, o2, 1);
   g_assert_true (g_file_set_contents (manifest, mixed->str, -1, NULL));
   g_string_free (mixed, TRUE);
-  expect_stack_error (dir, vol, "misnamed");
+  mm_test_expect_stack_error (dir, vol, "misnamed");
   g_assert_cmpint (g_rename (q2, p2), ==, 0);
   g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
 
@@ -457,7 +446,7 @@ test_label_stack_generations (void)
                                                  NULL);
   g_assert_cmpint (g_rename (p2, elsewhere), ==, 0);
   g_assert_cmpint (symlink (elsewhere, p2), ==, 0);
-  expect_stack_error (dir, vol, "not a regular file");
+  mm_test_expect_stack_error (dir, vol, "not a regular file");
   g_unlink (p2);
   g_unlink (elsewhere);
   mm_test_rm_rf (dir);

@@ -2,6 +2,8 @@
 /* Atomic file replacement: temp file in the same directory, write, fsync, rename. */
 #include "mm-atomic.h"
 
+#include "mm-error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -9,14 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static bool
-fail_errno (GError **error, int err, const char *path, const char *what)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot %s: %s", path, what,
-               g_strerror (err));
-  return false;
-}
 
 bool
 mm_atomic_check_target (const char *path, GError **error)
@@ -26,7 +20,7 @@ mm_atomic_check_target (const char *path, GError **error)
     {
       if (errno == ENOENT)
         return true;
-      return fail_errno (error, errno, path, "check the output file");
+      return mm_error_errno (error, errno, path, "check the output file");
     }
   const char *what = S_ISLNK (st.st_mode)    ? "a symbolic link"
                      : S_ISDIR (st.st_mode)  ? "a folder"
@@ -67,7 +61,7 @@ write_temp (const char *path, const void *data, size_t len, bool durable, char *
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
-    return fail_errno (error, errno, path, "create a temporary file");
+    return mm_error_errno (error, errno, path, "create a temporary file");
 
   const char *p = data;
   size_t left = len;
@@ -81,7 +75,7 @@ write_temp (const char *path, const void *data, size_t len, bool durable, char *
           int err = errno;
           close (fd);
           g_unlink (tmp);
-          return fail_errno (error, err, path, "write");
+          return mm_error_errno (error, err, path, "write");
         }
       p += n;
       left -= n;
@@ -91,13 +85,13 @@ write_temp (const char *path, const void *data, size_t len, bool durable, char *
       int err = errno;
       close (fd);
       g_unlink (tmp);
-      return fail_errno (error, err, path, "sync to disk");
+      return mm_error_errno (error, err, path, "sync to disk");
     }
   if (close (fd) != 0)
     {
       int err = errno;
       g_unlink (tmp);
-      return fail_errno (error, err, path, "close");
+      return mm_error_errno (error, err, path, "close");
     }
   *tmp_out = g_steal_pointer (&tmp);
   return true;
@@ -125,7 +119,7 @@ mm_atomic_commit (const char *tmp, const char *path, GError **error)
     {
       int err = errno;
       g_unlink (tmp);
-      return fail_errno (error, err, path, "rename the temporary file over");
+      return mm_error_errno (error, err, path, "rename the temporary file over");
     }
   return true;
 }
@@ -170,12 +164,12 @@ mm_fsync_dir (const char *dir, GError **error)
 {
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return fail_errno (error, errno, dir, "open directory");
+    return mm_error_errno (error, errno, dir, "open directory");
   if (fsync (fd) != 0)
     {
       int err = errno;
       close (fd);
-      return fail_errno (error, err, dir, "sync directory");
+      return mm_error_errno (error, err, dir, "sync directory");
     }
   close (fd);
   return true;
@@ -185,8 +179,8 @@ bool
 mm_ensure_dir (const char *dir, GError **error)
 {
   if (g_mkdir_with_parents (dir, 0755) != 0)
-    return fail_errno (error, errno, dir, "create directory");
+    return mm_error_errno (error, errno, dir, "create directory");
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    return fail_errno (error, ENOTDIR, dir, "use as a directory");
+    return mm_error_errno (error, ENOTDIR, dir, "use as a directory");
   return true;
 }

@@ -3,6 +3,7 @@
 #include "mm-edit.h"
 
 #include "mm-components.h"
+#include "mm-distance.h"
 
 #include <math.h>
 #include <string.h>
@@ -179,9 +180,13 @@ mm_edit_threshold (MmMask *mask, const MmVolume *vol, int first, int last, doubl
   return changed;
 }
 
+/* Remove the components l of mask with !keep[l], telling touch about each slice they span. */
 static uint64_t
-filter_components (MmMask *mask, const MmComponents *comps, const bool *keep, Touch *t)
+filter_components (MmMask *mask, const MmComponents *comps, const bool *keep,
+                   MmTouchFunc touch, gpointer data)
 {
+  Touch t;
+  touch_init (&t, mask, touch, data);
   uint64_t changed = 0;
   int n = mm_components_count (comps);
   for (int l = 1; l <= n; l++)
@@ -190,10 +195,11 @@ filter_components (MmMask *mask, const MmComponents *comps, const bool *keep, To
         const MmComponent *c = mm_components_get (comps, l);
         changed += c->voxels;
         for (int k = c->bbox_min[2]; k <= c->bbox_max[2]; k++)
-          touch_slice (t, k);
+          touch_slice (&t, k);
       }
   if (changed)
     mm_components_filter (comps, mask, keep, 0);
+  touch_clear (&t);
   return changed;
 }
 
@@ -209,11 +215,7 @@ mm_edit_island (MmMask *mask, const int ijk[3], MmIslandAction action, MmTouchFu
   g_autofree bool *keep = g_new (bool, n + 1);
   for (int l = 0; l <= n; l++)
     keep[l] = action == MM_ISLAND_REMOVE ? l != label : l == label;
-  Touch t;
-  touch_init (&t, mask, touch, data);
-  uint64_t changed = filter_components (mask, comps, keep, &t);
-  touch_clear (&t);
-  return changed;
+  return filter_components (mask, comps, keep, touch, data);
 }
 
 uint64_t
@@ -226,11 +228,7 @@ mm_edit_remove_small (MmMask *mask, const MmVolume *vol, double min_mm3, MmTouch
   g_autofree bool *keep = g_new (bool, n + 1);
   for (int l = 1; l <= n; l++)
     keep[l] = mm_components_get (comps, l)->voxels * vox >= min_mm3;
-  Touch t;
-  touch_init (&t, mask, touch, data);
-  uint64_t changed = filter_components (mask, comps, keep, &t);
-  touch_clear (&t);
-  return changed;
+  return filter_components (mask, comps, keep, touch, data);
 }
 
 uint64_t
@@ -290,98 +288,6 @@ mm_edit_fill_holes (MmMask *mask, int first, int last, MmTouchFunc touch, gpoint
   return changed;
 }
 
-/* 1D squared Euclidean distance transform of f (n samples, spacing sp) into d
- * (Felzenszwalb & Huttenlocher, "Distance Transforms of Sampled Functions", 2012). */
-static void
-dt_1d (const double *f, int n, double sp, double *d, int *v, double *z)
-{
-  int k = 0;
-  v[0] = 0;
-  z[0] = -INFINITY;
-  z[1] = INFINITY;
-  for (int q = 1; q < n; q++)
-    {
-      if (f[q] == INFINITY)
-        continue;
-      if (f[v[k]] == INFINITY)
-        {
-          v[k] = q;
-          continue;
-        }
-      double s;
-      while (1)
-        {
-          double pq = q * sp, pv = v[k] * sp;
-          s = ((f[q] + pq * pq) - (f[v[k]] + pv * pv)) / (2 * (pq - pv));
-          if (s <= z[k] && k > 0)
-            k--;
-          else
-            break;
-        }
-      k++;
-      v[k] = q;
-      z[k] = s;
-      z[k + 1] = INFINITY;
-    }
-  if (f[v[0]] == INFINITY)
-    {
-      for (int q = 0; q < n; q++)
-        d[q] = INFINITY;
-      return;
-    }
-  k = 0;
-  for (int q = 0; q < n; q++)
-    {
-      while (z[k + 1] < q * sp)
-        k++;
-      double dq = (q - v[k]) * sp;
-      d[q] = dq * dq + f[v[k]];
-    }
-}
-
-/* Squared distance (mm^2) from each pixel to the nearest pixel with seed[p] != 0. */
-static void
-edt_2d (const uint8_t *seed, int w, int h, double sx, double sy, double *out)
-{
-  int n = MAX (w, h);
-  g_autofree double *f = g_new (double, n), *d = g_new (double, n), *z = g_new (double, n + 1);
-  g_autofree int *v = g_new (int, n);
-  for (int i = 0; i < w; i++)
-    {
-      for (int j = 0; j < h; j++)
-        f[j] = seed[(size_t) j * w + i] ? 0 : INFINITY;
-      dt_1d (f, h, sy, d, v, z);
-      for (int j = 0; j < h; j++)
-        out[(size_t) j * w + i] = d[j];
-    }
-  for (int j = 0; j < h; j++)
-    {
-      memcpy (f, out + (size_t) j * w, w * sizeof (double));
-      dt_1d (f, w, sx, d, v, z);
-      memcpy (out + (size_t) j * w, d, w * sizeof (double));
-    }
-}
-
-void
-mm_signed_distance (const uint8_t *slice, int w, int h, double sx, double sy, float *out)
-{
-  size_t n = (size_t) w * h;
-  g_autofree uint8_t *inv = g_malloc (n);
-  g_autofree double *din = g_new (double, n), *dout = g_new (double, n);
-  for (size_t p = 0; p < n; p++)
-    inv[p] = !slice[p];
-  edt_2d (slice, w, h, sx, sy, dout); /* outside: distance to the nearest inside pixel */
-  edt_2d (inv, w, h, sx, sy, din);    /* inside: distance to the nearest outside pixel */
-  for (size_t p = 0; p < n; p++)
-    {
-      /* Half a pixel puts the zero level on the boundary between pixels. */
-      double half = 0.5 * MIN (sx, sy);
-      out[p] = slice[p] ? (float) -(sqrt (din[p]) - half) : (float) (sqrt (dout[p]) - half);
-      if (!isfinite (out[p]))
-        out[p] = slice[p] ? -1e9f : 1e9f;
-    }
-}
-
 uint64_t
 mm_edit_interpolate (MmMask *mask, const MmVolume *vol, int k0, int k1, bool apply,
                      uint8_t *out, MmTouchFunc touch, gpointer data)
@@ -397,8 +303,8 @@ mm_edit_interpolate (MmMask *mask, const MmVolume *vol, int k0, int k1, bool app
   int w = mask->dims[0], h = mask->dims[1];
   size_t n = (size_t) w * h;
   g_autofree float *d0 = g_new (float, n), *d1 = g_new (float, n);
-  mm_signed_distance (mm_mask_slice (mask, k0), w, h, vol->spacing[0], vol->spacing[1], d0);
-  mm_signed_distance (mm_mask_slice (mask, k1), w, h, vol->spacing[0], vol->spacing[1], d1);
+  mm_distance_signed_2d (mm_mask_slice (mask, k0), w, h, vol->spacing[0], vol->spacing[1], d0);
+  mm_distance_signed_2d (mm_mask_slice (mask, k1), w, h, vol->spacing[0], vol->spacing[1], d1);
   /* Position along the normal decides the blend, so irregular spacing is honoured. */
   double z0 = mm_volume_slice_z (vol, k0), z1 = mm_volume_slice_z (vol, k1);
   Touch t;

@@ -59,10 +59,6 @@ uint64_t mm_edit_fill_holes (MmMask *mask, int first, int last, MmTouchFunc touc
 uint64_t mm_edit_interpolate (MmMask *mask, const MmVolume *vol, int k0, int k1, bool apply,
                               uint8_t *out, MmTouchFunc touch, gpointer data);
 
-/* Signed distance (mm) of every pixel of a w x h binary slice to its boundary: negative
- * inside, positive outside. Exact Euclidean (Felzenszwalb-Huttenlocher). */
-void mm_signed_distance (const uint8_t *slice, int w, int h, double sx, double sy, float *out);
-
 /* Next / previous slice (from k, exclusive) holding mask voxels, or -1. */
 int mm_edit_next_slice_with_mask (const MmMask *mask, int k, int direction);
 

@@ -8,6 +8,22 @@
 #include <math.h>
 #include <string.h>
 
+/* member: [x, y], or null when there is no such pair. */
+static void
+set_pair_or_null (JsonBuilder *b, const char *member, bool present, double x, double y)
+{
+  json_builder_set_member_name (b, member);
+  if (!present)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_array (b);
+  json_builder_add_double_value (b, x);
+  json_builder_add_double_value (b, y);
+  json_builder_end_array (b);
+}
+
 void
 mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
 {
@@ -46,16 +62,8 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
   mm_json_set_string (b, "voxel_type", vol->type == MM_VOXEL_INT16 ? "int16" : "float32");
   double rescale[2] = { vol->rescale_slope, vol->rescale_intercept };
   mm_json_set_doubles (b, "rescale_slope_intercept", rescale, 2);
-  json_builder_set_member_name (b, "window_center_width");
-  if (vol->has_window)
-    {
-      json_builder_begin_array (b);
-      json_builder_add_double_value (b, vol->window_center);
-      json_builder_add_double_value (b, vol->window_width);
-      json_builder_end_array (b);
-    }
-  else
-    json_builder_add_null_value (b);
+  set_pair_or_null (b, "window_center_width", vol->has_window, vol->window_center,
+                    vol->window_width);
 
   mm_json_set_double (b, "max", st->max);
   mm_json_set_double (b, "min", st->min);
@@ -71,16 +79,8 @@ mm_info_build_json (JsonBuilder *b, const MmVolume *vol, const MmStats *st)
     json_builder_add_double_value (b, st->padding_value);
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "padding_range");
-  if (st->padding_source != MM_PADDING_NONE)
-    {
-      json_builder_begin_array (b);
-      json_builder_add_double_value (b, st->padding_lo);
-      json_builder_add_double_value (b, st->padding_hi);
-      json_builder_end_array (b);
-    }
-  else
-    json_builder_add_null_value (b);
+  set_pair_or_null (b, "padding_range", st->padding_source != MM_PADDING_NONE, st->padding_lo,
+                    st->padding_hi);
   mm_json_set_string (b, "padding_source", mm_padding_source_name (st->padding_source));
   mm_json_set_int (b, "padding_voxels", (gint64) st->n_padding);
   mm_json_set_int (b, "voxels", (gint64) st->n_voxels);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Autosave journal: checksummed slice records appended with fdatasync, folded into the stack. */
-#include "mm-journal.h"
+/* Autosave journal: checksummed slice records appended with fdatasync, folded into the stack.
+ * Here the live journal: the folder's lock, open and recover, append, fold; the file format
+ * and the replay are in mm-journal-format.c. */
+#include "mm-journal-private.h"
 
 #include "mm-atomic.h"
+#include "mm-error.h"
 #include "mm-json.h"
 #include "mm-label-stack.h"
 #include "mm-limits.h"
@@ -18,165 +21,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* File layout, all integers little endian:
- *   header:  "MMJRNL\r\n", u32 version, u32 dims[3], u32 n, n bytes series UID, u32 CRC-32
- *   records: u32 RECORD_MAGIC, u32 body length, body, u32 CRC-32 of length and body
- *   body:    u32 group, u32 flags, u32 slice index, u32 slice bytes, u32 n, n bytes SOP
- *            Instance UID, zlib stream of the slice (one byte per voxel, 0 or 1)
- * The records of one append share a group number (0, 1, 2 ... from the file's creation), the
- * first carries FLAG_START_OF_GROUP and the last FLAG_END_OF_GROUP. Recovery applies a group
- * only once its last record checks out. A record that does not check out is a torn write when
- * nothing valid follows it (cut off), else damage: recovery resumes at the next record that
- * checks out, skips every group that lost a record and counts them (see replay). A group is
- * never half applied. */
-#define HEADER_MAGIC "MMJRNL\r\n"
-#define JOURNAL_VERSION 1
-#define RECORD_MAGIC 0x524a4d4du /* "MMJR" */
-#define FLAG_END_OF_GROUP 1u
-/* Set on the first record of a group since the damage resync: after damage, a group is
- * applied only from a record known to start it. Journals without it lose, after damage,
- * also the group that follows, never apply part of one. */
-#define FLAG_START_OF_GROUP 2u
-#define BODY_FIXED 20
-#define MAX_UID 1024 /* DICOM UIDs are at most 64 characters; anything longer is garbage */
-
-struct _MmJournal
-{
-  char *dir, *path;
-  const MmVolume *vol; /* borrowed */
-  MmMask *mask;        /* borrowed */
-  size_t slice_len;
-  int lock_fd;         /* the folder, flock()ed while we own it */
-  int fd;              /* journal.bin, or -1 when there is none */
-  guint64 size;        /* end of the last complete group */
-  guint32 group;       /* number of the next group */
-  GError *broken;      /* why appends fail until the next fold, or NULL */
-  bool *dirty;         /* per slice: appended since the stack was written */
-  int n_dirty;
-  int n_recovered;
-  int n_lost;          /* record groups skipped as damaged by the recovery */
-  guint64 bytes_lost;  /* damaged bytes skipped by the recovery */
-  GHashTable *by_uid;  /* SOP Instance UID -> slice index + 1 */
-  GHashTable *dups;    /* SOP Instance UIDs the series holds more than once */
-};
-
-static inline void
-put_u32 (uint8_t *p, guint32 v)
-{
-  p[0] = v;
-  p[1] = v >> 8;
-  p[2] = v >> 16;
-  p[3] = v >> 24;
-}
-
-static inline guint32
-get_u32 (const uint8_t *p)
-{
-  return p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
-}
-
-static bool
-fail_errno (GError **error, int err, const char *path, const char *what)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot %s: %s", path, what,
-               g_strerror (err));
-  return false;
-}
-
-static const char *
-series_uid (const MmVolume *vol)
-{
-  return vol->series_uid ? vol->series_uid : "";
-}
-
-/* The Series UID as the header stores it: itself, or when longer than MAX_UID (a broken or
- * hostile file) "sha256:" and its hash, so that such a series still recognises its own
- * journal after a crash. g_free the result. */
-static char *
-header_uid (const MmVolume *vol)
-{
-  const char *uid = series_uid (vol);
-  if (strlen (uid) <= MAX_UID)
-    return g_strdup (uid);
-  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uid, -1);
-  return g_strconcat ("sha256:", sum, NULL);
-}
-
-static GByteArray *
-header_new (const MmVolume *vol)
-{
-  g_autofree char *uid = header_uid (vol);
-  size_t n = strlen (uid);
-  GByteArray *b = g_byte_array_sized_new (8 + 20 + n + 4);
-  uint8_t u[4];
-  g_byte_array_append (b, (const guint8 *) HEADER_MAGIC, 8);
-  put_u32 (u, JOURNAL_VERSION);
-  g_byte_array_append (b, u, 4);
-  for (int a = 0; a < 3; a++)
-    {
-      put_u32 (u, (guint32) vol->dims[a]);
-      g_byte_array_append (b, u, 4);
-    }
-  put_u32 (u, (guint32) n);
-  g_byte_array_append (b, u, 4);
-  g_byte_array_append (b, (const guint8 *) uid, n);
-  put_u32 (u, (guint32) crc32 (0, b->data, b->len));
-  g_byte_array_append (b, u, 4);
-  return b;
-}
-
-/* Check the header of a journal against vol; its length goes to *header_len. Another
- * series' journal is refused, never overwritten: it holds someone's unsaved work. */
-static bool
-check_header (MmJournal *j, const uint8_t *d, size_t len, size_t *header_len, GError **error)
-{
-  if (len < 32 || memcmp (d, HEADER_MAGIC, 8) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: not a Metalmark edit journal; move it away to open this folder",
-                   j->path);
-      return false;
-    }
-  guint32 n = get_u32 (d + 24);
-  if (n > MAX_UID || len < 32 + (size_t) n
-      || get_u32 (d + 28 + n) != (guint32) crc32 (0, d, 28 + n))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: the journal header is damaged; move the file away to open this folder",
-                   j->path);
-      return false;
-    }
-  if (get_u32 (d + 8) != JOURNAL_VERSION)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: journal version %u, this Metalmark reads version %d; it was left as it "
-                   "is", j->path, get_u32 (d + 8), JOURNAL_VERSION);
-      return false;
-    }
-  g_autofree char *uid = g_strndup ((const char *) d + 28, n);
-  g_autofree char *ours = header_uid (j->vol);
-  int dims[3] = { (int) get_u32 (d + 12), (int) get_u32 (d + 16), (int) get_u32 (d + 20) };
-  if (strcmp (uid, ours) != 0 || memcmp (dims, j->vol->dims, sizeof dims) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: holds unsaved edits of another series (UID %s, %d x %d x %d), not of "
-                   "this one (UID %s, %d x %d x %d); it was left as it is: open that series, "
-                   "or move the file away to open this folder",
-                   j->path, *uid ? uid : "(none)", dims[0], dims[1], dims[2],
-                   *ours ? ours : "(none)", j->vol->dims[0],
-                   j->vol->dims[1], j->vol->dims[2]);
-      return false;
-    }
-  *header_len = 32 + n;
-  return true;
-}
-
 static bool
 read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
 {
   struct stat st;
   if (fstat (fd, &st) != 0)
-    return fail_errno (error, errno, path, "stat");
+    return mm_error_errno (error, errno, path, "stat");
   /* Checked before anything is allocated: a sparse file can claim any size for free. */
   if (!S_ISREG (st.st_mode))
     {
@@ -211,7 +61,7 @@ read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
         {
           int err = errno;
           g_free (d);
-          return fail_errno (error, err, path, "read");
+          return mm_error_errno (error, err, path, "read");
         }
       if (r == 0)
         break;
@@ -219,199 +69,6 @@ read_all (int fd, const char *path, uint8_t **data, size_t *len, GError **error)
     }
   *data = d;
   *len = got;
-  return true;
-}
-
-static int
-slice_of_uid (MmJournal *j, const char *uid, guint32 k)
-{
-  if (*uid == '\0')
-    return k < (guint32) j->vol->dims[2] ? (int) k : -1;
-  return GPOINTER_TO_INT (g_hash_table_lookup (j->by_uid, uid)) - 1;
-}
-
-/* The length of a record at d[pos..len) that checks out (magic, length, CRC), or 0. */
-static size_t
-record_at (const uint8_t *d, size_t len, size_t pos, size_t max_body)
-{
-  if (len - pos < 12)
-    return 0;
-  const uint8_t *r = d + pos;
-  guint32 body_len = get_u32 (r + 4);
-  if (get_u32 (r) != RECORD_MAGIC || body_len < BODY_FIXED || body_len > max_body
-      || len - pos - 12 < body_len)
-    return 0;
-  if (get_u32 (r + 8 + body_len) != (guint32) crc32 (0, r + 4, 4 + body_len))
-    return 0;
-  return 12 + (size_t) body_len;
-}
-
-/* The next record after a damaged one: the first offset past pos where a record checks
- * out. The CRC makes a false start in the middle of other bytes a 1 in 2^32 event. */
-static size_t
-resync (const uint8_t *d, size_t len, size_t pos, size_t max_body)
-{
-  static const uint8_t magic[4] = { 0x4d, 0x4d, 0x4a, 0x52 }; /* RECORD_MAGIC, LE */
-  for (size_t p = pos + 1; p < len && len - p >= 12;)
-    {
-      const uint8_t *m = memmem (d + p, len - p, magic, 4);
-      if (m == NULL)
-        return len;
-      p = (size_t) (m - d);
-      if (record_at (d, len, p, max_body))
-        return p;
-      p++;
-    }
-  return len;
-}
-
-/* Apply the complete groups of the journal d[0..len) (header already checked, header_len
- * long) to work; *good_end is where the last complete group ends. A record that checks out
- * but does not fit this series is an error. A record that does not check out is either a
- * torn write at the end (nothing valid follows: cut off, as the append it belonged to never
- * returned) or damage in the middle: then the groups it touches are skipped, what follows
- * is applied, and j->n_lost / j->bytes_lost say what could not be kept. */
-static bool
-replay (MmJournal *j, const uint8_t *d, size_t len, size_t header_len, MmMask *work,
-        size_t *good_end, GError **error)
-{
-  size_t pos = header_len, max_body = BODY_FIXED + MAX_UID + compressBound (j->slice_len);
-  int n = j->vol->dims[2];
-  guint32 group = 0;
-  /* After damage, the group that was under way may have records on both sides of it: all of
-   * them are skipped, or it would be half applied. */
-  bool tainted = false;
-  /* Records hold whole slices, so only the last complete one of each slice matters: the
-   * scan finds those (offsets + 1, 0 for none), then they are decoded in parallel. */
-  g_autofree size_t *latest = g_new0 (size_t, n);
-  g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (size_t) * 2);
-  *good_end = pos;
-  size_t damage_at = 0; /* first damaged byte not yet accounted, + 1 */
-
-  while (pos < len)
-    {
-      size_t rec_len = record_at (d, len, pos, max_body);
-      const uint8_t *b = d + pos + 8;
-      guint32 rec_group = rec_len ? get_u32 (b) : 0;
-      /* A group number behind the sequence cannot be ours: damage like a bad checksum. */
-      if (rec_len && (rec_group < group || (rec_group > group && !tainted && !damage_at)))
-        rec_len = 0;
-      if (rec_len == 0)
-        {
-          size_t next = resync (d, len, pos, max_body);
-          if (next >= len)
-            break; /* nothing valid follows: a torn tail */
-          if (!damage_at)
-            damage_at = pos + 1;
-          tainted = true;
-          g_array_set_size (pending, 0);
-          pos = next;
-          continue;
-        }
-      if (damage_at)
-        {
-          /* Valid records again after damage: what lay between is lost. */
-          j->bytes_lost += pos - (damage_at - 1);
-          damage_at = 0;
-        }
-      guint32 flags = get_u32 (b + 4), k = get_u32 (b + 8);
-      if (tainted)
-        {
-          /* A later group: the groups from the damaged one up to it are lost. */
-          if (rec_group > group)
-            {
-              j->n_lost += (int) (rec_group - group);
-              group = rec_group;
-            }
-          /* Only a record that starts its group ends the damage; any other one is the rest
-           * of a group whose beginning was lost. */
-          if (flags & FLAG_START_OF_GROUP)
-            tainted = false;
-        }
-      guint32 raw = get_u32 (b + 12), uid_len = get_u32 (b + 16);
-      guint32 body_len = (guint32) rec_len - 12;
-      if (raw != j->slice_len || uid_len > body_len - BODY_FIXED)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "%s: record at byte %zu is for slices of another size; the file was "
-                       "left as it is", j->path, pos);
-          return false;
-        }
-      g_autofree char *uid = g_strndup ((const char *) b + BODY_FIXED, uid_len);
-      int slice = slice_of_uid (j, uid, k);
-      if (slice < 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "%s: record at byte %zu is for SOP Instance UID %s, which is not a slice "
-                       "of this series; the file was left as it is", j->path, pos,
-                       *uid ? uid : "(none)");
-          return false;
-        }
-      size_t rec[2] = { (size_t) slice, pos };
-      if (!tainted)
-        g_array_append_val (pending, rec);
-      pos += rec_len;
-
-      if (flags & FLAG_END_OF_GROUP)
-        {
-          if (tainted)
-            {
-              /* The rest of the damaged group: skipped whole. */
-              j->n_lost++;
-              tainted = false;
-            }
-          else
-            {
-              for (guint t = 0; t < pending->len; t++)
-                {
-                  const size_t *p = &g_array_index (pending, size_t, 2 * t);
-                  latest[p[0]] = p[1] + 1;
-                }
-              j->n_recovered++;
-            }
-          g_array_set_size (pending, 0);
-          group++;
-          *good_end = pos;
-        }
-    }
-  j->group = group;
-
-  GError *first_error = NULL;
-#pragma omp parallel for schedule (dynamic, 1)
-  for (int s = 0; s < n; s++)
-    {
-      if (latest[s] == 0)
-        continue;
-      size_t at = latest[s] - 1;
-      const uint8_t *b = d + at + 8;
-      guint32 body_len = get_u32 (d + at + 4), uid_len = get_u32 (b + 16);
-      uint8_t *dst = mm_mask_slice (work, s);
-      uLongf out = j->slice_len;
-      if (uncompress (dst, &out, b + BODY_FIXED + uid_len, body_len - BODY_FIXED - uid_len)
-              != Z_OK
-          || out != j->slice_len)
-        {
-#pragma omp critical (journal_replay_error)
-          if (first_error == NULL)
-            g_set_error (&first_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         "%s: record at byte %zu does not decompress although its checksum "
-                         "is right; the file was left as it is", j->path, at);
-          continue;
-        }
-      for (size_t x = 0; x < j->slice_len; x++)
-        dst[x] = dst[x] != 0;
-    }
-  if (first_error)
-    {
-      g_propagate_error (error, first_error);
-      return false;
-    }
-  for (int s = 0; s < n; s++)
-    if (latest[s] && !j->dirty[s])
-      {
-        j->dirty[s] = true;
-        j->n_dirty++;
-      }
   return true;
 }
 
@@ -458,7 +115,7 @@ open_journal (MmJournal *j, int flags, GError **error)
       return -1;
     }
   if (fd < 0)
-    return fail_errno (error, errno, j->path, "open the edit journal"), -1;
+    return mm_error_errno (error, errno, j->path, "open the edit journal"), -1;
   struct stat st;
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
@@ -497,12 +154,12 @@ recover (MmJournal *j, MmMask **work, GError **error)
       j->fd = -1;
       return true;
     }
-  if (!check_header (j, d, len, &header_len, error))
+  if (!mm_journal_check_header (j, d, len, &header_len, error))
     return false;
 
   if (*work == NULL)
     *work = mm_mask_copy (j->mask);
-  if (!replay (j, d, len, header_len, *work, &good_end, error))
+  if (!mm_journal_replay (j, d, len, header_len, *work, &good_end, error))
     return false;
   j->size = good_end;
   if (good_end < len)
@@ -510,7 +167,7 @@ recover (MmJournal *j, MmMask **work, GError **error)
       /* Cut the torn tail, or the next group would be written after bytes recovery stops
        * at. Should that fail, appends fail too until a fold replaces the journal. */
       if (ftruncate (fd, (off_t) good_end) != 0 || fdatasync (fd) != 0)
-        fail_errno (&j->broken, errno, j->path, "cut off the torn end of the edit journal");
+        mm_error_errno (&j->broken, errno, j->path, "cut off the torn end of the edit journal");
     }
   return true;
 }
@@ -568,7 +225,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
   /* Two windows appending to one journal would interleave their groups. */
   j->lock_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (j->lock_fd < 0)
-    return fail_errno (error, errno, dir, "open the folder"), NULL;
+    return mm_error_errno (error, errno, dir, "open the folder"), NULL;
   if (flock (j->lock_fd, LOCK_EX | LOCK_NB) != 0)
     {
       int err = errno;
@@ -577,7 +234,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
                      "%s: the labels in this folder are open for editing in another window or "
                      "program", dir);
       else
-        fail_errno (error, err, dir, "lock the folder");
+        mm_error_errno (error, err, dir, "lock the folder");
       return NULL;
     }
 
@@ -595,7 +252,7 @@ mm_journal_open (const char *dir, const MmVolume *vol, MmMask *mask, bool *recov
         ssize_t n = pread (fd, head, sizeof head, 0);
         close (fd);
         size_t header_len;
-        if (n > 0 && !check_header (j, head, (size_t) n, &header_len, error))
+        if (n > 0 && !mm_journal_check_header (j, head, (size_t) n, &header_len, error))
           return NULL;
       }
   }
@@ -656,14 +313,14 @@ write_all_at (int fd, const uint8_t *p, size_t len, guint64 offset)
 static bool
 create_journal (MmJournal *j, GError **error)
 {
-  g_autoptr (GByteArray) hdr = header_new (j->vol);
+  g_autoptr (GByteArray) hdr = mm_journal_header_new (j->vol);
   /* Created whole by rename, so a journal on disk always has a complete header. */
   if (!mm_atomic_write (j->path, hdr->data, hdr->len, true, error)
       || !mm_fsync_dir (j->dir, error))
     return false;
   j->fd = open_journal (j, O_RDWR, error);
   if (j->fd == -2)
-    fail_errno (error, ENOENT, j->path, "open the edit journal");
+    mm_error_errno (error, ENOENT, j->path, "open the edit journal");
   if (j->fd < 0)
     {
       j->fd = -1;
@@ -760,16 +417,16 @@ mm_journal_append (MmJournal *j, const int *slices, int n, GError **error)
     {
       int err = errno;
       if (ftruncate (j->fd, (off_t) j->size) != 0)
-        fail_errno (&j->broken, errno, j->path, "cut back the edit journal after a failed "
+        mm_error_errno (&j->broken, errno, j->path, "cut back the edit journal after a failed "
                                                 "write");
-      return fail_errno (error, err, j->path, "append to the edit journal");
+      return mm_error_errno (error, err, j->path, "append to the edit journal");
     }
   if (fdatasync (j->fd) != 0)
     {
       /* After a failed sync nobody knows what reached the disk: only a fold is safe now. */
       int err = errno;
-      fail_errno (&j->broken, err, j->path, "sync the edit journal");
-      return fail_errno (error, err, j->path, "sync the edit journal");
+      mm_error_errno (&j->broken, err, j->path, "sync the edit journal");
+      return mm_error_errno (error, err, j->path, "sync the edit journal");
     }
   j->size += total;
   j->group++;
@@ -797,7 +454,7 @@ mm_journal_fold (MmJournal *j, GError **error)
       j->fd = -1;
     }
   if (g_unlink (j->path) != 0 && errno != ENOENT)
-    return fail_errno (error, errno, j->path, "remove the edit journal");
+    return mm_error_errno (error, errno, j->path, "remove the edit journal");
   if (!mm_fsync_dir (j->dir, error))
     return false;
   memset (j->dirty, 0, sizeof (bool) * j->vol->dims[2]);

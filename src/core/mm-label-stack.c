@@ -493,15 +493,27 @@ read_slice (const char *dir, const char *name, MmMask *mask, int k, GError **err
   return true;
 }
 
+/* Parse the manifest at path into parser; *obj is its top-level object, or NULL when the
+ * top level is something else (the caller says what it lacks). */
+static bool
+load_manifest (JsonParser *parser, const char *path, JsonObject **obj, GError **error)
+{
+  *obj = NULL;
+  if (!mm_json_load_file (parser, path, "label stack manifest", error))
+    return false;
+  JsonNode *root = json_parser_get_root (parser);
+  *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  return true;
+}
+
 MmMask *
 mm_label_stack_read (const char *dir, const MmVolume *vol, GError **error)
 {
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
+  JsonObject *obj;
+  if (!load_manifest (parser, manifest, &obj, error))
     return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   /* Every member is read through mm_json_*: a member of another type than expected is
    * treated as missing (json-glib's own getters emit a critical for it). */
   if (obj == NULL || g_strcmp0 (mm_json_member_string (obj, "format"), MM_LABEL_STACK_FORMAT) != 0)
@@ -671,10 +683,9 @@ mm_label_stack_read_geometry (const char *dir, double spacing_mm[3], GPtrArray *
 {
   g_autofree char *manifest = g_build_filename (dir, MM_LABEL_STACK_MANIFEST, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!mm_json_load_file (parser, manifest, "label stack manifest", error))
+  JsonObject *obj;
+  if (!load_manifest (parser, manifest, &obj, error))
     return false;
-  JsonNode *root = json_parser_get_root (parser);
-  JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *sp = obj ? mm_json_member_array (obj, "spacing_mm") : NULL;
   if (sp == NULL || json_array_get_length (sp) != 3)
     return manifest_error (error, manifest, "manifest lacks \"spacing_mm\" (3 numbers)");

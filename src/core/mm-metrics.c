@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Mask comparison: overlap counts per slice, then surface distances from an exact separable
- * Euclidean distance transform (Felzenszwalb & Huttenlocher 2012) in mm. */
+ * Euclidean distance transform in mm (its lines by mm-distance.c), blocked and threaded here
+ * for whole volumes. */
 #include "mm-metrics.h"
 
 #include "mm-alloc.h"
+#include "mm-distance.h"
 #include "mm-volume.h"
 
 #include <gio/gio.h>
@@ -44,56 +46,6 @@ on_surface (const uint8_t *m, const int dims[3], int i, int j, int k)
          || !m[v + slice];
 }
 
-/* Squared distance along one line, sampled every s mm, from f (squared distances so far,
- * INFINITY where none): d[p] = min over q of (s (p - q))^2 + f[q]. The lower envelope of the
- * parabolas rooted at the finite f[q]; v and z are scratch of n and n + 1 entries. */
-static void
-edt_1d (const double *f, double *d, int n, double s, int *v, double *z)
-{
-  double s2 = s * s;
-  int k = -1;
-  for (int q = 0; q < n; q++)
-    {
-      if (isinf (f[q]))
-        continue;
-      if (k < 0)
-        {
-          k = 0;
-          v[0] = q;
-          z[0] = -INFINITY;
-          z[1] = INFINITY;
-          continue;
-        }
-      double fq = f[q] + s2 * (double) q * q, x;
-      for (;;)
-        {
-          int r = v[k];
-          x = (fq - (f[r] + s2 * (double) r * r)) / (2.0 * s2 * (q - r));
-          if (x > z[k])
-            break;
-          k--; /* z[0] is -inf, so k never goes below 0 here */
-        }
-      k++;
-      v[k] = q;
-      z[k] = x;
-      z[k + 1] = INFINITY;
-    }
-  if (k < 0)
-    {
-      for (int p = 0; p < n; p++)
-        d[p] = INFINITY;
-      return;
-    }
-  int j = 0;
-  for (int p = 0; p < n; p++)
-    {
-      while (z[j + 1] < p)
-        j++;
-      double t = s * (p - v[j]);
-      d[p] = t * t + f[v[j]];
-    }
-}
-
 /* One pass along y (axis 1) or z (axis 2) of the box, in place. */
 static void
 edt_pass (double *buf, const Box *b, int axis, double s, int n_threads)
@@ -122,7 +74,7 @@ edt_pass (double *buf, const Box *b, int axis, double s, int n_threads)
         for (int c = 0; c < nb; c++)
           {
             double *line = f + (size_t) c * len;
-            edt_1d (line, d, len, s, v, z);
+            mm_distance_1d (line, d, len, s, v, z);
             memcpy (line, d, sizeof (double) * len);
           }
         for (int t = 0; t < len; t++)

@@ -10,6 +10,7 @@
 #include "mm-nifti.h"
 
 #include "mm-atomic.h"
+#include "mm-error.h"
 
 #include <nifti1_io.h>
 
@@ -229,14 +230,6 @@ image_new (const MmVolume *vol, int datatype, const char *descrip, GError **erro
   return nim;
 }
 
-static bool
-fail_errno (GError **error, int err, const char *path, const char *what)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot %s: %s", path, what,
-               g_strerror (err));
-  return false;
-}
-
 /* Write nim's header and bytes of voxels to a temporary file beside path (same suffix), fsync
  * it, rename it over path and fsync the folder. */
 static bool
@@ -259,7 +252,7 @@ write_atomic (const char *path, const nifti_image *nim, const void *voxels, size
 
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
-    return fail_errno (error, errno, path, "create a temporary file");
+    return mm_error_errno (error, errno, path, "create a temporary file");
 
   struct nifti_1_header hdr = nifti_convert_nim2nhdr (nim);
   const char extender[4] = { 0, 0, 0, 0 };
@@ -328,7 +321,7 @@ fail:
   if (fd >= 0)
     close (fd);
   g_unlink (tmp);
-  return fail_errno (error, err, path, what);
+  return mm_error_errno (error, err, path, what);
 }
 
 bool
@@ -574,7 +567,7 @@ mm_nifti_read_mask (const char *path, const MmVolume *vol, GError **error)
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
-      fail_errno (error, errno, path, "open");
+      mm_error_errno (error, errno, path, "open");
       return NULL;
     }
   struct stat st;
@@ -588,7 +581,7 @@ mm_nifti_read_mask (const char *path, const MmVolume *vol, GError **error)
   if (gz == NULL)
     {
       close (fd);
-      fail_errno (error, ENOMEM, path, "read");
+      mm_error_errno (error, ENOMEM, path, "read");
       return NULL;
     }
   Header hd;

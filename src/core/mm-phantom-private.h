@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What mm-phantom.c (public API, variant 0, geometry and UIDs) and mm-phantom-variant.c (the
- * random variants) share: the generator and the variants' entry point. */
+/* What mm-phantom.c (public API, variant 0, geometry and UIDs) and the random variants
+ * (mm-phantom-variant.c, drawing on mm-phantom-shape.c, -scene.c and -implant.c) share: the
+ * generator and the variants' entry point. */
 #pragma once
 
 #include "mm-phantom.h"

@@ -3,6 +3,7 @@
 #include "mm-png.h"
 
 #include "mm-atomic.h"
+#include "mm-error.h"
 #include "mm-limits.h"
 
 #include <errno.h>
@@ -159,8 +160,7 @@ open_regular (const char *path, GError **error)
       int err = errno;
       if (fd >= 0)
         close (fd);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: cannot open: %s", path,
-                   g_strerror (err));
+      mm_error_errno (error, err, path, "open");
       return NULL;
     }
   FILE *fp = S_ISREG (st.st_mode) ? fdopen (fd, "rb") : NULL;
