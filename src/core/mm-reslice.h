@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Oblique planes (MPR): a plane through the volume in any direction, sampled with trilinear
+ * interpolation into an image of square pixels; the mask sampled nearest-neighbour on the
+ * same pixels; where each pixel lies (LPS, voxel) and the orientation letters of its edges. */
+#pragma once
+
+#include "mm-render.h"
+
+G_BEGIN_DECLS
+
+/* Output pixel (x, y), 0-based, has its centre at
+ *   centre_lps + (x - (width - 1) / 2) * pixel_mm * right + (y - (height - 1) / 2) * pixel_mm * down
+ * so the image is centred on centre_lps. right and down are unit LPS vectors, orthogonal. */
+typedef struct
+{
+  double centre_lps[3];
+  double right[3], down[3];
+  int width, height;
+  double pixel_mm;
+} MmReslicePlane;
+
+/* The standard plane (its screen axes from mm_plane_screen_axes) through the centre of voxel
+ * centre_ijk (continuous indices). */
+void mm_reslice_plane_init (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
+                            const double centre_ijk[3], int width, int height, double pixel_mm);
+
+/* Turn right and down by angle (radians, right-handed) about the unit LPS axis; the centre
+ * stays. Then re-orthonormalised, so that many small turns do not drift. */
+void mm_reslice_plane_rotate (MmReslicePlane *p, const double axis[3], double angle);
+
+/* Make right and down unit and orthogonal (Gram-Schmidt, right kept); false (p unchanged)
+ * when they are zero, not finite or parallel. */
+bool mm_reslice_plane_normalise (MmReslicePlane *p);
+
+/* The plane's normal, right x down (into the screen). */
+void mm_reslice_plane_normal (const MmReslicePlane *p, double n[3]);
+
+/* LPS (mm) of the continuous output position (x, y): pixel x spans [x, x + 1), its centre at
+ * x + 0.5, as mm_viewport_to_plane counts. */
+void mm_reslice_pixel_to_lps (const MmReslicePlane *p, double x, double y, double lps[3]);
+
+/* Continuous voxel indices of the same position (mm_volume_lps_to_index). */
+void mm_reslice_pixel_to_index (const MmReslicePlane *p, const MmVolume *vol, double x,
+                                double y, double ijk[3]);
+
+/* Orientation letters of the four edges' directions (left = -right, top = -down), as
+ * mm_direction_letters gives them. */
+void mm_reslice_plane_letters (const MmReslicePlane *p, char left[4], char right[4],
+                               char top[4], char bottom[4]);
+
+/* HU at continuous voxel index ijk, trilinear: inside when every index lies in
+ * [0, dims - 1] (the box of voxel centres; a single slice takes k = 0 only), else outside. */
+double mm_reslice_sample (const MmVolume *vol, const double ijk[3], double outside);
+
+/* Sample the plane into out (width x height floats, row y at out + y * width) with trilinear
+ * interpolation; pixels outside the box of voxel centres get outside. n_threads <= 0:
+ * OpenMP's default. Uses the regular grid of mm_volume_lps_to_index (mean slice spacing). */
+void mm_reslice_volume (const MmVolume *vol, const MmReslicePlane *p, float outside, float *out,
+                        int n_threads);
+
+/* The mask on the same pixels, nearest-neighbour (the voxel whose cell holds the pixel's
+ * centre: index rounded half up), 0 outside the volume. mask is on vol's grid. */
+void mm_reslice_mask (const MmVolume *vol, const MmMask *mask, const MmReslicePlane *p,
+                      uint8_t *out, int n_threads);
+
+G_END_DECLS
