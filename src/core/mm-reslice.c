@@ -29,7 +29,24 @@ mm_reslice_plane_init (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
   mm_volume_index_to_lps (vol, centre_ijk[0], centre_ijk[1], centre_ijk[2], p->centre_lps);
   p->width = width;
   p->height = height;
-  p->pixel_mm = pixel_mm;
+  p->pixel_w = p->pixel_h = pixel_mm;
+}
+
+void
+mm_reslice_plane_init_standard (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
+                                int depth)
+{
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, plane, &g);
+  depth = CLAMP (depth, 0, g.depth - 1);
+  /* The centre pixel's voxel, continuous: the mean of the first and last pixels' voxels. */
+  int a[3], b[3];
+  mm_plane_to_index (vol, plane, 0, 0, depth, a);
+  mm_plane_to_index (vol, plane, g.width - 1, g.height - 1, depth, b);
+  double c[3] = { 0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), 0.5 * (a[2] + b[2]) };
+  mm_reslice_plane_init (p, vol, plane, c, g.width, g.height, 1);
+  p->pixel_w = g.pixel_w;
+  p->pixel_h = g.pixel_h;
 }
 
 bool
@@ -86,8 +103,8 @@ mm_reslice_plane_rotate (MmReslicePlane *p, const double axis[3], double angle)
 void
 mm_reslice_pixel_to_lps (const MmReslicePlane *p, double x, double y, double lps[3])
 {
-  double dx = (x - 0.5 - 0.5 * (p->width - 1)) * p->pixel_mm;
-  double dy = (y - 0.5 - 0.5 * (p->height - 1)) * p->pixel_mm;
+  double dx = (x - 0.5 - 0.5 * (p->width - 1)) * p->pixel_w;
+  double dy = (y - 0.5 - 0.5 * (p->height - 1)) * p->pixel_h;
   for (int a = 0; a < 3; a++)
     lps[a] = p->centre_lps[a] + dx * p->right[a] + dy * p->down[a];
 }

@@ -9,20 +9,29 @@
 G_BEGIN_DECLS
 
 /* Output pixel (x, y), 0-based, has its centre at
- *   centre_lps + (x - (width - 1) / 2) * pixel_mm * right + (y - (height - 1) / 2) * pixel_mm * down
- * so the image is centred on centre_lps. right and down are unit LPS vectors, orthogonal. */
+ *   centre_lps + (x - (width - 1) / 2) * pixel_w * right + (y - (height - 1) / 2) * pixel_h * down
+ * so the image is centred on centre_lps. right and down are unit LPS vectors, orthogonal.
+ * An oblique plane has square pixels (pixel_w = pixel_h); a standard plane keeps the
+ * volume's spacings. */
 typedef struct
 {
   double centre_lps[3];
   double right[3], down[3];
   int width, height;
-  double pixel_mm;
+  double pixel_w, pixel_h;
 } MmReslicePlane;
 
-/* The standard plane (its screen axes from mm_plane_screen_axes) through the centre of voxel
- * centre_ijk (continuous indices). */
+/* The orientation of a standard plane (its screen axes from mm_plane_screen_axes) through the
+ * centre of voxel centre_ijk (continuous indices), width x height square pixels of pixel_mm:
+ * the start of an oblique plane. */
 void mm_reslice_plane_init (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
                             const double centre_ijk[3], int width, int height, double pixel_mm);
+
+/* Exactly the grid of the standard plane at depth (mm_plane_geometry, mm_plane_to_index):
+ * pixel (u, v) lies on the centre of the voxel the renderer shows there (on a regular grid),
+ * so measurements on standard and oblique planes go through one code path. */
+void mm_reslice_plane_init_standard (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
+                                     int depth);
 
 /* Turn right and down by angle (radians, right-handed) about the unit LPS axis; the centre
  * stays. Then re-orthonormalised, so that many small turns do not drift. */
