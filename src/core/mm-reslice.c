@@ -158,8 +158,11 @@ locate (const Grid *g, double x, double y, double z, size_t *off, double t[3])
   *off = 0;
   for (int a = 0; a < 3; a++)
     {
-      if (!(c[a] >= 0 && c[a] <= g->n[a] - 1))
+      /* A millionth of a voxel of slack: the edge pixels of a standard plane fall on the
+       * box's faces, and the rounding of the LPS round trip must not drop them. */
+      if (!(c[a] >= -1e-6 && c[a] <= g->n[a] - 1 + 1e-6))
         return false;
+      c[a] = CLAMP (c[a], 0.0, (double) (g->n[a] - 1));
       int i0 = (int) c[a];
       if (i0 > g->n[a] - 2)
         i0 = MAX (g->n[a] - 2, 0);

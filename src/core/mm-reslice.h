@@ -58,7 +58,9 @@ void mm_reslice_plane_letters (const MmReslicePlane *p, char left[4], char right
                                char top[4], char bottom[4]);
 
 /* HU at continuous voxel index ijk, trilinear: inside when every index lies in
- * [0, dims - 1] (the box of voxel centres; a single slice takes k = 0 only), else outside. */
+ * [0, dims - 1] (the box of voxel centres; a single slice takes k = 0 only) give or take a
+ * millionth of a voxel (so that a standard plane's edge pixels, which lie on the box's faces,
+ * survive rounding), else outside. */
 double mm_reslice_sample (const MmVolume *vol, const double ijk[3], double outside);
 
 /* Sample the plane into out (width x height floats, row y at out + y * width) with trilinear
