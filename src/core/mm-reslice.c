@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <string.h>
 
 static double
 dot3 (const double a[3], const double b[3])
@@ -225,6 +226,115 @@ index_frame (const MmVolume *vol, const MmReslicePlane *p, double o[3], double d
     dx[c] = a[c] - o[c], dy[c] = b[c] - o[c];
 }
 
+/* Inside test of one index, the same arithmetic for the row-span search and mm_reslice_sample
+ * (a millionth of a voxel of slack, see mm-reslice.h). */
+static inline bool
+in_box (const Grid *g, double c0, double c1, double c2)
+{
+  return c0 >= -1e-6 && c0 <= g->n[0] - 1 + 1e-6 && c1 >= -1e-6 && c1 <= g->n[1] - 1 + 1e-6
+         && c2 >= -1e-6 && c2 <= g->n[2] - 1 + 1e-6;
+}
+
+/* Columns [*xa, *xb] of row y whose sample lies in the box (empty: xa > xb). The indices are
+ * linear in x, so the inside is one interval: estimated by division, then settled with the
+ * very test each pixel would get. near: the box's faces moved out by half a voxel, for
+ * nearest-neighbour. */
+static void
+row_span (const Grid *g, const double o[3], const double dx[3], const double dy[3], int y, int w,
+          bool near, int *xa, int *xb)
+{
+  double lo = 0, hi = w - 1;
+  for (int a = 0; a < 3; a++)
+    {
+      double c = o[a] + y * dy[a];
+      double bmin = near ? -0.5 : -1e-6, bmax = near ? g->n[a] - 0.5 : g->n[a] - 1 + 1e-6;
+      if (dx[a] == 0)
+        {
+          if (!(c >= bmin && c <= bmax))
+            lo = 1, hi = 0;
+          continue;
+        }
+      double e0 = (bmin - c) / dx[a], e1 = (bmax - c) / dx[a];
+      lo = MAX (lo, MIN (e0, e1));
+      hi = MIN (hi, MAX (e0, e1));
+    }
+  if (!(lo <= hi + 2)) /* NaN or clearly empty */
+    {
+      *xa = 1, *xb = 0;
+      return;
+    }
+  int a = (int) CLAMP (ceil (lo), 0, w - 1), b = (int) CLAMP (floor (hi), 0, w - 1);
+#define INSIDE(x)                                                                             \
+  (near ? (o[0] + (x) * dx[0] + y * dy[0] + 0.5 >= 0                                          \
+           && o[0] + (x) * dx[0] + y * dy[0] + 0.5 < g->n[0]                                  \
+           && o[1] + (x) * dx[1] + y * dy[1] + 0.5 >= 0                                       \
+           && o[1] + (x) * dx[1] + y * dy[1] + 0.5 < g->n[1]                                  \
+           && o[2] + (x) * dx[2] + y * dy[2] + 0.5 >= 0                                       \
+           && o[2] + (x) * dx[2] + y * dy[2] + 0.5 < g->n[2])                                 \
+        : in_box (g, o[0] + (x) * dx[0] + y * dy[0], o[1] + (x) * dx[1] + y * dy[1],           \
+                  o[2] + (x) * dx[2] + y * dy[2]))
+  while (a <= b && !INSIDE (a))
+    a++;
+  while (b >= a && !INSIDE (b))
+    b--;
+  if (a > b)
+    {
+      *xa = 1, *xb = 0;
+      return;
+    }
+  while (a > 0 && INSIDE (a - 1))
+    a--;
+  while (b < w - 1 && INSIDE (b + 1))
+    b++;
+#undef INSIDE
+  *xa = a, *xb = b;
+}
+
+/* Pixels ahead whose cells are prefetched. */
+#define PF 8
+
+/* The trilinear loop over a row span, without any test per pixel: the span is inside. */
+#define RESLICE_SPAN(T)                                                                       \
+  do                                                                                          \
+    {                                                                                         \
+      const T *V = vol->voxels;                                                               \
+      for (int x = xa; x <= xb; x++)                                                          \
+        {                                                                                     \
+          double c[3] = { o[0] + x * dx[0] + y * dy[0], o[1] + x * dx[1] + y * dy[1],         \
+                          o[2] + x * dx[2] + y * dy[2] };                                     \
+          size_t off = 0;                                                                     \
+          double t[3];                                                                        \
+          for (int a = 0; a < 3; a++)                                                         \
+            {                                                                                 \
+              double ca = CLAMP (c[a], 0.0, hi[a]);                                           \
+              int i0 = MIN ((int) ca, top[a]);                                                \
+              t[a] = ca - i0;                                                                 \
+              off += (size_t) i0 * g.stride[a];                                               \
+            }                                                                                 \
+          size_t u0 = g.up[0], u1 = g.up[1], u2 = g.up[2];                                     \
+          /* The four voxel rows of the cell PF pixels ahead: memory latency, not arithmetic, \
+           * is what an oblique walk through 100 MB costs. */                                \
+          if (x + PF <= xb)                                                                   \
+            {                                                                                 \
+              size_t pf = 0;                                                                  \
+              for (int a = 0; a < 3; a++)                                                     \
+                pf += (size_t) MIN ((int) CLAMP (c[a] + PF * dx[a], 0.0, hi[a]), top[a])       \
+                      * g.stride[a];                                                          \
+              __builtin_prefetch (V + pf);                                                    \
+              __builtin_prefetch (V + pf + u1);                                               \
+              __builtin_prefetch (V + pf + u2);                                               \
+              __builtin_prefetch (V + pf + u1 + u2);                                          \
+            }                                                                                 \
+          double c00 = V[off] + t[0] * (V[off + u0] - V[off]);                                \
+          double c10 = V[off + u1] + t[0] * (V[off + u1 + u0] - V[off + u1]);                 \
+          double c01 = V[off + u2] + t[0] * (V[off + u2 + u0] - V[off + u2]);                 \
+          double c11 = V[off + u2 + u1] + t[0] * (V[off + u2 + u1 + u0] - V[off + u2 + u1]);  \
+          double v0 = c00 + t[1] * (c10 - c00), v1 = c01 + t[1] * (c11 - c01);                \
+          row[x] = (float) (v0 + t[2] * (v1 - v0));                                           \
+        }                                                                                     \
+    }                                                                                         \
+  while (0)
+
 void
 mm_reslice_volume (const MmVolume *vol, const MmReslicePlane *p, float outside, float *out,
                    int n_threads)
@@ -237,21 +347,30 @@ mm_reslice_volume (const MmVolume *vol, const MmReslicePlane *p, float outside, 
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
   int w = p->width;
-#pragma omp parallel for num_threads (n_threads) schedule (static)
+  /* The lower corner of a cell stops one short of the last voxel (t = 1 there). */
+  int top[3];
+  double hi[3];
+  for (int a = 0; a < 3; a++)
+    top[a] = MAX (g.n[a] - 2, 0), hi[a] = g.n[a] - 1;
+  bool i16 = vol->type == MM_VOXEL_INT16;
+  /* Rows in small chunks taken in turn: on a loaded machine a thread that loses its core
+   * holds up only its chunk, not half the image. */
+#pragma omp parallel for num_threads (n_threads) schedule (dynamic, 16)
   for (int y = 0; y < p->height; y++)
     {
       float *row = out + (size_t) y * w;
-      for (int x = 0; x < w; x++)
-        {
-          /* Each pixel from its own product, not a running sum: no drift across a row. */
-          double c0 = o[0] + x * dx[0] + y * dy[0];
-          double c1 = o[1] + x * dx[1] + y * dy[1];
-          double c2 = o[2] + x * dx[2] + y * dy[2];
-          size_t off;
-          double t[3];
-          row[x] = locate (&g, c0, c1, c2, &off, t) ? (float) trilinear (vol, &g, off, t)
-                                                    : outside;
-        }
+      int xa, xb;
+      row_span (&g, o, dx, dy, y, w, false, &xa, &xb);
+      for (int x = 0; x < MIN (xa, w); x++)
+        row[x] = outside;
+      for (int x = MAX (xb + 1, 0); x < w; x++)
+        row[x] = outside;
+      if (xa > xb)
+        continue;
+      if (i16)
+        RESLICE_SPAN (int16_t);
+      else
+        RESLICE_SPAN (float);
     }
 }
 
@@ -269,24 +388,26 @@ mm_reslice_mask (const MmVolume *vol, const MmMask *mask, const MmReslicePlane *
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
   int w = p->width;
-#pragma omp parallel for num_threads (n_threads) schedule (static)
+#pragma omp parallel for num_threads (n_threads) schedule (dynamic, 16)
   for (int y = 0; y < p->height; y++)
     {
       uint8_t *row = out + (size_t) y * w;
-      for (int x = 0; x < w; x++)
+      int xa, xb;
+      row_span (&g, o, dx, dy, y, w, true, &xa, &xb);
+      memset (row, 0, w);
+      for (int x = xa; x <= xb; x++)
         {
-          double c[3] = { o[0] + x * dx[0] + y * dy[0], o[1] + x * dx[1] + y * dy[1],
-                          o[2] + x * dx[2] + y * dy[2] };
-          size_t off = 0;
-          bool in = true;
-          for (int a = 0; a < 3 && in; a++)
+          /* Inside the span every c + 0.5 is >= 0, so truncation is floor (and no libm call:
+           * floor is one only with SSE4.1). */
+          size_t off = 0, pf = 0;
+          for (int a = 0; a < 3; a++)
             {
-              double f = floor (c[a] + 0.5);
-              in = f >= 0 && f < g.n[a];
-              if (in)
-                off += (size_t) f * g.stride[a];
+              double c = o[a] + x * dx[a] + y * dy[a] + 0.5;
+              off += (size_t) MIN ((int) c, g.n[a] - 1) * g.stride[a];
+              pf += (size_t) CLAMP ((int) (c + PF * dx[a]), 0, g.n[a] - 1) * g.stride[a];
             }
-          row[x] = in ? mask->data[off] : 0;
+          __builtin_prefetch (mask->data + pf);
+          row[x] = mask->data[off];
         }
     }
 }
