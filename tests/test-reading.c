@@ -226,6 +226,44 @@ test_reslice_standard (void)
     }
 }
 
+/* The mask within its bounds equals the mask looked up everywhere, on oblique planes. */
+static void
+test_reslice_mask_bounds (void)
+{
+  g_autoptr (MmVolume) vol = random_volume (40, 36, 30, MM_VOXEL_INT16, 9);
+  g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+  int bmin[3], bmax[3];
+  g_assert_false (mm_reslice_mask_bounds (m, bmin, bmax));
+  GRand *r = g_rand_new_with_seed (4);
+  for (int n = 0; n < 60; n++)
+    {
+      int i = g_rand_int_range (r, 12, 30), j = g_rand_int_range (r, 5, 20);
+      int k = g_rand_int_range (r, 8, 25);
+      m->data[((size_t) k * 36 + j) * 40 + i] = 1;
+    }
+  m->data[((size_t) 8 * 36 + 5) * 40 + 12] = 1;
+  m->data[((size_t) 24 * 36 + 19) * 40 + 29] = 1;
+  g_assert_true (mm_reslice_mask_bounds (m, bmin, bmax));
+  const int want_min[3] = { 12, 5, 8 }, want_max[3] = { 29, 19, 24 };
+  g_assert_cmpmem (bmin, sizeof bmin, want_min, sizeof want_min);
+  g_assert_cmpmem (bmax, sizeof bmax, want_max, sizeof want_max);
+  g_autofree uint8_t *a = g_new (uint8_t, 70 * 64), *b = g_new (uint8_t, 70 * 64);
+  for (int n = 0; n < 20; n++)
+    {
+      MmReslicePlane p;
+      double c[3] = { g_rand_double_range (r, 10, 30), g_rand_double_range (r, 8, 28),
+                      g_rand_double_range (r, 8, 22) };
+      mm_reslice_plane_init (&p, vol, (MmPlane) (n % 3), c, 70, 64,
+                             g_rand_double_range (r, 0.3, 1.2));
+      double ax[3] = { g_rand_double_range (r, -1, 1), g_rand_double_range (r, -1, 1), 1 };
+      mm_reslice_plane_rotate (&p, ax, g_rand_double_range (r, -1, 1));
+      mm_reslice_mask (vol, m, &p, a, 1);
+      mm_reslice_mask_in (vol, m, bmin, bmax, &p, b, 2);
+      g_assert_cmpmem (a, 70 * 64, b, 70 * 64);
+    }
+  g_rand_free (r);
+}
+
 static void
 test_roi_known (void)
 {
@@ -337,6 +375,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reading/slab/range", test_slab_range);
   g_test_add_func ("/reading/reslice/linear-field", test_reslice_linear);
   g_test_add_func ("/reading/reslice/standard-plane", test_reslice_standard);
+  g_test_add_func ("/reading/reslice/mask-bounds", test_reslice_mask_bounds);
   g_test_add_func ("/reading/roi/known", test_roi_known);
   g_test_add_func ("/reading/roi/volume", test_roi_volume);
   g_test_add_func ("/reading/measure", test_measure);

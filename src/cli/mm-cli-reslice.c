@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 int
 mm_cli_reslice (int argc, char **argv)
@@ -102,8 +103,11 @@ mm_cli_reslice (int argc, char **argv)
         goto out;
       }
     mm_reslice_volume (vol, &p, (float) outside, img, threads);
-    if (mask)
-      mm_reslice_mask (vol, mask, &p, mimg, threads);
+    int bmin[3], bmax[3];
+    if (mask && mm_reslice_mask_bounds (mask, bmin, bmax))
+      mm_reslice_mask_in (vol, mask, bmin, bmax, &p, mimg, threads);
+    else if (mask)
+      memset (mimg, 0, n);
     g_autoptr (GError) err = NULL;
     if ((npy && !mm_cli_write_npy (npy, "<f4", img, p.height, p.width, &err))
         || (mask_npy && !mm_cli_write_npy (mask_npy, "|u1", mimg, p.height, p.width, &err)))

@@ -65,7 +65,9 @@ double mm_reslice_sample (const MmVolume *vol, const double ijk[3], double outsi
 
 /* Sample the plane into out (width x height floats, row y at out + y * width) with trilinear
  * interpolation; pixels outside the box of voxel centres get outside. n_threads <= 0:
- * OpenMP's default. Uses the regular grid of mm_volume_lps_to_index (mean slice spacing). */
+ * automatic (one thread up to 512 x 512 pixels, where a team does not pay on a loaded
+ * machine; OpenMP's default above). Uses the regular grid of mm_volume_lps_to_index (mean
+ * slice spacing). */
 void mm_reslice_volume (const MmVolume *vol, const MmReslicePlane *p, float outside, float *out,
                         int n_threads);
 
@@ -73,5 +75,16 @@ void mm_reslice_volume (const MmVolume *vol, const MmReslicePlane *p, float outs
  * centre: index rounded half up), 0 outside the volume. mask is on vol's grid. */
 void mm_reslice_mask (const MmVolume *vol, const MmMask *mask, const MmReslicePlane *p,
                       uint8_t *out, int n_threads);
+
+/* The box of mask's nonzero voxels, inclusive; false when it has none. A full scan: a
+ * viewer computes it once per edit, not per frame. */
+bool mm_reslice_mask_bounds (const MmMask *mask, int bmin[3], int bmax[3]);
+
+/* mm_reslice_mask when every nonzero voxel lies in bmin..bmax (inclusive, from
+ * mm_reslice_mask_bounds): the same image, but only the pixels whose voxel lies in the box are
+ * looked up, so a small implant costs next to nothing on a large plane. */
+void mm_reslice_mask_in (const MmVolume *vol, const MmMask *mask, const int bmin[3],
+                         const int bmax[3], const MmReslicePlane *p, uint8_t *out,
+                         int n_threads);
 
 G_END_DECLS

@@ -170,10 +170,10 @@ mm_slab_compute (const MmVolume *vol, MmPlane plane, int depth, double thickness
   /* The mean is sum / n in double, then float: an int16 sum is exact, so the value rounds
    * as numpy's mean does. */
   double dn = n;
-  /* Automatic: a thread streams about 10 voxels a nanosecond through these loops (measured on the seed
-   * CT: a 30 mm axial MIP, 5 M voxels, in 0.5 ms on one core), so a team pays only for big
-   * slabs; on a loaded machine a team of two waits for whichever thread got no core, which
-   * cost 10-30 ms a frame in bench-reading. */
+  /* Automatic: a thread streams about 10 voxels a nanosecond through these loops (on the
+   * seed CT a 30 mm axial MIP, 5 M voxels, takes 0.5 ms on one core), so a team pays only
+   * for big slabs; on a loaded machine a team of two waits for whichever thread got no core,
+   * which cost 10-30 ms a frame in bench-reading. */
   if (n_threads <= 0)
     n_threads = (double) n * plane_pixels (vol, plane) < 16e6 ? 1 : omp_get_max_threads ();
 

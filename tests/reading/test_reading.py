@@ -49,6 +49,8 @@ class Series:
         slices = []
         for name in sorted(os.listdir(folder)):
             ds = pydicom.dcmread(os.path.join(folder, name))
+            if "PhotometricInterpretation" not in ds:
+                ds.PhotometricInterpretation = "MONOCHROME2"  # the seed CT leaves it out
             slices.append(ds)
         iop = [float(v) for v in slices[0].ImageOrientationPatient]
         self.row = np.array(iop[:3])
