@@ -401,9 +401,9 @@ def check_roi(cli, tag, folder, s, tmp, rng, planes=("axial", "coronal", "sagitt
             got = strict_json(so)["roi"]
             if not stats_match(got, want) or not np.array_equal(npy(out), m.astype(np.uint8)):
                 bad.append("%s %s %s:\n got %s\nwant %s" % (plane, kind, fmt(pts), got, want))
-    check("%s: %d ROIs (rectangle, ellipse, polygon; %d cut by the border) on 3 planes: count, "
+    check("%s: %d ROIs (rectangle, ellipse, polygon; %d cut by the border) on %s: count, "
           "area, mean, SD, median, min, max equal numpy on the pixel-centre rule"
-          % (tag, n_cases, n_cut), not bad and n_cut > 0, "\n".join(bad[:6]))
+          % (tag, n_cases, n_cut, "/".join(planes)), not bad and n_cut > 0, "\n".join(bad[:6]))
 
 
 def check_roi_oblique(cli, tag, folder, s, tmp):
