@@ -299,6 +299,15 @@ test_roi_known (void)
   MmRoi z = { MM_ROI_ELLIPSE, 2, 1, 2, 3 };
   g_assert_true (mm_roi_plane_stats (img, 6, 4, 0.5, 2, &z, &s));
   g_assert_cmpuint (s.count, ==, 0);
+  /* Huge coordinates (an API caller's, not the CLI's, which stops at 1e6): the whole image,
+   * in finite time. */
+  MmRoi huge = { MM_ROI_RECTANGLE, -1e300, -1e300, 1e300, 1e300 };
+  g_assert_true (mm_roi_plane_stats (img, 6, 4, 0.5, 2, &huge, &s));
+  g_assert_cmpuint (s.count, ==, 24);
+  double far[6] = { -1e300, -1e300, 1e300, -1e300, 0, 1e300 };
+  MmRoi farp = { .shape = MM_ROI_POLYGON, .points = far, .n_points = 3 };
+  g_assert_true (mm_roi_plane_stats (img, 6, 4, 0.5, 2, &farp, &s));
+  g_assert_cmpuint (s.count, <=, 24);
   /* Malformed: two points, a NaN. */
   double two[4] = { 0, 0, 3, 3 };
   MmRoi bad = { .shape = MM_ROI_POLYGON, .points = two, .n_points = 2 };

@@ -12,9 +12,15 @@
 
 /* Columns [*lo, *hi] of row-run candidates: smallest u with u + 0.5 >= a, largest with
  * u + 0.5 <= b (inclusive) or < b (exclusive). Clipped to the image by the caller. */
+/* Beyond this no image reaches, and below it doubles still step by whole pixels (the loops
+ * below need u - 1 != u). */
+#define COORD_LIMIT 1e9
+
 static int
 first_centre_at_or_after (double a)
 {
+  /* NaN (an overflowing crossing) starts past every pixel: an empty run. */
+  a = isnan (a) ? COORD_LIMIT : CLAMP (a, -COORD_LIMIT, COORD_LIMIT);
   double u = ceil (a - 0.5);
   while (u - 0.5 >= a)
     u--;
@@ -26,6 +32,7 @@ first_centre_at_or_after (double a)
 static int
 last_centre_before (double b, bool inclusive)
 {
+  b = isnan (b) ? -COORD_LIMIT : CLAMP (b, -COORD_LIMIT, COORD_LIMIT);
   double u = floor (b - 0.5);
   while (inclusive ? u + 1.5 <= b : u + 1.5 < b)
     u++;
