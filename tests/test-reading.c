@@ -182,6 +182,28 @@ test_reslice_linear (void)
       }
   g_assert_cmpint (inside, >, 200);
   g_assert_cmpint (outside, >, 50);
+  /* As an image the renderer draws: its voxels are the plane's pixels, its geometry their
+   * LPS, and the drawing is the window of each value. */
+  g_autoptr (MmVolume) im = mm_reslice_image_new (vol, &p);
+  mm_reslice_volume (vol, &p, -5000, im->voxels, 1);
+  g_assert_cmpmem (im->voxels, sizeof (float) * 41 * 37, a, sizeof (float) * 41 * 37);
+  for (int y = 0; y < 37; y += 6)
+    for (int x = 0; x < 41; x += 5)
+      {
+        double l1[3], l2[3];
+        mm_volume_index_to_lps (im, x, y, 0, l1);
+        mm_reslice_pixel_to_lps (&p, x + 0.5, y + 0.5, l2);
+        for (int q = 0; q < 3; q++)
+          g_assert_cmpfloat_with_epsilon (l1[q], l2[q], 1e-9);
+      }
+  g_autoptr (MmRenderer) rd = mm_renderer_new ();
+  MmRenderStyle style = { .window = 400, .level = 40 };
+  MmViewport vp = { 0, 0, 1 / 0.9 }; /* one screen pixel per plane pixel */
+  g_autofree uint8_t *rgba = g_new (uint8_t, 41 * 37 * 4);
+  mm_renderer_draw (rd, im, MM_PLANE_AXIAL, 0, &style, &vp, rgba, 41, 37, 41 * 4);
+  for (int x = 0; x < 41 * 37; x++)
+    g_assert_cmpint (rgba[4 * x], ==, mm_window_value (a[x], 400, 40));
+
   /* The centre pixel's LPS is the centre (odd size). */
   double lps[3], want[3];
   mm_reslice_pixel_to_lps (&p, 20.5, 18.5, lps);

@@ -131,6 +131,28 @@ mm_reslice_plane_letters (const MmReslicePlane *p, char left[4], char right[4], 
   mm_direction_letters (p->down, bottom);
 }
 
+MmVolume *
+mm_reslice_image_new (const MmVolume *vol, const MmReslicePlane *p)
+{
+  g_return_val_if_fail (vol != NULL && p != NULL && p->width > 0 && p->height > 0, NULL);
+  int dims[3] = { p->width, p->height, 1 };
+  MmVolume *img = mm_volume_new (dims, MM_VOXEL_FLOAT32);
+  if (img == NULL)
+    return NULL;
+  double n[3];
+  mm_reslice_plane_normal (p, n);
+  for (int a = 0; a < 3; a++)
+    img->direction[a] = p->right[a], img->direction[3 + a] = p->down[a],
+    img->direction[6 + a] = n[a];
+  img->spacing[0] = p->pixel_w;
+  img->spacing[1] = p->pixel_h;
+  img->spacing[2] = MIN (p->pixel_w, p->pixel_h);
+  mm_reslice_pixel_to_lps (p, 0.5, 0.5, img->slices[0].position);
+  g_free (img->unit);
+  img->unit = g_strdup (mm_volume_unit (vol));
+  return img;
+}
+
 /* Per axis: the lower corner index, its weight t, and the step to the upper neighbour (0 on
  * an axis of one voxel). */
 typedef struct

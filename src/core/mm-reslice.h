@@ -57,6 +57,13 @@ void mm_reslice_pixel_to_index (const MmReslicePlane *p, const MmVolume *vol, do
 void mm_reslice_plane_letters (const MmReslicePlane *p, char left[4], char right[4],
                                char top[4], char bottom[4]);
 
+/* A one-slice float volume on the plane's pixels, voxels allocated but not filled: fill them
+ * with mm_reslice_volume (vol, p, outside, image->voxels, ...), then draw it with
+ * mm_renderer_draw (..., image, MM_PLANE_AXIAL, 0, ...) like any series; its geometry (row =
+ * right, column = down, spacing = the pixel) makes mm_volume_index_to_lps (image, u, v, 0) the
+ * LPS of pixel (u, v) for the readout. unit is copied from vol. NULL without memory. */
+MmVolume *mm_reslice_image_new (const MmVolume *vol, const MmReslicePlane *p);
+
 /* HU at continuous voxel index ijk, trilinear: inside when every index lies in
  * [0, dims - 1] (the box of voxel centres; a single slice takes k = 0 only) give or take a
  * millionth of a voxel (so that a standard plane's edge pixels, which lie on the box's faces,
