@@ -20,6 +20,9 @@ static const struct
   { "eval", mm_cli_eval, "compare a predicted metal mask with a reference (Dice, HD95, ...)" },
   { "train", mm_cli_train, "train a U-Net on series and their metal masks" },
   { "predict", mm_cli_predict, "segment metal with a trained U-Net, write a PNG label stack" },
+  { "slab", mm_cli_slab, "a MIP, MinIP or mean slab of a plane, as a NumPy array" },
+  { "reslice", mm_cli_reslice, "a standard or oblique plane, trilinear, as a NumPy array" },
+  { "measure", mm_cli_measure, "distance, angle, HU profile and ROI statistics on a plane" },
 };
 
 static void

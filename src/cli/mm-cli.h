@@ -26,6 +26,9 @@ int mm_cli_export (int argc, char **argv);
 int mm_cli_eval (int argc, char **argv);
 int mm_cli_train (int argc, char **argv);
 int mm_cli_predict (int argc, char **argv);
+int mm_cli_slab (int argc, char **argv);
+int mm_cli_reslice (int argc, char **argv);
+int mm_cli_measure (int argc, char **argv);
 
 /* The allowed values of a numeric option (inclusive). */
 typedef struct
