@@ -44,7 +44,7 @@ mm_cli_info (int argc, char **argv)
         rc = MM_EXIT_INPUT;
         goto out;
       }
-    g_autoptr (MmStats) st = mm_stats_compute (vol, threads);
+    g_autoptr (MmStats) st = mm_stats_compute_figures (vol, threads);
     if (json)
       {
         g_autoptr (JsonBuilder) b = json_builder_new ();

@@ -36,6 +36,10 @@ typedef struct
  * n_threads <= 0 uses OpenMP's default. Integer volumes give bit-identical results for any
  * thread count (sums are exact in int64). */
 MmStats *mm_stats_compute (const MmVolume *vol, int n_threads);
+/* The same figures without the histogram (hist NULL, n_bins 0), in one vectorised pass: for
+ * callers that print numbers only (`info`). Integer volumes give exactly mm_stats_compute's
+ * figures; float volumes the same up to the order of the double sums. */
+MmStats *mm_stats_compute_figures (const MmVolume *vol, int n_threads);
 void mm_stats_free (MmStats *stats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmStats, mm_stats_free)
 
