@@ -183,6 +183,64 @@ choose_padding (const MmVolume *vol, MmStats *st)
 /* Voxels summed per int32 block: 16384 * 32768 = 2^29 cannot overflow. */
 #define FIGURES_BLOCK 16384
 
+/* The block loops are built for AVX2 and for the x86-64 baseline, the CPU picking one at
+ * load time (SSE2 lacks 32-bit min/max). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MM_CLONES __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define MM_CLONES
+#endif
+
+typedef struct
+{
+  int32_t mn, mx, s, ps, pc;
+} BlockInt16;
+
+MM_CLONES static BlockInt16
+block_int16 (const int16_t *p, size_t len, int plo, int phi)
+{
+  int32_t s = 0, ps = 0, pc = 0, bmn = INT16_MAX, bmx = INT16_MIN;
+#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
+  for (size_t x = 0; x < len; x++)
+    {
+      int32_t v = p[x];
+      int32_t in = (v >= plo) & (v <= phi);
+      bmn = MIN (bmn, v);
+      bmx = MAX (bmx, v);
+      s += v;
+      pc += in;
+      ps += in ? v : 0;
+    }
+  return (BlockInt16){ bmn, bmx, s, ps, pc };
+}
+
+typedef struct
+{
+  float mn, mx;
+  double s, ps;
+  uint32_t pc;
+} BlockFloat;
+
+MM_CLONES static BlockFloat
+block_float (const float *p, size_t len, float lo, float hi)
+{
+  double s = 0, ps = 0;
+  uint32_t pc = 0;
+  float bmn = INFINITY, bmx = -INFINITY;
+#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
+  for (size_t x = 0; x < len; x++)
+    {
+      float v = p[x];
+      bool in = v > lo && v < hi;
+      bmn = MIN (bmn, v);
+      bmx = MAX (bmx, v);
+      s += v;
+      pc += in;
+      ps += in ? v : 0.0;
+    }
+  return (BlockFloat){ bmn, bmx, s, ps, pc };
+}
+
 /* Extremes, sum and padding of an int16 volume in one vectorised pass (no histogram):
  * exact, as the histogram's figures are. Padding is [plo, phi] in whole HU. */
 static void
@@ -199,23 +257,12 @@ figures_int16 (const MmVolume *vol, int n_threads, int plo, int phi, MmStats *st
     {
       const int16_t *p = vox + b * FIGURES_BLOCK;
       size_t len = MIN ((size_t) FIGURES_BLOCK, n - b * FIGURES_BLOCK);
-      int32_t s = 0, ps = 0, pc = 0, bmn = INT16_MAX, bmx = INT16_MIN;
-#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
-      for (size_t x = 0; x < len; x++)
-        {
-          int32_t v = p[x];
-          int32_t in = (v >= plo) & (v <= phi);
-          bmn = MIN (bmn, v);
-          bmx = MAX (bmx, v);
-          s += v;
-          pc += in;
-          ps += in ? v : 0;
-        }
-      mn = MIN (mn, bmn);
-      mx = MAX (mx, bmx);
-      sum += s;
-      pad_sum += ps;
-      pad_count += pc;
+      BlockInt16 r = block_int16 (p, len, plo, phi);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
+      pad_sum += r.ps;
+      pad_count += r.pc;
     }
   st->min = mn;
   st->max = mx;
@@ -243,25 +290,12 @@ figures_float (const MmVolume *vol, int n_threads, double plo, double phi, MmSta
     {
       const float *p = vox + b * FIGURES_BLOCK;
       size_t len = MIN ((size_t) FIGURES_BLOCK, n - b * FIGURES_BLOCK);
-      double s = 0, ps = 0;
-      uint32_t pc = 0;
-      float bmn = INFINITY, bmx = -INFINITY;
-#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
-      for (size_t x = 0; x < len; x++)
-        {
-          float v = p[x];
-          bool in = v > lo && v < hi;
-          bmn = MIN (bmn, v);
-          bmx = MAX (bmx, v);
-          s += v;
-          pc += in;
-          ps += in ? v : 0.0;
-        }
-      mn = MIN (mn, bmn);
-      mx = MAX (mx, bmx);
-      sum += s;
-      pad_sum += ps;
-      pad_count += pc;
+      BlockFloat r = block_float (p, len, lo, hi);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
+      pad_sum += r.ps;
+      pad_count += r.pc;
     }
   st->min = mn;
   st->max = mx;

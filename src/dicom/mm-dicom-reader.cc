@@ -9,6 +9,7 @@
 #include "mm-dicom-decode.hh"
 #include "mm-dicom-util.hh"
 #include "mm-limits.h"
+#include "mm-profile.h"
 
 #include <gdcmTrace.h>
 
@@ -375,7 +376,9 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     {
       if (stop.load (std::memory_order_relaxed))
         continue;
+      gint64 t0 = mm_profile_begin ();
       headers[f] = mm::read_slice_header (files[f]);
+      mm_profile_end (MM_PROFILE_HEADERS, t0);
       size_t d = ++done;
       if (omp_get_thread_num () == 0)
         {
@@ -587,10 +590,17 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
             bool of = false;
             std::string why;
             char *dst = streaming ? stream_buf.data () : (char *) vol->voxels + k * slice_bytes;
-            if (!mm::decode_slice (*sl[k], type, dst, file_buf, buf, of, why))
+            gint64 t0 = mm_profile_begin ();
+            bool decoded = mm::decode_slice (*sl[k], type, dst, file_buf, buf, of, why);
+            mm_profile_end (MM_PROFILE_DECODE, t0);
+            if (!decoded)
               failures[k] = why.empty () ? "cannot decode its pixel data" : why;
             else if (streaming && !of)
-              opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+              {
+                t0 = mm_profile_begin ();
+                opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+                mm_profile_end (MM_PROFILE_THRESHOLD, t0);
+              }
             if (of)
               overflow = true;
             size_t d = ++done;
