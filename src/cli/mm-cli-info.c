@@ -75,6 +75,8 @@ mm_cli_info (int argc, char **argv)
             mm_json_set_bool (b, "is_ct", info->is_ct);
             mm_json_set_string (b, "description", desc);
             mm_json_set_int (b, "files", info->n_files);
+            g_autofree char *why = mm_text_printable (info->split_reason);
+            mm_json_set_string (b, "split_reason", why);
             json_builder_end_object (b);
           }
         json_builder_end_array (b);

@@ -26,11 +26,14 @@ typedef enum
 /* A series found while scanning. */
 typedef struct
 {
-  char *uid;
+  char *uid;           /* Series Instance UID; "UID#2"... for a part split from one UID */
   char *modality;      /* (0008,0060), NULL when no file has it */
   bool is_ct;          /* Modality CT, or a CT SOP class when Modality is missing */
   char *description;   /* may be NULL */
   guint n_files;
+  /* Why this is a series of its own beside the others found (a Series Instance UID of its
+   * own, or which field split one UID); NULL when it is the only series. */
+  char *split_reason;
 } MmDicomSeriesInfo;
 
 /* What a load did besides producing the volume. */
