@@ -104,45 +104,54 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
   return hist;
 }
 
-/* Look for a single value filling the corners outside the reconstruction circle, as scanners
- * write there (e.g. -2048 or -3024 HU). Values are taken to the nearest HU. */
-static bool
-detect_padding (const MmVolume *vol, double *value, double *share)
+/* Padding detection looks at every step-th slice: padding is the same on every slice. */
+static int
+padding_sample_step (int n_slices)
+{
+  return MAX (1, n_slices / 8);
+}
+
+/* Count slice k's values outside its inscribed circle (to the nearest HU) into counts, from
+ * slice (int16, when given) or the volume; returns how many were counted. */
+static uint64_t
+count_corners (const MmVolume *vol, const int16_t *slice, int k, uint32_t *counts)
 {
   int w = vol->dims[0], h = vol->dims[1];
   double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1);
   /* Two pixels beyond the inscribed circle, so the circle's own edge does not count. */
   double r = 0.5 * MIN (w, h) + 2.0;
-  if (w < 16 || h < 16)
-    return false;
-
-  g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
   uint64_t total = 0;
-  /* A sample of slices is enough: padding is the same on every slice. */
-  int step = MAX (1, vol->dims[2] / 8);
-  for (int k = 0; k < vol->dims[2]; k += step)
-    for (int j = 0; j < h; j++)
-      {
-        double dy = j - cy;
-        if (dy * dy > r * r)
+#define CORNER_VALUE(i, j) (slice ? (double) slice[(size_t) (j) * w + (i)] : mm_volume_get (vol, i, j, k))
+  for (int j = 0; j < h; j++)
+    {
+      double dy = j - cy;
+      if (dy * dy > r * r)
+        {
+          for (int i = 0; i < w; i++)
+            counts[hu_bin (CORNER_VALUE (i, j))]++;
+          total += w;
+          continue;
+        }
+      /* Only the parts of the row left and right of the circle. */
+      double half = sqrt (r * r - dy * dy);
+      for (int i = 0; i < w; i++)
+        if (fabs (i - cx) > half)
           {
-            for (int i = 0; i < w; i++)
-              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
-            total += w;
-            continue;
+            counts[hu_bin (CORNER_VALUE (i, j))]++;
+            total++;
           }
-        /* Only the parts of the row left and right of the circle. */
-        double half = sqrt (r * r - dy * dy);
-        for (int i = 0; i < w; i++)
-          if (fabs (i - cx) > half)
-            {
-              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
-              total++;
-            }
-      }
+    }
+#undef CORNER_VALUE
+  return total;
+}
+
+/* The most frequent corner value is padding when it fills enough of the corners and lies
+ * below air. */
+static bool
+padding_verdict (const uint32_t *counts, uint64_t total, double *value, double *share)
+{
   if (total == 0)
     return false;
-
   int best = 0;
   for (int b = 1; b < HIST_BINS; b++)
     if (counts[b] > counts[best])
@@ -152,10 +161,32 @@ detect_padding (const MmVolume *vol, double *value, double *share)
   return *share >= PADDING_MIN_SHARE && *value <= PADDING_MAX_HU;
 }
 
+static bool
+padding_too_small (const MmVolume *vol)
+{
+  return vol->dims[0] < 16 || vol->dims[1] < 16;
+}
+
+/* Look for a single value filling the corners outside the reconstruction circle, as scanners
+ * write there (e.g. -2048 or -3024 HU). Values are taken to the nearest HU. */
+static bool
+detect_padding (const MmVolume *vol, double *value, double *share)
+{
+  if (padding_too_small (vol))
+    return false;
+  g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
+  uint64_t total = 0;
+  int step = padding_sample_step (vol->dims[2]);
+  for (int k = 0; k < vol->dims[2]; k += step)
+    total += count_corners (vol, NULL, k, counts);
+  return padding_verdict (counts, total, value, share);
+}
+
 /* Where the padding comes from: the volume's Pixel Padding Value (and Range Limit), else the
  * value detected outside the reconstruction circle, else none. */
 static void
-choose_padding (const MmVolume *vol, MmStats *st)
+choose_padding_with (const MmVolume *vol, const uint32_t *corner_counts, uint64_t corner_total,
+                     MmStats *st)
 {
   if (vol->has_padding_value)
     {
@@ -165,7 +196,11 @@ choose_padding (const MmVolume *vol, MmStats *st)
   else
     {
       double value, share = 0;
-      if (detect_padding (vol, &value, &share))
+      bool found = corner_counts ? !padding_too_small (vol)
+                                       && padding_verdict (corner_counts, corner_total, &value,
+                                                           &share)
+                                 : detect_padding (vol, &value, &share);
+      if (found)
         {
           st->padding_source = MM_PADDING_DETECTED;
           st->padding_value = value;
@@ -178,6 +213,12 @@ choose_padding (const MmVolume *vol, MmStats *st)
       st->padding_lo = MIN (vol->padding_value_hu, vol->padding_limit_hu);
       st->padding_hi = MAX (vol->padding_value_hu, vol->padding_limit_hu);
     }
+}
+
+static void
+choose_padding (const MmVolume *vol, MmStats *st)
+{
+  choose_padding_with (vol, NULL, 0, st);
 }
 
 /* Voxels summed per int32 block: 16384 * 32768 = 2^29 cannot overflow. */
@@ -305,6 +346,76 @@ figures_float (const MmVolume *vol, int n_threads, double plo, double phi, MmSta
   st->mean_without_padding = rest ? (sum - pad_sum) / (double) rest : NAN;
 }
 
+MM_CLONES static int32_t
+count_equal_int16 (const int16_t *p, size_t len, int32_t value)
+{
+  int32_t c = 0;
+#pragma omp simd reduction (+ : c)
+  for (size_t x = 0; x < len; x++)
+    c += p[x] == value;
+  return c;
+}
+
+void
+mm_stats_slice_figures (const int16_t *p, size_t n, MmSliceInfo *info)
+{
+  int32_t mn = INT16_MAX, mx = INT16_MIN;
+  int64_t sum = 0;
+  /* No padding range: only the extremes and the sum. */
+  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
+    {
+      BlockInt16 r = block_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), 1, 0);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
+    }
+  uint64_t at_min = 0;
+  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
+    at_min += count_equal_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), mn);
+  info->fig_min = mn;
+  info->fig_max = mx;
+  info->fig_sum = sum;
+  info->fig_n_min = (uint32_t) MIN (at_min, (uint64_t) UINT32_MAX);
+  info->has_figures = n > 0 && at_min <= UINT32_MAX;
+}
+
+/* The figures from the reader's per-slice ones, when every slice has them and the padding
+ * (if any) is the single value that is the volume's minimum, as scanners write it: then the
+ * padding voxels are exactly those at each slice's minimum where that is the volume's.
+ * False (nothing set) otherwise: the caller reads the voxels. */
+static bool
+figures_from_slices (const MmSliceInfo *figs, int n_slices, bool pad, MmStats *st)
+{
+  int32_t mn = INT16_MAX, mx = INT16_MIN;
+  int64_t sum = 0;
+  for (int k = 0; k < n_slices; k++)
+    {
+      const MmSliceInfo *s = &figs[k];
+      if (!s->has_figures)
+        return false;
+      mn = MIN (mn, s->fig_min);
+      mx = MAX (mx, s->fig_max);
+      sum += s->fig_sum;
+    }
+  uint64_t n = st->n_voxels, pad_count = 0;
+  if (pad)
+    {
+      if (st->padding_lo != st->padding_hi || st->padding_lo != mn)
+        return false;
+      for (int k = 0; k < n_slices; k++)
+        if (figs[k].fig_min == mn)
+          pad_count += figs[k].fig_n_min;
+    }
+  st->min = mn;
+  st->max = mx;
+  st->mean = (double) sum / (double) n;
+  st->n_padding = pad_count;
+  uint64_t rest = n - pad_count;
+  int64_t pad_sum = (int64_t) pad_count * mn;
+  st->mean_without_padding = rest ? (double) (sum - pad_sum) / (double) rest : NAN;
+  return true;
+}
+
 MmStats *
 mm_stats_compute_figures (const MmVolume *vol, int n_threads)
 {
@@ -320,7 +431,8 @@ mm_stats_compute_figures (const MmVolume *vol, int n_threads)
       /* Whole HU in [padding_lo, padding_hi]; an empty range when there is no padding. */
       int plo = pad ? (int) CLAMP (ceil (st->padding_lo), INT16_MIN - 1, INT16_MAX + 1) : 1;
       int phi = pad ? (int) CLAMP (floor (st->padding_hi), INT16_MIN - 1, INT16_MAX + 1) : 0;
-      figures_int16 (vol, n_threads, plo, phi, st);
+      if (!figures_from_slices (vol->slices, vol->dims[2], pad, st))
+        figures_int16 (vol, n_threads, plo, phi, st);
     }
   else
     figures_float (vol, n_threads, pad ? st->padding_lo : INFINITY,
@@ -445,4 +557,80 @@ mm_padding_source_name (MmPaddingSource src)
       return "detected-outside-fov";
     }
   return "none";
+}
+
+/* Figures of a streamed series (see mm-stats.h). */
+struct _MmFiguresBuilder
+{
+  GMutex lock;
+  int dims[3];
+  MmSliceInfo *figs;     /* dims[2]: only has_figures and fig_* */
+  uint32_t *corners;     /* HIST_BINS corner counts of the sampled slices */
+  uint64_t corner_total;
+};
+
+MmFiguresBuilder *
+mm_figures_builder_new (void)
+{
+  MmFiguresBuilder *b = g_new0 (MmFiguresBuilder, 1);
+  g_mutex_init (&b->lock);
+  return b;
+}
+
+void
+mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, const int dims[3])
+{
+  g_mutex_lock (&b->lock);
+  if (b->figs == NULL)
+    {
+      memcpy (b->dims, dims, sizeof b->dims);
+      b->figs = g_new0 (MmSliceInfo, dims[2]);
+      b->corners = g_new0 (uint32_t, HIST_BINS);
+    }
+  g_mutex_unlock (&b->lock);
+  g_return_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0);
+  size_t n = (size_t) dims[0] * dims[1];
+  mm_stats_slice_figures (hu, n, &b->figs[k]);
+  if (k % padding_sample_step (dims[2]) == 0)
+    {
+      /* count_corners reads only the slice given; the volume supplies the dimensions. */
+      MmVolume shape = { .dims = { dims[0], dims[1], dims[2] } };
+      g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
+      uint64_t total = count_corners (&shape, hu, k, counts);
+      g_mutex_lock (&b->lock);
+      for (int v = 0; v < HIST_BINS; v++)
+        b->corners[v] += counts[v];
+      b->corner_total += total;
+      g_mutex_unlock (&b->lock);
+    }
+}
+
+MmStats *
+mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol)
+{
+  g_return_val_if_fail (b != NULL && vol != NULL, NULL);
+  MmStats *st = NULL;
+  if (b->figs && memcmp (b->dims, vol->dims, sizeof b->dims) == 0)
+    {
+      st = g_new0 (MmStats, 1);
+      st->n_voxels = mm_volume_n_voxels (vol);
+      choose_padding_with (vol, b->corners, b->corner_total, st);
+      bool pad = st->padding_source != MM_PADDING_NONE;
+      if (!figures_from_slices (b->figs, vol->dims[2], pad, st))
+        g_clear_pointer (&st, mm_stats_free);
+      else if (!pad)
+        st->mean_without_padding = st->mean;
+    }
+  return st;
+}
+
+void
+mm_figures_builder_free (MmFiguresBuilder *b)
+{
+  if (b == NULL)
+    return;
+  g_mutex_clear (&b->lock);
+  g_free (b->figs);
+  g_free (b->corners);
+  g_free (b);
 }

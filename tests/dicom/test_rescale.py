@@ -42,12 +42,18 @@ def phantom_hu(folder):
     return out
 
 
-def write_variant(name, source, slope, icpt, signed, bits_stored=16, garbage=False):
-    """The phantom with stored = round((HU - icpt) / slope) in the given encoding."""
+def write_variant(name, source, slope, icpt, signed, bits_stored=16, garbage=False,
+                  low_spot=False):
+    """The phantom with stored = round((HU - icpt) / slope) in the given encoding; low_spot
+    puts a few voxels below the padding inside the body (so the padding is not the volume's
+    minimum, and the figures cannot come from per-slice minima)."""
     out = os.path.join(TMP, name)
     os.makedirs(out)
     rng = np.random.default_rng(12)
     for f, ds, hu in source:
+        if low_spot:
+            hu = hu.copy()
+            hu[30:33, 30:33] = -3000
         st = np.rint((hu - icpt) / slope)
         lo, hi = (-(1 << (bits_stored - 1)), (1 << (bits_stored - 1)) - 1) if signed \
             else (0, (1 << bits_stored) - 1)
@@ -146,6 +152,8 @@ def main():
             ("intercept -1024 signed", dict(slope=1, icpt=-1024, signed=True), False),
             ("intercept -1024 unsigned", dict(slope=1, icpt=-1024, signed=False), False),
             ("slope 2 intercept -1024", dict(slope=2, icpt=-1024, signed=True), False),
+            ("voxels below the padding", dict(slope=1, icpt=-1024, signed=True, low_spot=True),
+             False),
             ("slope 0.37 intercept -1024.3", dict(slope=0.37, icpt=-1024.3, signed=True),
              True),
             ("12 stored bits, garbage above", dict(slope=1, icpt=-1024, signed=True,
