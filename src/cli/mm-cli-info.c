@@ -4,7 +4,7 @@
 #include "mm-json.h"
 
 #include "mm-info.h"
-#include "mm-stats.h"
+#include "mm-figures.h"
 #include "mm-text.h"
 
 #include <stdio.h>
@@ -57,7 +57,7 @@ load_with_figures (char **paths, const char *series, int threads, MmDicomReport 
   else if (cannot_stream)
     vol = mm_cli_load (paths, series, threads, report);
   if (vol)
-    *st = mm_stats_compute_figures (vol, threads);
+    *st = mm_figures_compute (vol, threads);
   return vol;
 }
 

@@ -2,13 +2,14 @@
 /* Intensity statistics: one parallel pass builds a full-range histogram, everything else
  * (min, max, exact mean, padding count) is read off it. */
 #include "mm-stats.h"
+#include "mm-stats-private.h"
 
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #define HIST_MIN (-32768)
-#define HIST_BINS 65536
+#define HIST_BINS MM_STATS_HIST_BINS
 
 /* Detected padding must fill at least this share of the pixels outside the inscribed circle,
  * and lie below air (-1024 HU): air clipped at -1024 inside the body is tissue, not padding. */
@@ -105,16 +106,16 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
 }
 
 /* Padding detection looks at every step-th slice: padding is the same on every slice. */
-static int
-padding_sample_step (int n_slices)
+int
+mm_stats_padding_sample_step (int n_slices)
 {
   return MAX (1, n_slices / 8);
 }
 
 /* Count slice k's values outside its inscribed circle (to the nearest HU) into counts, from
  * slice (int16, when given) or the volume; returns how many were counted. */
-static uint64_t
-count_corners (const MmVolume *vol, const int16_t *slice, int k, uint32_t *counts)
+uint64_t
+mm_stats_count_corners (const MmVolume *vol, const int16_t *slice, int k, uint32_t *counts)
 {
   int w = vol->dims[0], h = vol->dims[1];
   double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1);
@@ -176,16 +177,16 @@ detect_padding (const MmVolume *vol, double *value, double *share)
     return false;
   g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
   uint64_t total = 0;
-  int step = padding_sample_step (vol->dims[2]);
+  int step = mm_stats_padding_sample_step (vol->dims[2]);
   for (int k = 0; k < vol->dims[2]; k += step)
-    total += count_corners (vol, NULL, k, counts);
+    total += mm_stats_count_corners (vol, NULL, k, counts);
   return padding_verdict (counts, total, value, share);
 }
 
 /* Where the padding comes from: the volume's Pixel Padding Value (and Range Limit), else the
  * value detected outside the reconstruction circle, else none. */
-static void
-choose_padding_with (const MmVolume *vol, const uint32_t *corner_counts, uint64_t corner_total,
+void
+mm_stats_choose_padding (const MmVolume *vol, const uint32_t *corner_counts, uint64_t corner_total,
                      MmStats *st)
 {
   if (vol->has_padding_value)
@@ -218,228 +219,7 @@ choose_padding_with (const MmVolume *vol, const uint32_t *corner_counts, uint64_
 static void
 choose_padding (const MmVolume *vol, MmStats *st)
 {
-  choose_padding_with (vol, NULL, 0, st);
-}
-
-/* Voxels summed per int32 block: 16384 * 32768 = 2^29 cannot overflow. */
-#define FIGURES_BLOCK 16384
-
-/* The block loops are built for AVX2 and for the x86-64 baseline, the CPU picking one at
- * load time (SSE2 lacks 32-bit min/max). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MM_CLONES __attribute__ ((target_clones ("avx2", "default")))
-#else
-#define MM_CLONES
-#endif
-
-typedef struct
-{
-  int32_t mn, mx, s, ps, pc;
-} BlockInt16;
-
-MM_CLONES static BlockInt16
-block_int16 (const int16_t *p, size_t len, int plo, int phi)
-{
-  int32_t s = 0, ps = 0, pc = 0, bmn = INT16_MAX, bmx = INT16_MIN;
-#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
-  for (size_t x = 0; x < len; x++)
-    {
-      int32_t v = p[x];
-      int32_t in = (v >= plo) & (v <= phi);
-      bmn = MIN (bmn, v);
-      bmx = MAX (bmx, v);
-      s += v;
-      pc += in;
-      ps += in ? v : 0;
-    }
-  return (BlockInt16){ bmn, bmx, s, ps, pc };
-}
-
-typedef struct
-{
-  float mn, mx;
-  double s, ps;
-  uint32_t pc;
-} BlockFloat;
-
-MM_CLONES static BlockFloat
-block_float (const float *p, size_t len, float lo, float hi)
-{
-  double s = 0, ps = 0;
-  uint32_t pc = 0;
-  float bmn = INFINITY, bmx = -INFINITY;
-#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
-  for (size_t x = 0; x < len; x++)
-    {
-      float v = p[x];
-      bool in = v > lo && v < hi;
-      bmn = MIN (bmn, v);
-      bmx = MAX (bmx, v);
-      s += v;
-      pc += in;
-      ps += in ? v : 0.0;
-    }
-  return (BlockFloat){ bmn, bmx, s, ps, pc };
-}
-
-/* Extremes, sum and padding of an int16 volume in one vectorised pass (no histogram):
- * exact, as the histogram's figures are. Padding is [plo, phi] in whole HU. */
-static void
-figures_int16 (const MmVolume *vol, int n_threads, int plo, int phi, MmStats *st)
-{
-  const int16_t *vox = vol->voxels;
-  size_t n = mm_volume_n_voxels (vol);
-  size_t n_blocks = (n + FIGURES_BLOCK - 1) / FIGURES_BLOCK;
-  int mn = INT16_MAX, mx = INT16_MIN;
-  int64_t sum = 0, pad_sum = 0, pad_count = 0;
-#pragma omp parallel for num_threads (n_threads) schedule (static) \
-    reduction (min : mn) reduction (max : mx) reduction (+ : sum, pad_sum, pad_count)
-  for (size_t b = 0; b < n_blocks; b++)
-    {
-      const int16_t *p = vox + b * FIGURES_BLOCK;
-      size_t len = MIN ((size_t) FIGURES_BLOCK, n - b * FIGURES_BLOCK);
-      BlockInt16 r = block_int16 (p, len, plo, phi);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-      pad_sum += r.ps;
-      pad_count += r.pc;
-    }
-  st->min = mn;
-  st->max = mx;
-  st->mean = (double) sum / (double) n;
-  st->n_padding = pad_count;
-  uint64_t rest = n - (uint64_t) pad_count;
-  st->mean_without_padding = rest ? (double) (sum - pad_sum) / (double) rest : NAN;
-}
-
-/* The same for float voxels; padding is within half a unit of [plo, phi], as in
- * mm_stats_compute. */
-static void
-figures_float (const MmVolume *vol, int n_threads, double plo, double phi, MmStats *st)
-{
-  const float *vox = vol->voxels;
-  size_t n = mm_volume_n_voxels (vol);
-  size_t n_blocks = (n + FIGURES_BLOCK - 1) / FIGURES_BLOCK;
-  float mn = INFINITY, mx = -INFINITY;
-  double sum = 0, pad_sum = 0;
-  uint64_t pad_count = 0;
-  const float lo = (float) (plo - 0.5), hi = (float) (phi + 0.5);
-#pragma omp parallel for num_threads (n_threads) schedule (static) \
-    reduction (min : mn) reduction (max : mx) reduction (+ : sum, pad_sum, pad_count)
-  for (size_t b = 0; b < n_blocks; b++)
-    {
-      const float *p = vox + b * FIGURES_BLOCK;
-      size_t len = MIN ((size_t) FIGURES_BLOCK, n - b * FIGURES_BLOCK);
-      BlockFloat r = block_float (p, len, lo, hi);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-      pad_sum += r.ps;
-      pad_count += r.pc;
-    }
-  st->min = mn;
-  st->max = mx;
-  st->mean = sum / (double) n;
-  st->n_padding = pad_count;
-  uint64_t rest = n - pad_count;
-  st->mean_without_padding = rest ? (sum - pad_sum) / (double) rest : NAN;
-}
-
-MM_CLONES static int32_t
-count_equal_int16 (const int16_t *p, size_t len, int32_t value)
-{
-  int32_t c = 0;
-#pragma omp simd reduction (+ : c)
-  for (size_t x = 0; x < len; x++)
-    c += p[x] == value;
-  return c;
-}
-
-void
-mm_stats_slice_figures (const int16_t *p, size_t n, MmSliceInfo *info)
-{
-  int32_t mn = INT16_MAX, mx = INT16_MIN;
-  int64_t sum = 0;
-  /* No padding range: only the extremes and the sum. */
-  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
-    {
-      BlockInt16 r = block_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), 1, 0);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-    }
-  uint64_t at_min = 0;
-  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
-    at_min += count_equal_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), mn);
-  info->fig_min = mn;
-  info->fig_max = mx;
-  info->fig_sum = sum;
-  info->fig_n_min = (uint32_t) MIN (at_min, (uint64_t) UINT32_MAX);
-  info->has_figures = n > 0 && at_min <= UINT32_MAX;
-}
-
-/* The figures from the reader's per-slice ones, when every slice has them and the padding
- * (if any) is the single value that is the volume's minimum, as scanners write it: then the
- * padding voxels are exactly those at each slice's minimum where that is the volume's.
- * False (nothing set) otherwise: the caller reads the voxels. */
-static bool
-figures_from_slices (const MmSliceInfo *figs, int n_slices, bool pad, MmStats *st)
-{
-  int32_t mn = INT16_MAX, mx = INT16_MIN;
-  int64_t sum = 0;
-  for (int k = 0; k < n_slices; k++)
-    {
-      const MmSliceInfo *s = &figs[k];
-      if (!s->has_figures)
-        return false;
-      mn = MIN (mn, s->fig_min);
-      mx = MAX (mx, s->fig_max);
-      sum += s->fig_sum;
-    }
-  uint64_t n = st->n_voxels, pad_count = 0;
-  if (pad)
-    {
-      if (st->padding_lo != st->padding_hi || st->padding_lo != mn)
-        return false;
-      for (int k = 0; k < n_slices; k++)
-        if (figs[k].fig_min == mn)
-          pad_count += figs[k].fig_n_min;
-    }
-  st->min = mn;
-  st->max = mx;
-  st->mean = (double) sum / (double) n;
-  st->n_padding = pad_count;
-  uint64_t rest = n - pad_count;
-  int64_t pad_sum = (int64_t) pad_count * mn;
-  st->mean_without_padding = rest ? (double) (sum - pad_sum) / (double) rest : NAN;
-  return true;
-}
-
-MmStats *
-mm_stats_compute_figures (const MmVolume *vol, int n_threads)
-{
-  g_return_val_if_fail (vol != NULL, NULL);
-  if (n_threads <= 0)
-    n_threads = omp_get_max_threads ();
-  MmStats *st = g_new0 (MmStats, 1);
-  st->n_voxels = mm_volume_n_voxels (vol);
-  choose_padding (vol, st);
-  bool pad = st->padding_source != MM_PADDING_NONE;
-  if (vol->type == MM_VOXEL_INT16)
-    {
-      /* Whole HU in [padding_lo, padding_hi]; an empty range when there is no padding. */
-      int plo = pad ? (int) CLAMP (ceil (st->padding_lo), INT16_MIN - 1, INT16_MAX + 1) : 1;
-      int phi = pad ? (int) CLAMP (floor (st->padding_hi), INT16_MIN - 1, INT16_MAX + 1) : 0;
-      if (!figures_from_slices (vol->slices, vol->dims[2], pad, st))
-        figures_int16 (vol, n_threads, plo, phi, st);
-    }
-  else
-    figures_float (vol, n_threads, pad ? st->padding_lo : INFINITY,
-                   pad ? st->padding_hi : -INFINITY, st);
-  if (!pad)
-    st->mean_without_padding = st->mean;
-  return st;
+  mm_stats_choose_padding (vol, NULL, 0, st);
 }
 
 MmStats *
@@ -557,80 +337,4 @@ mm_padding_source_name (MmPaddingSource src)
       return "detected-outside-fov";
     }
   return "none";
-}
-
-/* Figures of a streamed series (see mm-stats.h). */
-struct _MmFiguresBuilder
-{
-  GMutex lock;
-  int dims[3];
-  MmSliceInfo *figs;     /* dims[2]: only has_figures and fig_* */
-  uint32_t *corners;     /* HIST_BINS corner counts of the sampled slices */
-  uint64_t corner_total;
-};
-
-MmFiguresBuilder *
-mm_figures_builder_new (void)
-{
-  MmFiguresBuilder *b = g_new0 (MmFiguresBuilder, 1);
-  g_mutex_init (&b->lock);
-  return b;
-}
-
-void
-mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, const int dims[3])
-{
-  g_mutex_lock (&b->lock);
-  if (b->figs == NULL)
-    {
-      memcpy (b->dims, dims, sizeof b->dims);
-      b->figs = g_new0 (MmSliceInfo, dims[2]);
-      b->corners = g_new0 (uint32_t, HIST_BINS);
-    }
-  g_mutex_unlock (&b->lock);
-  g_return_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0);
-  size_t n = (size_t) dims[0] * dims[1];
-  mm_stats_slice_figures (hu, n, &b->figs[k]);
-  if (k % padding_sample_step (dims[2]) == 0)
-    {
-      /* count_corners reads only the slice given; the volume supplies the dimensions. */
-      MmVolume shape = { .dims = { dims[0], dims[1], dims[2] } };
-      g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
-      uint64_t total = count_corners (&shape, hu, k, counts);
-      g_mutex_lock (&b->lock);
-      for (int v = 0; v < HIST_BINS; v++)
-        b->corners[v] += counts[v];
-      b->corner_total += total;
-      g_mutex_unlock (&b->lock);
-    }
-}
-
-MmStats *
-mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol)
-{
-  g_return_val_if_fail (b != NULL && vol != NULL, NULL);
-  MmStats *st = NULL;
-  if (b->figs && memcmp (b->dims, vol->dims, sizeof b->dims) == 0)
-    {
-      st = g_new0 (MmStats, 1);
-      st->n_voxels = mm_volume_n_voxels (vol);
-      choose_padding_with (vol, b->corners, b->corner_total, st);
-      bool pad = st->padding_source != MM_PADDING_NONE;
-      if (!figures_from_slices (b->figs, vol->dims[2], pad, st))
-        g_clear_pointer (&st, mm_stats_free);
-      else if (!pad)
-        st->mean_without_padding = st->mean;
-    }
-  return st;
-}
-
-void
-mm_figures_builder_free (MmFiguresBuilder *b)
-{
-  if (b == NULL)
-    return;
-  g_mutex_clear (&b->lock);
-  g_free (b->figs);
-  g_free (b->corners);
-  g_free (b);
 }

@@ -36,28 +36,8 @@ typedef struct
  * n_threads <= 0 uses OpenMP's default. Integer volumes give bit-identical results for any
  * thread count (sums are exact in int64). */
 MmStats *mm_stats_compute (const MmVolume *vol, int n_threads);
-/* The same figures without the histogram (hist NULL, n_bins 0), in one vectorised pass: for
- * callers that print numbers only (`info`). Integer volumes give exactly mm_stats_compute's
- * figures; float volumes the same up to the order of the double sums. */
-MmStats *mm_stats_compute_figures (const MmVolume *vol, int n_threads);
-/* Fill info's figures (has_figures, fig_*) from the n int16 voxels of its slice: for the
- * reader, while the slice is still in cache. Two passes over the slice, no allocation. */
-void mm_stats_slice_figures (const int16_t *p, size_t n, MmSliceInfo *info);
 void mm_stats_free (MmStats *stats);
 
-/* The figures of a series streamed slice by slice (MmDicomLoadOptions.slice_func), never
- * holding the volume: add every int16 slice (from any thread), then finish with the volume
- * the load returned (geometry and padding tags, no voxels). finish gives exactly what
- * mm_stats_compute_figures gives on the loaded volume, or NULL when it cannot be known
- * from the slices' figures (padding that is not the volume's minimum, a slice missing):
- * then load the volume and call that. */
-typedef struct _MmFiguresBuilder MmFiguresBuilder;
-MmFiguresBuilder *mm_figures_builder_new (void);
-void mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu,
-                                   const int dims[3]);
-MmStats *mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol);
-void mm_figures_builder_free (MmFiguresBuilder *b);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmFiguresBuilder, mm_figures_builder_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmStats, mm_stats_free)
 
 const char *mm_padding_source_name (MmPaddingSource src);

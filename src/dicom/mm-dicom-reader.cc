@@ -11,7 +11,7 @@
 #include "mm-dicom-util.hh"
 #include "mm-limits.h"
 #include "mm-profile.h"
-#include "mm-stats.h"
+#include "mm-figures.h"
 
 #include <gdcmTrace.h>
 
@@ -366,7 +366,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
               {
                 /* The figures `info` prints, while the slice is in cache. */
                 t0 = mm_profile_begin ();
-                mm_stats_slice_figures ((const int16_t *) dst, mm_volume_slice_voxels (vol),
+                mm_figures_of_slice ((const int16_t *) dst, mm_volume_slice_voxels (vol),
                                         &figures[k]);
                 mm_profile_end (MM_PROFILE_FIGURES, t0);
               }
