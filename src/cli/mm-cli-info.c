@@ -15,9 +15,15 @@ figures_slice_cb (int k, const int16_t *hu, const int dims[3], gpointer data)
   mm_figures_builder_add_slice (data, k, hu, dims);
 }
 
+static void
+figures_float_slice_cb (int k, const float *hu, const int dims[3], gpointer data)
+{
+  mm_figures_builder_add_float_slice (data, k, hu, dims);
+}
+
 /* The series streamed: each slice's figures are taken as it is decoded, so the volume is
  * never held (no buffer the size of the series to allocate, fault in and zero, and no second
- * read of it). A series that cannot be streamed (float voxels, a damaged slice) or whose
+ * read of it). A series that cannot be streamed (values beyond int16, a damaged slice) or whose
  * padding cannot be counted from the slices' figures is loaded the ordinary way. */
 static MmVolume *
 load_with_figures (char **paths, const char *series, int threads, MmDicomReport **report,
@@ -29,6 +35,7 @@ load_with_figures (char **paths, const char *series, int threads, MmDicomReport 
   opts.series_uid = series;
   opts.n_threads = threads;
   opts.slice_func = figures_slice_cb;
+  opts.slice_float_func = figures_float_slice_cb;
   opts.slice_data = fb;
   bool cannot_stream = false;
   MmVolume *vol = mm_cli_load_with (paths, &opts, report, &cannot_stream);

@@ -231,11 +231,22 @@ mm_figures_compute (const MmVolume *vol, int n_threads)
 }
 
 /* Figures of a streamed series. */
+/* A float slice's figures: extremes, sum, and the voxels within half a unit of its minimum
+ * to the nearest HU (the padding rule for float volumes) with their sum. */
+typedef struct
+{
+  bool has;
+  float mn, mx;
+  double sum, at_min_sum;
+  uint64_t at_min;
+} FloatFigures;
+
 struct _MmFiguresBuilder
 {
   GMutex lock;
   int dims[3];
-  MmSliceInfo *figs;     /* dims[2]: only has_figures and fig_* */
+  MmSliceInfo *figs;     /* int16 slices, dims[2]: only has_figures and fig_* */
+  FloatFigures *ffigs;   /* float slices, dims[2] */
   uint32_t *corners;     /* MM_STATS_HIST_BINS corner counts of the sampled slices */
   uint64_t corner_total;
 };
@@ -248,32 +259,118 @@ mm_figures_builder_new (void)
   return b;
 }
 
-void
-mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, const int dims[3])
+static bool
+builder_start (MmFiguresBuilder *b, int k, const int dims[3])
 {
   g_mutex_lock (&b->lock);
   if (b->figs == NULL)
     {
       memcpy (b->dims, dims, sizeof b->dims);
       b->figs = g_new0 (MmSliceInfo, dims[2]);
+      b->ffigs = g_new0 (FloatFigures, dims[2]);
       b->corners = g_new0 (uint32_t, MM_STATS_HIST_BINS);
     }
   g_mutex_unlock (&b->lock);
-  g_return_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0);
+  g_return_val_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0,
+                        false);
+  return true;
+}
+
+/* The padding detection's corner counts of slice k, when it is one of the sampled slices. */
+static void
+builder_corners (MmFiguresBuilder *b, int k, const void *hu, MmVoxelType type)
+{
+  if (k % mm_stats_padding_sample_step (b->dims[2]) != 0)
+    return;
+  /* The slice as a one-slice volume: the corners of slice k are those of slice 0 of it. */
+  MmVolume one = { .dims = { b->dims[0], b->dims[1], 1 }, .type = type, .voxels = (void *) hu };
+  g_autofree uint32_t *counts = g_new0 (uint32_t, MM_STATS_HIST_BINS);
+  uint64_t total = mm_stats_count_corners (&one, NULL, 0, counts);
+  g_mutex_lock (&b->lock);
+  for (int v = 0; v < MM_STATS_HIST_BINS; v++)
+    b->corners[v] += counts[v];
+  b->corner_total += total;
+  g_mutex_unlock (&b->lock);
+}
+
+void
+mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, const int dims[3])
+{
+  if (!builder_start (b, k, dims))
+    return;
+  mm_figures_of_slice (hu, (size_t) dims[0] * dims[1], &b->figs[k]);
+  builder_corners (b, k, hu, MM_VOXEL_INT16);
+}
+
+void
+mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
+                                    const int dims[3])
+{
+  if (!builder_start (b, k, dims))
+    return;
   size_t n = (size_t) dims[0] * dims[1];
-  mm_figures_of_slice (hu, n, &b->figs[k]);
-  if (k % mm_stats_padding_sample_step (dims[2]) == 0)
+  FloatFigures *f = &b->ffigs[k];
+  float mn = INFINITY, mx = -INFINITY;
+  double sum = 0;
+  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
     {
-      /* count_corners reads only the slice given; the volume supplies the dimensions. */
-      MmVolume shape = { .dims = { dims[0], dims[1], dims[2] } };
-      g_autofree uint32_t *counts = g_new0 (uint32_t, MM_STATS_HIST_BINS);
-      uint64_t total = mm_stats_count_corners (&shape, hu, k, counts);
-      g_mutex_lock (&b->lock);
-      for (int v = 0; v < MM_STATS_HIST_BINS; v++)
-        b->corners[v] += counts[v];
-      b->corner_total += total;
-      g_mutex_unlock (&b->lock);
+      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), INFINITY,
+                                  -INFINITY);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
     }
+  float r0 = nearbyintf (mn);
+  uint64_t at_min = 0;
+  double at_min_sum = 0;
+  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
+    {
+      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), r0 - 0.5f,
+                                  r0 + 0.5f);
+      at_min += r.pc;
+      at_min_sum += r.ps;
+    }
+  *f = (FloatFigures){ n > 0, mn, mx, sum, at_min_sum, at_min };
+  builder_corners (b, k, hu, MM_VOXEL_FLOAT32);
+}
+
+/* As figures_from_slices for float slices: the padding (if any) must be a single value,
+ * the volume's minimum to the nearest HU; its voxels are then those within half a unit of
+ * it, all in slices whose own minimum rounds to it. */
+static bool
+float_figures_from_slices (const FloatFigures *figs, int n_slices, bool pad, MmStats *st)
+{
+  float mn = INFINITY, mx = -INFINITY;
+  double sum = 0;
+  for (int k = 0; k < n_slices; k++)
+    {
+      if (!figs[k].has)
+        return false;
+      mn = MIN (mn, figs[k].mn);
+      mx = MAX (mx, figs[k].mx);
+      sum += figs[k].sum;
+    }
+  uint64_t n = st->n_voxels, pad_count = 0;
+  double pad_sum = 0;
+  if (pad)
+    {
+      float p = nearbyintf (mn);
+      if (st->padding_lo != st->padding_hi || st->padding_lo != p)
+        return false;
+      for (int k = 0; k < n_slices; k++)
+        if (nearbyintf (figs[k].mn) == p)
+          {
+            pad_count += figs[k].at_min;
+            pad_sum += figs[k].at_min_sum;
+          }
+    }
+  st->min = mn;
+  st->max = mx;
+  st->mean = sum / (double) n;
+  st->n_padding = pad_count;
+  uint64_t rest = n - pad_count;
+  st->mean_without_padding = rest ? (sum - pad_sum) / (double) rest : NAN;
+  return true;
 }
 
 MmStats *
@@ -287,7 +384,10 @@ mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol)
       st->n_voxels = mm_volume_n_voxels (vol);
       mm_stats_choose_padding (vol, b->corners, b->corner_total, st);
       bool pad = st->padding_source != MM_PADDING_NONE;
-      if (!figures_from_slices (b->figs, vol->dims[2], pad, st))
+      bool ok = vol->type == MM_VOXEL_INT16
+                    ? figures_from_slices (b->figs, vol->dims[2], pad, st)
+                    : float_figures_from_slices (b->ffigs, vol->dims[2], pad, st);
+      if (!ok)
         g_clear_pointer (&st, mm_stats_free);
       else if (!pad)
         st->mean_without_padding = st->mean;
@@ -302,6 +402,7 @@ mm_figures_builder_free (MmFiguresBuilder *b)
     return;
   g_mutex_clear (&b->lock);
   g_free (b->figs);
+  g_free (b->ffigs);
   g_free (b->corners);
   g_free (b);
 }

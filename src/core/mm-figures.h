@@ -15,7 +15,7 @@ MmStats *mm_figures_compute (const MmVolume *vol, int n_threads);
  * reader, while the slice is still in cache. Two passes over the slice, no allocation. */
 void mm_figures_of_slice (const int16_t *p, size_t n, MmSliceInfo *info);
 /* The figures of a series streamed slice by slice (MmDicomLoadOptions.slice_func), never
- * holding the volume: add every int16 slice (from any thread), then finish with the volume
+ * holding the volume: add every slice (from any thread), then finish with the volume
  * the load returned (geometry and padding tags, no voxels). finish gives exactly what
  * mm_figures_compute gives on the loaded volume, or NULL when it cannot be known
  * from the slices' figures (padding that is not the volume's minimum, a slice missing):
@@ -24,6 +24,9 @@ typedef struct _MmFiguresBuilder MmFiguresBuilder;
 MmFiguresBuilder *mm_figures_builder_new (void);
 void mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu,
                                    const int dims[3]);
+/* The same for a float series (every slice of one series is int16, or every one float). */
+void mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
+                                         const int dims[3]);
 MmStats *mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol);
 void mm_figures_builder_free (MmFiguresBuilder *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmFiguresBuilder, mm_figures_builder_free)

@@ -300,7 +300,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   std::vector<std::string> failures;
   std::vector<MmSliceInfo> figures; /* per decoded slice: only the fig_* fields */
   const bool streaming = opts->slice_func != nullptr;
-  if (streaming && want_float)
+  if (streaming && want_float && opts->slice_float_func == nullptr)
     {
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_STREAM,
                    "%s: cannot stream: its rescale is not integral", paths[0]);
@@ -373,7 +373,10 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
             else if (streaming && !of)
               {
                 t0 = mm_profile_begin ();
-                opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+                if (type == MM_VOXEL_INT16)
+                  opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+                else
+                  opts->slice_float_func ((int) k, (const float *) dst, dims, opts->slice_data);
                 mm_profile_end (MM_PROFILE_THRESHOLD, t0);
               }
             if (of)

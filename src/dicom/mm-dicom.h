@@ -59,6 +59,9 @@ typedef void (*MmProgressFunc) (double fraction, gpointer user_data);
  * decoding thread. */
 typedef void (*MmDicomSliceFunc) (int k, const int16_t *hu, const int dims[3],
                                   gpointer user_data);
+/* The same for a series whose voxels are float (a rescale that is not integral). */
+typedef void (*MmDicomSliceFloatFunc) (int k, const float *hu, const int dims[3],
+                                       gpointer user_data);
 
 typedef struct
 {
@@ -74,6 +77,9 @@ typedef struct
    * (nothing else is wrong with it: load it without streaming). */
   MmDicomSliceFunc slice_func;
   gpointer slice_data;
+  /* With slice_func: when set, a series needing float voxels streams too, its slices going
+   * here (with slice_data) instead of failing. */
+  MmDicomSliceFloatFunc slice_float_func;
 } MmDicomLoadOptions;
 
 void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
