@@ -241,6 +241,11 @@ typedef struct
   uint64_t at_min;
 } FloatFigures;
 
+/* Values a detected padding can take, HU -32768 .. MM_STATS_PADDING_MAX_HU: every voxel in
+ * that range but at its slice's minimum is counted by value (few in a CT: artefacts below
+ * the padding), so the padding count is known whatever value the detection picks. */
+#define LOW_BINS (MM_STATS_PADDING_MAX_HU + 32768 + 1)
+
 struct _MmFiguresBuilder
 {
   GMutex lock;
@@ -249,6 +254,8 @@ struct _MmFiguresBuilder
   FloatFigures *ffigs;   /* float slices, dims[2] */
   uint32_t *corners;     /* MM_STATS_HIST_BINS corner counts of the sampled slices */
   uint64_t corner_total;
+  uint64_t *low;         /* LOW_BINS: voxels by value (nearest HU), not at a slice minimum */
+  double *low_sum;       /* LOW_BINS: their sum (float slices) */
 };
 
 MmFiguresBuilder *
@@ -269,6 +276,8 @@ builder_start (MmFiguresBuilder *b, int k, const int dims[3])
       b->figs = g_new0 (MmSliceInfo, dims[2]);
       b->ffigs = g_new0 (FloatFigures, dims[2]);
       b->corners = g_new0 (uint32_t, MM_STATS_HIST_BINS);
+      b->low = g_new0 (uint64_t, LOW_BINS);
+      b->low_sum = g_new0 (double, LOW_BINS);
     }
   g_mutex_unlock (&b->lock);
   g_return_val_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0,
@@ -298,8 +307,31 @@ mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, con
 {
   if (!builder_start (b, k, dims))
     return;
-  mm_figures_of_slice (hu, (size_t) dims[0] * dims[1], &b->figs[k]);
+  size_t n = (size_t) dims[0] * dims[1];
+  MmSliceInfo *f = &b->figs[k];
+  mm_figures_of_slice (hu, n, f);
   builder_corners (b, k, hu, MM_VOXEL_INT16);
+  if (f->fig_min > MM_STATS_PADDING_MAX_HU)
+    return;
+  /* Values that could be padding other than the slice's minimum (counted already). */
+  uint64_t n_low = 0;
+  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
+    {
+      size_t len = MIN ((size_t) FIGURES_BLOCK, n - x);
+      n_low += block_int16 (hu + x, len, f->fig_min, MM_STATS_PADDING_MAX_HU).pc
+               - count_equal_int16 (hu + x, len, f->fig_min);
+    }
+  if (n_low == 0)
+    return;
+  int lo = f->fig_min + 32768;
+  g_autofree uint32_t *local = g_new0 (uint32_t, LOW_BINS - lo);
+  for (size_t x = 0; x < n; x++)
+    if (hu[x] <= MM_STATS_PADDING_MAX_HU && hu[x] != f->fig_min)
+      local[hu[x] + 32768 - lo]++;
+  g_mutex_lock (&b->lock);
+  for (int v = lo; v < LOW_BINS; v++)
+    b->low[v] += local[v - lo];
+  g_mutex_unlock (&b->lock);
 }
 
 void
@@ -332,13 +364,74 @@ mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
     }
   *f = (FloatFigures){ n > 0, mn, mx, sum, at_min_sum, at_min };
   builder_corners (b, k, hu, MM_VOXEL_FLOAT32);
+  if (r0 > MM_STATS_PADDING_MAX_HU || !isfinite (r0))
+    return;
+  /* Values within half a unit of a possible padding value other than the slice's minimum's;
+   * values exactly halfway are padding for no value (the rule's bounds are strict). */
+  const float top = MM_STATS_PADDING_MAX_HU + 0.5f;
+  int lo = (int) r0 + 32768;
+  g_autofree uint32_t *local = NULL;
+  g_autofree double *local_sum = NULL;
+  for (size_t x = 0; x < n; x++)
+    {
+      float v = hu[x];
+      if (!(v < top) || (v > r0 - 0.5f && v < r0 + 0.5f))
+        continue;
+      float r = nearbyintf (v);
+      if (fabsf (v - r) == 0.5f || r < -32768)
+        continue;
+      if (local == NULL)
+        {
+          local = g_new0 (uint32_t, LOW_BINS - lo);
+          local_sum = g_new0 (double, LOW_BINS - lo);
+        }
+      local[(int) r + 32768 - lo]++;
+      local_sum[(int) r + 32768 - lo] += v;
+    }
+  if (local == NULL)
+    return;
+  g_mutex_lock (&b->lock);
+  for (int v = lo; v < LOW_BINS; v++)
+    {
+      b->low[v] += local[v - lo];
+      b->low_sum[v] += local_sum[v - lo];
+    }
+  g_mutex_unlock (&b->lock);
+}
+
+/* The builder's int16 figures: as figures_from_slices, and a padding value at or below
+ * MM_STATS_PADDING_MAX_HU that is not the volume's minimum is counted from the low bins. */
+static bool
+builder_int16_figures (const MmFiguresBuilder *b, bool pad, MmStats *st)
+{
+  if (figures_from_slices (b->figs, b->dims[2], pad, st))
+    return true;
+  if (!pad || st->padding_lo != st->padding_hi || st->padding_lo > MM_STATS_PADDING_MAX_HU
+      || st->padding_lo != nearbyint (st->padding_lo) || st->padding_lo < -32768)
+    return false;
+  if (!figures_from_slices (b->figs, b->dims[2], false, st))
+    return false; /* a slice missing */
+  int p = (int) st->padding_lo;
+  uint64_t pad_count = b->low[p + 32768];
+  for (int k = 0; k < b->dims[2]; k++)
+    if (b->figs[k].fig_min == p)
+      pad_count += b->figs[k].fig_n_min;
+  int64_t sum = 0;
+  for (int k = 0; k < b->dims[2]; k++)
+    sum += b->figs[k].fig_sum;
+  uint64_t rest = st->n_voxels - pad_count;
+  st->n_padding = pad_count;
+  st->mean_without_padding = rest ? (double) (sum - (int64_t) pad_count * p) / (double) rest
+                                  : NAN;
+  return true;
 }
 
 /* As figures_from_slices for float slices: the padding (if any) must be a single value,
  * the volume's minimum to the nearest HU; its voxels are then those within half a unit of
  * it, all in slices whose own minimum rounds to it. */
 static bool
-float_figures_from_slices (const FloatFigures *figs, int n_slices, bool pad, MmStats *st)
+float_figures_from_slices (const FloatFigures *figs, int n_slices, const uint64_t *low,
+                           const double *low_sum, bool pad, MmStats *st)
 {
   float mn = INFINITY, mx = -INFINITY;
   double sum = 0;
@@ -354,8 +447,9 @@ float_figures_from_slices (const FloatFigures *figs, int n_slices, bool pad, MmS
   double pad_sum = 0;
   if (pad)
     {
-      float p = nearbyintf (mn);
-      if (st->padding_lo != st->padding_hi || st->padding_lo != p)
+      double p = st->padding_lo;
+      if (st->padding_lo != st->padding_hi || p != nearbyint (p) || p < -32768
+          || (p > MM_STATS_PADDING_MAX_HU && p != nearbyintf (mn)))
         return false;
       for (int k = 0; k < n_slices; k++)
         if (nearbyintf (figs[k].mn) == p)
@@ -363,6 +457,11 @@ float_figures_from_slices (const FloatFigures *figs, int n_slices, bool pad, MmS
             pad_count += figs[k].at_min;
             pad_sum += figs[k].at_min_sum;
           }
+      if (p <= MM_STATS_PADDING_MAX_HU)
+        {
+          pad_count += low[(int) p + 32768];
+          pad_sum += low_sum[(int) p + 32768];
+        }
     }
   st->min = mn;
   st->max = mx;
@@ -385,8 +484,9 @@ mm_figures_builder_finish (MmFiguresBuilder *b, const MmVolume *vol)
       mm_stats_choose_padding (vol, b->corners, b->corner_total, st);
       bool pad = st->padding_source != MM_PADDING_NONE;
       bool ok = vol->type == MM_VOXEL_INT16
-                    ? figures_from_slices (b->figs, vol->dims[2], pad, st)
-                    : float_figures_from_slices (b->ffigs, vol->dims[2], pad, st);
+                    ? builder_int16_figures (b, pad, st)
+                    : float_figures_from_slices (b->ffigs, vol->dims[2], b->low, b->low_sum,
+                                                 pad, st);
       if (!ok)
         g_clear_pointer (&st, mm_stats_free);
       else if (!pad)
@@ -404,5 +504,7 @@ mm_figures_builder_free (MmFiguresBuilder *b)
   g_free (b->figs);
   g_free (b->ffigs);
   g_free (b->corners);
+  g_free (b->low);
+  g_free (b->low_sum);
   g_free (b);
 }

@@ -5,6 +5,8 @@
 #include "mm-stats.h"
 
 #define MM_STATS_HIST_BINS 65536
+/* Detected padding lies at or below this (air clipped at -1024 inside the body is tissue). */
+#define MM_STATS_PADDING_MAX_HU (-1025)
 
 /* Padding detection looks at slices 0, step, 2 * step...: the step for n_slices. */
 int mm_stats_padding_sample_step (int n_slices);

@@ -14,7 +14,7 @@
 /* Detected padding must fill at least this share of the pixels outside the inscribed circle,
  * and lie below air (-1024 HU): air clipped at -1024 inside the body is tissue, not padding. */
 #define PADDING_MIN_SHARE 0.90
-#define PADDING_MAX_HU (-1025.0)
+#define PADDING_MAX_HU ((double) MM_STATS_PADDING_MAX_HU)
 
 static inline int
 hu_bin (double v)
