@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The figures `info` prints (extremes, means with and without padding, padding count) without
- * a histogram: one vectorised pass over a volume, or none at all when the reader took each
- * slice's figures as it decoded it (see mm-figures.h). */
+ * a histogram: one vectorised pass over a volume, or, for a series streamed slice by slice,
+ * each slice's figures taken as it is decoded (see mm-figures.h). */
 #include "mm-figures.h"
 #include "mm-stats-private.h"
 
@@ -144,8 +144,17 @@ count_equal_int16 (const int16_t *p, size_t len, int32_t value)
   return c;
 }
 
-void
-mm_figures_of_slice (const int16_t *p, size_t n, MmSliceInfo *info)
+/* An int16 slice's figures: extremes, exact sum, and how many voxels hold its minimum. */
+typedef struct
+{
+  bool has_figures;
+  int32_t fig_min, fig_max;
+  uint32_t fig_n_min;
+  int64_t fig_sum;
+} SliceFigures;
+
+static void
+figures_of_slice (const int16_t *p, size_t n, SliceFigures *info)
 {
   int32_t mn = INT16_MAX, mx = INT16_MIN;
   int64_t sum = 0;
@@ -172,13 +181,13 @@ mm_figures_of_slice (const int16_t *p, size_t n, MmSliceInfo *info)
  * padding voxels are exactly those at each slice's minimum where that is the volume's.
  * False (nothing set) otherwise: the caller reads the voxels. */
 static bool
-figures_from_slices (const MmSliceInfo *figs, int n_slices, bool pad, MmStats *st)
+figures_from_slices (const SliceFigures *figs, int n_slices, bool pad, MmStats *st)
 {
   int32_t mn = INT16_MAX, mx = INT16_MIN;
   int64_t sum = 0;
   for (int k = 0; k < n_slices; k++)
     {
-      const MmSliceInfo *s = &figs[k];
+      const SliceFigures *s = &figs[k];
       if (!s->has_figures)
         return false;
       mn = MIN (mn, s->fig_min);
@@ -219,8 +228,7 @@ mm_figures_compute (const MmVolume *vol, int n_threads)
       /* Whole HU in [padding_lo, padding_hi]; an empty range when there is no padding. */
       int plo = pad ? (int) CLAMP (ceil (st->padding_lo), INT16_MIN - 1, INT16_MAX + 1) : 1;
       int phi = pad ? (int) CLAMP (floor (st->padding_hi), INT16_MIN - 1, INT16_MAX + 1) : 0;
-      if (!figures_from_slices (vol->slices, vol->dims[2], pad, st))
-        figures_int16 (vol, n_threads, plo, phi, st);
+      figures_int16 (vol, n_threads, plo, phi, st);
     }
   else
     figures_float (vol, n_threads, pad ? st->padding_lo : INFINITY,
@@ -250,7 +258,7 @@ struct _MmFiguresBuilder
 {
   GMutex lock;
   int dims[3];
-  MmSliceInfo *figs;     /* int16 slices, dims[2]: only has_figures and fig_* */
+  SliceFigures *figs;    /* int16 slices, dims[2] */
   FloatFigures *ffigs;   /* float slices, dims[2] */
   uint32_t *corners;     /* MM_STATS_HIST_BINS corner counts of the sampled slices */
   uint64_t corner_total;
@@ -273,7 +281,7 @@ builder_start (MmFiguresBuilder *b, int k, const int dims[3])
   if (b->figs == NULL)
     {
       memcpy (b->dims, dims, sizeof b->dims);
-      b->figs = g_new0 (MmSliceInfo, dims[2]);
+      b->figs = g_new0 (SliceFigures, dims[2]);
       b->ffigs = g_new0 (FloatFigures, dims[2]);
       b->corners = g_new0 (uint32_t, MM_STATS_HIST_BINS);
       b->low = g_new0 (uint64_t, LOW_BINS);
@@ -308,8 +316,8 @@ mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, con
   if (!builder_start (b, k, dims))
     return;
   size_t n = (size_t) dims[0] * dims[1];
-  MmSliceInfo *f = &b->figs[k];
-  mm_figures_of_slice (hu, n, f);
+  SliceFigures *f = &b->figs[k];
+  figures_of_slice (hu, n, f);
   builder_corners (b, k, hu, MM_VOXEL_INT16);
   if (f->fig_min > MM_STATS_PADDING_MAX_HU)
     return;

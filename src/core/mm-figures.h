@@ -11,9 +11,6 @@ G_BEGIN_DECLS
  * callers that print numbers only (`info`). Integer volumes give exactly mm_stats_compute's
  * figures; float volumes the same up to the order of the double sums. */
 MmStats *mm_figures_compute (const MmVolume *vol, int n_threads);
-/* Fill info's figures (has_figures, fig_*) from the n int16 voxels of its slice: for the
- * reader, while the slice is still in cache. Two passes over the slice, no allocation. */
-void mm_figures_of_slice (const int16_t *p, size_t n, MmSliceInfo *info);
 /* The figures of a series streamed slice by slice (MmDicomLoadOptions.slice_func), never
  * holding the volume: add every slice (from any thread), then finish with the volume
  * the load returned (geometry and padding tags, no voxels). finish gives exactly what

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 static const char *const stage_names[MM_PROFILE_N_STAGES] = {
-  "headers", "decode", "figures", "threshold", "components", "png-encode", "fsync",
+  "headers", "decode", "threshold", "components", "png-encode", "fsync",
 };
 
 static _Atomic gint64 totals[MM_PROFILE_N_STAGES];

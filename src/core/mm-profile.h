@@ -13,7 +13,6 @@ typedef enum
 {
   MM_PROFILE_HEADERS,    /* reading and checking every file's header */
   MM_PROFILE_DECODE,     /* pixel bytes read and rescaled to HU */
-  MM_PROFILE_FIGURES,    /* per-slice extremes and sums for info, taken as slices decode */
   MM_PROFILE_THRESHOLD,  /* metal runs extracted from each decoded slice */
   MM_PROFILE_COMPONENTS, /* runs joined into 3D components */
   MM_PROFILE_PNG_ENCODE, /* label slices painted and PNG-encoded */

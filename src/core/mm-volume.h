@@ -23,14 +23,6 @@ typedef struct
   char *sop_instance_uid; /* (0008,0018), or (0002,0003) of the meta header */
   int instance_number;    /* (0020,0013); G_MININT when absent */
   int frame_number;       /* 1-based frame of a multi-frame file; 0 for a single-frame file */
-  /* Taken by the reader while it decodes an int16 slice (mm_figures_of_slice), so that
-   * mm_figures_compute need not read the volume again: the slice's extremes, exact
-   * sum and how many voxels hold its minimum. Whoever changes the slice's voxels clears
-   * has_figures. */
-  bool has_figures;
-  int32_t fig_min, fig_max;
-  uint32_t fig_n_min;
-  int64_t fig_sum;
 } MmSliceInfo;
 
 typedef struct

@@ -11,7 +11,6 @@
 #include "mm-dicom-util.hh"
 #include "mm-limits.h"
 #include "mm-profile.h"
-#include "mm-figures.h"
 
 #include <gdcmTrace.h>
 
@@ -298,7 +297,6 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   int dims[3] = { first->cols, first->rows, (int) sl.size () };
   g_autoptr (MmVolume) vol = nullptr;
   std::vector<std::string> failures;
-  std::vector<MmSliceInfo> figures; /* per decoded slice: only the fig_* fields */
   const bool streaming = opts->slice_func != nullptr;
   if (streaming && want_float && opts->slice_float_func == nullptr)
     {
@@ -328,7 +326,6 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
         }
       size_t slice_bytes = mm_volume_slice_voxels (vol) * (type == MM_VOXEL_INT16 ? 2 : 4);
       failures.assign (sl.size (), std::string ());
-      figures.assign (sl.size (), MmSliceInfo ());
       std::atomic<bool> overflow{ false };
       done = 0;
 #pragma omp parallel num_threads (L.n_threads)
@@ -362,14 +359,6 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
             mm_profile_end (MM_PROFILE_DECODE, t0);
             if (!decoded)
               failures[k] = why.empty () ? "cannot decode its pixel data" : why;
-            else if (!streaming && type == MM_VOXEL_INT16 && !of)
-              {
-                /* The figures `info` prints, while the slice is in cache. */
-                t0 = mm_profile_begin ();
-                mm_figures_of_slice ((const int16_t *) dst, mm_volume_slice_voxels (vol),
-                                        &figures[k]);
-                mm_profile_end (MM_PROFILE_FIGURES, t0);
-              }
             else if (streaming && !of)
               {
                 t0 = mm_profile_begin ();
@@ -457,16 +446,6 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
 
   if (!mm::set_geometry (L, *chosen, good, vol, error))
     return nullptr;
-  for (size_t k = 0, g = 0; k < sl.size (); k++)
-    if (failures[k].empty ())
-      {
-        MmSliceInfo *s = &vol->slices[g++];
-        s->has_figures = figures[k].has_figures;
-        s->fig_min = figures[k].fig_min;
-        s->fig_max = figures[k].fig_max;
-        s->fig_n_min = figures[k].fig_n_min;
-        s->fig_sum = figures[k].fig_sum;
-      }
 
   auto dup = [] (const std::string &s) { return s.empty () ? nullptr : g_strdup (s.c_str ()); };
   vol->series_uid = dup (chosen->uid);
