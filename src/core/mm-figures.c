@@ -59,13 +59,14 @@ block_float (const float *p, size_t len, float lo, float hi)
 #pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, ps, pc)
   for (size_t x = 0; x < len; x++)
     {
+      /* Branch-free (no && and no MIN/MAX on floats), or the loop stays scalar. */
       float v = p[x];
-      bool in = v > lo && v < hi;
-      bmn = MIN (bmn, v);
-      bmx = MAX (bmx, v);
-      s += v;
+      uint32_t in = (uint32_t) (v > lo) & (uint32_t) (v < hi);
+      bmn = v < bmn ? v : bmn;
+      bmx = v > bmx ? v : bmx;
+      s += (double) v;
       pc += in;
-      ps += in ? v : 0.0;
+      ps += (double) (in ? v : 0.0f);
     }
   return (BlockFloat){ bmn, bmx, s, ps, pc };
 }
@@ -350,15 +351,18 @@ mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
     return;
   size_t n = (size_t) dims[0] * dims[1];
   FloatFigures *f = &b->ffigs[k];
+  /* One pass: extremes, sum, and how many values could be padding (below top). */
+  const float top = MM_STATS_PADDING_MAX_HU + 0.5f;
   float mn = INFINITY, mx = -INFINITY;
   double sum = 0;
+  uint64_t below = 0;
   for (size_t x = 0; x < n; x += FIGURES_BLOCK)
     {
-      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), INFINITY,
-                                  -INFINITY);
+      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), -INFINITY, top);
       mn = MIN (mn, r.mn);
       mx = MAX (mx, r.mx);
       sum += r.s;
+      below += r.pc;
     }
   float r0 = nearbyintf (mn);
   uint64_t at_min = 0;
@@ -376,7 +380,8 @@ mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
     return;
   /* Values within half a unit of a possible padding value other than the slice's minimum's;
    * values exactly halfway are padding for no value (the rule's bounds are strict). */
-  const float top = MM_STATS_PADDING_MAX_HU + 0.5f;
+  if (below == at_min)
+    return; /* every value below top is at the slice's minimum (the usual padding) */
   int lo = (int) r0 + 32768;
   g_autofree uint32_t *local = NULL;
   g_autofree double *local_sum = NULL;
