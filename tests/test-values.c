@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* What we print is JSON and text a terminal cannot be steered by; the padding range in the
- * statistics of float volumes (the int16 path is checked end to end by hostile/test_values.py). */
+ * statistics of float volumes (the int16 path is checked end to end by hostile/test_values.py);
+ * the figures without a histogram (mm-figures.c) equal the histogram's. */
+#include "mm-figures.h"
 #include "mm-json.h"
+#include "mm-phantom.h"
 #include "mm-stats.h"
 #include "mm-text.h"
 #include "mm-volume.h"
@@ -111,6 +114,103 @@ test_stats_padding_range_float (void)
   g_assert_true (isnan (all->mean_without_padding));
 }
 
+static void
+assert_same_figures (const MmStats *a, const MmStats *b, double tol)
+{
+  g_assert_cmpint (a->padding_source, ==, b->padding_source);
+  g_assert_cmpfloat (a->padding_value, ==, b->padding_value);
+  g_assert_cmpuint (a->n_padding, ==, b->n_padding);
+  g_assert_cmpuint (a->n_voxels, ==, b->n_voxels);
+  g_assert_cmpfloat (a->min, ==, b->min);
+  g_assert_cmpfloat (a->max, ==, b->max);
+  g_assert_cmpfloat_with_epsilon (a->mean, b->mean, tol * fabs (b->mean) + 1e-12);
+  g_assert_cmpfloat_with_epsilon (a->mean_without_padding, b->mean_without_padding,
+                                  tol * fabs (b->mean_without_padding) + 1e-12);
+}
+
+/* The streamed figures of every slice of vol, as `info` takes them. */
+static MmStats *
+figures_streamed (const MmVolume *vol)
+{
+  g_autoptr (MmFiguresBuilder) fb = mm_figures_builder_new ();
+  size_t slice = mm_volume_slice_voxels (vol);
+  for (int k = vol->dims[2] - 1; k >= 0; k--) /* any order, as threads deliver them */
+    mm_figures_builder_add_slice (fb, k, (const int16_t *) vol->voxels + k * slice, vol->dims);
+  return mm_figures_builder_finish (fb, vol);
+}
+
+static void
+test_figures_equal_stats (void)
+{
+  MmPhantomParams p;
+  mm_phantom_params_init (&p);
+  p.size = 64;
+  p.slices = 10;
+  p.noise_sd = 30;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MmPhantom) ph = mm_phantom_new (&p, &err);
+  g_assert_no_error (err);
+  MmVolume *vol = ph->volume;
+
+  /* int16 with detected padding (the phantom's -2048 outside the circle): exact. */
+  g_autoptr (MmStats) want = mm_stats_compute (vol, 1);
+  g_assert_cmpint (want->padding_source, ==, MM_PADDING_DETECTED);
+  g_autoptr (MmStats) fig = mm_figures_compute (vol, 2);
+  assert_same_figures (fig, want, 0);
+  g_assert_null (fig->hist);
+  g_autoptr (MmStats) streamed = figures_streamed (vol);
+  g_assert_nonnull (streamed);
+  assert_same_figures (streamed, want, 0);
+
+  /* A voxel below the padding, as real CTs have (artefacts): the padding is no longer the
+   * volume's minimum, and is counted from the voxels by value below -1024. */
+  size_t slice = mm_volume_slice_voxels (vol);
+  int16_t *v = vol->voxels;
+  v[5 * slice + 32 * 64 + 32] = -3000;
+  g_autoptr (MmStats) want2 = mm_stats_compute (vol, 1);
+  g_autoptr (MmStats) streamed2 = figures_streamed (vol);
+  g_assert_nonnull (streamed2);
+  assert_same_figures (streamed2, want2, 0);
+  g_autoptr (MmStats) fig2 = mm_figures_compute (vol, 2);
+  assert_same_figures (fig2, want2, 0);
+
+  /* A padding tag with a range: the full pass, exact. */
+  vol->has_padding_value = true;
+  vol->padding_value_hu = -2048;
+  vol->has_padding_range = true;
+  vol->padding_limit_hu = -1000;
+  g_autoptr (MmStats) want3 = mm_stats_compute (vol, 1);
+  g_autoptr (MmStats) fig3 = mm_figures_compute (vol, 1);
+  assert_same_figures (fig3, want3, 0);
+  /* which slices' figures cannot give: the streamed figures say so. */
+  g_autoptr (MmStats) streamed3 = figures_streamed (vol);
+  g_assert_null (streamed3);
+
+  /* Float voxels (a non-integral rescale): the same up to the order of the sums. */
+  vol->has_padding_value = vol->has_padding_range = false;
+  g_autoptr (MmVolume) fv = mm_volume_new (vol->dims, MM_VOXEL_FLOAT32);
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    ((float *) fv->voxels)[x] = v[x] * 0.5f + 0.25f;
+  g_autoptr (MmStats) want4 = mm_stats_compute (fv, 1);
+  g_autoptr (MmStats) fig4 = mm_figures_compute (fv, 2);
+  assert_same_figures (fig4, want4, 1e-12);
+
+  /* Float slices streamed, with detected padding (-2048.25 HU, within half a unit of -2048)
+   * and voxels below it: the same as the histogram's figures. */
+  float *f = fv->voxels;
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    f[x] = v[x] == -2048 ? -2048.25f : v[x] * 0.5f + 0.25f;
+  f[7 * slice + 31 * 64 + 31] = -2500.4f;
+  g_autoptr (MmStats) want5 = mm_stats_compute (fv, 1);
+  g_assert_cmpint (want5->padding_source, ==, MM_PADDING_DETECTED);
+  g_autoptr (MmFiguresBuilder) fb = mm_figures_builder_new ();
+  for (int k = 0; k < fv->dims[2]; k++)
+    mm_figures_builder_add_float_slice (fb, k, f + k * slice, fv->dims);
+  g_autoptr (MmStats) streamed5 = mm_figures_builder_finish (fb, fv);
+  g_assert_nonnull (streamed5);
+  assert_same_figures (streamed5, want5, 1e-12);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -119,5 +219,6 @@ main (int argc, char **argv)
   g_test_add_func ("/values/json/strings", test_json_strings);
   g_test_add_func ("/values/text/printable", test_text_printable);
   g_test_add_func ("/values/stats/padding-range-float", test_stats_padding_range_float);
+  g_test_add_func ("/values/figures/equal-stats", test_figures_equal_stats);
   return g_test_run ();
 }

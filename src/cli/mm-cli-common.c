@@ -221,9 +221,11 @@ mm_cli_load_with (char **paths, const MmDicomLoadOptions *opts, MmDicomReport **
           g_autofree char *modality = mm_text_printable (info->modality ? info->modality
                                                                         : "no modality");
           g_autofree char *desc = mm_text_printable (info->description);
-          fprintf (stderr, "metalmark-cli:   also found %s: %s, %u file%s%s%s (--series to pick it)\n",
+          g_autofree char *why = mm_text_printable (info->split_reason);
+          fprintf (stderr, "metalmark-cli:   also found %s: %s, %u file%s%s%s (%s; --series to "
+                   "pick it)\n",
                    uid, modality, info->n_files, info->n_files == 1 ? "" : "s",
-                   desc ? ", " : "", desc ? desc : "");
+                   desc ? ", " : "", desc ? desc : "", why ? why : "a series of its own");
         }
     }
   if (vol == NULL)

@@ -4,10 +4,69 @@
 #include "mm-json.h"
 
 #include "mm-info.h"
-#include "mm-stats.h"
+#include "mm-figures.h"
 #include "mm-text.h"
 
 #include <stdio.h>
+
+static void
+figures_slice_cb (int k, const int16_t *hu, const int dims[3], gpointer data)
+{
+  mm_figures_builder_add_slice (data, k, hu, dims);
+}
+
+static void
+figures_float_slice_cb (int k, const float *hu, const int dims[3], gpointer data)
+{
+  mm_figures_builder_add_float_slice (data, k, hu, dims);
+}
+
+/* The series streamed: each slice's figures are taken as it is decoded, so the volume is
+ * never held (no buffer the size of the series to allocate, fault in and zero, and no second
+ * read of it). A series that cannot be streamed (values beyond int16, a damaged slice) or whose
+ * padding cannot be counted from the slices' figures is loaded the ordinary way. */
+static MmVolume *
+load_with_figures (char **paths, const char *series, int threads, MmDicomReport **report,
+                   MmStats **st)
+{
+  g_autoptr (MmFiguresBuilder) fb = mm_figures_builder_new ();
+  MmDicomLoadOptions opts;
+  mm_dicom_load_options_init (&opts);
+  opts.series_uid = series;
+  opts.n_threads = threads;
+  opts.slice_func = figures_slice_cb;
+  opts.slice_float_func = figures_float_slice_cb;
+  opts.slice_data = fb;
+  bool cannot_stream = false;
+  MmVolume *vol = mm_cli_load_with (paths, &opts, report, &cannot_stream);
+  if (vol)
+    {
+      *st = mm_figures_builder_finish (fb, vol);
+      if (*st)
+        return vol;
+      /* Warnings were printed by the streamed load: the reload's report is not shown. */
+      g_clear_pointer (&vol, mm_volume_free);
+      MmDicomLoadOptions plain;
+      mm_dicom_load_options_init (&plain);
+      plain.series_uid = series;
+      plain.n_threads = threads;
+      g_autoptr (MmDicomReport) again = mm_dicom_report_new ();
+      g_autoptr (GError) err = NULL;
+      vol = mm_dicom_load ((const char *const *) paths, g_strv_length (paths), &plain, again,
+                           &err);
+      if (vol == NULL)
+        {
+          g_autofree char *msg = mm_text_printable (err->message);
+          mm_cli_error ("%s", msg);
+          return NULL;
+        }
+    }
+  else if (cannot_stream)
+    vol = mm_cli_load (paths, series, threads, report);
+  if (vol)
+    *st = mm_figures_compute (vol, threads);
+  return vol;
+}
 
 int
 mm_cli_info (int argc, char **argv)
@@ -37,14 +96,15 @@ mm_cli_info (int argc, char **argv)
 
   {
     MmDicomReport *report = NULL;
-    g_autoptr (MmVolume) vol = mm_cli_load (paths, series, threads, &report);
+    MmStats *figures = NULL;
+    g_autoptr (MmVolume) vol = load_with_figures (paths, series, threads, &report, &figures);
+    g_autoptr (MmStats) st = figures;
     if (vol == NULL)
       {
         mm_dicom_report_free (report);
         rc = MM_EXIT_INPUT;
         goto out;
       }
-    g_autoptr (MmStats) st = mm_stats_compute (vol, threads);
     if (json)
       {
         g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -75,6 +135,8 @@ mm_cli_info (int argc, char **argv)
             mm_json_set_bool (b, "is_ct", info->is_ct);
             mm_json_set_string (b, "description", desc);
             mm_json_set_int (b, "files", info->n_files);
+            g_autofree char *why = mm_text_printable (info->split_reason);
+            mm_json_set_string (b, "split_reason", why);
             json_builder_end_object (b);
           }
         json_builder_end_array (b);

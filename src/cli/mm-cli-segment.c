@@ -4,6 +4,7 @@
 #include "mm-json.h"
 
 #include "mm-label-stack.h"
+#include "mm-profile.h"
 #include "mm-segment.h"
 
 #include <math.h>
@@ -127,8 +128,12 @@ mm_cli_segment (int argc, char **argv)
     bool cannot_stream = false;
     g_autoptr (MmVolume) vol = mm_cli_load_with (paths, &opts, NULL, &cannot_stream);
     g_autoptr (MmComponents) comps = NULL;
+    gint64 t_comps = mm_profile_begin ();
     if (vol)
-      comps = mm_components_builder_finish (g_steal_pointer (&stream.builder), threads);
+      {
+        comps = mm_components_builder_finish (g_steal_pointer (&stream.builder), threads);
+        mm_profile_end (MM_PROFILE_COMPONENTS, t_comps);
+      }
     else if (stream.builder)
       mm_components_free (mm_components_builder_finish (g_steal_pointer (&stream.builder), 1));
     g_mutex_clear (&stream.lock);
@@ -139,7 +144,9 @@ mm_cli_segment (int argc, char **argv)
         if (vol)
           {
             double up = p.has_upper ? p.upper : INFINITY;
+            t_comps = mm_profile_begin ();
             comps = mm_components_label_range (vol, p.lower, up, threads);
+            mm_profile_end (MM_PROFILE_COMPONENTS, t_comps);
           }
       }
     if (vol == NULL)
@@ -196,6 +203,9 @@ mm_cli_segment (int argc, char **argv)
                 MM_LABEL_STACK_MANIFEST);
       }
     rc = MM_EXIT_OK;
+    g_autofree char *profile = mm_profile_format ();
+    if (profile)
+      fputs (profile, stderr);
   }
 out:
   g_free (series);

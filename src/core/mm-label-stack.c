@@ -6,6 +6,7 @@
 #include "mm-atomic.h"
 #include "mm-limits.h"
 #include "mm-png.h"
+#include "mm-profile.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -339,14 +340,19 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
                 continue;
               }
           }
+        gint64 t0 = mm_profile_begin ();
         uint64_t count = func (k, buf, user_data);
         counts[k] = count;
         GError *err = NULL;
         g_autoptr (GBytes) png = count == 0 ? g_bytes_ref (empty_png)
                                             : mm_png_encode_gray8 (buf, w, h, &err);
+        mm_profile_end (MM_PROFILE_PNG_ENCODE, t0);
         gsize len = 0;
         const void *data = png ? g_bytes_get_data (png, &len) : NULL;
-        if (png == NULL || !mm_atomic_prepare (path, data, len, &tmps[k], &err))
+        t0 = mm_profile_begin ();
+        bool prepared = png != NULL && mm_atomic_prepare (path, data, len, &tmps[k], &err);
+        mm_profile_end (MM_PROFILE_FSYNC, t0);
+        if (!prepared)
           {
 #pragma omp critical (label_stack_error)
             {
@@ -371,6 +377,7 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
       created[k] = true;
     }
   /* The new PNGs are durable before a manifest names them. */
+  gint64 t_sync = mm_profile_begin ();
   if (first_error == NULL)
     mm_fsync_dir (dir, &first_error);
   if (first_error == NULL)
@@ -382,6 +389,7 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
       if (mm_atomic_write (manifest, text, len, true, &first_error))
         mm_fsync_dir (dir, &first_error);
     }
+  mm_profile_end (MM_PROFILE_FSYNC, t_sync);
   for (int k = 0; k < n; k++)
     if (tmps[k])
       {

@@ -2,18 +2,19 @@
 /* Intensity statistics: one parallel pass builds a full-range histogram, everything else
  * (min, max, exact mean, padding count) is read off it. */
 #include "mm-stats.h"
+#include "mm-stats-private.h"
 
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #define HIST_MIN (-32768)
-#define HIST_BINS 65536
+#define HIST_BINS MM_STATS_HIST_BINS
 
 /* Detected padding must fill at least this share of the pixels outside the inscribed circle,
  * and lie below air (-1024 HU): air clipped at -1024 inside the body is tissue, not padding. */
 #define PADDING_MIN_SHARE 0.90
-#define PADDING_MAX_HU (-1025.0)
+#define PADDING_MAX_HU ((double) MM_STATS_PADDING_MAX_HU)
 
 static inline int
 hu_bin (double v)
@@ -104,45 +105,54 @@ volume_histogram (const MmVolume *vol, double *fsum, int n_threads)
   return hist;
 }
 
-/* Look for a single value filling the corners outside the reconstruction circle, as scanners
- * write there (e.g. -2048 or -3024 HU). Values are taken to the nearest HU. */
-static bool
-detect_padding (const MmVolume *vol, double *value, double *share)
+/* Padding detection looks at every step-th slice: padding is the same on every slice. */
+int
+mm_stats_padding_sample_step (int n_slices)
+{
+  return MAX (1, n_slices / 8);
+}
+
+/* Count slice k's values outside its inscribed circle (to the nearest HU) into counts, from
+ * slice (int16, when given) or the volume; returns how many were counted. */
+uint64_t
+mm_stats_count_corners (const MmVolume *vol, const int16_t *slice, int k, uint32_t *counts)
 {
   int w = vol->dims[0], h = vol->dims[1];
   double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1);
   /* Two pixels beyond the inscribed circle, so the circle's own edge does not count. */
   double r = 0.5 * MIN (w, h) + 2.0;
-  if (w < 16 || h < 16)
-    return false;
-
-  g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
   uint64_t total = 0;
-  /* A sample of slices is enough: padding is the same on every slice. */
-  int step = MAX (1, vol->dims[2] / 8);
-  for (int k = 0; k < vol->dims[2]; k += step)
-    for (int j = 0; j < h; j++)
-      {
-        double dy = j - cy;
-        if (dy * dy > r * r)
+#define CORNER_VALUE(i, j) (slice ? (double) slice[(size_t) (j) * w + (i)] : mm_volume_get (vol, i, j, k))
+  for (int j = 0; j < h; j++)
+    {
+      double dy = j - cy;
+      if (dy * dy > r * r)
+        {
+          for (int i = 0; i < w; i++)
+            counts[hu_bin (CORNER_VALUE (i, j))]++;
+          total += w;
+          continue;
+        }
+      /* Only the parts of the row left and right of the circle. */
+      double half = sqrt (r * r - dy * dy);
+      for (int i = 0; i < w; i++)
+        if (fabs (i - cx) > half)
           {
-            for (int i = 0; i < w; i++)
-              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
-            total += w;
-            continue;
+            counts[hu_bin (CORNER_VALUE (i, j))]++;
+            total++;
           }
-        /* Only the parts of the row left and right of the circle. */
-        double half = sqrt (r * r - dy * dy);
-        for (int i = 0; i < w; i++)
-          if (fabs (i - cx) > half)
-            {
-              counts[hu_bin (mm_volume_get (vol, i, j, k))]++;
-              total++;
-            }
-      }
+    }
+#undef CORNER_VALUE
+  return total;
+}
+
+/* The most frequent corner value is padding when it fills enough of the corners and lies
+ * below air. */
+static bool
+padding_verdict (const uint32_t *counts, uint64_t total, double *value, double *share)
+{
   if (total == 0)
     return false;
-
   int best = 0;
   for (int b = 1; b < HIST_BINS; b++)
     if (counts[b] > counts[best])
@@ -150,6 +160,66 @@ detect_padding (const MmVolume *vol, double *value, double *share)
   *share = (double) counts[best] / (double) total;
   *value = best + HIST_MIN;
   return *share >= PADDING_MIN_SHARE && *value <= PADDING_MAX_HU;
+}
+
+static bool
+padding_too_small (const MmVolume *vol)
+{
+  return vol->dims[0] < 16 || vol->dims[1] < 16;
+}
+
+/* Look for a single value filling the corners outside the reconstruction circle, as scanners
+ * write there (e.g. -2048 or -3024 HU). Values are taken to the nearest HU. */
+static bool
+detect_padding (const MmVolume *vol, double *value, double *share)
+{
+  if (padding_too_small (vol))
+    return false;
+  g_autofree uint32_t *counts = g_new0 (uint32_t, HIST_BINS);
+  uint64_t total = 0;
+  int step = mm_stats_padding_sample_step (vol->dims[2]);
+  for (int k = 0; k < vol->dims[2]; k += step)
+    total += mm_stats_count_corners (vol, NULL, k, counts);
+  return padding_verdict (counts, total, value, share);
+}
+
+/* Where the padding comes from: the volume's Pixel Padding Value (and Range Limit), else the
+ * value detected outside the reconstruction circle, else none. */
+void
+mm_stats_choose_padding (const MmVolume *vol, const uint32_t *corner_counts, uint64_t corner_total,
+                     MmStats *st)
+{
+  if (vol->has_padding_value)
+    {
+      st->padding_source = MM_PADDING_TAG;
+      st->padding_value = vol->padding_value_hu;
+    }
+  else
+    {
+      double value, share = 0;
+      bool found = corner_counts ? !padding_too_small (vol)
+                                       && padding_verdict (corner_counts, corner_total, &value,
+                                                           &share)
+                                 : detect_padding (vol, &value, &share);
+      if (found)
+        {
+          st->padding_source = MM_PADDING_DETECTED;
+          st->padding_value = value;
+        }
+      st->padding_fraction_outside_fov = share;
+    }
+  st->padding_lo = st->padding_hi = st->padding_value;
+  if (st->padding_source == MM_PADDING_TAG && vol->has_padding_range)
+    {
+      st->padding_lo = MIN (vol->padding_value_hu, vol->padding_limit_hu);
+      st->padding_hi = MAX (vol->padding_value_hu, vol->padding_limit_hu);
+    }
+}
+
+static void
+choose_padding (const MmVolume *vol, MmStats *st)
+{
+  mm_stats_choose_padding (vol, NULL, 0, st);
 }
 
 MmStats *
@@ -202,29 +272,8 @@ mm_stats_compute (const MmVolume *vol, int n_threads)
     }
   g_free (hist);
 
-  if (vol->has_padding_value)
-    {
-      st->padding_source = MM_PADDING_TAG;
-      st->padding_value = vol->padding_value_hu;
-    }
-  else
-    {
-      double value, share = 0;
-      if (detect_padding (vol, &value, &share))
-        {
-          st->padding_source = MM_PADDING_DETECTED;
-          st->padding_value = value;
-        }
-      st->padding_fraction_outside_fov = share;
-    }
-
+  choose_padding (vol, st);
   st->mean_without_padding = st->mean;
-  st->padding_lo = st->padding_hi = st->padding_value;
-  if (st->padding_source == MM_PADDING_TAG && vol->has_padding_range)
-    {
-      st->padding_lo = MIN (vol->padding_value_hu, vol->padding_limit_hu);
-      st->padding_hi = MAX (vol->padding_value_hu, vol->padding_limit_hu);
-    }
   if (st->padding_source != MM_PADDING_NONE)
     {
       double plo = st->padding_lo, phi = st->padding_hi;

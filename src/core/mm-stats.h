@@ -37,6 +37,7 @@ typedef struct
  * thread count (sums are exact in int64). */
 MmStats *mm_stats_compute (const MmVolume *vol, int n_threads);
 void mm_stats_free (MmStats *stats);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmStats, mm_stats_free)
 
 const char *mm_padding_source_name (MmPaddingSource src);

@@ -6,6 +6,7 @@
 #include "mm-dicom-codec.hh"
 #include "mm-dicom-multiframe.hh"
 #include "mm-dicom-util.hh"
+#include "mm-dicom-rescale.hh"
 
 #include <gdcmImage.h>
 #include <gdcmReader.h>
@@ -147,7 +148,6 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
       bool is_float = false;
       int stored = h.bits_stored;
       const double slope = h.slope, icpt = h.intercept;
-      bool hu_as_stored = bytes == 2 && is_signed && stored == 16 && slope == 1.0 && icpt == 0.0;
       const char *src;
 
       if (h.frame >= 0)
@@ -161,12 +161,20 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
                && (bytes == 1 || bytes == 2))
         {
           /* Uncompressed little endian: the stored values are the file's bytes at a known
-           * offset (checked in pass 1), read straight into place when they are HU already. */
-          if (type == MM_VOXEL_INT16 && hu_as_stored)
-            return read_range (h.path, h.pixel_value, n * 2, (char *) dst, buf, why);
-          if (!read_range (h.path, h.pixel_value, n * bytes, nullptr, buf, why))
-            return false;
-          src = buf.data ();
+           * offset (checked in pass 1). */
+          if (type == MM_VOXEL_INT16 && bytes == 2)
+            {
+              /* Into place, then rescaled there: one pass over a slice still in cache. */
+              if (!read_range (h.path, h.pixel_value, n * 2, (char *) dst, buf, why))
+                return false;
+              src = (const char *) dst;
+            }
+          else
+            {
+              if (!read_range (h.path, h.pixel_value, n * bytes, nullptr, buf, why))
+                return false;
+              src = buf.data ();
+            }
         }
       else
         {
@@ -184,60 +192,25 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
           stored = pf.GetBitsStored ();
           src = buf.data ();
         }
-      if (stored <= 0 || stored > bytes * 8)
-        stored = bytes * 8;
-      /* Keep the stored bits and sign-extend them (idempotent if GDCM already did). */
-      uint32_t mask = stored >= 32 ? 0xffffffffu : ((1u << stored) - 1u);
-      uint32_t sign = 1u << (stored - 1);
-      auto raw = [&] (size_t x) -> double {
-        uint32_t u;
-        if (bytes == 1)
-          u = (uint8_t) src[x];
-        else if (bytes == 2)
-          {
-            uint16_t v;
-            std::memcpy (&v, src + 2 * x, 2);
-            u = v;
-          }
-        else
-          {
-            if (is_float)
-              {
-                float f;
-                std::memcpy (&f, src + 4 * x, 4);
-                return f;
-              }
-            std::memcpy (&u, src + 4 * x, 4);
-          }
-        u &= mask;
-        if (is_signed && (u & sign))
-          return (double) (int64_t) ((uint64_t) u | ~(uint64_t) mask);
-        return (double) u;
-      };
-
+      StoredFormat f;
+      f.bytes = bytes;
+      f.stored = stored;
+      f.is_signed = is_signed;
+      f.is_float = is_float;
       if (type == MM_VOXEL_INT16)
         {
-          int16_t *out = (int16_t *) dst;
-          if (bytes == 2 && hu_as_stored)
-            std::memcpy (out, src, n * 2);
-          else
-            for (size_t x = 0; x < n; x++)
-              {
-                double v = raw (x) * slope + icpt;
-                if (v < INT16_MIN || v > INT16_MAX)
-                  {
-                    overflow = true;
-                    v = v < 0 ? INT16_MIN : INT16_MAX;
-                  }
-                out[x] = (int16_t) std::lrint (v);
-              }
+          /* Signed 16-bit values with the identity rescale are HU already. */
+          if (bytes == 2 && is_signed && (stored <= 0 || stored == 16) && !is_float
+              && slope == 1.0 && icpt == 0.0)
+            {
+              if (src != (const char *) dst)
+                std::memcpy (dst, src, n * 2);
+            }
+          else if (rescale_to_int16 (src, f, slope, icpt, (int16_t *) dst, n))
+            overflow = true;
         }
       else
-        {
-          float *out = (float *) dst;
-          for (size_t x = 0; x < n; x++)
-            out[x] = (float) (raw (x) * slope + icpt);
-        }
+        rescale_to_float (src, f, slope, icpt, (float *) dst, n);
       return true;
     }
   catch (const std::exception &e)

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The series reader: find files, read headers in parallel, group by series, pick one, order
- * its slices along the normal, check they agree, decode pixels in parallel into HU
- * (each slice by mm-dicom-decode.cc). */
+/* The series reader: find files (mm-dicom-walk.cc), read headers in parallel, group them
+ * into series (mm-dicom-group.cc), pick one, check and order its slices along the normal
+ * (mm-dicom-order.cc), decode pixels in parallel into HU (each slice by mm-dicom-decode.cc). */
 #include "mm-dicom.h"
 #include "mm-dicom-private.hh"
+#include "mm-dicom-reader.hh"
 #include "mm-text.h"
 #include "mm-dicom-multiframe.hh"
 #include "mm-dicom-decode.hh"
 #include "mm-dicom-util.hh"
 #include "mm-limits.h"
+#include "mm-profile.h"
 
 #include <gdcmTrace.h>
 
@@ -20,20 +22,25 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <map>
+#include <deque>
 #include <omp.h>
-#include <set>
 #include <string>
 #include <vector>
 
+using mm::Loader;
+using mm::Series;
 using mm::SliceHeader;
 using mm::fmt;
+
+static bool
+is_integral (double v)
+{
+  return std::fabs (v - std::nearbyint (v)) < 1e-9;
+}
 
 G_DEFINE_QUARK (mm-dicom-error-quark, mm_dicom_error)
 
 #define DEFAULT_ORIENTATION_TOLERANCE 1e-3
-/* Two slices closer than this along the normal are at the same place. */
-#define DUPLICATE_TOLERANCE_MM 0.01
 
 MmDicomReport *
 mm_dicom_report_new (void)
@@ -56,6 +63,7 @@ mm_dicom_report_free (MmDicomReport *r)
       g_free (s->uid);
       g_free (s->modality);
       g_free (s->description);
+      g_free (s->split_reason);
       g_free (s);
     }
   g_ptr_array_unref (r->series);
@@ -70,203 +78,6 @@ mm_dicom_load_options_init (MmDicomLoadOptions *opts)
   std::memset (opts, 0, sizeof *opts);
   opts->orientation_tolerance = DEFAULT_ORIENTATION_TOLERANCE;
 }
-
-namespace
-{
-
-struct Loader
-{
-  const MmDicomLoadOptions *opts;
-  MmDicomReport *report;
-  int n_threads;
-
-  void
-  warn (const std::string &line)
-  {
-    g_ptr_array_add (report->warnings, g_strdup (line.c_str ()));
-  }
-
-  void
-  progress (double f)
-  {
-    if (opts->progress)
-      opts->progress (f, opts->progress_data);
-  }
-
-  bool
-  cancelled ()
-  {
-    return g_cancellable_is_cancelled (opts->cancellable);
-  }
-};
-
-bool
-is_dicomdir_name (const char *path)
-{
-  g_autofree char *base = g_path_get_basename (path);
-  return g_ascii_strcasecmp (base, "DICOMDIR") == 0;
-}
-
-/* Every regular file below dir, skipping hidden entries and our own project folders;
- * FIFOs, devices and sockets go to special (never opened: a FIFO would block). */
-void
-walk (const std::string &dir, std::vector<std::string> &out, std::vector<std::string> &special,
-      int depth)
-{
-  if (depth > 32)
-    return;
-  GDir *d = g_dir_open (dir.c_str (), 0, nullptr);
-  if (d == nullptr)
-    return;
-  std::vector<std::string> names;
-  while (const char *name = g_dir_read_name (d))
-    names.emplace_back (name);
-  g_dir_close (d);
-  std::sort (names.begin (), names.end ());
-  for (const std::string &name : names)
-    {
-      if (name[0] == '.' || g_str_has_suffix (name.c_str (), ".metalmark"))
-        continue;
-      std::string path = dir + "/" + name;
-      if (g_file_test (path.c_str (), G_FILE_TEST_IS_SYMLINK)
-          && g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
-        continue; /* no symlink loops */
-      if (g_file_test (path.c_str (), G_FILE_TEST_IS_DIR))
-        walk (path, out, special, depth + 1);
-      else if (g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR))
-        {
-          /* A DICOMDIR inside a scanned folder only repeats what the walk finds. */
-          if (!is_dicomdir_name (path.c_str ()))
-            out.push_back (path);
-        }
-      else if (g_file_test (path.c_str (), G_FILE_TEST_EXISTS))
-        special.push_back (path);
-    }
-}
-
-bool
-collect_files (Loader &L, const char *const *paths, guint n_paths,
-               std::vector<std::string> &files, GError **error)
-{
-  for (guint p = 0; p < n_paths; p++)
-    {
-      const char *path = paths[p];
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        {
-          g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NOT_FOUND,
-                       "%s: no such file or folder", path);
-          return false;
-        }
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          std::string dir (path);
-          while (dir.size () > 1 && dir.back () == '/')
-            dir.pop_back ();
-          std::vector<std::string> special;
-          walk (dir, files, special, 0);
-          for (const std::string &f : special)
-            L.warn (f + ": skipped: not a regular file (FIFOs, devices and sockets are not read)");
-        }
-      else if (is_dicomdir_name (path))
-        {
-          std::string why;
-          std::vector<std::string> refused;
-          bool ok = mm::read_dicomdir (path, files, why, refused);
-          for (const std::string &r : refused)
-            L.warn (std::string (path) + ": skipped " + r);
-          if (!ok)
-            {
-              g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NO_SERIES, "%s: %s", path,
-                           why.c_str ());
-              return false;
-            }
-        }
-      else
-        files.emplace_back (path);
-    }
-  /* The same file named twice (a folder and a file in it) counts once. */
-  std::set<std::string> seen;
-  std::vector<std::string> unique;
-  for (const std::string &f : files)
-    {
-      g_autofree char *canon = g_canonicalize_filename (f.c_str (), nullptr);
-      if (seen.insert (canon).second)
-        unique.push_back (f);
-    }
-  files.swap (unique);
-  return true;
-}
-
-struct Series
-{
-  std::string uid;
-  std::vector<SliceHeader *> slices;
-  bool is_ct = false;
-  std::string modality, description;
-};
-
-/* Refuse a series whose slices disagree in what a volume needs to be the same. */
-bool
-check_consistency (Loader &L, const Series &s, GError **error)
-{
-  const SliceHeader *a = s.slices.front ();
-  double tol = L.opts->orientation_tolerance > 0 ? L.opts->orientation_tolerance
-                                                  : DEFAULT_ORIENTATION_TOLERANCE;
-  for (const SliceHeader *b : s.slices)
-    {
-      if (b->rows != a->rows || b->cols != a->cols)
-        {
-          g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
-                       "series %s: slices differ in size: %s is %d x %d, %s is %d x %d "
-                       "(columns x rows)",
-                       s.uid.c_str (), mm::slice_name (*a).c_str (), a->cols, a->rows,
-                       mm::slice_name (*b).c_str (),
-                       b->cols, b->rows);
-          return false;
-        }
-      for (int c = 0; c < 6; c++)
-        if (std::fabs (b->iop[c] - a->iop[c]) > tol)
-          {
-            g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
-                         "series %s: slices differ in orientation by more than %g: %s and %s "
-                         "(Image Orientation (Patient) (0020,0037))",
-                         s.uid.c_str (), tol, mm::slice_name (*a).c_str (),
-                         mm::slice_name (*b).c_str ());
-            return false;
-          }
-      for (int c = 0; c < 2; c++)
-        if (std::fabs (b->pixel_spacing[c] - a->pixel_spacing[c])
-            > 1e-3 * a->pixel_spacing[c])
-          {
-            g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
-                         "series %s: slices differ in Pixel Spacing (0028,0030): %s has "
-                         "%g\\%g mm, %s has %g\\%g mm",
-                         s.uid.c_str (), mm::slice_name (*a).c_str (), a->pixel_spacing[0],
-                         a->pixel_spacing[1], mm::slice_name (*b).c_str (), b->pixel_spacing[0],
-                         b->pixel_spacing[1]);
-            return false;
-          }
-    }
-  if (s.slices.size () > 1)
-    for (const SliceHeader *b : s.slices)
-      if (!b->has_ipp)
-        {
-          g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
-                       "series %s: %s has no Image Position (Patient) (0020,0032), so its "
-                       "slices cannot be put in order",
-                       s.uid.c_str (), b->path.c_str ());
-          return false;
-        }
-  return true;
-}
-
-bool
-is_integral (double v)
-{
-  return std::fabs (v - std::nearbyint (v)) < 1e-9;
-}
-
-} // namespace
 
 static MmVolume *load_or_scan (const char *const *paths, guint n_paths,
                                const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
@@ -356,7 +167,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   gdcm::Trace::SetError (false);
 
   std::vector<std::string> files;
-  if (!collect_files (L, paths, n_paths, files, error))
+  if (!mm::collect_files (L, paths, n_paths, files, error))
     return nullptr;
   L.report->files_found = files.size ();
   if (files.empty ())
@@ -375,7 +186,9 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     {
       if (stop.load (std::memory_order_relaxed))
         continue;
+      gint64 t0 = mm_profile_begin ();
       headers[f] = mm::read_slice_header (files[f]);
+      mm_profile_end (MM_PROFILE_HEADERS, t0);
       size_t d = ++done;
       if (omp_get_thread_num () == 0)
         {
@@ -398,26 +211,9 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
       L.warn (line);
   }
 
-  std::map<std::string, Series> by_uid;
-  for (SliceHeader &h : headers)
-    {
-      if (!h.usable)
-        {
-          L.report->files_skipped++;
-          L.warn (h.path + ": skipped: " + h.reason);
-          continue;
-        }
-      Series &s = by_uid[h.series_uid];
-      s.uid = h.series_uid;
-      s.slices.push_back (&h);
-      if (h.modality == "CT" || mm::is_ct_sop_class (h.sop_class))
-        s.is_ct = true;
-      if (s.modality.empty ())
-        s.modality = h.modality;
-      if (s.description.empty ())
-        s.description = h.description;
-    }
-  if (by_uid.empty ())
+  std::deque<Series> all;
+  mm::group_series (L, headers, all);
+  if (all.empty ())
     {
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NO_SERIES,
                    "%s: no readable DICOM image among %zu file%s%s%s", paths[0], files.size (),
@@ -429,17 +225,21 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
 
   /* Every series, largest CT first: the report's list, and the default choice. */
   std::vector<Series *> order;
-  for (auto &kv : by_uid)
-    order.push_back (&kv.second);
+  for (Series &s : all)
+    order.push_back (&s);
   std::stable_sort (order.begin (), order.end (), [] (const Series *a, const Series *b) {
     if (a->is_ct != b->is_ct)
       return a->is_ct;
-    return a->slices.size () > b->slices.size ();
+    if (a->slices.size () != b->slices.size ())
+      return a->slices.size () > b->slices.size ();
+    return a->id < b->id;
   });
   for (Series *s : order)
     {
       auto *info = g_new0 (MmDicomSeriesInfo, 1);
-      info->uid = g_strdup (s->uid.c_str ());
+      info->uid = g_strdup (s->id.c_str ());
+      info->split_reason = s->split_reason.empty () ? nullptr
+                                                    : g_strdup (s->split_reason.c_str ());
       info->modality = s->modality.empty () ? nullptr : g_strdup (s->modality.c_str ());
       info->is_ct = s->is_ct;
       info->description = s->description.empty () ? nullptr : g_strdup (s->description.c_str ());
@@ -453,15 +253,21 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   Series *chosen = nullptr;
   if (opts->series_uid)
     {
-      auto it = by_uid.find (opts->series_uid);
-      if (it == by_uid.end ())
+      /* By the name the report gives ("UID#2" for a split-off part), else the largest part
+       * with that UID. */
+      for (Series *s : order)
+        if (s->id == opts->series_uid)
+          chosen = s;
+      for (Series *s : order)
+        if (chosen == nullptr && s->uid == opts->series_uid)
+          chosen = s;
+      if (chosen == nullptr)
         {
           g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NOT_FOUND,
                        "%s: no series with UID %s (%zu series found)", paths[0],
-                       opts->series_uid, by_uid.size ());
+                       opts->series_uid, all.size ());
           return nullptr;
         }
-      chosen = &it->second;
     }
   else
     {
@@ -470,54 +276,15 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
         L.report->chosen_reason = g_strdup_printf (
             "%zu series found; loading the %s series with the most slices, %s (%zu slices)",
             order.size (), chosen->is_ct ? "CT" : "image",
-            chosen->uid.empty () ? "(no Series Instance UID)" : chosen->uid.c_str (),
+            chosen->id.empty () ? "(no Series Instance UID)" : chosen->id.c_str (),
             chosen->slices.size ());
     }
-  L.report->chosen_uid = g_strdup (chosen->uid.c_str ());
+  L.report->chosen_uid = g_strdup (chosen->id.c_str ());
 
-  if (!check_consistency (L, *chosen, error))
+  if (!mm::check_consistency (L, *chosen, error))
     return nullptr;
-
-  /* Order along the normal: never by Slice Location, Instance Number or file name. */
+  mm::order_slices (L, *chosen);
   std::vector<SliceHeader *> &sl = chosen->slices;
-  std::stable_sort (sl.begin (), sl.end (), [] (const SliceHeader *a, const SliceHeader *b) {
-    if (a->z != b->z)
-      return a->z < b->z;
-    if (a->instance != b->instance)
-      return a->instance < b->instance;
-    return a->path < b->path;
-  });
-  {
-    std::vector<SliceHeader *> kept;
-    for (SliceHeader *h : sl)
-      {
-        if (!kept.empty () && std::fabs (h->z - kept.back ()->z) < DUPLICATE_TOLERANCE_MM)
-          {
-            L.report->files_skipped++;
-            L.warn (fmt ("%s: skipped: same position as %s (%.3f mm along the normal)%s",
-                         mm::slice_name (*h).c_str (), mm::slice_name (*kept.back ()).c_str (), h->z,
-                         h->sop_uid == kept.back ()->sop_uid ? ", same SOP Instance UID" : ""));
-            continue;
-          }
-        kept.push_back (h);
-      }
-    sl.swap (kept);
-  }
-  /* Geometry assumed rather than read is said loudly, once, naming the first file (the
-   * slices agree on it, checked above); what is said is what the volume then holds. */
-  if (!sl.front ()->has_iop)
-    L.warn (sl.front ()->path + ": "
-            + (sl.front ()->iop_problem.empty ()
-                   ? std::string ("no Image Orientation (Patient) (0020,0037)")
-                   : sl.front ()->iop_problem)
-            + "; axial orientation assumed (row 1\\0\\0, column 0\\1\\0)");
-  if (!sl.front ()->has_spacing)
-    L.warn (sl.front ()->path + ": " + sl.front ()->spacing_problem
-            + "; 1 x 1 mm pixels assumed: distances, areas and volumes are not in mm");
-  if (!sl.front ()->not_acquired.empty ())
-    L.warn (sl.front ()->path + ": " + sl.front ()->not_acquired
-            + ", not a CT acquisition: its values may be a picture (a screenshot, a "
-              "rendering), not measurements");
 
   /* Pass 2: pixels, in parallel, straight into the volume. Integral rescales give int16;
    * others float. A value beyond int16 sends us round again as float. */
@@ -531,7 +298,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   g_autoptr (MmVolume) vol = nullptr;
   std::vector<std::string> failures;
   const bool streaming = opts->slice_func != nullptr;
-  if (streaming && want_float)
+  if (streaming && want_float && opts->slice_float_func == nullptr)
     {
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_STREAM,
                    "%s: cannot stream: its rescale is not integral", paths[0]);
@@ -587,10 +354,20 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
             bool of = false;
             std::string why;
             char *dst = streaming ? stream_buf.data () : (char *) vol->voxels + k * slice_bytes;
-            if (!mm::decode_slice (*sl[k], type, dst, file_buf, buf, of, why))
+            gint64 t0 = mm_profile_begin ();
+            bool decoded = mm::decode_slice (*sl[k], type, dst, file_buf, buf, of, why);
+            mm_profile_end (MM_PROFILE_DECODE, t0);
+            if (!decoded)
               failures[k] = why.empty () ? "cannot decode its pixel data" : why;
             else if (streaming && !of)
-              opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+              {
+                t0 = mm_profile_begin ();
+                if (type == MM_VOXEL_INT16)
+                  opts->slice_func ((int) k, (const int16_t *) dst, dims, opts->slice_data);
+                else
+                  opts->slice_float_func ((int) k, (const float *) dst, dims, opts->slice_data);
+                mm_profile_end (MM_PROFILE_THRESHOLD, t0);
+              }
             if (of)
               overflow = true;
             size_t d = ++done;
@@ -667,71 +444,8 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     }
   L.report->files_read = good.size ();
 
-  /* Geometry and series attributes. */
-  const double *r = first->iop, *c = first->iop + 3;
-  double nrm[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],
-                    r[0] * c[1] - r[1] * c[0] };
-  double nlen = std::sqrt (nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-  for (int a = 0; a < 3; a++)
-    {
-      vol->direction[a] = r[a];
-      vol->direction[3 + a] = c[a];
-      vol->direction[6 + a] = nlen > 0 ? nrm[a] / nlen : (a == 2);
-    }
-  vol->spacing[0] = first->pixel_spacing[1]; /* between columns */
-  vol->spacing[1] = first->pixel_spacing[0]; /* between rows */
-  for (size_t k = 0; k < good.size (); k++)
-    {
-      MmSliceInfo *s = &vol->slices[k];
-      std::memcpy (s->position, good[k]->ipp, sizeof s->position);
-      s->file = g_strdup (good[k]->path.c_str ());
-      s->sop_instance_uid = good[k]->sop_uid.empty () ? nullptr
-                                                      : g_strdup (good[k]->sop_uid.c_str ());
-      s->instance_number = good[k]->instance == INT_MIN ? G_MININT : good[k]->instance;
-      s->frame_number = good[k]->frame >= 0 ? good[k]->frame + 1 : 0;
-    }
-  size_t n = good.size ();
-  if (n > 1)
-    {
-      std::vector<double> gaps;
-      for (size_t k = 1; k < n; k++)
-        gaps.push_back (good[k]->z - good[k - 1]->z);
-      vol->spacing[2] = (good[n - 1]->z - good[0]->z) / (double) (n - 1);
-      if (!mm_spacing_is_sane (vol->spacing[2]))
-        {
-          g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_INCONSISTENT,
-                       "series %s: %s and %s: Image Position (Patient) (0020,0032) puts "
-                       "slices %g mm apart on average, not between %g and %g mm",
-                       chosen->uid.c_str (), good[0]->path.c_str (),
-                       good[n - 1]->path.c_str (), vol->spacing[2], MM_SPACING_MIN_MM,
-                       MM_SPACING_MAX_MM);
-          return nullptr;
-        }
-      auto mm = std::minmax_element (gaps.begin (), gaps.end ());
-      vol->slice_gap_min = *mm.first;
-      vol->slice_gap_max = *mm.second;
-      std::vector<double> sorted = gaps;
-      std::nth_element (sorted.begin (), sorted.begin () + sorted.size () / 2, sorted.end ());
-      double median = sorted[sorted.size () / 2];
-      double tol = std::max (0.05, 0.05 * median);
-      if (vol->slice_gap_max - median > tol || median - vol->slice_gap_min > tol)
-        {
-          size_t worst = 0;
-          for (size_t g = 1; g < gaps.size (); g++)
-            if (std::fabs (gaps[g] - median) > std::fabs (gaps[worst] - median))
-              worst = g;
-          L.warn (fmt ("series %s: irregular slice spacing: median %.3f mm, smallest %.3f mm, "
-                       "largest %.3f mm; the largest departure is %.3f mm between %s and %s",
-                       chosen->uid.c_str (), median, vol->slice_gap_min, vol->slice_gap_max,
-                       gaps[worst], mm::slice_name (*good[worst]).c_str (),
-                       mm::slice_name (*good[worst + 1]).c_str ()));
-        }
-    }
-  else
-    {
-      vol->spacing[2] = 1.0;
-      vol->slice_gap_min = vol->slice_gap_max = 0.0;
-    }
+  if (!mm::set_geometry (L, *chosen, good, vol, error))
+    return nullptr;
 
   auto dup = [] (const std::string &s) { return s.empty () ? nullptr : g_strdup (s.c_str ()); };
   vol->series_uid = dup (chosen->uid);

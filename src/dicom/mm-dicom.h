@@ -26,11 +26,14 @@ typedef enum
 /* A series found while scanning. */
 typedef struct
 {
-  char *uid;
+  char *uid;           /* Series Instance UID; "UID#2"... for a part split from one UID */
   char *modality;      /* (0008,0060), NULL when no file has it */
   bool is_ct;          /* Modality CT, or a CT SOP class when Modality is missing */
   char *description;   /* may be NULL */
   guint n_files;
+  /* Why this is a series of its own beside the others found (a Series Instance UID of its
+   * own, or which field split one UID); NULL when it is the only series. */
+  char *split_reason;
 } MmDicomSeriesInfo;
 
 /* What a load did besides producing the volume. */
@@ -56,6 +59,9 @@ typedef void (*MmProgressFunc) (double fraction, gpointer user_data);
  * decoding thread. */
 typedef void (*MmDicomSliceFunc) (int k, const int16_t *hu, const int dims[3],
                                   gpointer user_data);
+/* The same for a series whose voxels are float (a rescale that is not integral). */
+typedef void (*MmDicomSliceFloatFunc) (int k, const float *hu, const int dims[3],
+                                       gpointer user_data);
 
 typedef struct
 {
@@ -71,6 +77,9 @@ typedef struct
    * (nothing else is wrong with it: load it without streaming). */
   MmDicomSliceFunc slice_func;
   gpointer slice_data;
+  /* With slice_func: when set, a series needing float voxels streams too, its slices going
+   * here (with slice_data) instead of failing. */
+  MmDicomSliceFloatFunc slice_float_func;
 } MmDicomLoadOptions;
 
 void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
