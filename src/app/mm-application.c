@@ -18,6 +18,9 @@ struct _MmApplication
   char *layout;       /* "one" or "three" for the first window */
   gboolean segment;   /* segment metal once loaded */
   int preset;         /* window preset once loaded, -1: none */
+  double zoom;        /* percent once loaded (100: 1:1), 0: fit */
+  gboolean invert;    /* inverted grey scale once loaded */
+  int width, height;  /* window size, 0: the remembered one */
 };
 
 G_DEFINE_FINAL_TYPE (MmApplication, mm_application, ADW_TYPE_APPLICATION)
@@ -33,6 +36,9 @@ new_window (MmApplication *self)
   if (self->layout)
     mm_window_set_three_views (window, g_strcmp0 (self->layout, "three") == 0);
   mm_window_set_startup (window, self->segment, self->preset);
+  mm_window_set_startup_view (window, self->zoom, self->invert);
+  if (self->width > 0)
+    gtk_window_set_default_size (GTK_WINDOW (window), self->width, self->height);
   return window;
 }
 
@@ -79,6 +85,28 @@ mm_application_handle_local_options (GApplication *app, GVariantDict *options)
     {
       g_printerr ("metalmark: --preset takes 0 to 6\n");
       return 2;
+    }
+  g_variant_dict_lookup (options, "invert", "b", &self->invert);
+  if (g_variant_dict_lookup (options, "zoom", "d", &self->zoom)
+      && !(self->zoom >= 10 && self->zoom <= 5000))
+    {
+      g_printerr ("metalmark: --zoom takes a percentage from 10 to 5000 (100: one screen pixel per image pixel)\n");
+      return 2;
+    }
+  const char *size = NULL;
+  if (g_variant_dict_lookup (options, "window-size", "&s", &size))
+    {
+      char *end = NULL;
+      guint64 w = g_ascii_strtoull (size, &end, 10), h = 0;
+      if (end && *end == 'x')
+        h = g_ascii_strtoull (end + 1, &end, 10);
+      if (end == NULL || *end != '\0' || w < 200 || h < 200 || w > 16384 || h > 16384)
+        {
+          g_printerr ("metalmark: --window-size takes WIDTHxHEIGHT, e.g. 1024x700\n");
+          return 2;
+        }
+      self->width = (int) w;
+      self->height = (int) h;
     }
   if (g_variant_dict_lookup (options, "layout", "&s", &layout))
     {
@@ -236,6 +264,11 @@ mm_application_init (MmApplication *self)
     { "preset", 0, 0, G_OPTION_ARG_INT, NULL,
       N_("Window preset once loaded: 1 soft tissue, 2 lung, 3 liver, 4 bone, 5 brain, 6 metal"),
       N_("N") },
+    { "zoom", 0, 0, G_OPTION_ARG_DOUBLE, NULL,
+      N_("Zoom once loaded, in percent: 100 shows one image pixel per screen pixel"), N_("PERCENT") },
+    { "invert", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Invert the grey scale once loaded"), NULL },
+    { "window-size", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Open the window at this size"),
+      N_("WIDTHxHEIGHT") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version"), NULL },
     { NULL },
   };
