@@ -37,6 +37,7 @@ struct _MmWindow
   GtkWidget *detect_button;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
+  GtkLabel *slice_from_label, *slice_to_label;
 
   /* owned */
   MmViewer *viewer;

@@ -246,6 +246,34 @@ set_loading (MmWindow *self, const char *path)
     }
 }
 
+/* What the series is, for the title: its description, else its modality and orientation
+ * ("CT, axial"), so that a series without a description is never just "Series". */
+static char *
+describe_series (const MmVolume *vol)
+{
+  if (vol->series_description && *vol->series_description)
+    return mm_text_printable (vol->series_description);
+  g_autofree char *modality = mm_text_printable (vol->modality && *vol->modality ? vol->modality
+                                                                                 : _("Image"));
+  const char *orientation = mm_volume_orientation_name (vol);
+  return orientation && *orientation ? g_strdup_printf (_("%s, %s"), modality, orientation)
+                                     : g_steal_pointer (&modality);
+}
+
+/* The slider's end letters: slice 1 at the left end lies towards from, the last towards to. */
+static void
+show_slice_direction (MmWindow *self)
+{
+  char from[4], to[4];
+  mm_slice_view_get_depth_direction (self->views[MM_PLANE_AXIAL], from, to);
+  gtk_label_set_text (self->slice_from_label, from);
+  gtk_label_set_text (self->slice_to_label, to);
+  g_autofree char *tip = g_strdup_printf (_("Axial slice, numbered from %s to %s; ticks mark slices "
+                                            "with mask voxels (N, Shift+N jump between them)"),
+                                          from, to);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->slice_scale), tip);
+}
+
 static void
 show_volume (MmWindow *self, MmLoadResult *r)
 {
@@ -256,12 +284,13 @@ show_volume (MmWindow *self, MmLoadResult *r)
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
   adw_window_title_set_title (self->window_title, base);
-  g_autofree char *what = mm_text_printable (vol->series_description ? vol->series_description
-                                             : (vol->modality ? vol->modality : _("Series")));
+  g_autofree char *what = describe_series (vol);
   g_autofree char *subtitle = g_strdup_printf (_("%s · %d × %d × %d"), what,
                                                vol->dims[0], vol->dims[1], vol->dims[2]);
   adw_window_title_set_subtitle (self->window_title, subtitle);
-  gtk_window_set_title (GTK_WINDOW (self), base);
+  g_autofree char *title = g_strdup_printf (_("%s – %s"), base, what);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  show_slice_direction (self);
   fill_metadata (self);
   gtk_label_set_text (self->mask_label, _("No mask: segment the metal or load a PNG label stack."));
   mm_tools_series_changed (self->tools);
@@ -791,6 +820,8 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, detect_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_from_label);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
   mm_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
   mm_ai_class_init (widget_class);
