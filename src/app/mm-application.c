@@ -3,6 +3,7 @@
  * About and Preferences. */
 #include "mm-application.h"
 
+#include "mm-preferences-window.h"
 #include "mm-window.h"
 
 #include <glib/gi18n.h>
@@ -153,34 +154,6 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_list_free (windows);
 }
 
-/* The three drag choices in the schema's order. */
-static const char *const drag_ids[] = { "window-level", "pan", "zoom" };
-
-static void
-drag_row_selected_cb (AdwComboRow *row, GParamSpec *pspec, GSettings *settings)
-{
-  guint i = adw_combo_row_get_selected (row);
-  if (i < G_N_ELEMENTS (drag_ids))
-    g_settings_set_string (settings, g_object_get_data (G_OBJECT (row), "key"), drag_ids[i]);
-}
-
-static GtkWidget *
-drag_row (GSettings *settings, const char *key, const char *title)
-{
-  const char *names[] = { _("Window / level"), _("Pan"), _("Zoom"), NULL };
-  GtkWidget *row = adw_combo_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  g_autoptr (GtkStringList) model = gtk_string_list_new (names);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
-  g_autofree char *value = g_settings_get_string (settings, key);
-  for (guint i = 0; i < G_N_ELEMENTS (drag_ids); i++)
-    if (g_strcmp0 (value, drag_ids[i]) == 0)
-      adw_combo_row_set_selected (ADW_COMBO_ROW (row), i);
-  g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
-  g_signal_connect_object (row, "notify::selected", G_CALLBACK (drag_row_selected_cb), settings, 0);
-  return row;
-}
-
 static void
 preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
@@ -190,26 +163,8 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
                                               : NULL;
   if (schema == NULL)
     return;
-  /* The settings object lives as long as the window. */
-  GSettings *settings = g_settings_new (APP_ID);
-  GtkWidget *prefs = adw_preferences_window_new ();
-  gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
-  g_object_set_data_full (G_OBJECT (prefs), "settings", settings, g_object_unref);
-  GtkWidget *page = adw_preferences_page_new ();
-  GtkWidget *group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Mouse"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
-                                         _("What a drag with each button does. Viewers differ; "
-                                           "the default is OHIF's and Weasis'."));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "left-drag", _("Left button")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "middle-drag", _("Middle button")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "right-drag", _("Right button")));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (prefs), ADW_PREFERENCES_PAGE (page));
-  gtk_window_present (GTK_WINDOW (prefs));
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  gtk_window_present (GTK_WINDOW (mm_preferences_window_new (parent, settings)));
 }
 
 static void

@@ -8,6 +8,7 @@
 #include "mm-info.h"
 #include "mm-label-stack.h"
 #include "mm-loader.h"
+#include "mm-preferences-window.h"
 #include "mm-segment.h"
 #include "mm-slice-view.h"
 #include "mm-text.h"
@@ -308,8 +309,11 @@ show_volume (MmWindow *self, MmLoadResult *r)
   /* The benchmark draws with the overlay on, as an annotator works. */
   if (self->bench_frames > 0 || self->startup_segment)
     gtk_widget_activate_action (GTK_WIDGET (self), "win.segment", NULL);
-  if (self->startup_preset >= 0)
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.preset", "i", self->startup_preset);
+  int preset = self->startup_preset;
+  if (preset < 0 && self->settings)
+    preset = g_settings_get_int (self->settings, "default-preset");
+  if (preset > 0 || (preset == 0 && self->startup_preset == 0))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.preset", "i", preset);
   if (self->startup_invert)
     mm_viewer_set_invert (self->viewer, true);
   if (self->startup_zoom > 0)
@@ -661,14 +665,6 @@ overlay_changed_cb (MmWindow *self)
   double opacity = gtk_adjustment_get_value (self->overlay_opacity);
   bool outline = gtk_check_button_get_active (self->overlay_outline_check);
   mm_viewer_set_overlay (self->viewer, &color, opacity, outline);
-  if (self->settings)
-    {
-      g_autofree char *hex = g_strdup_printf ("#%02x%02x%02x", (int) lrint (color.red * 255),
-                                              (int) lrint (color.green * 255), (int) lrint (color.blue * 255));
-      g_settings_set_string (self->settings, "overlay-color", hex);
-      g_settings_set_double (self->settings, "overlay-opacity", opacity);
-      g_settings_set_boolean (self->settings, "overlay-outline", outline);
-    }
 }
 
 /* ---- settings ---- */
@@ -713,13 +709,14 @@ load_settings (MmWindow *self)
     gtk_window_maximize (GTK_WINDOW (self));
   g_autofree char *layout = g_settings_get_string (self->settings, "layout");
   self->three_views = g_strcmp0 (layout, "three") == 0;
-  g_autofree char *hex = g_settings_get_string (self->settings, "overlay-color");
-  GdkRGBA color;
-  if (gdk_rgba_parse (&color, hex))
-    gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (self->overlay_color_button), &color);
-  gtk_adjustment_set_value (self->overlay_opacity, g_settings_get_double (self->settings, "overlay-opacity"));
-  gtk_check_button_set_active (self->overlay_outline_check,
-                               g_settings_get_boolean (self->settings, "overlay-outline"));
+  /* Bound both ways: the panel and the preferences window show the same overlay. */
+  g_settings_bind_with_mapping (self->settings, "overlay-color", self->overlay_color_button, "rgba",
+                                G_SETTINGS_BIND_DEFAULT, mm_settings_get_rgba, mm_settings_set_rgba,
+                                NULL, NULL);
+  g_settings_bind (self->settings, "overlay-opacity", self->overlay_opacity, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "overlay-outline", self->overlay_outline_check, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_signal_connect (self->settings, "changed::left-drag", G_CALLBACK (drag_settings_changed_cb), self);
   g_signal_connect (self->settings, "changed::middle-drag", G_CALLBACK (drag_settings_changed_cb), self);
   g_signal_connect (self->settings, "changed::right-drag", G_CALLBACK (drag_settings_changed_cb), self);
@@ -873,7 +870,7 @@ mm_window_init (MmWindow *self)
   update_recent_menu (self);
   gtk_widget_set_visible (GTK_WIDGET (self->warnings_expander), FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
-  g_signal_connect_swapped (self->overlay_color_button, "color-set", G_CALLBACK (overlay_changed_cb), self);
+  g_signal_connect_swapped (self->overlay_color_button, "notify::rgba", G_CALLBACK (overlay_changed_cb), self);
   g_signal_connect_swapped (self->overlay_opacity, "value-changed", G_CALLBACK (overlay_changed_cb), self);
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);
