@@ -309,13 +309,14 @@ mm_slice_overlay_print (MmSliceOverlay *self, FILE *out, int plane, double x0, d
           continue;
         }
       const graphene_rect_t *r = &sl->box;
-      int tw, th;
-      pango_layout_get_pixel_size (slot_layout (self, s, sl->variant), &tw, &th);
+      PangoRectangle ink, logical;
+      pango_layout_get_pixel_extents (slot_layout (self, s, sl->variant), &ink, &logical);
       /* The text last: it may hold spaces. */
       fprintf (out,
                "text plane=%d slot=%s shown=1 x=%.0f y=%.0f width=%.0f height=%.0f "
-               "text_width=%d text_height=%d variant=%d text=%s\n",
+               "text_width=%d text_height=%d ink_width=%d variant=%d text=%s\n",
                plane, slot_names[s], r->origin.x + x0, r->origin.y + y0, r->size.width,
-               r->size.height, tw, th, sl->variant, sl->text[sl->variant]);
+               r->size.height, logical.width, logical.height, ink.width, sl->variant,
+               sl->text[sl->variant]);
     }
 }
