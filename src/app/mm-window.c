@@ -10,6 +10,7 @@
 #include "mm-loader.h"
 #include "mm-preferences-window.h"
 #include "mm-segment.h"
+#include "mm-series-picker.h"
 #include "mm-slice-view.h"
 #include "mm-text.h"
 #include "mm-viewer.h"
@@ -351,69 +352,19 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (self);
 }
 
-typedef struct
-{
-  MmWindow *window;
-  GtkListBox *list;
-  GPtrArray *uids;
-} PickerData;
-
 static void
-picker_response_cb (AdwMessageDialog *dialog, const char *response, PickerData *pd)
+series_chosen_cb (MmSeriesPicker *picker, const char *uid, MmWindow *self)
 {
-  if (g_strcmp0 (response, "open") == 0)
-    {
-      GtkListBoxRow *row = gtk_list_box_get_selected_row (pd->list);
-      int index = row ? gtk_list_box_row_get_index (row) : 0;
-      load_series (pd->window, pd->window->loading_path, pd->uids->pdata[index]);
-    }
-  g_object_unref (pd->window);
-  g_ptr_array_unref (pd->uids);
-  g_free (pd);
+  load_series (self, self->loading_path, uid);
 }
 
 /* Several series: a list to pick from, the largest CT first and selected. */
 static void
 show_series_picker (MmWindow *self, const MmDicomReport *report)
 {
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Choose a Series"), NULL);
-  g_autofree char *body = g_strdup_printf (_("%u series were found in %s."), report->series->len,
-                                           self->loading_path);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
-  GtkWidget *list = gtk_list_box_new ();
-  gtk_widget_add_css_class (list, "boxed-list");
-  PickerData *pd = g_new0 (PickerData, 1);
-  pd->window = g_object_ref (self);
-  pd->list = GTK_LIST_BOX (list);
-  pd->uids = g_ptr_array_new_with_free_func (g_free);
-  for (guint s = 0; s < report->series->len; s++)
-    {
-      const MmDicomSeriesInfo *info = report->series->pdata[s];
-      GtkWidget *row = adw_action_row_new ();
-      g_autofree char *desc = mm_text_printable (info->description ? info->description
-                                                                   : _("(no description)"));
-      g_autofree char *modality = mm_text_printable (info->modality ? info->modality
-                                                                    : (info->is_ct ? "CT" : "?"));
-      g_autofree char *uid = mm_text_printable (info->uid);
-      /* Titles are markup by default: the description is text. */
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), desc);
-      g_autofree char *sub = g_strdup_printf (g_dngettext (NULL, "%s · %u slice · %s", "%s · %u slices · %s",
-                                                           info->n_files),
-                                              modality, info->n_files, uid);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sub);
-      gtk_list_box_append (GTK_LIST_BOX (list), row);
-      g_ptr_array_add (pd->uids, g_strdup (info->uid));
-    }
-  gtk_list_box_select_row (GTK_LIST_BOX (list), gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0));
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "open",
-                                    _("_Open"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "open",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "open");
-  g_signal_connect (dialog, "response", G_CALLBACK (picker_response_cb), pd);
-  gtk_window_present (GTK_WINDOW (dialog));
+  MmSeriesPicker *picker = mm_series_picker_new (GTK_WINDOW (self), report, self->loading_path);
+  g_signal_connect_object (picker, "series-chosen", G_CALLBACK (series_chosen_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (picker));
 }
 
 static void

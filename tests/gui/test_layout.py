@@ -11,6 +11,8 @@ bugs 4 and 6): focus and pointer through xdotool, what is shown read back throug
      "Open Folder" button, clicked, opens that folder with the desktop's default handler
      (a stand-in handler installed for inode/directory records what it was given);
   d) Preferences (Ctrl+,) offers the window/level a series opens with and the overlay;
+  e) a folder with two series: the series picker lists both, and the one clicked and opened
+     is the one shown (its description in the title);
   and the app prints no GLib/GTK warning (e.g. "GtkLabel reported min width -3").
 
 Run through tests/gui/run-under-xvfb with MM_TEST_WM=openbox MM_TEST_SCREEN=1024x700x24.
@@ -212,7 +214,52 @@ def main():
             finish(tap, app, "layout")
             tap.ok("min width" not in app.output(), "no 'GtkLabel reported min width' on stderr",
                    "; ".join(ln for ln in app.output().splitlines() if "min width" in ln)[:300])
+        scenario_picker(tap, args, ct, tmp)
     return tap.done()
+
+
+def scenario_picker(tap, args, ct, tmp):
+    """Two series in one folder: the first 40 slices as they are, and a copy of 10 of them as
+    another series (new UIDs, its own description)."""
+    both = os.path.join(tmp, "two-series")
+    os.makedirs(both)
+    files = sorted(os.listdir(ct))
+    for f in files:
+        shutil.copy(os.path.join(ct, f), os.path.join(both, f))
+    uid = pydicom.uid.generate_uid()
+    for n, f in enumerate(files[:10]):
+        ds = pydicom.dcmread(os.path.join(ct, f))
+        ds.SeriesInstanceUID = uid
+        ds.SOPInstanceUID = pydicom.uid.generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.SeriesDescription = "Second series"
+        ds.save_as(os.path.join(both, f"second-{n:03d}.dcm"))
+    app = App(args.app, [both], logdir=tmp, tag="picker")
+    try:
+        if not tap.ok(app.find_accessible() is not None, "e) the app starts on a folder with two series"):
+            return
+        picker = wait_for(lambda: find(app.acc, lambda n: name(n) == "Choose a Series"), START_TIMEOUT)
+        tap.ok(picker is not None, "e) the series picker shows up")
+        row = wait_for(lambda: find(app.acc, lambda n: "Second series" in name(n) and role(n) != "label"), UI_TIMEOUT)
+        tap.ok(row is not None, "e) it lists the second series")
+        if row is None:
+            return
+        click_at(app, row)
+        time.sleep(0.3)
+        button = find(picker, lambda n: role(n) == "push button"
+                      and name(n).replace("_", "").split()[:1] == ["Open"] and "Series" not in name(n))
+        tap.ok(button is not None, "e) it offers Open")
+        if button is not None:
+            click_at(app, button)
+        frame = wait_for(lambda: next((f for f in app.frames() if "Second series" in name(f)), None), START_TIMEOUT)
+        tap.ok(frame is not None, "e) the series clicked and opened is shown (title 'two-series – Second series')",
+               f"alive {app.alive()} (status {app.proc.poll()}), "
+               f"windows {[(role(c), name(c)) for c in children(app.acc)]}, output {app.output()[-400:]!r}")
+        axial = view(app, "Axial")
+        tap.ok(axial is not None and "/10 " in description(axial), "e) ... with its 10 slices",
+               description(axial).replace("\n", " | ") if axial is not None else "no view")
+    finally:
+        finish(tap, app, "e)")
 
 
 if __name__ == "__main__":
