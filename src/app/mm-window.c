@@ -542,6 +542,8 @@ zoom_action (GtkWidget *widget, const char *name, GVariant *param)
     mm_slice_view_zoom_by (view, 1.25);
   else if (g_str_equal (name, "win.zoom-out"))
     mm_slice_view_zoom_by (view, 1 / 1.25);
+  else if (g_str_equal (name, "win.zoom-actual"))
+    mm_slice_view_set_zoom_ratio (view, 1.0); /* 100 %: one screen pixel per image pixel */
   else
     mm_slice_view_reset (view);
 }
@@ -787,6 +789,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-actual", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.invert", NULL, invert_action);
   gtk_widget_class_install_action (widget_class, "win.reset-view", NULL, reset_view_action);
   gtk_widget_class_install_action (widget_class, "win.preset", "i", preset_action);
@@ -794,6 +797,7 @@ mm_window_class_init (MmWindowClass *klass)
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
+  add_key (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.zoom-actual", NULL);
   /* The single keys (slices, zoom, presets, layout, tools) are in mm-viewer-keys.c. */
 }
 

@@ -6,7 +6,7 @@ bugs 4 and 6): focus and pointer through xdotool, what is shown read back throug
   a) the window fits the screen, its title names the series when the series has no
      description (folder – modality, orientation; never just "Series");
   b) moving the pointer over the image shows the value under it (the HU readout), and neither
-     the view nor the slice slider moves or changes size when it appears;
+     the view nor the slice slider moves or changes size when it appears; Ctrl+1 is 100 %;
   c) after Export (Ctrl+E, a folder typed into the chooser) a toast says where, and its
      "Open Folder" button, clicked, opens that folder with the desktop's default handler
      (a stand-in handler installed for inode/directory records what it was given);
@@ -163,6 +163,13 @@ def main():
             tap.ok((extents(axial), extents(slider)) == before,
                    "b) ... and with the pointer at the image's left edge",
                    f"{(extents(axial), extents(slider))}")
+
+            # Ctrl+1: 100 %, one screen pixel per image pixel (RadiAnt's and Horos' meaning).
+            zoom_before = [t for t in description(axial).split("\n") if t.startswith("Zoom")]
+            xdo("key", "--clearmodifiers", "ctrl+1")
+            z = wait_for(lambda: "Zoom 100 %" in description(axial).split("\n"), UI_TIMEOUT)
+            tap.ok(z, "b) Ctrl+1 zooms to 100 % (1:1) from the fit", f"before {zoom_before}, after "
+                   + str([t for t in description(axial).split("\n") if t.startswith("Zoom")]))
 
             # c) export: the toast and its Open Folder button
             out = os.path.join(tmp, "export")

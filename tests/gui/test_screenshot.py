@@ -12,6 +12,13 @@ neighbouring slice, a level one HU off, or the view shifted by one pixel must ma
 worse (so the check can tell an off-by-one). The part of the view outside the plane must be
 black.
 
+The texts over the views (issue 11, bugs 4-6) are drawn on boxes whose rectangles the app
+prints: at 1024x700 and 1920x1080, one and three planes, normal and inverted, mask on, each
+must lie inside its view, overlap no other, be shown in full (the slice text always, every
+text in the large window), have its ink span its glyphs' width in the PNG and stand out from
+its box (contrast >= 4.5). At --zoom 100 the phantom's body is as many screen pixels wide as
+it has image columns.
+
 TAP on stdout. Usage:
   test_screenshot.py --app APP --cli CLI [--seed-ct DIR] [--keep DIR]
 The seed CT part runs when --seed-ct or MM_SEED_CT names a folder, else it is reported skipped.
