@@ -272,13 +272,15 @@ mm_slice_view_get_zoom_ratio (MmSliceView *self)
   return vp.scale * g.pixel_w;
 }
 
+/* Called while drawing (the figure depends on the size): the frame being drawn shows it. */
 static void
 update_zoom_label (MmSliceView *self)
 {
   double ratio = mm_slice_view_get_zoom_ratio (self);
   if (ratio <= 0)
     {
-      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, NULL, NULL));
+      if (mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, NULL, NULL))
+        update_description (self);
       return;
     }
   bool fit = self->zoom == 1.0 && self->pan_x == 0 && self->pan_y == 0;
@@ -286,7 +288,8 @@ update_zoom_label (MmSliceView *self)
   g_autofree char *text = fit ? g_strdup_printf (_("Zoom %.0f %% (fit)"), pc)
                               : g_strdup_printf (_("Zoom %.0f %%"), pc);
   g_autofree char *brief = g_strdup_printf ("%.0f %%", pc);
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, text, brief, NULL));
+  if (mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, text, brief, NULL))
+    update_description (self);
 }
 
 static void

@@ -94,6 +94,10 @@ void mm_ai_class_init (GtkWidgetClass *klass);
 /* Escape: stop a detection under way. */
 void mm_ai_cancel (MmAi *ai);
 
+/* mm-window-metadata.c: the metadata panel (filled when a series is shown), Copy as Text. */
+void mm_window_metadata_fill (MmWindow *self);
+void mm_window_metadata_class_init (GtkWidgetClass *klass);
+
 /* mm-window-testmode.c: --screenshot and --bench-render, started once the series is shown. */
 void mm_window_test_mode_start (MmWindow *self);
 
