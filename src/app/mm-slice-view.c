@@ -21,7 +21,8 @@ struct _MmSliceView
 
   MmPlane plane;
   double zoom;         /* 1: the plane fits the widget */
-  double pending_zoom; /* > 0: screen pixels per image pixel wanted once the view has a size */
+  double abs_zoom;     /* > 0: screen pixels per image pixel, whatever the view's size (until
+                        * the user zooms by a factor or resets): zoom follows from it */
   double pan_x, pan_y; /* screen pixels */
   bool crosshair;
   MmDragAction drag_action[4];
@@ -90,12 +91,10 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
   MmPlaneGeometry g;
   mm_plane_geometry (vol, self->plane, &g);
   mm_viewport_fit (&g, w, h, vp);
-  if (self->pending_zoom > 0 && vp->scale > 0)
-    {
-      /* An absolute zoom asked for before the view had a size (--zoom at start-up). */
-      self->zoom = CLAMP (self->pending_zoom / (vp->scale * g.pixel_w), 0.1, 50.0);
-      self->pending_zoom = 0;
-    }
+  if (self->abs_zoom > 0 && vp->scale > 0)
+    /* An absolute zoom (100 %, --zoom): recomputed from the fit of the current size, so a
+     * size that changes after it was asked for (the first layouts) does not change it. */
+    self->zoom = CLAMP (self->abs_zoom / (vp->scale * g.pixel_w), 0.1, 50.0);
   /* Zoom about the widget centre, then pan. */
   vp->origin_x = w / 2.0 + (vp->origin_x - w / 2.0) * self->zoom + self->pan_x;
   vp->origin_y = h / 2.0 + (vp->origin_y - h / 2.0) * self->zoom + self->pan_y;
@@ -283,7 +282,7 @@ update_zoom_label (MmSliceView *self)
         update_description (self);
       return;
     }
-  bool fit = self->zoom == 1.0 && self->pan_x == 0 && self->pan_y == 0;
+  bool fit = self->abs_zoom == 0 && self->zoom == 1.0 && self->pan_x == 0 && self->pan_y == 0;
   double pc = ratio * 100;
   g_autofree char *text = fit ? g_strdup_printf (_("Zoom %.0f %% (fit)"), pc)
                               : g_strdup_printf (_("Zoom %.0f %%"), pc);
@@ -480,7 +479,9 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
     }
   self->stroking = false;
   self->dragging = self->drag_action[MIN (button, 3u)];
-  self->drag_zoom = self->zoom;
+  self->drag_zoom = self->zoom; /* as last drawn */
+  if (self->dragging == MM_DRAG_ZOOM)
+    self->abs_zoom = 0; /* from here on relative to the fit */
   self->drag_pan_x = self->pan_x;
   self->drag_pan_y = self->pan_y;
   mm_viewer_get_window (self->viewer, &self->drag_window, &self->drag_level);
@@ -596,6 +597,7 @@ mm_slice_view_go_to (MmSliceView *self, int depth)
 void
 mm_slice_view_zoom_by (MmSliceView *self, double factor)
 {
+  self->abs_zoom = 0; /* self->zoom is the zoom last drawn, relative to the fit */
   self->zoom = CLAMP (self->zoom * factor, 0.1, 50.0);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -604,7 +606,7 @@ void
 mm_slice_view_reset (MmSliceView *self)
 {
   self->zoom = 1.0;
-  self->pending_zoom = 0;
+  self->abs_zoom = 0;
   self->pan_x = self->pan_y = 0;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -614,7 +616,7 @@ mm_slice_view_set_zoom_ratio (MmSliceView *self, double ratio)
 {
   g_return_if_fail (ratio > 0);
   /* Applied when the viewport is next computed, when the view has its size. */
-  self->pending_zoom = ratio;
+  self->abs_zoom = ratio;
   self->pan_x = self->pan_y = 0;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
