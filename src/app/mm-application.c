@@ -3,6 +3,7 @@
  * About and Preferences. */
 #include "mm-application.h"
 
+#include "mm-preferences-window.h"
 #include "mm-window.h"
 
 #include <glib/gi18n.h>
@@ -18,6 +19,9 @@ struct _MmApplication
   char *layout;       /* "one" or "three" for the first window */
   gboolean segment;   /* segment metal once loaded */
   int preset;         /* window preset once loaded, -1: none */
+  double zoom;        /* percent once loaded (100: 1:1), 0: fit */
+  gboolean invert;    /* inverted grey scale once loaded */
+  int width, height;  /* window size, 0: the remembered one */
 };
 
 G_DEFINE_FINAL_TYPE (MmApplication, mm_application, ADW_TYPE_APPLICATION)
@@ -33,6 +37,9 @@ new_window (MmApplication *self)
   if (self->layout)
     mm_window_set_three_views (window, g_strcmp0 (self->layout, "three") == 0);
   mm_window_set_startup (window, self->segment, self->preset);
+  mm_window_set_startup_view (window, self->zoom, self->invert);
+  if (self->width > 0)
+    gtk_window_set_default_size (GTK_WINDOW (window), self->width, self->height);
   return window;
 }
 
@@ -80,6 +87,28 @@ mm_application_handle_local_options (GApplication *app, GVariantDict *options)
       g_printerr ("metalmark: --preset takes 0 to 6\n");
       return 2;
     }
+  g_variant_dict_lookup (options, "invert", "b", &self->invert);
+  if (g_variant_dict_lookup (options, "zoom", "d", &self->zoom)
+      && !(self->zoom >= 10 && self->zoom <= 5000))
+    {
+      g_printerr ("metalmark: --zoom takes a percentage from 10 to 5000 (100: one screen pixel per image pixel)\n");
+      return 2;
+    }
+  const char *size = NULL;
+  if (g_variant_dict_lookup (options, "window-size", "&s", &size))
+    {
+      char *end = NULL;
+      guint64 w = g_ascii_strtoull (size, &end, 10), h = 0;
+      if (end && *end == 'x')
+        h = g_ascii_strtoull (end + 1, &end, 10);
+      if (end == NULL || *end != '\0' || w < 200 || h < 200 || w > 16384 || h > 16384)
+        {
+          g_printerr ("metalmark: --window-size takes WIDTHxHEIGHT, e.g. 1024x700\n");
+          return 2;
+        }
+      self->width = (int) w;
+      self->height = (int) h;
+    }
   if (g_variant_dict_lookup (options, "layout", "&s", &layout))
     {
       if (g_strcmp0 (layout, "one") != 0 && g_strcmp0 (layout, "three") != 0)
@@ -125,34 +154,6 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_list_free (windows);
 }
 
-/* The three drag choices in the schema's order. */
-static const char *const drag_ids[] = { "window-level", "pan", "zoom" };
-
-static void
-drag_row_selected_cb (AdwComboRow *row, GParamSpec *pspec, GSettings *settings)
-{
-  guint i = adw_combo_row_get_selected (row);
-  if (i < G_N_ELEMENTS (drag_ids))
-    g_settings_set_string (settings, g_object_get_data (G_OBJECT (row), "key"), drag_ids[i]);
-}
-
-static GtkWidget *
-drag_row (GSettings *settings, const char *key, const char *title)
-{
-  const char *names[] = { _("Window / level"), _("Pan"), _("Zoom"), NULL };
-  GtkWidget *row = adw_combo_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  g_autoptr (GtkStringList) model = gtk_string_list_new (names);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
-  g_autofree char *value = g_settings_get_string (settings, key);
-  for (guint i = 0; i < G_N_ELEMENTS (drag_ids); i++)
-    if (g_strcmp0 (value, drag_ids[i]) == 0)
-      adw_combo_row_set_selected (ADW_COMBO_ROW (row), i);
-  g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
-  g_signal_connect_object (row, "notify::selected", G_CALLBACK (drag_row_selected_cb), settings, 0);
-  return row;
-}
-
 static void
 preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
@@ -162,26 +163,8 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
                                               : NULL;
   if (schema == NULL)
     return;
-  /* The settings object lives as long as the window. */
-  GSettings *settings = g_settings_new (APP_ID);
-  GtkWidget *prefs = adw_preferences_window_new ();
-  gtk_window_set_transient_for (GTK_WINDOW (prefs), parent);
-  g_object_set_data_full (G_OBJECT (prefs), "settings", settings, g_object_unref);
-  GtkWidget *page = adw_preferences_page_new ();
-  GtkWidget *group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Mouse"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
-                                         _("What a drag with each button does. Viewers differ; "
-                                           "the default is OHIF's and Weasis'."));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "left-drag", _("Left button")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "middle-drag", _("Middle button")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             drag_row (settings, "right-drag", _("Right button")));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (prefs), ADW_PREFERENCES_PAGE (page));
-  gtk_window_present (GTK_WINDOW (prefs));
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  gtk_window_present (GTK_WINDOW (mm_preferences_window_new (parent, settings)));
 }
 
 static void
@@ -236,6 +219,11 @@ mm_application_init (MmApplication *self)
     { "preset", 0, 0, G_OPTION_ARG_INT, NULL,
       N_("Window preset once loaded: 1 soft tissue, 2 lung, 3 liver, 4 bone, 5 brain, 6 metal"),
       N_("N") },
+    { "zoom", 0, 0, G_OPTION_ARG_DOUBLE, NULL,
+      N_("Zoom once loaded, in percent: 100 shows one image pixel per screen pixel"), N_("PERCENT") },
+    { "invert", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Invert the grey scale once loaded"), NULL },
+    { "window-size", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Open the window at this size"),
+      N_("WIDTHxHEIGHT") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version"), NULL },
     { NULL },
   };

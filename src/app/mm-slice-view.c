@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* MmSliceView: renders a plane through the core's renderer into a texture, draws the
- * crosshair and scale bar, and keeps its labels (template children) up to date. */
+ * crosshair, and keeps the texts over it (mm-slice-overlay.c) and its accessible
+ * description up to date. */
 #include "mm-slice-view.h"
+#include "mm-slice-overlay.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -10,14 +12,8 @@ struct _MmSliceView
 {
   GtkWidget parent_instance;
 
-  /* template widgets */
-  GtkLabel *slice_label;
-  GtkLabel *window_label;
-  GtkLabel *probe_label;
-  GtkLabel *zoom_label;
-  GtkLabel *left_letter, *right_letter, *top_letter, *bottom_letter;
-
   /* owned */
+  MmSliceOverlay *overlay; /* drawn texts: they never change the view's size */
   MmViewer *viewer;
   MmRenderer *renderer;
   guint8 *pixels;
@@ -25,6 +21,8 @@ struct _MmSliceView
 
   MmPlane plane;
   double zoom;         /* 1: the plane fits the widget */
+  double abs_zoom;     /* > 0: screen pixels per image pixel, whatever the view's size (until
+                        * the user zooms by a factor or resets): zoom follows from it */
   double pan_x, pan_y; /* screen pixels */
   bool crosshair;
   MmDragAction drag_action[4];
@@ -93,6 +91,10 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
   MmPlaneGeometry g;
   mm_plane_geometry (vol, self->plane, &g);
   mm_viewport_fit (&g, w, h, vp);
+  if (self->abs_zoom > 0 && vp->scale > 0)
+    /* An absolute zoom (100 %, --zoom): recomputed from the fit of the current size, so a
+     * size that changes after it was asked for (the first layouts) does not change it. */
+    self->zoom = CLAMP (self->abs_zoom / (vp->scale * g.pixel_w), 0.1, 50.0);
   /* Zoom about the widget centre, then pan. */
   vp->origin_x = w / 2.0 + (vp->origin_x - w / 2.0) * self->zoom + self->pan_x;
   vp->origin_y = h / 2.0 + (vp->origin_y - h / 2.0) * self->zoom + self->pan_y;
@@ -130,13 +132,63 @@ widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
 }
 
 static void
+update_description (MmSliceView *self)
+{
+  g_autofree char *text = mm_slice_overlay_describe (self->overlay);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  text, -1);
+}
+
+/* A text changed: redraw, and tell assistive technologies (which read the texts there). */
+static void
+overlay_changed (MmSliceView *self, gboolean changed)
+{
+  if (!changed)
+    return;
+  update_description (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
 update_window_label (MmSliceView *self)
 {
   double w, l;
   mm_viewer_get_window (self->viewer, &w, &l);
-  g_autofree char *text = g_strdup_printf (_("W %.0f L %.0f%s"), w, l,
-                                           mm_viewer_get_invert (self->viewer) ? _(" (inverted)") : "");
-  gtk_label_set_text (self->window_label, text);
+  bool inv = mm_viewer_get_invert (self->viewer);
+  g_autofree char *text = g_strdup_printf (_("W %.0f L %.0f%s"), w, l, inv ? _(" (inverted)") : "");
+  g_autofree char *brief = g_strdup_printf ("W %.0f L %.0f%s", w, l, inv ? _(" inv.") : "");
+  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_WINDOW, text, brief, NULL));
+}
+
+/* The letter(s) of the patient direction in which the slice number grows (depth + 1), and
+ * of the opposite one: "I" and "S" for an axial series numbered from the feet. */
+static void
+depth_direction (MmSliceView *self, char from[4], char to[4])
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  int a[3], b[3];
+  double pa[3], pb[3], d[3], nd[3];
+  MmPlaneGeometry g;
+  mm_plane_geometry (vol, self->plane, &g);
+  mm_plane_to_index (vol, self->plane, 0, 0, 0, a);
+  mm_plane_to_index (vol, self->plane, 0, 0, MIN (1, g.depth - 1), b);
+  mm_volume_index_to_lps (vol, a[0], a[1], a[2], pa);
+  mm_volume_index_to_lps (vol, b[0], b[1], b[2], pb);
+  for (int i = 0; i < 3; i++)
+    {
+      d[i] = pb[i] - pa[i];
+      nd[i] = -d[i];
+    }
+  mm_direction_letters (d, to);
+  mm_direction_letters (nd, from);
+}
+
+void
+mm_slice_view_get_depth_direction (MmSliceView *self, char from[4], char to[4])
+{
+  from[0] = to[0] = '\0';
+  if (mm_viewer_get_volume (self->viewer))
+    depth_direction (self, from, to);
 }
 
 static void
@@ -145,7 +197,7 @@ update_slice_label (MmSliceView *self)
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (vol == NULL)
     {
-      gtk_label_set_text (self->slice_label, "");
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, NULL, NULL));
       return;
     }
   MmPlaneGeometry g;
@@ -168,9 +220,15 @@ update_slice_label (MmSliceView *self)
       main_axis = a;
   double pos = (lps[0] * normal[0] + lps[1] * normal[1] + lps[2] * normal[2])
                * (normal[main_axis] < 0 ? -1 : 1);
-  g_autofree char *text = g_strdup_printf (_("%s %d/%d · %.1f mm"), plane_name (self->plane),
-                                           d + 1, g.depth, pos);
-  gtk_label_set_text (self->slice_label, text);
+  /* Which way the numbers run ("I→S": slice 1 is the most inferior), as on the slider. */
+  char from[4], to[4];
+  depth_direction (self, from, to);
+  g_autofree char *text = g_strdup_printf (_("%s %d/%d (%s→%s) · %.1f mm"), plane_name (self->plane),
+                                           d + 1, g.depth, from, to, pos);
+  g_autofree char *brief = g_strdup_printf (_("%d/%d (%s→%s) · %.1f mm"), d + 1, g.depth, from, to, pos);
+  g_autofree char *briefest = g_strdup_printf ("%d/%d", d + 1, g.depth);
+  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
+                                               briefest, NULL));
 }
 
 static void
@@ -188,20 +246,49 @@ update_letters (MmSliceView *self)
     }
   char buf[4];
   mm_direction_letters (right, buf);
-  gtk_label_set_text (self->right_letter, buf);
+  mm_slice_overlay_set (self->overlay, MM_OVERLAY_RIGHT, buf, NULL);
   mm_direction_letters (left, buf);
-  gtk_label_set_text (self->left_letter, buf);
+  mm_slice_overlay_set (self->overlay, MM_OVERLAY_LEFT, buf, NULL);
   mm_direction_letters (up, buf);
-  gtk_label_set_text (self->top_letter, buf);
+  mm_slice_overlay_set (self->overlay, MM_OVERLAY_TOP, buf, NULL);
   mm_direction_letters (down, buf);
-  gtk_label_set_text (self->bottom_letter, buf);
+  mm_slice_overlay_set (self->overlay, MM_OVERLAY_BOTTOM, buf, NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* Screen pixels per image pixel (along the plane's rows): 1 is "100 %", as in RadiAnt and
+ * Horos; 0 without a volume or a size. */
+double
+mm_slice_view_get_zoom_ratio (MmSliceView *self)
+{
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (vol == NULL || gtk_widget_get_width (GTK_WIDGET (self)) <= 0)
+    return 0;
+  MmPlaneGeometry g;
+  MmViewport vp;
+  mm_plane_geometry (vol, self->plane, &g);
+  mm_slice_view_get_viewport (self, &vp);
+  return vp.scale * g.pixel_w;
+}
+
+/* Called while drawing (the figure depends on the size): the frame being drawn shows it. */
 static void
 update_zoom_label (MmSliceView *self)
 {
-  g_autofree char *text = g_strdup_printf (_("Zoom %.0f %%"), self->zoom * 100);
-  gtk_label_set_text (self->zoom_label, text);
+  double ratio = mm_slice_view_get_zoom_ratio (self);
+  if (ratio <= 0)
+    {
+      if (mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, NULL, NULL))
+        update_description (self);
+      return;
+    }
+  bool fit = self->abs_zoom == 0 && self->zoom == 1.0 && self->pan_x == 0 && self->pan_y == 0;
+  double pc = ratio * 100;
+  g_autofree char *text = fit ? g_strdup_printf (_("Zoom %.0f %% (fit)"), pc)
+                              : g_strdup_printf (_("Zoom %.0f %%"), pc);
+  g_autofree char *brief = g_strdup_printf ("%.0f %%", pc);
+  if (mm_slice_overlay_set (self->overlay, MM_OVERLAY_ZOOM, text, brief, NULL))
+    update_description (self);
 }
 
 static void
@@ -212,8 +299,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
       self->zoom = 1.0;
       self->pan_x = self->pan_y = 0;
       update_letters (self);
-      update_zoom_label (self);
-      gtk_label_set_text (self->probe_label, "");
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
     }
   if (what & MM_VIEWER_CHANGED_WINDOW)
     update_window_label (self);
@@ -223,40 +309,24 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
 }
 
 static void
-draw_scale_bar (MmSliceView *self, GtkSnapshot *snapshot, const MmViewport *vp, int w, int h)
+update_scale_bar (MmSliceView *self, const MmViewport *vp, int w)
 {
   /* A round length near a fifth of the width: 1, 2 or 5 times a power of ten, in mm. */
   double target = w / 5.0 / vp->scale;
   if (!(target > 0) || !isfinite (target))
-    return;
+    {
+      mm_slice_overlay_set_scale_bar (self->overlay, 0, NULL);
+      return;
+    }
   double p = pow (10, floor (log10 (target))), len = p;
   if (2 * p <= target)
     len = 2 * p;
   if (5 * p <= target)
     len = 5 * p;
-  double px = len * vp->scale, x0 = (w - px) / 2, y0 = h - 14;
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
-  cairo_set_line_width (cr, 4);
-  cairo_move_to (cr, x0, y0);
-  cairo_line_to (cr, x0 + px, y0);
-  cairo_stroke (cr);
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_set_line_width (cr, 2);
-  cairo_move_to (cr, x0, y0 - 4);
-  cairo_line_to (cr, x0, y0);
-  cairo_line_to (cr, x0 + px, y0);
-  cairo_line_to (cr, x0 + px, y0 - 4);
-  cairo_stroke (cr);
   g_autofree char *text = len >= 10 ? g_strdup_printf ("%.0f mm", len)
                                     : g_strdup_printf ("%g mm", len);
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  int tw, th;
-  pango_layout_get_pixel_size (layout, &tw, &th);
-  cairo_move_to (cr, (w - tw) / 2.0, y0 - 6 - th);
-  pango_cairo_show_layout (cr, layout);
-  g_object_unref (layout);
-  cairo_destroy (cr);
+  if (mm_slice_overlay_set_scale_bar (self->overlay, len * vp->scale, text))
+    update_description (self);
 }
 
 static void
@@ -323,9 +393,11 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           cairo_stroke (cr);
           cairo_destroy (cr);
         }
-      draw_scale_bar (self, snapshot, &vp, w, h);
+      /* Texts that depend on the size: the zoom in screen pixels per image pixel, the bar. */
+      update_scale_bar (self, &vp, w);
+      update_zoom_label (self);
     }
-  GTK_WIDGET_CLASS (mm_slice_view_parent_class)->snapshot (widget, snapshot);
+  mm_slice_overlay_draw (self->overlay, snapshot, w, h);
 }
 
 /* ---- input ---- */
@@ -337,7 +409,7 @@ probe (MmSliceView *self, double x, double y)
   int u, v;
   if (vol == NULL || !widget_to_plane (self, x, y, &u, &v))
     {
-      gtk_label_set_text (self->probe_label, "");
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
       return;
     }
   int ijk[3];
@@ -348,7 +420,11 @@ probe (MmSliceView *self, double x, double y)
   g_autofree char *text = g_strdup_printf (_("%.0f %s · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
                                            hu, mm_volume_unit (vol), lps[0], lps[1], lps[2],
                                            ijk[0], ijk[1], ijk[2]);
-  gtk_label_set_text (self->probe_label, text);
+  g_autofree char *brief = g_strdup_printf (_("%.0f %s · voxel (%d, %d, %d)"), hu, mm_volume_unit (vol),
+                                            ijk[0], ijk[1], ijk[2]);
+  g_autofree char *briefest = g_strdup_printf ("%.0f %s", hu, mm_volume_unit (vol));
+  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, text, brief,
+                                               briefest, NULL));
 }
 
 static void
@@ -366,6 +442,7 @@ static void
 leave_cb (GtkEventControllerMotion *c, MmSliceView *self)
 {
   self->pointer_in = false;
+  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
   if (self->tool_active)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -402,7 +479,9 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
     }
   self->stroking = false;
   self->dragging = self->drag_action[MIN (button, 3u)];
-  self->drag_zoom = self->zoom;
+  self->drag_zoom = self->zoom; /* as last drawn */
+  if (self->dragging == MM_DRAG_ZOOM)
+    self->abs_zoom = 0; /* from here on relative to the fit */
   self->drag_pan_x = self->pan_x;
   self->drag_pan_y = self->pan_y;
   mm_viewer_get_window (self->viewer, &self->drag_window, &self->drag_level);
@@ -442,7 +521,6 @@ drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self
       break;
     case MM_DRAG_ZOOM:
       self->zoom = CLAMP (self->drag_zoom * exp (-dy / 200.0), 0.1, 50.0);
-      update_zoom_label (self);
       gtk_widget_queue_draw (GTK_WIDGET (self));
       break;
     }
@@ -519,8 +597,8 @@ mm_slice_view_go_to (MmSliceView *self, int depth)
 void
 mm_slice_view_zoom_by (MmSliceView *self, double factor)
 {
+  self->abs_zoom = 0; /* self->zoom is the zoom last drawn, relative to the fit */
   self->zoom = CLAMP (self->zoom * factor, 0.1, 50.0);
-  update_zoom_label (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -528,8 +606,18 @@ void
 mm_slice_view_reset (MmSliceView *self)
 {
   self->zoom = 1.0;
+  self->abs_zoom = 0;
   self->pan_x = self->pan_y = 0;
-  update_zoom_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_set_zoom_ratio (MmSliceView *self, double ratio)
+{
+  g_return_if_fail (ratio > 0);
+  /* Applied when the viewport is next computed, when the view has its size. */
+  self->abs_zoom = ratio;
+  self->pan_x = self->pan_y = 0;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -562,13 +650,19 @@ mm_slice_view_get_last_render_us (MmSliceView *self)
 const char *
 mm_slice_view_get_slice_text (MmSliceView *self)
 {
-  return gtk_label_get_text (self->slice_label);
+  return mm_slice_overlay_get (self->overlay, MM_OVERLAY_SLICE);
 }
 
 const char *
 mm_slice_view_get_window_text (MmSliceView *self)
 {
-  return gtk_label_get_text (self->window_label);
+  return mm_slice_overlay_get (self->overlay, MM_OVERLAY_WINDOW);
+}
+
+void
+mm_slice_view_print_texts (MmSliceView *self, FILE *out, double x0, double y0)
+{
+  mm_slice_overlay_print (self->overlay, out, self->plane, x0, y0);
 }
 
 /* ---- GObject ---- */
@@ -618,7 +712,6 @@ mm_slice_view_constructed (GObject *object)
   update_window_label (self);
   update_slice_label (self);
   update_letters (self);
-  update_zoom_label (self);
 }
 
 static void
@@ -628,7 +721,6 @@ mm_slice_view_dispose (GObject *object)
   if (self->viewer)
     g_clear_signal_handler (&self->changed_id, self->viewer);
   g_clear_object (&self->viewer);
-  gtk_widget_dispose_template (GTK_WIDGET (self), MM_TYPE_SLICE_VIEW);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->dispose (object);
 }
 
@@ -637,6 +729,7 @@ mm_slice_view_finalize (GObject *object)
 {
   MmSliceView *self = MM_SLICE_VIEW (object);
   g_clear_pointer (&self->renderer, mm_renderer_free);
+  g_clear_pointer (&self->overlay, mm_slice_overlay_free);
   g_free (self->pixels);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->finalize (object);
 }
@@ -673,17 +766,6 @@ mm_slice_view_class_init (MmSliceViewClass *klass)
                                       0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE,
                                       G_TYPE_DOUBLE);
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/metalmark/Metalmark/ui/mm-slice-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, slice_label);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, window_label);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, probe_label);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, zoom_label);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, left_letter);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, right_letter);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, top_letter);
-  gtk_widget_class_bind_template_child (widget_class, MmSliceView, bottom_letter);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "sliceview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -691,7 +773,7 @@ mm_slice_view_class_init (MmSliceViewClass *klass)
 static void
 mm_slice_view_init (MmSliceView *self)
 {
-  gtk_widget_init_template (GTK_WIDGET (self));
+  self->overlay = mm_slice_overlay_new (GTK_WIDGET (self));
   self->renderer = mm_renderer_new ();
   self->zoom = 1.0;
   self->drag_action[1] = MM_DRAG_WINDOW_LEVEL;

@@ -5,6 +5,8 @@
 
 #include "mm-viewer.h"
 
+#include <stdio.h>
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -32,6 +34,11 @@ void mm_slice_view_step (MmSliceView *self, int delta);  /* slices, clamped */
 void mm_slice_view_go_to (MmSliceView *self, int depth); /* -1: last */
 void mm_slice_view_zoom_by (MmSliceView *self, double factor);
 void mm_slice_view_reset (MmSliceView *self);           /* fit, no pan */
+/* Zoom to ratio screen pixels per image pixel (1: "100 %"), centred. */
+void mm_slice_view_set_zoom_ratio (MmSliceView *self, double ratio);
+double mm_slice_view_get_zoom_ratio (MmSliceView *self);
+/* The patient direction letters the slice numbers run from and to ("I", "S"). */
+void mm_slice_view_get_depth_direction (MmSliceView *self, char from[4], char to[4]);
 void mm_slice_view_set_crosshair (MmSliceView *self, bool shown);
 
 /* Where the image is drawn, in widget coordinates, and the viewport mapping (for the
@@ -43,5 +50,7 @@ gint64 mm_slice_view_get_last_render_us (MmSliceView *self);
 
 const char *mm_slice_view_get_slice_text (MmSliceView *self);
 const char *mm_slice_view_get_window_text (MmSliceView *self);
+/* The texts drawn at the last frame and where (mm-slice-overlay.h), for the screenshot mode. */
+void mm_slice_view_print_texts (MmSliceView *self, FILE *out, double x0, double y0);
 
 G_END_DECLS

@@ -100,9 +100,41 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *msg = g_strdup_printf (_("Exported to %s: labels/, mask.nii.gz, ct.nii.gz, seg.dcm"),
                                               d->dir);
+      /* Toast titles are markup in libadwaita 1.2: a path may hold & or <. */
+      g_autofree char *escaped = g_markup_escape_text (msg, -1);
+      AdwToast *t = adw_toast_new (escaped);
+      adw_toast_set_timeout (t, 10);
+      adw_toast_set_button_label (t, _("Open Folder"));
+      adw_toast_set_action_name (t, "win.open-folder");
+      adw_toast_set_action_target_value (t, g_variant_new_string (d->dir));
+      adw_toast_overlay_add_toast (self->toast_overlay, t);
+    }
+  g_object_unref (self);
+}
+
+static void
+open_folder_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MmWindow *self = MM_WINDOW (user_data);
+  g_autoptr (GError) error = NULL;
+  if (!g_app_info_launch_default_for_uri_finish (result, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Cannot open the folder: %s"), error->message);
       mm_window_toast (self, msg);
     }
   g_object_unref (self);
+}
+
+/* The export's "Open Folder": the desktop's file manager (GTK 4.8 has no GtkFileLauncher). */
+static void
+open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  MmWindow *self = MM_WINDOW (widget);
+  g_autoptr (GFile) dir = g_file_new_for_path (g_variant_get_string (param, NULL));
+  g_autofree char *uri = g_file_get_uri (dir);
+  g_autoptr (GAppLaunchContext) ctx
+      = G_APP_LAUNCH_CONTEXT (gdk_display_get_app_launch_context (gtk_widget_get_display (widget)));
+  g_app_info_launch_default_for_uri_async (uri, ctx, NULL, open_folder_done_cb, g_object_ref (self));
 }
 
 static void
@@ -189,6 +221,7 @@ mm_window_export_class_init (GtkWidgetClass *klass)
 {
   gtk_widget_class_install_action (klass, "win.export", NULL, export_action);
   gtk_widget_class_install_action (klass, "win.import-nifti", NULL, import_nifti_action);
+  gtk_widget_class_install_action (klass, "win.open-folder", "s", open_folder_action);
   GtkShortcut *s = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_e, GDK_CONTROL_MASK),
                                      gtk_named_action_new ("win.export"));
   gtk_widget_class_add_shortcut (klass, s);

@@ -37,6 +37,7 @@ struct _MmWindow
   GtkWidget *detect_button;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
+  GtkLabel *slice_from_label, *slice_to_label;
 
   /* owned */
   MmViewer *viewer;
@@ -54,6 +55,8 @@ struct _MmWindow
   gboolean three_views;
   gboolean startup_segment;
   int startup_preset;
+  double startup_zoom; /* percent, <= 0: fit */
+  gboolean startup_invert;
   int bench_frames;
   MmTools *tools; /* annotation tools and their panel */
   MmAi *ai;       /* the segmentation model: detection and training */
@@ -90,6 +93,13 @@ void mm_ai_free (MmAi *ai);
 void mm_ai_class_init (GtkWidgetClass *klass);
 /* Escape: stop a detection under way. */
 void mm_ai_cancel (MmAi *ai);
+
+/* mm-window-metadata.c: the metadata panel (filled when a series is shown), Copy as Text. */
+void mm_window_metadata_fill (MmWindow *self);
+void mm_window_metadata_class_init (GtkWidgetClass *klass);
+
+/* mm-window-testmode.c: --screenshot and --bench-render, started once the series is shown. */
+void mm_window_test_mode_start (MmWindow *self);
 
 /* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
 void mm_window_export_class_init (GtkWidgetClass *klass);

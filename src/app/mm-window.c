@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmWindow: loading (with the series picker), the views and their actions, the metadata
- * panel, the mask overlay, and the screenshot / benchmark modes. */
+/* MmWindow: loading (the series picker is mm-series-picker.c), the views and their actions,
+ * the mask overlay and the settings. The metadata panel, export and the test modes are in
+ * mm-window-metadata.c, mm-window-export.c and mm-window-testmode.c. */
 #include "mm-window-private.h"
 #include "mm-viewer-keys.h"
 #include "mm-scroll-guard.h"
 
-#include "mm-info.h"
 #include "mm-label-stack.h"
 #include "mm-loader.h"
+#include "mm-preferences-window.h"
 #include "mm-segment.h"
+#include "mm-series-picker.h"
 #include "mm-slice-view.h"
 #include "mm-text.h"
 #include "mm-viewer.h"
@@ -17,8 +19,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #define APP_ID "io.github.metalmark.Metalmark"
 #define MAX_RECENT 10
@@ -65,78 +65,6 @@ three_views_action (GtkWidget *widget, const char *name, GVariant *param)
   mm_window_set_three_views (self, !self->three_views);
 }
 
-/* ---- metadata panel ---- */
-
-static void
-fill_metadata (MmWindow *self)
-{
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->metadata_grid))))
-    gtk_grid_remove (self->metadata_grid, child);
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  const MmStats *st = mm_viewer_get_stats (self->viewer);
-  const MmDicomReport *rep = mm_viewer_get_report (self->viewer);
-  if (vol == NULL)
-    return;
-  g_autoptr (GPtrArray) rows = mm_info_rows (vol, st);
-  guint n = 0;
-  for (; n < rows->len; n++)
-    {
-      const MmInfoRow *row = rows->pdata[n];
-      GtkWidget *label = gtk_label_new (row->label);
-      GtkWidget *value = gtk_label_new (row->value);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_label_set_yalign (GTK_LABEL (label), 0);
-      gtk_label_set_xalign (GTK_LABEL (value), 0);
-      gtk_label_set_wrap (GTK_LABEL (value), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (value), PANGO_WRAP_WORD_CHAR);
-      gtk_label_set_selectable (GTK_LABEL (value), TRUE);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_widget_add_css_class (value, "numeric");
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_grid_attach (self->metadata_grid, label, 0, n, 1, 1);
-      gtk_grid_attach (self->metadata_grid, value, 1, n, 1, 1);
-    }
-  if (rep)
-    {
-      g_autofree char *files = g_strdup_printf (_("%u read, %u skipped"), rep->files_read,
-                                                rep->files_skipped);
-      GtkWidget *label = gtk_label_new (_("Files"));
-      GtkWidget *value = gtk_label_new (files);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_label_set_xalign (GTK_LABEL (value), 0);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_grid_attach (self->metadata_grid, label, 0, n, 1, 1);
-      gtk_grid_attach (self->metadata_grid, value, 1, n, 1, 1);
-
-      GString *w = g_string_new (NULL);
-      for (guint i = 0; i < rep->warnings->len; i++)
-        {
-          g_autofree char *line = mm_text_printable (rep->warnings->pdata[i]);
-          g_string_append_printf (w, "%s%s", i ? "\n" : "", line);
-        }
-      gtk_label_set_text (self->warnings_label, w->str);
-      g_autofree char *title = g_strdup_printf (g_dngettext (NULL, "%u warning", "%u warnings",
-                                                             rep->warnings->len),
-                                                rep->warnings->len);
-      gtk_expander_set_label (self->warnings_expander, title);
-      gtk_widget_set_visible (GTK_WIDGET (self->warnings_expander), rep->warnings->len > 0);
-      g_string_free (w, TRUE);
-    }
-}
-
-static void
-copy_info_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  MmWindow *self = MM_WINDOW (widget);
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  if (vol == NULL)
-    return;
-  g_autofree char *text = mm_info_format_text (vol, mm_viewer_get_stats (self->viewer));
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
-  mm_window_toast (self, _("Copied the series figures"));
-}
-
 /* ---- recent folders ---- */
 
 static void
@@ -180,203 +108,6 @@ static void
 open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   mm_window_open (MM_WINDOW (widget), g_variant_get_string (param, NULL));
-}
-
-/* ---- screenshot and benchmark ---- */
-
-static void
-print_view_geometry (MmWindow *self, FILE *out, double x0, double y0)
-{
-  double wl_w, wl_l;
-  mm_viewer_get_window (self->viewer, &wl_w, &wl_l);
-  for (int p = 0; p < 3; p++)
-    {
-      MmSliceView *view = self->views[p];
-      if (!gtk_widget_get_visible (GTK_WIDGET (view)))
-        continue;
-      graphene_point_t origin;
-      if (!gtk_widget_compute_point (GTK_WIDGET (view), GTK_WIDGET (self),
-                                     &GRAPHENE_POINT_INIT (0, 0), &origin))
-        continue;
-      MmViewport vp;
-      mm_slice_view_get_viewport (view, &vp);
-      fprintf (out,
-               "view plane=%d x=%.0f y=%.0f width=%d height=%d origin_x=%.17g origin_y=%.17g "
-               "scale=%.17g depth=%d window=%.17g level=%.17g invert=%d\n",
-               p, origin.x - x0, origin.y - y0, gtk_widget_get_width (GTK_WIDGET (view)),
-               gtk_widget_get_height (GTK_WIDGET (view)), vp.origin_x, vp.origin_y, vp.scale,
-               mm_viewer_get_depth (self->viewer, p), wl_w, wl_l,
-               mm_viewer_get_invert (self->viewer));
-    }
-  fflush (out);
-}
-
-static bool
-save_screenshot (MmWindow *self, GError **error)
-{
-  GtkWidget *widget = GTK_WIDGET (self);
-  /* Called right after a paint, so the paintable replays the frame just drawn. It is drawn at
-   * its intrinsic size: any other size would resample it. Its bounds may extend beyond the
-   * window's allocation (the client-side frame), so positions are given relative to them. */
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  int w = gdk_paintable_get_intrinsic_width (paintable);
-  int h = gdk_paintable_get_intrinsic_height (paintable);
-  graphene_rect_t bounds;
-  if (!gtk_widget_compute_bounds (widget, widget, &bounds))
-    graphene_rect_init (&bounds, 0, 0, w, h);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL || w <= 0 || h <= 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: nothing to draw (window %d x %d)",
-                   self->screenshot_path, w, h);
-      return false;
-    }
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
-  g_autoptr (GdkTexture) texture
-      = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  if (!gdk_texture_save_to_png (texture, self->screenshot_path))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the PNG",
-                   self->screenshot_path);
-      return false;
-    }
-  printf ("screenshot %s width=%d height=%d first_frame_ms=%.0f\n", self->screenshot_path, w, h,
-          self->first_frame_ms);
-  print_view_geometry (self, stdout, bounds.origin.x, bounds.origin.y);
-  return true;
-}
-
-/* Milliseconds since this process started (from /proc: its start time in clock ticks since
- * boot), so start-up figures include everything before main() too. */
-static double
-process_age_ms (void)
-{
-  g_autofree char *stat = NULL;
-  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL))
-    return -1;
-  const char *p = strrchr (stat, ')'); /* the command name may hold spaces */
-  if (p == NULL)
-    return -1;
-  g_auto (GStrv) fields = g_strsplit (p + 2, " ", 0);
-  if (g_strv_length (fields) < 20)
-    return -1;
-  /* Field 22 of stat; fields[0] here is field 3. */
-  double start_s = g_ascii_strtod (fields[19], NULL) / sysconf (_SC_CLK_TCK);
-  struct timespec now;
-  clock_gettime (CLOCK_BOOTTIME, &now);
-  return (now.tv_sec + now.tv_nsec / 1e9 - start_s) * 1000.0;
-}
-
-static int
-compare_int64 (const void *a, const void *b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return (x > y) - (x < y);
-}
-
-static void
-before_paint_cb (GdkFrameClock *clock, MmWindow *self)
-{
-  self->paint_start = g_get_monotonic_time ();
-}
-
-static void
-after_paint_cb (GdkFrameClock *clock, MmWindow *self)
-{
-  if (self->frame_times && self->paint_start)
-    {
-      gint64 dt = g_get_monotonic_time () - self->paint_start;
-      gint64 rt = mm_slice_view_get_last_render_us (self->views[MM_PLANE_AXIAL]);
-      g_array_append_val (self->frame_times, dt);
-      g_array_append_val (self->render_times, rt);
-    }
-}
-
-static void
-screenshot_after_paint_cb (GdkFrameClock *clock, MmWindow *self)
-{
-  self->first_frame_ms = process_age_ms ();
-  g_signal_handlers_disconnect_by_func (clock, screenshot_after_paint_cb, self);
-  g_autoptr (GError) error = NULL;
-  if (!save_screenshot (self, &error))
-    {
-      g_printerr ("metalmark: %s\n", error->message);
-      g_application_quit (g_application_get_default ());
-    }
-  gtk_window_destroy (GTK_WINDOW (self));
-}
-
-static gboolean
-test_mode_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
-{
-  MmWindow *self = MM_WINDOW (widget);
-  static int ticks; /* frames since the series came up */
-  ticks++;
-  if (self->bench_frames > 0)
-    {
-      if (ticks == 1)
-        {
-          self->frame_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-          self->render_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-          g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), self);
-          g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), self);
-        }
-      if ((int) self->frame_times->len < self->bench_frames)
-        {
-          /* One slice change a frame, through the whole volume and back. */
-          const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-          int n = vol->dims[2], step = ticks % (2 * n);
-          mm_slice_view_go_to (self->views[MM_PLANE_AXIAL], step < n ? step : 2 * n - 1 - step);
-          return G_SOURCE_CONTINUE;
-        }
-      g_signal_handlers_disconnect_by_func (clock, before_paint_cb, self);
-      g_signal_handlers_disconnect_by_func (clock, after_paint_cb, self);
-      gint64 *t = (gint64 *) self->frame_times->data, *r = (gint64 *) self->render_times->data;
-      guint n = self->frame_times->len;
-      qsort (t, n, sizeof *t, compare_int64);
-      qsort (r, n, sizeof *r, compare_int64);
-      int w = gtk_widget_get_width (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
-      int h = gtk_widget_get_height (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
-      printf ("bench-render frames=%u view=%dx%d overlay=%s renderer=%s\n"
-              "  slice render (core + texture): p50_ms=%.3f p95_ms=%.3f\n"
-              "  whole frame (snapshot + GSK):  p50_ms=%.3f p95_ms=%.3f max_ms=%.3f\n",
-              n, w, h, mm_viewer_get_mask (self->viewer) ? "on" : "off",
-              G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))),
-              r[n / 2] / 1000.0, r[(size_t) (n * 0.95)] / 1000.0, t[n / 2] / 1000.0,
-              t[(size_t) (n * 0.95)] / 1000.0, t[n - 1] / 1000.0);
-      fflush (stdout);
-      gtk_window_destroy (GTK_WINDOW (self));
-      return G_SOURCE_REMOVE;
-    }
-  /* Screenshot: after the paint of this frame, when layout is done (a tick runs before
-   * layout), the series is on screen; the progress bar must have finished sliding away. */
-  if (gtk_revealer_get_child_revealed (self->progress_revealer))
-    return G_SOURCE_CONTINUE;
-  g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint_cb), self);
-  gtk_widget_queue_draw (widget);
-  return G_SOURCE_REMOVE;
-}
-
-void
-mm_window_set_screenshot (MmWindow *self, const char *png_path)
-{
-  g_free (self->screenshot_path);
-  self->screenshot_path = g_strdup (png_path);
-}
-
-void
-mm_window_set_startup (MmWindow *self, gboolean segment, int preset)
-{
-  self->startup_segment = segment;
-  self->startup_preset = preset;
-}
-
-void
-mm_window_set_bench_frames (MmWindow *self, int frames)
-{
-  self->bench_frames = frames;
 }
 
 /* ---- loading ---- */
@@ -445,6 +176,34 @@ set_loading (MmWindow *self, const char *path)
     }
 }
 
+/* What the series is, for the title: its description, else its modality and orientation
+ * ("CT, axial"), so that a series without a description is never just "Series". */
+static char *
+describe_series (const MmVolume *vol)
+{
+  if (vol->series_description && *vol->series_description)
+    return mm_text_printable (vol->series_description);
+  g_autofree char *modality = mm_text_printable (vol->modality && *vol->modality ? vol->modality
+                                                                                 : _("Image"));
+  const char *orientation = mm_volume_orientation_name (vol);
+  return orientation && *orientation ? g_strdup_printf (_("%s, %s"), modality, orientation)
+                                     : g_steal_pointer (&modality);
+}
+
+/* The slider's end letters: slice 1 at the left end lies towards from, the last towards to. */
+static void
+show_slice_direction (MmWindow *self)
+{
+  char from[4], to[4];
+  mm_slice_view_get_depth_direction (self->views[MM_PLANE_AXIAL], from, to);
+  gtk_label_set_text (self->slice_from_label, from);
+  gtk_label_set_text (self->slice_to_label, to);
+  g_autofree char *tip = g_strdup_printf (_("Axial slice, numbered from %s to %s; ticks mark slices "
+                                            "with mask voxels (N, Shift+N jump between them)"),
+                                          from, to);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->slice_scale), tip);
+}
+
 static void
 show_volume (MmWindow *self, MmLoadResult *r)
 {
@@ -455,13 +214,14 @@ show_volume (MmWindow *self, MmLoadResult *r)
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
   adw_window_title_set_title (self->window_title, base);
-  g_autofree char *what = mm_text_printable (vol->series_description ? vol->series_description
-                                             : (vol->modality ? vol->modality : _("Series")));
+  g_autofree char *what = describe_series (vol);
   g_autofree char *subtitle = g_strdup_printf (_("%s · %d × %d × %d"), what,
                                                vol->dims[0], vol->dims[1], vol->dims[2]);
   adw_window_title_set_subtitle (self->window_title, subtitle);
-  gtk_window_set_title (GTK_WINDOW (self), base);
-  fill_metadata (self);
+  g_autofree char *title = g_strdup_printf (_("%s – %s"), base, what);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  show_slice_direction (self);
+  mm_window_metadata_fill (self);
   gtk_label_set_text (self->mask_label, _("No mask: segment the metal or load a PNG label stack."));
   mm_tools_series_changed (self->tools);
   remember_recent (self, source);
@@ -478,10 +238,18 @@ show_volume (MmWindow *self, MmLoadResult *r)
   /* The benchmark draws with the overlay on, as an annotator works. */
   if (self->bench_frames > 0 || self->startup_segment)
     gtk_widget_activate_action (GTK_WIDGET (self), "win.segment", NULL);
-  if (self->startup_preset >= 0)
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.preset", "i", self->startup_preset);
+  int preset = self->startup_preset;
+  if (preset < 0 && self->settings)
+    preset = g_settings_get_int (self->settings, "default-preset");
+  if (preset > 0 || (preset == 0 && self->startup_preset == 0))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.preset", "i", preset);
+  if (self->startup_invert)
+    mm_viewer_set_invert (self->viewer, true);
+  if (self->startup_zoom > 0)
+    for (int p = 0; p < 3; p++)
+      mm_slice_view_set_zoom_ratio (self->views[p], self->startup_zoom / 100);
   if (self->screenshot_path || self->bench_frames > 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), test_mode_tick_cb, NULL, NULL);
+    mm_window_test_mode_start (self);
 }
 
 static void
@@ -512,69 +280,19 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (self);
 }
 
-typedef struct
-{
-  MmWindow *window;
-  GtkListBox *list;
-  GPtrArray *uids;
-} PickerData;
-
 static void
-picker_response_cb (AdwMessageDialog *dialog, const char *response, PickerData *pd)
+series_chosen_cb (MmSeriesPicker *picker, const char *uid, MmWindow *self)
 {
-  if (g_strcmp0 (response, "open") == 0)
-    {
-      GtkListBoxRow *row = gtk_list_box_get_selected_row (pd->list);
-      int index = row ? gtk_list_box_row_get_index (row) : 0;
-      load_series (pd->window, pd->window->loading_path, pd->uids->pdata[index]);
-    }
-  g_object_unref (pd->window);
-  g_ptr_array_unref (pd->uids);
-  g_free (pd);
+  load_series (self, self->loading_path, uid);
 }
 
 /* Several series: a list to pick from, the largest CT first and selected. */
 static void
 show_series_picker (MmWindow *self, const MmDicomReport *report)
 {
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Choose a Series"), NULL);
-  g_autofree char *body = g_strdup_printf (_("%u series were found in %s."), report->series->len,
-                                           self->loading_path);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
-  GtkWidget *list = gtk_list_box_new ();
-  gtk_widget_add_css_class (list, "boxed-list");
-  PickerData *pd = g_new0 (PickerData, 1);
-  pd->window = g_object_ref (self);
-  pd->list = GTK_LIST_BOX (list);
-  pd->uids = g_ptr_array_new_with_free_func (g_free);
-  for (guint s = 0; s < report->series->len; s++)
-    {
-      const MmDicomSeriesInfo *info = report->series->pdata[s];
-      GtkWidget *row = adw_action_row_new ();
-      g_autofree char *desc = mm_text_printable (info->description ? info->description
-                                                                   : _("(no description)"));
-      g_autofree char *modality = mm_text_printable (info->modality ? info->modality
-                                                                    : (info->is_ct ? "CT" : "?"));
-      g_autofree char *uid = mm_text_printable (info->uid);
-      /* Titles are markup by default: the description is text. */
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), desc);
-      g_autofree char *sub = g_strdup_printf (g_dngettext (NULL, "%s · %u slice · %s", "%s · %u slices · %s",
-                                                           info->n_files),
-                                              modality, info->n_files, uid);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sub);
-      gtk_list_box_append (GTK_LIST_BOX (list), row);
-      g_ptr_array_add (pd->uids, g_strdup (info->uid));
-    }
-  gtk_list_box_select_row (GTK_LIST_BOX (list), gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0));
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "open",
-                                    _("_Open"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "open",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "open");
-  g_signal_connect (dialog, "response", G_CALLBACK (picker_response_cb), pd);
-  gtk_window_present (GTK_WINDOW (dialog));
+  MmSeriesPicker *picker = mm_series_picker_new (GTK_WINDOW (self), report, self->loading_path);
+  g_signal_connect_object (picker, "series-chosen", G_CALLBACK (series_chosen_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (picker));
 }
 
 static void
@@ -752,6 +470,8 @@ zoom_action (GtkWidget *widget, const char *name, GVariant *param)
     mm_slice_view_zoom_by (view, 1.25);
   else if (g_str_equal (name, "win.zoom-out"))
     mm_slice_view_zoom_by (view, 1 / 1.25);
+  else if (g_str_equal (name, "win.zoom-actual"))
+    mm_slice_view_set_zoom_ratio (view, 1.0); /* 100 %: one screen pixel per image pixel */
   else
     mm_slice_view_reset (view);
 }
@@ -826,14 +546,6 @@ overlay_changed_cb (MmWindow *self)
   double opacity = gtk_adjustment_get_value (self->overlay_opacity);
   bool outline = gtk_check_button_get_active (self->overlay_outline_check);
   mm_viewer_set_overlay (self->viewer, &color, opacity, outline);
-  if (self->settings)
-    {
-      g_autofree char *hex = g_strdup_printf ("#%02x%02x%02x", (int) lrint (color.red * 255),
-                                              (int) lrint (color.green * 255), (int) lrint (color.blue * 255));
-      g_settings_set_string (self->settings, "overlay-color", hex);
-      g_settings_set_double (self->settings, "overlay-opacity", opacity);
-      g_settings_set_boolean (self->settings, "overlay-outline", outline);
-    }
 }
 
 /* ---- settings ---- */
@@ -878,13 +590,14 @@ load_settings (MmWindow *self)
     gtk_window_maximize (GTK_WINDOW (self));
   g_autofree char *layout = g_settings_get_string (self->settings, "layout");
   self->three_views = g_strcmp0 (layout, "three") == 0;
-  g_autofree char *hex = g_settings_get_string (self->settings, "overlay-color");
-  GdkRGBA color;
-  if (gdk_rgba_parse (&color, hex))
-    gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (self->overlay_color_button), &color);
-  gtk_adjustment_set_value (self->overlay_opacity, g_settings_get_double (self->settings, "overlay-opacity"));
-  gtk_check_button_set_active (self->overlay_outline_check,
-                               g_settings_get_boolean (self->settings, "overlay-outline"));
+  /* Bound both ways: the panel and the preferences window show the same overlay. */
+  g_settings_bind_with_mapping (self->settings, "overlay-color", self->overlay_color_button, "rgba",
+                                G_SETTINGS_BIND_DEFAULT, mm_settings_get_rgba, mm_settings_set_rgba,
+                                NULL, NULL);
+  g_settings_bind (self->settings, "overlay-opacity", self->overlay_opacity, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "overlay-outline", self->overlay_outline_check, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_signal_connect (self->settings, "changed::left-drag", G_CALLBACK (drag_settings_changed_cb), self);
   g_signal_connect (self->settings, "changed::middle-drag", G_CALLBACK (drag_settings_changed_cb), self);
   g_signal_connect (self->settings, "changed::right-drag", G_CALLBACK (drag_settings_changed_cb), self);
@@ -985,6 +698,8 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, detect_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_from_label);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
   mm_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
   mm_ai_class_init (widget_class);
@@ -994,7 +709,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-mask", NULL, open_mask_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
-  gtk_widget_class_install_action (widget_class, "win.copy-info", NULL, copy_info_action);
+  mm_window_metadata_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.three-views", NULL, three_views_action);
   gtk_widget_class_install_action (widget_class, "win.slice", "i", slice_action);
   gtk_widget_class_install_action (widget_class, "win.slice-first", NULL, slice_action);
@@ -1002,6 +717,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-actual", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.invert", NULL, invert_action);
   gtk_widget_class_install_action (widget_class, "win.reset-view", NULL, reset_view_action);
   gtk_widget_class_install_action (widget_class, "win.preset", "i", preset_action);
@@ -1009,6 +725,7 @@ mm_window_class_init (MmWindowClass *klass)
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
+  add_key (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.zoom-actual", NULL);
   /* The single keys (slices, zoom, presets, layout, tools) are in mm-viewer-keys.c. */
 }
 
@@ -1036,7 +753,7 @@ mm_window_init (MmWindow *self)
   update_recent_menu (self);
   gtk_widget_set_visible (GTK_WIDGET (self->warnings_expander), FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
-  g_signal_connect_swapped (self->overlay_color_button, "color-set", G_CALLBACK (overlay_changed_cb), self);
+  g_signal_connect_swapped (self->overlay_color_button, "notify::rgba", G_CALLBACK (overlay_changed_cb), self);
   g_signal_connect_swapped (self->overlay_opacity, "value-changed", G_CALLBACK (overlay_changed_cb), self);
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);

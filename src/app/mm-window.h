@@ -22,5 +22,8 @@ void mm_window_set_bench_frames (MmWindow *self, int frames);
 void mm_window_set_three_views (MmWindow *self, gboolean three);
 /* Once a series is shown: segment its metal, apply preset (0..6; -1 none). */
 void mm_window_set_startup (MmWindow *self, gboolean segment, int preset);
+/* Once a series is shown: zoom every view to percent (100: one screen pixel per image pixel;
+ * <= 0: fit) and invert the grey scale. */
+void mm_window_set_startup_view (MmWindow *self, double zoom_percent, gboolean invert);
 
 G_END_DECLS

@@ -149,14 +149,21 @@ def view_node(app, plane="Axial"):
     return find(app.acc, lambda n: role(n) == "image" and name(n) == f"{plane} view")
 
 
-SLICE_RE = re.compile(r"^(\w+) (\d+)/(\d+) · ")
+# "Axial 31/60 (I→S) · 821.2 mm": the direction says which way the numbers run.
+SLICE_RE = re.compile(r"^(\w+) (\d+)/(\d+) \(\w+→\w+\) · ")
+
+
+def view_texts(img):
+    """The texts drawn over a view, one a line: its accessible description (they are drawn
+    inside the view, not child labels)."""
+    return [t for t in (safe(lambda: img.description, "") or "").split("\n") if t]
 
 
 def slice_label(app):
     img = view_node(app)
-    for c in children(img) if img is not None else ():
-        m = SLICE_RE.match(name(c))
-        if m and role(c) == "label":
+    for text in view_texts(img) if img is not None else ():
+        m = SLICE_RE.match(text)
+        if m:
             return int(m.group(2)), int(m.group(3))
     return None
 
@@ -214,7 +221,7 @@ PROBE_RE = re.compile(r"voxel \((\d+), (\d+), (\d+)\)$")
 class Pointer:
     """Left-button drags on the axial view. GTK merges motion events that queue up between
     two frames, so a stroke's polyline would lose the corners the app never saw: after each
-    move the probe label (the voxel under the pointer, updated by the same motion events) is
+    move the probe text (the voxel under the pointer, updated by the same motion events) is
     awaited before the next move is sent. Moves whose probe never showed up are counted."""
 
     def __init__(self, app, view):
@@ -230,15 +237,10 @@ class Pointer:
             self.unconfirmed += 1
 
     def probe(self):
-        # The probe label, once found, is read alone: one call instead of one per child.
-        if getattr(self, "label", None) is not None:
-            m = PROBE_RE.search(name(self.label))
+        # The view's description holds the probe text on its own line: one call.
+        for text in view_texts(self.img) if self.img is not None else ():
+            m = PROBE_RE.search(text)
             if m:
-                return tuple(int(x) for x in m.groups())
-        for c in children(self.img) if self.img is not None else ():
-            m = PROBE_RE.search(name(c))
-            if m:
-                self.label = c
                 return tuple(int(x) for x in m.groups())
         return None
 

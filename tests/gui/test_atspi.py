@@ -194,10 +194,15 @@ def view(app, plane_name):
 
 
 def view_labels(img):
-    return [name(c) for c in children(img) if role(c) == "label"]
+    """The texts drawn over a view: its accessible description, one a line (they are drawn
+    inside the view, not child labels, so that no text can change the view's size)."""
+    desc = safe(lambda: img.description, "") or ""
+    return [t for t in desc.split("\n") if t]
 
 
-SLICE_RE = re.compile(r"^(\w+) (\d+)/(\d+) · (" + NUM + r") mm$")
+# "Axial 31/60 (I→S) · 821.2 mm": plane, slice, count, the directions the numbers run
+# from and to, position.
+SLICE_RE = re.compile(r"^(\w+) (\d+)/(\d+) \((\w+)→(\w+)\) · (" + NUM + r") mm$")
 
 
 def slice_label(app):
@@ -327,10 +332,14 @@ def scenario_keys(tap, args, ct, info, logdir, kb):
                "b) the window has the keyboard focus (frame state active)",
                f"{how}{'' if focused else ' failed'}")
         m = slice_label(app)
-        start, n, pos0 = int(m.group(2)), int(m.group(3)), float(m.group(4))
+        start, n, pos0 = int(m.group(2)), int(m.group(3)), float(m.group(6))
         tap.note(f"axial slice label before: {m.group(0)!r}")
         tap.ok(m.group(1) == "Axial" and n == info["dims"][2] and 1 <= start <= n,
                "b) the slice label reads 'Axial I/N · P mm' with N the number of slices", m.group(0))
+        # The phantom's slices run from the feet up (positions grow along +z, superior):
+        # slice 1 is the most inferior, and the label says so (issue 11, bug 6).
+        tap.ok((m.group(4), m.group(5)) == ("I", "S"),
+               "b) the slice label says which way the numbers run: (I→S)", m.group(0))
         k = min(5, n - start)
 
         for _ in range(k):
@@ -342,7 +351,7 @@ def scenario_keys(tap, args, ct, info, logdir, kb):
         tap.ok(got is not None, f"b) Page_Down x {k}: the slice label shows {want}/{n}",
                f"label {now.group(0) if now else None!r}")
         if got is not None:
-            moved = float(got.group(4)) - pos0
+            moved = float(got.group(6)) - pos0
             tap.ok(abs(moved - k * info["spacing_mm"][2]) <= 0.1 + 1e-9,
                    f"b) ... and its position moved {k} slice spacings",
                    f"{moved:.2f} mm for {k} x {info['spacing_mm'][2]:.4f} mm")

@@ -116,6 +116,26 @@ def sensitive(node):
 APP = [None]
 
 
+def scroll_into_view(app, node, notches=40):
+    """Turn the wheel over the side panel's margin (no field there) until node is inside the
+    panel's visible part, as a person scrolls back to a field the panel scrolled past."""
+    # The side panel: the tallest scroll pane right of the views.
+    panes = [extents(n) for n, _ in walk(app.acc) if role(n) == "scroll pane"]
+    panes = sorted((e for e in panes if e is not None and e[0] > 300), key=lambda e: -e[3])
+    if not panes:
+        return False
+    px, py, pw, ph = panes[0]
+    ox, oy = window_origin(app)
+    xdo("mousemove", "--sync", ox + px + 9, oy + py + ph // 2)  # the margin, past the pane handle
+    for _ in range(notches):
+        e = extents(node)
+        if e is not None and py + 10 <= e[1] and e[1] + e[3] <= py + ph - 10:
+            return True
+        xdo("click", 4 if e is None or e[1] < py + 10 else 5)
+        time.sleep(0.1)
+    return False
+
+
 def scenario(tap, args, ct, n_slices, logdir):
     app = App(args.app, [ct], logdir=logdir, tag="keys")
     APP[0] = app
@@ -180,11 +200,12 @@ def scenario(tap, args, ct, n_slices, logdir):
                       "d) b chose the Brush: its radius field is shown"):
             return
         v0 = spin_value(radius)
-        # Scroll the panel to its end with the wheel over its heading, then turn the wheel with
+        # Scroll the panel to its end with the wheel over a heading, then turn the wheel with
         # the pointer on the field: the panel cannot scroll further, and a field that takes
         # the wheel without having the focus would change (how a person scrolling down the
         # panel changes a value without knowing it).
-        heading = find(app.acc, lambda n: role(n) == "label" and name(n) == "Tools")
+        # Over the panel's first heading, which is on screen whatever the window's height.
+        heading = find(app.acc, lambda n: role(n) == "label" and name(n) == "Series")
         hc = centre(heading) if heading is not None else None
         if hc is not None:
             xdo("mousemove", "--sync", hc[0], hc[1])
@@ -212,6 +233,7 @@ def scenario(tap, args, ct, n_slices, logdir):
         tap.ok(undo is not None and wait_for(lambda: sensitive(undo), 30),
                "d) Ctrl+M (Segment Metal) makes a step to undo")
         radius = by_name(app, "Brush radius (mm)", "spin button")
+        scroll_into_view(app, radius)
         tap.ok(click(radius), "d) clicked into the radius field")
         time.sleep(0.3)
         w_before = extents(axial)

@@ -12,6 +12,13 @@ neighbouring slice, a level one HU off, or the view shifted by one pixel must ma
 worse (so the check can tell an off-by-one). The part of the view outside the plane must be
 black.
 
+The texts over the views (issue 11, bugs 4-6) are drawn on boxes whose rectangles the app
+prints: at 1024x700 and 1920x1080, one and three planes, normal and inverted, mask on, each
+must lie inside its view, overlap no other, be shown in full (the slice text always, every
+text in the large window), have its ink span its glyphs' width in the PNG and stand out from
+its box (contrast >= 4.5). At --zoom 100 the phantom's body is as many screen pixels wide as
+it has image columns.
+
 TAP on stdout. Usage:
   test_screenshot.py --app APP --cli CLI [--seed-ct DIR] [--keep DIR]
 The seed CT part runs when --seed-ct or MM_SEED_CT names a folder, else it is reported skipped.
@@ -117,6 +124,7 @@ def window_grey(x, window, level, invert):
 # ---------------------------------------------------------------- the app's output
 
 VIEW_RE = re.compile(r"^view (.*)$")
+TEXT_RE = re.compile(r"^text (.*?)(?: (?:text|full)=(.*))?$")
 SHOT_RE = re.compile(r"^screenshot (.+?) width=(\d+) height=(\d+)(?: .*)?$")
 
 
@@ -133,7 +141,17 @@ def parse_output(text):
             v = {k: float(x) for k, x in fields.items()}
             for k in ("plane", "x", "y", "width", "height", "depth", "invert"):
                 v[k] = int(v[k])
+            v["texts"] = []
             views.append(v)
+            continue
+        m = TEXT_RE.match(line.rstrip("\n"))
+        if m and views:
+            # "text plane=P slot=NAME shown=1 x= y= width= height= text_width= text_height=
+            # variant= text=..." (screen coordinates of the box), or "shown=0 full=..."
+            t = dict(kv.split("=", 1) for kv in m.group(1).split())
+            t = {k: (x if k == "slot" else int(float(x))) for k, x in t.items()}
+            t["text"] = m.group(2) or ""
+            views[-1]["texts"].append(t)
     return shot, views
 
 
@@ -142,8 +160,8 @@ def glib_complaints(text):
     return [ln.strip() for ln in text.splitlines() if re.search(r"-(CRITICAL|WARNING) \*\*", ln)]
 
 
-def run_app(app, png, layout, path):
-    cmd = [app, "--layout", layout, "--screenshot", png, path]
+def run_app(app, png, layout, path, extra=()):
+    cmd = [app, "--layout", layout, "--screenshot", png] + list(extra) + [path]
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=APP_TIMEOUT)
@@ -157,11 +175,9 @@ def run_app(app, png, layout, path):
 def overlay_mask(view, series, views_by_plane, three):
     """True where text or marks are drawn over the image (generous rectangles), view coords.
 
-    Positions follow ui/mm-slice-view.ui and mm-slice-view.c: slice label top left, window
-    label top right, probe label bottom left and zoom label bottom right (margin-bottom 24),
-    orientation letters at the edge middles (top one margin-top 20, bottom one
-    margin-bottom 40), the scale bar centred 14 px above the bottom with its text above it,
-    and in three-view layout the crosshair lines through the cursor."""
+    The texts (corner texts, orientation letters, scale bar) are drawn on boxes whose
+    rectangles the app prints ("text" lines); in three-view layout the crosshair lines run
+    through the cursor."""
     w, h = view["width"], view["height"]
     m = np.zeros((h, w), dtype=bool)
 
@@ -171,22 +187,12 @@ def overlay_mask(view, series, views_by_plane, three):
         if x1 > x0 and y1 > y0:
             m[y0:y1, x0:x1] = True
 
-    rect(0, 0, 330, 40)                       # slice label, e.g. "Coronal 129/256 · -29.8 mm"
-    rect(w - 260, 0, w, 40)                   # window label, e.g. "W 4000 L 1000 (inverted)"
-    rect(w / 2 - 30, 0, w / 2 + 30, 60)       # top orientation letter(s)
-    rect(0, h / 2 - 30, 45, h / 2 + 30)       # left letter(s)
-    rect(w - 45, h / 2 - 30, w, h / 2 + 30)   # right letter(s)
-    rect(w / 2 - 30, h - 85, w / 2 + 30, h - 30)  # bottom letter(s)
-    rect(0, h - 65, min(w, 640), h)           # probe label (HU under the pointer)
-    rect(w - 170, h - 65, w, h)               # zoom label
-    # Scale bar: a round length near a fifth of the width, centred, with its text above.
+    # The texts' boxes as the app printed them (screen coordinates), one pixel more around.
+    for t in view["texts"]:
+        if t.get("shown"):
+            x, y = t["x"] - view["x"], t["y"] - view["y"]
+            rect(x - 1, y - 1, x + t["width"] + 1, y + t["height"] + 1)
     s = view["scale"]
-    target = w / 5.0 / s
-    if target > 0 and math.isfinite(target):
-        p = 10 ** math.floor(math.log10(target))
-        length = 5 * p if 5 * p <= target else 2 * p if 2 * p <= target else p
-        half = max(length * s / 2, 45) + 8
-        rect(w / 2 - half, h - 50, w / 2 + half, h)
     if three:
         # The crosshair marks the cursor, which is where the other planes are cut: 1 px lines
         # at the centre of the cursor's plane pixel, blended (so up to 2 px), masked +-2 px.
@@ -233,6 +239,130 @@ def png_view(png, view):
 def matches(png_crop, expected):
     b, g, r = png_crop[..., 0], png_crop[..., 1], png_crop[..., 2]
     return (b == expected) & (g == expected) & (r == expected)
+
+
+# ---------------------------------------------------------------- texts over the views
+
+CORNER_SLOTS = ("slice", "window", "zoom", "scale", "left", "right", "top", "bottom")
+MIN_CONTRAST = 4.5  # WCAG 2 AA for normal text
+
+
+def luminance(rgb):
+    """Relative luminance (WCAG 2) of sRGB pixels, rgb[..., 3] in 0..255."""
+    c = rgb.astype(np.float64) / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]
+
+
+def check_texts(tap, what, png, views, all_full):
+    """The texts drawn over each view, read back from the PNG: every one the app says it drew
+    lies inside its view, none overlaps another, the slice text (and with all_full every
+    text) is shown in full, its ink spans the printed text width (so it is drawn whole, not
+    clipped), and it stands out from its box (contrast of ink and backing)."""
+    rgb = png[..., 2::-1]  # BGR to RGB
+    for view in views:
+        name = PLANE_NAMES[view["plane"]]
+        texts = {t["slot"]: t for t in view["texts"]}
+        missing = [s for s in CORNER_SLOTS if s not in texts]
+        tap.ok(not missing, f"{what}, {name}: the view reports its texts", f"missing {missing}")
+        shown = [t for t in view["texts"] if t.get("shown")]
+        vx, vy, vw, vh = view["x"], view["y"], view["width"], view["height"]
+        outside = [t["slot"] for t in shown if t["x"] < vx or t["y"] < vy or t["x"] + t["width"] > vx + vw
+                   or t["y"] + t["height"] > vy + vh]
+        tap.ok(not outside, f"{what}, {name}: every text lies inside the view", f"outside: {outside}")
+        overlaps = [(a["slot"], b["slot"]) for i, a in enumerate(shown) for b in shown[i + 1:]
+                    if a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+                    and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]]
+        tap.ok(not overlaps, f"{what}, {name}: no two texts overlap", f"overlapping: {overlaps}")
+        must = CORNER_SLOTS if all_full else ("slice", "left", "right", "top", "bottom")
+        short = [f"{s}: {texts[s].get('text') or texts[s].get('full')!r} (variant {texts[s].get('variant')})"
+                 for s in must if s in texts and not (texts[s].get("shown") and texts[s]["variant"] == 0)]
+        tap.ok(not short, f"{what}, {name}: {'every text' if all_full else 'the slice text and the letters'} "
+               "shown in full", "; ".join(short))
+        bad_ink, bad_contrast, worst = [], [], None
+        for t in shown:
+            box = rgb[t["y"]:t["y"] + t["height"], t["x"]:t["x"] + t["width"]]
+            lum = luminance(box)
+            back = float(np.median(lum))
+            ink_level = float(np.percentile(lum, 99))
+            ratio = (ink_level + 0.05) / (back + 0.05)
+            worst = ratio if worst is None else min(worst, ratio)
+            if ratio < MIN_CONTRAST:
+                bad_contrast.append(f"{t['slot']} {ratio:.1f}")
+            if t["slot"] == "scale":
+                continue  # its bar is wider than its caption
+            # Ink: pixels clearly brighter than the backing; their columns span the text.
+            ink = lum > back + 0.1 * (ink_level - back)
+            cols = np.nonzero(ink.any(axis=0))[0]
+            span = int(cols[-1] - cols[0] + 1) if len(cols) else 0
+            if abs(span - t["ink_width"]) > 2:
+                bad_ink.append(f"{t['slot']} ink {span} px for {t['ink_width']} px of glyphs")
+        tap.ok(not bad_ink, f"{what}, {name}: each text's ink spans its measured width (drawn whole)",
+               "; ".join(bad_ink))
+        tap.ok(not bad_contrast and worst is not None,
+               f"{what}, {name}: every text stands out from its box (contrast >= {MIN_CONTRAST})",
+               f"lowest {worst:.1f}" + (f"; low: {bad_contrast}" if bad_contrast else "") if worst else "no text")
+
+
+def check_sizes(tap, app, series, path, workdir, keep):
+    """1024x700 and 1920x1080, one and three planes, normal and inverted, the mask on: the
+    texts over the views (the pixels are compared in check_layout, without a mask)."""
+    shots = {}
+    for size in ("1024x700", "1920x1080"):
+        for layout in ("one", "three"):
+            for invert in (False, True):
+                label = f"{size}-{layout}{'-inverted' if invert else ''}"
+                png_path = os.path.join(workdir, f"phantom-{label}.png")
+                extra = ["--window-size", size, "--segment", "--preset", "4"] + (["--invert"] if invert else [])
+                rc, out, err = run_app(app, png_path, layout, path, extra)
+                what = f"{label}, mask on"
+                if not tap.ok(rc == 0, f"{what}: metalmark --screenshot exits 0",
+                              f"status {rc}: {err.strip()[-300:]}" if rc else ""):
+                    continue
+                complaints = glib_complaints(err)
+                tap.ok(not complaints, f"{what}: no GLib/GTK criticals or warnings on stderr",
+                       " | ".join(complaints[:5]))
+                shot, views = parse_output(out)
+                png = cv2.imread(png_path, cv2.IMREAD_COLOR) if shot else None
+                w, h = (int(x) for x in size.split("x"))
+                if not tap.ok(png is not None and png.shape[1] == w and png.shape[0] == h,
+                              f"{what}: the window is {w} x {h}",
+                              f"PNG {None if png is None else png.shape[1::-1]}"):
+                    continue
+                tap.ok(all(v["invert"] == int(invert) for v in views) and len(views) == (1 if layout == "one" else 3),
+                       f"{what}: {len(views)} view(s), inverted {invert}")
+                check_texts(tap, what, png, views, all_full=(size == "1920x1080"))
+                shots[label] = png_path
+    return shots
+
+
+def check_zoom_one_to_one(tap, app, series, path, workdir):
+    """At "100 %" one image pixel covers one screen pixel: the phantom's body is as many
+    screen pixels wide in the PNG as it has columns in the DICOM slice."""
+    png_path = os.path.join(workdir, "phantom-zoom-100.png")
+    rc, out, err = run_app(app, png_path, "one", path, ["--window-size", "1024x700", "--zoom", "100"])
+    if not tap.ok(rc == 0, "zoom 100 %: metalmark --zoom 100 --screenshot exits 0",
+                  f"status {rc}: {err.strip()[-300:]}" if rc else ""):
+        return
+    shot, views = parse_output(out)
+    png = cv2.imread(png_path, cv2.IMREAD_COLOR)
+    v = views[0]
+    zoom = {t["slot"]: t for t in v["texts"]}.get("zoom", {})
+    tap.ok(zoom.get("text") == "Zoom 100 %", "zoom 100 %: the view says 'Zoom 100 %'", repr(zoom.get("text")))
+    # Body columns in the slice's middle row (above -500 HU), and in the PNG's row through it.
+    img, pw, ph, _ = series.plane(0, v["depth"])
+    row = img.shape[0] // 2
+    body = np.nonzero(img[row] > -500)[0]
+    want = int(body[-1] - body[0] + 1)
+    y = int(v["origin_y"] + (row + 0.5) * ph * v["scale"])
+    # Only across the plane's image (the orientation letters sit at the view's edges).
+    x0 = max(0, int(v["origin_x"]))
+    x1 = min(v["width"], int(math.ceil(v["origin_x"] + img.shape[1] * pw * v["scale"])))
+    grey = png[v["y"] + y, v["x"] + x0:v["x"] + x1, 1].astype(int)
+    lit = np.nonzero(grey > 0)[0]
+    got = int(lit[-1] - lit[0] + 1) if len(lit) else 0
+    tap.ok(abs(got - want) <= 1, "zoom 100 %: the body is as wide on screen as in image pixels",
+           f"{got} screen px for {want} image px (scale {v['scale']:.4f} px/mm, pixel {pw} mm)")
 
 
 # ---------------------------------------------------------------- one screenshot
@@ -333,6 +463,7 @@ def check_layout(tap, app, series, path, layout, workdir, label, keep):
             if not (n2 and bad2 > (1 - MIN_MATCH) * n2 * 5 and bad2 >= 10 * max(bad, 1)):
                 worse = False
         tap.ok(worse, f"{what}, {name}: an off-by-one rendering would be caught", "; ".join(results))
+    check_texts(tap, what, png, views, all_full=False)
     if keep:
         tap.note(f"screenshot kept: {png_path}")
     return views
@@ -371,15 +502,13 @@ def main():
             views = check_layout(tap, args.app, series, ct, layout, workdir, "phantom", args.keep)
             if views:
                 tops[layout] = views[0]["y"]
-        if len(tops) == 2:
-            # The views sit right under the header bar in both layouts, unless the loading bar
-            # (a revealer that slides away once the series is read) is still on screen: a race
-            # in the app's screenshot mode, marked TODO so that it shows without failing.
-            same = tops["one"] == tops["three"]
-            tap.n += 1
-            print(f"{'ok' if same else 'not ok'} {tap.n} - the views start at the same height in both "
-                  f"layouts (y {tops['one']} and {tops['three']})"
-                  + ("" if same else " # TODO the loading bar was still on screen"), flush=True)
+        # The views sit right under the header bar in both layouts: the loading bar (a
+        # revealer that slides away once the series is read) is gone when the app takes the
+        # picture.
+        tap.ok(len(tops) == 2 and tops["one"] == tops["three"],
+               "the views start at the same height in both layouts", f"tops {tops}")
+        check_sizes(tap, args.app, series, ct, workdir, args.keep)
+        check_zoom_one_to_one(tap, args.app, series, ct, workdir)
 
         # The same phantom as one Enhanced CT file (frames shuffled, functional groups),
         # assembled by pydicom as tests/dicom/test_multiframe.py does: the app must show the
