@@ -89,7 +89,7 @@ def confirm_training(app, accept, timeout=30):
     body = find(dialog, lambda n: role(n) == "label" and name(n).startswith("The model will learn from"))
     text = name(body) if body is not None else ""
     want = "Train" if accept else "Cancel"
-    press = find(dialog, lambda n: role(n) == "push button" and name(n).replace("_", "") == want)
+    press = find(dialog, lambda n: role(n) == "push button" and name(n).replace("_", "").startswith(want))
     if press is None:
         return None
     press.queryAction().doAction(0)

@@ -27,8 +27,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmtest import Tap, find, role, wait_for  # noqa: E402
 from test_atspi import App, finish, run_cli, slice_label  # noqa: E402  (skips without pyatspi)
-from test_ai import JOB_TIMEOUT, START_TIMEOUT, button, confirm_training, label_matching  # noqa: E402
-from test_train_confirm import TRAIN_ARGS, focus_by_click, key, set_training, training_frame  # noqa: E402
+from test_ai import JOB_TIMEOUT, START_TIMEOUT, TRAIN_ARGS, button, confirm_training, label_matching  # noqa: E402
+from test_train_confirm import focus_by_click, key, set_training, training_frame  # noqa: E402
 
 SLOW_MS = 60000
 CLOSE_BOUND = 20  # seconds: a third of one slow slice; the old code waited for its workers

@@ -3,7 +3,8 @@
 """Train on This Series as a user meets it: it asks first, says what it will learn from, and
 leaves behind only what it says it saved; the model it made stays selected after a restart.
 
-A small model is trained with `metalmark-cli train` and handed to the app as its shipped model
+A small model (test_ai.py's, which finds the phantom's metal) is trained with
+`metalmark-cli train` and handed to the app as its shipped model
 ($MM_MODEL_DIR). Settings are kept in a keyfile under the test's private XDG_CONFIG_HOME (not
 in memory), so that a second start sees what the first chose. Under openbox; focus by
 clicking (xdotool), keys through xdotool, text read back through AT-SPI:
@@ -34,11 +35,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmtest import Tap, find, name, role, wait_for  # noqa: E402
 from test_atspi import App, finish, run_cli, slice_label  # noqa: E402  (skips without pyatspi)
-from test_ai import JOB_TIMEOUT, START_TIMEOUT, button, confirm_training, label_matching  # noqa: E402
+from test_ai import JOB_TIMEOUT, START_TIMEOUT, TRAIN_ARGS, button, confirm_training, label_matching  # noqa: E402
 
 SLICES = 24
-TRAIN_ARGS = ["--epochs", "1", "--steps-per-epoch", "4", "--depth", "2", "--width", "4",
-              "--batch", "2", "--patch", "64", "--seed", "1"]
 
 
 def xdo(*args):
