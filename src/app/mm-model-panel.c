@@ -554,7 +554,7 @@ describe_training (MmModelPanel *self, const TrainPlan *plan, const MmMask *mask
     g_string_append_printf (text, g_dngettext (NULL, " for %d epoch", " for %d epochs",
                                                plan->epochs), plan->epochs);
   if (plan->budget_min > 0)
-    g_string_append_printf (text, _(" within %.1f minutes"), plan->budget_min);
+    g_string_append_printf (text, _(" within %g minutes"), plan->budget_min);
   g_string_append_printf (text, _(". The new model is saved in %s as %s and becomes the "
                                   "selected model when training ends."),
                           dir, base);

@@ -93,7 +93,12 @@ def confirm_training(app, accept, timeout=30):
     if press is None:
         return None
     press.queryAction().doAction(0)
-    return text if wait_for(lambda: ask() is None, timeout) else None
+    # Not walked while it goes: GTK 4.8 prints criticals when asked about a dialog's widgets
+    # as they are destroyed. Only the application's top-level list is read meanwhile.
+    n = len(list(children(app.acc)))
+    wait_for(lambda: len(list(children(app.acc))) < n, timeout, 0.2)
+    time.sleep(0.5)
+    return text if ask() is None else None
 
 
 def evaluate(cli, truth, pred):

@@ -129,6 +129,7 @@ def session(tap, args, ct, env):
                "a) Cancel: no training window, no model, no checkpoint", str(models(project) + leftovers(project)))
 
         # b) a threshold mask, then Train and accept.
+        focus_by_click(app)
         key("ctrl+m")
         seg = wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: (\d+) voxels$"), 30)
         if not tap.ok(seg is not None, "b) Ctrl+M: a threshold mask", seg.group(0) if seg else ""):
@@ -145,14 +146,30 @@ def session(tap, args, ct, env):
         text = confirm_training(app, True)
         tap.ok(text is not None, "b) Train: the question closes")
         tap.ok(wait_for(lambda: training_frame(app), 30) is not None, "b) the training window opens")
-        done = wait_for(lambda: label_matching(app, r"^Model saved in (.+) as (model-\d{8}-\d{6}\.safetensors); "
-                                               r"it is now the selected model$"), JOB_TIMEOUT, 0.2)
-        if not tap.ok(done is not None, "b) a toast says where the model was saved"):
+        planned = re.search(r"saved in (.+) as (model-\d{8}-\d{6}\.safetensors)", text or "")
+        # The toast is read if the walk meets it in its seconds on screen; the window's status
+        # stays.
+        toast = None
+
+        def ended():
+            nonlocal toast
+            toast = toast or label_matching(app, r"^Model saved in (.+) as (model-\d{8}-\d{6}\.safetensors); "
+                                            r"it is now the selected model$")
+            return label_matching(app, r"^Training (finished|cancelled)$|^Training .*failed|^Epoch \d+ of 1 done$")
+        status = wait_for(ended, JOB_TIMEOUT, 0.2)
+        status = wait_for(lambda: label_matching(app, r"^Training (finished|cancelled)$"), 30) or status
+        tap.note(f"the window says {status.group(0) if status else None!r}; toast {toast.group(0) if toast else None!r}")
+        if not tap.ok(status is not None and status.group(0) == "Training finished" and planned is not None,
+                      "b) the training window says it finished"):
             return None
-        made = os.path.join(done.group(1), done.group(2))
-        tap.ok(os.path.isfile(made) and os.path.realpath(done.group(1)) == os.path.realpath(project),
-               "b) ... the model is in the project folder", made)
+        made = os.path.join(planned.group(1), planned.group(2))
+        tap.ok(toast is None or (toast.group(1), toast.group(2)) == (planned.group(1), planned.group(2)),
+               "b) the toast, when read, names the file the question named", toast.group(0) if toast else "not read")
+        tap.ok(os.path.isfile(made) and os.path.realpath(planned.group(1)) == os.path.realpath(project),
+               "b) the model is in the project folder, where the question said", made)
         tap.ok(leftovers(project) == [], "b) ... and no checkpoint is left beside it", str(leftovers(project)))
+        row = wait_for(lambda: label_matching(app, "^" + re.escape(planned.group(2)[:-len(".safetensors")]) + "$"), 10)
+        tap.ok(row is not None, "b) the model row names the new model")
         close = button(app, "Close")
         if close is not None:
             close.queryAction().doAction(0)
