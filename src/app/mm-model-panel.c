@@ -335,7 +335,7 @@ void
 mm_model_panel_detect (MmModelPanel *self)
 {
   g_return_if_fail (MM_IS_MODEL_PANEL (self));
-  if (!can_start (self))
+  if (self->host == NULL || !can_start (self))
     return;
   g_autofree char *model = selected_model (self);
   if (model == NULL)
