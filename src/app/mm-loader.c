@@ -2,6 +2,8 @@
 /* Loading in a GTask thread; progress hops to the main context through an idle. */
 #include "mm-loader.h"
 
+#include "mm-progress.h"
+
 typedef struct
 {
   char *path;
@@ -13,7 +15,7 @@ typedef struct
   gint last_percent; /* atomic: progress reported only when the percentage changes */
 } LoadData;
 
-/* Carries copies, not the LoadData, which may be gone when the idle runs. */
+/* Carries copies, not the LoadData, which may be gone when the call runs. */
 typedef struct
 {
   MmProgressFunc progress;
@@ -41,12 +43,11 @@ mm_load_result_free (MmLoadResult *r)
   g_free (r);
 }
 
-static gboolean
-progress_idle_cb (gpointer p)
+static void
+progress_call_cb (gpointer target, gpointer p)
 {
   ProgressCall *call = p;
   call->progress (call->fraction, call->progress_data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -61,7 +62,7 @@ worker_progress_cb (double fraction, gpointer user_data)
   call->progress = d->progress;
   call->progress_data = d->progress_data;
   call->fraction = fraction;
-  g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, progress_idle_cb, call, g_free);
+  mm_main_call (d->context, NULL, progress_call_cb, call, g_free);
 }
 
 static void

@@ -2,6 +2,7 @@
 /* MmWindow's instance struct, shared by mm-window.c and its mm-window-*.c parts. */
 #pragma once
 
+#include "mm-model-panel.h"
 #include "mm-slice-view.h"
 #include "mm-viewer.h"
 #include "mm-window.h"
@@ -9,7 +10,6 @@
 G_BEGIN_DECLS
 
 typedef struct _MmTools MmTools;
-typedef struct _MmAi MmAi;
 
 struct _MmWindow
 {
@@ -33,7 +33,7 @@ struct _MmWindow
   GtkScale *overlay_opacity_scale;
   GtkCheckButton *overlay_outline_check;
   GtkBox *tools_box;
-  GtkBox *ai_box;
+  MmModelPanel *model_panel;
   GtkWidget *detect_button;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
@@ -59,7 +59,6 @@ struct _MmWindow
   gboolean startup_invert;
   int bench_frames;
   MmTools *tools; /* annotation tools and their panel */
-  MmAi *ai;       /* the segmentation model: detection and training */
   gint64 paint_start;
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
@@ -87,12 +86,10 @@ void mm_window_update_slice_marks (MmWindow *self);
 /* The progress bar under the header bar: text NULL hides it. */
 void mm_window_set_progress (MmWindow *self, const char *text, double fraction);
 
-/* mm-window-ai.c: Detect Metal (AI) and Train on This Series, with the model row in ai_box. */
-MmAi *mm_ai_new (MmWindow *window);
-void mm_ai_free (MmAi *ai);
-void mm_ai_class_init (GtkWidgetClass *klass);
-/* Escape: stop a detection under way. */
-void mm_ai_cancel (MmAi *ai);
+/* mm-window-model.c: the model panel's host (mask, toasts, progress) and its win.* actions. */
+void mm_window_model_class_init (GtkWidgetClass *klass);
+void mm_window_model_init (MmWindow *self);
+void mm_window_model_dispose (MmWindow *self);
 
 /* mm-window-metadata.c: the metadata panel (filled when a series is shown), Copy as Text. */
 void mm_window_metadata_fill (MmWindow *self);

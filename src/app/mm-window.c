@@ -359,7 +359,7 @@ static void
 cancel_load_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   g_cancellable_cancel (MM_WINDOW (widget)->cancellable);
-  mm_ai_cancel (MM_WINDOW (widget)->ai);
+  mm_model_panel_cancel_detection (MM_WINDOW (widget)->model_panel);
 }
 
 static void
@@ -627,7 +627,7 @@ mm_window_dispose (GObject *object)
 {
   MmWindow *self = MM_WINDOW (object);
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
-  g_clear_pointer (&self->ai, mm_ai_free);
+  mm_window_model_dispose (self);
   g_clear_pointer (&self->tools, mm_tools_free);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -676,6 +676,7 @@ mm_window_class_init (MmWindowClass *klass)
   object_class->finalize = mm_window_finalize;
   GTK_WINDOW_CLASS (klass)->close_request = mm_window_close_request;
 
+  g_type_ensure (MM_TYPE_MODEL_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/metalmark/Metalmark/ui/mm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MmWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, window_title);
@@ -694,7 +695,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
-  gtk_widget_class_bind_template_child (widget_class, MmWindow, ai_box);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, model_panel);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, detect_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
@@ -702,7 +703,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
   mm_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
-  mm_ai_class_init (widget_class);
+  mm_window_model_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
@@ -759,7 +760,7 @@ mm_window_init (MmWindow *self)
   overlay_changed_cb (self);
 
   self->tools = mm_tools_new (self);
-  self->ai = mm_ai_new (self);
+  mm_window_model_init (self);
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 

@@ -6,6 +6,7 @@
 #include "mm-atomic.h"
 #include "mm-label-stack.h"
 #include "mm-nn-train.h"
+#include "mm-progress.h"
 
 #include <math.h>
 #include <omp.h>
@@ -36,17 +37,6 @@ typedef struct
   gint64 last_draw;
 } Ui;
 
-static void
-format_duration (char *buf, size_t size, double s)
-{
-  if (!isfinite (s))
-    g_snprintf (buf, size, "--:--");
-  else if (s >= 3600)
-    g_snprintf (buf, size, "%d:%02d:%02d", (int) s / 3600, (int) s / 60 % 60, (int) s % 60);
-  else
-    g_snprintf (buf, size, "%d:%02d", (int) s / 60, (int) s % 60);
-}
-
 static char *
 epoch_label (const MmNnTrainProgress *p)
 {
@@ -68,8 +58,8 @@ progress_cb (const MmNnTrainProgress *p, gpointer data)
     }
   g_autofree char *label = epoch_label (p);
   char eta[32], took[32];
-  format_duration (eta, sizeof eta, p->eta_s);
-  format_duration (took, sizeof took, p->elapsed_s);
+  mm_format_duration (eta, sizeof eta, p->eta_s, "--:--");
+  mm_format_duration (took, sizeof took, p->elapsed_s, "--:--");
   if (p->phase == MM_NN_TRAIN_EPOCH)
     {
       const MmNnEpochRecord *r = p->record;

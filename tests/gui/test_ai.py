@@ -12,12 +12,15 @@ model through $MM_MODEL_DIR. Then, in one app session:
      phantom's truth is the CLI's;
   c) Ctrl+Z undoes the detection as one step: the saved stack is empty again;
   d) Train on This Series with an empty mask says a mask is needed; after Ctrl+Shift+Z (redo)
-     it trains 1 epoch (cut to a 15 s time limit), shows its progress window, and writes
-     model-*.safetensors into the series' project folder, which `metalmark-cli predict` loads;
+     and the confirmation (test_train_confirm.py checks what it says) it trains 1 epoch (cut
+     to a 15 s time limit), shows its progress window, and writes model-*.safetensors into
+     the series' project folder, which `metalmark-cli predict` loads;
 and in two more sessions:
   e) a broken model file gives a one-line toast naming it, and the app keeps working;
-  f) on a larger phantom, Escape stops a detection under way: a toast says so, and no mask is
-     made.
+  f) with a test-only slow model (MM_TEST_SLOW_PREDICT_MS: each slice waits a minute), Escape
+     always lands during the detection: a toast says it was cancelled at once, the mask
+     (a threshold segmentation made before) is unchanged on screen and on disk, and the app
+     stays usable (Ctrl+Z undoes the segmentation, not a detection).
 
 Needs a display, a session bus and the AT-SPI bus: run it through tests/gui/run-under-xvfb.
 TAP on stdout. Usage: test_ai.py --app APP --cli CLI [--keep DIR] (DIR keeps the logs and
@@ -33,9 +36,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmtest import Tap, find, name, role, wait_for  # noqa: E402
+from mmtest import Tap, children, find, name, role, wait_for  # noqa: E402
 from test_atspi import App, Keyboard, finish, run_cli, slice_label  # noqa: E402  (skips without pyatspi)
 
 START_TIMEOUT = 60    # seconds for the app to appear and load the phantom
@@ -69,6 +73,32 @@ def label_matching(app, pattern):
 def button(app, text):
     # GTK 4.8 names a button by its label, mnemonic and all, then the label again.
     return find(app.acc, lambda n: role(n) == "push button" and name(n).replace("_", "").startswith(text))
+
+
+def confirm_training(app, accept, timeout=30):
+    """The question Train on This Series asks (a window of its own): its text, after pressing
+    its Train or Cancel button; None when it was not asked or did not close."""
+    def ask():
+        for top in children(app.acc):
+            if find(top, lambda n: role(n) == "label" and name(n) == "Train on This Series?") is not None:
+                return top
+        return None
+    dialog = wait_for(ask, timeout)
+    if dialog is None:
+        return None
+    body = find(dialog, lambda n: role(n) == "label" and name(n).startswith("The model will learn from"))
+    text = name(body) if body is not None else ""
+    want = "Train" if accept else "Cancel"
+    press = find(dialog, lambda n: role(n) == "push button" and name(n).replace("_", "").startswith(want))
+    if press is None:
+        return None
+    press.queryAction().doAction(0)
+    # Not walked while it goes: GTK 4.8 prints criticals when asked about a dialog's widgets
+    # as they are destroyed. Only the application's top-level list is read meanwhile.
+    n = len(list(children(app.acc)))
+    wait_for(lambda: len(list(children(app.acc))) < n, timeout, 0.2)
+    time.sleep(0.5)
+    return text if ask() is None else None
 
 
 def evaluate(cli, truth, pred):
@@ -150,6 +180,8 @@ def scenario_session(tap, args, tmp, ct, truth, model_dir, pred, cli_eval, kb):
                "d) set to 1 epoch within 0.25 minutes")
         before = set(glob.glob(os.path.join(project, "model-*.safetensors")))
         train.queryAction().doAction(0)
+        asked = confirm_training(app, True)
+        tap.ok(asked, "d) it asks first, and starts when told to", asked or "no question")
         window = wait_for(lambda: next((f for f in app.frames() if name(f) == "Training"), None), 30)
         tap.ok(window is not None, "d) the training window opens")
         step = wait_for(lambda: label_matching(app, r"^Epoch 1 of 1: (step|validating)"), JOB_TIMEOUT)
@@ -214,32 +246,56 @@ def scenario_bad_model(tap, args, tmp, ct, kb):
         finish(tap, app, "e)")
 
 
-def scenario_escape(tap, args, tmp, model_dir, kb):
-    ph = os.path.join(tmp, "large")
-    run_cli(args.cli, "phantom", ph, "--size", "512", "--slices", "96")
-    ct = os.path.join(ph, "ct")
-    env = dict(os.environ, MM_MODEL_DIR=model_dir)
+def scenario_escape(tap, args, tmp, ct, model_dir, kb):
+    project = ct + ".metalmark"
+    shutil.rmtree(project, ignore_errors=True)
+    # Test only: each slice of a detection waits 60 s (cancellably), so Escape surely lands
+    # while the detection runs, however fast or loaded the machine.
+    env = dict(os.environ, MM_MODEL_DIR=model_dir, MM_TEST_SLOW_PREDICT_MS="60000")
     app = App(args.app, [ct], env=env, logdir=args.logdir, tag="ai-escape")
     try:
         if not tap.ok(app.find_accessible() is not None and wait_for(lambda: slice_label(app), START_TIMEOUT),
-                      "f) the app shows a 512 x 512 x 96 phantom"):
+                      "f) the app shows the phantom (with a slow model, for the test)"):
             return
         kb.focus(app)
+        kb.press("ctrl+m")
+        seg = wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: (\d+) voxels$"), 30)
+        saved = wait_for(lambda: saved_stack(project), SAVE_TIMEOUT, 0.2)
+        if not tap.ok(seg is not None and saved, "f) Ctrl+M: a threshold mask, autosaved"):
+            return
+        before = evaluate(args.cli, ct + ".metalmark", project)
         kb.press("ctrl+shift+m")
         # GTK 4.8 gives the bar no name; its value is the share of slices done.
         bar = wait_for(lambda: find(app.acc, lambda n: role(n) == "progress bar"
                                     and 0 < n.queryValue().currentValue < 1), JOB_TIMEOUT, 0.2)
-        tap.ok(bar is not None, "f) the progress bar shows the slices done",
-               f"{bar.queryValue().currentValue:.3f}" if bar else "")
-        kb.press("Escape")
-        toast = wait_for(lambda: label_matching(app, r"^Metal (detection cancelled$|detected by the model)"),
-                         JOB_TIMEOUT)
-        if toast is not None and toast.group(1).startswith("detected"):
-            tap.skip("f) Escape cancels the detection", "the detection finished before Escape arrived")
+        if not tap.ok(bar is not None, "f) the progress bar shows the detection under way",
+                      f"{bar.queryValue().currentValue:.3f}" if bar else ""):
             return
-        tap.ok(toast is not None, "f) Escape: a toast says the detection was cancelled")
-        tap.ok(label_matching(app, r"^No mask: ") is not None and not os.path.exists(ct + ".metalmark"),
-               "f) ... and no mask was made")
+        # The premise of the check: the detection is held at that slice (the slow model), so
+        # Escape cannot arrive after its end however the machine is loaded.
+        value = bar.queryValue().currentValue
+        time.sleep(2)
+        held = find(app.acc, lambda n: role(n) == "progress bar" and n.queryValue().currentValue == value)
+        if not tap.ok(held is not None, "f) ... and held there by the slow model: Escape lands during the detection",
+                      f"{value:.3f}"):
+            return
+        t0 = time.monotonic()
+        kb.press("Escape")
+        toast = wait_for(lambda: label_matching(app, r"^Metal (detection cancelled$|detected by the model)"), 50)
+        took = time.monotonic() - t0
+        tap.ok(toast is not None and toast.group(1) == "detection cancelled" and took < 50,
+               "f) Escape: a toast says the detection was cancelled, before the slow slice ended",
+               f"{toast.group(0) if toast else 'no toast'} after {took:.1f} s")
+        label = label_matching(app, r"^Threshold 3000 HU: (\d+) voxels$")
+        tap.ok(label is not None and label.group(1) == seg.group(1),
+               "f) ... the panel still shows the threshold mask", label.group(0) if label else "")
+        same = evaluate(args.cli, ct + ".metalmark", project) if saved_stack(project) else None
+        tap.ok(same is not None and same["pred_voxels"] == before["pred_voxels"] == int(seg.group(1)),
+               "f) ... and the saved mask is the threshold mask", same)
+        kb.press("ctrl+z")
+        empty = wait_for(lambda: saved_stack(project) and evaluate(args.cli, ct + ".metalmark", project)["pred_voxels"] == 0,
+                         SAVE_TIMEOUT, 0.3)
+        tap.ok(empty and app.alive(), "f) the app stays usable: Ctrl+Z undoes the segmentation (no detection step)")
     finally:
         finish(tap, app, "f)")
 
@@ -280,7 +336,7 @@ def main():
                f"{cli_eval['dice']:.4f}")
         for fn in (lambda: scenario_session(tap, args, tmp, ct, truth, model_dir, pred, cli_eval, kb),
                    lambda: scenario_bad_model(tap, args, tmp, ct, kb),
-                   lambda: scenario_escape(tap, args, tmp, model_dir, kb)):
+                   lambda: scenario_escape(tap, args, tmp, ct, model_dir, kb)):
             try:
                 fn()
             except Exception as e:  # a scenario that breaks must not hide the other

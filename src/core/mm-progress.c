@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "mm-progress.h"
+
+#include <math.h>
+
+typedef struct
+{
+  gpointer target;
+  MmMainCallFunc func;
+  gpointer data;
+  GDestroyNotify data_free;
+} Call;
+
+static gboolean
+call_cb (gpointer p)
+{
+  Call *c = p;
+  c->func (c->target, c->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+call_free (gpointer p)
+{
+  Call *c = p;
+  if (c->data_free && c->data)
+    c->data_free (c->data);
+  if (c->target)
+    g_object_unref (c->target);
+  g_free (c);
+}
+
+void
+mm_main_call (GMainContext *context, gpointer target, MmMainCallFunc func, gpointer data,
+              GDestroyNotify data_free)
+{
+  g_return_if_fail (func != NULL);
+  Call *c = g_new (Call, 1);
+  c->target = target ? g_object_ref (target) : NULL;
+  c->func = func;
+  c->data = data;
+  c->data_free = data_free;
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, call_cb, c, call_free);
+}
+
+void
+mm_format_duration (char *buf, size_t size, double s, const char *unknown)
+{
+  if (!isfinite (s) || s < 0)
+    g_snprintf (buf, size, "%s", unknown);
+  else if (s >= 3600)
+    g_snprintf (buf, size, "%d:%02d:%02d", (int) s / 3600, (int) s / 60 % 60, (int) s % 60);
+  else
+    g_snprintf (buf, size, "%d:%02d", (int) s / 60, (int) s % 60);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What background work shows while it runs: a worker's report handed to the main loop, and a
+ * duration as a progress text writes it. Shared by the app's loader, export, detection and
+ * training, and the command line's training display. */
+#pragma once
+
+#include <glib-object.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+/* Runs on the main context with the target and the data the worker posted. */
+typedef void (*MmMainCallFunc) (gpointer target, gpointer data);
+
+/* From any thread: func (target, data) soon on context (NULL: the global default context),
+ * in the order posted. target (a GObject, nullable) is referenced until then, so it outlives
+ * the call even when its owner is gone; data (nullable) is freed with data_free afterwards,
+ * also when the call never runs because the context is dropped. */
+void mm_main_call (GMainContext *context, gpointer target, MmMainCallFunc func, gpointer data,
+                   GDestroyNotify data_free);
+
+/* "m:ss", or "h:mm:ss" from an hour on; unknown (not finite or negative) as the given text. */
+void mm_format_duration (char *buf, size_t size, double seconds, const char *unknown);
+
+G_END_DECLS
