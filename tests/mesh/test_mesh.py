@@ -51,7 +51,9 @@ class Geometry:
         self.sx, self.sy = ps[1], ps[0]
         z = self.ipp @ self.normal
         self.sz = float(np.mean(np.diff(z))) if len(z) > 1 else 1.0
-        self.uids = [d.SOPInstanceUID for d in dss]
+        # (0008,0018), else the meta header's (0002,0003), as the label stack keys slices.
+        self.uids = [d.get("SOPInstanceUID") or d.file_meta.MediaStorageSOPInstanceUID
+                     for d in dss]
         self.dims = (int(dss[0].Columns), int(dss[0].Rows), len(dss))
 
     def lps(self, i, j, k):
