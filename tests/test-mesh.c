@@ -218,6 +218,27 @@ test_components (void)
     }
   g_autoptr (MmMesh) whole = mm_marching_mask (vol, mask, 2, NULL);
   g_assert_cmpfloat (fabs (total - mm_mesh_volume (whole)), <, 1e-3 * total);
+  /* Boxing the mask before labelling gives the very same parts. */
+  int n2 = 0;
+  MmMesh **parts = mm_marching_mask_parts (vol, mask, &n2, 2, NULL);
+  g_assert_cmpint (n2, ==, n);
+  for (int c = 0; c < n; c++)
+    {
+      g_assert_cmpint (parts[c]->component, ==, c + 1);
+      g_assert_cmpuint (parts[c]->n_triangles, ==, meshes[c]->n_triangles);
+      g_assert_cmpmem (parts[c]->triangles, 12 * parts[c]->n_triangles, meshes[c]->triangles,
+                       12 * meshes[c]->n_triangles);
+      g_assert_cmpmem (parts[c]->positions, 12 * parts[c]->n_vertices, meshes[c]->positions,
+                       12 * meshes[c]->n_vertices);
+      mm_mesh_free (parts[c]);
+    }
+  g_free (parts);
+  /* An empty mask has no part. */
+  g_autoptr (MmMask) empty = mm_mask_new (dims);
+  parts = mm_marching_mask_parts (vol, empty, &n2, 2, NULL);
+  g_assert_nonnull (parts);
+  g_assert_cmpint (n2, ==, 0);
+  g_free (parts);
   for (int c = 0; c < n; c++)
     mm_mesh_free (meshes[c]);
   g_free (meshes);

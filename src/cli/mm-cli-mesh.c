@@ -176,8 +176,14 @@ mm_cli_mesh (int argc, char **argv)
             rc = MM_EXIT_INPUT;
             goto out;
           }
-        g_autoptr (MmComponents) comps = mm_components_label (mask, threads);
-        int nc = mm_components_count (comps);
+        meshes = mm_marching_mask_parts (vol, mask, &n, threads, &err);
+        int nc = n;
+        if (meshes == NULL)
+          {
+            mm_cli_error ("mesh: %s", err->message);
+            rc = MM_EXIT_INPUT;
+            goto out;
+          }
         if (nc == 0)
           {
             mm_cli_error ("mesh: the mask is empty: no surface to write");
@@ -191,10 +197,9 @@ mm_cli_mesh (int argc, char **argv)
             rc = MM_EXIT_INPUT;
             goto out;
           }
-        meshes = mm_marching_components (vol, mask, comps, &n, threads, &err);
-        if (meshes && component > 0)
+        if (component > 0)
           {
-            /* Only the chosen one is kept (the others were cheap: their boxes only). */
+            /* Only the chosen one is kept (the others cost their boxes only). */
             for (int c = 0; c < n; c++)
               if (c != component - 1)
                 mm_mesh_free (meshes[c]);

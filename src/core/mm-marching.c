@@ -174,7 +174,8 @@ typedef struct
   const MmVolume *vol;
   const MmMask *mask;         /* inside: nonzero here, or */
   double lower;               /* with mask NULL: HU >= lower */
-  const MmComponents *comps;  /* with a label: only that component */
+  int mask_origin[3];         /* voxel of the volume at the mask's (0, 0, 0): a cropped mask */
+  const MmComponents *comps;  /* with a label: only that component (in the mask's indices) */
   int label;
   int box_min[3], n[3];       /* the voxels visited; the grid adds a ring of outside */
 } Source;
@@ -196,13 +197,15 @@ fill_plane (const Source *s, int z, uint8_t *buf)
       uint8_t *out = buf + (size_t) y * gx + 1;
       if (s->mask)
         {
-          const uint8_t *in = s->mask->data + row;
+          const int *md = s->mask->dims, *mo = s->mask_origin;
+          int mi = s->box_min[0] - mo[0], mj = j - mo[1], mk = k - mo[2];
+          const uint8_t *in = s->mask->data + ((size_t) mk * md[1] + mj) * md[0] + mi;
           for (int x = 0; x < s->n[0]; x++)
             out[x] = in[x] != 0;
           if (s->comps)
             for (int x = 0; x < s->n[0]; x++)
               if (out[x])
-                out[x] = mm_components_label_at (s->comps, s->box_min[0] + x, j, k) == s->label;
+                out[x] = mm_components_label_at (s->comps, mi + x, mj, mk) == s->label;
         }
       else if (s->vol->type == MM_VOXEL_INT16)
         {
@@ -497,6 +500,105 @@ mm_marching_components (const MmVolume *vol, const MmMask *mask, const MmCompone
         {
           for (int d = 0; d < c - 1; d++)
             mm_mesh_free (meshes[d]);
+          g_free (meshes);
+          return NULL;
+        }
+      meshes[c - 1]->component = c;
+    }
+  *n_out = n;
+  return meshes;
+}
+
+/* The smallest box holding every nonzero voxel of mask: false when there is none. Empty
+ * slices are skipped a word at a time, so a sparse metal mask costs little. */
+static bool
+mask_box (const MmMask *mask, int n_threads, int lo[3], int hi[3])
+{
+  const int *d = mask->dims;
+  int l0 = G_MAXINT, l1 = G_MAXINT, l2 = G_MAXINT, h0 = -1, h1 = -1, h2 = -1;
+#pragma omp parallel for num_threads (n_threads) schedule (dynamic, 4) \
+    reduction(min : l0, l1, l2) reduction(max : h0, h1, h2)
+  for (int k = 0; k < d[2]; k++)
+    {
+      if (mm_mask_slice_is_empty (mask, k))
+        continue;
+      l2 = MIN (l2, k);
+      h2 = MAX (h2, k);
+      for (int j = 0; j < d[1]; j++)
+        {
+          const uint8_t *row = mm_mask_slice (mask, k) + (size_t) j * d[0];
+          int first = 0;
+          /* Eight bytes at a time over the zeros. */
+          for (uint64_t word; first + 8 <= d[0]; first += 8)
+            {
+              memcpy (&word, row + first, 8);
+              if (word)
+                break;
+            }
+          while (first < d[0] && row[first] == 0)
+            first++;
+          if (first == d[0])
+            continue;
+          int last = d[0] - 1;
+          while (row[last] == 0)
+            last--;
+          l1 = MIN (l1, j);
+          h1 = MAX (h1, j);
+          l0 = MIN (l0, first);
+          h0 = MAX (h0, last);
+        }
+    }
+  lo[0] = l0, lo[1] = l1, lo[2] = l2, hi[0] = h0, hi[1] = h1, hi[2] = h2;
+  return h2 >= 0 && h1 >= 0;
+}
+
+MmMesh **
+mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
+                        GError **error)
+{
+  g_return_val_if_fail (vol != NULL && mask != NULL && n_out != NULL, NULL);
+  g_return_val_if_fail (memcmp (vol->dims, mask->dims, sizeof vol->dims) == 0, NULL);
+  if (n_threads <= 0)
+    n_threads = omp_get_max_threads ();
+  int lo[3], hi[3];
+  *n_out = 0;
+  if (!mask_box (mask, n_threads, lo, hi))
+    return g_new0 (MmMesh *, 1);
+  /* Label a copy of the box only (values 0/1: the mask's nonzero, as labelling reads it). */
+  int cd[3] = { hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1 };
+  g_autoptr (MmMask) crop = mm_mask_new_uninitialized (cd);
+#pragma omp parallel for num_threads (n_threads) schedule (static)
+  for (int k = 0; k < cd[2]; k++)
+    for (int j = 0; j < cd[1]; j++)
+      {
+        const uint8_t *in = mm_mask_slice (mask, lo[2] + k) + (size_t) (lo[1] + j) * mask->dims[0]
+                            + lo[0];
+        uint8_t *out = mm_mask_slice (crop, k) + (size_t) j * cd[0];
+        for (int i = 0; i < cd[0]; i++)
+          out[i] = in[i] != 0;
+      }
+  g_autoptr (MmComponents) comps = mm_components_label (crop, n_threads);
+  int n = mm_components_count (comps);
+  MmMesh **meshes = g_new0 (MmMesh *, MAX (n, 1));
+  for (int c = 1; c <= n; c++)
+    {
+      const MmComponent *comp = mm_components_get (comps, c);
+      Source s;
+      source_whole (&s, vol);
+      s.mask = crop;
+      memcpy (s.mask_origin, lo, sizeof lo);
+      s.comps = comps;
+      s.label = c;
+      for (int a = 0; a < 3; a++)
+        {
+          s.box_min[a] = lo[a] + comp->bbox_min[a];
+          s.n[a] = comp->bbox_max[a] - comp->bbox_min[a] + 1;
+        }
+      meshes[c - 1] = extract (&s, n_threads, error);
+      if (meshes[c - 1] == NULL)
+        {
+          for (int e = 0; e < c - 1; e++)
+            mm_mesh_free (meshes[e]);
           g_free (meshes);
           return NULL;
         }

@@ -30,6 +30,13 @@ MmMesh **mm_marching_components (const MmVolume *vol, const MmMask *mask,
                                  const MmComponents *comps, int *n_out, int n_threads,
                                  GError **error);
 
+/* The same without a labelling from the caller: the mask's nonzero voxels are boxed (empty
+ * slices skipped), the box labelled (26-connected, mm_components_label: the same labels and
+ * order as labelling the whole mask) and each component meshed. For a sparse mask (metal) this
+ * is much faster than labelling the whole volume. */
+MmMesh **mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out,
+                                 int n_threads, GError **error);
+
 /* How many cube faces in the mask have their four corners alternating inside / outside (the
  * ambiguous faces): a surface-nets mesh gets an edge shared by four quads at each, a
  * non-manifold edge (the measurement behind choosing marching cubes, see docs/mesh.md). */
