@@ -113,6 +113,11 @@ mm_cli_mesh (int argc, char **argv)
       mm_cli_error ("mesh: --threshold applies to --segment only");
       goto out;
     }
+  if (component > 0 && !isnan (above))
+    {
+      mm_cli_error ("mesh: --component picks a part of the mask; --above makes one surface");
+      goto out;
+    }
   if (max_triangles > 0 && max_triangles < 4)
     {
       mm_cli_error ("mesh: --max-triangles %" G_GINT64_FORMAT ": a closed mesh has at least 4",

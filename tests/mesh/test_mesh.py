@@ -225,7 +225,8 @@ def tests(cli, tmp):
             (["--max-triangles", "1e99"], 2, "--max-triangles 1e99"),
             (["--component", -1], 2, "--component -1"), (["--component", 9], 1, "--component 9"),
             (["--format", "vrml"], 2, "--format vrml"), (["--above", "nan"], 2, "--above nan"),
-            (["--mask", truth, "--segment"], 2, "--mask with --segment")):
+            (["--mask", truth, "--segment"], 2, "--mask with --segment"),
+            (["--above", 300, "--component", 1], 2, "--component with --above")):
         rc, _, err = run(cli, "mesh", ct, *[str(a) for a in args], "--out", bad)
         check("%s: exit %d, one-line reason, nothing written" % (what, code),
               rc == code and err.strip() and len(err.strip().splitlines()) == 1
