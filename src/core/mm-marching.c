@@ -439,8 +439,9 @@ extract (const Source *s, int n_threads, GError **error)
   mesh->triangles = g_new (uint32_t, 3 * MAX (nt, 1));
   for (int sl = 0; sl < n_slabs; sl++)
     {
-      memcpy (mesh->triangles + 3 * mesh->n_triangles, tris[sl]->data,
-              tris[sl]->len * sizeof (uint32_t));
+      if (tris[sl]->len > 0) /* an empty GArray's data may be NULL */
+        memcpy (mesh->triangles + 3 * mesh->n_triangles, tris[sl]->data,
+                tris[sl]->len * sizeof (uint32_t));
       mesh->n_triangles += tris[sl]->len / 3;
       g_array_free (tris[sl], TRUE);
     }
