@@ -17,6 +17,7 @@ static const struct
   { "segment", mm_cli_segment, "segment metal and write a PNG label stack" },
   { "phantom", mm_cli_phantom, "write a synthetic CT series with known metal" },
   { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
+  { "mesh", mm_cli_mesh, "write the metal (or bone) surface as STL, PLY or OBJ mesh" },
   { "eval", mm_cli_eval, "compare a predicted metal mask with a reference (Dice, HD95, ...)" },
   { "train", mm_cli_train, "train a U-Net on series and their metal masks" },
   { "predict", mm_cli_predict, "segment metal with a trained U-Net, write a PNG label stack" },

@@ -23,6 +23,7 @@ int mm_cli_info (int argc, char **argv);
 int mm_cli_segment (int argc, char **argv);
 int mm_cli_phantom (int argc, char **argv);
 int mm_cli_export (int argc, char **argv);
+int mm_cli_mesh (int argc, char **argv);
 int mm_cli_eval (int argc, char **argv);
 int mm_cli_train (int argc, char **argv);
 int mm_cli_predict (int argc, char **argv);
