@@ -7,6 +7,7 @@
 #include "mm-scroll-guard.h"
 
 #include "mm-json.h"
+#include "mm-path.h"
 #include "mm-nn-default.h"
 #include "mm-nn-model.h"
 #include "mm-nn-predict.h"
@@ -16,6 +17,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include "mm-json.h"
+#include "mm-path.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -407,7 +409,7 @@ detect_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                  ? _("Metal detection cancelled") : error->message);
       return;
     }
-  if (!mm_tools_import_mask (self->tools, mask))
+  if (!mm_mask_session_replace (self->session, mm_mask_copy (mask), MM_MASK_SOURCE_MODEL, NULL, NULL))
     return;
   int slices = 0;
   for (int k = 0; k < mask->dims[2]; k++)
@@ -421,9 +423,6 @@ detect_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                              ml, slices)
           : g_strdup (_("The model found no metal in this series"));
   mm_window_toast (self, msg);
-  g_autofree char *text = g_strdup_printf (_("Detected by the model: %llu voxels"),
-                                           (unsigned long long) n);
-  gtk_label_set_text (self->mask_label, text);
 }
 
 static void
@@ -833,9 +832,9 @@ train_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   /* The mask on disk first, so the model's description names a folder holding it. */
-  mm_tools_save_now (self->tools);
+  mm_mask_session_save_now (self->session);
   g_autofree char *dir
-      = mm_tools_project_dir_for (mm_viewer_get_source (self->viewer), vol->series_uid);
+      = mm_project_dir_for (mm_viewer_get_source (self->viewer), vol->series_uid);
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot create %s: %s"), dir, g_strerror (errno));
