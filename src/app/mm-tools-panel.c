@@ -295,7 +295,10 @@ apply_threshold (MmToolsPanel *self, bool all)
                                           : g_strdup_printf (_("%.0f–%.0f HU"), lower, upper);
   g_autofree char *detail = all ? g_strdup (range)
                                 : g_strdup_printf (_("%s on slice %d"), range, k + 1);
-  end_step (self, MM_MASK_SOURCE_THRESHOLD, detail);
+  if (all)
+    mm_mask_session_end_whole (self->session, MM_MASK_SOURCE_THRESHOLD, detail);
+  else
+    end_step (self, MM_MASK_SOURCE_THRESHOLD, detail);
   g_autofree char *msg = g_strdup_printf (_("Threshold: %llu voxels changed"), (unsigned long long) n);
   set_status (self, msg);
 }

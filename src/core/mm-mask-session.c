@@ -431,6 +431,23 @@ mm_mask_session_end (MmMaskSession *self, MmMaskSource source, const char *detai
 }
 
 bool
+mm_mask_session_end_whole (MmMaskSession *self, MmMaskSource source, const char *detail)
+{
+  g_return_val_if_fail (MM_IS_MASK_SESSION (self), false);
+  if (!self->in_step)
+    return false;
+  if (mm_mask_session_end (self, source, detail))
+    return true;
+  /* The same voxels: nothing to undo, but the mask now is what source says. */
+  Origin *o = &g_array_index (self->origins, Origin, self->cursor);
+  o->source = source;
+  g_free (o->detail);
+  o->detail = g_strdup (detail);
+  notify_source (self);
+  return false;
+}
+
+bool
 mm_mask_session_replace (MmMaskSession *self, MmMask *mask, MmMaskSource source,
                          const char *label, GError **error)
 {
@@ -453,14 +470,7 @@ mm_mask_session_replace (MmMaskSession *self, MmMask *mask, MmMaskSource source,
   MmMask *m = mm_mask_session_begin (self, undo);
   /* An import is one undoable edit of the mask being annotated, journalled like a stroke. */
   mm_edit_replace (m, mask, mm_mask_session_touch_cb, self);
-  if (!mm_mask_session_end (self, source, label))
-    {
-      /* The same voxels: nothing to undo, but the mask now is what was loaded. */
-      g_array_index (self->origins, Origin, self->cursor).source = source;
-      g_free (g_array_index (self->origins, Origin, self->cursor).detail);
-      g_array_index (self->origins, Origin, self->cursor).detail = g_strdup (label);
-      notify_source (self);
-    }
+  mm_mask_session_end_whole (self, source, label);
   return true;
 }
 

@@ -65,6 +65,9 @@ void mm_mask_session_touch (MmMaskSession *self, int k);
 /* mm_mask_session_touch as an MmTouchFunc (data: the session). */
 void mm_mask_session_touch_cb (int k, gpointer session);
 bool mm_mask_session_end (MmMaskSession *self, MmMaskSource source, const char *detail);
+/* The same for a step that set the whole mask (a threshold of every slice, an import): even
+ * when no voxel changed, the mask now is what source and detail say. */
+bool mm_mask_session_end_whole (MmMaskSession *self, MmMaskSource source, const char *detail);
 bool mm_mask_session_in_step (MmMaskSession *self);
 
 /* Replace the whole mask by mask (transfer full; it must have the series' dims) as one
