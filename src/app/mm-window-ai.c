@@ -17,7 +17,6 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include "mm-json.h"
-#include "mm-path.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>

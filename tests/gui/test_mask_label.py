@@ -85,35 +85,26 @@ def extents(node):
 
 
 def reveal(app, node):
-    """Scroll the side panel with the wheel (over its "Metal mask" heading, a label: no field
-    under the pointer) until node lies inside the panel's visible area."""
-    pane = None
-    for n, up in walk(app.acc):
-        if n == node:
-            pane = next((a for a in reversed(up) if role(a) in ("scroll pane", "scrolled window")), None)
-            break
+    """Scroll the side panel with the wheel until node lies inside the window: the pointer at
+    the panel's left edge (where its headings start and no field lies), mid-height."""
+    frame = app.frames()[0] if app.frames() else None
     heading = by_name(app, "Metal mask", ("label",))
-    if pane is None or heading is None:
+    if frame is None or heading is None:
         return
-    for _ in range(60):
-        e, p = extents(node), extents(pane)
-        if e is None or p is None:
+    ox, oy = window_origin(app)
+    for _ in range(40):
+        e, f, h = extents(node), extents(frame), extents(heading)
+        if e is None or f is None or h is None:
             return
-        if e[1] >= p[1] and e[1] + e[3] <= p[1] + p[3]:
+        if e[1] >= f[1] + 60 and e[1] + e[3] <= f[1] + f[3] - 10:
             return
-        h = extents(heading)
-        ox, oy = window_origin(app)
-        # The heading itself may scroll away: any point of the pane's left margin will do.
-        x, y = (ox + h[0] + 5, oy + h[1] + h[3] // 2) if h and p[1] <= h[1] <= p[1] + p[3] - h[3] \
-            else (ox + p[0] + 2, oy + p[1] + p[3] // 2)
-        xdo("mousemove", "--sync", x, y)
-        xdo("click", 5 if e[1] + e[3] > p[1] + p[3] else 4)
-        time.sleep(0.15)
+        xdo("mousemove", "--sync", ox + h[0] + 1, oy + f[1] + f[3] // 2)
+        xdo("click", 5 if e[1] + e[3] > f[1] + f[3] - 10 else 4)
+        time.sleep(0.1)
 
 
 def click(app, node, fx=0.5):
     """Click node at fx of its width (a spin button's text lies left of its - and + buttons)."""
-    reveal(app, node)
     e = extents(node)
     if e is None:
         return False
@@ -252,13 +243,16 @@ def scenario_a(tap, args, ct, proj, hu, voxel_mm3):
                "differs from the suggestion)", f"field {field}, hint {hint[:1]}")
 
         # Lower HU 1500, typed into the clicked field; Apply to All clicked.
+        reveal(app, spin)
         tap.ok(click(app, spin, 0.2), "A: clicked the Lower HU field")
         key("ctrl+a")
         xdo("type", "--delay", "50", "1500")
-        key("Tab")
+        key("Return")
         tap.ok(wait_for(lambda: safe(lambda: spin.queryValue().currentValue) == 1500, UI_TIMEOUT),
                "A: the Lower HU field reads 1500", f"{safe(lambda: spin.queryValue().currentValue)}")
         apply_all = by_name(app, "Apply to All", ("push button", "button"))
+        if apply_all is not None:
+            reveal(app, apply_all)
         tap.ok(apply_all is not None and click(app, apply_all), "A: clicked Apply to All")
         check_label(tap, "A: Apply to All at 1500 HU",
                         wait_label(app, lambda t, m: m and m["source"] == "Threshold 1500 HU"),
