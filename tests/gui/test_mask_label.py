@@ -62,6 +62,11 @@ LABEL_RE = re.compile(r"^(?P<source>[^:]+): (?P<voxels>\d+) voxels, (?P<ml>\d+\.
                       r"(?P<slices>\d+) slices, (?P<comps>\d+) components\. (?P<saved>.*)$")
 
 
+# What the label said before issue 11 ("Threshold 3000 HU: 21598 voxels"): recognised so that
+# a run against that code reports what it showed.
+OLD_LABEL_RE = re.compile(r"^(Threshold \d+ HU|Loaded .*|Detected by the model): \d+ voxels$")
+
+
 def xdo(*args):
     subprocess.run(["xdotool"] + [str(a) for a in args], check=True, timeout=30)
 
@@ -122,7 +127,8 @@ def by_name(app, text, roles):
 def mask_label(app):
     """The text of the label under the "Metal mask" heading: the one naming the mask."""
     for n, _ in walk(app.acc):
-        if role(n) == "label" and (LABEL_RE.match(name(n)) or name(n).startswith("No mask")):
+        if role(n) == "label" and (LABEL_RE.match(name(n)) or name(n).startswith("No mask")
+                                   or OLD_LABEL_RE.match(name(n))):
             return name(n)
     return None
 
