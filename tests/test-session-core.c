@@ -311,6 +311,12 @@ test_session (void)
   mm_test_draw_disc (m, 2, 3, 3, 2, 1);
   g_assert_true (mm_mask_session_end (s, MM_MASK_SOURCE_EDITS, NULL));
   g_assert_cmpint (mm_mask_session_get_source (s), ==, MM_MASK_SOURCE_EDITS);
+  /* Voxels at once; components only once counted (in an idle, here on demand). */
+  g_assert_cmpuint (mm_mask_session_get_voxels (s), ==, mm_mask_count (m));
+  g_assert_cmpint (mm_mask_session_get_components (s), ==, -1);
+  mm_mask_session_update_figures (s);
+  mm_mask_summarize (m, vol, 1, &want);
+  g_assert_cmpint (mm_mask_session_get_components (s), ==, want.components);
   g_assert_cmpstr (mm_mask_session_get_undo_label (s), ==, "Brush");
   g_assert_true (mm_mask_session_undo (s));
   g_assert_cmpint (mm_mask_session_get_source (s), ==, MM_MASK_SOURCE_THRESHOLD);

@@ -174,14 +174,16 @@ notify_source (MmMaskSession *self)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HAS_MASK]);
 }
 
-void
-mm_mask_session_update_figures (MmMaskSession *self)
+/* Voxels, volume and slices now; components (a pass over the whole mask) now when all is
+ * true, else left to an idle. */
+static void
+set_figures (MmMaskSession *self, bool all)
 {
-  g_return_if_fail (MM_IS_MASK_SESSION (self));
-  g_clear_handle_id (&self->figures_id, g_source_remove);
   MmMaskSummary s = { 0 };
-  if (self->mask)
+  if (self->mask && all)
     mm_mask_summarize (self->mask, self->vol, 0, &s);
+  else if (self->mask)
+    mm_mask_summarize_counts (self->mask, self->vol, &s);
   bool known = self->figures_known;
   MmMaskSummary old = self->figures;
   self->figures = s;
@@ -197,6 +199,14 @@ mm_mask_session_update_figures (MmMaskSession *self)
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+void
+mm_mask_session_update_figures (MmMaskSession *self)
+{
+  g_return_if_fail (MM_IS_MASK_SESSION (self));
+  g_clear_handle_id (&self->figures_id, g_source_remove);
+  set_figures (self, true);
+}
+
 static gboolean
 figures_cb (gpointer data)
 {
@@ -206,14 +216,15 @@ figures_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The mask changed: redraw now, count in an idle (components need a pass over the mask, so
- * a burst of steps is counted once). */
+/* The mask changed: redraw and count voxels now, components in an idle (a pass over the
+ * whole mask, so a burst of steps is counted once). */
 static void
 mask_changed (MmMaskSession *self)
 {
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (self->figures_id == 0)
     self->figures_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, figures_cb, self, NULL);
+  set_figures (self, false);
 }
 
 /* ---- autosave ---- */

@@ -5,7 +5,7 @@
 #include "mm-components.h"
 
 void
-mm_mask_summarize (const MmMask *mask, const MmVolume *vol, int n_threads, MmMaskSummary *out)
+mm_mask_summarize_counts (const MmMask *mask, const MmVolume *vol, MmMaskSummary *out)
 {
   g_return_if_fail (mask != NULL && out != NULL);
   out->voxels = 0;
@@ -17,6 +17,14 @@ mm_mask_summarize (const MmMask *mask, const MmVolume *vol, int n_threads, MmMas
         out->voxels += mm_mask_count_slice (mask, k);
       }
   out->volume_ml = vol ? (double) out->voxels * mm_volume_voxel_mm3 (vol) / 1000.0 : 0;
+  out->components = -1;
+}
+
+void
+mm_mask_summarize (const MmMask *mask, const MmVolume *vol, int n_threads, MmMaskSummary *out)
+{
+  g_return_if_fail (mask != NULL && out != NULL);
+  mm_mask_summarize_counts (mask, vol, out);
   out->components = 0;
   if (out->voxels > 0)
     {

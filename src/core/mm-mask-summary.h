@@ -20,4 +20,8 @@ typedef struct
 void mm_mask_summarize (const MmMask *mask, const MmVolume *vol, int n_threads,
                         MmMaskSummary *out);
 
+/* The same without components (set to -1): one pass over the non-empty slices, cheap enough
+ * after every edit. */
+void mm_mask_summarize_counts (const MmMask *mask, const MmVolume *vol, MmMaskSummary *out);
+
 G_END_DECLS
