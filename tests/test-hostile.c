@@ -114,18 +114,18 @@ test_project_dir (void)
   const char *uids[] = { "../../../../x", "/etc", "..", "", NULL };
   for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
     {
-      g_autofree char *dir = mm_path_project_dir (series, uids[i]);
+      g_autofree char *dir = mm_project_dir_for (series, uids[i]);
       g_autofree char *parent = g_path_get_dirname (dir);
       g_autofree char *canon = g_canonicalize_filename (dir, NULL);
       g_assert_cmpstr (parent, ==, projects);
       g_assert_cmpstr (canon, ==, dir);
     }
   /* A real UID keeps its name; a writable parent gets the folder beside the series. */
-  g_autofree char *real = mm_path_project_dir (series, "1.2.3.4");
+  g_autofree char *real = mm_project_dir_for (series, "1.2.3.4");
   g_autofree char *want = g_build_filename (projects, "1.2.3.4", NULL);
   g_assert_cmpstr (real, ==, want);
   g_assert_cmpint (g_chmod (ro, 0755), ==, 0);
-  g_autofree char *beside = mm_path_project_dir (series, "../../../../x");
+  g_autofree char *beside = mm_project_dir_for (series, "../../../../x");
   g_autofree char *want2 = g_strconcat (series, ".metalmark", NULL);
   g_assert_cmpstr (beside, ==, want2);
   mm_test_rm_rf (base);

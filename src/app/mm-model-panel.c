@@ -309,8 +309,9 @@ detect_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   uint64_t n = mm_mask_count (mask);
-  g_autofree char *label = g_strdup_printf (_("Detected by the model: %llu voxels"),
-                                            (unsigned long long) n);
+  /* What the mask label shows beside "Detected by the model". */
+  g_autofree char *path = selected_model (self);
+  g_autofree char *label = model_title (self, path);
   g_autoptr (GError) replace_error = NULL;
   if (!self->host->replace_mask (self->host_data, mask, label, &replace_error))
     {

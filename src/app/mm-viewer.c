@@ -10,7 +10,7 @@ struct _MmViewer
   MmVolume *volume;
   MmStats *stats;
   MmDicomReport *report;
-  MmMask *mask;
+  const MmMask *mask; /* borrowed from the mask session */
   MmMask *preview_mask;
   char *source;
 
@@ -46,7 +46,6 @@ mm_viewer_finalize (GObject *object)
   g_clear_pointer (&self->volume, mm_volume_free);
   g_clear_pointer (&self->stats, mm_stats_free);
   g_clear_pointer (&self->report, mm_dicom_report_free);
-  g_clear_pointer (&self->mask, mm_mask_free);
   g_clear_pointer (&self->preview_mask, mm_mask_free);
   g_clear_pointer (&self->source, g_free);
   G_OBJECT_CLASS (mm_viewer_parent_class)->finalize (object);
@@ -84,7 +83,7 @@ mm_viewer_set_volume (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomRepo
   g_clear_pointer (&self->volume, mm_volume_free);
   g_clear_pointer (&self->stats, mm_stats_free);
   g_clear_pointer (&self->report, mm_dicom_report_free);
-  g_clear_pointer (&self->mask, mm_mask_free);
+  self->mask = NULL; /* the mask session's, which lets it go with the series */
   g_free (self->source);
   self->volume = vol;
   self->stats = stats;
@@ -132,11 +131,10 @@ mm_viewer_get_source (MmViewer *self)
 }
 
 void
-mm_viewer_set_mask (MmViewer *self, MmMask *mask)
+mm_viewer_set_mask (MmViewer *self, const MmMask *mask)
 {
   g_return_if_fail (mask == NULL || self->volume != NULL);
   g_return_if_fail (mask == NULL || memcmp (mask->dims, self->volume->dims, sizeof mask->dims) == 0);
-  g_clear_pointer (&self->mask, mm_mask_free);
   self->mask = mask;
   emit_changed (self, MM_VIEWER_CHANGED_MASK);
 }
@@ -261,11 +259,6 @@ mm_viewer_mask_edited (MmViewer *self)
   emit_changed (self, MM_VIEWER_CHANGED_MASK);
 }
 
-MmMask *
-mm_viewer_get_mask_mutable (MmViewer *self)
-{
-  return self->mask;
-}
 
 void
 mm_viewer_get_style (MmViewer *self, MmRenderStyle *s)

@@ -33,8 +33,8 @@ const MmStats *mm_viewer_get_stats (MmViewer *self);
 const MmDicomReport *mm_viewer_get_report (MmViewer *self);
 const char *mm_viewer_get_source (MmViewer *self);
 
-/* Takes ownership of mask (NULL clears it). */
-void mm_viewer_set_mask (MmViewer *self, MmMask *mask);
+/* The mask to show (borrowed: the mask session owns it and sets NULL before freeing it). */
+void mm_viewer_set_mask (MmViewer *self, const MmMask *mask);
 const MmMask *mm_viewer_get_mask (MmViewer *self);
 
 void mm_viewer_set_window (MmViewer *self, double window, double level);
@@ -58,7 +58,6 @@ bool mm_viewer_has_preview_mask (MmViewer *self);
 
 /* The mask was edited in place (slices first..last): views redraw. */
 void mm_viewer_mask_edited (MmViewer *self);
-MmMask *mm_viewer_get_mask_mutable (MmViewer *self);
 
 /* The render style for the current state (borrowed mask pointer inside). */
 void mm_viewer_get_style (MmViewer *self, MmRenderStyle *style);

@@ -147,7 +147,7 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
   const MmMask *mask = mm_viewer_get_mask (self->viewer);
   if (dir == NULL || mask == NULL)
     return;
-  mm_tools_save_now (self->tools);
+  mm_mask_session_save_now (self->session);
   ExportData *d = g_new0 (ExportData, 1);
   d->dir = g_steal_pointer (&dir);
   d->mask = mm_mask_copy (mask);
@@ -192,10 +192,9 @@ import_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
       mm_window_toast (self, error->message);
       return;
     }
-  mm_tools_import_mask (self->tools, mask);
-  g_autofree char *msg = g_strdup_printf (_("Loaded %s: %llu voxels"), path,
-                                          (unsigned long long) mm_mask_count (mask));
-  gtk_label_set_text (self->mask_label, msg);
+  if (!mm_mask_session_replace (self->session, g_steal_pointer (&mask), MM_MASK_SOURCE_FILE, path,
+                                &error))
+    mm_window_toast (self, error->message);
 }
 
 static void

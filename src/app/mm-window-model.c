@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The window's side of the model panel (mm-model-panel.h): the host it calls for the mask,
  * toasts and the progress bar, and the win.* actions of the menu, the header bar's Detect
- * button and Ctrl+Shift+M. The three mm_tools_* calls below are the only place the model
- * reaches the mask being annotated. */
+ * button and Ctrl+Shift+M. The host functions below are the only place the model reaches
+ * the mask being annotated (through the window's mask session). */
 #include "mm-window-private.h"
+
+#include "mm-path.h"
 
 #include <glib/gi18n.h>
 
@@ -11,20 +13,14 @@ static gboolean
 host_replace_mask (gpointer host, const MmMask *mask, const char *label, GError **error)
 {
   MmWindow *self = host;
-  if (!mm_tools_import_mask (self->tools, mask))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The model's mask does not fit the series shown: nothing was changed"));
-      return FALSE;
-    }
-  gtk_label_set_text (self->mask_label, label);
-  return TRUE;
+  return mm_mask_session_replace (self->session, mm_mask_copy (mask), MM_MASK_SOURCE_MODEL, label,
+                                  error);
 }
 
 static void
 host_save_now (gpointer host)
 {
-  mm_tools_save_now (MM_WINDOW (host)->tools);
+  mm_mask_session_save_now (MM_WINDOW (host)->session);
 }
 
 static char *
@@ -32,8 +28,7 @@ host_project_dir (gpointer host)
 {
   MmWindow *self = host;
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  return mm_tools_project_dir_for (mm_viewer_get_source (self->viewer),
-                                   vol ? vol->series_uid : NULL);
+  return mm_project_dir_for (mm_viewer_get_source (self->viewer), vol ? vol->series_uid : NULL);
 }
 
 static void
@@ -127,7 +122,7 @@ mm_window_model_init (MmWindow *self)
 void
 mm_window_model_dispose (MmWindow *self)
 {
-  /* Before the tools go: the panel must not reach them any more. */
+  /* Before the session goes: the panel must not reach it any more. */
   if (self->model_panel)
     {
       mm_model_panel_cancel_all (self->model_panel);

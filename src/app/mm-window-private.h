@@ -3,13 +3,13 @@
 #pragma once
 
 #include "mm-model-panel.h"
+#include "mm-mask-session.h"
 #include "mm-slice-view.h"
+#include "mm-tools-panel.h"
 #include "mm-viewer.h"
 #include "mm-window.h"
 
 G_BEGIN_DECLS
-
-typedef struct _MmTools MmTools;
 
 struct _MmWindow
 {
@@ -27,12 +27,11 @@ struct _MmWindow
   GtkGrid *metadata_grid;
   GtkExpander *warnings_expander;
   GtkLabel *warnings_label;
-  GtkLabel *mask_label;
   GtkColorButton *overlay_color_button;
   GtkAdjustment *overlay_opacity;
   GtkScale *overlay_opacity_scale;
   GtkCheckButton *overlay_outline_check;
-  GtkBox *tools_box;
+  MmToolsPanel *tools_panel;
   MmModelPanel *model_panel;
   GtkWidget *detect_button;
   GtkScale *slice_scale;
@@ -41,6 +40,7 @@ struct _MmWindow
 
   /* owned */
   MmViewer *viewer;
+  MmMaskSession *session; /* the mask being annotated; the tools panel observes it */
   GSettings *settings; /* NULL when the schema is not installed */
   GCancellable *cancellable;
   char *loading_path;
@@ -58,27 +58,17 @@ struct _MmWindow
   double startup_zoom; /* percent, <= 0: fit */
   gboolean startup_invert;
   int bench_frames;
-  MmTools *tools; /* annotation tools and their panel */
   gint64 paint_start;
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
 };
 
 
-/* mm-window-tools.c: the annotation tools panel, strokes, undo/redo and autosave. */
-MmTools *mm_tools_new (MmWindow *window);
-void mm_tools_free (MmTools *tools);
-/* A new series (or mask) is shown: reset history, find the project folder, recover. */
-void mm_tools_series_changed (MmTools *tools);
-void mm_tools_class_init (GtkWidgetClass *widget_class);
-/* Replace the mask being annotated by imported, as one undoable step. */
-bool mm_tools_import_mask (MmTools *tools, const MmMask *imported);
-/* The project folder of a series (where its mask is autosaved, and trained models go):
- * "<series folder>.metalmark" beside the series, or under the XDG data dir when the series'
- * parent is not writable. */
-char *mm_tools_project_dir_for (const char *source, const char *series_uid);
-/* Fold the autosave journal into the label stack (on close). */
-void mm_tools_save_now (MmTools *tools);
+/* mm-window-tools.c: the mask session wired to the viewer and the toasts; the tool actions. */
+void mm_window_tools_init (MmWindow *self);
+void mm_window_tools_class_init (GtkWidgetClass *widget_class);
+/* A series is about to go (loaded false: before the viewer frees it) or was loaded (true). */
+void mm_window_tools_series_changed (MmWindow *self, bool loaded);
 
 void mm_window_toast (MmWindow *self, const char *message);
 /* Tick marks on the slice slider for the slices holding mask voxels (after each edit step). */

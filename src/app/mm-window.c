@@ -210,6 +210,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
   const char *source = self->loading_path;
   MmVolume *vol = g_steal_pointer (&r->volume);
   MmDicomReport *report = g_steal_pointer (&r->report);
+  mm_window_tools_series_changed (self, false);
   mm_viewer_set_volume (self->viewer, vol, g_steal_pointer (&r->stats), report, source);
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
@@ -222,8 +223,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
   gtk_window_set_title (GTK_WINDOW (self), title);
   show_slice_direction (self);
   mm_window_metadata_fill (self);
-  gtk_label_set_text (self->mask_label, _("No mask: segment the metal or load a PNG label stack."));
-  mm_tools_series_changed (self->tools);
+  mm_window_tools_series_changed (self, true);
   remember_recent (self, source);
   gtk_widget_grab_focus (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
   self->active = self->views[MM_PLANE_AXIAL];
@@ -258,7 +258,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
-  if (self->tools == NULL) /* the window was closed while loading */
+  if (self->session == NULL) /* the window was closed while loading */
     {
       g_object_unref (self);
       return;
@@ -301,7 +301,7 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
-  if (self->tools == NULL) /* the window was closed while scanning */
+  if (self->session == NULL) /* the window was closed while scanning */
     {
       g_object_unref (self);
       return;
@@ -377,13 +377,9 @@ chooser_response_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
           g_autoptr (MmMask) mask = vol ? mm_label_stack_read (path, vol, &error) : NULL;
           if (mask == NULL)
             mm_window_toast (self, error ? error->message : _("Open a series first"));
-          else
-            {
-              uint64_t n = mm_mask_count (mask);
-              mm_tools_import_mask (self->tools, mask);
-              g_autofree char *text = g_strdup_printf (_("Loaded %s: %llu voxels"), path, (unsigned long long) n);
-              gtk_label_set_text (self->mask_label, text);
-            }
+          else if (!mm_mask_session_replace (self->session, g_steal_pointer (&mask),
+                                             MM_MASK_SOURCE_FILE, path, &error))
+            mm_window_toast (self, error->message);
         }
       else if (path)
         mm_window_open (self, path);
@@ -608,7 +604,7 @@ static gboolean
 mm_window_close_request (GtkWindow *window)
 {
   MmWindow *self = MM_WINDOW (window);
-  mm_tools_save_now (self->tools);
+  mm_mask_session_save_now (self->session);
   if (self->settings && !self->screenshot_path && self->bench_frames == 0)
     {
       int w, h;
@@ -628,7 +624,9 @@ mm_window_dispose (GObject *object)
   MmWindow *self = MM_WINDOW (object);
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
   mm_window_model_dispose (self);
-  g_clear_pointer (&self->tools, mm_tools_free);
+  if (self->viewer)
+    mm_viewer_set_mask (self->viewer, NULL); /* borrowed from the session */
+  g_clear_object (&self->session); /* folds the journal */
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->settings)
@@ -689,19 +687,18 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, metadata_grid);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, warnings_expander);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, warnings_label);
-  gtk_widget_class_bind_template_child (widget_class, MmWindow, mask_label);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_color_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_opacity_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
-  gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_box);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_panel);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, model_panel);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, detect_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_from_label);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
-  mm_tools_class_init (widget_class);
+  mm_window_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
   mm_window_model_class_init (widget_class);
 
@@ -759,7 +756,7 @@ mm_window_init (MmWindow *self)
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);
 
-  self->tools = mm_tools_new (self);
+  mm_window_tools_init (self);
   mm_window_model_init (self);
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);

@@ -343,3 +343,39 @@ mm_edit_next_slice_with_mask (const MmMask *mask, int k, int direction)
       return kk;
   return -1;
 }
+
+int
+mm_edit_replace (MmMask *mask, const MmMask *src, MmTouchFunc touch, gpointer data)
+{
+  g_return_val_if_fail (mask != NULL && src != NULL, 0);
+  g_return_val_if_fail (memcmp (mask->dims, src->dims, sizeof mask->dims) == 0, 0);
+  size_t n = (size_t) mask->dims[0] * mask->dims[1];
+  int changed = 0;
+  for (int k = 0; k < mask->dims[2]; k++)
+    if (memcmp (mm_mask_slice (mask, k), mm_mask_slice (src, k), n) != 0)
+      {
+        if (touch)
+          touch (k, data);
+        memcpy (mm_mask_slice (mask, k), mm_mask_slice (src, k), n);
+        changed++;
+      }
+  return changed;
+}
+
+uint64_t
+mm_edit_clear (MmMask *mask, int first, int last, MmTouchFunc touch, gpointer data)
+{
+  g_return_val_if_fail (mask != NULL, 0);
+  first = MAX (first, 0);
+  last = MIN (last, mask->dims[2] - 1);
+  uint64_t erased = 0;
+  for (int k = first; k <= last; k++)
+    if (!mm_mask_slice_is_empty (mask, k))
+      {
+        if (touch)
+          touch (k, data);
+        erased += mm_mask_count_slice (mask, k);
+        memset (mm_mask_slice (mask, k), 0, (size_t) mask->dims[0] * mask->dims[1]);
+      }
+  return erased;
+}

@@ -59,6 +59,14 @@ uint64_t mm_edit_fill_holes (MmMask *mask, int first, int last, MmTouchFunc touc
 uint64_t mm_edit_interpolate (MmMask *mask, const MmVolume *vol, int k0, int k1, bool apply,
                               uint8_t *out, MmTouchFunc touch, gpointer data);
 
+/* Make mask equal to src (same dims): only the slices that differ are touched and copied.
+ * Returns the slices changed. */
+int mm_edit_replace (MmMask *mask, const MmMask *src, MmTouchFunc touch, gpointer data);
+
+/* Erase slices first..last (only those holding voxels are touched). Returns the voxels
+ * erased. */
+uint64_t mm_edit_clear (MmMask *mask, int first, int last, MmTouchFunc touch, gpointer data);
+
 /* Next / previous slice (from k, exclusive) holding mask voxels, or -1. */
 int mm_edit_next_slice_with_mask (const MmMask *mask, int k, int direction);
 

@@ -43,7 +43,7 @@ mm_safe_name (const char *value, gssize len)
 }
 
 char *
-mm_path_project_dir (const char *source, const char *series_uid)
+mm_project_dir_for (const char *source, const char *series_uid)
 {
   g_autofree char *abs = g_canonicalize_filename (source, NULL);
   if (g_file_test (abs, G_FILE_TEST_IS_REGULAR))

@@ -22,6 +22,6 @@ char *mm_safe_name (const char *value, gssize len);
  * "<series folder>.metalmark" beside the series, or, when the series' parent is not writable
  * (no write permission or no write bits: a CD copy, shared data),
  * $XDG_DATA_HOME/metalmark/projects/<mm_safe_name (series_uid)>. g_free the result. */
-char *mm_path_project_dir (const char *source, const char *series_uid);
+char *mm_project_dir_for (const char *source, const char *series_uid);
 
 G_END_DECLS

@@ -66,6 +66,21 @@ mm_volume_free (MmVolume *vol)
   g_free (vol);
 }
 
+MmVolume *
+mm_volume_copy_voxels (const MmVolume *vol)
+{
+  g_return_val_if_fail (vol != NULL && vol->voxels != NULL, NULL);
+  MmVolume *c = mm_volume_new (vol->dims, vol->type);
+  if (c == NULL)
+    return NULL;
+  size_t size = vol->type == MM_VOXEL_INT16 ? sizeof (int16_t) : sizeof (float);
+  memcpy (c->voxels, vol->voxels, mm_volume_n_voxels (vol) * size);
+  memcpy (c->spacing, vol->spacing, sizeof c->spacing);
+  memcpy (c->direction, vol->direction, sizeof c->direction);
+  c->series_uid = g_strdup (vol->series_uid);
+  return c;
+}
+
 void
 mm_volume_index_to_lps (const MmVolume *vol, double i, double j, double k, double lps[3])
 {

@@ -72,6 +72,10 @@ MmVolume *mm_volume_new (const int dims[3], MmVoxelType type);
 /* Geometry and slice records only, voxels NULL: for a series streamed slice by slice. */
 MmVolume *mm_volume_new_empty (const int dims[3], MmVoxelType type);
 void mm_volume_free (MmVolume *vol);
+/* A copy of what a model or a trainer reads in another thread while the user goes on: the
+ * voxels, dims, spacing, direction and series UID (no slice records, no other attributes).
+ * NULL when the memory cannot be had. */
+MmVolume *mm_volume_copy_voxels (const MmVolume *vol);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmVolume, mm_volume_free)
 
 static inline size_t
