@@ -6,11 +6,14 @@
  *   bench-nn --infer [--batch 4] [--size 512] [--slices 40] [--warmup 3]
  * The two sides compare only when they do the same work: bench/nn/run has this program write
  * the training batches and the initial weights once (--write-data FILE --write-init FILE),
- * then both sides read them (--data FILE --init FILE) and print every step's loss. */
+ * then both sides read them (--data FILE --init FILE) and print every step's loss.
+ * --auto-threads trains as the trainer does by default: per step on one thread or --threads,
+ * whichever mm-nn-threads.h finds faster (bench/nn/load-run). */
 #include "mm-adam.h"
 #include "mm-nn-input.h"
 #include "mm-nn-loss.h"
 #include "mm-nn-model.h"
+#include "mm-nn-threads.h"
 #include "mm-safetensors.h"
 #include "mm-unet.h"
 
@@ -125,7 +128,8 @@ usage (void)
 {
   fprintf (stderr, "usage: bench-nn --train|--infer [--batch B] [--size P] [--depth D] "
                    "[--width W] [--steps N] [--warmup K] [--slices N] [--threads T] [--seed S]\n"
-                   "                [--data FILE] [--init FILE] [--write-data FILE] [--write-init FILE]\n");
+                   "                [--auto-threads] [--data FILE] [--init FILE] [--write-data FILE]\n"
+                   "                [--write-init FILE]\n");
   return 2;
 }
 
@@ -133,7 +137,7 @@ int
 main (int argc, char **argv)
 {
   int train = -1, batch = 0, size = 0, depth = 3, width = 8, steps = 20, warmup = 3;
-  int slices = 40, threads = 2, seed = 1;
+  int slices = 40, threads = 2, seed = 1, auto_threads = 0;
   const char *data_in = NULL, *init_in = NULL, *data_out = NULL, *init_out = NULL;
   for (int i = 1; i < argc; i++)
     {
@@ -149,6 +153,8 @@ main (int argc, char **argv)
       bool known = strcmp (argv[i], "--train") == 0 || strcmp (argv[i], "--infer") == 0;
       if (known)
         train = strcmp (argv[i], "--train") == 0;
+      if (strcmp (argv[i], "--auto-threads") == 0)
+        auto_threads = known = true;
       for (size_t k = 0; k < G_N_ELEMENTS (opts) && !known; k++)
         if (strcmp (argv[i], opts[k].name) == 0 && i + 1 < argc)
           {
@@ -181,6 +187,16 @@ main (int argc, char **argv)
     }
   g_autoptr (MmUnetRun) run = net ? mm_unet_run_new (net, batch, size, size, train, &error)
                                   : NULL;
+  /* --auto-threads: a second plan built for one thread (oneDNN fixes the count at creation) */
+  g_autoptr (MmUnetRun) run1 = NULL;
+  if (run && auto_threads && train && threads > 1)
+    {
+      omp_set_num_threads (1);
+      run1 = mm_unet_run_new (net, batch, size, size, train, &error);
+      omp_set_num_threads (threads);
+      if (run1 == NULL)
+        g_clear_pointer (&run, mm_unet_run_free);
+    }
   if (run == NULL)
     {
       fprintf (stderr, "bench-nn: %s\n", error->message);
@@ -206,7 +222,9 @@ main (int argc, char **argv)
     }
   if (data_out || init_out)
     return 0;
-  float *in = mm_unet_run_input (run);
+  MmNnThreads pick;
+  mm_nn_threads_init (&pick, run1 ? threads : 1);
+  int one_thread_steps = 0;
   float *buf = g_new (float, n); /* d loss / d logits, or probabilities */
 
   const char *layout = g_getenv ("MM_NN_LAYOUT"); /* mm-unet.c's activation layout */
@@ -227,23 +245,32 @@ main (int argc, char **argv)
               c0 = cpu_seconds ();
             }
           int d = i % N_DATA;
-          memcpy (in, x + 3 * n * d, 3 * n * sizeof *x);
+          int nt = run1 ? mm_nn_threads_next (&pick) : threads;
+          MmUnetRun *r = nt == 1 && run1 ? run1 : run;
+          one_thread_steps += i >= warmup && nt == 1;
+          omp_set_num_threads (nt);
+          gint64 s0 = g_get_monotonic_time ();
+          memcpy (mm_unet_run_input (r), x + 3 * n * d, 3 * n * sizeof *x);
           MmNnLoss loss;
-          mm_nn_loss_dice_bce (mm_unet_run_forward (run), t + n * d, n, buf, &loss);
-          mm_unet_run_backward (run, buf);
+          mm_nn_loss_dice_bce (mm_unet_run_forward (r), t + n * d, n, buf, &loss);
+          mm_unet_run_backward (r, buf);
           mm_adam_step (adam);
+          mm_nn_threads_done (&pick, (g_get_monotonic_time () - s0) * 1e-6);
           g_string_append_printf (losses, "%s%.9g", i ? ", " : "", loss.loss);
         }
       double dt = (g_get_monotonic_time () - t0) * 1e-6, cpu = cpu_seconds () - c0;
       printf ("\"mode\": \"train\", \"steps\": %d, \"seconds\": %.6f, \"cpu_seconds\": %.6f, "
-              "\"images_per_s\": %.4f, \"warmup\": %d, \"losses\": [%s]}\n",
-              steps, dt, cpu, steps * batch / dt, warmup, losses->str);
+              "\"images_per_s\": %.4f, \"auto_threads\": %s, \"one_thread_steps\": %d, "
+              "\"switches\": %d, \"warmup\": %d, \"losses\": [%s]}\n",
+              steps, dt, cpu, steps * batch / dt, run1 ? "true" : "false",
+              run1 ? one_thread_steps : threads == 1 ? steps : 0, pick.switches, warmup,
+              losses->str);
     }
   else
     {
       int runs = MAX (1, (slices + batch - 1) / batch);
       size_t metal = 0;
-      memcpy (in, x, 3 * n * sizeof *x);
+      memcpy (mm_unet_run_input (run), x, 3 * n * sizeof *x);
       for (int i = 0; i < warmup + runs; i++)
         {
           if (i == warmup)
