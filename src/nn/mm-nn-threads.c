@@ -31,7 +31,7 @@ mm_nn_threads_done (MmNnThreads *t, double seconds)
     }
   if (t->probing > 0)
     {
-      /* The probe's first step warms the other plan's memory; its last one is timed. */
+      /* A probe's last step is timed (a first one warmed the other plan's memory). */
       if (--t->probing > 0)
         return;
       t->avg[i] = seconds;
@@ -57,6 +57,8 @@ mm_nn_threads_done (MmNnThreads *t, double seconds)
   t->since++;
   /* Slower by half than the pace last confirmed: the machine got busier, look again soon. */
   bool slowed = t->avg[i] > 1.5 * t->base[i] && t->since >= 4;
+  /* A probe is one step, two the first time (the other plan's memory is cold then): under
+   * load a probe of all threads costs several normal steps. */
   if (t->since >= t->interval || slowed || (t->avg[!i] == 0 && t->since >= 4))
-    t->probing = 2;
+    t->probing = t->warm[!i] ? 1 : 2;
 }

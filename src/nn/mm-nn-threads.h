@@ -7,7 +7,7 @@
  * on an idle machine it is ~1.7x slower than two. So the trainer keeps two execution plans (one
  * built for one thread, one for all of them; oneDNN fixes a primitive's thread count when it
  * is created) and this chooser picks per step: it keeps the recent time per step of each
- * count, tries the other count for a couple of steps every `interval` steps (sooner when the
+ * count, tries the other count for a step every `interval` steps (sooner when the
  * current count's steps slow down by half), and moves when the other is faster. The probes
  * back off while they keep confirming the choice, so their cost stays a few per cent.
  *

@@ -378,7 +378,9 @@ static bool
 train_step (MmNnTrainer *t, GError **error)
 {
   int saved = omp_get_max_threads ();
-  int threads = t->threads == 1 ? 1 : t->threads > 1 ? t->pick.max : mm_nn_threads_next (&t->pick);
+  int threads = t->threads == 1   ? 1
+                : t->threads > 1 ? t->pick.max
+                                 : mm_nn_threads_next (&t->pick);
   MmUnetRun *run = run_for (t, threads, error);
   if (run == NULL)
     return false;
