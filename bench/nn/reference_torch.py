@@ -5,6 +5,8 @@ Adam; times training and inference the way bench/nn/bench-nn.c does, one JSON li
 
   reference_torch.py --train --batch 8 --size 128 --depth 3 --width 8 --steps 20 --warmup 3
   reference_torch.py --infer --batch 4 --size 512 --slices 40 [--channels-last]
+  reference_torch.py --train --data BATCHES --init WEIGHTS ...   (files bench-nn wrote:
+      the same batches and initial weights as the C side, so the loss curves compare)
 
 tests/nn/test_torch_equivalence.py imports UNet and dice_bce_loss from here."""
 
@@ -90,6 +92,42 @@ def input_transform(hu):
                      np.clip((v - 2000) / 18000, 0, 1)], axis=1)
 
 
+def read_safetensors(path):
+    """name -> float32 array, from a safetensors file of F32 tensors (mm-safetensors.h)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            raise SystemExit("%s: tensor %s is %s, not F32" % (path, name, t["dtype"]))
+        b, e = t["data_offsets"]
+        out[name] = np.frombuffer(blob[8 + n + b:8 + n + e], "<f4").reshape(t["shape"])
+    return out
+
+
+def load_init(net, path):
+    """The C side's initial weights and running statistics, by state_dict name."""
+    tensors = read_safetensors(path)
+    state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise SystemExit("%s: missing %s, unexpected %s" % (path, missing, unexpected))
+
+
+def read_batches(path, batch, size):
+    t = read_safetensors(path)
+    x, target = t["x"], t["target"]
+    if x.shape[1:] != (batch, 3, size, size) or target.shape != (x.shape[0], batch, size, size):
+        raise SystemExit("%s: not batches of %d x 3 x %d x %d" % (path, batch, size, size))
+    return [(torch.from_numpy(x[d].copy()), torch.from_numpy((target[d] >= 0.5).astype(np.uint8)))
+            for d in range(x.shape[0])]
+
+
 def synthetic_batch(rng, batch, size):
     hu = synthetic_hu(rng, batch, size, size)
     return torch.from_numpy(input_transform(hu)), torch.from_numpy((hu >= 3000).astype(np.uint8))
@@ -110,6 +148,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data", help="training batches written by bench-nn --write-data")
+    ap.add_argument("--init", help="initial weights written by bench-nn --write-init")
     a = ap.parse_args()
     a.batch = a.batch or (8 if a.train else 4)
     a.size = a.size or (128 if a.train else 512)
@@ -118,14 +158,18 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    net = UNet(a.depth, a.width).to(memory_format=fmt)
+    net = UNet(a.depth, a.width)
+    if a.init:
+        load_init(net, a.init)
+    net = net.to(memory_format=fmt)
     res = {"impl": "torch-channels-last" if a.channels_last else "torch", "depth": a.depth,
            "width": a.width, "batch": a.batch, "size": a.size, "threads": a.threads}
 
     if a.train:
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
         net.train()
-        data = [synthetic_batch(rng, a.batch, a.size) for _ in range(4)]
+        data = (read_batches(a.data, a.batch, a.size) if a.data else
+                [synthetic_batch(rng, a.batch, a.size) for _ in range(4)])
         data = [(x.contiguous(memory_format=fmt), t) for x, t in data]
         losses = []
         for i in range(a.warmup + a.steps):
@@ -139,8 +183,7 @@ def main():
             losses.append(loss.item())
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         res.update(mode="train", steps=a.steps, seconds=dt, cpu_seconds=cpu,
-                   images_per_s=a.steps * a.batch / dt, loss_first=losses[0],
-                   loss_last=losses[-1])
+                   images_per_s=a.steps * a.batch / dt, warmup=a.warmup, losses=losses)
     else:
         net.eval()
         steps = max(1, math.ceil(a.slices / a.batch))

@@ -36,41 +36,52 @@ mm_nn_slice_padded (const MmVolume *vol, int k, int16_t *out, int w, int h)
     }
 }
 
-/* One worker's share: slices first, first + stride, ... in batches through its own run. */
+/* One worker: takes the next `batch` slices not yet taken until none is left. Taking them as
+ * they come, rather than a fixed share each, keeps both cores busy to the end when another
+ * process slows one worker down. A slice's logits do not depend on the worker or its batch
+ * companions (inference: batch norm from the running statistics). */
 static bool
-predict_share (MmUnet *net, const MmVolume *vol, const int *slices, int n, int first,
-               int stride, int batch, uint8_t *out, gint *done, MmNnSlicesFunc progress,
-               gpointer progress_data, GCancellable *cancel, GError **error)
+predict_worker (MmUnet *net, const MmVolume *vol, const int *slices, int n, gint *next,
+                int batch, uint8_t *out, gint *done, MmNnSlicesFunc progress,
+                gpointer progress_data, GCancellable *cancel, GError **error)
 {
   int sw = vol->dims[0], sh = vol->dims[1];
   int w = mm_nn_padded_size (net, sw), h = mm_nn_padded_size (net, sh);
   int x0 = (w - sw) / 2, y0 = (h - sh) / 2;
-  int mine = first < n ? (n - first + stride - 1) / stride : 0;
-  if (mine == 0)
-    return true;
-  batch = MIN (batch, mine);
-  g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, error);
-  if (run == NULL)
-    return false;
+  g_autoptr (MmUnetRun) run = NULL;
   size_t plane = (size_t) w * h;
-  float *input = mm_unet_run_input (run);
-  /* The unused tail of a last, partial batch is computed too: give it defined values. */
-  memset (input, 0, (size_t) batch * MM_UNET_IN_CHANNELS * plane * sizeof *input);
-  g_autofree int16_t *hu = g_new (int16_t, plane);
-  for (int i = 0; i < mine; i += batch)
+  float *input = NULL;
+  g_autofree int16_t *hu = NULL;
+  for (;;)
     {
       if (g_cancellable_is_cancelled (cancel))
         return true; /* the caller reports it */
-      int m = MIN (batch, mine - i);
+      int i = g_atomic_int_add (next, batch);
+      if (i >= n)
+        return true;
+      if (run == NULL)
+        {
+          run = mm_unet_run_new (net, batch, h, w, false, error);
+          if (run == NULL)
+            {
+              g_atomic_int_set (next, n); /* the others stop too */
+              return false;
+            }
+          input = mm_unet_run_input (run);
+          /* The unused tail of a last, partial batch is computed too: defined values. */
+          memset (input, 0, (size_t) batch * MM_UNET_IN_CHANNELS * plane * sizeof *input);
+          hu = g_new (int16_t, plane);
+        }
+      int m = MIN (batch, n - i);
       for (int b = 0; b < m; b++)
         {
-          mm_nn_slice_padded (vol, slices[first + (i + b) * stride], hu, w, h);
+          mm_nn_slice_padded (vol, slices[i + b], hu, w, h);
           mm_nn_input_transform (hu, plane, input + (size_t) b * MM_UNET_IN_CHANNELS * plane);
         }
       const float *logits = mm_unet_run_forward (run);
       for (int b = 0; b < m; b++)
         {
-          uint8_t *dst = out + (size_t) (first + (i + b) * stride) * sw * sh;
+          uint8_t *dst = out + (size_t) (i + b) * sw * sh;
           for (int y = 0; y < sh; y++)
             {
               const float *row = logits + b * plane + (size_t) (y0 + y) * w + x0;
@@ -79,11 +90,9 @@ predict_share (MmUnet *net, const MmVolume *vol, const int *slices, int n, int f
             }
         }
       int now = g_atomic_int_add (done, m) + m;
-      /* progress from the calling thread only (worker 0), as documented */
-      if (progress && first == 0)
+      if (progress)
         progress (now, n, progress_data);
     }
-  return true;
 }
 
 bool
@@ -101,15 +110,17 @@ mm_nn_predict_slices (MmUnet *net, const MmVolume *vol, const int *slices, int n
    * whole slices are independent, and one thread per slice spares the two threads a
    * synchronisation after every one of the network's ~40 small primitives (measured: see
    * bench/nn). With few slices, fewer workers. */
-  int workers = MIN (omp_get_max_threads (), n);
-  gint done = 0;
+  batch = MIN (batch, n);
+  int workers = MIN (omp_get_max_threads (), (n + batch - 1) / batch);
+  gint done = 0, next = 0;
   GError *errors[64] = { NULL };
   workers = MIN (workers, (int) G_N_ELEMENTS (errors));
 #pragma omp parallel num_threads(workers) if (workers > 1)
   {
     int t = omp_get_thread_num ();
-    predict_share (net, vol, slices, n, t, omp_get_num_threads (), batch, out, &done,
-                   t == 0 ? progress : NULL, progress_data, cancel, &errors[t]);
+    /* progress from the calling thread only (worker 0), as documented */
+    predict_worker (net, vol, slices, n, &next, batch, out, &done, t == 0 ? progress : NULL,
+                    progress_data, cancel, &errors[t]);
   }
   bool ok = true;
   for (int t = 0; t < workers; t++)

@@ -6,6 +6,7 @@
 #include "mm-adam.h"
 #include "mm-nn-model.h"
 #include "mm-nn-sampler.h"
+#include "mm-nn-threads.h"
 #include "mm-nn-train.h"
 
 #include <json-glib/json-glib.h>
@@ -25,7 +26,10 @@ struct _MmNnTrainer
 
   MmUnet *net, *best;
   MmAdam *adam;
-  MmUnetRun *run;  /* training patches */
+  MmUnetRun *run;  /* training patches, on the threads of the trainer's creation */
+  MmUnetRun *run1; /* the same on one thread (made when first chosen) */
+  int threads;     /* mm_nn_trainer_set_threads: 0 chooses per step */
+  MmNnThreads pick;
   int16_t *hu;     /* one patch */
   uint8_t *target; /* batch x patch x patch */
   float *grad;

@@ -10,6 +10,7 @@
 #include "mm-nn-predict.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 const char *
@@ -94,6 +95,7 @@ mm_nn_trainer_free (MmNnTrainer *t)
   g_clear_pointer (&t->sampler, mm_nn_sampler_free);
   g_clear_pointer (&t->curves, g_array_unref);
   g_clear_pointer (&t->run, mm_unet_run_free);
+  g_clear_pointer (&t->run1, mm_unet_run_free);
   g_clear_pointer (&t->adam, mm_adam_free);
   g_clear_pointer (&t->net, mm_unet_free);
   g_clear_pointer (&t->best, mm_unet_free);
@@ -209,6 +211,7 @@ trainer_build (const MmNnTrainOptions *opts, const MmNnTrainData *data, int n_da
   t->run = mm_unet_run_new (net, o.batch, o.patch, o.patch, true, error);
   if (t->run == NULL)
     return NULL;
+  mm_nn_threads_init (&t->pick, omp_get_max_threads ());
   t->best = mm_unet_new (&o.arch, 0, error);
   if (t->best == NULL)
     return NULL;
@@ -346,29 +349,67 @@ mm_nn_trainer_resume (const MmNnTrainData *data, int n_data, const char *out_pat
 
 /* Training. */
 
+void
+mm_nn_trainer_set_threads (MmNnTrainer *t, int n)
+{
+  g_return_if_fail (t && n >= 0);
+  t->threads = n;
+}
+
+/* The plan for n threads: oneDNN fixes a primitive's thread count when it is created, so the
+ * one-thread plan is built with one thread. */
+static MmUnetRun *
+run_for (MmNnTrainer *t, int n, GError **error)
+{
+  if (n >= t->pick.max)
+    return t->run;
+  if (t->run1 == NULL)
+    {
+      int saved = omp_get_max_threads ();
+      omp_set_num_threads (1);
+      t->run1 = mm_unet_run_new (t->net, t->opts.batch, t->opts.patch, t->opts.patch, true,
+                                 error);
+      omp_set_num_threads (saved);
+    }
+  return t->run1;
+}
+
 static bool
 train_step (MmNnTrainer *t, GError **error)
 {
+  int saved = omp_get_max_threads ();
+  int threads = t->threads == 1   ? 1
+                : t->threads > 1 ? t->pick.max
+                                 : mm_nn_threads_next (&t->pick);
+  MmUnetRun *run = run_for (t, threads, error);
+  if (run == NULL)
+    return false;
+  omp_set_num_threads (threads);
+  gint64 start = g_get_monotonic_time ();
   size_t pp = (size_t) t->opts.patch * t->opts.patch, n = pp * t->opts.batch;
-  float *input = mm_unet_run_input (t->run);
+  float *input = mm_unet_run_input (run);
   for (int b = 0; b < t->opts.batch; b++)
     {
       mm_nn_sampler_draw (t->sampler, t->hu, t->target + b * pp);
       mm_nn_input_transform (t->hu, pp, input + b * MM_UNET_IN_CHANNELS * pp);
     }
-  const float *logits = mm_unet_run_forward (t->run);
+  const float *logits = mm_unet_run_forward (run);
   MmNnLoss loss;
   mm_nn_loss_dice_bce (logits, t->target, n, t->grad, &loss);
   if (!isfinite (loss.loss))
     {
+      omp_set_num_threads (saved);
       g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_FAILED,
                    "Training diverged at step %" G_GINT64_FORMAT
                    ": the loss is not a number (try a lower learning rate)",
                    t->global_step + 1);
       return false;
     }
-  mm_unet_run_backward (t->run, t->grad);
+  mm_unet_run_backward (run, t->grad);
   mm_adam_step (t->adam);
+  if (t->threads == 0)
+    mm_nn_threads_done (&t->pick, (g_get_monotonic_time () - start) / 1e6);
+  omp_set_num_threads (saved);
   t->loss_sum += loss.loss;
   t->tp += loss.tp;
   t->fp += loss.fp;

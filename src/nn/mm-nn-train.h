@@ -7,8 +7,9 @@
  * Files, for an output path MODEL: MODEL (the best model so far, rewritten whenever the
  * validation Dice improves; without validation, after every epoch), MODEL.csv and MODEL.png
  * (the curves, after every epoch), MODEL.ckpt (network, optimiser and trainer state, after
- * every epoch and when cancelled). Training with one seed, one thread count and the same
- * data gives the same tensors bit for bit, also across a cancel and resume. */
+ * every epoch and when cancelled). Training with one seed, a fixed thread count
+ * (mm_nn_trainer_set_threads) and the same data gives the same tensors bit for bit, also
+ * across a cancel and resume. */
 #pragma once
 
 #include "mm-mask.h"
@@ -118,6 +119,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmNnTrainer, mm_nn_trainer_free)
 /* A few lines saying what will be trained on what (volumes, slices, split, network). */
 char *mm_nn_trainer_dup_summary (const MmNnTrainer *trainer);
 const MmNnTrainOptions *mm_nn_trainer_get_options (const MmNnTrainer *trainer);
+
+/* Threads of each training step. 0 (the default): chosen per step by measurement, one or
+ * omp_get_max_threads () (mm-nn-threads.h: two threads slow down 5-15x when another process
+ * is busy on a two-core machine); the tensors then depend on the load in their last digits.
+ * 1: one thread; n > 1: the omp_get_max_threads () of the trainer's creation (oneDNN fixes a
+ * plan's thread count when it is built). Both bit-identical from run to run. */
+void mm_nn_trainer_set_threads (MmNnTrainer *trainer, int n);
 
 /* Trains until the epochs or the time budget are done. When cancel fires, the checkpoint is
  * written and false returned with G_IO_ERROR_CANCELLED (the model file holds the best epoch
