@@ -80,7 +80,7 @@ def close_during_training(tap, args, ct, model_dir):
             return
         focus_by_click(app)
         key("ctrl+m")
-        if not tap.ok(wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: \d+ voxels$"), 30),
+        if not tap.ok(wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: \d+ voxels,"), 30),
                       "b) Ctrl+M: a threshold mask"):
             return
         if not set_training(tap, app, 50, 0, "b)"):

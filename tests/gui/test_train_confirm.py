@@ -102,7 +102,7 @@ def session(tap, args, ct, env):
 
         # a) the model's own detection, then Train: the question, and Cancel.
         key("ctrl+shift+m")
-        det = wait_for(lambda: label_matching(app, r"^Detected by the model: (\d+) voxels$"), JOB_TIMEOUT)
+        det = wait_for(lambda: label_matching(app, r"^Detected by the model[^:]*: (\d+) voxels,"), JOB_TIMEOUT)
         if not tap.ok(det is not None and int(det.group(1)) > 0, "a) Ctrl+Shift+M: the model's mask",
                       det.group(0) if det else ""):
             return None
@@ -131,7 +131,7 @@ def session(tap, args, ct, env):
         # b) a threshold mask, then Train and accept.
         focus_by_click(app)
         key("ctrl+m")
-        seg = wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: (\d+) voxels$"), 30)
+        seg = wait_for(lambda: label_matching(app, r"^Threshold 3000 HU: (\d+) voxels,"), 30)
         if not tap.ok(seg is not None, "b) Ctrl+M: a threshold mask", seg.group(0) if seg else ""):
             return None
         train.queryAction().doAction(0)
