@@ -202,7 +202,7 @@ def xdo(*args):
 
 
 def focus_window(app):
-    """Give the app's top-level the X input focus (there is no window manager)."""
+    """Give the app's top-level the X input focus; its X window id, or None."""
     p = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid", str(app.proc.pid)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     for w in reversed(p.stdout.split()):
@@ -231,7 +231,7 @@ class Pointer:
         self.unconfirmed = 0
 
     def move(self, X, Y):
-        xdo("mousemove", X, Y)
+        xdo("mousemove", *(["--window", self.view.win] if self.view.win else []), X, Y)
         u, v = self.view.to_plane(X, Y)
         want = (int(u // 1), int(v // 1))
         if not wait_for(lambda: (lambda p: p and p[:2] == want)(self.probe()), 5, 0.01):
@@ -269,6 +269,7 @@ class View:
         self.w, self.h = int(f["width"]), int(f["height"])
         self.ox, self.oy, self.s = float(f["origin_x"]), float(f["origin_y"]), float(f["scale"])
         self.depth = int(f["depth"])
+        self.win = None  # the app's X window the positions are relative to; None: the screen
         self.pw, self.ph, self.dims = pw, ph, dims
 
     def fit(self, w, h):
@@ -514,6 +515,9 @@ def start_app(ctx, ct, tag, view, timer=None, env=None):
     focused = focus_window(app)
     tap.ok(focused and wait_for(lambda: has_state(frame, pyatspi.STATE_ACTIVE), UI_TIMEOUT),
            f"{tag}: the window has the keyboard focus")
+    # The window manager placed the window: pointer positions (the geometry run's, in window
+    # coordinates) are given relative to the app's X window; xdotool translates them exactly.
+    view.win = focused or None
     return app if size_ok else None
 
 
