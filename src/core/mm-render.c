@@ -11,6 +11,7 @@ mm_plane_geometry (const MmVolume *vol, MmPlane plane, MmPlaneGeometry *g)
   switch (plane)
     {
     case MM_PLANE_AXIAL:
+    default: /* not a plane: the stored slices, rather than a geometry left unset */
       *g = (MmPlaneGeometry){ vol->dims[0], vol->dims[1], vol->spacing[0], vol->spacing[1],
                               vol->dims[2] };
       break;
