@@ -310,6 +310,29 @@ def scenario_escape(tap, args, tmp, ct, model_dir, kb):
         finish(tap, app, "f)")
 
 
+def phantom_and_model(args, tmp, slices=24):
+    """The test phantom and a small model trained on it (the shipped model's stand-in):
+    (ct, truth, model_dir, model)."""
+    ph = os.path.join(tmp, "phantom")
+    run_cli(args.cli, "phantom", ph, "--size", "128", "--slices", str(slices))
+    ct, truth = os.path.join(ph, "ct"), os.path.join(ph, "truth")
+    model_dir = os.path.join(tmp, "models")
+    os.makedirs(model_dir)
+    model = os.path.join(model_dir, "metalmark-default.safetensors")
+    run_cli(args.cli, "train", "--data", ct, "--masks", truth, "--out", model, *TRAIN_ARGS)
+    return ct, truth, model_dir, model
+
+
+def note_logs(tap, logdir):
+    """After a failure: the end of every app log, as TAP notes."""
+    for log_name in sorted(os.listdir(logdir)):
+        if log_name.endswith(".log"):
+            with open(os.path.join(logdir, log_name), errors="replace") as f:
+                log = f.read().strip()
+            if log:
+                tap.note(f"{log_name} (last 3000 characters):\n" + log[-3000:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--app", required=True)
@@ -327,14 +350,8 @@ def main():
         args.logdir = args.keep or tmp
         if args.keep:
             os.makedirs(args.keep, exist_ok=True)
-        ph = os.path.join(tmp, "phantom")
-        run_cli(args.cli, "phantom", ph, "--size", "128", "--slices", "24")
-        ct, truth = os.path.join(ph, "ct"), os.path.join(ph, "truth")
+        ct, truth, model_dir, model = phantom_and_model(args, tmp)
         args.ct = ct
-        model_dir = os.path.join(tmp, "models")
-        os.makedirs(model_dir)
-        model = os.path.join(model_dir, "metalmark-default.safetensors")
-        run_cli(args.cli, "train", "--data", ct, "--masks", truth, "--out", model, *TRAIN_ARGS)
         pred = os.path.join(tmp, "pred")
         said = run_cli(args.cli, "predict", ct, "--model", model, "--out", pred)
         cli_eval = evaluate(args.cli, truth, pred)
@@ -352,12 +369,7 @@ def main():
             except Exception as e:  # a scenario that breaks must not hide the other
                 tap.ok(False, "scenario ran to its end", f"{type(e).__name__}: {e}")
         if tap.failed:
-            for log_name in sorted(os.listdir(args.logdir)):
-                if log_name.endswith(".log"):
-                    with open(os.path.join(args.logdir, log_name), errors="replace") as f:
-                        log = f.read().strip()
-                    if log:
-                        tap.note(f"{log_name} (last 3000 characters):\n" + log[-3000:])
+            note_logs(tap, args.logdir)
     return tap.done()
 
 

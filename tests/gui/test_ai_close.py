@@ -26,8 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmtest import Tap, find, role, wait_for  # noqa: E402
-from test_atspi import App, finish, run_cli, slice_label  # noqa: E402  (skips without pyatspi)
-from test_ai import JOB_TIMEOUT, START_TIMEOUT, TRAIN_ARGS, button, confirm_training, label_matching  # noqa: E402
+from test_atspi import App, finish, slice_label  # noqa: E402  (skips without pyatspi)
+from test_ai import (JOB_TIMEOUT, START_TIMEOUT, button, confirm_training, label_matching,  # noqa: E402
+                     note_logs, phantom_and_model)
 from test_train_confirm import focus_by_click, key, set_training, training_frame  # noqa: E402
 
 SLOW_MS = 60000
@@ -119,13 +120,7 @@ def main():
         args.logdir = args.keep or tmp
         if args.keep:
             os.makedirs(args.keep, exist_ok=True)
-        ph = os.path.join(tmp, "phantom")
-        run_cli(args.cli, "phantom", ph, "--size", "128", "--slices", "24")
-        ct = os.path.join(ph, "ct")
-        model_dir = os.path.join(tmp, "models")
-        os.makedirs(model_dir)
-        run_cli(args.cli, "train", "--data", ct, "--masks", os.path.join(ph, "truth"), "--out",
-                os.path.join(model_dir, "metalmark-default.safetensors"), *TRAIN_ARGS)
+        ct, _, model_dir, _ = phantom_and_model(args, tmp)
         for fn in (lambda: close_during_detection(tap, args, ct, model_dir),
                    lambda: close_during_training(tap, args, ct, model_dir)):
             try:
@@ -133,12 +128,7 @@ def main():
             except Exception as e:  # a scenario that breaks must not hide the other
                 tap.ok(False, "scenario ran to its end", f"{type(e).__name__}: {e}")
         if tap.failed:
-            for log_name in sorted(os.listdir(args.logdir)):
-                if log_name.endswith(".log"):
-                    with open(os.path.join(args.logdir, log_name), errors="replace") as f:
-                        log = f.read().strip()
-                    if log:
-                        tap.note(f"{log_name} (last 3000 characters):\n" + log[-3000:])
+            note_logs(tap, args.logdir)
     return tap.done()
 
 

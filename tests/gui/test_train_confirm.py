@@ -34,8 +34,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmtest import Tap, find, name, role, wait_for  # noqa: E402
-from test_atspi import App, finish, run_cli, slice_label  # noqa: E402  (skips without pyatspi)
-from test_ai import JOB_TIMEOUT, START_TIMEOUT, TRAIN_ARGS, button, confirm_training, label_matching  # noqa: E402
+from test_atspi import App, finish, slice_label  # noqa: E402  (skips without pyatspi)
+from test_ai import (JOB_TIMEOUT, START_TIMEOUT, button, confirm_training, label_matching,  # noqa: E402
+                     note_logs, phantom_and_model)
 
 SLICES = 24
 
@@ -245,13 +246,7 @@ def main():
         args.logdir = args.keep or tmp
         if args.keep:
             os.makedirs(args.keep, exist_ok=True)
-        ph = os.path.join(tmp, "phantom")
-        run_cli(args.cli, "phantom", ph, "--size", "128", "--slices", str(SLICES))
-        ct = os.path.join(ph, "ct")
-        model_dir = os.path.join(tmp, "models")
-        os.makedirs(model_dir)
-        run_cli(args.cli, "train", "--data", ct, "--masks", os.path.join(ph, "truth"), "--out",
-                os.path.join(model_dir, "metalmark-default.safetensors"), *TRAIN_ARGS)
+        ct, _, model_dir, _ = phantom_and_model(args, tmp, SLICES)
         # Settings in a file, so that the second start reads what the first wrote.
         env = dict(os.environ, MM_MODEL_DIR=model_dir, GSETTINGS_BACKEND="keyfile")
         made = None
@@ -264,12 +259,7 @@ def main():
         else:
             tap.ok(False, "d) the model is remembered after a restart", "no model was trained")
         if tap.failed:
-            for log_name in sorted(os.listdir(args.logdir)):
-                if log_name.endswith(".log"):
-                    with open(os.path.join(args.logdir, log_name), errors="replace") as f:
-                        log = f.read().strip()
-                    if log:
-                        tap.note(f"{log_name} (last 3000 characters):\n" + log[-3000:])
+            note_logs(tap, args.logdir)
     return tap.done()
 
 
