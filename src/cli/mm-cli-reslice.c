@@ -4,7 +4,7 @@
 #include "mm-cli-plane.h"
 
 #include "mm-json.h"
-#include "mm-slab.h"
+#include "mm-reslice-slab.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,13 +17,20 @@ mm_cli_reslice (int argc, char **argv)
   mm_cli_plane_init (&po);
   char *series = NULL, *npy = NULL, *mask_npy = NULL, *mask_nifti = NULL;
   gboolean segment = FALSE, force = FALSE;
-  double outside = -1024, threshold = NAN;
+  double outside = -1024, threshold = NAN, thickness = 0, slab_step = 0;
+  char *slab_mode = NULL;
   int threads = 0;
   char **paths = NULL;
   GOptionEntry entries[] = {
     MM_CLI_PLANE_ENTRIES (po),
     { "outside", 0, 0, G_OPTION_ARG_DOUBLE, &outside,
       "Value of pixels outside the volume (default -1024)", "HU" },
+    { "slab-mode", 0, 0, G_OPTION_ARG_STRING, &slab_mode,
+      "With --thickness: a slab along the plane's normal: mip, minip or mean", "MODE" },
+    { "thickness", 0, 0, G_OPTION_ARG_DOUBLE, &thickness,
+      "Slab thickness in mm (samples within half of it count; default 0: the plane)", "MM" },
+    { "slab-step", 0, 0, G_OPTION_ARG_DOUBLE, &slab_step,
+      "Sample step along the normal in mm (default: the smallest voxel spacing)", "MM" },
     { "npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "Write the image as a float32 NumPy array",
       "FILE.npy" },
     { "mask-npy", 0, 0, G_OPTION_ARG_FILENAME, &mask_npy,
@@ -44,6 +51,8 @@ mm_cli_reslice (int argc, char **argv)
   const MmCliRange ranges[] = {
     MM_CLI_PLANE_RANGES,
     { "outside", -MM_LIMIT_HU, MM_LIMIT_HU },
+    { "thickness", 0, 2000 },
+    { "slab-step", 0, 100 },
     { "threshold", -MM_LIMIT_HU, MM_LIMIT_HU },
     MM_CLI_THREADS_RANGE,
     { NULL },
@@ -69,6 +78,13 @@ mm_cli_reslice (int argc, char **argv)
   if (mask_nifti && segment)
     {
       mm_cli_error ("reslice: --mask-nifti and --segment exclude each other");
+      goto out;
+    }
+
+  MmSlabMode mode = MM_SLAB_MIP;
+  if (slab_mode && !mm_slab_mode_parse (slab_mode, &mode))
+    {
+      mm_cli_error ("reslice: --slab-mode must be mip, minip or mean, not '%s'", slab_mode);
       goto out;
     }
 
@@ -102,7 +118,10 @@ mm_cli_reslice (int argc, char **argv)
         rc = MM_EXIT_INPUT;
         goto out;
       }
-    mm_reslice_volume (vol, &p, (float) outside, img, threads);
+    if (slab_mode && thickness > 0)
+      mm_reslice_slab (vol, &p, thickness, slab_step, mode, (float) outside, img, NULL, threads);
+    else
+      mm_reslice_volume (vol, &p, (float) outside, img, threads);
     int bmin[3], bmax[3];
     if (mask && mm_reslice_mask_bounds (mask, bmin, bmax))
       mm_reslice_mask_in (vol, mask, bmin, bmax, &p, mimg, threads);
@@ -120,6 +139,13 @@ mm_cli_reslice (int argc, char **argv)
     json_builder_begin_object (b);
     mm_json_set_bool (b, "oblique", mm_cli_plane_is_oblique (&po));
     mm_json_set_double (b, "outside", outside);
+    if (slab_mode && thickness > 0)
+      {
+        double step = mm_reslice_slab_step (vol, slab_step);
+        mm_json_set_string (b, "slab_mode", mm_slab_mode_name (mode));
+        mm_json_set_double (b, "slab_step", step);
+        mm_json_set_int (b, "slab_samples", mm_reslice_slab_samples (thickness, step));
+      }
     mm_cli_plane_json (b, &p, vol);
     if (mask)
       {
@@ -136,6 +162,7 @@ mm_cli_reslice (int argc, char **argv)
 out:
   mm_cli_plane_clear (&po);
   g_free (series);
+  g_free (slab_mode);
   g_free (npy);
   g_free (mask_npy);
   g_free (mask_nifti);
