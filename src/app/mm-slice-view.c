@@ -4,9 +4,12 @@
  * description up to date. */
 #include "mm-slice-view.h"
 #include "mm-slice-overlay.h"
+#include "mm-oblique-handles.h"
+#include "mm-reading.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 struct _MmSliceView
 {
@@ -40,6 +43,14 @@ struct _MmSliceView
   double pointer_x, pointer_y;
   bool stroking;
   double last_u, last_v;
+
+  /* reading tools (mm-reading.c, mm-oblique-handles.c) */
+  MmReading *reading;    /* the viewer's, owned reference */
+  MmReadingImage *rimg;  /* owned: slab or oblique image of this view */
+  gulong reading_id;
+  bool rotating;         /* a handle is being dragged */
+  double rotate_angle;   /* pointer angle about the crosshair centre, last update */
+  bool bare;             /* drawing for an export without overlays */
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -89,7 +100,7 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
       return;
     }
   MmPlaneGeometry g;
-  mm_plane_geometry (vol, self->plane, &g);
+  mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
   mm_viewport_fit (&g, w, h, vp);
   if (self->abs_zoom > 0 && vp->scale > 0)
     /* An absolute zoom (100 %, --zoom): recomputed from the fit of the current size, so a
@@ -110,7 +121,7 @@ widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
     return false;
   MmPlaneGeometry g;
   MmViewport vp;
-  mm_plane_geometry (vol, self->plane, &g);
+  mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
   mm_slice_view_get_viewport (self, &vp);
   mm_viewport_to_plane (&g, &vp, x, y, u, v);
   return true;
@@ -121,11 +132,10 @@ static bool
 widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
 {
   double fu, fv;
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (!widget_to_plane_f (self, x, y, &fu, &fv))
     return false;
   MmPlaneGeometry g;
-  mm_plane_geometry (vol, self->plane, &g);
+  mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
   *u = (int) floor (fu);
   *v = (int) floor (fv);
   return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
@@ -155,8 +165,17 @@ update_window_label (MmSliceView *self)
   double w, l;
   mm_viewer_get_window (self->viewer, &w, &l);
   bool inv = mm_viewer_get_invert (self->viewer);
+  g_autofree char *slab = mm_reading_dup_slab_text (self->reading);
   g_autofree char *text = g_strdup_printf (_("W %.0f L %.0f%s"), w, l, inv ? _(" (inverted)") : "");
   g_autofree char *brief = g_strdup_printf ("W %.0f L %.0f%s", w, l, inv ? _(" inv.") : "");
+  if (slab)
+    {
+      /* The slab belongs with the window: both say how the values became grey. */
+      g_autofree char *t = g_strdup_printf ("%s · %s", text, slab), *b = g_strdup_printf ("%s · %s", brief, slab);
+      g_free (text), g_free (brief);
+      text = g_steal_pointer (&t);
+      brief = g_steal_pointer (&b);
+    }
   overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_WINDOW, text, brief, NULL));
 }
 
@@ -223,8 +242,10 @@ update_slice_label (MmSliceView *self)
   /* Which way the numbers run ("I→S": slice 1 is the most inferior), as on the slider. */
   char from[4], to[4];
   depth_direction (self, from, to);
-  g_autofree char *text = g_strdup_printf (_("%s %d/%d (%s→%s) · %.1f mm"), plane_name (self->plane),
-                                           d + 1, g.depth, from, to, pos);
+  g_autofree char *text = g_strdup_printf (mm_reading_is_oblique (self->reading)
+                                           ? _("%s oblique %d/%d (%s→%s) · %.1f mm")
+                                           : _("%s %d/%d (%s→%s) · %.1f mm"),
+                                           plane_name (self->plane), d + 1, g.depth, from, to, pos);
   g_autofree char *brief = g_strdup_printf (_("%d/%d (%s→%s) · %.1f mm"), d + 1, g.depth, from, to, pos);
   g_autofree char *briefest = g_strdup_printf ("%d/%d", d + 1, g.depth);
   overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
@@ -238,7 +259,10 @@ update_letters (MmSliceView *self)
   if (vol == NULL)
     return;
   double right[3], down[3], left[3], up[3];
-  mm_plane_screen_axes (vol, self->plane, right, down);
+  MmReslicePlane rp;
+  mm_reading_get_plane (self->reading, self->viewer, self->plane, &rp);
+  memcpy (right, rp.right, sizeof right);
+  memcpy (down, rp.down, sizeof down);
   for (int a = 0; a < 3; a++)
     {
       left[a] = -right[a];
@@ -266,7 +290,7 @@ mm_slice_view_get_zoom_ratio (MmSliceView *self)
     return 0;
   MmPlaneGeometry g;
   MmViewport vp;
-  mm_plane_geometry (vol, self->plane, &g);
+  mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
   mm_slice_view_get_viewport (self, &vp);
   return vp.scale * g.pixel_w;
 }
@@ -303,8 +327,21 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
     }
   if (what & MM_VIEWER_CHANGED_WINDOW)
     update_window_label (self);
+  if (what & MM_VIEWER_CHANGED_CURSOR)
+    mm_reading_cursor_changed (self->reading, viewer);
+  if (what & MM_VIEWER_CHANGED_MASK)
+    mm_reading_mask_changed (self->reading);
   if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME))
     update_slice_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+reading_changed_cb (MmReading *reading, MmSliceView *self)
+{
+  update_window_label (self);
+  update_slice_label (self);
+  update_letters (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -371,8 +408,16 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       MmRenderStyle style;
       mm_viewer_get_style (self->viewer, &style);
       gint64 t0 = g_get_monotonic_time ();
-      mm_renderer_draw (self->renderer, vol, self->plane, mm_viewer_get_depth (self->viewer, self->plane),
-                        &style, &dvp, self->pixels, pw, ph, pw * 4);
+      /* A slab or an oblique plane: the core's image of it, drawn as a one-slice series. */
+      const MmVolume *image = mm_reading_image_update (self->rimg, self->reading, self->viewer,
+                                                       self->plane, &style);
+      if (image)
+        mm_renderer_draw (self->renderer, image, MM_PLANE_AXIAL, 0, &style, &dvp, self->pixels,
+                          pw, ph, pw * 4);
+      else
+        mm_renderer_draw (self->renderer, vol, self->plane,
+                          mm_viewer_get_depth (self->viewer, self->plane), &style, &dvp,
+                          self->pixels, pw, ph, pw * 4);
       /* Copied into the texture's own bytes: the buffer is drawn into again next frame while
        * GSK may not have uploaded this one yet. */
       g_autoptr (GBytes) bytes = g_bytes_new (self->pixels, need);
@@ -380,8 +425,17 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           = gdk_memory_texture_new (pw, ph, GDK_MEMORY_R8G8B8A8, bytes, (gsize) pw * 4);
       gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (0, 0, w, h));
       self->last_render_us = g_get_monotonic_time () - t0;
-      if (self->crosshair)
-        draw_crosshair (self, snapshot, &vp, w, h);
+      if (self->crosshair && !self->bare)
+        {
+          MmPlaneGeometry g;
+          mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
+          if (!mm_reading_is_oblique (self->reading))
+            draw_crosshair (self, snapshot, &vp, w, h);
+          /* Handles while the pointer is over the view or one is dragged: they would hide
+           * the image's pixels in a still picture. */
+          mm_oblique_handles_draw (snapshot, self->reading, self->viewer, self->plane, &g, &vp,
+                                   w, h, self->pointer_in || self->rotating);
+        }
       if (self->tool_active && self->cursor_mm > 0 && self->pointer_in)
         {
           /* The brush at its true size: radius in mm times screen pixels per mm. */
@@ -397,7 +451,8 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       update_scale_bar (self, &vp, w);
       update_zoom_label (self);
     }
-  mm_slice_overlay_draw (self->overlay, snapshot, w, h);
+  if (!self->bare)
+    mm_slice_overlay_draw (self->overlay, snapshot, w, h);
 }
 
 /* ---- input ---- */
@@ -413,10 +468,26 @@ probe (MmSliceView *self, double x, double y)
       return;
     }
   int ijk[3];
-  double lps[3];
-  mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
-  mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
-  double hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
+  double lps[3], hu;
+  MmReslicePlane rp;
+  const MmVolume *image = mm_reading_image_get (self->rimg, &rp);
+  if (image && u < image->dims[0] && v < image->dims[1])
+    {
+      /* What the view shows there: the slab's or the oblique plane's value, at the pixel's
+       * own LPS; the voxel is the nearest one. */
+      double fijk[3];
+      hu = mm_volume_get (image, u, v, 0);
+      mm_volume_index_to_lps (image, u, v, 0, lps);
+      mm_volume_lps_to_index (vol, lps, fijk);
+      for (int a = 0; a < 3; a++)
+        ijk[a] = (int) floor (fijk[a] + 0.5);
+    }
+  else
+    {
+      mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
+      mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
+      hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
+    }
   g_autofree char *text = g_strdup_printf (_("%.0f %s · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
                                            hu, mm_volume_unit (vol), lps[0], lps[1], lps[2],
                                            ijk[0], ijk[1], ijk[2]);
@@ -434,7 +505,7 @@ motion_cb (GtkEventControllerMotion *c, double x, double y, MmSliceView *self)
   self->pointer_in = true;
   self->pointer_x = x;
   self->pointer_y = y;
-  if (self->tool_active && self->cursor_mm > 0)
+  if ((self->tool_active && self->cursor_mm > 0) || self->crosshair)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -443,7 +514,7 @@ leave_cb (GtkEventControllerMotion *c, MmSliceView *self)
 {
   self->pointer_in = false;
   overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
-  if (self->tool_active)
+  if (self->tool_active || self->crosshair)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -465,7 +536,25 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   g_signal_emit (self, signals[INTERACTED], 0);
   gtk_widget_grab_focus (GTK_WIDGET (self));
-  if (button == 1 && self->tool_active)
+  self->rotating = false;
+  if (button == 1 && self->crosshair && mm_viewer_get_volume (self->viewer))
+    {
+      MmPlaneGeometry g;
+      MmViewport vp;
+      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+      mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
+      mm_slice_view_get_viewport (self, &vp);
+      if (mm_oblique_handles_hit (self->reading, self->viewer, self->plane, &g, &vp, w, h, x, y))
+        {
+          double cx, cy;
+          mm_oblique_handles_centre (self->reading, self->viewer, self->plane, &g, &vp, &cx, &cy);
+          self->rotating = true;
+          self->stroking = false;
+          self->rotate_angle = atan2 (y - cy, x - cx);
+          return;
+        }
+    }
+  if (button == 1 && self->tool_active && !mm_reading_is_oblique (self->reading))
     {
       double u, v;
       self->stroking = widget_to_plane_f (self, x, y, &u, &v);
@@ -490,6 +579,24 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
 static void
 drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
+  if (self->rotating)
+    {
+      /* Turn by the change of the pointer's angle about the crosshair centre, which the
+       * turn does not move: screen x right, y down, so a positive angle turns right towards
+       * down, the right-handed turn about the view's normal (right x down). */
+      double x0, y0, cx, cy;
+      MmPlaneGeometry g;
+      MmViewport vp;
+      gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+      mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
+      mm_slice_view_get_viewport (self, &vp);
+      mm_oblique_handles_centre (self->reading, self->viewer, self->plane, &g, &vp, &cx, &cy);
+      double a = atan2 (y0 + dy - cy, x0 + dx - cx), d = a - self->rotate_angle;
+      d = remainder (d, 2 * G_PI);
+      self->rotate_angle = a;
+      mm_reading_rotate (self->reading, self->viewer, self->plane, d);
+      return;
+    }
   if (self->stroking)
     {
       double x0, y0, u, v;
@@ -530,6 +637,12 @@ static void
 drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  if (self->rotating)
+    {
+      self->rotating = false;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
   if (self->stroking)
     {
       self->stroking = false;
@@ -545,7 +658,18 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
   gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
   int u, v;
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  if (vol && widget_to_plane (self, x0, y0, &u, &v))
+  if (vol && mm_reading_is_oblique (self->reading))
+    {
+      double fu, fv, lps[3];
+      MmReslicePlane rp;
+      if (widget_to_plane_f (self, x0, y0, &fu, &fv))
+        {
+          mm_reading_get_plane (self->reading, self->viewer, self->plane, &rp);
+          mm_reslice_pixel_to_lps (&rp, fu, fv, lps);
+          mm_reading_move_to (self->reading, self->viewer, lps);
+        }
+    }
+  else if (vol && widget_to_plane (self, x0, y0, &u, &v))
     {
       int ijk[3];
       mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
@@ -577,6 +701,11 @@ mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm)
 void
 mm_slice_view_step (MmSliceView *self, int delta)
 {
+  if (mm_reading_is_oblique (self->reading))
+    {
+      mm_reading_step (self->reading, self->viewer, self->plane, delta);
+      return;
+    }
   int d = mm_viewer_get_depth (self->viewer, self->plane);
   mm_slice_view_go_to (self, MAX (0, d + delta));
 }
@@ -665,6 +794,30 @@ mm_slice_view_print_texts (MmSliceView *self, FILE *out, double x0, double y0)
   mm_slice_overlay_print (self->overlay, out, self->plane, x0, y0);
 }
 
+GdkTexture *
+mm_slice_view_render_texture (MmSliceView *self, bool overlays)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GtkNative *native = gtk_widget_get_native (widget);
+  if (w <= 0 || h <= 0 || native == NULL || mm_viewer_get_volume (self->viewer) == NULL)
+    return NULL;
+  /* The view drawn again into a snapshot of its own, at its size in logical pixels, as it
+   * is on screen (or without texts, crosshair and handles). */
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  self->bare = !overlays;
+  bool pointer_in = self->pointer_in;
+  self->pointer_in = false; /* no handles in a picture */
+  mm_slice_view_snapshot (widget, snapshot);
+  self->bare = false;
+  self->pointer_in = pointer_in;
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    return NULL;
+  return gsk_renderer_render_texture (gtk_native_get_renderer (native), node,
+                                      &GRAPHENE_RECT_INIT (0, 0, w, h));
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -676,6 +829,8 @@ mm_slice_view_set_property (GObject *object, guint prop_id, const GValue *value,
     case PROP_VIEWER:
       self->viewer = g_value_dup_object (value);
       self->changed_id = g_signal_connect (self->viewer, "changed", G_CALLBACK (viewer_changed_cb), self);
+      self->reading = g_object_ref (mm_viewer_get_reading (self->viewer));
+      self->reading_id = g_signal_connect (self->reading, "changed", G_CALLBACK (reading_changed_cb), self);
       break;
     case PROP_PLANE:
       self->plane = g_value_get_int (value);
@@ -721,6 +876,9 @@ mm_slice_view_dispose (GObject *object)
   if (self->viewer)
     g_clear_signal_handler (&self->changed_id, self->viewer);
   g_clear_object (&self->viewer);
+  if (self->reading)
+    g_clear_signal_handler (&self->reading_id, self->reading);
+  g_clear_object (&self->reading);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->dispose (object);
 }
 
@@ -729,6 +887,7 @@ mm_slice_view_finalize (GObject *object)
 {
   MmSliceView *self = MM_SLICE_VIEW (object);
   g_clear_pointer (&self->renderer, mm_renderer_free);
+  g_clear_pointer (&self->rimg, mm_reading_image_free);
   g_clear_pointer (&self->overlay, mm_slice_overlay_free);
   g_free (self->pixels);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->finalize (object);
@@ -775,6 +934,7 @@ mm_slice_view_init (MmSliceView *self)
 {
   self->overlay = mm_slice_overlay_new (GTK_WIDGET (self));
   self->renderer = mm_renderer_new ();
+  self->rimg = mm_reading_image_new ();
   self->zoom = 1.0;
   self->drag_action[1] = MM_DRAG_WINDOW_LEVEL;
   self->drag_action[2] = MM_DRAG_PAN;

@@ -54,6 +54,11 @@ static const MmViewerKey viewer_keys[] = {
   { GDK_KEY_bracketright, 0, "win.radius-up", 0, 0, NULL },
   { GDK_KEY_bracketleft, 0, "win.radius-down", 0, 0, NULL },
   { GDK_KEY_n, 0, "win.next-metal", 'i', 1, NULL },
+  { GDK_KEY_c, 0, "reading.cine", 0, 0, NULL },
+  { GDK_KEY_o, 0, "reading.reset-oblique", 0, 0, NULL },
+  { GDK_KEY_s, 0, "reading.slab-cycle", 0, 0, NULL },
+  { GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.save-view", 0, 0, NULL },
+  { GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.copy-view", 0, 0, NULL },
   { GDK_KEY_N, GDK_SHIFT_MASK, "win.next-metal", 'i', -1, NULL },
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* MmViewer: the state shared by the views of a window. */
 #include "mm-viewer.h"
+#include "mm-reading.h"
 
 struct _MmViewer
 {
@@ -13,6 +14,7 @@ struct _MmViewer
   const MmMask *mask; /* borrowed from the mask session */
   MmMask *preview_mask;
   char *source;
+  MmReading *reading;
 
   double window, level;
   bool invert;
@@ -48,6 +50,7 @@ mm_viewer_finalize (GObject *object)
   g_clear_pointer (&self->report, mm_dicom_report_free);
   g_clear_pointer (&self->preview_mask, mm_mask_free);
   g_clear_pointer (&self->source, g_free);
+  g_clear_object (&self->reading);
   G_OBJECT_CLASS (mm_viewer_parent_class)->finalize (object);
 }
 
@@ -67,6 +70,7 @@ mm_viewer_init (MmViewer *self)
   self->level = 40;
   gdk_rgba_parse (&self->overlay_color, "#ff3b30");
   self->overlay_opacity = 0.45;
+  self->reading = mm_reading_new ();
 }
 
 MmViewer *
@@ -102,6 +106,7 @@ mm_viewer_set_volume (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomRepo
     }
   for (int a = 0; a < 3; a++)
     self->cursor[a] = vol->dims[a] / 2;
+  mm_reading_reset_oblique (self->reading); /* the turns were the old series' */
   emit_changed (self, MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_WINDOW
                           | MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_MASK);
 }
@@ -259,6 +264,12 @@ mm_viewer_mask_edited (MmViewer *self)
   emit_changed (self, MM_VIEWER_CHANGED_MASK);
 }
 
+
+MmReading *
+mm_viewer_get_reading (MmViewer *self)
+{
+  return self->reading;
+}
 
 void
 mm_viewer_get_style (MmViewer *self, MmRenderStyle *s)

@@ -59,6 +59,10 @@ bool mm_viewer_has_preview_mask (MmViewer *self);
 /* The mask was edited in place (slices first..last): views redraw. */
 void mm_viewer_mask_edited (MmViewer *self);
 
+/* The reading state (slab, oblique planes) the views share, borrowed. */
+typedef struct _MmReading MmReading;
+MmReading *mm_viewer_get_reading (MmViewer *self);
+
 /* The render style for the current state (borrowed mask pointer inside). */
 void mm_viewer_get_style (MmViewer *self, MmRenderStyle *style);
 

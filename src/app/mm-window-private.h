@@ -2,6 +2,7 @@
 /* MmWindow's instance struct, shared by mm-window.c and its mm-window-*.c parts. */
 #pragma once
 
+#include "mm-cine.h"
 #include "mm-model-panel.h"
 #include "mm-mask-session.h"
 #include "mm-slice-view.h"
@@ -61,6 +62,7 @@ struct _MmWindow
   gint64 paint_start;
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
+  MmCine *cine; /* owned: mm-window-reading.c */
 };
 
 
@@ -90,5 +92,9 @@ void mm_window_test_mode_start (MmWindow *self);
 
 /* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
 void mm_window_export_class_init (GtkWidgetClass *klass);
+
+/* mm-window-reading.c: the reading tools' row, cine, view export ("reading.*" actions). */
+void mm_window_reading_init (MmWindow *self);
+void mm_window_reading_dispose (MmWindow *self);
 
 G_END_DECLS

@@ -624,6 +624,7 @@ mm_window_dispose (GObject *object)
   MmWindow *self = MM_WINDOW (object);
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
   mm_window_model_dispose (self);
+  mm_window_reading_dispose (self);
   if (self->viewer)
     mm_viewer_set_mask (self->viewer, NULL); /* borrowed from the session */
   g_clear_object (&self->session); /* folds the journal */
@@ -758,6 +759,7 @@ mm_window_init (MmWindow *self)
 
   mm_window_tools_init (self);
   mm_window_model_init (self);
+  mm_window_reading_init (self);
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 
