@@ -342,6 +342,7 @@ reading_changed_cb (MmReading *reading, MmSliceView *self)
   update_window_label (self);
   update_slice_label (self);
   update_letters (self);
+  update_description (self); /* the letters are set without it */
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

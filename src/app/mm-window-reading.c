@@ -126,7 +126,13 @@ mm_window_reading_init (MmWindow *self)
   /* The row goes above the views, in the column that holds them and the slice slider. */
   GtkWidget *column = gtk_widget_get_parent (GTK_WIDGET (self->views_grid));
   MmReadingBar *bar = mm_reading_bar_new (self->viewer, self->cine);
-  gtk_box_insert_child_after (GTK_BOX (column), GTK_WIDGET (bar), NULL);
+  /* In a scroller: on a narrow screen the row scrolls instead of widening the views'
+   * column past the window. */
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_AUTOMATIC,
+                                  GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), GTK_WIDGET (bar));
+  gtk_box_insert_child_after (GTK_BOX (column), scroller, NULL);
 }
 
 void
