@@ -155,6 +155,11 @@ mm_reading_bar_new (MmViewer *viewer, MmCine *cine)
   self->reading = g_object_ref (mm_viewer_get_reading (viewer));
   self->cine = cine;
 
+  button (self, "document-save-symbolic", _("Save View as PNG"),
+          _("Save the active view as PNG (Ctrl+Shift+S)"), "reading.save-view", false);
+  button (self, "edit-copy-symbolic", _("Copy View"),
+          _("Copy the active view as an image (Ctrl+Shift+C)"), "reading.copy-view", false);
+  separator (self);
   const char *modes[] = { _("Slab off"), _("MIP"), _("MinIP"), _("Average"), NULL };
   self->slab_mode = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (modes));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->slab_mode),
@@ -162,7 +167,7 @@ mm_reading_bar_new (MmViewer *viewer, MmCine *cine)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->slab_mode), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Slab mode"), -1);
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->slab_mode));
-  self->thickness = spin (self, _("mm"), _("Slab thickness (mm)"), 0.5, 500, 1, 1, 5);
+  self->thickness = spin (self, _("mm"), _("Slab thickness (mm)"), 0.5, 500, 1, 1, 4);
   separator (self);
   button (self, NULL, _("Reset Oblique"), _("Back to the standard planes (O); drag a handle on "
                                             "the crosshair to turn them"),
@@ -170,16 +175,11 @@ mm_reading_bar_new (MmViewer *viewer, MmCine *cine)
   separator (self);
   button (self, "media-playback-start-symbolic", _("Play slices"),
           _("Play the slices of the active view, looped (C)"), "reading.cine", true);
-  self->fps = spin (self, _("fps"), _("Frames per second"), 1, 60, 1, 0, 3);
+  self->fps = spin (self, _("fps"), _("Frames per second"), 1, 60, 1, 0, 2);
   gtk_spin_button_set_value (self->fps, mm_cine_get_fps (cine));
   separator (self);
-  self->window = spin (self, _("W"), _("Window width (HU)"), 1, 100000, 10, 0, 6);
-  self->level = spin (self, _("L"), _("Window level (HU)"), -50000, 50000, 10, 0, 6);
-  separator (self);
-  button (self, "document-save-symbolic", _("Save View as PNG"),
-          _("Save the active view as PNG (Ctrl+Shift+S)"), "reading.save-view", false);
-  button (self, "edit-copy-symbolic", _("Copy View"),
-          _("Copy the active view as an image (Ctrl+Shift+C)"), "reading.copy-view", false);
+  self->window = spin (self, _("W"), _("Window width (HU)"), 1, 100000, 10, 0, 5);
+  self->level = spin (self, _("L"), _("Window level (HU)"), -50000, 50000, 10, 0, 5);
 
   sync_window (self);
   sync_slab (self);

@@ -117,6 +117,20 @@ mm_reading_is_oblique (MmReading *self)
   return self->oblique;
 }
 
+bool
+mm_reading_plane_is_turned (MmReading *self, MmViewer *viewer, MmPlane plane)
+{
+  const MmVolume *vol = mm_viewer_get_volume (viewer);
+  if (!self->oblique || vol == NULL)
+    return false;
+  double r[3], d[3];
+  mm_plane_screen_axes (vol, plane, r, d);
+  for (int a = 0; a < 3; a++)
+    if (fabs (r[a] - self->right[plane][a]) > 1e-9 || fabs (d[a] - self->down[plane][a]) > 1e-9)
+      return true;
+  return false;
+}
+
 void
 mm_reading_reset_oblique (MmReading *self)
 {

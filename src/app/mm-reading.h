@@ -29,6 +29,8 @@ char *mm_reading_dup_slab_text (MmReading *self);
 /* Whether the views show anything other than the stored voxels of a standard plane. */
 bool mm_reading_is_active (MmReading *self);
 bool mm_reading_is_oblique (MmReading *self);
+/* Whether plane's directions differ from the standard plane's (the label says "oblique"). */
+bool mm_reading_plane_is_turned (MmReading *self, MmViewer *viewer, MmPlane plane);
 /* Back to the standard planes (a new series does this too). */
 void mm_reading_reset_oblique (MmReading *self);
 

@@ -242,7 +242,7 @@ update_slice_label (MmSliceView *self)
   /* Which way the numbers run ("I→S": slice 1 is the most inferior), as on the slider. */
   char from[4], to[4];
   depth_direction (self, from, to);
-  g_autofree char *text = g_strdup_printf (mm_reading_is_oblique (self->reading)
+  g_autofree char *text = g_strdup_printf (mm_reading_plane_is_turned (self->reading, self->viewer, self->plane)
                                            ? _("%s oblique %d/%d (%s→%s) · %.1f mm")
                                            : _("%s %d/%d (%s→%s) · %.1f mm"),
                                            plane_name (self->plane), d + 1, g.depth, from, to, pos);

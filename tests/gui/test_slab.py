@@ -364,6 +364,21 @@ def scenario(tap, args, folder, tmp):
                f"{ang:.2f}° about the axial normal, windowed: grey within 1 on {within1:.4%} "
                f"(exactly equal {exact:.4%}, view shift {sh} px; the unturned plane: "
                f"{within1_0:.4%})")
+        # the HU and LPS readout on the turned plane: the pixel under the pointer
+        px_, py_ = int(cw * 0.62), int(chh * 0.41)
+        xdo("mousemove", "--sync", cext[0] + px_, cext[1] + py_)
+        pat = r"^(-?\d+) HU · \((-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\) mm LPS"
+        probe = wait_for(lambda: label_matching(app, "Coronal", pat), UI_TIMEOUT)
+        u = int(math.floor((px_ + 0.5 - oxc - sh[0]) / scc / pix))
+        v = int(math.floor((py_ + 0.5 - oyc - sh[1]) / scc / pix))
+        want_lps = c_img + (u - (W - 1) / 2) * pix * right + (v - (H - 1) / 2) * pix * down
+        mm_ = re.match(pat, probe or "")
+        ok = mm_ is not None and abs(float(mm_.group(1)) - float(img[v, u])) <= 0.5 + 1e-3 \
+            and np.allclose([float(mm_.group(g)) for g in (2, 3, 4)], want_lps, atol=0.051)
+        tap.ok(ok, f"c) the readout on the turned plane is its pixel ({u}, {v}): "
+               f"{img[v, u]:.1f} HU at LPS ({want_lps[0]:.2f}, {want_lps[1]:.2f}, {want_lps[2]:.2f})",
+               probe)
+        scr.park_pointer()
         key("o")
         tap.ok(wait_for(lambda: label_matching(app, "Coronal", r"^Coronal \d+/"), UI_TIMEOUT),
                "c) O resets: the coronal view is a standard plane again",
