@@ -398,12 +398,14 @@ def scenario(tap, args, folder, tmp):
                 if mm:
                     return int(mm.group(1))
             return None
+        stamps = []
         seen, t_end = [], time.monotonic() + max(12.0, 2.5 * s.nk / 12.0)
         while time.monotonic() < t_end:
             sn = axial_no()
             sn = (sn,) if sn else None
             if sn and (not seen or seen[-1] != sn[0]):
                 seen.append(sn[0])
+                stamps.append(time.monotonic())
             if len(seen) > 10 and any(y < x for x, y in zip(seen, seen[1:])):
                 break
             time.sleep(0.05)
@@ -411,6 +413,12 @@ def scenario(tap, args, folder, tmp):
         tap.ok(len(seen) > 10 and wraps >= 1,
                f"d) C plays: the slice advanced through {len(seen)} numbers and wrapped {wraps} "
                f"time(s) from the last to the first", seen[:40])
+        # frames per second: the slices seen over the time they took (the first one seen may
+        # be late by a poll, so this can only err high by about a frame in twenty)
+        rate = (len(seen) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0
+        tap.ok(0.3 * 12 <= rate <= 1.2 * 12,
+               f"d) at 12 frames per second typed: {rate:.1f} slices a second (at most 12, fewer "
+               f"when the loaded machine delays frames)")
         key("c")
         time.sleep(0.5)
         a = slice_no(app)
