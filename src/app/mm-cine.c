@@ -45,7 +45,7 @@ start (MmCine *c)
   g_clear_handle_id (&c->timer, g_source_remove);
   /* A frame that takes longer than the interval delays the next one: the timeout is
    * rescheduled from when it ran, so a slow machine plays slower, never piles up. */
-  c->timer = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, (guint) lround (1000.0 / c->fps),
+  c->timer = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) lround (1000.0 / c->fps),
                                  tick_cb, c, NULL);
 }
 

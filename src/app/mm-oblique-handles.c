@@ -85,3 +85,35 @@ mm_oblique_handles_hit (MmReading *reading, MmViewer *viewer, MmPlane plane,
       return true;
   return false;
 }
+
+bool
+mm_oblique_drag_begin (MmObliqueDrag *d, MmReading *reading, MmViewer *viewer, MmPlane plane,
+                       const MmViewport *vp, int w, int h, double x, double y)
+{
+  MmPlaneGeometry g;
+  mm_reading_get_geometry (reading, viewer, plane, &g);
+  d->active = mm_oblique_handles_hit (reading, viewer, plane, &g, vp, w, h, x, y);
+  if (d->active)
+    {
+      double cx, cy;
+      mm_oblique_handles_centre (reading, viewer, plane, &g, vp, &cx, &cy);
+      d->angle = atan2 (y - cy, x - cx);
+    }
+  return d->active;
+}
+
+void
+mm_oblique_drag_update (MmObliqueDrag *d, MmReading *reading, MmViewer *viewer, MmPlane plane,
+                        const MmViewport *vp, double x, double y)
+{
+  if (!d->active)
+    return;
+  MmPlaneGeometry g;
+  double cx, cy;
+  mm_reading_get_geometry (reading, viewer, plane, &g);
+  mm_oblique_handles_centre (reading, viewer, plane, &g, vp, &cx, &cy);
+  double a = atan2 (y - cy, x - cx);
+  double turn = remainder (a - d->angle, 2 * G_PI);
+  d->angle = a;
+  mm_reading_rotate (reading, viewer, plane, turn);
+}

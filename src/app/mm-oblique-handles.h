@@ -35,4 +35,20 @@ bool mm_oblique_handles_hit (MmReading *reading, MmViewer *viewer, MmPlane plane
                              const MmPlaneGeometry *g, const MmViewport *vp, int w, int h,
                              double x, double y);
 
+/* A handle's drag: the pointer's angle about the crosshair centre at the last update. */
+typedef struct
+{
+  bool active;
+  double angle;
+} MmObliqueDrag;
+
+/* Start a drag when (x, y) grabs a handle (vp: the view's viewport, w x h its size). */
+bool mm_oblique_drag_begin (MmObliqueDrag *d, MmReading *reading, MmViewer *viewer,
+                            MmPlane plane, const MmViewport *vp, int w, int h, double x, double y);
+/* The pointer is at (x, y): turn the other planes by the change of its angle about the
+ * crosshair centre (which the turn does not move). Screen x right, y down: a positive angle
+ * turns right towards down, the right-handed turn about the view's normal (right x down). */
+void mm_oblique_drag_update (MmObliqueDrag *d, MmReading *reading, MmViewer *viewer,
+                             MmPlane plane, const MmViewport *vp, double x, double y);
+
 G_END_DECLS

@@ -155,8 +155,18 @@ mm_reading_bar_new (MmViewer *viewer, MmCine *cine)
   self->reading = g_object_ref (mm_viewer_get_reading (viewer));
   self->cine = cine;
 
-  button (self, "document-save-symbolic", _("Save View as PNG"),
-          _("Save the active view as PNG (Ctrl+Shift+S)"), "reading.save-view", false);
+  GMenu *menu = g_menu_new ();
+  g_menu_append (menu, _("Save View as PNG…"), "reading.save-view(true)");
+  g_menu_append (menu, _("Save Image as PNG without Overlays…"), "reading.save-view(false)");
+  GtkWidget *save = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (save), "document-save-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (save), G_MENU_MODEL (menu));
+  g_object_unref (menu);
+  gtk_widget_set_tooltip_text (save, _("Save the active view as PNG (Ctrl+Shift+S; without "
+                                       "overlays Ctrl+Alt+S)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Save View as PNG"), -1);
+  gtk_box_append (GTK_BOX (self), save);
   button (self, "edit-copy-symbolic", _("Copy View"),
           _("Copy the active view as an image (Ctrl+Shift+C)"), "reading.copy-view", false);
   separator (self);

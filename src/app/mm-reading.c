@@ -357,6 +357,16 @@ mm_reading_move_to (MmReading *self, MmViewer *viewer, const double lps[3])
 }
 
 void
+mm_reading_move_to_pixel (MmReading *self, MmViewer *viewer, MmPlane plane, double x, double y)
+{
+  MmReslicePlane p;
+  double lps[3];
+  mm_reading_get_plane (self, viewer, plane, &p);
+  mm_reslice_pixel_to_lps (&p, x, y, lps);
+  mm_reading_move_to (self, viewer, lps);
+}
+
+void
 mm_reading_cursor_changed (MmReading *self, MmViewer *viewer)
 {
   if (self->moving || !self->oblique || mm_viewer_get_volume (viewer) == NULL)
@@ -394,6 +404,11 @@ struct _MmReadingImage
   uint8_t *mask_pixels;
   MmMask mask_view; /* dims of the image, data = mask_pixels */
   float *scratch;
+  /* What the image's values were computed from: a redraw for anything else (the pointer over
+   * the handles, the window) does not compute them again. */
+  bool valid;
+  int mode, depth;
+  double thickness;
 };
 
 MmReadingImage *
@@ -411,6 +426,30 @@ mm_reading_image_free (MmReadingImage *img)
   g_free (img->mask_pixels);
   g_free (img->scratch);
   g_free (img);
+}
+
+void
+mm_reading_image_invalidate (MmReadingImage *img)
+{
+  img->valid = false;
+}
+
+bool
+mm_reading_image_probe (MmReadingImage *img, const MmVolume *vol, int u, int v, double *hu,
+                        double lps[3], int ijk[3])
+{
+  const MmVolume *im = img->image;
+  if (im == NULL || u < 0 || v < 0 || u >= im->dims[0] || v >= im->dims[1])
+    return false;
+  /* What the view shows there: the slab's or the turned plane's value, at the pixel's own
+   * LPS; the voxel is the nearest one. */
+  double f[3];
+  *hu = mm_volume_get (im, u, v, 0);
+  mm_volume_index_to_lps (im, u, v, 0, lps);
+  mm_volume_lps_to_index (vol, lps, f);
+  for (int a = 0; a < 3; a++)
+    ijk[a] = (int) floor (f[a] + 0.5);
+  return true;
 }
 
 const MmVolume *
@@ -436,6 +475,7 @@ mm_reading_image_update (MmReadingImage *img, MmReading *reading, MmViewer *view
   if (img->image == NULL || memcmp (&p, &img->plane, sizeof p) != 0)
     {
       bool same_size = img->image && p.width == img->plane.width && p.height == img->plane.height;
+      img->valid = false;
       g_clear_pointer (&img->image, mm_volume_free);
       img->image = mm_reslice_image_new (vol, &p);
       if (img->image == NULL)
@@ -449,14 +489,19 @@ mm_reading_image_update (MmReadingImage *img, MmReading *reading, MmViewer *view
       img->plane = p;
     }
   float *out = img->image->voxels;
-  int mode = reading->slab_mode;
-  if (!reading->oblique && mode != MM_READING_SLAB_OFF)
-    mm_slab_compute (vol, plane, mm_viewer_get_depth (viewer, plane), reading->thickness, mode,
-                     out, 0);
-  else if (mode != MM_READING_SLAB_OFF)
+  int mode = reading->slab_mode, depth = mm_viewer_get_depth (viewer, plane);
+  bool fresh = img->valid && img->mode == mode && img->thickness == reading->thickness
+               && img->depth == depth;
+  if (!fresh && !reading->oblique && mode != MM_READING_SLAB_OFF)
+    mm_slab_compute (vol, plane, depth, reading->thickness, mode, out, 0);
+  else if (!fresh && mode != MM_READING_SLAB_OFF)
     mm_reslice_slab (vol, &p, reading->thickness, 0, mode, -1024, out, img->scratch, 0);
-  else
+  else if (!fresh)
     mm_reslice_volume (vol, &p, -1024, out, 0);
+  img->valid = true;
+  img->mode = mode;
+  img->thickness = reading->thickness;
+  img->depth = depth;
   /* The mask on the same pixels: of the plane itself (a slab's middle), nearest voxel. */
   if (style->mask != NULL)
     {

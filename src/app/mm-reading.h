@@ -56,6 +56,9 @@ void mm_reading_cut_lines (MmReading *self, MmViewer *viewer, MmPlane plane, dou
  * plane's spacing), or to an LPS point; the viewer's cursor follows to the nearest voxel. */
 void mm_reading_step (MmReading *self, MmViewer *viewer, MmPlane plane, int delta);
 void mm_reading_move_to (MmReading *self, MmViewer *viewer, const double lps[3]);
+/* The same to continuous pixel (x, y) of the plane view plane shows. */
+void mm_reading_move_to_pixel (MmReading *self, MmViewer *viewer, MmPlane plane, double x,
+                               double y);
 /* The viewer's cursor changed (not through this object): the centre goes to its voxel. */
 void mm_reading_cursor_changed (MmReading *self, MmViewer *viewer);
 /* The mask changed: its box is recomputed when next needed. */
@@ -72,6 +75,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmReadingImage, mm_reading_image_free)
  * on its pixels (style->mask is replaced; borrowed from img until the next update). */
 const MmVolume *mm_reading_image_update (MmReadingImage *img, MmReading *reading,
                                          MmViewer *viewer, MmPlane plane, MmRenderStyle *style);
+/* A new series: the next update computes the image again even if the plane looks the same. */
+void mm_reading_image_invalidate (MmReadingImage *img);
+/* The readout of pixel (u, v) of the last image: its value, LPS and nearest voxel of vol;
+ * false when there is no image (the caller reads the volume). */
+bool mm_reading_image_probe (MmReadingImage *img, const MmVolume *vol, int u, int v, double *hu,
+                             double lps[3], int ijk[3]);
 /* The last image (NULL if none) and its plane. */
 const MmVolume *mm_reading_image_get (MmReadingImage *img, MmReslicePlane *p);
 

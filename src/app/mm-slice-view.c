@@ -48,9 +48,9 @@ struct _MmSliceView
   MmReading *reading;    /* the viewer's, owned reference */
   MmReadingImage *rimg;  /* owned: slab or oblique image of this view */
   gulong reading_id;
-  bool rotating;         /* a handle is being dragged */
-  double rotate_angle;   /* pointer angle about the crosshair centre, last update */
+  MmObliqueDrag rotation; /* a handle being dragged */
   bool bare;             /* drawing for an export without overlays */
+  bool hide_handles;     /* drawing for an export: no handles */
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -323,6 +323,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
       self->zoom = 1.0;
       self->pan_x = self->pan_y = 0;
       update_letters (self);
+      mm_reading_image_invalidate (self->rimg);
       overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
     }
   if (what & MM_VIEWER_CHANGED_WINDOW)
@@ -435,9 +436,9 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           /* Handles while the pointer is over the view or one is dragged: they would hide
            * the image's pixels in a still picture. */
           mm_oblique_handles_draw (snapshot, self->reading, self->viewer, self->plane, &g, &vp,
-                                   w, h, self->pointer_in || self->rotating);
+                                   w, h, (self->pointer_in || self->rotation.active) && !self->hide_handles);
         }
-      if (self->tool_active && self->cursor_mm > 0 && self->pointer_in)
+      if (self->tool_active && self->cursor_mm > 0 && self->pointer_in && !self->bare)
         {
           /* The brush at its true size: radius in mm times screen pixels per mm. */
           double r = self->cursor_mm * vp.scale;
@@ -470,20 +471,7 @@ probe (MmSliceView *self, double x, double y)
     }
   int ijk[3];
   double lps[3], hu;
-  MmReslicePlane rp;
-  const MmVolume *image = mm_reading_image_get (self->rimg, &rp);
-  if (image && u < image->dims[0] && v < image->dims[1])
-    {
-      /* What the view shows there: the slab's or the oblique plane's value, at the pixel's
-       * own LPS; the voxel is the nearest one. */
-      double fijk[3];
-      hu = mm_volume_get (image, u, v, 0);
-      mm_volume_index_to_lps (image, u, v, 0, lps);
-      mm_volume_lps_to_index (vol, lps, fijk);
-      for (int a = 0; a < 3; a++)
-        ijk[a] = (int) floor (fijk[a] + 0.5);
-    }
-  else
+  if (!mm_reading_image_probe (self->rimg, vol, u, v, &hu, lps, ijk))
     {
       mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
       mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
@@ -537,21 +525,16 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   g_signal_emit (self, signals[INTERACTED], 0);
   gtk_widget_grab_focus (GTK_WIDGET (self));
-  self->rotating = false;
+  self->rotation.active = false;
   if (button == 1 && self->crosshair && mm_viewer_get_volume (self->viewer))
     {
-      MmPlaneGeometry g;
       MmViewport vp;
-      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
-      mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
       mm_slice_view_get_viewport (self, &vp);
-      if (mm_oblique_handles_hit (self->reading, self->viewer, self->plane, &g, &vp, w, h, x, y))
+      if (mm_oblique_drag_begin (&self->rotation, self->reading, self->viewer, self->plane, &vp,
+                                 gtk_widget_get_width (GTK_WIDGET (self)),
+                                 gtk_widget_get_height (GTK_WIDGET (self)), x, y))
         {
-          double cx, cy;
-          mm_oblique_handles_centre (self->reading, self->viewer, self->plane, &g, &vp, &cx, &cy);
-          self->rotating = true;
           self->stroking = false;
-          self->rotate_angle = atan2 (y - cy, x - cx);
           return;
         }
     }
@@ -580,22 +563,14 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
 static void
 drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
-  if (self->rotating)
+  if (self->rotation.active)
     {
-      /* Turn by the change of the pointer's angle about the crosshair centre, which the
-       * turn does not move: screen x right, y down, so a positive angle turns right towards
-       * down, the right-handed turn about the view's normal (right x down). */
-      double x0, y0, cx, cy;
-      MmPlaneGeometry g;
+      double x0, y0;
       MmViewport vp;
       gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-      mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
       mm_slice_view_get_viewport (self, &vp);
-      mm_oblique_handles_centre (self->reading, self->viewer, self->plane, &g, &vp, &cx, &cy);
-      double a = atan2 (y0 + dy - cy, x0 + dx - cx), d = a - self->rotate_angle;
-      d = remainder (d, 2 * G_PI);
-      self->rotate_angle = a;
-      mm_reading_rotate (self->reading, self->viewer, self->plane, d);
+      mm_oblique_drag_update (&self->rotation, self->reading, self->viewer, self->plane, &vp,
+                              x0 + dx, y0 + dy);
       return;
     }
   if (self->stroking)
@@ -638,9 +613,9 @@ static void
 drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
-  if (self->rotating)
+  if (self->rotation.active)
     {
-      self->rotating = false;
+      self->rotation.active = false;
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
@@ -659,16 +634,11 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
   gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
   int u, v;
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  double fu, fv;
   if (vol && mm_reading_is_oblique (self->reading))
     {
-      double fu, fv, lps[3];
-      MmReslicePlane rp;
       if (widget_to_plane_f (self, x0, y0, &fu, &fv))
-        {
-          mm_reading_get_plane (self->reading, self->viewer, self->plane, &rp);
-          mm_reslice_pixel_to_lps (&rp, fu, fv, lps);
-          mm_reading_move_to (self->reading, self->viewer, lps);
-        }
+        mm_reading_move_to_pixel (self->reading, self->viewer, self->plane, fu, fv);
     }
   else if (vol && widget_to_plane (self, x0, y0, &u, &v))
     {
@@ -795,28 +765,16 @@ mm_slice_view_print_texts (MmSliceView *self, FILE *out, double x0, double y0)
   mm_slice_overlay_print (self->overlay, out, self->plane, x0, y0);
 }
 
-GdkTexture *
-mm_slice_view_render_texture (MmSliceView *self, bool overlays)
+void
+mm_slice_view_set_bare (MmSliceView *self, bool bare)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  GtkNative *native = gtk_widget_get_native (widget);
-  if (w <= 0 || h <= 0 || native == NULL || mm_viewer_get_volume (self->viewer) == NULL)
-    return NULL;
-  /* The view drawn again into a snapshot of its own, at its size in logical pixels, as it
-   * is on screen (or without texts, crosshair and handles). */
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  self->bare = !overlays;
-  bool pointer_in = self->pointer_in;
-  self->pointer_in = false; /* no handles in a picture */
-  mm_slice_view_snapshot (widget, snapshot);
-  self->bare = false;
-  self->pointer_in = pointer_in;
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    return NULL;
-  return gsk_renderer_render_texture (gtk_native_get_renderer (native), node,
-                                      &GRAPHENE_RECT_INIT (0, 0, w, h));
+  self->bare = bare;
+}
+
+void
+mm_slice_view_set_handles_hidden (MmSliceView *self, bool hidden)
+{
+  self->hide_handles = hidden;
 }
 
 /* ---- GObject ---- */

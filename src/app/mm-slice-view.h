@@ -53,9 +53,9 @@ const char *mm_slice_view_get_window_text (MmSliceView *self);
 /* The texts drawn at the last frame and where (mm-slice-overlay.h), for the screenshot mode. */
 void mm_slice_view_print_texts (MmSliceView *self, FILE *out, double x0, double y0);
 
-/* The view as a texture of its size: as on screen (overlays true) or the image alone,
- * without texts, crosshair and handles (the mask overlay stays: it is part of the image).
- * NULL without a series or before the view is shown. */
-GdkTexture *mm_slice_view_render_texture (MmSliceView *self, bool overlays);
+/* For an export (mm-view-export.c) drawing the view again: bare leaves out the texts, the
+ * crosshair and the handles; handles_hidden only the handles. Set back after drawing. */
+void mm_slice_view_set_bare (MmSliceView *self, bool bare);
+void mm_slice_view_set_handles_hidden (MmSliceView *self, bool hidden);
 
 G_END_DECLS

@@ -5,10 +5,34 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+GdkTexture *
+mm_view_export_texture (MmSliceView *view, bool overlays)
+{
+  GtkWidget *widget = GTK_WIDGET (view);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GtkNative *native = gtk_widget_get_native (widget);
+  if (w <= 0 || h <= 0 || native == NULL)
+    return NULL;
+  /* The view drawn again into a snapshot of its own, at its size in logical pixels, as it
+   * is on screen (or without texts, crosshair and handles); never the handles, which follow
+   * the pointer. */
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  mm_slice_view_set_bare (view, !overlays);
+  mm_slice_view_set_handles_hidden (view, true);
+  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+  mm_slice_view_set_bare (view, false);
+  mm_slice_view_set_handles_hidden (view, false);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    return NULL;
+  return gsk_renderer_render_texture (gtk_native_get_renderer (native), node,
+                                      &GRAPHENE_RECT_INIT (0, 0, w, h));
+}
+
 bool
 mm_view_export_save_png (MmSliceView *view, bool overlays, const char *path, GError **error)
 {
-  g_autoptr (GdkTexture) tex = mm_slice_view_render_texture (view, overlays);
+  g_autoptr (GdkTexture) tex = mm_view_export_texture (view, overlays);
   if (tex == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: there is no image to save yet"),
@@ -38,6 +62,7 @@ mm_view_export_save_png (MmSliceView *view, bool overlays, const char *path, GEr
 typedef struct
 {
   MmSliceView *view;
+  bool overlays;
   MmViewExportDone done;
   gpointer data;
 } SaveJob;
@@ -50,8 +75,7 @@ save_response_cb (GtkNativeDialog *dialog, int response, SaveJob *job)
       GtkFileChooser *chooser = GTK_FILE_CHOOSER (dialog);
       g_autoptr (GFile) file = gtk_file_chooser_get_file (chooser);
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      const char *choice = gtk_file_chooser_get_choice (chooser, "overlays");
-      bool overlays = g_strcmp0 (choice, "false") != 0;
+      bool overlays = job->overlays;
       g_autoptr (GError) err = NULL;
       if (path == NULL)
         err = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, _("Choose a local file to save to"));
@@ -66,23 +90,26 @@ save_response_cb (GtkNativeDialog *dialog, int response, SaveJob *job)
       if (job->done)
         job->done (job->data, err ? NULL : path, err ? err->message : NULL);
     }
+  else if (job->done)
+    job->done (job->data, NULL, NULL); /* cancelled */
   g_object_unref (job->view);
   g_free (job);
   g_object_unref (dialog);
 }
 
 void
-mm_view_export_save_dialog (GtkWindow *parent, MmSliceView *view, MmViewExportDone done,
-                            gpointer data)
+mm_view_export_save_dialog (GtkWindow *parent, MmSliceView *view, bool overlays,
+                            MmViewExportDone done, gpointer data)
 {
+  /* Two commands rather than a choice in the dialog: GTK 4.8's fallback file chooser does
+   * not report a choice changed in it back through gtk_file_chooser_get_choice. */
   GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
-      _("Save View as PNG"), parent, GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "view.png");
-  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (dialog), "overlays",
-                               _("Include texts and crosshair"), NULL, NULL);
-  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "overlays", "true");
+      overlays ? _("Save View as PNG") : _("Save Image as PNG (without overlays)"), parent,
+      GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), overlays ? "view.png" : "image.png");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   SaveJob *job = g_new0 (SaveJob, 1);
+  job->overlays = overlays;
   job->view = g_object_ref (view);
   job->done = done;
   job->data = data;
@@ -93,7 +120,7 @@ mm_view_export_save_dialog (GtkWindow *parent, MmSliceView *view, MmViewExportDo
 bool
 mm_view_export_copy (MmSliceView *view, GError **error)
 {
-  g_autoptr (GdkTexture) tex = mm_slice_view_render_texture (view, true);
+  g_autoptr (GdkTexture) tex = mm_view_export_texture (view, true);
   if (tex == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("There is no image to copy yet"));

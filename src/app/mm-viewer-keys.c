@@ -8,7 +8,7 @@ typedef struct
   guint keyval;
   GdkModifierType mods;
   const char *action;
-  char param_type;       /* 0: none, 'i': int_arg, 's': str_arg */
+  char param_type;       /* 0: none, 'i': int_arg, 's': str_arg, 'b': int_arg != 0 */
   int int_arg;
   const char *str_arg;
 } MmViewerKey;
@@ -57,7 +57,8 @@ static const MmViewerKey viewer_keys[] = {
   { GDK_KEY_c, 0, "reading.cine", 0, 0, NULL },
   { GDK_KEY_o, 0, "reading.reset-oblique", 0, 0, NULL },
   { GDK_KEY_s, 0, "reading.slab-cycle", 0, 0, NULL },
-  { GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.save-view", 0, 0, NULL },
+  { GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.save-view", 'b', 1, NULL },
+  { GDK_KEY_s, GDK_CONTROL_MASK | GDK_ALT_MASK, "reading.save-view", 'b', 0, NULL },
   { GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.copy-view", 0, 0, NULL },
   { GDK_KEY_N, GDK_SHIFT_MASK, "win.next-metal", 'i', -1, NULL },
 };
@@ -97,6 +98,8 @@ activate (GtkWidget *window, const MmViewerKey *k)
     param = g_variant_new_int32 (k->int_arg);
   else if (k->param_type == 's')
     param = g_variant_new_string (k->str_arg);
+  else if (k->param_type == 'b')
+    param = g_variant_new_boolean (k->int_arg != 0);
   /* A disabled action (no series yet) swallows the key all the same: it still must not
    * move the focus or change a field. */
   gtk_widget_activate_action_variant (window, k->action, param);

@@ -80,8 +80,9 @@ saved_cb (gpointer data, const char *path, const char *error)
   MmWindow *self = data;
   g_autofree char *base = path ? g_path_get_basename (path) : NULL;
   g_autofree char *msg = path ? g_strdup_printf (_("Saved the view as %s"), base) : g_strdup (error);
-  mm_window_toast (self, msg);
-  g_object_unref (self);
+  if (msg)
+    mm_window_toast (self, msg);
+  g_object_unref (self); /* held while the dialog was open */
 }
 
 static void
@@ -90,7 +91,8 @@ save_view_activate (GSimpleAction *action, GVariant *param, gpointer data)
   MmWindow *self = data;
   if (mm_viewer_get_volume (self->viewer) == NULL)
     return;
-  mm_view_export_save_dialog (GTK_WINDOW (self), export_view (self), saved_cb, g_object_ref (self));
+  mm_view_export_save_dialog (GTK_WINDOW (self), export_view (self), g_variant_get_boolean (param),
+                              saved_cb, g_object_ref (self));
 }
 
 static void
@@ -110,7 +112,7 @@ static const GActionEntry reading_actions[] = {
   { "cine", cine_activate, NULL, "false", cine_change_state },
   { "reset-oblique", reset_oblique_activate },
   { "slab-cycle", slab_cycle_activate },
-  { "save-view", save_view_activate },
+  { "save-view", save_view_activate, "b" }, /* true: with the texts and crosshair */
   { "copy-view", copy_view_activate },
 };
 
