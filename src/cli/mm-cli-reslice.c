@@ -81,6 +81,12 @@ mm_cli_reslice (int argc, char **argv)
       goto out;
     }
 
+  if (slab_step != 0 && slab_step < 0.01)
+    {
+      /* A smaller step only multiplies the work (4097 samples a side at most). */
+      mm_cli_error ("reslice: --slab-step must be 0 (the smallest spacing) or at least 0.01 mm");
+      goto out;
+    }
   MmSlabMode mode = MM_SLAB_MIP;
   if (slab_mode && !mm_slab_mode_parse (slab_mode, &mode))
     {

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 double mm_reslice_slab_step (const MmVolume *vol, double step_mm);
 
 /* Number of samples per pixel, 2 * m + 1 with m = floor(thickness / (2 * step)) (a millionth
- * of a step of slack): the samples at offsets k * step, k = -m..m, from the plane, i.e. the
+ * of a step of slack; m is capped at 4096, which callers avoid by a sane step): the samples at offsets k * step, k = -m..m, from the plane, i.e. the
  * same partial-plane rule as mm_slab_range (a sample counts when it lies within thickness / 2
  * of the plane). */
 int mm_reslice_slab_samples (double thickness_mm, double step);

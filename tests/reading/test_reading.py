@@ -645,6 +645,8 @@ def check_hostile(cli, folder, tmp):
         (["reslice", folder, "--plane", "oblique"], 2, "plane"),
         (["reslice", folder, "--slab-mode", "max", "--thickness", "5"], 2, "slab-mode"),
         (["reslice", folder, "--thickness", "-5", "--slab-mode", "mip"], 2, "thickness"),
+        (["reslice", folder, "--thickness", "5", "--slab-mode", "mip", "--slab-step", "1e-9"], 2,
+         "slab-step"),
         (["reslice", folder, "--mask-npy", os.path.join(tmp, "m.npy")], 2, "mask"),
         (["measure", folder], 2, "nothing"),
         (["measure", folder, "--polygon", "1,2,3,4"], 2, "polygon"),
