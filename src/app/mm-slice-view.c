@@ -40,6 +40,10 @@ struct _MmSliceView
   double pointer_x, pointer_y;
   bool stroking;
   double last_u, last_v;
+
+  /* measurements (owned reference; mm-annotation-layer.c draws and edits them) */
+  MmAnnotationLayer *annotations;
+  bool annotating;
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -382,6 +386,13 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       self->last_render_us = g_get_monotonic_time () - t0;
       if (self->crosshair)
         draw_crosshair (self, snapshot, &vp, w, h);
+      if (self->annotations)
+        {
+          cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+          mm_annotation_layer_draw (self->annotations, cr, self->plane,
+                                    mm_viewer_get_depth (self->viewer, self->plane), &vp);
+          cairo_destroy (cr);
+        }
       if (self->tool_active && self->cursor_mm > 0 && self->pointer_in)
         {
           /* The brush at its true size: radius in mm times screen pixels per mm. */
@@ -465,6 +476,17 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   g_signal_emit (self, signals[INTERACTED], 0);
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  self->annotating = false;
+  if (button == 1 && !self->tool_active && self->annotations && mm_viewer_get_volume (self->viewer))
+    {
+      MmViewport vp;
+      mm_slice_view_get_viewport (self, &vp);
+      self->annotating = mm_annotation_layer_press (self->annotations, self->plane,
+                                                    mm_viewer_get_depth (self->viewer, self->plane),
+                                                    &vp, x, y);
+      if (self->annotating)
+        return;
+    }
   if (button == 1 && self->tool_active)
     {
       double u, v;
@@ -490,6 +512,15 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
 static void
 drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
+  if (self->annotating)
+    {
+      double x0, y0;
+      MmViewport vp;
+      gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+      mm_slice_view_get_viewport (self, &vp);
+      mm_annotation_layer_motion (self->annotations, &vp, x0 + dx, y0 + dy);
+      return;
+    }
   if (self->stroking)
     {
       double x0, y0, u, v;
@@ -530,6 +561,12 @@ static void
 drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  if (self->annotating)
+    {
+      self->annotating = false;
+      mm_annotation_layer_release (self->annotations);
+      return;
+    }
   if (self->stroking)
     {
       self->stroking = false;
@@ -571,6 +608,13 @@ mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm)
 {
   self->tool_active = active;
   self->cursor_mm = cursor_mm;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_set_annotations (MmSliceView *self, MmAnnotationLayer *layer)
+{
+  g_set_object (&self->annotations, layer);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -721,6 +765,7 @@ mm_slice_view_dispose (GObject *object)
   if (self->viewer)
     g_clear_signal_handler (&self->changed_id, self->viewer);
   g_clear_object (&self->viewer);
+  g_clear_object (&self->annotations);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->dispose (object);
 }
 
