@@ -137,6 +137,7 @@ test_round_trip (void)
   for (guint i = 0; i < list->items->len; i++)
     {
       MmAnnotation *a = list->items->pdata[i], *b = back->items->pdata[i];
+      g_assert_cmpuint (a->id, ==, b->id);
       g_assert_cmpint (a->kind, ==, b->kind);
       g_assert_cmpint (a->plane, ==, b->plane);
       g_assert_cmpint (a->depth, ==, b->depth);
@@ -144,9 +145,19 @@ test_round_trip (void)
       /* Doubles survive exactly (shortest round-trip form). */
       g_assert_cmpmem (a->points, 16 * a->n_points, b->points, 16 * b->n_points);
     }
-  /* Ids are numbered afresh and new ones follow them. */
+  /* Ids are kept (1, 2, 3, 4, 6: 5 was removed) and new ones follow the largest. */
   MmAnnotation *n = mm_annotation_list_add (back, MM_ANNOT_DISTANCE, MM_PLANE_AXIAL, 0, d, 2);
-  g_assert_cmpuint (n->id, ==, 6);
+  g_assert_cmpuint (n->id, ==, 7);
+  /* Repeated or out-of-range ids: all numbered afresh, in file order. */
+  const char *dup = "{\"format\":\"metalmark-annotations\",\"version\":1,\"items\":["
+                    "{\"id\":4,\"kind\":\"distance\",\"plane\":\"axial\",\"depth\":0,\"points\":[0,0,1,1]},"
+                    "{\"id\":4,\"kind\":\"distance\",\"plane\":\"axial\",\"depth\":0,\"points\":[0,0,1,1]},"
+                    "{\"id\":-3,\"kind\":\"distance\",\"plane\":\"axial\",\"depth\":0,\"points\":[0,0,1,1]}]}";
+  g_autoptr (MmAnnotationList) renum = mm_annotation_list_new ();
+  g_assert_true (mm_annotation_list_load_data (renum, dup, -1, "dup", vol, &error));
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (((MmAnnotation *) renum->items->pdata[i])->id, ==, i + 1);
+  g_assert_cmpuint (renum->next_id, ==, 4);
 
   /* CSV: header, one row per item, slice 1-based, empty cells where a figure does not
    * apply. */

@@ -348,6 +348,14 @@ mm_measure_panel_set_layer (MmMeasurePanel *self, MmAnnotationLayer *layer, MmVi
 static void
 mm_measure_panel_dispose (GObject *object)
 {
+  MmMeasurePanel *self = MM_MEASURE_PANEL (object);
+  /* The rows go with the list: their "row-selected" must not reach a layer or a plot that
+   * are going too. */
+  if (self->list_box)
+    g_signal_handlers_disconnect_by_data (self->list_box, self);
+  if (self->layer)
+    g_signal_handlers_disconnect_by_data (self->layer, self);
+  self->layer = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (object), MM_TYPE_MEASURE_PANEL);
   G_OBJECT_CLASS (mm_measure_panel_parent_class)->dispose (object);
 }

@@ -122,7 +122,8 @@ mm_annotation_list_add (MmAnnotationList *list, MmAnnotKind kind, MmPlane plane,
   /* A freehand stroke starts as one point and grows: allow 1.. while drawing. */
   bool ok = kind == MM_ANNOT_FREEHAND ? n_points >= 1 && n_points <= MM_ANNOTATION_MAX_POINTS
                                       : points_fit_kind (kind, n_points);
-  if (!ok || (unsigned) kind >= MM_ANNOT_N_KINDS || list->items->len >= MM_ANNOTATION_MAX_ITEMS)
+  if (!ok || (unsigned) kind >= MM_ANNOT_N_KINDS || list->items->len >= MM_ANNOTATION_MAX_ITEMS
+      || list->next_id > MM_ANNOTATION_MAX_ID)
     return NULL;
   MmAnnotation *a = annotation_new (kind, plane, depth, points, n_points);
   a->id = list->next_id++;
@@ -462,20 +463,35 @@ mm_annotation_list_load_data (MmAnnotationList *list, const char *text, gssize l
       return false;
     }
   g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func (annotation_free);
+  g_autoptr (GHashTable) ids = g_hash_table_new (NULL, NULL);
+  bool renumber = false;
+  guint max_id = 0;
   for (guint i = 0; i < n; i++)
     {
       MmAnnotation *a = read_item (items, i, name, vol, error);
       if (a == NULL)
         return false;
-      /* Ids are renumbered: the file's own could repeat or be anything. */
-      a->id = i + 1;
+      /* The file's ids are kept (the user knows them from the panel and the exports) when
+       * each is a distinct number in range; otherwise all are numbered afresh. */
+      gint64 id = mm_json_member_int (mm_json_array_object (items, i), "id", 0);
+      if (id < 1 || id > MM_ANNOTATION_MAX_ID || g_hash_table_contains (ids, GUINT_TO_POINTER ((guint) id)))
+        renumber = true;
+      else
+        {
+          a->id = (guint) id;
+          g_hash_table_add (ids, GUINT_TO_POINTER (a->id));
+          max_id = MAX (max_id, a->id);
+        }
       g_ptr_array_add (read, a);
     }
+  if (renumber)
+    for (guint i = 0; i < read->len; i++)
+      ((MmAnnotation *) read->pdata[i])->id = i + 1;
   g_ptr_array_set_size (list->items, 0);
   for (guint i = 0; i < read->len; i++)
     g_ptr_array_add (list->items, read->pdata[i]);
   g_ptr_array_set_free_func (read, NULL);
-  list->next_id = n + 1;
+  list->next_id = renumber ? n + 1 : max_id + 1;
   return true;
 }
 

@@ -27,6 +27,8 @@ typedef enum
  * the 64 MiB JSON limit comes first). */
 #define MM_ANNOTATION_MAX_ITEMS 10000
 #define MM_ANNOTATION_MAX_POINTS 4096
+/* Ids a file may give (kept when distinct, else renumbered): far beyond any session's. */
+#define MM_ANNOTATION_MAX_ID 1000000000u
 
 /* One measurement: points in continuous plane pixels (mm_viewport_to_plane) of plane at
  * depth (a standard plane; the slice it was drawn on). */

@@ -1,0 +1,406 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Measurements and ROI statistics in the app (issue 13), driven with the pointer and keys
+under a window manager, read back through AT-SPI and checked against truths computed here
+from the DICOM files (pydicom, numpy) and the phantom's geometry:
+
+  a) D (Distance), a drag along the centre row across the phantom's body: the length the
+     panel shows equals the body's width 2 x 0.8 R (mm-phantom.c, R = half the field of view)
+     within the pointer's placement (2 screen pixels at each end, in mm) and equals, to its
+     printed decimals, the length of the points kept in measurements.json (hypot of their
+     differences times the pixel spacing read by pydicom).
+  b) R (Rectangle), a drag inside the body crossing the soft tissue: mean, SD, min, max and
+     the pixel count shown equal numpy's on the pixels whose centres lie inside the kept
+     corners, of the HU image of that slice read by pydicom.
+  c) S (Pointer), the distance's end handle dragged elsewhere: the kept point moved to where
+     the pointer went, and the row shows the new length.
+  d) the rectangle selected by a click on its edge, Delete: gone from the panel and the file.
+  e) Ctrl+Q, the app started again on the series: the same rows (the distance) are shown.
+  f) Export CSV… with a path typed into the chooser: the file's rows are the kept items with
+     the figures shown.
+Screenshots of the window go to --keep (or the temporary folder) for a person to look at.
+
+Usage: test_measure.py --app APP --cli CLI [--keep DIR]; run through tests/gui/run-under-xvfb
+with MM_TEST_WM=openbox. TAP on stdout.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mmtest import Tap, children, find, name, role, safe, wait_for, walk  # noqa: E402
+
+try:
+    import pyatspi
+except ImportError:
+    print("1..0 # SKIP pyatspi is not installed (python3-pyatspi, for /usr/bin/python3)")
+    sys.exit(0)
+try:
+    import numpy as np
+    import pydicom
+except ImportError as e:
+    print(f"1..0 # SKIP {e.name} is not installed (python3-numpy, python3-pydicom)")
+    sys.exit(0)
+if shutil.which("xdotool") is None:
+    print("1..0 # SKIP xdotool is not installed (xdotool): the pointer and keys are sent with it")
+    sys.exit(0)
+
+from test_atspi import START_TIMEOUT, App, finish, slice_label  # noqa: E402
+
+UI_TIMEOUT = 20
+EXIT_TIMEOUT = 30
+MOVE_PAUSE = 0.08
+SIZE, SLICES = 128, 12
+ROW_RE = re.compile(r"^(\d+) · (\w+) · (\w+) (\d+) · (.*)$")
+
+
+def xdo(*args):
+    subprocess.run(["xdotool"] + [str(a) for a in args], check=True, timeout=30,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def key(k):
+    xdo("key", "--clearmodifiers", k)
+
+
+def app_window(app):
+    p = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid", str(app.proc.pid)],
+                       capture_output=True, text=True, timeout=30)
+    wins = p.stdout.split()
+    return wins[-1] if wins else None
+
+
+def extents(node):
+    e = safe(lambda: node.queryComponent().getExtents(pyatspi.WINDOW_COORDS))
+    return None if e is None or e.width <= 0 else (e.x, e.y, e.width, e.height)
+
+
+def screenshot(app, path):
+    win = app_window(app)
+    if win and shutil.which("import"):
+        subprocess.run(["import", "-window", win, path], timeout=60, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+class View:
+    """The axial view's place in the window (AT-SPI) and its fit (zoom fit, no pan: the
+    mapping mm-render.c's mm_viewport_fit gives, recomputed here)."""
+
+    def __init__(self, app, img, pw, ph, dims):
+        self.win = app_window(app)
+        self.x, self.y, self.w, self.h = extents(img)
+        mw, mh = dims[0] * pw, dims[1] * ph
+        self.s = min(self.w / mw, self.h / mh)  # screen px per mm
+        self.ox, self.oy = (self.w - mw * self.s) / 2, (self.h - mh * self.s) / 2
+        self.pw, self.ph = pw, ph
+
+        # Screen = x0 + u * sx: from the fit until calibrate() has seen where the app put a
+        # drag's ends (the X window and AT-SPI's window coordinates differ by the frame).
+        self.x0, self.y0 = self.x + self.ox, self.y + self.oy
+        self.sx, self.sy = pw * self.s, ph * self.s
+
+    def calibrate(self, a, b, p):
+        """The mapping from screen points a and b whose plane points the app kept as p."""
+        self.sx = (b[0] - a[0]) / (p[2] - p[0])
+        self.sy = (b[1] - a[1]) / (p[3] - p[1])
+        self.x0, self.y0 = a[0] - p[0] * self.sx, a[1] - p[1] * self.sy
+
+    def to_screen(self, u, v):
+        return (int(round(self.x0 + u * self.sx)), int(round(self.y0 + v * self.sy)))
+
+    def to_plane(self, X, Y):
+        return ((X - self.x0) / self.sx, (Y - self.y0) / self.sy)
+
+    def move(self, X, Y):
+        xdo("mousemove", "--window", self.win, X, Y)
+        time.sleep(MOVE_PAUSE)
+
+    def drag(self, a, b, steps=6):
+        self.move(*a)
+        xdo("mousedown", 1)
+        for t in range(1, steps + 1):
+            self.move(round(a[0] + (b[0] - a[0]) * t / steps), round(a[1] + (b[1] - a[1]) * t / steps))
+        time.sleep(MOVE_PAUSE)
+        xdo("mouseup", 1)
+
+    def click(self, p):
+        self.move(*p)
+        xdo("click", 1)
+
+
+def rows(app):
+    box = find(app.acc, lambda n: name(n) == "Measurements" and role(n) in ("list box", "list"))
+    if box is None:
+        return []
+    return [name(c) for c in children(box) if ROW_RE.match(name(c))]
+
+
+def wait_rows(app, pred):
+    last = [None]
+
+    def look():
+        r = rows(app)
+        last[0] = r
+        return r if pred(r) else None
+    got = wait_for(look, UI_TIMEOUT, 0.1)
+    return got if got is not None else last[0]
+
+
+def kept(path):
+    try:
+        with open(path) as f:
+            return json.load(f)["items"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def wait_kept(path, pred):
+    got = wait_for(lambda: (lambda k: k if k is not None and pred(k) else None)(kept(path)), UI_TIMEOUT, 0.1)
+    return got if got is not None else kept(path)
+
+
+def hu_volume(ct):
+    """HU[k][j][i], k along the normal (the app's slice order), and the pixel spacing."""
+    sl = []
+    for fn in os.listdir(ct):
+        ds = pydicom.dcmread(os.path.join(ct, fn))
+        hu = ds.pixel_array.astype(np.float64) * float(getattr(ds, "RescaleSlope", 1)) + \
+            float(getattr(ds, "RescaleIntercept", 0))
+        o = [float(x) for x in ds.ImageOrientationPatient]
+        z = float(np.dot(np.cross(o[:3], o[3:]), [float(x) for x in ds.ImagePositionPatient]))
+        sl.append((z, hu, [float(x) for x in ds.PixelSpacing]))
+    sl.sort(key=lambda s: s[0])
+    # PixelSpacing is (row spacing, column spacing): a plane pixel is column x row.
+    return np.stack([s[1] for s in sl]), sl[0][2][1], sl[0][2][0]
+
+
+def length_mm(p, pw, ph):
+    return math.hypot((p[2] - p[0]) * pw, (p[3] - p[1]) * ph)
+
+
+def rect_truth(img, p):
+    """numpy's figures on the pixels whose centres lie inside the rectangle p (corners)."""
+    u0, u1 = sorted((p[0], p[2]))
+    v0, v1 = sorted((p[1], p[3]))
+    jj, ii = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    inside = (ii + 0.5 >= u0) & (ii + 0.5 <= u1) & (jj + 0.5 >= v0) & (jj + 0.5 <= v1)
+    px = img[inside]
+    return {"count": int(px.size), "mean": float(px.mean()), "sd": float(px.std()),
+            "median": float(np.median(px)), "min": float(px.min()), "max": float(px.max())}
+
+
+ROI_RE = re.compile(r"mean (-?\d+\.\d+) HU · SD (\d+\.\d+) · median (-?\d+\.\d) · min (-?\d+) · "
+                    r"max (-?\d+) · (\d+) pixels · (\d+\.\d+) mm²")
+
+
+def start(tap, args, ct, tag):
+    app = App(args.app, [ct], env=dict(os.environ), logdir=args.logdir, tag=tag)
+    ok = app.find_accessible() is not None and wait_for(lambda: slice_label(app), START_TIMEOUT)
+    tap.ok(ok, f"{tag}: the app shows the series")
+    img = find(app.acc, lambda n: role(n) == "image" and name(n) == "Axial view") if ok else None
+    return app, img
+
+
+def quit_app(tap, app, tag):
+    key("ctrl+q")
+    try:
+        status = app.proc.wait(EXIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        status = None
+    tap.ok(status == 0, f"{tag}: Ctrl+Q ends the app with status 0", f"status {status}")
+
+
+def run(tap, args, tmp):
+    ph_dir = os.path.join(tmp, "phantom")
+    subprocess.run([args.cli, "phantom", ph_dir, "--size", str(SIZE), "--slices", str(SLICES),
+                    "--seed", "5"], check=True, stdout=subprocess.DEVNULL, timeout=120)
+    ct = os.path.join(ph_dir, "ct")
+    store = os.path.join(ct + ".metalmark", "measurements.json")
+    hu, pw, ph = hu_volume(ct)
+    dims = (hu.shape[2], hu.shape[1])
+    R = 0.5 * dims[0] * pw
+    body = 2 * 0.8 * R
+    shots = args.keep or tmp
+
+    app, img = start(tap, args, ct, "first run")
+    try:
+        if img is None:
+            return
+        view = View(app, img, pw, ph, dims)
+        tap.note(f"axial view at {view.x},{view.y} {view.w}x{view.h}, {view.s:.3f} screen px/mm")
+        view.click(view.to_screen(dims[0] / 2, dims[1] * 0.9))  # focus, as a person would
+
+        # Calibration: a distance drawn diagonally shows where the app puts the pointer's
+        # positions; Delete right after drawing removes it (it is selected).
+        key("d")
+        ca, cb = view.to_screen(20, 20), view.to_screen(100, 90)
+        view.drag(ca, cb)
+        items = wait_kept(store, lambda k: len(k) == 1)
+        tap.ok(items is not None and len(items) == 1, "D and a drag draw a distance, kept at once",
+               f"{items}")
+        if not items:
+            return
+        view.calibrate(ca, cb, items[0]["points"])
+        tap.note(f"calibrated: screen = ({view.x0:.2f} + u x {view.sx:.4f}, {view.y0:.2f} + v x {view.sy:.4f}); "
+                 f"the fit gave ({view.x + view.ox:.2f}, {view.y + view.oy:.2f}), scale {pw * view.s:.4f}")
+        tap.ok(abs(view.sx - pw * view.s) < 0.02 * view.sx and abs(view.sy - ph * view.s) < 0.02 * view.sy,
+               "the app's scale is the fit's (zoom fit: the whole plane in the view)",
+               f"{view.sx} {view.sy} vs {pw * view.s} {ph * view.s}")
+        key("Delete")
+        r = wait_rows(app, lambda r: len(r) == 0)
+        tap.ok(r == [] and wait_for(lambda: not os.path.exists(store), UI_TIMEOUT),
+               "Delete right after drawing removes it (panel empty, no file kept)", f"rows {r}")
+
+        # a) distance across the body along the centre row
+        c = dims[0] / 2
+        a, b = view.to_screen(c - 0.8 * dims[0] / 2, dims[1] / 2), view.to_screen(c + 0.8 * dims[0] / 2, dims[1] / 2)
+        view.drag(a, b)
+        r = wait_rows(app, lambda r: len(r) == 1)
+        items = wait_kept(store, lambda k: len(k) == 1)
+        m = ROW_RE.match(r[0]) if r else None
+        shown = float(re.match(r"(\d+\.\d+) mm", m.group(5)).group(1)) if m and re.match(r"\d+\.\d+ mm", m.group(5)) else None
+        tol = 2 * 2 / view.s  # two screen pixels at each end
+        tap.ok(shown is not None and abs(shown - body) <= tol,
+               f"a) the distance across the body reads its width 2 x 0.8 R = {body:.2f} mm within {tol:.2f} mm",
+               f"rows {r}")
+        got = length_mm(items[0]["points"], pw, ph) if items else None
+        tap.ok(shown is not None and got is not None and abs(shown - got) <= 0.005 + 1e-9,
+               "a) ... and equals the length of the kept points (hypot x spacing) to 2 decimals",
+               f"shown {shown}, kept {items}")
+        depth = items[0]["depth"] if items else None
+        screenshot(app, os.path.join(shots, "measure-distance.png"))
+
+        # b) rectangle ROI inside the body, across tissue and whatever lies there
+        key("r")
+        ra, rb = view.to_screen(c - 30, dims[1] / 2 - 20), view.to_screen(c + 5, dims[1] / 2 + 12)
+        view.drag(ra, rb)
+        r = wait_rows(app, lambda r: len(r) == 2)
+        items = wait_kept(store, lambda k: len(k) == 2)
+        rm = ROI_RE.search(r[1]) if r and len(r) == 2 else None
+        truth = rect_truth(hu[items[1]["depth"]], items[1]["points"]) if items and len(items) == 2 else None
+        if rm and truth:
+            got = {"mean": float(rm.group(1)), "sd": float(rm.group(2)), "median": float(rm.group(3)),
+                   "min": float(rm.group(4)), "max": float(rm.group(5)), "count": int(rm.group(6))}
+            good = (got["count"] == truth["count"] and abs(got["mean"] - truth["mean"]) <= 0.005 + 1e-9
+                    and abs(got["sd"] - truth["sd"]) <= 0.005 + 1e-9
+                    and abs(got["median"] - truth["median"]) <= 0.05 + 1e-9
+                    and abs(got["min"] - truth["min"]) <= 0.5 and abs(got["max"] - truth["max"]) <= 0.5)
+            area_ok = abs(float(rm.group(7)) - truth["count"] * pw * ph) <= 0.005 + 1e-9
+        else:
+            got, good, area_ok = None, False, False
+        tap.ok(good, "b) the rectangle's count, mean, SD, median, min, max equal numpy's on the pixels "
+               "(centre inside the kept corners) read by pydicom", f"shown {got}, numpy {truth}, rows {r}")
+        tap.ok(area_ok, "b) ... and its area is count x pixel area", f"{rm.group(7) if rm else None}")
+        tap.ok(truth is not None and truth["sd"] > 1, "b) the rectangle holds more than one HU value "
+               "(the check can fail)", f"{truth}")
+        screenshot(app, os.path.join(shots, "measure-rectangle.png"))
+
+        # c) Pointer, the distance's end dragged 10 pixels up and 8 to the left
+        key("s")
+        end = view.to_screen(*items[0]["points"][2:4])
+        to = (end[0] - 8, end[1] - 10)
+        view.drag(end, to)
+        items2 = wait_kept(store, lambda k: len(k) == 2 and k[0]["points"] != items[0]["points"])
+        want = view.to_plane(*to)
+        p = items2[0]["points"] if items2 else None
+        moved = p is not None and abs(p[2] - want[0]) <= 1.5 / view.s / pw and abs(p[3] - want[1]) <= 1.5 / view.s / ph
+        tap.ok(moved and p[:2] == items[0]["points"][:2],
+               "c) dragging the distance's end moves that end to the pointer, the other stays",
+               f"before {items[0]['points']}, after {p}, pointer at plane {want}")
+        r = wait_rows(app, lambda r: len(r) == 2 and p is not None and f"{length_mm(p, pw, ph):.2f} mm" in r[0])
+        tap.ok(p is not None and r and f"{length_mm(p, pw, ph):.2f} mm" in r[0],
+               "c) ... and the row shows the new length", f"rows {r}")
+
+        # d) the rectangle selected by a click on its top edge, Delete
+        rp = items2[1]["points"] if items2 else [0, 0, 0, 0]
+        edge = view.to_screen((rp[0] + rp[2]) / 2, min(rp[1], rp[3]))
+        view.click(edge)
+        time.sleep(0.3)
+        key("Delete")
+        r = wait_rows(app, lambda r: len(r) == 1)
+        items3 = wait_kept(store, lambda k: len(k) == 1)
+        tap.ok(r is not None and len(r) == 1 and r[0].split(" · ")[1] == "Distance"
+               and items3 is not None and len(items3) == 1 and items3[0]["kind"] == "distance",
+               "d) a click on the rectangle and Delete remove it from the panel and the file", f"rows {r}, kept {items3}")
+        before = r
+        quit_app(tap, app, "first run")
+    finally:
+        finish(tap, app, "first run")
+
+    # e) reopened
+    app, img = start(tap, args, ct, "second run")
+    try:
+        if img is None:
+            return
+        r = wait_rows(app, lambda r: len(r) == 1)
+        tap.ok(r == before, "e) after closing and reopening the series its measurements are back",
+               f"before {before}, now {r}")
+        if depth is not None:
+            # The measurement's slice, to look at it.
+            for _ in range(3):
+                pass
+        screenshot(app, os.path.join(shots, "measure-reopened.png"))
+
+        # f) Export CSV…
+        out = os.path.join(tmp, "out.csv")
+        # Pressed through AT-SPI: the panel may be scrolled so that the button is not in sight.
+        button = find(app.acc, lambda n: name(n) == "Export CSV…" and role(n) in ("push button", "button"))
+        tap.ok(button is not None and safe(lambda: button.queryAction().doAction(0)) is not None,
+               "f) pressed Export CSV…")
+        dialog = wait_for(lambda: find(app.acc, lambda n: name(n) == "Export the Measurements as CSV"), 3 * UI_TIMEOUT)
+        tap.ok(dialog is not None, "f) Export CSV… opens a save chooser")
+        if dialog is not None:
+            time.sleep(0.5)
+            key("ctrl+a")
+            xdo("type", "--delay", "20", out)
+            time.sleep(0.3)
+            key("Return")
+        ok = wait_for(lambda: os.path.exists(out), UI_TIMEOUT)
+        table = list(csv.DictReader(open(out, newline=""))) if ok else []
+        items = kept(store) or []
+        good = (len(table) == 1 and len(items) == 1 and table[0]["kind"] == "distance"
+                and abs(float(table[0]["length_mm"]) - length_mm(items[0]["points"], pw, ph)) <= 1e-4 * max(1, body)
+                and int(table[0]["slice"]) == items[0]["depth"] + 1 and table[0]["mean"] == "")
+        tap.ok(good, "f) the CSV holds the distance with its length and slice, no ROI figures",
+               f"csv {table}, kept {items}")
+        quit_app(tap, app, "second run")
+    finally:
+        finish(tap, app, "second run")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--keep")
+    args = ap.parse_args()
+    tap = Tap()
+    with tempfile.TemporaryDirectory(prefix="mm-measure-") as tmp:
+        args.logdir = args.keep or tmp
+        if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
+        try:
+            run(tap, args, tmp)
+        except Exception as e:
+            import traceback
+            tap.ok(False, "the scenario ran to its end", f"{type(e).__name__}: {e}")
+            tap.note(traceback.format_exc())
+        if tap.failed:
+            for f in sorted(os.listdir(args.logdir)):
+                if f.endswith(".log"):
+                    with open(os.path.join(args.logdir, f), errors="replace") as fh:
+                        tap.note(f"{f}:\n" + fh.read()[-1500:])
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
