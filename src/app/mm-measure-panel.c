@@ -93,10 +93,11 @@ row_text (MmMeasurePanel *self, const MmAnnotation *a)
     default:
       if (!f->has_stats)
         return g_steal_pointer (&head);
+      /* %llu, not G_GUINT64_FORMAT: xgettext cuts a message at a macro. */
       return g_strdup_printf (_("%s · mean %.2f HU · SD %.2f · median %.1f · min %.0f · max %.0f "
-                                "· %" G_GUINT64_FORMAT " pixels · %.2f mm²"),
+                                "· %llu pixels · %.2f mm²"),
                               head, f->stats.mean, f->stats.sd, f->stats.median, f->stats.min,
-                              f->stats.max, f->stats.count, f->stats.area_mm2);
+                              f->stats.max, (unsigned long long) f->stats.count, f->stats.area_mm2);
     }
 }
 
@@ -308,9 +309,10 @@ mask_stats_cb (GtkButton *b, MmMeasurePanel *self)
   if (!mm_roi_volume_stats (vol, comps ? NULL : mask, comps, label, &s, 0))
     return;
   g_autofree char *what = label > 0 ? g_strdup_printf (_("Component %d"), label) : g_strdup (_("Mask"));
-  g_autofree char *t = g_strdup_printf (_("%s: %" G_GUINT64_FORMAT " voxels · %.3f ml · mean %.1f HU · "
+  g_autofree char *t = g_strdup_printf (_("%s: %llu voxels · %.3f ml · mean %.1f HU · "
                                           "SD %.1f · median %.1f · min %.0f · max %.0f"),
-                                        what, s.count, s.volume_ml, s.mean, s.sd, s.median, s.min, s.max);
+                                        what, (unsigned long long) s.count, s.volume_ml, s.mean, s.sd,
+                                        s.median, s.min, s.max);
   gtk_label_set_text (self->mask_stats_label, t);
 }
 
