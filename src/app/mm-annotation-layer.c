@@ -248,10 +248,12 @@ on_plane (const MmAnnotation *a, MmPlane plane, int depth)
   return a->plane == plane && a->depth == depth;
 }
 
-/* The item and point under (x, y): point >= 0 a handle, -1 the item's body. */
+/* The item and point under (x, y): point >= 0 a handle, -1 the item's body (only when
+ * bodies count: with a drawing tool a press inside a ROI starts a new item, as one draws a
+ * small ROI inside a large one). */
 static MmAnnotation *
 hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmViewport *vp, double x, double y,
-     int *point)
+     bool bodies, int *point)
 {
   double pw, ph;
   plane_pixel (self, plane, &pw, &ph);
@@ -273,7 +275,7 @@ hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmViewport *vp, do
             }
         }
     }
-  for (guint i = items->len; i-- > 0;)
+  for (guint i = items->len; bodies && i-- > 0;)
     {
       MmAnnotation *a = items->pdata[i];
       if (!on_plane (a, plane, depth))
@@ -365,7 +367,7 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
     }
 
   int point;
-  MmAnnotation *a = hit (self, plane, depth, vp, x, y, &point);
+  MmAnnotation *a = hit (self, plane, depth, vp, x, y, self->tool == MM_MEASURE_POINTER, &point);
   if (a != NULL)
     {
       self->selected = a->id;

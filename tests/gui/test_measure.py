@@ -136,6 +136,14 @@ class View:
         self.move(*p)
         xdo("click", 1)
 
+    def stroke(self, pts):
+        self.move(*pts[0])
+        xdo("mousedown", 1)
+        for q in pts[1:]:
+            self.move(*q)
+        time.sleep(MOVE_PAUSE)
+        xdo("mouseup", 1)
+
 
 def rows(app):
     box = find(app.acc, lambda n: name(n) == "Measurements" and role(n) in ("list box", "list"))
@@ -181,6 +189,57 @@ def hu_volume(ct):
     sl.sort(key=lambda s: s[0])
     # PixelSpacing is (row spacing, column spacing): a plane pixel is column x row.
     return np.stack([s[1] for s in sl]), sl[0][2][1], sl[0][2][0]
+
+
+def angle_deg(p, pw, ph):
+    a = np.array([(p[0] - p[2]) * pw, (p[1] - p[3]) * ph])
+    c = np.array([(p[4] - p[2]) * pw, (p[5] - p[3]) * ph])
+    return math.degrees(math.atan2(abs(a[0] * c[1] - a[1] * c[0]), float(a @ c)))
+
+
+def ellipse_inside(shape, p):
+    """Pixel centres inside the ellipse inscribed in the box p (corners)."""
+    jj, ii = np.mgrid[0:shape[0], 0:shape[1]]
+    mx, my = (p[0] + p[2]) / 2, (p[1] + p[3]) / 2
+    a, b = abs(p[2] - p[0]) / 2, abs(p[3] - p[1]) / 2
+    return ((ii + 0.5 - mx) / a) ** 2 + ((jj + 0.5 - my) / b) ** 2 <= 1
+
+
+def polygon_inside(shape, p):
+    """Pixel centres inside the polygon p (u, v pairs) by the even-odd rule with the half-open
+    crossing test (an edge counts when exactly one end lies below the centre's row)."""
+    jj, ii = np.mgrid[0:shape[0], 0:shape[1]]
+    cx, cy = ii + 0.5, jj + 0.5
+    xs, ys = p[0::2], p[1::2]
+    inside = np.zeros(shape, bool)
+    n = len(xs)
+    for k in range(n):
+        x0, y0, x1, y1 = xs[k], ys[k], xs[(k + 1) % n], ys[(k + 1) % n]
+        crosses = (y0 > cy) != (y1 > cy)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xc = x0 + (cy - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (cx < xc)
+    return inside
+
+
+def pixel_truth(img, inside):
+    px = img[inside]
+    return {"count": int(px.size), "mean": float(px.mean()), "sd": float(px.std()),
+            "median": float(np.median(px)), "min": float(px.min()), "max": float(px.max())}
+
+
+def roi_matches(row, truth, pw, ph):
+    m = ROI_RE.search(row or "")
+    if m is None or truth is None:
+        return False, None
+    got = {"mean": float(m.group(1)), "sd": float(m.group(2)), "median": float(m.group(3)),
+           "min": float(m.group(4)), "max": float(m.group(5)), "count": int(m.group(6)),
+           "area": float(m.group(7))}
+    good = (got["count"] == truth["count"] and abs(got["mean"] - truth["mean"]) <= 0.005 + 1e-9
+            and abs(got["sd"] - truth["sd"]) <= 0.005 + 1e-9 and abs(got["median"] - truth["median"]) <= 0.05 + 1e-9
+            and abs(got["min"] - truth["min"]) <= 0.5 and abs(got["max"] - truth["max"]) <= 0.5
+            and abs(got["area"] - truth["count"] * pw * ph) <= 0.005 + 1e-9)
+    return good, got
 
 
 def length_mm(p, pw, ph):
@@ -331,7 +390,93 @@ def run(tap, args, tmp):
         tap.ok(r is not None and len(r) == 1 and r[0].split(" · ")[1] == "Distance"
                and items3 is not None and len(items3) == 1 and items3[0]["kind"] == "distance",
                "d) a click on the rectangle and Delete remove it from the panel and the file", f"rows {r}, kept {items3}")
-        before = r
+
+        # g) Angle: the first arm dragged to the vertex, the second arm's end clicked; a right
+        # angle on screen (square pixels here).
+        key("a")
+        vx = view.to_screen(c, dims[1] * 0.3)
+        view.drag((vx[0] + 150, vx[1]), vx)
+        time.sleep(0.3)
+        view.click((vx[0], vx[1] + 120))
+        items = wait_kept(store, lambda k: len(k) == 2 and k[1]["kind"] == "angle"
+                          and k[1]["points"][4:] != k[1]["points"][2:4])
+        r = wait_rows(app, lambda r: len(r) == 2)
+        p = items[1]["points"] if items and len(items) == 2 else None
+        want = angle_deg(p, pw, ph) if p else None
+        shown = re.search(r"· (\d+\.\d\d)°$", r[1]) if r and len(r) == 2 else None
+        tap.ok(shown is not None and abs(float(shown.group(1)) - want) <= 0.005 + 1e-9 and abs(want - 90) < 1,
+               "g) A, a drag and a click draw an angle: the row shows the angle of the kept points (90° as drawn)",
+               f"rows {r}, kept {p}, numpy {want}")
+
+        # h) Ellipse cut by the image's left border (the view shows black beyond it)
+        key("o")
+        ea, eb = view.to_screen(-8, dims[1] * 0.35), view.to_screen(30, dims[1] * 0.65)
+        view.drag(ea, eb)
+        items = wait_kept(store, lambda k: len(k) == 3)
+        r = wait_rows(app, lambda r: len(r) == 3)
+        p = items[2]["points"] if items and len(items) == 3 else None
+        truth = pixel_truth(hu[items[2]["depth"]], ellipse_inside(hu.shape[1:], p)) if p else None
+        good, got = roi_matches(r[2] if r and len(r) == 3 else None, truth, pw, ph)
+        tap.ok(good and p[0] < 0, "h) an ellipse cut by the image's border: count, mean, SD, median, min, max, "
+               "area equal numpy's on the pixels inside (centre rule)", f"shown {got}, numpy {truth}, kept {p}")
+
+        # i) Freehand: a triangle drawn through many pointer positions, closed by the app
+        key("f")
+        A, B, C = (c - 25, dims[1] * 0.75), (c + 20, dims[1] * 0.72), (c, dims[1] * 0.45)
+        pts = []
+        for P, Q in ((A, B), (B, C), (C, A)):
+            for t in range(5):
+                pts.append(view.to_screen(P[0] + (Q[0] - P[0]) * t / 5, P[1] + (Q[1] - P[1]) * t / 5))
+        view.stroke(pts)
+        items = wait_kept(store, lambda k: len(k) == 4)
+        r = wait_rows(app, lambda r: len(r) == 4)
+        p = items[3]["points"] if items and len(items) == 4 else None
+        truth = pixel_truth(hu[items[3]["depth"]], polygon_inside(hu.shape[1:], p)) if p else None
+        good, got = roi_matches(r[3] if r and len(r) == 4 else None, truth, pw, ph)
+        tap.ok(good and len(p) >= 2 * 6, "i) a freehand ROI: its figures equal numpy's on the pixels inside the kept "
+               "polygon (even-odd, centre rule)", f"shown {got}, numpy {truth}, {len(p or []) // 2} points")
+
+        # j) Profile: a line, its plot shown while it is selected
+        key("p")
+        view.drag(view.to_screen(c - 40, dims[1] * 0.6), view.to_screen(c + 40, dims[1] * 0.6))
+        items = wait_kept(store, lambda k: len(k) == 5)
+        r = wait_rows(app, lambda r: len(r) == 5)
+        plot = find(app.acc, lambda n: name(n) == "HU profile")
+        showing = wait_for(lambda: safe(lambda: plot.getState().contains(pyatspi.STATE_VISIBLE)), UI_TIMEOUT) if plot else None
+        p = items[4]["points"] if items and len(items) == 5 else None
+        tap.ok(bool(showing) and p is not None and r and f"{length_mm(p, pw, ph):.2f} mm" in r[4],
+               "j) P and a drag draw a profile: its length is listed and its HU plot is shown",
+               f"rows {r}, plot {plot}, visible {showing}")
+        screenshot(app, os.path.join(shots, "measure-all.png"))
+
+        # k) the mask's statistics: Ctrl+M (3000 HU), then Mask statistics
+        key("ctrl+m")
+        time.sleep(1)
+        button = find(app.acc, lambda n: name(n) == "Mask statistics" and role(n) in ("push button", "button"))
+        label = [None]
+
+        def stats_label():
+            if button is not None:
+                safe(lambda: button.queryAction().doAction(0))
+            for n, _ in walk(app.acc):
+                if role(n) in ("label", "text") and name(n).startswith("Mask: "):
+                    label[0] = name(n)
+                    return name(n)
+            return None
+        wait_for(stats_label, UI_TIMEOUT, 0.5)
+        sel = hu[hu >= 3000]
+        voxel_ml = pw * ph * 1.6 / 1000  # the phantom's slices are 1.6 mm apart
+        m = re.match(r"Mask: (\d+) voxels · (\d+\.\d+) ml · mean (-?\d+\.\d) HU · SD (\d+\.\d) · "
+                     r"median (-?\d+\.\d) · min (-?\d+) · max (-?\d+)$", label[0] or "")
+        good = (m is not None and int(m.group(1)) == sel.size and abs(float(m.group(2)) - sel.size * voxel_ml) <= 0.0005 + 1e-9
+                and abs(float(m.group(3)) - sel.mean()) <= 0.05 + 1e-9 and abs(float(m.group(4)) - sel.std()) <= 0.05 + 1e-9
+                and abs(float(m.group(5)) - np.median(sel)) <= 0.05 + 1e-9
+                and abs(float(m.group(6)) - sel.min()) <= 0.5 and abs(float(m.group(7)) - sel.max()) <= 0.5)
+        tap.ok(good and sel.size > 0, "k) Mask statistics after Ctrl+M: voxels, ml, mean, SD, median, min, max equal "
+               "numpy's on the voxels >= 3000 HU", f"label {label[0]!r}, numpy {sel.size} voxels "
+               f"{sel.size * voxel_ml:.3f} ml mean {sel.mean():.2f} sd {sel.std():.2f} median {np.median(sel)} "
+               f"min {sel.min()} max {sel.max()}")
+        before = wait_rows(app, lambda r: len(r) == 5)
         quit_app(tap, app, "first run")
     finally:
         finish(tap, app, "first run")
@@ -341,7 +486,7 @@ def run(tap, args, tmp):
     try:
         if img is None:
             return
-        r = wait_rows(app, lambda r: len(r) == 1)
+        r = wait_rows(app, lambda r: len(r) == len(before or []))
         tap.ok(r == before, "e) after closing and reopening the series its measurements are back",
                f"before {before}, now {r}")
         if depth is not None:
@@ -367,11 +512,23 @@ def run(tap, args, tmp):
         ok = wait_for(lambda: os.path.exists(out), UI_TIMEOUT)
         table = list(csv.DictReader(open(out, newline=""))) if ok else []
         items = kept(store) or []
-        good = (len(table) == 1 and len(items) == 1 and table[0]["kind"] == "distance"
-                and abs(float(table[0]["length_mm"]) - length_mm(items[0]["points"], pw, ph)) <= 1e-4 * max(1, body)
-                and int(table[0]["slice"]) == items[0]["depth"] + 1 and table[0]["mean"] == "")
-        tap.ok(good, "f) the CSV holds the distance with its length and slice, no ROI figures",
-               f"csv {table}, kept {items}")
+        bad = []
+        for row, it in zip(table, items):
+            f = it.get("figures", {})
+            line = it["kind"] in ("distance", "profile")
+            roi = it["kind"] in ("rectangle", "ellipse", "freehand")
+            ok_row = (row["id"] == str(it["id"]) and row["kind"] == it["kind"] and int(row["slice"]) == it["depth"] + 1
+                      and (not line or abs(float(row["length_mm"]) - length_mm(it["points"], pw, ph)) <= 1e-4 * body)
+                      and (line or row["length_mm"] == "")
+                      and (it["kind"] != "angle" or abs(float(row["angle_deg"]) - angle_deg(it["points"], pw, ph)) <= 1e-3)
+                      and (not roi or (int(row["count"]) == f.get("count")
+                                       and abs(float(row["mean"]) - f.get("mean")) <= 1e-5 * max(1, abs(f.get("mean")))))
+                      and (roi or row["mean"] == ""))
+            if not ok_row:
+                bad.append((row, it))
+        tap.ok(len(table) == len(items) == 5 and not bad,
+               "f) the CSV has one row per kept measurement: id, kind, slice, length (x spacing), angle, ROI figures",
+               f"{len(table)} rows, {len(items)} kept, bad {bad[:2]}")
         quit_app(tap, app, "second run")
     finally:
         finish(tap, app, "second run")
