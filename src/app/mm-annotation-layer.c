@@ -342,6 +342,10 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
   g_return_val_if_fail (MM_IS_ANNOTATION_LAYER (self), false);
   if (mm_viewer_get_volume (self->viewer) == NULL)
     return false;
+  /* A drag whose end never came (the gesture was cancelled, the grab lost) ends now, as a
+   * release would have ended it: an item without extent does not stay. */
+  if (self->drag != DRAG_NONE)
+    mm_annotation_layer_release (self);
   double pw, ph, u, v;
   plane_pixel (self, plane, &pw, &ph);
   to_plane (vp, pw, ph, x, y, &u, &v);

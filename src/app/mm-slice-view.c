@@ -590,6 +590,16 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
     }
 }
 
+/* A cancelled drag (grab lost) ends a measurement's drag as a release would. */
+static void
+drag_cancel_cb (GtkGesture *gesture, GdkEventSequence *sequence, MmSliceView *self)
+{
+  if (!self->annotating)
+    return;
+  self->annotating = false;
+  mm_annotation_layer_release (self->annotations);
+}
+
 static void
 add_drag (MmSliceView *self, guint button)
 {
@@ -598,6 +608,7 @@ add_drag (MmSliceView *self, guint button)
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
   g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
+  g_signal_connect (drag, "cancel", G_CALLBACK (drag_cancel_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 }
 
