@@ -356,7 +356,16 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
 
   MmAnnotation *pending = self->pending_angle ? mm_annotation_list_find (self->list, self->pending_angle)
                                               : NULL;
-  if (pending && on_plane (pending, plane, depth))
+  if (pending && !on_plane (pending, plane, depth))
+    {
+      /* The second arm goes on the first one's slice: elsewhere the half-drawn angle is
+       * dropped and this press starts afresh. */
+      mm_annotation_list_remove (self->list, pending->id);
+      self->pending_angle = 0;
+      pending = NULL;
+      emit_changed (self, MM_ANNOTATION_CHANGED_DRAWING | MM_ANNOTATION_CHANGED_LIST);
+    }
+  if (pending)
     {
       /* The second arm of an angle: from the vertex to here, following the pointer. */
       pending->points[4] = u;
