@@ -296,6 +296,12 @@ def run(tap, args, tmp):
             return
         view = View(app, img, pw, ph, dims)
         tap.note(f"axial view at {view.x},{view.y} {view.w}x{view.h}, {view.s:.3f} screen px/mm")
+        # The side panel keeps its 340 pixels (ui/mm-window.ui): the measurements' rows wrap
+        # instead of widening it (seen: an unwrapped row widened it and squeezed the tools).
+        panes = sorted((e for e in (extents(n) for n, _ in walk(app.acc) if role(n) == "scroll pane")
+                        if e is not None and e[0] > 300), key=lambda e: -e[3])
+        tap.ok(panes and panes[0][2] <= 341, "the measurements panel leaves the side panel at its 340 pixels",
+               f"side panel {panes[:1]}")
         view.click(view.to_screen(dims[0] / 2, dims[1] * 0.9))  # focus, as a person would
 
         # Calibration: a distance drawn diagonally shows where the app puts the pointer's
