@@ -145,6 +145,29 @@ class View:
         xdo("mouseup", 1)
 
 
+def click_field(app, view, node):
+    """Scroll the side panel (wheel over its left margin, where no field lies) until node is
+    in sight, then click the text part of the field (left of a spin button's - and +).
+    Window coordinates are shifted as calibrate() found (the frame around the window)."""
+    dx, dy = view.x0 - (view.x + view.ox), view.y0 - (view.y + view.oy)
+    panes = sorted((e for e in (extents(n) for n, _ in walk(app.acc) if role(n) == "scroll pane")
+                    if e is not None and e[0] > 300), key=lambda e: -e[3])
+    if not panes:
+        return False
+    px, py, pw_, ph_ = panes[0]
+    for _ in range(40):
+        e = extents(node)
+        if e is not None and py + 10 <= e[1] and e[1] + e[3] <= py + ph_ - 10:
+            xdo("mousemove", "--window", view.win, round(e[0] + 0.2 * e[2] + dx), round(e[1] + e[3] / 2 + dy))
+            time.sleep(0.1)
+            xdo("click", 1)
+            return True
+        xdo("mousemove", "--window", view.win, round(px + 4 + dx), round(py + ph_ / 2 + dy))
+        xdo("click", 4 if e is None or e[1] < py + 10 else 5)
+        time.sleep(0.1)
+    return False
+
+
 def rows(app):
     box = find(app.acc, lambda n: name(n) == "Measurements" and role(n) in ("list box", "list"))
     if box is None:
@@ -456,6 +479,17 @@ def run(tap, args, tmp):
                "j) P and a drag draw a profile: its length is listed and its HU plot is shown",
                f"rows {r}, plot {plot}, visible {showing}")
         screenshot(app, os.path.join(shots, "measure-all.png"))
+
+        # Delete typed into a number field edits the field; the selected profile stays.
+        spin = find(app.acc, lambda n: name(n) == "Mask component" and role(n) == "spin button")
+        focused = spin is not None and click_field(app, view, spin) and \
+            wait_for(lambda: safe(lambda: spin.getState().contains(pyatspi.STATE_FOCUSED)), UI_TIMEOUT)
+        key("Delete")
+        time.sleep(1.5)  # a deletion would be written at once
+        tap.ok(focused and len(rows(app)) == 5 and len(kept(store) or []) == 5,
+               "Delete with the focus in a number field leaves the selected measurement",
+               f"focused {focused}, rows {len(rows(app))}, kept {len(kept(store) or [])}")
+        view.click(view.to_screen(c, dims[1] * 0.97))  # the focus back on the view; a click draws nothing
 
         # k) the mask's statistics: Ctrl+M (3000 HU), then Mask statistics
         key("ctrl+m")
