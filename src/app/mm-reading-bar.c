@@ -173,13 +173,13 @@ mm_reading_bar_new (MmViewer *viewer, MmCine *cine)
   const char *modes[] = { _("Slab off"), _("MIP"), _("MinIP"), _("Average"), NULL };
   self->slab_mode = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (modes));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->slab_mode),
-                               _("Slab: maximum, minimum or mean over the thickness (S)"));
+                               _("Slab: maximum, minimum or mean over the thickness (M)"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->slab_mode), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Slab mode"), -1);
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->slab_mode));
   self->thickness = spin (self, _("mm"), _("Slab thickness (mm)"), 0.5, 500, 1, 1, 4);
   separator (self);
-  button (self, NULL, _("Reset Oblique"), _("Back to the standard planes (O); drag a handle on "
+  button (self, NULL, _("Reset Oblique"), _("Back to the standard planes (Shift+O); drag a handle on "
                                             "the crosshair to turn them"),
           "reading.reset-oblique", false);
   separator (self);

@@ -51,6 +51,9 @@ struct _MmSliceView
   MmObliqueDrag rotation; /* a handle being dragged */
   bool bare;             /* drawing for an export without overlays */
   bool hide_handles;     /* drawing for an export: no handles */
+  /* measurements (owned reference; mm-annotation-layer.c draws and edits them) */
+  MmAnnotationLayer *annotations;
+  bool annotating;
 };
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
@@ -438,6 +441,13 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           mm_oblique_handles_draw (snapshot, self->reading, self->viewer, self->plane, &g, &vp,
                                    w, h, (self->pointer_in || self->rotation.active) && !self->hide_handles);
         }
+      if (self->annotations && !self->bare && !mm_reading_is_oblique (self->reading))
+        {
+          cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+          mm_annotation_layer_draw (self->annotations, cr, self->plane,
+                                    mm_viewer_get_depth (self->viewer, self->plane), &vp);
+          cairo_destroy (cr);
+        }
       if (self->tool_active && self->cursor_mm > 0 && self->pointer_in && !self->bare)
         {
           /* The brush at its true size: radius in mm times screen pixels per mm. */
@@ -538,6 +548,18 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
           return;
         }
     }
+  self->annotating = false;
+  if (button == 1 && !self->tool_active && self->annotations
+      && mm_viewer_get_volume (self->viewer) && !mm_reading_is_oblique (self->reading))
+    {
+      MmViewport vp;
+      mm_slice_view_get_viewport (self, &vp);
+      self->annotating = mm_annotation_layer_press (self->annotations, self->plane,
+                                                    mm_viewer_get_depth (self->viewer, self->plane),
+                                                    &vp, x, y);
+      if (self->annotating)
+        return;
+    }
   if (button == 1 && self->tool_active && !mm_reading_is_oblique (self->reading))
     {
       double u, v;
@@ -563,14 +585,17 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
 static void
 drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
 {
-  if (self->rotation.active)
+  if (self->rotation.active || self->annotating)
     {
       double x0, y0;
       MmViewport vp;
       gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
       mm_slice_view_get_viewport (self, &vp);
-      mm_oblique_drag_update (&self->rotation, self->reading, self->viewer, self->plane, &vp,
-                              x0 + dx, y0 + dy);
+      if (self->rotation.active)
+        mm_oblique_drag_update (&self->rotation, self->reading, self->viewer, self->plane, &vp,
+                                x0 + dx, y0 + dy);
+      else
+        mm_annotation_layer_motion (self->annotations, &vp, x0 + dx, y0 + dy);
       return;
     }
   if (self->stroking)
@@ -619,6 +644,12 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
+  if (self->annotating)
+    {
+      self->annotating = false;
+      mm_annotation_layer_release (self->annotations);
+      return;
+    }
   if (self->stroking)
     {
       self->stroking = false;
@@ -648,6 +679,16 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
     }
 }
 
+/* A cancelled drag (grab lost) ends a measurement's drag as a release would. */
+static void
+drag_cancel_cb (GtkGesture *gesture, GdkEventSequence *sequence, MmSliceView *self)
+{
+  if (!self->annotating)
+    return;
+  self->annotating = false;
+  mm_annotation_layer_release (self->annotations);
+}
+
 static void
 add_drag (MmSliceView *self, guint button)
 {
@@ -656,6 +697,7 @@ add_drag (MmSliceView *self, guint button)
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
   g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
+  g_signal_connect (drag, "cancel", G_CALLBACK (drag_cancel_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 }
 
@@ -666,6 +708,13 @@ mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm)
 {
   self->tool_active = active;
   self->cursor_mm = cursor_mm;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+mm_slice_view_set_annotations (MmSliceView *self, MmAnnotationLayer *layer)
+{
+  g_set_object (&self->annotations, layer);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -838,6 +887,7 @@ mm_slice_view_dispose (GObject *object)
   if (self->reading)
     g_clear_signal_handler (&self->reading_id, self->reading);
   g_clear_object (&self->reading);
+  g_clear_object (&self->annotations);
   G_OBJECT_CLASS (mm_slice_view_parent_class)->dispose (object);
 }
 

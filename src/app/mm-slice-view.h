@@ -3,6 +3,7 @@
  * pointer, orientation letters) and the mouse handling of a radiology viewer. */
 #pragma once
 
+#include "mm-annotation-layer.h"
 #include "mm-viewer.h"
 
 #include <stdio.h>
@@ -29,6 +30,10 @@ void mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragActio
  * plane pixels, continuous; on press u0 == u1) per pointer event and "tool-done" on release; a
  * click emits "tool-click" (u, v). cursor_mm > 0 draws a circle of that radius at the pointer. */
 void mm_slice_view_set_tool (MmSliceView *self, bool active, double cursor_mm);
+
+/* The measurements drawn over the plane; while no mask tool is active, a left press the
+ * layer takes (a new measurement, a handle) is its drag, not windowing. */
+void mm_slice_view_set_annotations (MmSliceView *self, MmAnnotationLayer *layer);
 
 void mm_slice_view_step (MmSliceView *self, int delta);  /* slices, clamped */
 void mm_slice_view_go_to (MmSliceView *self, int depth); /* -1: last */

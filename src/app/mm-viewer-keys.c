@@ -55,12 +55,21 @@ static const MmViewerKey viewer_keys[] = {
   { GDK_KEY_bracketleft, 0, "win.radius-down", 0, 0, NULL },
   { GDK_KEY_n, 0, "win.next-metal", 'i', 1, NULL },
   { GDK_KEY_c, 0, "reading.cine", 0, 0, NULL },
-  { GDK_KEY_o, 0, "reading.reset-oblique", 0, 0, NULL },
-  { GDK_KEY_s, 0, "reading.slab-cycle", 0, 0, NULL },
+  { GDK_KEY_O, GDK_SHIFT_MASK, "reading.reset-oblique", 0, 0, NULL },
+  { GDK_KEY_m, 0, "reading.slab-cycle", 0, 0, NULL },
   { GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.save-view", 'b', 1, NULL },
   { GDK_KEY_s, GDK_CONTROL_MASK | GDK_ALT_MASK, "reading.save-view", 'b', 0, NULL },
   { GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "reading.copy-view", 0, 0, NULL },
   { GDK_KEY_N, GDK_SHIFT_MASK, "win.next-metal", 'i', -1, NULL },
+  { GDK_KEY_s, 0, "win.measure-tool", 's', 0, "pointer" },
+  { GDK_KEY_d, 0, "win.measure-tool", 's', 0, "distance" },
+  { GDK_KEY_a, 0, "win.measure-tool", 's', 0, "angle" },
+  { GDK_KEY_p, 0, "win.measure-tool", 's', 0, "profile" },
+  { GDK_KEY_o, 0, "win.measure-tool", 's', 0, "ellipse" },
+  { GDK_KEY_r, 0, "win.measure-tool", 's', 0, "rectangle" },
+  { GDK_KEY_f, 0, "win.measure-tool", 's', 0, "freehand" },
+  { GDK_KEY_Delete, 0, "win.measure-delete", 0, 0, NULL },
+  { GDK_KEY_KP_Delete, 0, "win.measure-delete", 0, 0, NULL },
 };
 
 /* Undo and redo of the mask, taken from a numeric field so that Ctrl+Z never edits its text. */
@@ -150,7 +159,8 @@ key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
         return activate (window, k);
       /* Letters and symbols a number cannot hold are the viewer's; the field keeps digits,
        * editing and cursor keys (Up/Down step its value, as in any spin button). */
-      if ((mods & ~GDK_SHIFT_MASK) == 0 && gdk_keyval_to_unicode (keyval) > 32 && !numeric_char (keyval))
+      if ((mods & ~GDK_SHIFT_MASK) == 0 && gdk_keyval_to_unicode (keyval) > 32
+          && gdk_keyval_to_unicode (keyval) != 0x7f /* Delete edits the field */ && !numeric_char (keyval))
         {
           k = lookup (viewer_keys, G_N_ELEMENTS (viewer_keys), keyval, mods);
           if (k != NULL)

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "mm-cine.h"
+#include "mm-annotation-layer.h"
+#include "mm-measure-panel.h"
 #include "mm-model-panel.h"
 #include "mm-mask-session.h"
 #include "mm-slice-view.h"
@@ -34,6 +36,7 @@ struct _MmWindow
   GtkCheckButton *overlay_outline_check;
   MmToolsPanel *tools_panel;
   MmModelPanel *model_panel;
+  MmMeasurePanel *measure_panel;
   GtkWidget *detect_button;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
@@ -42,6 +45,7 @@ struct _MmWindow
   /* owned */
   MmViewer *viewer;
   MmMaskSession *session; /* the mask being annotated; the tools panel observes it */
+  MmAnnotationLayer *annotations; /* the measurements on the views (mm-window-measure.c) */
   GSettings *settings; /* NULL when the schema is not installed */
   GCancellable *cancellable;
   char *loading_path;
@@ -77,6 +81,13 @@ void mm_window_toast (MmWindow *self, const char *message);
 void mm_window_update_slice_marks (MmWindow *self);
 /* The progress bar under the header bar: text NULL hides it. */
 void mm_window_set_progress (MmWindow *self, const char *text, double fraction);
+
+/* mm-window-measure.c: measurements (annotation layer, measure panel) and win.measure-*. */
+void mm_window_measure_class_init (GtkWidgetClass *klass);
+void mm_window_measure_init (MmWindow *self);
+void mm_window_measure_dispose (MmWindow *self);
+void mm_window_measure_series_changed (MmWindow *self, bool loaded);
+void mm_window_measure_mask_tool (MmWindow *self);
 
 /* mm-window-model.c: the model panel's host (mask, toasts, progress) and its win.* actions. */
 void mm_window_model_class_init (GtkWidgetClass *klass);

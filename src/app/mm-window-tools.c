@@ -69,7 +69,10 @@ mm_window_tools_series_changed (MmWindow *self, bool loaded)
 static void
 tool_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  mm_tools_panel_toggle_tool (MM_WINDOW (widget)->tools_panel, g_variant_get_string (param, NULL));
+  const char *id = g_variant_get_string (param, NULL);
+  if (!g_str_equal (id, "none"))
+    mm_window_measure_mask_tool (MM_WINDOW (widget));
+  mm_tools_panel_toggle_tool (MM_WINDOW (widget)->tools_panel, id);
 }
 
 static void

@@ -211,6 +211,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
   MmVolume *vol = g_steal_pointer (&r->volume);
   MmDicomReport *report = g_steal_pointer (&r->report);
   mm_window_tools_series_changed (self, false);
+  mm_window_measure_series_changed (self, false);
   mm_viewer_set_volume (self->viewer, vol, g_steal_pointer (&r->stats), report, source);
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
@@ -224,6 +225,7 @@ show_volume (MmWindow *self, MmLoadResult *r)
   show_slice_direction (self);
   mm_window_metadata_fill (self);
   mm_window_tools_series_changed (self, true);
+  mm_window_measure_series_changed (self, true);
   remember_recent (self, source);
   gtk_widget_grab_focus (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
   self->active = self->views[MM_PLANE_AXIAL];
@@ -634,6 +636,7 @@ mm_window_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), MM_TYPE_WINDOW);
+  mm_window_measure_dispose (self);
   G_OBJECT_CLASS (mm_window_parent_class)->dispose (object);
 }
 
@@ -694,6 +697,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, overlay_outline_check);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, tools_panel);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, model_panel);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, measure_panel);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, detect_button);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_scale);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
@@ -702,6 +706,7 @@ mm_window_class_init (MmWindowClass *klass)
   mm_window_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
   mm_window_model_class_init (widget_class);
+  mm_window_measure_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
@@ -760,6 +765,7 @@ mm_window_init (MmWindow *self)
   mm_window_tools_init (self);
   mm_window_model_init (self);
   mm_window_reading_init (self);
+  mm_window_measure_init (self);
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 

@@ -247,7 +247,7 @@ def scenario(tap, args, folder, tmp):
                f"pixels equal, view shift {sh} px (level 46: {m_off:.4%})")
 
         # b) MIP 30 mm
-        key("s")
+        key("m")
         ok = set_field(scr, app, "Slab thickness (mm)", "30")
         lab = wait_for(lambda: label_matching(app, "Axial", r"MIP 30 mm"), UI_TIMEOUT)
         tap.ok(ok and lab, "b) S and 30 typed: the label says MIP 30 mm", lab)
@@ -262,7 +262,7 @@ def scenario(tap, args, folder, tmp):
                f"b) the axial view is numpy's MIP of {n_planes} planes (30 mm) windowed alike: "
                f"{m:.4%} equal (the plain slice: {m_plain:.4%})")
         for _ in range(3):  # MinIP, Average, off
-            key("s")
+            key("m")
         tap.ok(wait_for(lambda: label_matching(app, "Axial", r"^W 350 L 45$"), UI_TIMEOUT),
                "b) S three more times: MinIP, Average, then the slab is off", labels_of(app, "Axial")[:3])
 
@@ -380,7 +380,7 @@ def scenario(tap, args, folder, tmp):
                f"{img[v, u]:.1f} HU at LPS ({want_lps[0]:.2f}, {want_lps[1]:.2f}, {want_lps[2]:.2f})",
                probe)
         scr.park_pointer()
-        key("o")
+        key("shift+o")
         tap.ok(wait_for(lambda: label_matching(app, "Coronal", r"^Coronal \d+/"), UI_TIMEOUT),
                "c) O resets: the coronal view is a standard plane again",
                label_matching(app, "Coronal", r"^Coronal"))
