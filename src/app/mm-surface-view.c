@@ -184,8 +184,11 @@ update_size (MmSurfaceView *self)
       double f = (double) MIN (w, h) / MAX (MIN (self->cam.width, self->cam.height), 1);
       self->cam.scale *= f;
     }
+  bool had_size = self->cam.width > 0;
   self->cam.width = w;
   self->cam.height = h;
+  if (!had_size && self->fitted)
+    fit (self); /* fitted before the first allocation: again, now that the size is known */
 }
 
 static void
@@ -781,9 +784,14 @@ mm_surface_view_init (MmSurfaceView *self)
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (self->readout));
   gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), bottom);
 
-  /* Top right: bone and export. */
-  GtkWidget *right = panel_box (GTK_ALIGN_END, GTK_ALIGN_START);
-  GtkWidget *bone_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  /* Top right: a menu button with the bone surface and the export, so the picture stays
+   * clear of controls. */
+  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_margin_start (right, 6);
+  gtk_widget_set_margin_end (right, 6);
+  gtk_widget_set_margin_top (right, 6);
+  gtk_widget_set_margin_bottom (right, 6);
+  GtkWidget *bone_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->bone_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Bone")));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->bone_check), _("Show the bone as a translucent surface at this HU"));
   self->bone_hu = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (-1000, 3000, 50));
@@ -793,6 +801,7 @@ mm_surface_view_init (MmSurfaceView *self)
   gtk_box_append (GTK_BOX (bone_row), GTK_WIDGET (self->bone_check));
   gtk_box_append (GTK_BOX (bone_row), GTK_WIDGET (self->bone_hu));
   gtk_box_append (GTK_BOX (right), bone_row);
+  gtk_box_append (GTK_BOX (right), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   const char *format_names[] = { "STL", "PLY", "OBJ", NULL };
   self->format_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (format_names));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->format_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -803,13 +812,24 @@ mm_surface_view_init (MmSurfaceView *self)
   self->lps_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("LPS (DICOM) instead of RAS")));
   GtkWidget *export = gtk_button_new_with_mnemonic (_("_Export Mesh…"));
   gtk_widget_set_tooltip_text (export, _("Write the metal's surface to a folder (RAS mm, as 3D Slicer)"));
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->format_drop));
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->part_drop));
   gtk_box_append (GTK_BOX (right), row);
   gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->lps_check));
   gtk_box_append (GTK_BOX (right), export);
-  gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), right);
+  GtkWidget *popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (popover), right);
+  GtkWidget *menu = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "view-more-symbolic");
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu), popover);
+  gtk_widget_set_tooltip_text (menu, _("3D view: bone surface and mesh export"));
+  gtk_widget_set_halign (menu, GTK_ALIGN_END);
+  gtk_widget_set_valign (menu, GTK_ALIGN_START);
+  gtk_widget_set_margin_end (menu, 8);
+  gtk_widget_set_margin_top (menu, 8);
+  gtk_widget_add_css_class (menu, "osd");
+  gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), menu);
   g_signal_connect (export, "clicked", G_CALLBACK (export_cb), self);
   g_signal_connect_swapped (self->bone_check, "toggled", G_CALLBACK (bone_changed_cb), self);
   g_signal_connect_swapped (self->bone_hu, "value-changed", G_CALLBACK (bone_changed_cb), self);
