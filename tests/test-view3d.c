@@ -208,6 +208,7 @@ test_raster_translucent (void)
   uint32_t px[100 * 100];
   g_assert_true (mm_raster_draw (&c, items, 2, NULL, 0, bg, px, 400, 2));
   uint32_t mid = px[50 * 100 + 50];
+  g_test_message ("mid %08x", mid);
   /* Half the shaded red (ambient + diffuse = 1 face-on) and half blue. */
   g_assert_cmpint ((mid >> 16) & 0xff, >=, 126);
   g_assert_cmpint ((mid >> 16) & 0xff, <=, 129);

@@ -54,12 +54,12 @@ shade (const MmCamera *cam, const MmMesh *m, size_t t)
   return MM_RASTER_AMBIENT + MM_RASTER_DIFFUSE * (float) d;
 }
 
-/* Rasterise the triangles of one mesh into rows [y0, y1) with a depth test; with colour
- * NULL only the depth is written, else the colour where the depth passes (>= for the second
- * pass of the translucent layer, which must hit its own depth). */
+/* Rasterise the front faces of one mesh into rows [y0, y1) with a depth test: opaque
+ * (alpha 1) writes colour and depth; translucent blends over what is there and leaves the
+ * depth, as the GL renderer does. */
 static void
 fill_band (const MmCamera *cam, const MmMesh *m, const ScreenVertex *sv, int y0, int y1,
-           float *depth, const float *rgba, bool equal_pass, uint32_t *pixels, int stride)
+           float *depth, const float *rgba, uint32_t *pixels, int stride)
 {
   int w = cam->width;
   for (size_t t = 0; t < m->n_triangles; t++)
@@ -74,24 +74,24 @@ fill_band (const MmCamera *cam, const MmMesh *m, const ScreenVertex *sv, int y0,
       if (ix0 > ix1 || iy0 > iy1)
         continue;
       float area = (B.x - A.x) * (C.y - A.y) - (B.y - A.y) * (C.x - A.x);
-      if (fabsf (area) < 1e-12f)
+      /* Counter-clockwise seen from outside is clockwise with y down: a positive area is a
+       * back face, hidden on a closed mesh seen from outside (as GL culls them). */
+      if (area > -1e-12f)
         continue;
       float inv = 1.0f / area;
-      uint32_t colour = 0;
-      float alpha = 1;
-      if (rgba)
-        {
-          float s = shade (cam, m, t);
-          colour = pack (rgba[0] * s, rgba[1] * s, rgba[2] * s);
-          alpha = rgba[3];
-        }
+      float s = shade (cam, m, t);
+      uint32_t colour = pack (rgba[0] * s, rgba[1] * s, rgba[2] * s);
+      float alpha = rgba[3];
       for (int y = iy0; y <= iy1; y++)
         {
-          float py = y + 0.5f;
+          /* Sample a hair off the pixel's centre: an edge shared by two triangles of a
+           * translucent surface then never passes through a sample exactly, so no pixel is
+           * blended twice (GL's fill rule does this exactly). */
+          float py = y + 0.5f + 0.000517f;
           uint32_t *row = (uint32_t *) ((uint8_t *) pixels + (size_t) y * stride);
           for (int x = ix0; x <= ix1; x++)
             {
-              float px = x + 0.5f;
+              float px = x + 0.5f + 0.000731f;
               /* Barycentric weights; either winding (both sides are drawn). */
               float wa = ((B.x - px) * (C.y - py) - (B.y - py) * (C.x - px)) * inv;
               float wb = ((C.x - px) * (A.y - py) - (C.y - py) * (A.x - px)) * inv;
@@ -100,29 +100,22 @@ fill_band (const MmCamera *cam, const MmMesh *m, const ScreenVertex *sv, int y0,
                 continue;
               float z = wa * A.z + wb * B.z + wc * C.z;
               float *zb = depth + (size_t) y * w + x;
-              if (rgba == NULL)
+              if (z <= *zb)
+                continue;
+              if (alpha >= 1)
                 {
-                  if (z > *zb)
-                    *zb = z;
+                  *zb = z;
+                  row[x] = colour;
                 }
-              else if (equal_pass ? z >= *zb - 1e-4f : z > *zb)
+              else
                 {
-                  if (!equal_pass)
-                    *zb = z;
-                  if (alpha >= 1)
-                    row[x] = colour;
-                  else
+                  uint32_t old = row[x], out = 0xff000000u;
+                  for (int sh = 0; sh <= 16; sh += 8)
                     {
-                      uint32_t old = row[x], out = 0xff000000u;
-                      for (int sh = 0; sh <= 16; sh += 8)
-                        {
-                          float o = (float) ((old >> sh) & 0xff), n = (float) ((colour >> sh) & 0xff);
-                          out |= (uint32_t) lrintf (o + alpha * (n - o)) << sh;
-                        }
-                      row[x] = out;
+                      float o = (float) ((old >> sh) & 0xff), n = (float) ((colour >> sh) & 0xff);
+                      out |= (uint32_t) lrintf (o + alpha * (n - o)) << sh;
                     }
-                  if (equal_pass)
-                    *zb = INFINITY; /* the layer once per pixel, even where triangles meet */
+                  row[x] = out;
                 }
             }
         }
@@ -156,9 +149,8 @@ mm_raster_draw (const MmCamera *cam, const MmRasterItem *items, int n_items,
   g_return_val_if_fail (cam != NULL && pixels != NULL && cam->width > 0 && cam->height > 0, false);
   int w = cam->width, h = cam->height;
   float *depth = g_try_new (float, (size_t) w * h);
-  float *layer = g_try_new (float, (size_t) w * h);
   ScreenVertex **sv = g_new0 (ScreenVertex *, MAX (n_items, 1));
-  bool ok = depth != NULL && layer != NULL;
+  bool ok = depth != NULL;
   for (int i = 0; ok && i < n_items; i++)
     ok = (sv[i] = project_all (cam, items[i].mesh)) != NULL;
   if (ok)
@@ -179,23 +171,14 @@ mm_raster_draw (const MmCamera *cam, const MmRasterItem *items, int n_items,
                 {
                   row[x] = bg;
                   depth[(size_t) y * w + x] = -INFINITY;
-                  layer[(size_t) y * w + x] = -INFINITY;
                 }
             }
           for (int i = 0; i < n_items; i++)
             if (items[i].rgba[3] >= 1)
-              fill_band (cam, items[i].mesh, sv[i], y0, y1, depth, items[i].rgba, false, pixels, stride);
-          /* The translucent surfaces' front-most layer: its depth where it is in front of
-           * the opaque parts, then its colour once per pixel at that depth. */
+              fill_band (cam, items[i].mesh, sv[i], y0, y1, depth, items[i].rgba, pixels, stride);
           for (int i = 0; i < n_items; i++)
             if (items[i].rgba[3] < 1)
-              fill_band (cam, items[i].mesh, sv[i], y0, y1, layer, NULL, false, pixels, stride);
-          for (size_t p = (size_t) y0 * w; p < (size_t) y1 * w; p++)
-            if (layer[p] <= depth[p])
-              layer[p] = INFINITY;
-          for (int i = 0; i < n_items; i++)
-            if (items[i].rgba[3] < 1)
-              fill_band (cam, items[i].mesh, sv[i], y0, y1, layer, items[i].rgba, true, pixels, stride);
+              fill_band (cam, items[i].mesh, sv[i], y0, y1, depth, items[i].rgba, pixels, stride);
         }
       for (int l = 0; l < n_lines; l++)
         draw_line (cam, &lines[l], pixels, stride);
@@ -204,6 +187,5 @@ mm_raster_draw (const MmCamera *cam, const MmRasterItem *items, int n_items,
     g_free (sv[i]);
   g_free (sv);
   g_free (depth);
-  g_free (layer);
   return ok;
 }

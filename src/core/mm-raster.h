@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The 3D view's software path: a z-buffer rasteriser of triangle meshes on the CPU (OpenMP
  * over bands of rows), for machines where GL cannot be had. It draws what the GL renderer
- * draws: opaque parts flat-shaded by a headlight, then the front-most layer of a translucent
- * surface blended over them, then line segments on top. */
+ * draws: the front faces (meshes are closed, seen from outside) of opaque parts flat-shaded
+ * by a headlight, then the front faces of translucent surfaces that lie in front of them,
+ * blended in triangle order without writing depth, then line segments on top. */
 #pragma once
 
 #include "mm-camera.h"
