@@ -44,8 +44,18 @@ typedef struct
   MmVolume *vol;
   MmMask *mask;
   double hu;
-  size_t max_triangles;
+  size_t max_triangles, lod_triangles;
 } Job;
+
+void
+mm_surface_bone_free (MmSurfaceBone *bone)
+{
+  if (bone == NULL)
+    return;
+  mm_mesh_free (bone->mesh);
+  mm_mesh_free (bone->lod);
+  g_free (bone);
+}
 
 static void
 job_free (Job *job)
@@ -128,14 +138,21 @@ bone_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_clear_pointer (&job->vol, mm_volume_free);
   if (!g_cancellable_is_cancelled (cancellable) && bone->n_triangles > job->max_triangles)
     mm_mesh_decimate (bone, job->max_triangles);
+  MmSurfaceBone *out = g_new0 (MmSurfaceBone, 1);
+  out->mesh = bone;
+  if (!g_cancellable_is_cancelled (cancellable) && bone->n_triangles > job->lod_triangles)
+    {
+      out->lod = mm_mesh_concat (&bone, 1);
+      mm_mesh_decimate (out->lod, job->lod_triangles);
+    }
   if (g_task_return_error_if_cancelled (task))
-    mm_mesh_free (bone);
+    mm_surface_bone_free (out);
   else
-    g_task_return_pointer (task, bone, (GDestroyNotify) mm_mesh_free);
+    g_task_return_pointer (task, out, (GDestroyNotify) mm_surface_bone_free);
 }
 
 void
-mm_surface_bone_async (const MmVolume *vol, double hu, size_t max_triangles,
+mm_surface_bone_async (const MmVolume *vol, double hu, size_t max_triangles, size_t lod_triangles,
                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
@@ -144,6 +161,7 @@ mm_surface_bone_async (const MmVolume *vol, double hu, size_t max_triangles,
   job->vol = mm_surface_volume_copy (vol, true);
   job->hu = hu;
   job->max_triangles = max_triangles;
+  job->lod_triangles = lod_triangles;
   if (job->vol == NULL)
     {
       job_free (job);
@@ -157,7 +175,7 @@ mm_surface_bone_async (const MmVolume *vol, double hu, size_t max_triangles,
   g_object_unref (task);
 }
 
-MmMesh *
+MmSurfaceBone *
 mm_surface_bone_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #define BONE_MAX_TRIANGLES 500000
+#define BONE_LOD_TRIANGLES 150000 /* drawn while the view turns */
 #define REBUILD_DELAY_MS 400 /* after the last mask edit: a brush stroke is many edits */
 #define CLICK_SLOP 4.0       /* pixels a press may move and still be a click (a pick) */
 
@@ -40,6 +41,7 @@ struct _MmSurfaceView
   /* owned */
   MmSurfaceMetal *metal;
   MmMesh *bone;
+  MmMesh *bone_lod;
   double bone_built_hu;
   MmGlRenderer *gl;
   GCancellable *metal_cancel, *bone_cancel;
@@ -70,6 +72,14 @@ static const float plane_colours[3][4] = { { 0.9f, 0.3f, 0.3f, 1 }, { 0.4f, 0.8f
                                            { 0.9f, 0.85f, 0.3f, 1 } };
 
 static void start_metal (MmSurfaceView *self);
+
+/* The line over the crosshair readout: what is being built; hidden when nothing is. */
+static void
+set_status (MmSurfaceView *self, const char *text)
+{
+  gtk_label_set_text (self->status, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->status), text != NULL && *text != '\0');
+}
 static void start_bone (MmSurfaceView *self);
 
 static void
@@ -122,6 +132,13 @@ static bool
 bone_shown (MmSurfaceView *self)
 {
   return self->bone != NULL && gtk_check_button_get_active (self->bone_check);
+}
+
+/* The coarse bone while the pointer turns or moves the view. */
+static bool
+use_lod (MmSurfaceView *self)
+{
+  return self->drag_mode != 0 && self->bone_lod != NULL;
 }
 
 static void
@@ -213,7 +230,7 @@ software_draw (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data)
     }
   if (bone_shown (self))
     {
-      items[n].mesh = self->bone;
+      items[n].mesh = use_lod (self) ? self->bone_lod : self->bone;
       memcpy (items[n++].rgba, bone_rgba, sizeof bone_rgba);
     }
   MmRasterLine lines[12];
@@ -240,13 +257,14 @@ gl_render_cb (GtkGLArea *area, GdkGLContext *context, MmSurfaceView *self)
     {
       mm_gl_renderer_clear (self->gl);
       for (int i = 0; i < n_parts; i++)
-        mm_gl_renderer_set_mesh (self->gl, 1 + i, self->metal->parts[i]);
+        mm_gl_renderer_set_mesh (self->gl, 2 + i, self->metal->parts[i]);
       self->metal_dirty = false;
       self->bone_dirty = true;
     }
   if (self->bone_dirty)
     {
       mm_gl_renderer_set_mesh (self->gl, 0, self->bone);
+      mm_gl_renderer_set_mesh (self->gl, 1, self->bone_lod);
       self->bone_dirty = false;
     }
   g_autofree int *slots = g_new0 (int, n_parts + 1);
@@ -254,12 +272,12 @@ gl_render_cb (GtkGLArea *area, GdkGLContext *context, MmSurfaceView *self)
   int n = 0;
   for (int i = 0; i < n_parts; i++)
     {
-      slots[n] = 1 + i;
+      slots[n] = 2 + i;
       part_rgba (i, rgba[n++]);
     }
   if (bone_shown (self))
     {
-      slots[n] = 0;
+      slots[n] = use_lod (self) ? 1 : 0;
       memcpy (rgba[n++], bone_rgba, sizeof bone_rgba);
     }
   MmRasterLine lines[12];
@@ -404,6 +422,7 @@ drag_end_cb (GtkGestureDrag *g, double dx, double dy, MmSurfaceView *self)
   if (self->drag_mode == 1 && hypot (dx, dy) < CLICK_SLOP)
     pick (self, self->press_x, self->press_y);
   self->drag_mode = 0;
+  redraw (self); /* the full bone again */
 }
 
 static gboolean
@@ -532,7 +551,7 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   if (!self->fitted)
     fit (self);
   update_parts (self);
-  gtk_label_set_text (self->status, "");
+  set_status (self, "");
   redraw (self);
   g_object_unref (self);
 }
@@ -565,7 +584,7 @@ static void
 bone_done_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GError) error = NULL;
-  MmMesh *bone = mm_surface_bone_finish (result, &error);
+  MmSurfaceBone *bone = mm_surface_bone_finish (result, &error);
   MmSurfaceView *self = data;
   if (bone == NULL)
     {
@@ -573,16 +592,19 @@ bone_done_cb (GObject *source, GAsyncResult *result, gpointer data)
         {
           g_signal_emit (self, signals[MESSAGE], 0, error->message);
           g_clear_object (&self->bone_cancel);
-          gtk_label_set_text (self->status, "");
+          set_status (self, "");
         }
       g_object_unref (self);
       return;
     }
   g_clear_object (&self->bone_cancel);
   g_clear_pointer (&self->bone, mm_mesh_free);
-  self->bone = bone;
+  g_clear_pointer (&self->bone_lod, mm_mesh_free);
+  self->bone = g_steal_pointer (&bone->mesh);
+  self->bone_lod = g_steal_pointer (&bone->lod);
+  mm_surface_bone_free (bone);
   self->bone_dirty = true;
-  gtk_label_set_text (self->status, "");
+  set_status (self, "");
   redraw (self);
   g_object_unref (self);
 }
@@ -606,11 +628,12 @@ start_bone (MmSurfaceView *self)
       return;
     }
   g_clear_pointer (&self->bone, mm_mesh_free);
+  g_clear_pointer (&self->bone_lod, mm_mesh_free);
   self->bone_dirty = true;
   self->bone_built_hu = hu;
-  gtk_label_set_text (self->status, _("Building the bone surface…"));
+  set_status (self, _("Building the bone surface…"));
   self->bone_cancel = g_cancellable_new ();
-  mm_surface_bone_async (vol, hu, BONE_MAX_TRIANGLES, self->bone_cancel, bone_done_cb, g_object_ref (self));
+  mm_surface_bone_async (vol, hu, BONE_MAX_TRIANGLES, BONE_LOD_TRIANGLES, self->bone_cancel, bone_done_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -631,6 +654,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSurfaceView *self)
         g_cancellable_cancel (self->bone_cancel);
       g_clear_object (&self->bone_cancel);
       g_clear_pointer (&self->bone, mm_mesh_free);
+      g_clear_pointer (&self->bone_lod, mm_mesh_free);
       g_clear_pointer (&self->metal, mm_surface_metal_free);
       self->metal_dirty = self->bone_dirty = true;
       self->fitted = false;
@@ -724,6 +748,7 @@ mm_surface_view_finalize (GObject *object)
   MmSurfaceView *self = MM_SURFACE_VIEW (object);
   mm_surface_metal_free (self->metal);
   mm_mesh_free (self->bone);
+  mm_mesh_free (self->bone_lod);
   G_OBJECT_CLASS (mm_surface_view_parent_class)->finalize (object);
 }
 
@@ -781,6 +806,7 @@ mm_surface_view_init (MmSurfaceView *self)
   self->status = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->status, 0);
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (self->status));
+  gtk_widget_set_visible (GTK_WIDGET (self->status), FALSE);
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (self->readout));
   gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), bottom);
 
@@ -824,6 +850,8 @@ mm_surface_view_init (MmSurfaceView *self)
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "view-more-symbolic");
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu), popover);
   gtk_widget_set_tooltip_text (menu, _("3D view: bone surface and mesh export"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("3D view: bone surface and mesh export"), -1);
   gtk_widget_set_halign (menu, GTK_ALIGN_END);
   gtk_widget_set_valign (menu, GTK_ALIGN_START);
   gtk_widget_set_margin_end (menu, 8);
