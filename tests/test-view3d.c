@@ -3,9 +3,11 @@
  * slab intersection as truth), the software rasteriser's coverage against picking, and the
  * GL matrix against the camera's projection. */
 #include "mm-camera.h"
+#include "mm-mesh-export.h"
 #include "mm-mesh-pick.h"
 #include "mm-raster.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 
 /* An axis-aligned box [lo, hi] as 12 outward triangles. */
@@ -216,6 +218,81 @@ test_raster_translucent (void)
   g_assert_cmpint (mid & 0xff, <=, 129);
 }
 
+/* Binary STL read by hand (80-byte header, count, 50 bytes a triangle): the triangle count
+ * and the bounds of the vertices. */
+static guint32
+read_stl (const char *path, double lo[3], double hi[3])
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpuint (len, >=, 84);
+  guint32 n;
+  memcpy (&n, data + 80, 4);
+  n = GUINT32_FROM_LE (n);
+  g_assert_cmpuint (len, ==, 84 + 50 * (gsize) n);
+  for (int a = 0; a < 3; a++)
+    {
+      lo[a] = INFINITY;
+      hi[a] = -INFINITY;
+    }
+  for (guint32 t = 0; t < n; t++)
+    for (int v = 0; v < 3; v++)
+      for (int a = 0; a < 3; a++)
+        {
+          float f;
+          memcpy (&f, data + 84 + 50 * (gsize) t + 12 + 12 * v + 4 * a, 4);
+          lo[a] = MIN (lo[a], f);
+          hi[a] = MAX (hi[a], f);
+        }
+  return n;
+}
+
+/* The app's export: all parts in RAS (x, y negated), one part in LPS, the names fixed. */
+static void
+test_export (void)
+{
+  double lo1[3] = { 10, 20, 30 }, hi1[3] = { 12, 25, 33 };
+  double lo2[3] = { -40, -5, 0 }, hi2[3] = { -35, 5, 1 };
+  MmMesh *parts[2] = { box_mesh (lo1, hi1), box_mesh (lo2, hi2) };
+  g_autofree char *dir = g_dir_make_tmp ("mm-view3d-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *written = NULL;
+  g_assert_true (mm_mesh_export_parts (dir, parts, 2, 0, MM_MESH_STL, false, &written, &error));
+  g_assert_no_error (error);
+  g_autofree char *want = g_build_filename (dir, "metal.stl", NULL);
+  g_assert_cmpstr (written, ==, want);
+  double lo[3], hi[3];
+  g_assert_cmpuint (read_stl (written, lo, hi), ==, 24);
+  /* RAS: R = -L, A = -P, S = S. */
+  g_assert_cmpfloat_with_epsilon (lo[0], -12, 1e-5);
+  g_assert_cmpfloat_with_epsilon (hi[0], 40, 1e-5);
+  g_assert_cmpfloat_with_epsilon (lo[1], -25, 1e-5);
+  g_assert_cmpfloat_with_epsilon (hi[1], 5, 1e-5);
+  g_assert_cmpfloat_with_epsilon (lo[2], 0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (hi[2], 33, 1e-5);
+  /* The parts are not changed by the export. */
+  g_assert_cmpfloat (parts[0]->positions[0], ==, 10);
+
+  g_clear_pointer (&written, g_free);
+  g_assert_true (mm_mesh_export_parts (dir, parts, 2, 2, MM_MESH_STL, true, &written, &error));
+  g_assert_true (g_str_has_suffix (written, "/metal-part-2.stl"));
+  g_assert_cmpuint (read_stl (written, lo, hi), ==, 12);
+  for (int a = 0; a < 3; a++)
+    {
+      g_assert_cmpfloat_with_epsilon (lo[a], lo2[a], 1e-5);
+      g_assert_cmpfloat_with_epsilon (hi[a], hi2[a], 1e-5);
+    }
+  g_autofree char *obj = mm_mesh_export_file_name (1, MM_MESH_OBJ);
+  g_assert_cmpstr (obj, ==, "metal-part-1.obj");
+  g_autofree char *p2 = g_build_filename (dir, "metal-part-2.stl", NULL);
+  g_remove (want);
+  g_remove (p2);
+  g_rmdir (dir);
+  mm_mesh_free (parts[0]);
+  mm_mesh_free (parts[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -225,5 +302,6 @@ main (int argc, char **argv)
   g_test_add_func ("/view3d/camera/standard", test_camera_standard);
   g_test_add_func ("/view3d/raster/matches-pick", test_raster_matches_pick);
   g_test_add_func ("/view3d/raster/translucent", test_raster_translucent);
+  g_test_add_func ("/view3d/export", test_export);
   return g_test_run ();
 }

@@ -6,34 +6,6 @@
 
 #include <glib/gi18n.h>
 
-char *
-mm_surface_export_file_name (int part, MmMeshFormat format)
-{
-  const char *ext = mm_mesh_format_name (format);
-  g_autofree char *lower = g_ascii_strdown (ext, -1);
-  return part > 0 ? g_strdup_printf ("metal-part-%d.%s", part, lower) : g_strdup_printf ("metal.%s", lower);
-}
-
-bool
-mm_surface_export_write (const char *folder, MmMesh *const *parts, int n_parts, int part,
-                         MmMeshFormat format, bool lps, char **written, GError **error)
-{
-  g_return_val_if_fail (folder != NULL && part >= 0 && part <= n_parts && n_parts > 0, false);
-  g_autoptr (MmMesh) mesh = part > 0 ? mm_mesh_concat (parts + part - 1, 1)
-                                     : mm_mesh_concat (parts, n_parts);
-  if (!lps)
-    mm_mesh_flip_xy (mesh);
-  g_autofree char *name = mm_surface_export_file_name (part, format);
-  g_autofree char *path = g_build_filename (folder, name, NULL);
-  g_autofree char *comment = g_strdup_printf ("Metalmark metal %s, %s mm", part > 0 ? "part" : "all parts",
-                                              lps ? "LPS" : "RAS");
-  if (!mm_mesh_write (path, mesh, format, comment, error))
-    return false;
-  if (written)
-    *written = g_steal_pointer (&path);
-  return true;
-}
-
 typedef struct
 {
   GtkWidget *view;
@@ -64,7 +36,7 @@ response_cb (GtkNativeDialog *dialog, int response, Request *r)
       g_autofree char *written = NULL;
       if (path == NULL)
         mm_surface_view_message (MM_SURFACE_VIEW (r->view), _("The mesh can only be written to a local folder"));
-      else if (mm_surface_export_write (path, r->parts, r->n_parts, r->part, r->format, r->lps, &written, &error))
+      else if (mm_mesh_export_parts (path, r->parts, r->n_parts, r->part, r->format, r->lps, &written, &error))
         {
           g_autofree char *msg = g_strdup_printf (_("Mesh written to %s"), written);
           mm_surface_view_message (MM_SURFACE_VIEW (r->view), msg);
