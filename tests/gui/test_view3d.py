@@ -11,7 +11,9 @@
   b) clicking a point of the stem's silhouette moves the crosshair to a metal voxel of the
      stem: the 3D view's readout (voxel i, j, k) and the axial view's slice label, through
      AT-SPI;
-  c) the same on the software path (MM_3D_SOFTWARE=1), and GDK_DEBUG=gl-disable falls back
+  c) undo of the segmentation empties the view's list of parts, redo brings them back (the
+     meshes follow mask edits in the background);
+  d) the same on the software path (MM_3D_SOFTWARE=1), and GDK_DEBUG=gl-disable falls back
      to it by itself.
 TAP on stdout. Usage: test_view3d.py --app APP --cli CLI"""
 
@@ -272,6 +274,16 @@ def scenario(tap, args, ct_dir, ct, logdir, tmp, what, env_extra):
         xdo("key", "--clearmodifiers", "a")
         time.sleep(1.0)
         pick_stem(tap, v, ct, sil_a, what + " from A")
+        # A mask edit is followed in the background: undo the segmentation, the parts go;
+        # redo, they come back with the same figures.
+        before = name(v.parts())
+        xdo("key", "--clearmodifiers", "ctrl+z")
+        gone = wait_for(lambda: find(app.acc, lambda n: role(n) == "label" and name(n) == "No metal in the mask"),
+                        START_TIMEOUT)
+        tap.ok(gone is not None, f"{what}: after undoing the segmentation the view lists no metal")
+        xdo("key", "--clearmodifiers", "ctrl+shift+z")
+        back = wait_for(lambda: v.parts() if name(v.parts()) == before else None, START_TIMEOUT)
+        tap.ok(back is not None, f"{what}: after redo the same parts are listed again", before)
     finally:
         pass
     return app
