@@ -536,12 +536,20 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
         {
           MmSurfaceView *self = data;
           g_signal_emit (self, signals[MESSAGE], 0, error->message);
-          g_clear_object (&self->metal_cancel);
+          if (g_task_get_cancellable (G_TASK (result)) == self->metal_cancel)
+            g_clear_object (&self->metal_cancel);
         }
       g_object_unref (data); /* the reference the task held; cancelled: the view may be gone */
       return;
     }
   MmSurfaceView *self = data;
+  if (g_task_get_cancellable (G_TASK (result)) != self->metal_cancel)
+    {
+      /* Finished just as a newer build started: that one's result is the one to show. */
+      mm_surface_metal_free (metal);
+      g_object_unref (self);
+      return;
+    }
   g_clear_object (&self->metal_cancel);
   mm_surface_metal_free (self->metal);
   self->metal = metal;
@@ -591,9 +599,16 @@ bone_done_cb (GObject *source, GAsyncResult *result, gpointer data)
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           g_signal_emit (self, signals[MESSAGE], 0, error->message);
-          g_clear_object (&self->bone_cancel);
+          if (g_task_get_cancellable (G_TASK (result)) == self->bone_cancel)
+            g_clear_object (&self->bone_cancel);
           set_status (self, "");
         }
+      g_object_unref (self);
+      return;
+    }
+  if (g_task_get_cancellable (G_TASK (result)) != self->bone_cancel)
+    {
+      mm_surface_bone_free (bone);
       g_object_unref (self);
       return;
     }
