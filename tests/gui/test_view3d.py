@@ -246,6 +246,12 @@ def pick_stem(tap, v, ct, sil, what):
 
 
 def scenario(tap, args, ct_dir, ct, logdir, tmp, what, env_extra):
+    # Its own copy of the series: the mask session of the run before (segment, undo, redo),
+    # saved beside the series, must not be restored into this one, where undo would then
+    # undo something else.
+    own = os.path.join(tmp, f"ct-{what}")
+    shutil.copytree(ct_dir, own)
+    ct_dir = own
     env = dict(os.environ, **env_extra)
     app = App(args.app, ["--layout", "three-3d", "--segment", "--window-size", "1280x760", ct_dir],
               env=env, logdir=logdir, tag=what)
