@@ -35,7 +35,7 @@ new_window (MmApplication *self)
   if (self->bench_frames > 0)
     mm_window_set_bench_frames (window, self->bench_frames);
   if (self->layout)
-    mm_window_set_three_views (window, g_strcmp0 (self->layout, "three") == 0);
+    mm_window_set_layout (window, self->layout);
   mm_window_set_startup (window, self->segment, self->preset);
   mm_window_set_startup_view (window, self->zoom, self->invert);
   if (self->width > 0)
@@ -111,9 +111,9 @@ mm_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   if (g_variant_dict_lookup (options, "layout", "&s", &layout))
     {
-      if (g_strcmp0 (layout, "one") != 0 && g_strcmp0 (layout, "three") != 0)
+      if (!mm_window_layout_valid (layout))
         {
-          g_printerr ("metalmark: --layout takes one or three\n");
+          g_printerr ("metalmark: --layout takes one, three, three-3d or 3d\n");
           return 2;
         }
       self->layout = g_strdup (layout);
@@ -213,7 +213,7 @@ mm_application_init (MmApplication *self)
       N_("FILE") },
     { "bench-render", 0, 0, G_OPTION_ARG_INT, NULL,
       N_("Time N slice changes with the metal overlay on, print p50/p95, quit"), N_("N") },
-    { "layout", 0, 0, G_OPTION_ARG_STRING, NULL, N_("one or three views"), N_("LAYOUT") },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, NULL, N_("one, three, three-3d (three planes and 3D) or 3d"), N_("LAYOUT") },
     { "segment", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Segment the metal once the series is loaded"),
       NULL },
     { "preset", 0, 0, G_OPTION_ARG_INT, NULL,

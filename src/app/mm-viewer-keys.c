@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "mm-viewer-keys.h"
+#include "mm-surface-view.h"
 
 #include <string.h>
 
@@ -40,6 +41,7 @@ static const MmViewerKey viewer_keys[] = {
   { GDK_KEY_i, 0, "win.invert", 0, 0, NULL },
   { GDK_KEY_space, 0, "win.reset-view", 0, 0, NULL },
   { GDK_KEY_v, 0, "win.three-views", 0, 0, NULL },
+  { GDK_KEY_V, GDK_SHIFT_MASK, "win.cycle-3d", 0, 0, NULL },
   { GDK_KEY_0, 0, "win.preset", 'i', 0, NULL },
   { GDK_KEY_1, 0, "win.preset", 'i', 1, NULL },
   { GDK_KEY_2, 0, "win.preset", 'i', 2, NULL },
@@ -170,6 +172,10 @@ key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
     }
 
   if (focus != NULL && activates_focus (focus, keyval))
+    return FALSE;
+  /* The 3D view's standard views (A, P, L, R, S, I) while it has the focus. */
+  if (focus != NULL && gtk_widget_get_ancestor (focus, MM_TYPE_SURFACE_VIEW) != NULL
+      && mm_surface_view_owns_key (keyval, mods))
     return FALSE;
   const MmViewerKey *k = lookup (viewer_keys, G_N_ELEMENTS (viewer_keys), keyval, mods);
   return k != NULL ? activate (window, k) : FALSE;

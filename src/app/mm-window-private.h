@@ -8,6 +8,7 @@
 #include "mm-model-panel.h"
 #include "mm-mask-session.h"
 #include "mm-slice-view.h"
+#include "mm-surface-view.h"
 #include "mm-tools-panel.h"
 #include "mm-viewer.h"
 #include "mm-window.h"
@@ -56,8 +57,10 @@ struct _MmWindow
   /* borrowed: children of views_grid */
   MmSliceView *views[3];
   MmSliceView *active;
+  MmSurfaceView *surface_view; /* the 3D view (mm-window-view3d.c) */
 
   gboolean three_views;
+  int layout_3d; /* 0: no 3D view, 1: three planes + 3D, 2: 3D only */
   gboolean startup_segment;
   int startup_preset;
   double startup_zoom; /* percent, <= 0: fit */
@@ -107,5 +110,10 @@ void mm_window_export_class_init (GtkWidgetClass *klass);
 /* mm-window-reading.c: the reading tools' row, cine, view export ("reading.*" actions). */
 void mm_window_reading_init (MmWindow *self);
 void mm_window_reading_dispose (MmWindow *self);
+/* mm-window-view3d.c: the 3D view in the layouts "three-3d" and "3d", win.layout, win.cycle-3d. */
+void mm_window_view3d_class_init (GtkWidgetClass *klass);
+void mm_window_view3d_init (MmWindow *self);
+void mm_window_view3d_layout (MmWindow *self);
+void mm_window_view3d_read_layout (MmWindow *self, const char *name);
 
 G_END_DECLS

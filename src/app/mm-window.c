@@ -47,12 +47,14 @@ apply_layout (MmWindow *self)
   for (int p = 0; p < 3; p++)
     mm_slice_view_set_crosshair (self->views[p], self->three_views);
   gtk_toggle_button_set_active (self->layout_button, self->three_views);
+  mm_window_view3d_layout (self);
 }
 
 void
 mm_window_set_three_views (MmWindow *self, gboolean three)
 {
   self->three_views = three;
+  self->layout_3d = 0;
   apply_layout (self);
   if (self->settings)
     g_settings_set_string (self->settings, "layout", three ? "three" : "one");
@@ -587,7 +589,7 @@ load_settings (MmWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
   g_autofree char *layout = g_settings_get_string (self->settings, "layout");
-  self->three_views = g_strcmp0 (layout, "three") == 0;
+  mm_window_view3d_read_layout (self, layout);
   /* Bound both ways: the panel and the preferences window show the same overlay. */
   g_settings_bind_with_mapping (self->settings, "overlay-color", self->overlay_color_button, "rgba",
                                 G_SETTINGS_BIND_DEFAULT, mm_settings_get_rgba, mm_settings_set_rgba,
@@ -707,6 +709,7 @@ mm_window_class_init (MmWindowClass *klass)
   mm_window_export_class_init (widget_class);
   mm_window_model_class_init (widget_class);
   mm_window_measure_class_init (widget_class);
+  mm_window_view3d_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
@@ -750,6 +753,7 @@ mm_window_init (MmWindow *self)
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_AXIAL]), 0, 0, 1, 2);
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_CORONAL]), 1, 0, 1, 1);
   gtk_grid_attach (self->views_grid, GTK_WIDGET (self->views[MM_PLANE_SAGITTAL]), 1, 1, 1, 1);
+  mm_window_view3d_init (self);
   mm_viewer_keys_attach (GTK_WIDGET (self));
   mm_scroll_guard_attach (GTK_WIDGET (self->overlay_opacity_scale));
   load_settings (self);

@@ -20,6 +20,9 @@ void mm_window_open (MmWindow *self, const char *path);
 void mm_window_set_screenshot (MmWindow *self, const char *png_path);
 void mm_window_set_bench_frames (MmWindow *self, int frames);
 void mm_window_set_three_views (MmWindow *self, gboolean three);
+/* "one", "three", "three-3d" (three planes + 3D) or "3d" (3D only). */
+void mm_window_set_layout (MmWindow *self, const char *name);
+bool mm_window_layout_valid (const char *name);
 /* Once a series is shown: segment its metal, apply preset (0..6; -1 none). */
 void mm_window_set_startup (MmWindow *self, gboolean segment, int preset);
 /* Once a series is shown: zoom every view to percent (100: one screen pixel per image pixel;

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* GL renderer of the 3D view (see mm-gl-renderer.h). */
+#include "mm-gl-renderer.h"
+
+#include <epoxy/gl.h>
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+typedef struct
+{
+  GLuint vao, vbo, ibo;
+  GLsizei n_indices;
+} GlMesh;
+
+struct _MmGlRenderer
+{
+  GLuint program, line_program;
+  GLint u_matrix, u_colour, u_toward, u_line_matrix;
+  GArray *meshes; /* GlMesh by slot */
+  GLuint line_vao, line_vbo;
+};
+
+/* Flat shading from the screen-space derivatives of the position: no normals to upload,
+ * and the same face shade as the software path (mm-raster.c). */
+static const char *vertex_src =
+  "layout(location = 0) in vec3 position;\n"
+  "uniform mat4 matrix;\n"
+  "out vec3 lps;\n"
+  "void main () { lps = position; gl_Position = matrix * vec4 (position, 1.0); }\n";
+static const char *fragment_src =
+  "precision highp float;\n"
+  "in vec3 lps;\n"
+  "uniform vec4 colour;\n"
+  "uniform vec3 toward;\n"
+  "out vec4 frag;\n"
+  "void main () {\n"
+  "  vec3 n = normalize (cross (dFdx (lps), dFdy (lps)));\n"
+  "  float s = %.3f + %.3f * abs (dot (n, toward));\n"
+  "  frag = vec4 (colour.rgb * s, colour.a);\n"
+  "}\n";
+static const char *line_vertex_src =
+  "layout(location = 0) in vec3 position;\n"
+  "layout(location = 1) in vec4 colour;\n"
+  "uniform mat4 matrix;\n"
+  "out vec4 c;\n"
+  "void main () { c = colour; gl_Position = matrix * vec4 (position, 1.0); }\n";
+static const char *line_fragment_src =
+  "precision highp float;\n"
+  "in vec4 c;\n"
+  "out vec4 frag;\n"
+  "void main () { frag = c; }\n";
+
+static GLuint
+compile (GLenum type, const char *version, const char *body, GError **error)
+{
+  GLuint s = glCreateShader (type);
+  const char *src[2] = { version, body };
+  glShaderSource (s, 2, src, NULL);
+  glCompileShader (s);
+  GLint ok = 0;
+  glGetShaderiv (s, GL_COMPILE_STATUS, &ok);
+  if (!ok)
+    {
+      char log[1024] = "";
+      glGetShaderInfoLog (s, sizeof log, NULL, log);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The 3D view's GL shader did not build: %s"), log);
+      glDeleteShader (s);
+      return 0;
+    }
+  return s;
+}
+
+static GLuint
+link_program (const char *version, const char *vs, const char *fs, GError **error)
+{
+  GLuint v = compile (GL_VERTEX_SHADER, version, vs, error);
+  if (v == 0)
+    return 0;
+  GLuint f = compile (GL_FRAGMENT_SHADER, version, fs, error);
+  if (f == 0)
+    {
+      glDeleteShader (v);
+      return 0;
+    }
+  GLuint p = glCreateProgram ();
+  glAttachShader (p, v);
+  glAttachShader (p, f);
+  glLinkProgram (p);
+  glDeleteShader (v);
+  glDeleteShader (f);
+  GLint ok = 0;
+  glGetProgramiv (p, GL_LINK_STATUS, &ok);
+  if (!ok)
+    {
+      char log[1024] = "";
+      glGetProgramInfoLog (p, sizeof log, NULL, log);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The 3D view's GL shader did not build: %s"), log);
+      glDeleteProgram (p);
+      return 0;
+    }
+  return p;
+}
+
+MmGlRenderer *
+mm_gl_renderer_new (bool es, GError **error)
+{
+  const char *version = es ? "#version 300 es\n" : "#version 330 core\n";
+  g_autofree char *fs = g_strdup_printf (fragment_src, MM_RASTER_AMBIENT, MM_RASTER_DIFFUSE);
+  GLuint program = link_program (version, vertex_src, fs, error);
+  if (program == 0)
+    return NULL;
+  GLuint line_program = link_program (version, line_vertex_src, line_fragment_src, error);
+  if (line_program == 0)
+    {
+      glDeleteProgram (program);
+      return NULL;
+    }
+  MmGlRenderer *r = g_new0 (MmGlRenderer, 1);
+  r->program = program;
+  r->line_program = line_program;
+  r->u_matrix = glGetUniformLocation (program, "matrix");
+  r->u_colour = glGetUniformLocation (program, "colour");
+  r->u_toward = glGetUniformLocation (program, "toward");
+  r->u_line_matrix = glGetUniformLocation (line_program, "matrix");
+  r->meshes = g_array_new (FALSE, TRUE, sizeof (GlMesh));
+  glGenVertexArrays (1, &r->line_vao);
+  glGenBuffers (1, &r->line_vbo);
+  return r;
+}
+
+static void
+drop_mesh (GlMesh *m)
+{
+  if (m->vao)
+    {
+      glDeleteVertexArrays (1, &m->vao);
+      glDeleteBuffers (1, &m->vbo);
+      glDeleteBuffers (1, &m->ibo);
+    }
+  *m = (GlMesh) { 0 };
+}
+
+void
+mm_gl_renderer_clear (MmGlRenderer *r)
+{
+  for (guint i = 0; i < r->meshes->len; i++)
+    drop_mesh (&g_array_index (r->meshes, GlMesh, i));
+}
+
+void
+mm_gl_renderer_free (MmGlRenderer *r)
+{
+  if (r == NULL)
+    return;
+  mm_gl_renderer_clear (r);
+  g_array_unref (r->meshes);
+  glDeleteVertexArrays (1, &r->line_vao);
+  glDeleteBuffers (1, &r->line_vbo);
+  glDeleteProgram (r->program);
+  glDeleteProgram (r->line_program);
+  g_free (r);
+}
+
+void
+mm_gl_renderer_set_mesh (MmGlRenderer *r, int slot, const MmMesh *mesh)
+{
+  g_return_if_fail (slot >= 0);
+  if ((guint) slot >= r->meshes->len)
+    g_array_set_size (r->meshes, slot + 1);
+  GlMesh *m = &g_array_index (r->meshes, GlMesh, slot);
+  drop_mesh (m);
+  if (mesh == NULL || mesh->n_triangles == 0)
+    return;
+  glGenVertexArrays (1, &m->vao);
+  glBindVertexArray (m->vao);
+  glGenBuffers (1, &m->vbo);
+  glBindBuffer (GL_ARRAY_BUFFER, m->vbo);
+  glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_vertices * 3 * sizeof (float)), mesh->positions,
+                GL_STATIC_DRAW);
+  glEnableVertexAttribArray (0);
+  glVertexAttribPointer (0, 3, GL_FLOAT, GL_FALSE, 0, NULL);
+  glGenBuffers (1, &m->ibo);
+  glBindBuffer (GL_ELEMENT_ARRAY_BUFFER, m->ibo);
+  glBufferData (GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_triangles * 3 * sizeof (uint32_t)),
+                mesh->triangles, GL_STATIC_DRAW);
+  m->n_indices = (GLsizei) (mesh->n_triangles * 3);
+  glBindVertexArray (0);
+}
+
+static void
+draw_slot (MmGlRenderer *r, int slot, const float rgba[4])
+{
+  if (slot < 0 || (guint) slot >= r->meshes->len)
+    return;
+  GlMesh *m = &g_array_index (r->meshes, GlMesh, slot);
+  if (m->vao == 0)
+    return;
+  glUniform4fv (r->u_colour, 1, rgba);
+  glBindVertexArray (m->vao);
+  glDrawElements (GL_TRIANGLES, m->n_indices, GL_UNSIGNED_INT, NULL);
+}
+
+void
+mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, const float (*rgba)[4],
+                     int n, const MmRasterLine *lines, int n_lines, const float background[3])
+{
+  float matrix[16];
+  mm_camera_gl_matrix (cam, matrix);
+  glClearColor (background[0], background[1], background[2], 1);
+  glClearDepthf (1);
+  glClear (GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+  glEnable (GL_DEPTH_TEST);
+  /* The meshes are closed and wound counter-clockwise seen from outside, and the camera is
+   * always outside them (orthographic, near plane beyond the scene): back faces are hidden,
+   * and llvmpipe spends much of a frame on their fragments. */
+  if (g_getenv ("MM_3D_NO_CULL"))
+    glDisable (GL_CULL_FACE);
+  else
+    {
+      glEnable (GL_CULL_FACE);
+      glCullFace (GL_BACK);
+      glFrontFace (GL_CCW);
+    }
+  glUseProgram (r->program);
+  glUniformMatrix4fv (r->u_matrix, 1, GL_FALSE, matrix);
+  float toward[3] = { (float) cam->toward[0], (float) cam->toward[1], (float) cam->toward[2] };
+  glUniform3fv (r->u_toward, 1, toward);
+
+  glDepthFunc (GL_LESS);
+  glDepthMask (GL_TRUE);
+  glDisable (GL_BLEND);
+  for (int i = 0; i < n; i++)
+    if (rgba[i][3] >= 1)
+      draw_slot (r, slots[i], rgba[i]);
+  /* The translucent surface in one pass: every front face in front of the opaque parts,
+   * blended, the depth not written. Its layers share one colour, so the result hardly
+   * depends on their order (only their shade does); a depth pre-pass for the front-most
+   * layer alone cost llvmpipe a second pass over the 500 k triangles of bone. */
+  glDepthMask (GL_FALSE);
+  glEnable (GL_BLEND);
+  glBlendFuncSeparate (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
+  for (int i = 0; i < n; i++)
+    if (rgba[i][3] < 1)
+      draw_slot (r, slots[i], rgba[i]);
+  glDisable (GL_BLEND);
+  glDepthMask (GL_TRUE);
+  glDepthFunc (GL_LESS);
+
+  if (n_lines > 0)
+    {
+      /* Lines on top of everything, as the slice planes are not in the scene. */
+      glDisable (GL_DEPTH_TEST);
+      g_autofree float *v = g_new (float, (size_t) n_lines * 14);
+      for (int l = 0; l < n_lines; l++)
+        {
+          float *p = v + 14 * l;
+          for (int e = 0; e < 2; e++)
+            {
+              const double *q = e ? lines[l].b : lines[l].a;
+              for (int a = 0; a < 3; a++)
+                p[7 * e + a] = (float) q[a];
+              for (int a = 0; a < 4; a++)
+                p[7 * e + 3 + a] = lines[l].rgba[a];
+            }
+        }
+      glUseProgram (r->line_program);
+      glUniformMatrix4fv (r->u_line_matrix, 1, GL_FALSE, matrix);
+      glBindVertexArray (r->line_vao);
+      glBindBuffer (GL_ARRAY_BUFFER, r->line_vbo);
+      glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) ((size_t) n_lines * 14 * sizeof (float)), v, GL_STREAM_DRAW);
+      glEnableVertexAttribArray (0);
+      glVertexAttribPointer (0, 3, GL_FLOAT, GL_FALSE, 7 * sizeof (float), NULL);
+      glEnableVertexAttribArray (1);
+      glVertexAttribPointer (1, 4, GL_FLOAT, GL_FALSE, 7 * sizeof (float), (void *) (3 * sizeof (float)));
+      glDrawArrays (GL_LINES, 0, n_lines * 2);
+      glBindVertexArray (0);
+      glEnable (GL_DEPTH_TEST);
+    }
+  glUseProgram (0);
+}

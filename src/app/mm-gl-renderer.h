@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The 3D view's GL path (GtkGLArea through libepoxy): meshes in buffers on the GPU, drawn
+ * as mm-raster.c draws them on the CPU (flat headlight shading, the translucent surface's
+ * front-most layer, lines on top). GL 3.3 core or GLES 3.0, whichever GDK gave: the same
+ * shaders with their version line chosen at run time (Mesa's llvmpipe offers both). */
+#pragma once
+
+#include "mm-raster.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MmGlRenderer MmGlRenderer;
+
+/* With the GL context current. NULL with an error when the shaders do not build. */
+MmGlRenderer *mm_gl_renderer_new (bool es, GError **error);
+/* With the context current (its buffers go with it). */
+void mm_gl_renderer_free (MmGlRenderer *r);
+
+/* Upload a mesh (or replace the one in that slot; NULL empties it). Slots are numbered by the
+ * caller; the mesh is not kept. */
+void mm_gl_renderer_set_mesh (MmGlRenderer *r, int slot, const MmMesh *mesh);
+void mm_gl_renderer_clear (MmGlRenderer *r);
+
+/* Draw (the caller set the viewport, in device pixels): the slots with their colours, then
+ * the lines. */
+void mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots,
+                          const float (*rgba)[4], int n, const MmRasterLine *lines, int n_lines,
+                          const float background[3]);
+
+G_END_DECLS

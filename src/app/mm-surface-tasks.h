@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The 3D view's meshes, built in a GTask thread from copies (the user edits the mask and may
+ * open another series meanwhile): the metal's parts with their volume and area, and the bone
+ * surface at an HU threshold decimated to a triangle budget. */
+#pragma once
+
+#include "mm-mask.h"
+#include "mm-mesh.h"
+#include "mm-volume.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  MmMesh **parts; /* parts[c - 1] for 3D component c (26-connected, numbered as in info) */
+  int n_parts;
+  double *volume_ml; /* per part, enclosed by the unsmoothed mesh */
+  double *area_cm2;
+  double ms;         /* wall time of the extraction */
+} MmSurfaceMetal;
+
+void mm_surface_metal_free (MmSurfaceMetal *metal);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmSurfaceMetal, mm_surface_metal_free)
+
+/* A copy of vol's geometry (dims, spacing, direction, slice positions) and, with voxels, its
+ * values: what the marching cubes read. NULL without memory. */
+MmVolume *mm_surface_volume_copy (const MmVolume *vol, bool voxels);
+
+/* The metal of mask (copied now) meshed per part. */
+void mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+MmSurfaceMetal *mm_surface_metal_finish (GAsyncResult *result, GError **error);
+
+/* The surface of HU >= hu over the whole volume (copied now), decimated to max_triangles,
+ * and a coarser copy of it (lod_triangles) drawn while the user turns the view: llvmpipe
+ * turns 500 k triangles of translucent bone at about 25 frames/s on two idle cores, 200 k at
+ * about 45 (bench/bench-view3d). */
+typedef struct
+{
+  MmMesh *mesh;
+  MmMesh *lod; /* NULL when the mesh is already within lod_triangles */
+} MmSurfaceBone;
+
+void mm_surface_bone_free (MmSurfaceBone *bone);
+void mm_surface_bone_async (const MmVolume *vol, double hu, size_t max_triangles,
+                            size_t lod_triangles, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+MmSurfaceBone *mm_surface_bone_finish (GAsyncResult *result, GError **error);
+
+G_END_DECLS
