@@ -152,6 +152,67 @@ test_inputs_hash (void)
   mm_test_rm_rf (dir);
 }
 
+static void
+test_index (void)
+{
+  g_autofree char *dir = mm_test_tmp_dir ("mm-batch");
+  g_autofree char *path = g_build_filename (dir, "index.tsv", NULL);
+  g_autoptr (GPtrArray) series = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) mm_batch_series_free);
+  const char *uids[] = { "1.2.3", "1.2.3#2", "9" };
+  for (int i = 0; i < 3; i++)
+    {
+      MmBatchSeries *bs = g_new0 (MmBatchSeries, 1);
+      bs->uid = g_strdup (uids[i]);
+      bs->files = g_new0 (char *, i + 2);
+      for (int f = 0; f <= i; f++)
+        bs->files[f] = g_strdup_printf ("/data/s %d/f-%d.dcm", i, f);
+      bs->n_files = i + 1;
+      g_ptr_array_add (series, bs);
+    }
+  g_autoptr (GError) err = NULL;
+  g_assert_true (mm_batch_index_write (path, series, &err));
+  g_autoptr (GPtrArray) back = mm_batch_index_read (path, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (back->len, ==, 3);
+  for (int i = 0; i < 3; i++)
+    {
+      MmBatchSeries *a = series->pdata[i], *b = back->pdata[i];
+      g_assert_cmpstr (a->uid, ==, b->uid);
+      g_assert_cmpuint (b->n_files, ==, (guint) i + 1);
+      g_assert_true (g_strv_equal ((const char *const *) a->files,
+                                   (const char *const *) b->files));
+    }
+  /* A path with a line break cannot be written (it would read back as two lines). */
+  MmBatchSeries *bad = series->pdata[0];
+  g_free (bad->files[0]);
+  bad->files[0] = g_strdup ("/data/a\n1.2.9\t/etc/passwd");
+  g_assert_false (mm_batch_index_write (path, series, &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+  /* Hostile or damaged index files: an error naming the file and line, no series. */
+  const char *texts[] = {
+    "",
+    "1.2.3\t/a.dcm\n",
+    "# metalmark batch index 1: series UID, tab, file path\n1.2.3 /a.dcm\n",
+    "# metalmark batch index 1: series UID, tab, file path\n\t/a.dcm\n",
+    "# metalmark batch index 1: series UID, tab, file path\n1.2.3\t\n",
+    "# metalmark batch index 1: series UID, tab, file path\n1.2.3\t/a\t/b\n",
+    "# metalmark batch index 1: series UID, tab, file path\n1.2.3\t/a.dcm",
+    "# metalmark batch index 1: series UID, tab, file path\n1.2.3\t/\xff.dcm\n",
+  };
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+    {
+      g_assert_true (g_file_set_contents (path, texts[t], -1, NULL));
+      g_autoptr (GPtrArray) none = mm_batch_index_read (path, &err);
+      g_assert_null (none);
+      g_assert_nonnull (err);
+      g_assert_nonnull (strstr (err->message, path));
+      g_clear_error (&err);
+    }
+  mm_test_rm_rf (dir);
+}
+
 static JsonNode *
 status_new (const char *state, const char *hash)
 {
@@ -253,5 +314,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/batch/params-hash", test_params_hash);
   g_test_add_func ("/core/batch/inputs-hash", test_inputs_hash);
   g_test_add_func ("/core/batch/status-commit", test_status_and_commit);
+  g_test_add_func ("/core/batch/index", test_index);
   return g_test_run ();
 }

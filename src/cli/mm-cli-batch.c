@@ -23,6 +23,7 @@
 
 typedef enum
 {
+  RUN_INDEX,
   RUN_INFO,
   RUN_SEGMENT,
   RUN_EXPORT,
@@ -33,6 +34,7 @@ static const struct
   const char *name;
   RunKind kind;
 } batch_commands[] = {
+  { "index", RUN_INDEX },
   { "info", RUN_INFO },
   { "segment", RUN_SEGMENT },
   { "export", RUN_EXPORT },
@@ -147,7 +149,7 @@ add_strv (JsonBuilder *b, const char *member, char **v, guint max)
 
 /* Run one series in work; true when done. The status is built in b. */
 static bool
-run_series (const Batch *bt, const MmDicomSeriesInfo *info, const char *work, JsonBuilder *b)
+run_series (const Batch *bt, const MmBatchSeries *info, const char *work, JsonBuilder *b)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (argv, g_strdup (bt->self));
@@ -164,6 +166,8 @@ run_series (const Batch *bt, const MmDicomSeriesInfo *info, const char *work, Js
       g_ptr_array_add (argv, g_strdup ("--out"));
       g_ptr_array_add (argv, g_strdup (labels));
       break;
+    case RUN_INDEX:
+      g_assert_not_reached ();
     case RUN_EXPORT:
       g_ptr_array_add (argv, g_strdup ("--segment"));
       g_ptr_array_add (argv, g_strdup ("--nifti"));
@@ -267,7 +271,7 @@ now_utc (void)
 
 /* One series from start to published folder. Returns 1 done, 0 failed, -1 not published. */
 static int
-do_series (const Batch *bt, const char *root, const MmDicomSeriesInfo *info, const char *name,
+do_series (const Batch *bt, const char *root, const MmBatchSeries *info, const char *name,
            const char *inputs_hash)
 {
   g_autoptr (GError) err = NULL;
@@ -331,10 +335,48 @@ do_series (const Batch *bt, const char *root, const MmDicomSeriesInfo *info, con
   return ok ? 1 : 0;
 }
 
+/* The series under root_in and the paths of list, headers read once (MmBatchSeries *); NULL
+ * with *rc set after printing why. */
+static GPtrArray *
+find_series (const char *root_in, const char *list, int threads, int *rc)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  if (root_in)
+    g_ptr_array_add (paths, g_strdup (root_in));
+  if (list && !read_list (list, paths))
+    {
+      *rc = MM_EXIT_INPUT;
+      return NULL;
+    }
+  g_autoptr (MmDicomReport) report = mm_dicom_report_new ();
+  g_autoptr (GError) err = NULL;
+  MmDicomLoadOptions opts;
+  mm_dicom_load_options_init (&opts);
+  opts.n_threads = threads;
+  if (!mm_dicom_scan ((const char *const *) paths->pdata, paths->len, &opts, report, &err))
+    {
+      g_autofree char *msg = mm_text_printable (err->message);
+      mm_cli_error ("batch: %s", msg);
+      *rc = MM_EXIT_INPUT;
+      return NULL;
+    }
+  GPtrArray *series = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_batch_series_free);
+  for (guint s = 0; s < report->series->len; s++)
+    {
+      const MmDicomSeriesInfo *info = report->series->pdata[s];
+      MmBatchSeries *bs = g_new0 (MmBatchSeries, 1);
+      bs->uid = g_strdup (info->uid);
+      bs->files = g_strdupv (info->files);
+      bs->n_files = g_strv_length (info->files);
+      g_ptr_array_add (series, bs);
+    }
+  return series;
+}
+
 int
 mm_cli_batch (int argc, char **argv)
 {
-  char *list = NULL, *root_in = NULL, *out = NULL, *shard = NULL;
+  char *list = NULL, *root_in = NULL, *out = NULL, *shard = NULL, *index = NULL;
   int threads = 0;
   gboolean dry_run = FALSE;
   char **rest = NULL;
@@ -344,8 +386,10 @@ mm_cli_batch (int argc, char **argv)
       "DIR" },
     { "list", 0, 0, G_OPTION_ARG_FILENAME, &list,
       "Text file of paths (folders or files), one a line", "FILE" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output root: one folder per series",
-      "ROOT" },
+    { "index", 0, 0, G_OPTION_ARG_FILENAME, &index,
+      "The series as 'batch index' wrote them: no header is read to find them", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+      "Output root: one folder per series ('batch index': the index file)", "ROOT" },
     { "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
       "Do share K of N (K from 0); default from SLURM_ARRAY_TASK_ID, _MIN and _COUNT, else "
       "0/1",
@@ -370,10 +414,11 @@ mm_cli_batch (int argc, char **argv)
                      "same options. OPTIONS after -- go to COMMAND.",
                      entries, ranges, &argc, &argv))
     goto out;
-  if (rest == NULL || rest[0] == NULL || out == NULL || (root_in == NULL && list == NULL))
+  if (rest == NULL || rest[0] == NULL || out == NULL
+      || (root_in == NULL && list == NULL && index == NULL))
     {
-      mm_cli_error ("batch: COMMAND, --root DIR or --list FILE, and --out ROOT are required; "
-                    "try 'metalmark-cli batch --help'");
+      mm_cli_error ("batch: COMMAND, --root DIR, --list FILE or --index FILE, and --out ROOT "
+                    "are required; try 'metalmark-cli batch --help'");
       goto out;
     }
   Batch bt = { .command = rest[0], .cmd_opts = rest + 1, .env = env };
@@ -386,7 +431,8 @@ mm_cli_batch (int argc, char **argv)
       }
   if (!known)
     {
-      mm_cli_error ("batch: '%s' is not a command batch runs (info, segment, export)", rest[0]);
+      mm_cli_error ("batch: '%s' is not a command batch runs (info, segment, export; index)",
+                    rest[0]);
       goto out;
     }
   if (rest[1] && !has_dashdash)
@@ -424,28 +470,42 @@ mm_cli_batch (int argc, char **argv)
         env = g_environ_setenv (env, "MM_PROFILE", "1", TRUE);
       bt.env = env;
 
-      g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-      if (root_in)
-        g_ptr_array_add (paths, g_strdup (root_in));
-      if (list && !read_list (list, paths))
+      g_autoptr (GPtrArray) series = NULL;
+      if (index && (root_in || list))
         {
-          rc = MM_EXIT_INPUT;
+          mm_cli_error ("batch: --index replaces --root and --list; give one or the other");
           break;
         }
-      g_autoptr (MmDicomReport) report = mm_dicom_report_new ();
-      {
-        g_autoptr (GError) err = NULL;
-        MmDicomLoadOptions opts;
-        mm_dicom_load_options_init (&opts);
-        opts.n_threads = threads;
-        if (!mm_dicom_scan ((const char *const *) paths->pdata, paths->len, &opts, report, &err))
-          {
-            g_autofree char *msg = mm_text_printable (err->message);
-            mm_cli_error ("batch: %s", msg);
-            rc = MM_EXIT_INPUT;
+      if (index)
+        {
+          g_autoptr (GError) err = NULL;
+          series = mm_batch_index_read (index, &err);
+          if (series == NULL)
+            {
+              mm_cli_error ("batch: %s", err->message);
+              rc = MM_EXIT_INPUT;
+              break;
+            }
+        }
+      else
+        {
+          series = find_series (root_in, list, threads, &rc);
+          if (series == NULL)
             break;
-          }
-      }
+        }
+      if (bt.kind == RUN_INDEX)
+        {
+          g_autoptr (GError) err = NULL;
+          if (!mm_batch_index_write (out, series, &err))
+            {
+              mm_cli_error ("batch: %s", err->message);
+              rc = MM_EXIT_OUTPUT;
+              break;
+            }
+          printf ("%u series indexed in %s\n", series->len, out);
+          rc = MM_EXIT_OK;
+          break;
+        }
       {
         g_autoptr (GError) err = NULL;
         if (!mm_ensure_dir (out, &err))
@@ -464,9 +524,9 @@ mm_cli_batch (int argc, char **argv)
         }
 
       guint n_mine = 0, n_done = 0, n_failed = 0, n_skipped = 0, n_lost = 0;
-      for (guint s = 0; s < report->series->len; s++)
+      for (guint s = 0; s < series->len; s++)
         {
-          const MmDicomSeriesInfo *info = report->series->pdata[s];
+          const MmBatchSeries *info = series->pdata[s];
           if (mm_batch_shard_of (info->uid, n) != k)
             continue;
           n_mine++;
@@ -490,7 +550,7 @@ mm_cli_batch (int argc, char **argv)
           n_lost += r < 0;
         }
       printf ("shard %s: %u series of %u; %u done now, %u done before, %u failed%s\n", shard_text,
-              n_mine, report->series->len, n_done, n_skipped, n_failed,
+              n_mine, series->len, n_done, n_skipped, n_failed,
               n_lost ? ", some not written (see above)" : "");
       g_free (bt.self);
       rc = n_lost ? MM_EXIT_OUTPUT : n_failed ? MM_EXIT_INPUT : MM_EXIT_OK;
@@ -501,6 +561,7 @@ out:
   g_free (root_in);
   g_free (out);
   g_free (shard);
+  g_free (index);
   g_strfreev (rest);
   return rc;
 }

@@ -301,3 +301,114 @@ mm_batch_list (const char *root, GError **error)
   g_ptr_array_sort (names, compare_names);
   return names;
 }
+
+#define INDEX_HEADER "# metalmark batch index 1: series UID, tab, file path"
+
+void
+mm_batch_series_free (MmBatchSeries *series)
+{
+  if (series == NULL)
+    return;
+  g_free (series->uid);
+  g_strfreev (series->files);
+  g_free (series);
+}
+
+static bool
+index_value_ok (const char *v)
+{
+  return strpbrk (v, "\t\n\r") == NULL;
+}
+
+bool
+mm_batch_index_write (const char *path, GPtrArray *series, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (INDEX_HEADER "\n");
+  for (guint s = 0; s < series->len; s++)
+    {
+      const MmBatchSeries *bs = series->pdata[s];
+      for (char **f = bs->files; f && *f; f++)
+        {
+          if (!index_value_ok (bs->uid) || !index_value_ok (*f) || **f == '\0')
+            {
+              g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                           "%s: cannot index series %s, file %s: a tab or line break in the "
+                           "UID or path",
+                           path, bs->uid, *f);
+              return false;
+            }
+          g_string_append_printf (text, "%s\t%s\n", bs->uid, *f);
+        }
+    }
+  return mm_atomic_write (path, text->str, text->len, true, error);
+}
+
+GPtrArray *
+mm_batch_index_read (const char *path, GError **error)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) == 0 && (guint64) st.st_size > MM_BATCH_INDEX_MAX_BYTES)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: the index is larger than %u MB", path, MM_BATCH_INDEX_MAX_BYTES >> 20);
+      return NULL;
+    }
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  if (!g_str_has_prefix (text, INDEX_HEADER "\n"))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: not a batch index (its first line is not \"%s\")", path,
+                   INDEX_HEADER);
+      return NULL;
+    }
+  g_autoptr (GPtrArray) series = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) mm_batch_series_free);
+  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) builders = g_hash_table_new_full (
+    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_strv_builder_unref);
+  char *line = text + strlen (INDEX_HEADER "\n");
+  guint lineno = 1;
+  while (*line)
+    {
+      lineno++;
+      char *end = strchr (line, '\n');
+      if (end == NULL)
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "%s: line %u: cut short (no line end): a partly written index", path,
+                       lineno);
+          return NULL;
+        }
+      *end = '\0';
+      char *tab = strchr (line, '\t');
+      if (tab == NULL || tab == line || tab[1] == '\0' || strchr (tab + 1, '\t')
+          || !g_utf8_validate (line, -1, NULL))
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "%s: line %u: not \"UID<tab>PATH\"", path, lineno);
+          return NULL;
+        }
+      *tab = '\0';
+      MmBatchSeries *bs = g_hash_table_lookup (by_uid, line);
+      if (bs == NULL)
+        {
+          bs = g_new0 (MmBatchSeries, 1);
+          bs->uid = g_strdup (line);
+          g_ptr_array_add (series, bs);
+          g_hash_table_insert (by_uid, bs->uid, bs);
+          g_hash_table_insert (builders, bs, g_strv_builder_new ());
+        }
+      g_strv_builder_add (g_hash_table_lookup (builders, bs), tab + 1);
+      bs->n_files++;
+      line = end + 1;
+    }
+  for (guint s = 0; s < series->len; s++)
+    {
+      MmBatchSeries *bs = series->pdata[s];
+      bs->files = g_strv_builder_end (g_hash_table_lookup (builders, bs));
+    }
+  return g_steal_pointer (&series);
+}

@@ -70,4 +70,29 @@ void mm_batch_remove_tree (const char *path);
 /* The series folders (names) under root that hold a status.json, sorted. */
 GPtrArray *mm_batch_list (const char *root, GError **error);
 
+/* ---- The series index: the archive scanned once, for every task ------------------------ */
+
+/* A series as batch needs it: its name for the reader (--series) and its files. */
+typedef struct
+{
+  char *uid;
+  char **files; /* NULL-terminated */
+  guint n_files;
+} MmBatchSeries;
+
+void mm_batch_series_free (MmBatchSeries *series);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmBatchSeries, mm_batch_series_free)
+
+/* An index file is at most this large (about 5 million files of 100-character paths). */
+#define MM_BATCH_INDEX_MAX_BYTES (512u << 20)
+
+/* Write series (MmBatchSeries *) as an index: a header line, then "UID<TAB>PATH" for every
+ * file, atomically. A UID or path holding a tab, a newline or a carriage return cannot be
+ * written: an error naming it. */
+bool mm_batch_index_write (const char *path, GPtrArray *series, GError **error);
+
+/* Read an index written by mm_batch_index_write: the series (MmBatchSeries *, free func
+ * set) in the order of their first line. Errors name the file and line. */
+GPtrArray *mm_batch_index_read (const char *path, GError **error);
+
 G_END_DECLS

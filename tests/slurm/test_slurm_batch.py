@@ -174,6 +174,15 @@ def body(cli, tmp):
         serial2 = os.path.join(tmp, "serial2")
         run(cli, "batch", "segment", "--root", data, "--out", serial2, "--shard", "0/1",
             "--threads", 1, timeout=600)
+        # The archive indexed once (no task reads the headers again): the same outputs.
+        index = os.path.join(tmp, "index.tsv")
+        rc1, _, err1 = run(cli, "batch", "index", "--root", data, "--out", index)
+        indexed = os.path.join(tmp, "indexed")
+        run(cli, "batch", "segment", "--index", index, "--out", indexed, "--threads", 1,
+            timeout=600)
+        diffs = same_outputs(serial2, indexed)
+        check("batch index, then --index: the serial run's outputs", rc1 == 0 and not diffs,
+              err1 + "\n".join(diffs[:10]))
         diffs = same_outputs(serial2, array)
         check("array outputs equal the serial run's byte for byte", not diffs,
               "\n".join(diffs[:10]) + "\n" + "".join(
@@ -251,6 +260,18 @@ def body(cli, tmp):
     check("report: metal voxels as in status.json",
           all(vol[n] == s["result"]["metal_voxels"] for n, s in statuses(second).items()
               if s["state"] == "done"))
+    # Dice against the phantoms' truth label stacks, laid out as TRUTH/<series folder>/.
+    truth = os.path.join(tmp, "truth")
+    for i in (0, 1, 2):
+        shutil.copytree(os.path.join(data, "s%d" % i, "truth"),
+                        os.path.join(truth, folder_of(uids["s%d" % i])))
+    rc, out, err = run(cli, "report", second, "--json", repj, "--truth", truth)
+    j = json.load(open(repj))
+    dice = {r["folder"]: r["dice"] for r in j["series"]}
+    with_truth = [folder_of(uids["s%d" % i]) for i in (0, 1, 2)]
+    check("report --truth: Dice of the phantoms with truth above 0.9, none for the others",
+          all(dice[n] is not None and dice[n] > 0.9 for n in with_truth)
+          and all(dice[n] is None for n in dice if n not in with_truth), dice)
     return finish()
 
 
