@@ -411,7 +411,8 @@ mm_cli_batch (int argc, char **argv)
   if (!mm_cli_parse ("batch", "COMMAND (--root DIR | --list FILE) --out ROOT [-- OPTIONS...]",
                      "COMMAND (info, segment, export) runs on every series found, each in "
                      "ROOT/<Series UID>/ with status.json; a rerun skips what is done with the "
-                     "same options. OPTIONS after -- go to COMMAND.",
+                     "same options and inputs. OPTIONS after -- go to COMMAND. 'batch index "
+                     "--root DIR --out FILE' writes the series found for --index.",
                      entries, ranges, &argc, &argv))
     goto out;
   if (rest == NULL || rest[0] == NULL || out == NULL

@@ -101,7 +101,10 @@ def main():
                 print("- seed CT, %d thread(s): " % threads + ", ".join(
                     "%s %.2f s" % (k, v[0]) for k, v in sm.items()))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("MM_TEST_KEEP") is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept", tmp, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,9 @@ PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         """{array task id: state} of job's tasks still known to squeue."""
         p = subprocess.run(["squeue", "-h", "-r", "-j", job, "-o", "%K %T"],
                            capture_output=True, text=True, env=self.env())
+        if p.returncode != 0:
+            # slurmctld slow to answer under load: unknown, not ended.
+            return {"?": p.stderr.strip()}
         out = {}
         for line in p.stdout.splitlines():
             parts = line.split()
