@@ -102,6 +102,7 @@ test_shard_env (void)
                    "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=4", NULL };
   g_assert_false (mm_batch_shard_from_env (step, &k, &n, &err));
   g_assert_nonnull (err);
+  g_assert_nonnull (strstr (err->message, "gaps or a step"));
   g_clear_error (&err);
   char *junk[] = { "SLURM_ARRAY_TASK_ID=x", "SLURM_ARRAY_TASK_COUNT=4", NULL };
   g_assert_false (mm_batch_shard_from_env (junk, &k, &n, &err));

@@ -177,7 +177,10 @@ run_series (const Batch *bt, const MmBatchSeries *info, const char *work, JsonBu
   for (char **o = bt->cmd_opts; o && *o; o++)
     g_ptr_array_add (argv, g_strdup (*o));
   g_ptr_array_add (argv, g_strdup_printf ("--threads=%d", bt->threads));
-  g_ptr_array_add (argv, g_strdup_printf ("--series=%s", info->uid));
+  /* The files are this series' only, so the child finds it alone; a part split from a UID
+   * ("UID#2") or a series without UID is then no longer named so: no --series for them. */
+  if (info->uid[0] != '\0' && strchr (info->uid, '#') == NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--series=%s", info->uid));
   g_ptr_array_add (argv, g_strdup ("--")); /* file names that start with '-' */
   for (char **f = info->files; f && *f; f++)
     g_ptr_array_add (argv, g_strdup (*f));
@@ -347,6 +350,13 @@ find_series (const char *root_in, const char *list, int threads, int *rc)
     {
       *rc = MM_EXIT_INPUT;
       return NULL;
+    }
+  /* Absolute paths: an index is read by tasks started in other folders. */
+  for (guint p = 0; p < paths->len; p++)
+    {
+      char *abs = g_canonicalize_filename (paths->pdata[p], NULL);
+      g_free (paths->pdata[p]);
+      paths->pdata[p] = abs;
     }
   g_autoptr (MmDicomReport) report = mm_dicom_report_new ();
   g_autoptr (GError) err = NULL;

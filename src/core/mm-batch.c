@@ -102,8 +102,7 @@ mm_batch_shard_from_env (char **env, guint *k, guint *n, GError **error)
   guint64 vid, vcount, vmin = 0, vmax = 0;
   if (!parse_count (id, G_MAXUINT32, &vid) || !parse_count (count, MM_BATCH_MAX_SHARDS, &vcount)
       || vcount == 0 || (min && !parse_count (min, G_MAXUINT32, &vmin))
-      || (max && !parse_count (max, G_MAXUINT32, &vmax)) || vid < vmin
-      || vid - vmin >= vcount)
+      || (max && !parse_count (max, G_MAXUINT32, &vmax)))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "SLURM_ARRAY_TASK_ID=%s, SLURM_ARRAY_TASK_MIN=%s and "
@@ -112,12 +111,20 @@ mm_batch_shard_from_env (char **env, guint *k, guint *n, GError **error)
       return false;
     }
   /* --array=0-9:2 or 1,5,9 leave gaps: task ids then do not number the shards. */
-  if (max && vmax - vmin + 1 != vcount)
+  if (max && (vmax < vmin || vmax - vmin + 1 != vcount))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "the Slurm array %s-%s has %s tasks: it has gaps or a step, so task ids "
                    "are not shards; submit --array=0-%u or give --shard",
                    min ? min : "?", max, count, (guint) vcount - 1);
+      return false;
+    }
+  if (vid < vmin || vid - vmin >= vcount)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "SLURM_ARRAY_TASK_ID=%s is outside the array (SLURM_ARRAY_TASK_MIN=%s, "
+                   "SLURM_ARRAY_TASK_COUNT=%s); give --shard",
+                   id, min ? min : "(unset)", count);
       return false;
     }
   *k = (guint) (vid - vmin);
