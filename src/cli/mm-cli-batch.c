@@ -11,6 +11,7 @@
 
 #include "mm-atomic.h"
 #include "mm-batch.h"
+#include "mm-cli-batch-predict.h"
 #include "mm-text.h"
 
 #include <stdio.h>
@@ -27,6 +28,7 @@ typedef enum
   RUN_INFO,
   RUN_SEGMENT,
   RUN_EXPORT,
+  RUN_PREDICT,
 } RunKind;
 
 static const struct
@@ -38,6 +40,7 @@ static const struct
   { "info", RUN_INFO },
   { "segment", RUN_SEGMENT },
   { "export", RUN_EXPORT },
+  { "predict", RUN_PREDICT },
 };
 
 /* Options batch sets itself for each series: given by the user they would send outputs
@@ -132,6 +135,7 @@ typedef struct
   char **env;
   const char *params_hash;
   const char *shard_text;
+  MmCliBatchPredict *predict; /* predict: the model, loaded once */
 } Batch;
 
 static void
@@ -167,6 +171,7 @@ run_series (const Batch *bt, const MmBatchSeries *info, const char *work, JsonBu
       g_ptr_array_add (argv, g_strdup (labels));
       break;
     case RUN_INDEX:
+    case RUN_PREDICT:
       g_assert_not_reached ();
     case RUN_EXPORT:
       g_ptr_array_add (argv, g_strdup ("--segment"));
@@ -292,7 +297,8 @@ do_series (const Batch *bt, const char *root, const MmBatchSeries *info, const c
   mm_json_set_string (b, "folder", name);
   mm_json_set_string (b, "command", bt->command);
   mm_json_set_int (b, "files", info->n_files);
-  bool ok = run_series (bt, info, work, b);
+  bool ok = bt->predict ? mm_cli_batch_predict_run (bt->predict, info, work, b)
+                        : run_series (bt, info, work, b);
   mm_json_set_string (b, "started_utc", started);
   g_autofree char *finished = now_utc ();
   mm_json_set_string (b, "finished_utc", finished);
@@ -419,7 +425,7 @@ mm_cli_batch (int argc, char **argv)
   int rc = MM_EXIT_USAGE;
   g_auto (GStrv) env = g_get_environ ();
   if (!mm_cli_parse ("batch", "COMMAND (--root DIR | --list FILE) --out ROOT [-- OPTIONS...]",
-                     "COMMAND (info, segment, export) runs on every series found, each in "
+                     "COMMAND (info, segment, export, predict) runs on every series found, each in "
                      "ROOT/<Series UID>/ with status.json; a rerun skips what is done with the "
                      "same options and inputs. OPTIONS after -- go to COMMAND. 'batch index "
                      "--root DIR --out FILE' writes the series found for --index.",
@@ -442,7 +448,8 @@ mm_cli_batch (int argc, char **argv)
       }
   if (!known)
     {
-      mm_cli_error ("batch: '%s' is not a command batch runs (info, segment, export; index)",
+      mm_cli_error ("batch: '%s' is not a command batch runs (info, segment, export, "
+                    "predict; index)",
                     rest[0]);
       goto out;
     }
@@ -526,6 +533,14 @@ mm_cli_batch (int argc, char **argv)
             break;
           }
       }
+      g_autoptr (MmCliBatchPredict) predict = NULL;
+      if (bt.kind == RUN_PREDICT)
+        {
+          predict = mm_cli_batch_predict_new (bt.cmd_opts, threads, &rc);
+          if (predict == NULL)
+            break;
+          bt.predict = predict;
+        }
       bt.self = g_file_read_link ("/proc/self/exe", NULL);
       if (bt.self == NULL)
         {

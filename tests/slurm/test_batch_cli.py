@@ -40,7 +40,9 @@ def statuses(root):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
-    cli = os.path.abspath(ap.parse_args().cli)
+    ap.add_argument("--model", required=True)
+    args = ap.parse_args()
+    cli = os.path.abspath(args.cli)
     try:
         import pydicom  # noqa: F401
     except ImportError:
@@ -49,6 +51,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mm-batch-cli-")
     try:
         body(cli, tmp)
+        predict(cli, tmp, args.model)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
@@ -121,6 +124,43 @@ def body(cli, tmp):
     check("batch info: info.json per series, its dims in status.json",
           rc == 0 and len(infos) == 4 and all(s["result"]["dims"] == [64, 64, 16]
                                              for s in infos.values()), err)
+
+
+def predict(cli, tmp, shipped):
+    """batch predict: the plain predict's labels byte for byte, the model loaded once per
+    process (it is removed after the first series is published: the others still done)."""
+    import subprocess
+    import time
+    data = os.path.join(tmp, "pred-archive")
+    for i in range(3):
+        rc, out, err = run(cli, "phantom", "--variant", i + 1, "--seed", 400 + i, "--size", 64,
+                           "--slices", 16, "--threads", 1, os.path.join(data, "s%d" % i))
+    model = os.path.join(tmp, "model.safetensors")
+    shutil.copy(shipped, model)
+    root = os.path.join(tmp, "pred-out")
+    env = dict(os.environ, MM_TEST_BATCH_SLOW_MS="1500")
+    p = subprocess.Popen([cli, "batch", "predict", "--root", data, "--out", root, "--threads",
+                          "1", "--", "--model", model], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    end = time.time() + 120
+    while time.time() < end and not (os.path.isdir(root) and statuses(root)):
+        time.sleep(0.05)
+    os.unlink(model)
+    out, err = p.communicate(timeout=300)
+    st = statuses(root)
+    check("batch predict: all 3 done although the model file went away after the first "
+          "(loaded once)", p.returncode == 0 and len(st) == 3
+          and all(s["state"] == "done" for s in st.values()), out + err)
+    shutil.copy(shipped, model)
+    plain = os.path.join(tmp, "pred-plain")
+    rc, out, err = run(cli, "predict", "--threads", 1, "--model", model, "--out", plain,
+                       os.path.join(data, "s1", "ct"))
+    uid = json.loads(run(cli, "info", "--json", os.path.join(data, "s1", "ct"))[1])["series_uid"]
+    labels = os.path.join(root, uid, "labels")
+    same = rc == 0 and os.path.isdir(labels) and sorted(os.listdir(plain)) == sorted(
+        os.listdir(labels)) and all(open(os.path.join(plain, f), "rb").read() == open(
+            os.path.join(labels, f), "rb").read() for f in os.listdir(plain))
+    check("batch predict: the labels of predict, byte for byte", same, err)
 
 
 if __name__ == "__main__":
