@@ -376,6 +376,14 @@ find_series (const char *root_in, const char *list, int threads, int *rc)
       *rc = MM_EXIT_INPUT;
       return NULL;
     }
+  /* Files that are not DICOM or not readable belong to no series: said once, not lost. */
+  if (report->files_skipped > 0 && report->warnings->len > 0)
+    {
+      g_autofree char *first = mm_text_printable (report->warnings->pdata[0]);
+      fprintf (stderr, "metalmark-cli: batch: %u file%s skipped while finding the series "
+               "(not DICOM, not an image, or unreadable), the first: %s\n",
+               report->files_skipped, report->files_skipped == 1 ? "" : "s", first);
+    }
   GPtrArray *series = g_ptr_array_new_with_free_func ((GDestroyNotify) mm_batch_series_free);
   for (guint s = 0; s < report->series->len; s++)
     {

@@ -75,6 +75,9 @@ def body(cli, tmp):
     st = statuses(out_root)
     check("4 series found (one UID split in two), all done", rc == 0 and len(st) == 4
           and all(s["state"] == "done" for s in st.values()), "%s\n%s\n%s" % (out, err, st))
+    # Each phantom folder holds its truth PNG stack and truth.json beside ct/: 4 x 18 files.
+    check("files that are not DICOM are counted once on stderr, naming the first",
+          "72 files skipped while finding the series" in err and "truth" in err, err)
     hashed = "h-" + hashlib.sha256(evil.encode()).hexdigest()[:32]
     check("the UID with '/' and '..' got a hashed folder", hashed in st, sorted(st))
     check("nothing written outside the output root",
