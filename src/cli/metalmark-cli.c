@@ -24,6 +24,8 @@ static const struct
   { "slab", mm_cli_slab, "a MIP, MinIP or mean slab of a plane, as a NumPy array" },
   { "reslice", mm_cli_reslice, "a standard or oblique plane, trilinear, as a NumPy array" },
   { "measure", mm_cli_measure, "distance, angle, HU profile and ROI statistics on a plane" },
+  { "batch", mm_cli_batch, "run info, segment or export on every series of an archive (Slurm)" },
+  { "report", mm_cli_report, "one table (CSV, JSON) of a batch's per-series status" },
 };
 
 static void

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <deque>
 #include <omp.h>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,7 @@ mm_dicom_report_free (MmDicomReport *r)
       g_free (s->modality);
       g_free (s->description);
       g_free (s->split_reason);
+      g_strfreev (s->files);
       g_free (s);
     }
   g_ptr_array_unref (r->series);
@@ -244,6 +246,13 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
       info->is_ct = s->is_ct;
       info->description = s->description.empty () ? nullptr : g_strdup (s->description.c_str ());
       info->n_files = s->slices.size ();
+      /* A multi-frame file holds many slices: each path once, in slice order. */
+      g_autoptr (GStrvBuilder) paths = g_strv_builder_new ();
+      std::set<std::string> seen;
+      for (const SliceHeader *h : s->slices)
+        if (seen.insert (h->path).second)
+          g_strv_builder_add (files, h->path.c_str ());
+      info->files = g_strv_builder_end (files);
       g_ptr_array_add (L.report->series, info);
     }
 

@@ -34,6 +34,9 @@ typedef struct
   /* Why this is a series of its own beside the others found (a Series Instance UID of its
    * own, or which field split one UID); NULL when it is the only series. */
   char *split_reason;
+  /* The files holding its slices, each once, NULL-terminated: a batch hands a series to its
+   * worker by these paths instead of making it walk the whole archive again. */
+  char **files;
 } MmDicomSeriesInfo;
 
 /* What a load did besides producing the volume. */
