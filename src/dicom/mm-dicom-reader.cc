@@ -247,12 +247,12 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
       info->description = s->description.empty () ? nullptr : g_strdup (s->description.c_str ());
       info->n_files = s->slices.size ();
       /* A multi-frame file holds many slices: each path once, in slice order. */
-      g_autoptr (GStrvBuilder) paths = g_strv_builder_new ();
+      g_autoptr (GStrvBuilder) series_files = g_strv_builder_new ();
       std::set<std::string> seen;
       for (const SliceHeader *h : s->slices)
         if (seen.insert (h->path).second)
-          g_strv_builder_add (files, h->path.c_str ());
-      info->files = g_strv_builder_end (files);
+          g_strv_builder_add (series_files, h->path.c_str ());
+      info->files = g_strv_builder_end (series_files);
       g_ptr_array_add (L.report->series, info);
     }
 
