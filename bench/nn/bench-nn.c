@@ -14,6 +14,7 @@
 #include "mm-nn-loss.h"
 #include "mm-nn-model.h"
 #include "mm-nn-threads.h"
+#include "mm-nn-wait-policy.h"
 #include "mm-safetensors.h"
 #include "mm-unet.h"
 
@@ -136,6 +137,9 @@ usage (void)
 int
 main (int argc, char **argv)
 {
+  /* As metalmark-cli train and predict: passive OpenMP waiting unless the environment says
+   * otherwise (GOMP_SPINCOUNT=300000 measures libgomp's default). */
+  mm_nn_wait_policy_reexec (argv);
   int train = -1, batch = 0, size = 0, depth = 3, width = 8, steps = 20, warmup = 3;
   int slices = 40, threads = 2, seed = 1, auto_threads = 0;
   const char *data_in = NULL, *init_in = NULL, *data_out = NULL, *init_out = NULL;

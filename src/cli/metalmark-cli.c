@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* metalmark-cli: the command-line front end; each subcommand lives in its own file. */
+/* metalmark-cli: the command-line front end; each subcommand lives in its own file.
+ *
+ * train and predict run in a helper program, metalmark-cli-nn, that this one execs: only it
+ * links oneDNN and cairo (and, through them, OpenCL, X11, fontconfig, ...), so every other
+ * command starts without loading and relocating some 30 libraries it never uses (issue 12:
+ * start-up was most of `info`'s cost over `cat` on a 200-slice series). The exec keeps the
+ * interface identical (same process, arguments, streams, signals and exit codes) and lets
+ * the helper start with OMP_WAIT_POLICY=passive (mm-nn-wait-policy.h). */
 #include "mm-cli.h"
+#include "mm-nn-wait-policy.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+/* run == NULL: the command lives in the nn helper. */
 static const struct
 {
   const char *name;
@@ -19,8 +30,8 @@ static const struct
   { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
   { "mesh", mm_cli_mesh, "write the metal (or bone) surface as STL, PLY or OBJ mesh" },
   { "eval", mm_cli_eval, "compare a predicted metal mask with a reference (Dice, HD95, ...)" },
-  { "train", mm_cli_train, "train a U-Net on series and their metal masks" },
-  { "predict", mm_cli_predict, "segment metal with a trained U-Net, write a PNG label stack" },
+  { "train", NULL, "train a U-Net on series and their metal masks" },
+  { "predict", NULL, "segment metal with a trained U-Net, write a PNG label stack" },
   { "slab", mm_cli_slab, "a MIP, MinIP or mean slab of a plane, as a NumPy array" },
   { "reslice", mm_cli_reslice, "a standard or oblique plane, trilinear, as a NumPy array" },
   { "measure", mm_cli_measure, "distance, angle, HU profile and ROI statistics on a plane" },
@@ -36,6 +47,33 @@ usage (FILE *out)
     fprintf (out, "  %-10s %s\n", commands[c].name, commands[c].help);
   fprintf (out, "\n'metalmark-cli COMMAND --help' describes a command.\n"
                 "Exit codes: 0 success, 1 bad input, 2 usage error, 3 output not written.\n");
+}
+
+/* The helper beside this executable (an uninstalled build, or both in one folder), else the
+ * installed one in libexecdir. Never a path from the environment or the arguments. */
+static char *
+nn_helper_path (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *beside = g_build_filename (dir, "metalmark-cli-nn", NULL);
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
+    }
+  return g_build_filename (MM_LIBEXECDIR, "metalmark-cli-nn", NULL);
+}
+
+int
+mm_cli_run_nn_helper (char **argv)
+{
+  g_autofree char *helper = nn_helper_path ();
+  mm_nn_wait_policy_setenv ();
+  execv (helper, argv);
+  mm_cli_error ("cannot run %s, which does '%s': %s (is metalmark installed completely?)",
+                helper, argv[1], g_strerror (errno));
+  return MM_EXIT_INPUT;
 }
 
 int
@@ -67,7 +105,7 @@ main (int argc, char **argv)
     }
   for (size_t c = 0; c < G_N_ELEMENTS (commands); c++)
     if (strcmp (argv[1], commands[c].name) == 0)
-      return commands[c].run (argc - 1, argv + 1);
+      return commands[c].run ? commands[c].run (argc - 1, argv + 1) : mm_cli_run_nn_helper (argv);
   mm_cli_error ("unknown command '%s'; try 'metalmark-cli --help'", argv[1]);
   return MM_EXIT_USAGE;
 }

@@ -11,7 +11,9 @@
 
 #include "mm-atomic.h"
 #include "mm-batch.h"
+#ifdef MM_CLI_NN
 #include "mm-cli-batch-predict.h"
+#endif
 #include "mm-text.h"
 
 #include <stdio.h>
@@ -135,7 +137,9 @@ typedef struct
   char **env;
   const char *params_hash;
   const char *shard_text;
+#ifdef MM_CLI_NN
   MmCliBatchPredict *predict; /* predict: the model, loaded once */
+#endif
 } Batch;
 
 static void
@@ -297,8 +301,12 @@ do_series (const Batch *bt, const char *root, const MmBatchSeries *info, const c
   mm_json_set_string (b, "folder", name);
   mm_json_set_string (b, "command", bt->command);
   mm_json_set_int (b, "files", info->n_files);
+#ifdef MM_CLI_NN
   bool ok = bt->predict ? mm_cli_batch_predict_run (bt->predict, info, work, b)
                         : run_series (bt, info, work, b);
+#else
+  bool ok = run_series (bt, info, work, b);
+#endif
   mm_json_set_string (b, "started_utc", started);
   g_autofree char *finished = now_utc ();
   mm_json_set_string (b, "finished_utc", finished);
@@ -400,6 +408,15 @@ find_series (const char *root_in, const char *list, int threads, int *rc)
 int
 mm_cli_batch (int argc, char **argv)
 {
+#ifndef MM_CLI_NN
+  /* batch predict runs in metalmark-cli-nn (the network's program: the model is loaded once
+   * there); option parsing below changes argv, so keep the arguments as given. */
+  g_autoptr (GStrvBuilder) given_b = g_strv_builder_new ();
+  g_strv_builder_add (given_b, g_get_prgname () ? g_get_prgname () : "metalmark-cli");
+  for (int i = 0; i < argc; i++)
+    g_strv_builder_add (given_b, argv[i]);
+  g_auto (GStrv) given = g_strv_builder_end (given_b);
+#endif
   char *list = NULL, *root_in = NULL, *out = NULL, *shard = NULL, *index = NULL;
   int threads = 0;
   gboolean dry_run = FALSE;
@@ -461,6 +478,13 @@ mm_cli_batch (int argc, char **argv)
                     rest[0]);
       goto out;
     }
+#ifndef MM_CLI_NN
+  if (bt.kind == RUN_PREDICT)
+    {
+      rc = mm_cli_run_nn_helper (given);
+      goto out;
+    }
+#endif
   if (rest[1] && !has_dashdash)
     {
       mm_cli_error ("batch: '%s': the command's options come after --", rest[1]);
@@ -541,6 +565,7 @@ mm_cli_batch (int argc, char **argv)
             break;
           }
       }
+#ifdef MM_CLI_NN
       g_autoptr (MmCliBatchPredict) predict = NULL;
       if (bt.kind == RUN_PREDICT)
         {
@@ -549,6 +574,7 @@ mm_cli_batch (int argc, char **argv)
             break;
           bt.predict = predict;
         }
+#endif
       bt.self = g_file_read_link ("/proc/self/exe", NULL);
       if (bt.self == NULL)
         {

@@ -51,8 +51,17 @@ mm_atomic_test_step (void)
     _exit (137);
 }
 
+/* How write_temp leaves the data: in the page cache only, synced (fsync), or on its way to
+ * the disk (writeback started, not waited for: mm_atomic_sync_file waits later). */
+typedef enum
+{
+  SYNC_NONE,
+  SYNC_WAIT,
+  SYNC_START,
+} SyncMode;
+
 static bool
-write_temp (const char *path, const void *data, size_t len, bool durable, char **tmp_out,
+write_temp (const char *path, const void *data, size_t len, SyncMode sync, char **tmp_out,
             GError **error)
 {
   /* Checked before writing (a clear error without the work) and again before the rename. */
@@ -80,7 +89,11 @@ write_temp (const char *path, const void *data, size_t len, bool durable, char *
       p += n;
       left -= n;
     }
-  if (durable && fsync (fd) != 0)
+  /* Writeback of this file starts now, beside the writes of the others; errors of it are
+   * reported by the fsync that waits for it (mm_atomic_sync_file), so none is lost here. */
+  if (sync == SYNC_START)
+    sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (sync == SYNC_WAIT && fsync (fd) != 0)
     {
       int err = errno;
       close (fd);
@@ -101,7 +114,30 @@ bool
 mm_atomic_prepare (const char *path, const void *data, size_t len, char **tmp_out,
                    GError **error)
 {
-  return write_temp (path, data, len, true, tmp_out, error);
+  return write_temp (path, data, len, SYNC_WAIT, tmp_out, error);
+}
+
+bool
+mm_atomic_prepare_unsynced (const char *path, const void *data, size_t len, char **tmp_out,
+                            GError **error)
+{
+  return write_temp (path, data, len, SYNC_START, tmp_out, error);
+}
+
+bool
+mm_atomic_sync_file (const char *tmp, const char *path, GError **error)
+{
+  int fd = open (tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return mm_error_errno (error, errno, path, "reopen the temporary file to sync");
+  if (fsync (fd) != 0)
+    {
+      int err = errno;
+      close (fd);
+      return mm_error_errno (error, err, path, "sync to disk");
+    }
+  close (fd);
+  return true;
 }
 
 bool
@@ -156,7 +192,8 @@ mm_atomic_write (const char *path, const void *data, size_t len, bool durable, G
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *prefix = g_strconcat (base, ".tmp-", NULL);
   mm_atomic_remove_stale (dir, prefix, "");
-  return write_temp (path, data, len, durable, &tmp, error) && mm_atomic_commit (tmp, path, error);
+  return write_temp (path, data, len, durable ? SYNC_WAIT : SYNC_NONE, &tmp, error)
+         && mm_atomic_commit (tmp, path, error);
 }
 
 bool

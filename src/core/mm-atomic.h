@@ -18,6 +18,14 @@ bool mm_atomic_write (const char *path, const void *data, size_t len, bool durab
 bool mm_atomic_prepare (const char *path, const void *data, size_t len, char **tmp_out,
                         GError **error);
 bool mm_atomic_commit (const char *tmp, const char *path, GError **error);
+/* Batches of many files, durable at less cost: prepare_unsynced writes the temporary file and
+ * only starts its writeback; after every file of the batch is written, sync_file waits for
+ * each (fsync; path names the file in errors). The disk then writes them in parallel and one
+ * journal commit covers many files, where an fsync after each write waited for each in turn.
+ * Commit only after every sync_file succeeded. */
+bool mm_atomic_prepare_unsynced (const char *path, const void *data, size_t len,
+                                 char **tmp_out, GError **error);
+bool mm_atomic_sync_file (const char *tmp, const char *path, GError **error);
 
 /* True when path does not exist or is a regular file (not a symbolic link); otherwise a
  * G_IO_ERROR_NOT_REGULAR_FILE naming it. Every writer here calls it before replacing path:

@@ -310,9 +310,12 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
       return false;
     }
 
-  /* All or nothing: every PNG is written and synced to a temporary file first (encoding and
-   * fsyncs overlap across threads); only when all exist are they renamed into place, so a
-   * full disk or an error part way leaves the previous stack as it was. */
+  /* All or nothing: every PNG is written to a temporary file first (encoding overlaps across
+   * threads, each file's writeback starts at once), then every temporary file is synced
+   * (fsync, in a pass after all writes: the disk writes them in parallel and one journal
+   * commit covers most, where an fsync after each write waited for each in turn); only when
+   * all are on disk are they renamed into place, so a crash, a full disk or an error part way
+   * leaves the previous stack as it was, never a new one with files missing or half-written. */
   g_autofree char **tmps = g_new0 (char *, n);
 #pragma omp parallel num_threads (n_threads)
   {
@@ -350,7 +353,8 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
         gsize len = 0;
         const void *data = png ? g_bytes_get_data (png, &len) : NULL;
         t0 = mm_profile_begin ();
-        bool prepared = png != NULL && mm_atomic_prepare (path, data, len, &tmps[k], &err);
+        bool prepared = png != NULL
+                        && mm_atomic_prepare_unsynced (path, data, len, &tmps[k], &err);
         mm_profile_end (MM_PROFILE_FSYNC, t0);
         if (!prepared)
           {
@@ -366,6 +370,36 @@ write_stack (const char *dir, const MmVolume *vol, MmLabelSliceFunc func, gpoint
           }
       }
   }
+  /* The sync pass: every new file durable before any is renamed (and so before any manifest
+   * can name it). */
+  gint64 t_files = mm_profile_begin ();
+  if (first_error == NULL)
+    {
+#pragma omp parallel for num_threads (n_threads) schedule (dynamic, 4)
+      for (int k = 0; k < n; k++)
+        {
+          int failed;
+#pragma omp atomic read
+          failed = stop;
+          if (failed || tmps[k] == NULL)
+            continue;
+          g_autofree char *path = g_build_filename (dir, names[k], NULL);
+          GError *err = NULL;
+          if (!mm_atomic_sync_file (tmps[k], path, &err))
+            {
+#pragma omp critical (label_stack_error)
+              {
+                if (first_error == NULL)
+                  first_error = err;
+                else
+                  g_error_free (err);
+              }
+#pragma omp atomic write
+              stop = 1;
+            }
+        }
+    }
+  mm_profile_end (MM_PROFILE_FSYNC, t_files);
   for (int k = 0; k < n && first_error == NULL; k++)
     {
       if (tmps[k] == NULL)
