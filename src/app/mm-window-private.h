@@ -61,6 +61,10 @@ struct _MmWindow
   gint64 paint_start;
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
+
+  /* mm-window-tags.c: the tags browser (weak: it closes on its own) and the file it shows */
+  GtkWidget *tags_window;
+  char *tags_file;
 };
 
 
@@ -90,5 +94,10 @@ void mm_window_test_mode_start (MmWindow *self);
 
 /* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
 void mm_window_export_class_init (GtkWidgetClass *klass);
+
+/* mm-window-tags.c: the DICOM tags browser (win.show-tags), following the axial slice. */
+void mm_window_tags_class_init (GtkWidgetClass *klass);
+void mm_window_tags_update (MmWindow *self);
+void mm_window_tags_dispose (MmWindow *self);
 
 G_END_DECLS

@@ -150,6 +150,8 @@ viewer_cursor_cb (MmViewer *viewer, guint what, MmWindow *self)
     gtk_adjustment_configure (self->slice_adjustment, slice, 1, vol->dims[2], 1, 10, 0);
   else if (what & MM_VIEWER_CHANGED_CURSOR)
     gtk_adjustment_set_value (self->slice_adjustment, slice);
+  if (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_CURSOR))
+    mm_window_tags_update (self);
 }
 
 void
@@ -624,6 +626,7 @@ mm_window_dispose (GObject *object)
   MmWindow *self = MM_WINDOW (object);
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
   mm_window_model_dispose (self);
+  mm_window_tags_dispose (self);
   if (self->viewer)
     mm_viewer_set_mask (self->viewer, NULL); /* borrowed from the session */
   g_clear_object (&self->session); /* folds the journal */
@@ -708,6 +711,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   mm_window_metadata_class_init (widget_class);
+  mm_window_tags_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.three-views", NULL, three_views_action);
   gtk_widget_class_install_action (widget_class, "win.slice", "i", slice_action);
   gtk_widget_class_install_action (widget_class, "win.slice-first", NULL, slice_action);

@@ -11,27 +11,39 @@ mm_dicom_tag_format_number (const MmDicomTag *tag, char buf[12])
   g_snprintf (buf, 12, "(%04X,%04X)", tag->group, tag->element);
 }
 
+static void text_rec (GString *out, const MmDicomTag *parent, int indent);
+
+static void
+text_tag (GString *out, const MmDicomTag *t, int indent)
+{
+  char num[12];
+  mm_dicom_tag_format_number (t, num);
+  g_string_append_printf (out, "%*s%s%s%s %s", indent * 2, "", num, *t->vr ? " " : "",
+                          t->vr, t->keyword ? t->keyword : (t->name ? t->name : "?"));
+  if (t->creator)
+    g_string_append_printf (out, " [%s]", t->creator);
+  if (t->value)
+    g_string_append_printf (out, "  %s%s", t->value, t->value_truncated ? "…" : "");
+  g_string_append_c (out, '\n');
+  text_rec (out, t, indent + 1);
+  if (t->children_truncated)
+    g_string_append_printf (out, "%*s…\n", (indent + 1) * 2, "");
+}
+
 static void
 text_rec (GString *out, const MmDicomTag *parent, int indent)
 {
-  if (parent->children == NULL)
-    return;
-  for (guint i = 0; i < parent->children->len; i++)
-    {
-      const MmDicomTag *t = parent->children->pdata[i];
-      char num[12];
-      mm_dicom_tag_format_number (t, num);
-      g_string_append_printf (out, "%*s%s%s%s %s", indent * 2, "", num, *t->vr ? " " : "",
-                              t->vr, t->keyword ? t->keyword : (t->name ? t->name : "?"));
-      if (t->creator)
-        g_string_append_printf (out, " [%s]", t->creator);
-      if (t->value)
-        g_string_append_printf (out, "  %s%s", t->value, t->value_truncated ? "…" : "");
-      g_string_append_c (out, '\n');
-      text_rec (out, t, indent + 1);
-      if (t->children_truncated)
-        g_string_append_printf (out, "%*s…\n", (indent + 1) * 2, "");
-    }
+  for (guint i = 0; parent->children && i < parent->children->len; i++)
+    text_tag (out, parent->children->pdata[i], indent);
+}
+
+char *
+mm_dicom_tag_to_text (const MmDicomTag *tag)
+{
+  g_return_val_if_fail (tag != NULL, NULL);
+  GString *out = g_string_new (NULL);
+  text_tag (out, tag, 0);
+  return g_string_free (out, FALSE);
 }
 
 char *

@@ -61,6 +61,9 @@ void mm_dicom_tag_format_number (const MmDicomTag *tag, char buf[12]);
 /* The whole tree as indented text, one element a line ("(0010,0010) PN PatientName  Doe^J"). */
 char *mm_dicom_dump_to_text (const MmDicomDump *dump);
 
+/* One element (with its items, for a sequence) in the same form. */
+char *mm_dicom_tag_to_text (const MmDicomTag *tag);
+
 /* The whole tree as JSON: {"file", "transfer_syntax", "truncated", "elements": [{"tag":
  * "00100010", "vr", "keyword", "name", "creator", "value", "length", "value_truncated",
  * "items": [[elements...], ...]}]}. */
