@@ -76,6 +76,7 @@ struct _MmTagsWindow
   AdwWindowTitle *title;
   GtkSearchEntry *search;
   GtkColumnView *view;
+  GtkScrolledWindow *scroller;
   GtkStack *stack;
   GtkLabel *status;
   GtkLabel *error_label;
@@ -188,6 +189,8 @@ refill (MmTagsWindow *self)
                                                     create_child_model_cb, NULL, NULL);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (tree));
   g_object_unref (tree);
+  /* A new slice or a new search starts at the top, not where the last list was scrolled. */
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
   g_autofree char *status = NULL;
   if (searching)
     status = g_strdup_printf (g_dngettext (NULL, "%u top-level element matches",
@@ -319,6 +322,7 @@ mm_tags_window_init (MmTagsWindow *self)
   GtkWidget *scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), GTK_WIDGET (self->view));
   gtk_widget_set_vexpand (scroller, TRUE);
+  self->scroller = GTK_SCROLLED_WINDOW (scroller);
 
   self->error_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_wrap (self->error_label, TRUE);

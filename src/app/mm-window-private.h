@@ -65,6 +65,11 @@ struct _MmWindow
   /* mm-window-tags.c: the tags browser (weak: it closes on its own) and the file it shows */
   GtkWidget *tags_window;
   char *tags_file;
+  /* the series browser: the last scan with several series, kept to switch between them
+   * without scanning again; the folder it scanned; when the folder was opened */
+  MmDicomReport *scan_report;
+  char *scan_path;
+  gint64 open_time;
 };
 
 

@@ -293,8 +293,30 @@ static void
 show_series_picker (MmWindow *self, const MmDicomReport *report)
 {
   MmSeriesPicker *picker = mm_series_picker_new (GTK_WINDOW (self), report, self->loading_path);
+  mm_series_picker_set_start_time (picker, self->open_time);
+  const MmDicomReport *shown = mm_viewer_get_report (self->viewer);
+  if (shown && shown->chosen_uid && g_strcmp0 (mm_viewer_get_source (self->viewer),
+                                                self->loading_path) == 0)
+    mm_series_picker_select (picker, shown->chosen_uid);
   g_signal_connect_object (picker, "series-chosen", G_CALLBACK (series_chosen_cb), self, 0);
   gtk_window_present (GTK_WINDOW (picker));
+}
+
+/* win.series-browser (Ctrl+B): the series of the last folder with several, again, without
+ * scanning it again. */
+static void
+series_browser_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  MmWindow *self = MM_WINDOW (widget);
+  if (self->scan_report == NULL)
+    {
+      mm_window_toast (self, _("The folder shown holds only one series"));
+      return;
+    }
+  g_free (self->loading_path);
+  self->loading_path = g_strdup (self->scan_path);
+  self->open_time = 0;
+  show_series_picker (self, self->scan_report);
 }
 
 static void
@@ -323,7 +345,11 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (r->report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
     {
       set_loading (self, NULL);
-      show_series_picker (self, r->report);
+      g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+      self->scan_report = g_steal_pointer (&r->report);
+      g_free (self->scan_path);
+      self->scan_path = g_strdup (self->loading_path);
+      show_series_picker (self, self->scan_report);
     }
   else
     load_series (self, self->loading_path, NULL);
@@ -346,6 +372,9 @@ mm_window_open (MmWindow *self, const char *path)
 {
   g_return_if_fail (MM_IS_WINDOW (self) && path != NULL);
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  self->open_time = g_get_monotonic_time ();
+  g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_clear_pointer (&self->scan_path, g_free);
   g_free (self->loading_path);
   self->loading_path = g_steal_pointer (&abs);
   g_cancellable_cancel (self->cancellable);
@@ -646,6 +675,8 @@ mm_window_finalize (GObject *object)
   g_clear_object (&self->viewer);
   g_free (self->loading_path);
   g_free (self->screenshot_path);
+  g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_free (self->scan_path);
   g_clear_pointer (&self->frame_times, g_array_unref);
   g_clear_pointer (&self->render_times, g_array_unref);
   G_OBJECT_CLASS (mm_window_parent_class)->finalize (object);
@@ -710,6 +741,8 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-mask", NULL, open_mask_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.series-browser", NULL,
+                                   series_browser_action);
   mm_window_metadata_class_init (widget_class);
   mm_window_tags_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.three-views", NULL, three_views_action);
@@ -727,6 +760,7 @@ mm_window_class_init (MmWindowClass *klass)
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
+  add_key (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.series-browser", NULL);
   add_key (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.zoom-actual", NULL);
   /* The single keys (slices, zoom, presets, layout, tools) are in mm-viewer-keys.c. */
 }
