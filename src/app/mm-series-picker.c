@@ -197,7 +197,9 @@ thumb_clicked_cb (GtkButton *button, MmSeriesPicker *self)
 {
   const char *uid = g_object_get_data (G_OBJECT (button), "mm-uid");
   g_signal_emit (self, signals[SERIES_CHOSEN], 0, uid);
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (self), "cancel");
+  /* adw_message_dialog_response only emits: the response buttons close the dialog, this
+   * button must do it itself. */
+  gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
