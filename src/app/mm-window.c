@@ -302,15 +302,15 @@ show_series_picker (MmWindow *self, const MmDicomReport *report)
   gtk_window_present (GTK_WINDOW (picker));
 }
 
-/* win.series-browser (Ctrl+B): the series of the last folder with several, again, without
- * scanning it again. */
+/* win.series-browser (Ctrl+B): the series of the folder opened last, again, without scanning
+ * it again. */
 static void
 series_browser_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   MmWindow *self = MM_WINDOW (widget);
   if (self->scan_report == NULL)
     {
-      mm_window_toast (self, _("The folder shown holds only one series"));
+      mm_window_toast (self, _("Open a folder first"));
       return;
     }
   g_free (self->loading_path);
@@ -342,17 +342,21 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           gtk_window_destroy (GTK_WINDOW (self));
         }
     }
-  else if (r->report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
+  else
     {
-      set_loading (self, NULL);
+      /* Kept for the series browser (Ctrl+B), also with one series. */
       g_clear_pointer (&self->scan_report, mm_dicom_report_free);
       self->scan_report = g_steal_pointer (&r->report);
       g_free (self->scan_path);
       self->scan_path = g_strdup (self->loading_path);
-      show_series_picker (self, self->scan_report);
+      if (self->scan_report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
+        {
+          set_loading (self, NULL);
+          show_series_picker (self, self->scan_report);
+        }
+      else
+        load_series (self, self->loading_path, NULL);
     }
-  else
-    load_series (self, self->loading_path, NULL);
   g_object_unref (self);
 }
 
