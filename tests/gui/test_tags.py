@@ -338,6 +338,41 @@ def search_and_read(app, frame, query):
     return texts(frame)
 
 
+CLIPBOARD_READER = """
+import sys
+import gi
+gi.require_version("Gtk", "4.0")
+from gi.repository import Gdk, GLib, Gtk
+Gtk.init()
+loop, out = GLib.MainLoop(), []
+def done(cb, res):
+    try:
+        out.append(cb.read_text_finish(res) or "")
+    except Exception as e:
+        out.append("<error %s>" % e)
+    loop.quit()
+Gdk.Display.get_default().get_clipboard().read_text_async(None, done)
+GLib.timeout_add_seconds(10, loop.quit)
+loop.run()
+sys.stdout.write(out[0] if out else "<timeout>")
+"""
+
+
+def find_button(root, text):
+    """A button by its text: the button, else its label (GTK 4.8 names some buttons only
+    through their label child); clicking either presses it."""
+    return (find(root, lambda n: role(n) in ("push button", "button")
+                 and name(n).replace("_", "") == text)
+            or find(root, lambda n: role(n) == "label" and name(n) == text))
+
+
+def clipboard_text():
+    """The clipboard's text, read by another GTK client (python3-gi's GTK 4)."""
+    p = subprocess.run(["/usr/bin/python3", "-c", CLIPBOARD_READER], capture_output=True,
+                       text=True, timeout=60)
+    return p.stdout if p.returncode == 0 else None
+
+
 def scenario_tags(tap, app, folder):
     # Open Gamma knee again through the browser, then the tags window on its slice.
     key("ctrl+b")
@@ -384,6 +419,23 @@ def scenario_tags(tap, app, folder):
     shown = search_and_read(app, frame, "PatientName")
     tap.ok(str(ds.PatientName) in shown, f"d) PatientName = {ds.PatientName} as pydicom",
            " | ".join(shown[:30]))
+    # Copy Value (the row found is selected) and Copy All, read back by another client.
+    button = find_button(frame, "Copy Value")
+    if clipboard_text() is None:
+        tap.skip("d) Copy Value and Copy All reach the clipboard",
+                 "python3-gi with GTK 4 cannot read the clipboard here")
+    elif tap.ok(button is not None and click(app, button), "d) Copy Value is clicked"):
+        got = wait_for(lambda: clipboard_text() == str(ds.PatientName), UI_TIMEOUT)
+        tap.ok(got, f"d) ... the clipboard holds {ds.PatientName}", repr(clipboard_text()))
+        button = find_button(frame, "Copy All")
+        click(app, button)
+        want = f"(0010,0010) PN PatientName  {ds.PatientName}"
+        got = wait_for(lambda: want in (clipboard_text() or ""), UI_TIMEOUT)
+        text = clipboard_text() or ""
+        tap.ok(got and "(0008,1155) UI ReferencedSOPInstanceUID" in text
+               and "(7FE0,0010) OW PixelData" in text,
+               "d) Copy All: the whole dump, sequence items and Pixel Data's summary included",
+               text[:600])
     # A value inside a sequence: found by value, its sequence and item shown expanded.
     uid = ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID
     shown = search_and_read(app, frame, uid)
