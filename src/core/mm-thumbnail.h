@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A series' thumbnail for the series browser: one axial slice, fitted into a square, drawn
- * with the series' own window (its first slice's (0028,1050/1051)) or, without one, the
- * slice's range. No GTK: the app wraps the pixels in a texture, the benchmark times them. */
+ * with the series' own window (vol's (0028,1050/1051): the browser loads the middle slice's
+ * file alone, so it is that slice's) or, without one, the slice's range. No GTK: the app
+ * wraps the pixels in a texture, the benchmark times them. */
 #pragma once
 
 #include "mm-volume.h"
