@@ -3,7 +3,9 @@
 """metalmark-cli tags (the tags browser's dump, issue 13) against pydicom on the same file:
 strings, numbers, a sequence's items, a private tag named by GDCM's private dictionary, in
 explicit and implicit VR. Hostile dumps: sequences nested deeper than the cap, a 16 MB value,
-100 000 items: bounded output, a clear error or a cut marked as such, never a crash. TAP."""
+100 000 items: bounded output, a clear error or a cut marked as such, never a crash. And
+pydicom's own test files (big endian, implicit, deflated, compressed): every top-level value
+that is not binary equals pydicom's. TAP."""
 
 import argparse
 import json
@@ -203,6 +205,59 @@ def test_hostile(src, tmp):
     check("not DICOM: exit 1 naming the file", rc == 1 and path in err, err)
 
 
+def test_pydicom_corpus():
+    """Every top-level value that is not binary, in every file of pydicom's own test files that
+    both read (big endian, implicit VR, deflated, compressed pixels...), equals pydicom's; FL
+    and FD as numbers, AT in either notation."""
+    import glob
+    root = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
+    files = sorted(f for f in glob.glob(os.path.join(root, "**", "*"), recursive=True)
+                   if os.path.isfile(f))
+    if not files:
+        check("pydicom's test files: skipped, not installed with pydicom here", True)
+        return
+    n_files = n_values = 0
+    bad = []
+    for f in files:
+        rc, out, err = run(CLI, "tags", "--json", f)
+        if rc not in (0, 1):
+            bad.append("%s: exit %d %s" % (f, rc, err[:200]))
+            continue
+        if rc != 0:
+            continue
+        try:
+            ds = pydicom.dcmread(f, force=True)
+        except Exception:
+            continue
+        shown = {e["tag"]: e for e in json.loads(out)["elements"]}
+        n_files += 1
+        for el in ds:
+            v = el.value
+            if (el.VR in ("SQ", "OB", "OW", "UN", "OF", "OD", "OL", "OV") or el.tag == 0x7FE00010
+                    or v is None or isinstance(v, bytes) or "%08X" % el.tag not in shown):
+                continue
+            got = shown["%08X" % el.tag].get("value")
+            vals = list(v) if isinstance(v, (list, pydicom.multival.MultiValue)) else [v]
+            n_values += 1
+            if el.VR in ("FL", "FD"):
+                try:
+                    ok = all(abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b)))
+                             for a, b in zip(got.split("\\"), vals)) and \
+                        len(got.split("\\")) == len(vals)
+                except ValueError:
+                    ok = False
+            elif el.VR == "AT":
+                ok = got == "\\".join("(%04X,%04X)" % (t >> 16, t & 0xFFFF) for t in vals)
+            else:
+                ok = got is not None and got.replace(" ", "") == "\\".join(
+                    str(x) for x in vals).replace(" ", "")
+            if not ok:
+                bad.append("%s %08X %s: dump %r, pydicom %r" % (os.path.basename(f), el.tag,
+                                                                 el.VR, got, vals))
+    check("pydicom's test files: %d values of %d files equal pydicom's, no crash"
+          % (n_values, n_files), n_files > 50 and not bad, "\n".join(bad[:20]))
+
+
 def main():
     global CLI
     ap = argparse.ArgumentParser()
@@ -218,7 +273,8 @@ def main():
         src = os.path.join(ct, sorted(f for f in os.listdir(ct) if f.endswith(".dcm"))[0])
         for fn in [lambda: test_against_pydicom(src, tmp, False),
                    lambda: test_against_pydicom(src, tmp, True),
-                   lambda: test_hostile(src, tmp)]:
+                   lambda: test_hostile(src, tmp),
+                   test_pydicom_corpus]:
             try:
                 fn()
             except Exception:
