@@ -12,9 +12,18 @@ G_BEGIN_DECLS
 #define MM_TYPE_SERIES_PICKER (mm_series_picker_get_type ())
 G_DECLARE_FINAL_TYPE (MmSeriesPicker, mm_series_picker, MM, SERIES_PICKER, AdwMessageDialog)
 
-/* One row per series of report (in its order: the largest CT first), the first selected;
- * folder is named in the body. */
+/* One row per series of report with its thumbnail (computed in the background), grouped by
+ * patient and study (groups in the order of their first series in report, i.e. the largest
+ * CT first); the first series that is neither a scout nor a dose report is selected; folder
+ * is named in the body. Clicking a thumbnail opens its series at once. */
 MmSeriesPicker *mm_series_picker_new (GtkWindow *parent, const MmDicomReport *report,
                                       const char *folder);
+
+/* When the folder was opened (g_get_monotonic_time): with MM_BENCH_THUMBNAILS set in the
+ * environment, the time to the first and the last thumbnail is printed on stderr. */
+void mm_series_picker_set_start_time (MmSeriesPicker *self, gint64 start_time);
+
+/* Select the series with this UID (the one shown, when the browser is opened again). */
+void mm_series_picker_select (MmSeriesPicker *self, const char *uid);
 
 G_END_DECLS

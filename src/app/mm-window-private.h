@@ -70,6 +70,15 @@ struct _MmWindow
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
   MmCine *cine; /* owned: mm-window-reading.c */
+
+  /* mm-window-tags.c: the tags browser (weak: it closes on its own) and the file it shows */
+  GtkWidget *tags_window;
+  char *tags_file;
+  /* the series browser: the last scan with several series, kept to switch between them
+   * without scanning again; the folder it scanned; when the folder was opened */
+  MmDicomReport *scan_report;
+  char *scan_path;
+  gint64 open_time;
 };
 
 
@@ -115,5 +124,9 @@ void mm_window_view3d_class_init (GtkWidgetClass *klass);
 void mm_window_view3d_init (MmWindow *self);
 void mm_window_view3d_layout (MmWindow *self);
 void mm_window_view3d_read_layout (MmWindow *self, const char *name);
+/* mm-window-tags.c: the DICOM tags browser (win.show-tags), following the axial slice. */
+void mm_window_tags_class_init (GtkWidgetClass *klass);
+void mm_window_tags_update (MmWindow *self);
+void mm_window_tags_dispose (MmWindow *self);
 
 G_END_DECLS

@@ -152,6 +152,8 @@ viewer_cursor_cb (MmViewer *viewer, guint what, MmWindow *self)
     gtk_adjustment_configure (self->slice_adjustment, slice, 1, vol->dims[2], 1, 10, 0);
   else if (what & MM_VIEWER_CHANGED_CURSOR)
     gtk_adjustment_set_value (self->slice_adjustment, slice);
+  if (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_CURSOR))
+    mm_window_tags_update (self);
 }
 
 void
@@ -295,8 +297,30 @@ static void
 show_series_picker (MmWindow *self, const MmDicomReport *report)
 {
   MmSeriesPicker *picker = mm_series_picker_new (GTK_WINDOW (self), report, self->loading_path);
+  mm_series_picker_set_start_time (picker, self->open_time);
+  const MmDicomReport *shown = mm_viewer_get_report (self->viewer);
+  if (shown && shown->chosen_uid && g_strcmp0 (mm_viewer_get_source (self->viewer),
+                                                self->loading_path) == 0)
+    mm_series_picker_select (picker, shown->chosen_uid);
   g_signal_connect_object (picker, "series-chosen", G_CALLBACK (series_chosen_cb), self, 0);
   gtk_window_present (GTK_WINDOW (picker));
+}
+
+/* win.series-browser (Ctrl+B): the series of the folder opened last, again, without scanning
+ * it again. */
+static void
+series_browser_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  MmWindow *self = MM_WINDOW (widget);
+  if (self->scan_report == NULL)
+    {
+      mm_window_toast (self, _("Open a folder first"));
+      return;
+    }
+  g_free (self->loading_path);
+  self->loading_path = g_strdup (self->scan_path);
+  self->open_time = 0;
+  show_series_picker (self, self->scan_report);
 }
 
 static void
@@ -322,13 +346,21 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           gtk_window_destroy (GTK_WINDOW (self));
         }
     }
-  else if (r->report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
-    {
-      set_loading (self, NULL);
-      show_series_picker (self, r->report);
-    }
   else
-    load_series (self, self->loading_path, NULL);
+    {
+      /* Kept for the series browser (Ctrl+B), also with one series. */
+      g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+      self->scan_report = g_steal_pointer (&r->report);
+      g_free (self->scan_path);
+      self->scan_path = g_strdup (self->loading_path);
+      if (self->scan_report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
+        {
+          set_loading (self, NULL);
+          show_series_picker (self, self->scan_report);
+        }
+      else
+        load_series (self, self->loading_path, NULL);
+    }
   g_object_unref (self);
 }
 
@@ -348,6 +380,9 @@ mm_window_open (MmWindow *self, const char *path)
 {
   g_return_if_fail (MM_IS_WINDOW (self) && path != NULL);
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  self->open_time = g_get_monotonic_time ();
+  g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_clear_pointer (&self->scan_path, g_free);
   g_free (self->loading_path);
   self->loading_path = g_steal_pointer (&abs);
   g_cancellable_cancel (self->cancellable);
@@ -629,6 +664,7 @@ mm_window_dispose (GObject *object)
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
   mm_window_model_dispose (self);
   mm_window_reading_dispose (self);
+  mm_window_tags_dispose (self);
   if (self->viewer)
     mm_viewer_set_mask (self->viewer, NULL); /* borrowed from the session */
   g_clear_object (&self->session); /* folds the journal */
@@ -649,6 +685,8 @@ mm_window_finalize (GObject *object)
   g_clear_object (&self->viewer);
   g_free (self->loading_path);
   g_free (self->screenshot_path);
+  g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_free (self->scan_path);
   g_clear_pointer (&self->frame_times, g_array_unref);
   g_clear_pointer (&self->render_times, g_array_unref);
   G_OBJECT_CLASS (mm_window_parent_class)->finalize (object);
@@ -716,7 +754,10 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-mask", NULL, open_mask_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.series-browser", NULL,
+                                   series_browser_action);
   mm_window_metadata_class_init (widget_class);
+  mm_window_tags_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.three-views", NULL, three_views_action);
   gtk_widget_class_install_action (widget_class, "win.slice", "i", slice_action);
   gtk_widget_class_install_action (widget_class, "win.slice-first", NULL, slice_action);
@@ -732,6 +773,7 @@ mm_window_class_init (MmWindowClass *klass)
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
+  add_key (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.series-browser", NULL);
   add_key (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.zoom-actual", NULL);
   /* The single keys (slices, zoom, presets, layout, tools) are in mm-viewer-keys.c. */
 }

@@ -37,6 +37,7 @@ static const struct
   { "measure", mm_cli_measure, "distance, angle, HU profile and ROI statistics on a plane" },
   { "batch", mm_cli_batch, "run info, segment or export on every series of an archive (Slurm)" },
   { "report", mm_cli_report, "one table (CSV, JSON) of a batch's per-series status" },
+  { "tags", mm_cli_tags, "the data elements of one DICOM file, as text or JSON" },
 };
 
 static void

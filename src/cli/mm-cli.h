@@ -35,6 +35,7 @@ int mm_cli_batch (int argc, char **argv);
  * only on failure, with the error printed. */
 int mm_cli_run_nn_helper (char **argv);
 int mm_cli_report (int argc, char **argv);
+int mm_cli_tags (int argc, char **argv);
 
 /* The allowed values of a numeric option (inclusive). */
 typedef struct

@@ -300,6 +300,11 @@ read_slice_header (const std::string &path)
       get_string (ds, 0x0008, 0x0060, h.modality);
       get_string (ds, 0x0008, 0x103e, h.description);
       get_string (ds, 0x0020, 0x0052, h.frame_uid);
+      get_string (ds, 0x0010, 0x0010, h.patient_name);
+      get_string (ds, 0x0010, 0x0020, h.patient_id);
+      get_string (ds, 0x0008, 0x1030, h.study_description);
+      get_string (ds, 0x0008, 0x0020, h.study_date);
+      get_string (ds, 0x0020, 0x0011, h.series_number);
 
       if (!get_us (ds, 0x0028, 0x0010, h.rows) || !get_us (ds, 0x0028, 0x0011, h.cols)
           || h.rows <= 0 || h.cols <= 0)
@@ -361,7 +366,7 @@ read_slice_header (const std::string &path)
       read_orientation (ds, h);
       read_spacing (ds, h);
       get_string (ds, 0x0028, 0x1054, h.rescale_type);
-      std::string image_type;
+      std::string &image_type = h.image_type;
       get_string (ds, 0x0008, 0x0008, image_type);
       if (is_secondary_capture (h.sop_class))
         h.not_acquired = "a Secondary Capture image (SOP Class UID " + h.sop_class + ")";

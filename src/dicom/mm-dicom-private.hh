@@ -26,6 +26,10 @@ struct SliceHeader
 
   std::string series_uid, study_uid, modality, description, sop_uid, sop_class, frame_uid;
   std::string transfer_syntax;
+  /* For the series browser: patient (0010,0010/0020), study (0008,1030/0020), series number
+   * (0020,0011) and Image Type (0008,0008), as stored. */
+  std::string patient_name, patient_id, study_description, study_date, series_number;
+  std::string image_type;
   int rows = 0, cols = 0, frames = 1, samples = 1;
   int bits_allocated = 0, bits_stored = 0, high_bit = -1, pixel_representation = 0;
   std::string photometric; /* (0028,0004); empty when missing */

@@ -43,6 +43,44 @@ G_DEFINE_QUARK (mm-dicom-error-quark, mm_dicom_error)
 
 #define DEFAULT_ORIENTATION_TOLERANCE 1e-3
 
+static char *
+dup_or_null (const std::string &s)
+{
+  return s.empty () ? nullptr : g_strdup (s.c_str ());
+}
+
+/* The series browser's fields: from the middle slice along the normal (headers are not yet
+ * sorted at scan time; the thumbnail should show the middle of the anatomy, not of the file
+ * names). */
+static void
+browser_fields (const Series &s, MmDicomSeriesInfo *info)
+{
+  info->middle_frame = -1;
+  if (s.slices.empty ())
+    return;
+  std::vector<std::pair<double, const SliceHeader *>> order;
+  for (const SliceHeader *h : s.slices)
+    {
+      const double *r = h->iop, *c = h->iop + 3;
+      double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],
+                      r[0] * c[1] - r[1] * c[0] };
+      double z = h->ipp[0] * n[0] + h->ipp[1] * n[1] + h->ipp[2] * n[2];
+      order.emplace_back (h->has_ipp ? z : 0.0, h);
+    }
+  std::stable_sort (order.begin (), order.end (),
+                    [] (const auto &a, const auto &b) { return a.first < b.first; });
+  const SliceHeader &m = *order[order.size () / 2].second;
+  info->patient_name = dup_or_null (m.patient_name);
+  info->patient_id = dup_or_null (m.patient_id);
+  info->study_uid = dup_or_null (m.study_uid);
+  info->study_description = dup_or_null (m.study_description);
+  info->study_date = dup_or_null (m.study_date);
+  info->series_number = dup_or_null (m.series_number);
+  info->image_type = dup_or_null (m.image_type);
+  info->middle_file = g_strdup (m.path.c_str ());
+  info->middle_frame = m.frame;
+}
+
 MmDicomReport *
 mm_dicom_report_new (void)
 {
@@ -66,6 +104,14 @@ mm_dicom_report_free (MmDicomReport *r)
       g_free (s->description);
       g_free (s->split_reason);
       g_strfreev (s->files);
+      g_free (s->patient_name);
+      g_free (s->patient_id);
+      g_free (s->study_uid);
+      g_free (s->study_description);
+      g_free (s->study_date);
+      g_free (s->series_number);
+      g_free (s->image_type);
+      g_free (s->middle_file);
       g_free (s);
     }
   g_ptr_array_unref (r->series);
@@ -253,6 +299,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
         if (seen.insert (h->path).second)
           g_strv_builder_add (series_files, h->path.c_str ());
       info->files = g_strv_builder_end (series_files);
+      browser_fields (*s, info);
       g_ptr_array_add (L.report->series, info);
     }
 

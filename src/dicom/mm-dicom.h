@@ -37,6 +37,15 @@ typedef struct
   /* The files holding its slices, each once, NULL-terminated: a batch hands a series to its
    * worker by these paths instead of making it walk the whole archive again. */
   char **files;
+  /* For the series browser (each NULL when no file has it): patient (0010,0010/0020), study
+   * (0020,000D), (0008,1030), (0008,0020), series number (0020,0011), Image Type (0008,0008)
+   * of the middle slice. */
+  char *patient_name, *patient_id, *study_uid, *study_description, *study_date;
+  char *series_number, *image_type;
+  /* The file of the series' middle slice (along the slice normal), for a thumbnail; a
+   * multi-frame file's frame is middle_frame (0-based), else -1. */
+  char *middle_file;
+  int middle_frame;
 } MmDicomSeriesInfo;
 
 /* What a load did besides producing the volume. */
