@@ -24,6 +24,7 @@ static const struct
   { "slab", mm_cli_slab, "a MIP, MinIP or mean slab of a plane, as a NumPy array" },
   { "reslice", mm_cli_reslice, "a standard or oblique plane, trilinear, as a NumPy array" },
   { "measure", mm_cli_measure, "distance, angle, HU profile and ROI statistics on a plane" },
+  { "pacs", mm_cli_pacs, "find, retrieve and send series on a DICOMweb server (PACS)" },
 };
 
 static void

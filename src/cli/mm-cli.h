@@ -30,6 +30,7 @@ int mm_cli_predict (int argc, char **argv);
 int mm_cli_slab (int argc, char **argv);
 int mm_cli_reslice (int argc, char **argv);
 int mm_cli_measure (int argc, char **argv);
+int mm_cli_pacs (int argc, char **argv);
 
 /* The allowed values of a numeric option (inclusive). */
 typedef struct
