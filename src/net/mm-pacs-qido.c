@@ -63,7 +63,10 @@ add_param (GString *s, const char *key, const char *value)
 {
   if (value == NULL || *value == '\0')
     return;
-  g_autofree char *esc = g_uri_escape_string (value, NULL, FALSE);
+  /* DICOM wildcards and the PN separator stay as they are: Orthanc 1.10 matches the query
+   * text without percent-decoding it ("Phantom%2A" finds nothing, "Phantom*" does). '*' and
+   * ',' are sub-delims RFC 3986 allows in a query; '^' every server accepts. */
+  g_autofree char *esc = g_uri_escape_string (value, "*?^,", FALSE);
   g_string_append_c (s, s->len == 0 ? '?' : '&');
   g_string_append_printf (s, "%s=%s", key, esc);
 }

@@ -268,7 +268,7 @@ mm_pacs_server_get_json (MmPacsServer *srv, const char *path, GCancellable *canc
       return NULL;
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
-                                "application/dicom+json, application/json");
+                                "application/dicom+json");
   g_autoptr (GBytes) body
     = mm_pacs_server_read_body (srv, msg, MM_LIMIT_JSON_BYTES, cancellable, error);
   if (body == NULL)

@@ -148,7 +148,7 @@ mm_pacs_stow (MmPacsServer *srv, const char *const *files, MmPacsStowResult *r,
       "multipart/related; type=\"application/dicom\"; boundary=%s", boundary);
     soup_message_set_request_body_from_bytes (msg, ctype, bytes);
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
-                                  "application/dicom+json, application/json");
+                                  "application/dicom+json");
     g_autoptr (GInputStream) in = mm_pacs_server_send_any (srv, msg, cancellable, error);
     if (in == NULL)
       return false;
@@ -158,6 +158,16 @@ mm_pacs_stow (MmPacsServer *srv, const char *const *files, MmPacsStowResult *r,
     if (status != 200 && status != 202 && status != 409)
       {
         mm_pacs_server_status_error (srv, msg, error);
+        if (status == 400 && error && *error)
+          {
+            /* Orthanc answers 400 to a file it refuses as a whole; say the usual cause. */
+            char *m = g_strconcat ((*error)->message,
+                                   " (a data set without SOP Instance UID, SOP Class UID or "
+                                   "Patient ID, e.g. one kept only in the file meta, is "
+                                   "refused)", NULL);
+            g_free ((*error)->message);
+            (*error)->message = m;
+          }
         return false;
       }
     g_autoptr (GBytes) answer
