@@ -69,6 +69,12 @@ mm_multipart_free (MmMultipart *mp)
   g_free (mp);
 }
 
+gsize
+mm_multipart_buffered (const MmMultipart *mp)
+{
+  return mp->buf->len;
+}
+
 guint
 mm_multipart_n_parts (const MmMultipart *mp)
 {

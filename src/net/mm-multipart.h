@@ -44,6 +44,9 @@ bool mm_multipart_feed (MmMultipart *mp, const guint8 *data, gsize len, GError *
  * answer). */
 bool mm_multipart_finish (MmMultipart *mp, GError **error);
 
+/* Bytes the parser holds right now (for the tests of its bound). */
+gsize mm_multipart_buffered (const MmMultipart *mp);
+
 /* Number of complete parts so far. */
 guint mm_multipart_n_parts (const MmMultipart *mp);
 
