@@ -144,6 +144,52 @@ test_every_split (void)
     }
 }
 
+/* Larger parts full of prefixes of the delimiter (CRLF "--boundary" itself never occurs in
+ * them), fed in every chunk size from 1 to 300: the path that hands content over without
+ * copying meets near-delimiters at every offset of a chunk and of the held tail. */
+static void
+test_chunked (void)
+{
+  static const char *frags[] = { "\r\n--boundar", "\r\n-", "\r", "xyz", "\r\n--b", "--boundary" };
+  GPtrArray *want = g_ptr_array_new_with_free_func (g_free);
+  GString *s = g_string_new (NULL);
+  guint32 rnd = 12345;
+  for (guint p = 0; p < 3; p++)
+    {
+      GString *c = g_string_new (NULL);
+      while (c->len < 2500)
+        {
+          rnd = rnd * 1103515245u + 12345u;
+          g_string_append (c, frags[(rnd >> 16) % G_N_ELEMENTS (frags)]);
+        }
+      g_string_append_printf (s, "%s--boundary\r\nContent-Type: application/dicom\r\n\r\n%s",
+                              p == 0 ? "" : "\r\n", c->str);
+      g_ptr_array_add (want, g_string_free (c, FALSE));
+    }
+  g_string_append (s, "\r\n--boundary--\r\n");
+  for (gsize step = 1; step <= 300; step++)
+    {
+      Collect c;
+      collect_init (&c);
+      g_autoptr (GError) err = NULL;
+      g_autoptr (MmMultipart) mp = mm_multipart_new ("boundary", &handler, &c, &err);
+      for (gsize pos = 0; pos < s->len; pos += step)
+        g_assert_true (mm_multipart_feed (mp, (const guint8 *) s->str + pos,
+                                          MIN (step, s->len - pos), &err));
+      g_assert_true (mm_multipart_finish (mp, &err));
+      g_assert_cmpuint (c.parts->len, ==, 3);
+      for (guint p = 0; p < 3; p++)
+        {
+          GByteArray *got = c.parts->pdata[p];
+          g_assert_cmpuint (got->len, ==, strlen (want->pdata[p]));
+          g_assert_true (memcmp (got->data, want->pdata[p], got->len) == 0);
+        }
+      collect_clear (&c);
+    }
+  g_string_free (s, TRUE);
+  g_ptr_array_unref (want);
+}
+
 static void
 test_truncated (void)
 {
@@ -250,6 +296,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/multipart/every-split", test_every_split);
+  g_test_add_func ("/multipart/chunked", test_chunked);
   g_test_add_func ("/multipart/truncated", test_truncated);
   g_test_add_func ("/multipart/hostile", test_hostile);
   g_test_add_func ("/multipart/bounded", test_bounded);

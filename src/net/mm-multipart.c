@@ -238,6 +238,47 @@ step (MmMultipart *mp, bool *progress, GError **error)
   return true;
 }
 
+/* Inside a part's content, most bytes go to the callback straight from the caller's chunk,
+ * without passing through buf (two copies of every byte less). buf then holds only the
+ * last delim_len - 1 bytes of the previous chunk, which may start a delimiter. Returns the
+ * bytes of data consumed; the rest goes through the general path. */
+static gsize
+body_fast (MmMultipart *mp, const guint8 *data, gsize len, GError **error, bool *ok)
+{
+  *ok = true;
+  gsize keep = mp->delim_len - 1;
+  if (mp->state != ST_BODY || mp->buf->len > keep || len < keep + 1)
+    return 0;
+  if (mp->buf->len > 0)
+    {
+      /* Could a delimiter begin in the held tail? Look at the tail and the chunk's start. */
+      guint8 window[2 * (MM_MULTIPART_BOUNDARY_MAX + 4)];
+      gsize t = mp->buf->len;
+      memcpy (window, mp->buf->data, t);
+      memcpy (window + t, data, keep);
+      if (memmem (window, t + keep, mp->delim, mp->delim_len) != NULL)
+        return 0;
+      if (mp->handler.part_data
+          && !mp->handler.part_data (mp->buf->data, t, mp->user, error))
+        {
+          mp->failed = true;
+          *ok = false;
+          return 0;
+        }
+      g_byte_array_set_size (mp->buf, 0);
+    }
+  const guint8 *hit = memmem (data, len, mp->delim, mp->delim_len);
+  /* Up to the delimiter, or all but what may start one. */
+  gsize n = hit ? (gsize) (hit - data) : len - keep;
+  if (n > 0 && mp->handler.part_data && !mp->handler.part_data (data, n, mp->user, error))
+    {
+      mp->failed = true;
+      *ok = false;
+      return 0;
+    }
+  return n;
+}
+
 bool
 mm_multipart_feed (MmMultipart *mp, const guint8 *data, gsize len, GError **error)
 {
@@ -245,6 +286,12 @@ mm_multipart_feed (MmMultipart *mp, const guint8 *data, gsize len, GError **erro
   /* The epilogue after the closing delimiter is ignored without being stored. */
   if (mp->state == ST_END)
     return true;
+  bool ok;
+  gsize done = body_fast (mp, data, len, error, &ok);
+  if (!ok)
+    return false;
+  data += done;
+  len -= done;
   g_byte_array_append (mp->buf, data, (guint) len);
   bool progress = true;
   while (progress && mp->buf->len > 0)
