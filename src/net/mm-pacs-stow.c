@@ -108,11 +108,13 @@ mm_pacs_stow (MmPacsServer *srv, const char *const *files, MmPacsStowResult *r,
         goto failed;
       gsize len = g_mapped_file_get_length (mf);
       const char *data = g_mapped_file_get_contents (mf);
-      if (len > MM_PACS_STOW_FILE_MAX)
+      /* The request is built in memory: one cap for all the files together. */
+      if (len > MM_PACS_STOW_FILE_MAX || body->len + len > MM_PACS_STOW_FILE_MAX)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                       "%s: larger than the %llu bytes that can be sent", files[i],
-                       (unsigned long long) MM_PACS_STOW_FILE_MAX);
+                       "%s: the files to send are larger than the %llu MiB one request may "
+                       "carry; send fewer at a time", files[i],
+                       (unsigned long long) (MM_PACS_STOW_FILE_MAX >> 20));
           goto failed;
         }
       if (len < 132 || memcmp (data + 128, "DICM", 4) != 0)

@@ -7,7 +7,8 @@
 
 G_BEGIN_DECLS
 
-/* A file to send may be at most this large (a SEG of a large series is a few MB). */
+/* The files of one request may be at most this large together (a SEG of a large series is
+ * a few MB; the request is built in memory). */
 #define MM_PACS_STOW_FILE_MAX (1ull << 30)
 
 typedef struct

@@ -271,30 +271,54 @@ def tests(cli, work, orthanc):
         check("get %s again into the full folder: exit 3, folder untouched" % name,
               rc == 3 and "not empty" in err and len(os.listdir(out_dir)) == 16, err)
 
-    # The cache: a second get is served from it; a small bound evicts the least recent.
+    # The cache: a second get is served from it; the least recently used series is evicted
+    # past the bound; a damaged cached series is fetched again. Three series of 20 slices of
+    # 176 x 176 (64 KiB files, 1.3 MB a series): a 3 MB bound holds two, not three.
     cache = os.path.join(work, "cache")
-    uids = [(pydicom.dcmread(os.path.join(p, sorted(os.listdir(p))[0]), stop_before_pixels=True))
-            for p in phantoms.values()]
-    paths = []
-    for ds in uids[:2]:
-        rc, out, err = run(cli, "pacs", "get", *auth, "--study", ds.StudyInstanceUID,
-                           "--series", ds.SeriesInstanceUID, "--cache-dir", cache)
-        paths.append(out.strip())
-        check("get into the cache: exit 0, a folder of 16 files under it",
-              rc == 0 and out.startswith(cache) and len(os.listdir(out.strip())) == 16, err)
+    uids = []
+    for k in range(3):
+        d = os.path.join(work, "cache-src-%d" % k)
+        run(cli, "phantom", "--slices", "20", "--size", "176", "--seed", str(11 + k), d)
+        files = sorted(os.listdir(os.path.join(d, "ct")))
+        for f in files:
+            orthanc.rest("/instances", open(os.path.join(d, "ct", f), "rb").read())
+        ds = pydicom.dcmread(os.path.join(d, "ct", files[0]), stop_before_pixels=True)
+        uids.append((ds.StudyInstanceUID, ds.SeriesInstanceUID))
+
+    def cache_get(k):
+        rc, out, err = run(cli, "pacs", "get", *auth, "--study", uids[k][0], "--series",
+                           uids[k][1], "--cache-dir", cache, "--cache-max-mb", "3")
         time.sleep(1.1)  # folder times have one-second steps on some file systems
-    rc, out, err = run(cli, "pacs", "get", *auth, "--study", uids[0].StudyInstanceUID,
-                       "--series", uids[0].SeriesInstanceUID, "--cache-dir", cache)
-    check("the same series again: the same cache folder", rc == 0 and out.strip() == paths[0])
-    time.sleep(1.1)
-    one_series = sum(os.path.getsize(os.path.join(paths[0], f)) for f in os.listdir(paths[0]))
-    limit_mb = max(1, (one_series * 2 + (1 << 20) - 1) >> 20)
-    rc, out, err = run(cli, "pacs", "get", *auth, "--study", uids[2].StudyInstanceUID,
-                       "--series", uids[2].SeriesInstanceUID, "--cache-dir", cache,
-                       "--cache-max-mb", "0")
-    check("a bound of 0 MB: the new series kept, the others evicted",
-          rc == 0 and os.path.isdir(out.strip()) and not os.path.exists(paths[0])
-          and not os.path.exists(paths[1]), "%s %s" % (err, os.listdir(cache)))
+        return rc, out.strip(), err
+
+    got = [cache_get(0), cache_get(1)]
+    check("get into the cache: exit 0, a folder of 20 files under it for each",
+          all(rc == 0 and out.startswith(cache) and len(os.listdir(out)) == 20
+              for rc, out, _ in got), got)
+    a, b = got[0][1], got[1][1]
+    mtime_b = os.path.getmtime(b)
+    rc, out, err = cache_get(0)
+    check("the first series again: the same cache folder, not fetched again (the other "
+          "untouched)", rc == 0 and out == a and os.path.getmtime(b) == mtime_b, err)
+    rc, c, err = cache_get(2)
+    check("a third series past the 3 MB bound: the least recently used (the second) is "
+          "evicted, the first and third kept",
+          rc == 0 and os.path.isdir(a) and not os.path.exists(b) and os.path.isdir(c),
+          "%s %s" % (err, os.listdir(cache)))
+    victim = os.path.join(a, sorted(os.listdir(a))[3])
+    open(victim, "wb").close()  # as a power loss could leave it: the rename is not synced
+    rc, out, err = cache_get(0)
+    check("a cached series with an empty file is fetched again, whole",
+          rc == 0 and out == a and os.path.getsize(victim) > 1000
+          and sop_uids(a) == sorted(pydicom.dcmread(os.path.join(work, "cache-src-0", "ct", f),
+                                                    stop_before_pixels=True).SOPInstanceUID
+                                    for f in os.listdir(os.path.join(work, "cache-src-0",
+                                                                     "ct"))), err)
+    rc, out, err = run(cli, "pacs", "get", *auth, "--study", uids[1][0], "--series",
+                       uids[1][1], "--cache-dir", cache, "--cache-max-mb", "0")
+    check("a bound of 0 MB: the new series kept, every other evicted",
+          rc == 0 and os.listdir(cache) == [os.path.basename(out.strip())],
+          "%s %s" % (err, os.listdir(cache)))
 
     # send: the axial phantom's threshold SEG, back under its study.
     src = phantoms["axial"]
