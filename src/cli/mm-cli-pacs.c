@@ -6,11 +6,14 @@
 #include "mm-pacs-qido.h"
 #include "mm-pacs-server.h"
 #include "mm-pacs-stow.h"
+#include "mm-pacs-task.h"
 #include "mm-pacs-wado.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* Options every pacs command has. */
@@ -283,6 +286,32 @@ show_progress (guint64 bytes, guint instances, gpointer user)
   fprintf (stderr, "\r%u instances, %.1f MB", instances, (double) bytes / 1e6);
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  GCancellable *cancel;
+  char *where;
+  GError *error;
+  bool interrupted;
+} GetRun;
+
+static gboolean
+on_signal (gpointer data)
+{
+  GetRun *r = data;
+  r->interrupted = true;
+  g_cancellable_cancel (r->cancel);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_got (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GetRun *r = data;
+  r->where = mm_pacs_get_finish (result, &r->error);
+  g_main_loop_quit (r->loop);
+}
+
 static int
 pacs_get (int argc, char **argv)
 {
@@ -326,22 +355,27 @@ pacs_get (int argc, char **argv)
     g_autoptr (MmPacsServer) srv = connect_server ("pacs get", &c);
     if (srv == NULL)
       goto out;
-    g_autoptr (GError) err = NULL;
+    /* The retrieval runs in a thread (as in the app); Ctrl+C or SIGTERM cancels it, and the
+     * cancelled retrieval removes what it wrote before the command exits. */
     gint64 last = 0;
-    MmPacsProgress cb = progress ? show_progress : NULL;
-    g_autofree char *where = NULL;
-    if (out_dir)
+    g_autofree char *root = cache_dir ? g_strdup (cache_dir) : mm_pacs_cache_default_root ();
+    MmPacsGet req = { study, series, out_dir, out_dir ? NULL : root, (guint64) cache_mb << 20 };
+    GetRun r = { g_main_loop_new (NULL, FALSE), g_cancellable_new (), NULL, NULL, false };
+    guint sig_int = g_unix_signal_add (SIGINT, on_signal, &r);
+    guint sig_term = g_unix_signal_add (SIGTERM, on_signal, &r);
+    mm_pacs_get_async (srv, &req, progress ? show_progress : NULL, &last, r.cancel, on_got, &r);
+    g_main_loop_run (r.loop);
+    g_source_remove (sig_int);
+    g_source_remove (sig_term);
+    g_main_loop_unref (r.loop);
+    g_object_unref (r.cancel);
+    g_autofree char *where = r.where;
+    g_autoptr (GError) err = r.error;
+    if (r.interrupted && where == NULL)
       {
-        guint n = mm_pacs_retrieve_series (srv, study, series, out_dir, NULL, cb, &last, NULL,
-                                           &err);
-        if (n > 0)
-          where = g_strdup (out_dir);
-      }
-    else
-      {
-        g_autofree char *root = cache_dir ? g_strdup (cache_dir) : mm_pacs_cache_default_root ();
-        where = mm_pacs_cache_series (srv, root, (guint64) cache_mb << 20, study, series, NULL,
-                                      cb, &last, NULL, &err);
+        g_clear_error (&err);
+        g_set_error (&err, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                     "interrupted: the retrieval stopped and nothing of it was kept");
       }
     if (progress)
       fprintf (stderr, "\n");

@@ -10,6 +10,7 @@ import argparse
 import http.server
 import os
 import shutil
+import signal
 import socketserver
 import ssl
 import subprocess
@@ -94,6 +95,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(multipart([dicom_part(1)], close=False))
             self.wfile.flush()
             time.sleep(8)
+        elif kind == "slow":
+            # Twenty parts, one every 0.3 s: time to interrupt a retrieval midway.
+            self.send_response(200)
+            self.send_header("Content-Type", related)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                for k in range(20):
+                    self.wfile.write(multipart([dicom_part(k + 1, 200000)], close=False))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+                self.wfile.write(b"--" + BOUNDARY.encode() + b"--\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif kind == "wrongtype":
             self.send(200, "application/json", b"[]")
         elif kind == "wrongpart":
@@ -208,6 +223,45 @@ def tests(cli, base, work):
                       "--timeout", "3")
     check("https:// to a server without TLS: exit 1, one line", rc == 1 and one_line(err), err)
     tls_self_signed(cli, work)
+    interrupt(cli, base, work)
+
+
+def interrupt(cli, base, work):
+    """Ctrl+C (SIGINT) and SIGTERM midway through a retrieval: the command stops at once,
+    says so in one line, and leaves nothing (not the instances already written)."""
+    for sig, where in ((signal.SIGINT, "out"), (signal.SIGTERM, "cache")):
+        name = "interrupt-%s" % where
+        dest = os.path.join(work, name)
+        args = ["--out", dest] if where == "out" else ["--cache-dir", dest]
+        p = subprocess.Popen([cli, "pacs", "get", "--url", base + "/slow", "--study", STUDY,
+                              "--series", SERIES] + args, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        parent = work if where == "out" else dest
+        deadline = time.time() + 30
+        started = False
+        while time.time() < deadline and not started:
+            time.sleep(0.05)
+            if os.path.isdir(parent):
+                for f in os.listdir(parent):
+                    if ".partial-" in f and os.listdir(os.path.join(parent, f)):
+                        started = True
+        p.send_signal(sig)
+        t0 = time.time()
+        try:
+            so, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            so, err = p.communicate()
+        took = time.time() - t0
+        check("%s during a retrieval (%s): it had written files; exit 1 within 2 s, one line "
+              "'interrupted'" % (sig.name, where),
+              started and p.returncode == 1 and "interrupted" in err and one_line(err)
+              and took < 2, "%s rc=%s %.1f s" % (err, p.returncode, took))
+        left = [f for f in os.listdir(parent)] if os.path.isdir(parent) else []
+        left = [f for f in left if f.startswith(name) or ".partial-" in f or
+                f.startswith("series-")]
+        check("%s (%s): nothing left of the retrieval" % (sig.name, where),
+              not left and (where == "cache" or not os.path.exists(dest)), left)
 
 
 def tls_self_signed(cli, work):
