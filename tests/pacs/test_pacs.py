@@ -54,7 +54,8 @@ class Orthanc:
     all interfaces and refuses non-loopback clients), DICOM store/echo from unknown AEs off,
     basic authentication on, storage in a temporary folder."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, auth=True):
+        self.auth = auth
         self.dir = os.path.join(workdir, "orthanc")
         os.makedirs(os.path.join(self.dir, "db"))
         self.http, self.dicom = free_port(), free_port()
@@ -64,7 +65,7 @@ class Orthanc:
             "IndexDirectory": os.path.join(self.dir, "db"),
             "HttpPort": self.http, "DicomPort": self.dicom,
             "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": True,
+            "AuthenticationEnabled": auth,
             "RegisteredUsers": {USER: PASSWORD},
             "DicomAlwaysAllowEcho": False, "DicomAlwaysAllowStore": False,
             "DicomCheckCalledAet": True,
