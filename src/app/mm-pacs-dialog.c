@@ -225,13 +225,11 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
       for (guint i = 0; i < res->len; i++)
         {
           MmPacsSeries *s = res->pdata[i];
-          g_autofree char *sub = g_strdup_printf (g_dngettext (NULL, "%s · %" G_GINT64_FORMAT
-                                                               " instance",
-                                                               "%s · %" G_GINT64_FORMAT
-                                                               " instances",
-                                                               (gulong) MAX (0, s->n_instances)),
-                                                  s->modality ? s->modality : "?",
-                                                  s->n_instances);
+          long n = (long) MAX (0, s->n_instances);
+          g_autofree char *sub = g_strdup_printf (g_dngettext (NULL, "%s · %ld instance",
+                                                               "%s · %ld instances",
+                                                               (gulong) n),
+                                                  s->modality ? s->modality : "?", n);
           gtk_list_box_append (self->series, row_new (s->description ? s->description
                                                                      : _("(no description)"),
                                                       sub));
