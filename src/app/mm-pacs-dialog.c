@@ -207,9 +207,12 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
           MmPacsStudy *s = res->pdata[i];
           g_autofree char *title = g_strdup_printf ("%s · %s", s->patient_name ? s->patient_name : "?",
                                                     s->date ? s->date : "?");
-          g_autofree char *sub = g_strdup_printf ("%s · %s · %s", s->patient_id ? s->patient_id : "",
-                                                  s->modalities ? s->modalities : "",
-                                                  s->description ? s->description : "");
+          GString *sub_s = g_string_new (NULL);
+          const char *parts[] = { s->patient_id, s->modalities, s->description };
+          for (guint k = 0; k < G_N_ELEMENTS (parts); k++)
+            if (parts[k] && *parts[k])
+              g_string_append_printf (sub_s, "%s%s", sub_s->len ? " · " : "", parts[k]);
+          g_autofree char *sub = g_string_free (sub_s, FALSE);
           gtk_list_box_append (self->studies, row_new (title, sub));
         }
       g_autofree char *msg = g_strdup_printf (g_dngettext (NULL, "%u study found.",
@@ -560,14 +563,15 @@ mm_pacs_dialog_init (MmPacsDialog *self)
   self->modality = add_entry (search, _("Modality"));
   self->search = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Search")));
   gtk_widget_add_css_class (GTK_WIDGET (self->search), "suggested-action");
-  gtk_widget_set_halign (GTK_WIDGET (self->search), GTK_ALIGN_START);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->search));
+  /* In the header bar: always in sight, however far the fields are scrolled. */
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), GTK_WIDGET (self->search));
 
   self->status = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_wrap (self->status, TRUE);
   gtk_label_set_xalign (self->status, 0);
   gtk_label_set_selectable (self->status, TRUE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
+  /* Above the results, where the eye is after Search. */
+  gtk_box_append (GTK_BOX (rbox), GTK_WIDGET (self->status));
 
   self->studies = add_list (GTK_BOX (rbox), _("Studies"), _("Studies"));
   self->series = add_list (GTK_BOX (rbox), _("Series"), _("Series"));
