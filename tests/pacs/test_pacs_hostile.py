@@ -8,6 +8,7 @@ output folder, beside it or in the cache. TAP output."""
 
 import argparse
 import http.server
+import json
 import os
 import shutil
 import signal
@@ -126,6 +127,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(404, "text/plain", b"")
 
 
+STOW_ANSWERS = {
+    # 409: nothing stored, the reason per instance (PS3.18 Failed SOP Sequence).
+    "refuse": (409, {"00081198": {"vr": "SQ", "Value": [
+        {"00081150": {"vr": "UI", "Value": ["1.2.840.10008.5.1.4.1.1.66.4"]},
+         "00081155": {"vr": "UI", "Value": ["1.2.3.9"]},
+         "00081197": {"vr": "US", "Value": [0xA900]}}]}}),
+    # 202: stored with a warning (coercion).
+    "warn": (202, {"00081199": {"vr": "SQ", "Value": [
+        {"00081155": {"vr": "UI", "Value": ["1.2.3.9"]},
+         "00081196": {"vr": "US", "Value": [0xB000]}}]}}),
+    "garbage": (200, None),
+}
+
+
+def post_handler(self):
+    kind = self.path.split("/")[1]
+    length = int(self.headers.get("Content-Length", "0"))
+    body = self.rfile.read(length)
+    ok = b"--metalmark-" in body and b"Content-Type: application/dicom" in body
+    status, answer = STOW_ANSWERS.get(kind, (404, None))
+    if not ok:
+        status, answer = 400, None
+    data = json.dumps(answer).encode() if answer is not None else b"{not json"
+    self.send(status, "application/dicom+json", data)
+
+
+Handler.do_POST = post_handler
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
@@ -224,6 +254,27 @@ def tests(cli, base, work):
     check("https:// to a server without TLS: exit 1, one line", rc == 1 and one_line(err), err)
     tls_self_signed(cli, work)
     interrupt(cli, base, work)
+    stow(cli, base, work)
+
+
+def stow(cli, base, work):
+    """The server's STOW-RS answer read: a refusal with its reason, a warning, garbage."""
+    f = os.path.join(work, "fake-seg.dcm")
+    with open(f, "wb") as out:
+        out.write(dicom_part(7, 400))
+    rc, so, err = run(cli, "pacs", "send", "--url", base + "/refuse", f)
+    check("send refused (409 with a Failed SOP Sequence): exit 1, the reason in words and code",
+          rc == 1 and "Refused" in so and "0 of 1" in so
+          and "does not match the SOP class (0xA900)" in so, so + err)
+    rc, so, err = run(cli, "pacs", "send", "--url", base + "/warn", f)
+    check("send accepted with a warning (202): exit 0, the warning said",
+          rc == 0 and "1 of 1" in so and "warning: coercion" in so, so + err)
+    rc, so, err = run(cli, "pacs", "send", "--url", base + "/garbage", f)
+    check("send answered with malformed JSON: exit 1, one line", rc == 1 and one_line(err)
+          and "STOW-RS answer" in err, so + err)
+    rc, so, err = run(cli, "pacs", "send", "--url", base + "/500", f)
+    check("send to a missing endpoint: exit 1, one line naming HTTP 404",
+          rc == 1 and one_line(err) and "HTTP 404" in err, so + err)
 
 
 def interrupt(cli, base, work):
