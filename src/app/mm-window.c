@@ -8,6 +8,7 @@
 
 #include "mm-label-stack.h"
 #include "mm-loader.h"
+#include "mm-pacs-dialog.h"
 #include "mm-preferences-window.h"
 #include "mm-segment.h"
 #include "mm-series-picker.h"
@@ -452,6 +453,29 @@ open_file_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+pacs_retrieved (MmWindow *self, const char *path)
+{
+  mm_window_open (self, path);
+}
+
+/* "Open from PACS…" (mm-pacs-dialog.c): the retrieved series opens like a folder. */
+static void
+open_pacs_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  /* One per window, hidden between uses (it keeps its server and results). */
+  MmPacsDialog *dialog = g_object_get_data (G_OBJECT (widget), "mm-pacs-dialog");
+  if (dialog == NULL)
+    {
+      dialog = mm_pacs_dialog_new (GTK_WINDOW (widget));
+      gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+      g_signal_connect_object (dialog, "series-retrieved", G_CALLBACK (pacs_retrieved), widget,
+                               G_CONNECT_SWAPPED);
+      g_object_set_data (G_OBJECT (widget), "mm-pacs-dialog", dialog);
+    }
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 open_mask_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   run_chooser (MM_WINDOW (widget), _("Open a PNG Label Stack Folder"),
@@ -752,6 +776,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "win.open-mask", NULL, open_mask_action);
+  gtk_widget_class_install_action (widget_class, "win.open-pacs", NULL, open_pacs_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.series-browser", NULL,
@@ -772,6 +797,7 @@ mm_window_class_init (MmWindowClass *klass)
 
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-file", NULL);
+  add_key (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-pacs", NULL);
   add_key (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
   add_key (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.series-browser", NULL);
   add_key (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.zoom-actual", NULL);

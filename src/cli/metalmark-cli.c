@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* run == NULL: the command lives in the nn helper. */
+/* run == NULL: the command lives in a helper program (helper_for). */
 static const struct
 {
   const char *name;
@@ -38,6 +38,7 @@ static const struct
   { "batch", mm_cli_batch, "run info, segment or export on every series of an archive (Slurm)" },
   { "report", mm_cli_report, "one table (CSV, JSON) of a batch's per-series status" },
   { "tags", mm_cli_tags, "the data elements of one DICOM file, as text or JSON" },
+  { "pacs", NULL, "find, retrieve and send series on a DICOMweb server (PACS)" },
 };
 
 static void
@@ -50,26 +51,34 @@ usage (FILE *out)
                 "Exit codes: 0 success, 1 bad input, 2 usage error, 3 output not written.\n");
 }
 
+/* The program a command runs in: the network's commands need oneDNN and cairo, pacs needs
+ * libsoup and its TLS and HTTP/2 libraries; none of them is loaded for info or segment. */
+static const char *
+helper_for (const char *command)
+{
+  return strcmp (command, "pacs") == 0 ? "metalmark-cli-pacs" : "metalmark-cli-nn";
+}
+
 /* The helper beside this executable (an uninstalled build, or both in one folder), else the
  * installed one in libexecdir. Never a path from the environment or the arguments. */
 static char *
-nn_helper_path (void)
+helper_path (const char *name)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   if (self)
     {
       g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *beside = g_build_filename (dir, "metalmark-cli-nn", NULL);
+      g_autofree char *beside = g_build_filename (dir, name, NULL);
       if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
         return g_steal_pointer (&beside);
     }
-  return g_build_filename (MM_LIBEXECDIR, "metalmark-cli-nn", NULL);
+  return g_build_filename (MM_LIBEXECDIR, name, NULL);
 }
 
 int
-mm_cli_run_nn_helper (char **argv)
+mm_cli_run_helper (char **argv)
 {
-  g_autofree char *helper = nn_helper_path ();
+  g_autofree char *helper = helper_path (helper_for (argv[1]));
   mm_nn_wait_policy_setenv ();
   execv (helper, argv);
   mm_cli_error ("cannot run %s, which does '%s': %s (is metalmark installed completely?)",
@@ -106,7 +115,7 @@ main (int argc, char **argv)
     }
   for (size_t c = 0; c < G_N_ELEMENTS (commands); c++)
     if (strcmp (argv[1], commands[c].name) == 0)
-      return commands[c].run ? commands[c].run (argc - 1, argv + 1) : mm_cli_run_nn_helper (argv);
+      return commands[c].run ? commands[c].run (argc - 1, argv + 1) : mm_cli_run_helper (argv);
   mm_cli_error ("unknown command '%s'; try 'metalmark-cli --help'", argv[1]);
   return MM_EXIT_USAGE;
 }

@@ -481,7 +481,7 @@ mm_cli_batch (int argc, char **argv)
 #ifndef MM_CLI_NN
   if (bt.kind == RUN_PREDICT)
     {
-      rc = mm_cli_run_nn_helper (given);
+      rc = mm_cli_run_helper (given);
       goto out;
     }
 #endif

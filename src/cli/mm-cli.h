@@ -31,11 +31,12 @@ int mm_cli_slab (int argc, char **argv);
 int mm_cli_reslice (int argc, char **argv);
 int mm_cli_measure (int argc, char **argv);
 int mm_cli_batch (int argc, char **argv);
-/* metalmark-cli only: exec metalmark-cli-nn with argv (argv[1] is the command); returns
+/* metalmark-cli only: exec the helper program of argv[1] (metalmark-cli-nn, -pacs); returns
  * only on failure, with the error printed. */
-int mm_cli_run_nn_helper (char **argv);
+int mm_cli_run_helper (char **argv);
 int mm_cli_report (int argc, char **argv);
 int mm_cli_tags (int argc, char **argv);
+int mm_cli_pacs (int argc, char **argv);
 
 /* The allowed values of a numeric option (inclusive). */
 typedef struct
