@@ -191,6 +191,18 @@ mm_slice_view_get_depth_direction (MmSliceView *self, char from[4], char to[4])
     depth_direction (self, from, to);
 }
 
+/* Percent of the slices in while a progressive load fills vol; -1 once all are. */
+static int
+mm_slice_view_loading_percent (const MmVolume *vol)
+{
+  if (vol->slice_ready == NULL)
+    return -1;
+  int n = 0;
+  for (int k = 0; k < vol->dims[2]; k++)
+    n += mm_volume_slice_is_ready (vol, k);
+  return n == vol->dims[2] ? -1 : (int) (100.0 * n / vol->dims[2]);
+}
+
 static void
 update_slice_label (MmSliceView *self)
 {
@@ -227,6 +239,18 @@ update_slice_label (MmSliceView *self)
                                            d + 1, g.depth, from, to, pos);
   g_autofree char *brief = g_strdup_printf (_("%d/%d (%s→%s) · %.1f mm"), d + 1, g.depth, from, to, pos);
   g_autofree char *briefest = g_strdup_printf ("%d/%d", d + 1, g.depth);
+  int loading = mm_slice_view_loading_percent (vol);
+  if (loading >= 0)
+    {
+      /* A progressive load (mm-loader.h) is filling the volume. */
+      g_autofree char *more = g_strdup_printf (_("loading %d %%"), loading);
+      g_autofree char *t = g_strdup_printf ("%s · %s", text, more);
+      g_autofree char *b = g_strdup_printf ("%s · %s", brief, more);
+      g_autofree char *bb = g_strdup_printf ("%s · %s", briefest, more);
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, t, b, bb,
+                                                   NULL));
+      return;
+    }
   overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
                                                briefest, NULL));
 }
@@ -303,7 +327,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
     }
   if (what & MM_VIEWER_CHANGED_WINDOW)
     update_window_label (self);
-  if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME))
+  if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_VOXELS))
     update_slice_label (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -415,6 +439,11 @@ probe (MmSliceView *self, double x, double y)
   int ijk[3];
   double lps[3];
   mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
+  if (!mm_volume_slice_is_ready (vol, ijk[2]))
+    {
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
+      return;
+    }
   mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
   double hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
   g_autofree char *text = g_strdup_printf (_("%.0f %s · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
