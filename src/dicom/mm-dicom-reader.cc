@@ -353,6 +353,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
    * slice is in; the rest is decoded into it. A failed slice or a value beyond int16 makes
    * the normal path below read a new volume, never touching the announced one again. */
   const bool progressive = opts->volume_func != nullptr;
+  g_return_val_if_fail (!(progressive && streaming), nullptr);
   MmVolume *announced = nullptr;
   guint geometry_warnings_at = 0, n_geometry_warnings = 0;
   auto drop = [&announced] (MmVolume *&v) {
