@@ -213,6 +213,18 @@ mm_slice_view_get_depth_direction (MmSliceView *self, char from[4], char to[4])
     depth_direction (self, from, to);
 }
 
+/* Percent of the slices in while a progressive load fills vol; -1 once all are. */
+static int
+mm_slice_view_loading_percent (const MmVolume *vol)
+{
+  if (vol->slice_ready == NULL)
+    return -1;
+  int n = 0;
+  for (int k = 0; k < vol->dims[2]; k++)
+    n += mm_volume_slice_is_ready (vol, k);
+  return n == vol->dims[2] ? -1 : (int) (100.0 * n / vol->dims[2]);
+}
+
 static void
 update_slice_label (MmSliceView *self)
 {
@@ -251,6 +263,18 @@ update_slice_label (MmSliceView *self)
                                            plane_name (self->plane), d + 1, g.depth, from, to, pos);
   g_autofree char *brief = g_strdup_printf (_("%d/%d (%s→%s) · %.1f mm"), d + 1, g.depth, from, to, pos);
   g_autofree char *briefest = g_strdup_printf ("%d/%d", d + 1, g.depth);
+  int loading = mm_slice_view_loading_percent (vol);
+  if (loading >= 0)
+    {
+      /* A progressive load (mm-loader.h) is filling the volume. */
+      g_autofree char *more = g_strdup_printf (_("loading %d %%"), loading);
+      g_autofree char *t = g_strdup_printf ("%s · %s", text, more);
+      g_autofree char *b = g_strdup_printf ("%s · %s", brief, more);
+      g_autofree char *bb = g_strdup_printf ("%s · %s", briefest, more);
+      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, t, b, bb,
+                                                   NULL));
+      return;
+    }
   overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
                                                briefest, NULL));
 }
@@ -329,13 +353,17 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
       mm_reading_image_invalidate (self->rimg);
       overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
     }
+  /* More slices of a progressive load are in: a slab or an oblique plane made from the
+   * partial volume is stale (repaints are throttled by the loader, so this is cheap). */
+  if (what & MM_VIEWER_CHANGED_VOXELS)
+    mm_reading_image_invalidate (self->rimg);
   if (what & MM_VIEWER_CHANGED_WINDOW)
     update_window_label (self);
   if (what & MM_VIEWER_CHANGED_CURSOR)
     mm_reading_cursor_changed (self->reading, viewer);
   if (what & MM_VIEWER_CHANGED_MASK)
     mm_reading_mask_changed (self->reading);
-  if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME))
+  if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_VOXELS))
     update_slice_label (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -484,6 +512,12 @@ probe (MmSliceView *self, double x, double y)
   if (!mm_reading_image_probe (self->rimg, vol, u, v, &hu, lps, ijk))
     {
       mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
+      if (!mm_volume_slice_is_ready (vol, ijk[2]))
+        {
+          /* A progressive load has not decoded this slice yet. */
+          overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
+          return;
+        }
       mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
       hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
     }

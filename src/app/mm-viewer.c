@@ -9,6 +9,8 @@ struct _MmViewer
 
   /* owned */
   MmVolume *volume;
+  GDestroyNotify volume_release; /* instead of mm_volume_free, for a volume still loading */
+  gpointer volume_release_data;
   MmStats *stats;
   MmDicomReport *report;
   const MmMask *mask; /* borrowed from the mask session */
@@ -42,10 +44,22 @@ emit_changed (MmViewer *self, MmViewerChange what)
 }
 
 static void
+release_volume (MmViewer *self)
+{
+  if (self->volume && self->volume_release)
+    self->volume_release (self->volume_release_data);
+  else
+    mm_volume_free (self->volume);
+  self->volume = NULL;
+  self->volume_release = NULL;
+  self->volume_release_data = NULL;
+}
+
+static void
 mm_viewer_finalize (GObject *object)
 {
   MmViewer *self = MM_VIEWER (object);
-  g_clear_pointer (&self->volume, mm_volume_free);
+  release_volume (self);
   g_clear_pointer (&self->stats, mm_stats_free);
   g_clear_pointer (&self->report, mm_dicom_report_free);
   g_clear_pointer (&self->preview_mask, mm_mask_free);
@@ -83,8 +97,33 @@ void
 mm_viewer_set_volume (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomReport *report,
                       const char *source)
 {
+  mm_viewer_set_volume_full (self, vol, stats, report, source, NULL, NULL);
+}
+
+void
+mm_viewer_set_figures (MmViewer *self, MmStats *stats, MmDicomReport *report)
+{
+  g_clear_pointer (&self->stats, mm_stats_free);
+  g_clear_pointer (&self->report, mm_dicom_report_free);
+  self->stats = stats;
+  self->report = report;
+  emit_changed (self, MM_VIEWER_CHANGED_FIGURES | MM_VIEWER_CHANGED_VOXELS);
+}
+
+void
+mm_viewer_voxels_arrived (MmViewer *self)
+{
+  emit_changed (self, MM_VIEWER_CHANGED_VOXELS);
+}
+
+void
+mm_viewer_set_volume_full (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomReport *report,
+                           const char *source, GDestroyNotify release, gpointer release_data)
+{
   g_return_if_fail (MM_IS_VIEWER (self) && vol != NULL);
-  g_clear_pointer (&self->volume, mm_volume_free);
+  release_volume (self);
+  self->volume_release = release;
+  self->volume_release_data = release_data;
   g_clear_pointer (&self->stats, mm_stats_free);
   g_clear_pointer (&self->report, mm_dicom_report_free);
   self->mask = NULL; /* the mask session's, which lets it go with the series */

@@ -18,6 +18,8 @@ typedef enum
   MM_VIEWER_CHANGED_CURSOR = 1 << 2,
   MM_VIEWER_CHANGED_MASK = 1 << 3,
   MM_VIEWER_CHANGED_OVERLAY = 1 << 4,
+  MM_VIEWER_CHANGED_VOXELS = 1 << 5,  /* more slices of a progressive load are in */
+  MM_VIEWER_CHANGED_FIGURES = 1 << 6, /* the statistics and report came */
 } MmViewerChange;
 
 #define MM_TYPE_VIEWER (mm_viewer_get_type ())
@@ -28,6 +30,16 @@ MmViewer *mm_viewer_new (void);
 /* Takes ownership of vol, stats and report (report may be NULL). */
 void mm_viewer_set_volume (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomReport *report,
                            const char *source);
+/* The same for a volume still being filled (progressive load, mm-loader.h): release
+ * (release_data) is called instead of freeing vol when the viewer lets it go; stats and
+ * report may be NULL until mm_viewer_set_figures. */
+void mm_viewer_set_volume_full (MmViewer *self, MmVolume *vol, MmStats *stats,
+                                MmDicomReport *report, const char *source,
+                                GDestroyNotify release, gpointer release_data);
+/* The whole series is in: its figures (owned from here). */
+void mm_viewer_set_figures (MmViewer *self, MmStats *stats, MmDicomReport *report);
+/* More slices came in: views repaint. */
+void mm_viewer_voxels_arrived (MmViewer *self);
 const MmVolume *mm_viewer_get_volume (MmViewer *self);
 const MmStats *mm_viewer_get_stats (MmViewer *self);
 const MmDicomReport *mm_viewer_get_report (MmViewer *self);

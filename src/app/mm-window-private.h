@@ -5,6 +5,7 @@
 #include "mm-cine.h"
 #include "mm-annotation-layer.h"
 #include "mm-measure-panel.h"
+#include "mm-loader.h"
 #include "mm-model-panel.h"
 #include "mm-mask-session.h"
 #include "mm-slice-view.h"
@@ -49,6 +50,7 @@ struct _MmWindow
   MmAnnotationLayer *annotations; /* the measurements on the views (mm-window-measure.c) */
   GSettings *settings; /* NULL when the schema is not installed */
   GCancellable *cancellable;
+  MmLoadShared *loading_shared; /* the volume a progressive load is filling, while it does */
   char *loading_path;
   char *screenshot_path;
   GArray *frame_times;  /* bench: microseconds per frame */
@@ -108,6 +110,14 @@ void mm_window_model_dispose (MmWindow *self);
 
 /* mm-window-metadata.c: the metadata panel (filled when a series is shown), Copy as Text. */
 void mm_window_metadata_fill (MmWindow *self);
+
+/* mm-window-progressive.c: what waits for the whole series while a progressive load runs
+ * (tools, export, figures disabled), and the first-frame benchmark (MM_BENCH_FIRST_FRAME). */
+void mm_window_progressive_set_loading (MmWindow *self, bool loading);
+void mm_window_progressive_bench_first (MmWindow *self);
+void mm_window_progressive_bench_done (MmWindow *self);
+/* Milliseconds since this process started (mm-window-testmode.c). */
+double mm_window_process_age_ms (void);
 void mm_window_metadata_class_init (GtkWidgetClass *klass);
 
 /* mm-window-testmode.c: --screenshot and --bench-render, started once the series is shown. */

@@ -78,8 +78,8 @@ save_screenshot (MmWindow *self, GError **error)
 
 /* Milliseconds since this process started (from /proc: its start time in clock ticks since
  * boot), so start-up figures include everything before main() too. */
-static double
-process_age_ms (void)
+double
+mm_window_process_age_ms (void)
 {
   g_autofree char *stat = NULL;
   if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL))
@@ -125,7 +125,7 @@ after_paint_cb (GdkFrameClock *clock, MmWindow *self)
 static void
 screenshot_after_paint_cb (GdkFrameClock *clock, MmWindow *self)
 {
-  self->first_frame_ms = process_age_ms ();
+  self->first_frame_ms = mm_window_process_age_ms ();
   g_signal_handlers_disconnect_by_func (clock, screenshot_after_paint_cb, self);
   g_autoptr (GError) error = NULL;
   if (!save_screenshot (self, &error))

@@ -155,6 +155,8 @@ viewer_cursor_cb (MmViewer *viewer, guint what, MmWindow *self)
     gtk_adjustment_set_value (self->slice_adjustment, slice);
   if (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_CURSOR))
     mm_window_tags_update (self);
+  if (self->loading_shared && (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_CURSOR)))
+    mm_load_shared_want_slice (self->loading_shared, slice - 1); /* decoded next */
 }
 
 void
@@ -209,15 +211,20 @@ show_slice_direction (MmWindow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->slice_scale), tip);
 }
 
+/* The series on screen, from its first slice on (a progressive load fills it afterwards:
+ * shared is then its loader's, else NULL and vol is owned here). */
 static void
-show_volume (MmWindow *self, MmLoadResult *r)
+show_volume (MmWindow *self, MmVolume *vol, MmLoadShared *shared)
 {
   const char *source = self->loading_path;
-  MmVolume *vol = g_steal_pointer (&r->volume);
-  MmDicomReport *report = g_steal_pointer (&r->report);
   mm_window_tools_series_changed (self, false);
   mm_window_measure_series_changed (self, false);
-  mm_viewer_set_volume (self->viewer, vol, g_steal_pointer (&r->stats), report, source);
+  if (shared)
+    mm_viewer_set_volume_full (self->viewer, vol, NULL, NULL, source,
+                               (GDestroyNotify) mm_load_shared_unref,
+                               mm_load_shared_ref (shared));
+  else
+    mm_viewer_set_volume (self->viewer, vol, NULL, NULL, source);
   gtk_stack_set_visible_child_name (self->main_stack, "viewer");
   g_autofree char *base = g_path_get_basename (source);
   adw_window_title_set_title (self->window_title, base);
@@ -228,12 +235,22 @@ show_volume (MmWindow *self, MmLoadResult *r)
   g_autofree char *title = g_strdup_printf (_("%s – %s"), base, what);
   gtk_window_set_title (GTK_WINDOW (self), title);
   show_slice_direction (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
+  self->active = self->views[MM_PLANE_AXIAL];
+}
+
+/* The whole series is in: its figures, the tools, and what waits for the whole series. */
+static void
+series_complete (MmWindow *self, MmLoadResult *r)
+{
+  const char *source = self->loading_path;
+  MmDicomReport *report = g_steal_pointer (&r->report);
+  mm_viewer_set_figures (self->viewer, g_steal_pointer (&r->stats), report);
+  mm_window_progressive_set_loading (self, false);
   mm_window_metadata_fill (self);
   mm_window_tools_series_changed (self, true);
   mm_window_measure_series_changed (self, true);
   remember_recent (self, source);
-  gtk_widget_grab_focus (GTK_WIDGET (self->views[MM_PLANE_AXIAL]));
-  self->active = self->views[MM_PLANE_AXIAL];
   if (report->files_skipped > 0)
     {
       g_autofree char *msg = g_strdup_printf (g_dngettext (NULL, "%u file skipped: see the warnings in the panel",
@@ -257,6 +274,29 @@ show_volume (MmWindow *self, MmLoadResult *r)
       mm_slice_view_set_zoom_ratio (self->views[p], self->startup_zoom / 100);
   if (self->screenshot_path || self->bench_frames > 0)
     mm_window_test_mode_start (self);
+  mm_window_progressive_bench_done (self);
+}
+
+/* Main loop, once the first slice of a progressive load is in. */
+static void
+first_slice_cb (GObject *target, MmVolume *vol, MmLoadShared *shared)
+{
+  MmWindow *self = MM_WINDOW (target);
+  if (self->session == NULL) /* the window was closed */
+    return;
+  mm_window_progressive_set_loading (self, true);
+  g_clear_pointer (&self->loading_shared, mm_load_shared_unref);
+  self->loading_shared = mm_load_shared_ref (shared);
+  show_volume (self, vol, shared);
+  mm_window_progressive_bench_first (self);
+}
+
+static void
+more_slices_cb (GObject *target)
+{
+  MmWindow *self = MM_WINDOW (target);
+  if (self->session != NULL)
+    mm_viewer_voxels_arrived (self->viewer);
 }
 
 static void
@@ -265,17 +305,21 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
-  if (self->session == NULL) /* the window was closed while loading */
+  if (self->session == NULL /* the window was closed while loading */
+      || g_task_get_cancellable (G_TASK (result)) != self->cancellable) /* a newer load runs */
     {
       g_object_unref (self);
       return;
     }
   set_loading (self, NULL);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->loading_shared, mm_load_shared_unref);
   if (r == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         mm_window_toast (self, error->message);
+      /* A series partly shown stays unusable: back to the start page. */
+      gtk_stack_set_visible_child_name (self->main_stack, "empty");
       if (self->screenshot_path || self->bench_frames > 0)
         {
           g_printerr ("metalmark: %s\n", error->message);
@@ -283,7 +327,11 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         }
     }
   else
-    show_volume (self, r);
+    {
+      if (r->volume) /* read afresh: it replaces the one shown */
+        show_volume (self, g_steal_pointer (&r->volume), NULL);
+      series_complete (self, r);
+    }
   g_object_unref (self);
 }
 
@@ -330,7 +378,8 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MmWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (MmLoadResult) r = mm_load_finish (result, &error);
-  if (self->session == NULL) /* the window was closed while scanning */
+  if (self->session == NULL /* the window was closed while scanning */
+      || g_task_get_cancellable (G_TASK (result)) != self->cancellable) /* a newer load runs */
     {
       g_object_unref (self);
       return;
@@ -372,8 +421,9 @@ load_series (MmWindow *self, const char *path, const char *series_uid)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   set_loading (self, path);
-  mm_load_async (path, series_uid, false, self->cancellable, progress_cb, self, load_done_cb,
-                 g_object_ref (self));
+  mm_load_progressive_async (path, series_uid, self->cancellable, progress_cb, self,
+                             G_OBJECT (self), first_slice_cb, more_slices_cb, load_done_cb,
+                             g_object_ref (self));
 }
 
 void
@@ -694,6 +744,7 @@ mm_window_dispose (GObject *object)
   g_clear_object (&self->session); /* folds the journal */
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->loading_shared, mm_load_shared_unref);
   if (self->settings)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);

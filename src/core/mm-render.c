@@ -224,6 +224,14 @@ mm_renderer_draw (MmRenderer *r, const MmVolume *vol, MmPlane plane, int depth,
       /* Along a screen row the voxel offset grows by a fixed step per plane column. */
       size_t row_base = plane_offset (vol, plane, 0, v, depth);
       size_t step = g.width > 1 ? plane_offset (vol, plane, 1, v, depth) - row_base : 1;
+      /* Every voxel of a screen row lies in one slice. A progressive load may still be
+       * writing it: black until it is in. */
+      if (!mm_volume_slice_is_ready (vol, (int) (row_base / mm_volume_slice_voxels (vol))))
+        {
+          for (int x = 0; x < out_w; x++)
+            px[4 * x] = px[4 * x + 1] = px[4 * x + 2] = 0, px[4 * x + 3] = 255;
+          continue;
+        }
       for (int x = 0; x < out_w; x++, px += 4)
         {
           int u = r->col_u[x];

@@ -55,6 +55,7 @@ mm_volume_free (MmVolume *vol)
       g_free (vol->slices[k].sop_instance_uid);
     }
   g_free (vol->slices);
+  g_free (vol->slice_ready);
   mm_free_large (vol->voxels);
   g_free (vol->series_uid);
   g_free (vol->study_uid);

@@ -66,6 +66,12 @@ typedef struct
   /* Spacing along the normal between consecutive slices: min and max, so that
    * irregular series (gaps, duplicates) can be reported with figures. */
   double slice_gap_min, slice_gap_max;
+
+  /* NULL once every slice's voxels are in (the usual case). During a progressive load
+   * (mm_dicom_load with volume_func, docs/progressive-load.md) dims[2] flags, read with
+   * g_atomic_int_get: slice k's voxels may be read once its flag is nonzero; before that
+   * another thread may be writing them. Owned; freed with the volume. */
+  gint *slice_ready;
 } MmVolume;
 
 MmVolume *mm_volume_new (const int dims[3], MmVoxelType type);
@@ -88,6 +94,13 @@ static inline size_t
 mm_volume_slice_voxels (const MmVolume *vol)
 {
   return (size_t) vol->dims[0] * (size_t) vol->dims[1];
+}
+
+/* Whether slice k's voxels are in: always true outside a progressive load. */
+static inline bool
+mm_volume_slice_is_ready (const MmVolume *vol, int k)
+{
+  return vol->slice_ready == NULL || g_atomic_int_get (&vol->slice_ready[k]) != 0;
 }
 
 /* HU at voxel (i, j, k), either voxel type. No bounds check. */

@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <omp.h>
 #include <set>
 #include <string>
@@ -37,6 +38,42 @@ static bool
 is_integral (double v)
 {
   return std::fabs (v - std::nearbyint (v)) < 1e-9;
+}
+
+/* The series' attributes, from its first slice. */
+static void
+set_attributes (MmVolume *vol, const Series &chosen)
+{
+  const SliceHeader &first = *chosen.slices.front ();
+  auto dup = [] (const std::string &s) { return s.empty () ? nullptr : g_strdup (s.c_str ()); };
+  vol->series_uid = dup (chosen.uid);
+  vol->study_uid = dup (first.study_uid);
+  vol->series_description = dup (chosen.description);
+  vol->modality = dup (chosen.modality);
+  vol->frame_of_reference_uid = dup (first.frame_uid);
+  vol->rescale_slope = first.slope;
+  vol->rescale_intercept = first.intercept;
+  vol->has_window = first.has_window;
+  vol->window_center = first.window_center;
+  vol->window_width = first.window_width;
+  if (first.has_padding)
+    {
+      vol->has_padding_value = true;
+      vol->padding_value_hu = first.padding_stored * first.slope + first.intercept;
+      if (first.has_padding_limit)
+        {
+          vol->has_padding_range = true;
+          vol->padding_limit_hu = first.padding_limit_stored * first.slope + first.intercept;
+        }
+    }
+  /* HU only for CT whose Rescale Type says HU or nothing; an MR is not in HU. */
+  bool ct = first.modality == "CT"
+            || (first.modality.empty () && mm::is_ct_sop_class (first.sop_class));
+  g_free (vol->unit);
+  vol->unit = !first.rescale_type.empty () ? mm_text_printable (first.rescale_type.c_str ())
+              : ct                          ? g_strdup ("HU")
+                                            : g_strdup ("stored values");
+  vol->not_acquired = dup (first.not_acquired);
 }
 
 G_DEFINE_QUARK (mm-dicom-error-quark, mm_dicom_error)
@@ -368,10 +405,22 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
                    (unsigned long long) MM_LIMIT_VOLUME_VOXELS);
       return nullptr;
     }
+  /* Progressive: the volume is announced (and from then on the caller's) once its first
+   * slice is in; the rest is decoded into it. A failed slice or a value beyond int16 makes
+   * the normal path below read a new volume, never touching the announced one again. */
+  const bool progressive = opts->volume_func != nullptr;
+  g_return_val_if_fail (!(progressive && streaming), nullptr);
+  MmVolume *announced = nullptr;
+  guint geometry_warnings_at = 0, n_geometry_warnings = 0;
+  auto drop = [&announced] (MmVolume *&v) {
+    if (v != announced)
+      mm_volume_free (v);
+    v = nullptr;
+  };
   for (int attempt = 0; attempt < 2; attempt++)
     {
       MmVoxelType type = want_float ? MM_VOXEL_FLOAT32 : MM_VOXEL_INT16;
-      g_clear_pointer (&vol, mm_volume_free);
+      drop (vol);
       vol = streaming ? mm_volume_new_empty (dims, type) : mm_volume_new (dims, type);
       if (vol == nullptr)
         {
@@ -384,6 +433,83 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
       failures.assign (sl.size (), std::string ());
       std::atomic<bool> overflow{ false };
       done = 0;
+
+      /* Which slices to decode, in which order: with a progressive load the first slice
+       * shown, then outwards from it (what scrolling and the other planes reach first). */
+      const size_t n = sl.size ();
+      std::vector<size_t> todo (n);
+      std::unique_ptr<std::atomic<bool>[]> claimed (new std::atomic<bool>[n]);
+      for (size_t k = 0; k < n; k++)
+        {
+          todo[k] = k;
+          claimed[k] = false;
+        }
+      bool prog_now = progressive && announced == nullptr && attempt == 0;
+      if (prog_now)
+        {
+          int want = opts->wanted_slice ? g_atomic_int_get (opts->wanted_slice) : -1;
+          size_t k0 = want >= 0 && (size_t) want < n ? (size_t) want : n / 2;
+          todo.clear ();
+          todo.push_back (k0);
+          for (size_t d = 1; todo.size () < n; d++)
+            {
+              if (k0 + d < n)
+                todo.push_back (k0 + d);
+              if (d <= k0)
+                todo.push_back (k0 - d);
+            }
+          /* The first slice alone, then the announcement: the caller can paint it while
+           * the others decode. Geometry and attributes as if every slice decodes. */
+          std::vector<char> file_buf, buf;
+          bool of = false;
+          std::string why;
+          claimed[k0] = true;
+          bool decoded = mm::decode_slice (*sl[k0], type,
+                                           (char *) vol->voxels + k0 * slice_bytes,
+                                           file_buf, buf, of, why);
+          GError *geometry_error = nullptr;
+          if (decoded && !of)
+            {
+              /* Geometry warnings would come twice if the normal path had to run after. */
+              guint n_warnings = L.report->warnings->len;
+              if (!mm::set_geometry (L, *chosen, sl, vol, &geometry_error))
+                {
+                  drop (vol);
+                  g_propagate_error (error, geometry_error);
+                  return nullptr;
+                }
+              set_attributes (vol, *chosen);
+              vol->slice_ready = g_new0 (gint, n);
+              g_atomic_int_set (&vol->slice_ready[k0], 1);
+              announced = vol;
+              geometry_warnings_at = n_warnings;
+              n_geometry_warnings = L.report->warnings->len - n_warnings;
+              opts->volume_func (vol, (int) k0, opts->progressive_data);
+              if (opts->ready_func)
+                opts->ready_func ((int) k0, opts->progressive_data);
+              done = 1;
+            }
+          else
+            {
+              claimed[k0] = false; /* the normal path reads it again, and reports it */
+              prog_now = false;
+            }
+        }
+      std::atomic<size_t> next{ 0 };
+      /* The next slice to decode: one someone waits for, else the next in order; SIZE_MAX
+       * when none is left. */
+      auto take = [&] () -> size_t {
+        if (prog_now && opts->wanted_slice)
+          {
+            int w = g_atomic_int_get (opts->wanted_slice);
+            if (w >= 0 && (size_t) w < n && !claimed[w].exchange (true))
+              return (size_t) w;
+          }
+        for (size_t i; (i = next.fetch_add (1)) < n;)
+          if (!claimed[todo[i]].exchange (true))
+            return todo[i];
+        return SIZE_MAX;
+      };
 #pragma omp parallel num_threads (L.n_threads)
       {
         std::vector<char> file_buf, buf; /* reused across this thread's slices */
@@ -397,8 +523,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
           {
             have_buf = false; /* an exception must not leave a parallel region */
           }
-#pragma omp for schedule (dynamic, 2)
-        for (size_t k = 0; k < sl.size (); k++)
+        for (size_t k; (k = take ()) != SIZE_MAX;)
           {
             if (stop.load (std::memory_order_relaxed))
               continue;
@@ -424,19 +549,26 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
                   opts->slice_float_func ((int) k, (const float *) dst, dims, opts->slice_data);
                 mm_profile_end (MM_PROFILE_THRESHOLD, t0);
               }
+            else if (prog_now && !of)
+              {
+                g_atomic_int_set (&vol->slice_ready[k], 1);
+                if (opts->ready_func)
+                  opts->ready_func ((int) k, opts->progressive_data);
+              }
             if (of)
               overflow = true;
+            /* Every thread may notice a cancellation: one thread may be asleep in a slow
+             * ready_func (the tests') while the others go on. */
             size_t d = ++done;
             if (omp_get_thread_num () == 0)
-              {
-                L.progress (0.1 + 0.9 * d / sl.size ());
-                if (L.cancelled ())
-                  stop = true;
-              }
+              L.progress (0.1 + 0.9 * d / sl.size ());
+            if (L.cancelled ())
+              stop = true;
           }
       }
       if (L.cancelled ())
         {
+          drop (vol);
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "loading was cancelled");
           return nullptr;
         }
@@ -470,13 +602,14 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
           L.warn (sl[k]->path + ": skipped: " + failures[k]);
           continue;
         }
-      if (good.size () != k)
+      if (good.size () != k && vol != announced)
         std::memmove ((char *) vol->voxels + good.size () * slice_bytes,
                       (char *) vol->voxels + k * slice_bytes, slice_bytes);
       good.push_back (sl[k]);
     }
   if (good.empty ())
     {
+      drop (vol);
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE,
                    "%s: none of the %zu slices of series %s could be decoded; first: %s: %s",
                    paths[0], sl.size (), chosen->uid.c_str (), sl[0]->path.c_str (),
@@ -485,53 +618,46 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     }
   if (good.size () != sl.size ())
     {
-      /* Shrink the volume to the slices we have. */
+      /* Shrink the volume to the slices we have; from the announced one by copying, so that
+       * it stays as it is for whoever shows it. */
       int nd[3] = { dims[0], dims[1], (int) good.size () };
       MmVolume *small = mm_volume_new (nd, vol->type);
       if (small == nullptr)
         {
+          drop (vol);
           g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_DECODE, "%s: out of memory",
                        paths[0]);
           return nullptr;
         }
-      std::memcpy (small->voxels, vol->voxels, good.size () * slice_bytes);
-      mm_volume_free (vol);
+      if (vol == announced)
+        {
+          size_t g = 0;
+          for (size_t k = 0; k < sl.size (); k++)
+            if (failures[k].empty ())
+              std::memcpy ((char *) small->voxels + g++ * slice_bytes,
+                           (char *) vol->voxels + k * slice_bytes, slice_bytes);
+        }
+      else
+        std::memcpy (small->voxels, vol->voxels, good.size () * slice_bytes);
+      drop (vol);
       vol = small;
     }
   L.report->files_read = good.size ();
 
-  if (!mm::set_geometry (L, *chosen, good, vol, error))
-    return nullptr;
-
-  auto dup = [] (const std::string &s) { return s.empty () ? nullptr : g_strdup (s.c_str ()); };
-  vol->series_uid = dup (chosen->uid);
-  vol->study_uid = dup (first->study_uid);
-  vol->series_description = dup (chosen->description);
-  vol->modality = dup (chosen->modality);
-  vol->frame_of_reference_uid = dup (first->frame_uid);
-  vol->rescale_slope = first->slope;
-  vol->rescale_intercept = first->intercept;
-  vol->has_window = first->has_window;
-  vol->window_center = first->window_center;
-  vol->window_width = first->window_width;
-  if (first->has_padding)
+  if (vol != announced)
     {
-      vol->has_padding_value = true;
-      vol->padding_value_hu = first->padding_stored * first->slope + first->intercept;
-      if (first->has_padding_limit)
+      /* The announced volume's geometry warnings stand for the same slices only when all
+       * decoded; else they are redone for the slices kept. */
+      if (n_geometry_warnings > 0)
+        g_ptr_array_remove_range (L.report->warnings, geometry_warnings_at, n_geometry_warnings);
+      if (!mm::set_geometry (L, *chosen, good, vol, error))
         {
-          vol->has_padding_range = true;
-          vol->padding_limit_hu = first->padding_limit_stored * first->slope + first->intercept;
+          drop (vol);
+          return nullptr;
         }
+      set_attributes (vol, *chosen);
     }
-  /* HU only for CT whose Rescale Type says HU or nothing; an MR is not in HU. */
-  bool ct = first->modality == "CT"
-            || (first->modality.empty () && mm::is_ct_sop_class (first->sop_class));
-  g_free (vol->unit);
-  vol->unit = !first->rescale_type.empty () ? mm_text_printable (first->rescale_type.c_str ())
-              : ct                          ? g_strdup ("HU")
-                                            : g_strdup ("stored values");
-  vol->not_acquired = dup (first->not_acquired);
+
   L.progress (1.0);
   return g_steal_pointer (&vol);
 }

@@ -75,6 +75,17 @@ typedef void (*MmDicomSliceFunc) (int k, const int16_t *hu, const int dims[3],
 typedef void (*MmDicomSliceFloatFunc) (int k, const float *hu, const int dims[3],
                                        gpointer user_data);
 
+/* Progressive loading (docs/progressive-load.md). volume_func is called once, from the
+ * loading thread, as soon as the volume has its geometry and attributes and slice first (the
+ * middle one, or *wanted_slice) is decoded; vol->slice_ready flags the slices that are in.
+ * From that call on the caller owns vol and must keep it alive until mm_dicom_load returns,
+ * which goes on writing slices into it: on success mm_dicom_load returns vol itself, except
+ * when a slice failed to decode or a value went beyond int16 — then a volume read afresh
+ * (the normal way) that replaces it; on failure or cancellation NULL (vol stays the
+ * caller's). ready_func is called from decoding threads after slice k's flag is set. */
+typedef void (*MmDicomVolumeFunc) (MmVolume *vol, int first, gpointer user_data);
+typedef void (*MmDicomReadyFunc) (int k, gpointer user_data);
+
 typedef struct
 {
   const char *series_uid;   /* pick this series; NULL: the CT series with most slices */
@@ -92,6 +103,13 @@ typedef struct
   /* With slice_func: when set, a series needing float voxels streams too, its slices going
    * here (with slice_data) instead of failing. */
   MmDicomSliceFloatFunc slice_float_func;
+  /* Progressive loading (see MmDicomVolumeFunc); not with slice_func. */
+  MmDicomVolumeFunc volume_func;
+  MmDicomReadyFunc ready_func;
+  gpointer progressive_data;
+  /* Optional, read atomically while decoding: a slice someone waits for (e.g. the one on
+   * screen), decoded next when it is not yet; < 0 for none. */
+  const gint *wanted_slice;
 } MmDicomLoadOptions;
 
 void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
