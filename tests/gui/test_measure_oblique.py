@@ -17,7 +17,8 @@ slice normal, semi-axes 0.80 R across and 0.55 R front to back, R half the field
   d) the kept item (measurements.json) carries its plane: right along x, down tilted by
      theta out of the axial plane; its two points mapped to 3D (mm) lie on the body's
      surface, and their 3D distance is the row's length;
-  e) Shift+O (back to the standard planes): the item stays in the panel and the file, and
+  e) Shift+O (back to the standard planes): the item is no longer drawn on the axial view
+     (another plane), stays in the panel and the file, and
      Ctrl+Q, the app started again: it is listed again with the same length.
 Screenshots go to --keep (or the temporary folder).
 
@@ -77,6 +78,20 @@ def series(ct):
     ni, nj, nk = int(ds.Columns), int(ds.Rows), len(sl)
     vc = np.array(sl[0][0]) + np.array([(ni - 1) / 2 * pw, (nj - 1) / 2 * ph, (nk - 1) / 2 * dz])
     return pw, ph, dz, (ni, nj, nk), vc
+
+
+def orange_in_view(path, v, dx, dy):
+    """Pixels of the selected item's colour (1, 0.6, 0.1) in the view's part of a window
+    screenshot (None without the screenshot): the drawn measurement."""
+    if not os.path.exists(path):
+        return None
+    p = subprocess.run(["convert", path, "ppm:-"], capture_output=True, timeout=60).stdout
+    parts = p.split(maxsplit=4)  # P6 w h max data
+    w, h = int(parts[1]), int(parts[2])
+    img = np.frombuffer(parts[4], np.uint8)[: w * h * 3].reshape(h, w, 3).astype(int)
+    x0, y0 = max(0, round(v.x + dx)), max(0, round(v.y + dy))
+    c = img[y0:y0 + v.h, x0:x0 + v.w]
+    return int(np.sum((c[..., 0] > 230) & (abs(c[..., 1] - 153) < 25) & (c[..., 2] < 70)))
 
 
 def frame_lps(fr, u, v):
@@ -163,7 +178,11 @@ def run(tap, args, tmp):
         axv.drag(a, b)
         rows = wait_for(lambda: (lambda r: r if r else None)(oblique_rows(app)), UI_TIMEOUT)
         items = wait_kept(store, lambda k: len(k) == 1)
+        time.sleep(0.5)
         screenshot(app, os.path.join(shots, "measure-oblique.png"))
+        drawn = orange_in_view(os.path.join(shots, "measure-oblique.png"), axv, dx, dy)
+        tap.ok(drawn is None or drawn > 50, "c) the distance is drawn on the turned axial view "
+               "(selected: orange pixels in the view)", f"{drawn} pixels")
         m = OBL_RE.match(rows[0]) if rows else None
         shown = float(m.group(3)) if m else None
         chord = 2 * t_edge
@@ -215,6 +234,10 @@ def run(tap, args, tmp):
         wait_for(lambda: label(app, "Axial", r"^Axial \d+/"), UI_TIMEOUT)
         time.sleep(0.5)
         screenshot(app, os.path.join(shots, "measure-oblique-reset.png"))
+        hidden = orange_in_view(os.path.join(shots, "measure-oblique-reset.png"), axv, dx, dy)
+        tap.ok(hidden is None or (drawn is not None and hidden == 0),
+               "e) Shift+O: on the standard axial plane the oblique item is not drawn (another plane)",
+               f"{hidden} orange pixels (before: {drawn})")
         still = oblique_rows(app)
         tap.ok(still == rows and kept(store) == items,
                "e) Shift+O: the item stays in the panel and the file", f"{still} {kept(store)}")
