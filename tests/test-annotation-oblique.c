@@ -128,6 +128,27 @@ test_figures (void)
   mm_reslice_pixel_to_lps (&rp, 14, 12, mid);
   g_assert_cmpfloat_with_epsilon (f.stats.mean, field_at (vol, mid), 1e-3);
 
+  /* A rectangle far larger than the series on the plane of axial slice 4 (pixel centres on
+   * voxel centres, the volume's spacings): exactly the slice's 24 x 20 voxels count, their
+   * mean 11.5 + 10 x 9.5 + 400; the box is cut to the volume, nothing huge allocated. */
+  MmReslicePlane ax;
+  mm_reslice_plane_init_standard (&ax, vol, MM_PLANE_AXIAL, 4);
+  MmAnnotFrame afr;
+  mm_annot_frame_from_reslice (&afr, &ax);
+  const double big[] = { -9e5, -9e5, 9e5, 9e5 };
+  a = mm_annotation_list_add_oblique (list, MM_ANNOT_RECTANGLE, MM_PLANE_AXIAL, &afr, big, 2);
+  mm_annotation_measure (a, vol, &f);
+  g_assert_true (f.has_stats);
+  g_assert_cmpuint (f.stats.count, ==, 24 * 20);
+  g_assert_cmpfloat_with_epsilon (f.stats.mean, 11.5 + 95 + 400, 1e-6);
+  g_assert_cmpfloat_with_epsilon (f.stats.area_mm2, 24 * 20 * 0.5 * 0.8, 1e-9);
+  /* Wholly beside the volume: empty, zeros. */
+  const double beside[] = { 100, 100, 120, 130 };
+  a = mm_annotation_list_add_oblique (list, MM_ANNOT_ELLIPSE, MM_PLANE_AXIAL, &afr, beside, 2);
+  mm_annotation_measure (a, vol, &f);
+  g_assert_true (f.has_stats);
+  g_assert_cmpuint (f.stats.count, ==, 0);
+
   /* CSV: an oblique item has no slice. */
   g_autofree char *csv = mm_annotation_list_to_csv (list, vol, NULL);
   g_assert_nonnull (strstr (csv, "\r\n1,distance,oblique,,\""));

@@ -295,9 +295,35 @@ measure_oblique (const MmAnnotation *a, const MmVolume *vol, MmAnnotationFigures
             lo_u = MIN (lo_u, p[2 * k]), hi_u = MAX (hi_u, p[2 * k]);
             lo_v = MIN (lo_v, p[2 * k + 1]), hi_v = MAX (hi_v, p[2 * k + 1]);
           }
+        /* Pixels outside the volume do not count: the box is cut to the volume's shadow on
+         * the plane, so a ROI far larger than the series (a typo, a hostile file) costs no
+         * more than the series. */
+        double su[2] = { INFINITY, -INFINITY }, sv[2] = { INFINITY, -INFINITY };
+        for (int c = 0; c < 8; c++)
+          {
+            double lps[3], d[3];
+            mm_volume_index_to_lps (vol, (c & 1) ? vol->dims[0] - 1 : 0,
+                                    (c & 2) ? vol->dims[1] - 1 : 0, (c & 4) ? vol->dims[2] - 1 : 0,
+                                    lps);
+            for (int k = 0; k < 3; k++)
+              d[k] = lps[k] - fr->origin_lps[k];
+            double cu = dot3 (d, fr->right) / fr->pixel_w, cv = dot3 (d, fr->down) / fr->pixel_h;
+            su[0] = MIN (su[0], cu), su[1] = MAX (su[1], cu);
+            sv[0] = MIN (sv[0], cv), sv[1] = MAX (sv[1], cv);
+          }
+        lo_u = MAX (lo_u, su[0]), hi_u = MIN (hi_u, su[1]);
+        lo_v = MAX (lo_v, sv[0]), hi_v = MIN (hi_v, sv[1]);
+        if (!(lo_u <= hi_u && lo_v <= hi_v))
+          {
+            /* Wholly outside: empty, as on a standard plane. */
+            f->has_stats = true;
+            break;
+          }
         double x0 = floor (lo_u) - 1, y0 = floor (lo_v) - 1;
         double wd = ceil (hi_u) + 1 - x0, ht = ceil (hi_v) + 1 - y0;
-        if (wd > MM_LIMIT_IMAGE_SIDE || ht > MM_LIMIT_IMAGE_SIDE)
+        /* Tiny pixels of a hostile file: no figures rather than gigabytes. */
+        if (wd > MM_LIMIT_IMAGE_SIDE || ht > MM_LIMIT_IMAGE_SIDE
+            || wd * ht > (double) MM_LIMIT_IMAGE_SIDE * 1024)
           break;
         MmReslicePlane rp = { .width = (int) wd, .height = (int) ht, .pixel_w = fr->pixel_w,
                               .pixel_h = fr->pixel_h };
