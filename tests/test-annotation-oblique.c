@@ -284,6 +284,54 @@ test_same_plane (void)
   g_assert_false (mm_annot_frame_equal (&a, &b));
 }
 
+/* A standard slice and an oblique view of exactly its pixels (what an unturned view shows
+ * while other planes are turned) show each other's items; other slices, planes, turns and
+ * pixel grids do not. */
+static void
+test_on_view (void)
+{
+  g_autoptr (MmVolume) vol = linear_volume ();
+  vol->spacing[1] = 0.5; /* square pixels in the axial plane: the oblique grid is the slice's */
+  g_autoptr (MmAnnotationList) list = mm_annotation_list_new ();
+  const double d[] = { 2, 3, 10, 12 };
+  MmAnnotation *std4 = mm_annotation_list_add (list, MM_ANNOT_DISTANCE, MM_PLANE_AXIAL, 4, d, 2);
+  /* The oblique grid of mm-reading: square pixels of the smaller spacing over the standard
+   * extent, centred on the volume's centre moved along the normal to slice k. */
+  MmReslicePlane o4, o5, t4;
+  double c4[3] = { 11.5, 9.5, 4 }, c5[3] = { 11.5, 9.5, 5 };
+  mm_reslice_plane_init (&o4, vol, MM_PLANE_AXIAL, c4, 24, 20, 0.5);
+  mm_reslice_plane_init (&o5, vol, MM_PLANE_AXIAL, c5, 24, 20, 0.5);
+  t4 = o4;
+  double z[3] = { 0, 0, 1 };
+  mm_reslice_plane_rotate (&t4, z, G_PI / 90);
+  MmAnnotFrame f4, f5, ft;
+  mm_annot_frame_from_reslice (&f4, &o4);
+  mm_annot_frame_from_reslice (&f5, &o5);
+  mm_annot_frame_from_reslice (&ft, &t4);
+  g_assert_true (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 4, NULL));
+  g_assert_false (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 5, NULL));
+  g_assert_false (mm_annotation_on_view (std4, vol, MM_PLANE_CORONAL, 4, NULL));
+  g_assert_true (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 4, &f4));
+  g_assert_false (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 4, &f5));
+  g_assert_false (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 4, &ft));
+  MmAnnotation *obl = mm_annotation_list_add_oblique (list, MM_ANNOT_DISTANCE, MM_PLANE_AXIAL,
+                                                      &f4, d, 2);
+  g_assert_true (mm_annotation_on_view (obl, vol, MM_PLANE_AXIAL, 4, &f4));
+  g_assert_true (mm_annotation_on_view (obl, vol, MM_PLANE_AXIAL, 4, NULL));
+  g_assert_false (mm_annotation_on_view (obl, vol, MM_PLANE_AXIAL, 5, NULL));
+  g_assert_false (mm_annotation_on_view (obl, vol, MM_PLANE_AXIAL, 4, &ft));
+  /* Same place, same figures either way. */
+  MmAnnotationFigures fs, fo;
+  mm_annotation_measure (std4, vol, &fs);
+  mm_annotation_measure (obl, vol, &fo);
+  g_assert_cmpfloat_with_epsilon (fs.length_mm, fo.length_mm, 1e-9);
+  /* Anisotropic pixels (0.5 x 0.8): the oblique grid (0.5 mm squares) is another grid. */
+  vol->spacing[1] = 0.8;
+  mm_reslice_plane_init (&o4, vol, MM_PLANE_AXIAL, c4, 24, 32, 0.5);
+  mm_annot_frame_from_reslice (&f4, &o4);
+  g_assert_false (mm_annotation_on_view (std4, vol, MM_PLANE_AXIAL, 4, &f4));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -292,5 +340,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/annotation-oblique/round-trip", test_round_trip);
   g_test_add_func ("/core/annotation-oblique/hostile", test_hostile);
   g_test_add_func ("/core/annotation-oblique/same-plane", test_same_plane);
+  g_test_add_func ("/core/annotation-oblique/on-view", test_on_view);
   return g_test_run ();
 }

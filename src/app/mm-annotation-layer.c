@@ -252,15 +252,14 @@ segment_distance (double px, double py, double ax, double ay, double bx, double 
   return hypot (px - (ax + t * dx), py - (ay + t * dy));
 }
 
-/* Whether a is drawn in the view of plane at depth, or on the oblique plane frame: an
- * oblique item only on its own plane (its points are that grid's pixels), within the
- * tolerance of mm_annot_frame_equal. */
+/* Whether a is drawn in the view of plane at depth, or on the oblique plane frame: only on
+ * its own grid (its points are that grid's pixels), within the tolerance of
+ * mm_annot_frame_equal (mm_annotation_on_view). */
 static bool
-on_plane (const MmAnnotation *a, MmPlane plane, int depth, const MmAnnotFrame *frame)
+on_plane (MmAnnotationLayer *self, const MmAnnotation *a, MmPlane plane, int depth,
+          const MmAnnotFrame *frame)
 {
-  if (frame)
-    return a->oblique && mm_annot_frame_equal (&a->frame, frame);
-  return !a->oblique && a->plane == plane && a->depth == depth;
+  return mm_annotation_on_view (a, mm_viewer_get_volume (self->viewer), plane, depth, frame);
 }
 
 /* The item and point under (x, y): point >= 0 a handle, -1 the item's body (only when
@@ -277,7 +276,7 @@ hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmAnnotFrame *fram
   for (guint i = items->len; i-- > 0;)
     {
       MmAnnotation *a = items->pdata[i];
-      if (!on_plane (a, plane, depth, frame) || a->kind == MM_ANNOT_FREEHAND)
+      if (!on_plane (self, a, plane, depth, frame) || a->kind == MM_ANNOT_FREEHAND)
         continue;
       for (int k = 0; k < a->n_points; k++)
         {
@@ -293,7 +292,7 @@ hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmAnnotFrame *fram
   for (guint i = items->len; bodies && i-- > 0;)
     {
       MmAnnotation *a = items->pdata[i];
-      if (!on_plane (a, plane, depth, frame))
+      if (!on_plane (self, a, plane, depth, frame))
         continue;
       double u, v;
       to_plane (vp, pw, ph, x, y, &u, &v);
@@ -374,7 +373,7 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth,
 
   MmAnnotation *pending = self->pending_angle ? mm_annotation_list_find (self->list, self->pending_angle)
                                               : NULL;
-  if (pending && !on_plane (pending, plane, depth, frame))
+  if (pending && !on_plane (self, pending, plane, depth, frame))
     {
       /* The second arm goes on the first one's slice: elsewhere the half-drawn angle is
        * dropped and this press starts afresh. */
@@ -576,7 +575,7 @@ mm_annotation_layer_draw (MmAnnotationLayer *self, cairo_t *cr, MmPlane plane, i
   for (guint i = 0; i < self->list->items->len; i++)
     {
       MmAnnotation *a = self->list->items->pdata[i];
-      if (!on_plane (a, plane, depth, frame))
+      if (!on_plane (self, a, plane, depth, frame))
         continue;
       bool sel = a->id == self->selected;
       double xs[3], ys[3];

@@ -361,6 +361,36 @@ measure_oblique (const MmAnnotation *a, const MmVolume *vol, MmAnnotationFigures
     }
 }
 
+static void
+standard_frame (const MmVolume *vol, MmPlane plane, int depth, MmAnnotFrame *f)
+{
+  MmReslicePlane rp;
+  mm_reslice_plane_init_standard (&rp, vol, plane, depth);
+  mm_annot_frame_from_reslice (f, &rp);
+}
+
+bool
+mm_annotation_on_view (const MmAnnotation *a, const MmVolume *vol, MmPlane plane, int depth,
+                       const MmAnnotFrame *frame)
+{
+  MmAnnotFrame s;
+  if (frame == NULL)
+    {
+      if (!a->oblique)
+        return a->plane == plane && a->depth == depth;
+      standard_frame (vol, plane, depth, &s);
+      return mm_annot_frame_equal (&a->frame, &s);
+    }
+  if (a->oblique)
+    return mm_annot_frame_equal (&a->frame, frame);
+  /* Only a standard item of the view's own plane can lie on it (same depth checked by the
+   * frames). */
+  if (a->plane != plane || !mm_annotation_fits (a, vol))
+    return false;
+  standard_frame (vol, a->plane, a->depth, &s);
+  return mm_annot_frame_equal (&s, frame);
+}
+
 void
 mm_annotation_measure (const MmAnnotation *a, const MmVolume *vol, MmAnnotationFigures *f)
 {

@@ -111,6 +111,13 @@ bool mm_annotation_append_point (MmAnnotation *a, double u, double v);
 MmAnnotation *mm_annotation_list_find (MmAnnotationList *list, guint id);
 bool mm_annotation_list_remove (MmAnnotationList *list, guint id);
 
+/* Whether a is drawn in a view of vol showing plane at depth (frame NULL) or the oblique
+ * plane frame: an item on its own plane, and also where the two grids are the same within
+ * mm_annot_frame_equal (a standard slice and an oblique view of exactly that slice's
+ * pixels, either way round). */
+bool mm_annotation_on_view (const MmAnnotation *a, const MmVolume *vol, MmPlane plane, int depth,
+                            const MmAnnotFrame *frame);
+
 /* Figures of a on vol (whose planes and depths it must fit: see mm_annotation_fits). */
 void mm_annotation_measure (const MmAnnotation *a, const MmVolume *vol, MmAnnotationFigures *f);
 bool mm_annotation_fits (const MmAnnotation *a, const MmVolume *vol);
