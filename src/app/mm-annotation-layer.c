@@ -40,6 +40,8 @@ struct _MmAnnotationLayer
   guint drag_id;
   int drag_point;
   MmPlane drag_plane;
+  bool drag_oblique;
+  MmAnnotFrame drag_frame; /* the oblique plane of the drag's view, when drag_oblique */
   double drag_u, drag_v; /* where the move began (plane pixels) */
   bool drag_moved;
 };
@@ -210,9 +212,17 @@ mm_annotation_layer_delete (MmAnnotationLayer *self, guint id)
 
 /* ---- geometry ---- */
 
+/* The pixel of the plane a view shows: frame's on an oblique plane (NULL: standard). */
 static void
-plane_pixel (MmAnnotationLayer *self, MmPlane plane, double *pw, double *ph)
+plane_pixel (MmAnnotationLayer *self, MmPlane plane, const MmAnnotFrame *frame, double *pw,
+             double *ph)
 {
+  if (frame)
+    {
+      *pw = frame->pixel_w;
+      *ph = frame->pixel_h;
+      return;
+    }
   MmPlaneGeometry g;
   mm_plane_geometry (mm_viewer_get_volume (self->viewer), plane, &g);
   *pw = g.pixel_w;
@@ -242,27 +252,31 @@ segment_distance (double px, double py, double ax, double ay, double bx, double 
   return hypot (px - (ax + t * dx), py - (ay + t * dy));
 }
 
+/* Whether a is drawn in the view of plane at depth, or on the oblique plane frame: only on
+ * its own grid (its points are that grid's pixels), within the tolerance of
+ * mm_annot_frame_equal (mm_annotation_on_view). */
 static bool
-on_plane (const MmAnnotation *a, MmPlane plane, int depth)
+on_plane (MmAnnotationLayer *self, const MmAnnotation *a, MmPlane plane, int depth,
+          const MmAnnotFrame *frame)
 {
-  return a->plane == plane && a->depth == depth;
+  return mm_annotation_on_view (a, mm_viewer_get_volume (self->viewer), plane, depth, frame);
 }
 
 /* The item and point under (x, y): point >= 0 a handle, -1 the item's body (only when
  * bodies count: with a drawing tool a press inside a ROI starts a new item, as one draws a
  * small ROI inside a large one). */
 static MmAnnotation *
-hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmViewport *vp, double x, double y,
-     bool bodies, int *point)
+hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmAnnotFrame *frame,
+     const MmViewport *vp, double x, double y, bool bodies, int *point)
 {
   double pw, ph;
-  plane_pixel (self, plane, &pw, &ph);
+  plane_pixel (self, plane, frame, &pw, &ph);
   GPtrArray *items = self->list->items;
   /* Handles first, the topmost (last drawn) item first. */
   for (guint i = items->len; i-- > 0;)
     {
       MmAnnotation *a = items->pdata[i];
-      if (!on_plane (a, plane, depth) || a->kind == MM_ANNOT_FREEHAND)
+      if (!on_plane (self, a, plane, depth, frame) || a->kind == MM_ANNOT_FREEHAND)
         continue;
       for (int k = 0; k < a->n_points; k++)
         {
@@ -278,7 +292,7 @@ hit (MmAnnotationLayer *self, MmPlane plane, int depth, const MmViewport *vp, do
   for (guint i = items->len; bodies && i-- > 0;)
     {
       MmAnnotation *a = items->pdata[i];
-      if (!on_plane (a, plane, depth))
+      if (!on_plane (self, a, plane, depth, frame))
         continue;
       double u, v;
       to_plane (vp, pw, ph, x, y, &u, &v);
@@ -336,8 +350,8 @@ tool_kind (MmMeasureTool tool)
 }
 
 bool
-mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, const MmViewport *vp,
-                           double x, double y)
+mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth,
+                           const MmAnnotFrame *frame, const MmViewport *vp, double x, double y)
 {
   g_return_val_if_fail (MM_IS_ANNOTATION_LAYER (self), false);
   if (mm_viewer_get_volume (self->viewer) == NULL)
@@ -347,16 +361,19 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
   if (self->drag != DRAG_NONE)
     mm_annotation_layer_release (self);
   double pw, ph, u, v;
-  plane_pixel (self, plane, &pw, &ph);
+  plane_pixel (self, plane, frame, &pw, &ph);
   to_plane (vp, pw, ph, x, y, &u, &v);
   self->drag_plane = plane;
+  self->drag_oblique = frame != NULL;
+  if (frame)
+    self->drag_frame = *frame;
   self->drag_u = u;
   self->drag_v = v;
   self->drag_moved = false;
 
   MmAnnotation *pending = self->pending_angle ? mm_annotation_list_find (self->list, self->pending_angle)
                                               : NULL;
-  if (pending && !on_plane (pending, plane, depth))
+  if (pending && !on_plane (self, pending, plane, depth, frame))
     {
       /* The second arm goes on the first one's slice: elsewhere the half-drawn angle is
        * dropped and this press starts afresh. */
@@ -380,7 +397,7 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
     }
 
   int point;
-  MmAnnotation *a = hit (self, plane, depth, vp, x, y, self->tool == MM_MEASURE_POINTER, &point);
+  MmAnnotation *a = hit (self, plane, depth, frame, vp, x, y, self->tool == MM_MEASURE_POINTER, &point);
   if (a != NULL)
     {
       self->selected = a->id;
@@ -398,8 +415,11 @@ mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth, co
     }
   MmAnnotKind kind = tool_kind (self->tool);
   double pts[6] = { u, v, u, v, u, v };
-  a = mm_annotation_list_add (self->list, kind, plane, depth, pts,
-                              kind == MM_ANNOT_FREEHAND ? 1 : mm_annotation_kind_points (kind));
+  int n = kind == MM_ANNOT_FREEHAND ? 1 : mm_annotation_kind_points (kind);
+  a = frame ? mm_annotation_list_add_oblique (self->list, kind, plane, frame, pts, n)
+            : mm_annotation_list_add (self->list, kind, plane, depth, pts, n);
+  if (a && frame)
+    a->depth = depth; /* the view's slice then: kept for the panel, not for drawing */
   if (a == NULL)
     return false;
   self->selected = self->drag_id = a->id;
@@ -417,7 +437,7 @@ mm_annotation_layer_motion (MmAnnotationLayer *self, const MmViewport *vp, doubl
   if (a == NULL)
     return;
   double pw, ph, u, v;
-  plane_pixel (self, self->drag_plane, &pw, &ph);
+  plane_pixel (self, self->drag_plane, self->drag_oblique ? &self->drag_frame : NULL, &pw, &ph);
   to_plane (vp, pw, ph, x, y, &u, &v);
   self->drag_moved = true;
   switch (self->drag)
@@ -546,16 +566,16 @@ draw_label (cairo_t *cr, double x, double y, const char *text)
 
 void
 mm_annotation_layer_draw (MmAnnotationLayer *self, cairo_t *cr, MmPlane plane, int depth,
-                          const MmViewport *vp)
+                          const MmAnnotFrame *frame, const MmViewport *vp)
 {
   if (mm_viewer_get_volume (self->viewer) == NULL)
     return;
   double pw, ph;
-  plane_pixel (self, plane, &pw, &ph);
+  plane_pixel (self, plane, frame, &pw, &ph);
   for (guint i = 0; i < self->list->items->len; i++)
     {
       MmAnnotation *a = self->list->items->pdata[i];
-      if (!on_plane (a, plane, depth))
+      if (!on_plane (self, a, plane, depth, frame))
         continue;
       bool sel = a->id == self->selected;
       double xs[3], ys[3];

@@ -48,16 +48,19 @@ guint mm_annotation_layer_get_selected (MmAnnotationLayer *self); /* 0: none */
 void mm_annotation_layer_select (MmAnnotationLayer *self, guint id);
 void mm_annotation_layer_delete (MmAnnotationLayer *self, guint id);
 
-/* Pointer handling of a view showing plane at depth through vp (widget coordinates). press
- * returns true when the layer takes the drag (a new item, a handle, an item moved). */
+/* Pointer handling of a view showing plane at depth through vp (widget coordinates), or,
+ * when frame is not NULL, the oblique plane frame (mm_annot_frame_from_reslice of the
+ * view's plane): items of that plane only are hit, new ones are made on it. press returns
+ * true when the layer takes the drag (a new item, a handle, an item moved). */
 bool mm_annotation_layer_press (MmAnnotationLayer *self, MmPlane plane, int depth,
-                                const MmViewport *vp, double x, double y);
+                                const MmAnnotFrame *frame, const MmViewport *vp, double x,
+                                double y);
 void mm_annotation_layer_motion (MmAnnotationLayer *self, const MmViewport *vp, double x, double y);
 void mm_annotation_layer_release (MmAnnotationLayer *self);
 
-/* Draw the items of plane at depth. */
+/* Draw the items of plane at depth (frame NULL), or of the oblique plane frame. */
 void mm_annotation_layer_draw (MmAnnotationLayer *self, cairo_t *cr, MmPlane plane, int depth,
-                               const MmViewport *vp);
+                               const MmAnnotFrame *frame, const MmViewport *vp);
 
 /* Write the list with its figures as JSON or CSV (atomically). */
 bool mm_annotation_layer_export (MmAnnotationLayer *self, const char *path, bool csv, GError **error);

@@ -78,8 +78,10 @@ static char *
 row_text (MmMeasurePanel *self, const MmAnnotation *a)
 {
   const MmAnnotationFigures *f = mm_annotation_layer_figures (self->layer, a);
-  g_autofree char *head = g_strdup_printf ("%u · %s · %s %d", a->id, kind_label (a->kind),
-                                           plane_label (a->plane), a->depth + 1);
+  g_autofree char *head = a->oblique ? g_strdup_printf ("%u · %s · %s", a->id, kind_label (a->kind),
+                                                        _("oblique plane"))
+                                     : g_strdup_printf ("%u · %s · %s %d", a->id, kind_label (a->kind),
+                                                        plane_label (a->plane), a->depth + 1);
   if (f == NULL)
     return g_steal_pointer (&head);
   switch (a->kind)
@@ -176,10 +178,11 @@ row_selected_cb (GtkListBox *box, GtkListBoxRow *row, MmMeasurePanel *self)
   guint id = row ? GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "mm-id")) : 0;
   mm_annotation_layer_select (self->layer, id);
   update_profile (self);
-  /* Show the item: its plane goes to its slice. */
+  /* Show the item: its plane goes to its slice (an oblique item shows on its own plane
+   * only; the crosshair stays where it is). */
   MmAnnotation *a = id ? mm_annotation_list_find (mm_annotation_layer_get_list (self->layer), id) : NULL;
   if (a != NULL && mm_viewer_get_volume (self->viewer) != NULL
-      && mm_annotation_fits (a, mm_viewer_get_volume (self->viewer)))
+      && !a->oblique && mm_annotation_fits (a, mm_viewer_get_volume (self->viewer)))
     mm_viewer_set_depth (self->viewer, a->plane, a->depth);
 }
 

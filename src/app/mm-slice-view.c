@@ -144,6 +144,18 @@ widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
   return *u >= 0 && *v >= 0 && *u < g.width && *v < g.height;
 }
 
+/* The oblique plane this view shows, for the measurements (NULL on standard planes). */
+static const MmAnnotFrame *
+annot_frame (MmSliceView *self, MmAnnotFrame *frame)
+{
+  if (!mm_reading_is_oblique (self->reading))
+    return NULL;
+  MmReslicePlane rp;
+  mm_reading_get_plane (self->reading, self->viewer, self->plane, &rp);
+  mm_annot_frame_from_reslice (frame, &rp);
+  return frame;
+}
+
 static void
 update_description (MmSliceView *self)
 {
@@ -469,11 +481,13 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           mm_oblique_handles_draw (snapshot, self->reading, self->viewer, self->plane, &g, &vp,
                                    w, h, (self->pointer_in || self->rotation.active) && !self->hide_handles);
         }
-      if (self->annotations && !self->bare && !mm_reading_is_oblique (self->reading))
+      if (self->annotations && !self->bare)
         {
+          MmAnnotFrame frame;
           cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
           mm_annotation_layer_draw (self->annotations, cr, self->plane,
-                                    mm_viewer_get_depth (self->viewer, self->plane), &vp);
+                                    mm_viewer_get_depth (self->viewer, self->plane),
+                                    annot_frame (self, &frame), &vp);
           cairo_destroy (cr);
         }
       if (self->tool_active && self->cursor_mm > 0 && self->pointer_in && !self->bare)
@@ -584,13 +598,14 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
     }
   self->annotating = false;
   if (button == 1 && !self->tool_active && self->annotations
-      && mm_viewer_get_volume (self->viewer) && !mm_reading_is_oblique (self->reading))
+      && mm_viewer_get_volume (self->viewer))
     {
       MmViewport vp;
+      MmAnnotFrame frame;
       mm_slice_view_get_viewport (self, &vp);
       self->annotating = mm_annotation_layer_press (self->annotations, self->plane,
                                                     mm_viewer_get_depth (self->viewer, self->plane),
-                                                    &vp, x, y);
+                                                    annot_frame (self, &frame), &vp, x, y);
       if (self->annotating)
         return;
     }

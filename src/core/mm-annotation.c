@@ -58,6 +58,61 @@ mm_annotation_kind_points (MmAnnotKind kind)
     }
 }
 
+void
+mm_annot_frame_from_reslice (MmAnnotFrame *f, const MmReslicePlane *p)
+{
+  mm_reslice_pixel_to_lps (p, 0, 0, f->origin_lps);
+  memcpy (f->right, p->right, sizeof f->right);
+  memcpy (f->down, p->down, sizeof f->down);
+  f->pixel_w = p->pixel_w;
+  f->pixel_h = p->pixel_h;
+}
+
+void
+mm_annot_frame_to_lps (const MmAnnotFrame *f, double u, double v, double lps[3])
+{
+  for (int a = 0; a < 3; a++)
+    lps[a] = f->origin_lps[a] + u * f->pixel_w * f->right[a] + v * f->pixel_h * f->down[a];
+}
+
+bool
+mm_annot_frame_equal (const MmAnnotFrame *a, const MmAnnotFrame *b)
+{
+  for (int k = 0; k < 3; k++)
+    if (fabs (a->right[k] - b->right[k]) > MM_ANNOT_FRAME_SAME_DIR
+        || fabs (a->down[k] - b->down[k]) > MM_ANNOT_FRAME_SAME_DIR
+        || fabs (a->origin_lps[k] - b->origin_lps[k]) > MM_ANNOT_FRAME_SAME_MM)
+      return false;
+  return fabs (a->pixel_w - b->pixel_w) <= 1e-6 * b->pixel_w
+         && fabs (a->pixel_h - b->pixel_h) <= 1e-6 * b->pixel_h;
+}
+
+static double
+dot3 (const double a[3], const double b[3])
+{
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+bool
+mm_annot_frame_valid (const MmAnnotFrame *f, const char **why)
+{
+  for (int k = 0; k < 3; k++)
+    if (!isfinite (f->origin_lps[k]) || !isfinite (f->right[k]) || !isfinite (f->down[k]))
+      return *why = "a number of \"oblique\" is not finite", false;
+  for (int k = 0; k < 3; k++)
+    if (fabs (f->origin_lps[k]) > COORD_LIMIT)
+      return *why = "\"oblique\" \"origin_lps\" is out of range", false;
+  if (fabs (sqrt (dot3 (f->right, f->right)) - 1) > MM_ANNOT_FRAME_UNIT_TOL
+      || fabs (sqrt (dot3 (f->down, f->down)) - 1) > MM_ANNOT_FRAME_UNIT_TOL)
+    return *why = "\"oblique\" \"right\" or \"down\" is not a unit vector", false;
+  if (fabs (dot3 (f->right, f->down)) > MM_ANNOT_FRAME_UNIT_TOL)
+    return *why = "\"oblique\" \"right\" and \"down\" are not orthogonal", false;
+  if (!isfinite (f->pixel_w) || !isfinite (f->pixel_h) || f->pixel_w <= 0 || f->pixel_h <= 0
+      || f->pixel_w > 1000 || f->pixel_h > 1000)
+    return *why = "\"oblique\" \"pixel_mm\" is not two spacings in (0, 1000] mm", false;
+  return true;
+}
+
 static bool
 points_fit_kind (MmAnnotKind kind, int n)
 {
@@ -111,6 +166,20 @@ annotation_new (MmAnnotKind kind, MmPlane plane, int depth, const double *points
   a->n_points = n;
   a->points = g_new (double, 2 * (size_t) (kind == MM_ANNOT_FREEHAND ? MAX (n, 64) : n));
   memcpy (a->points, points, sizeof (double) * 2 * (size_t) n);
+  return a;
+}
+
+MmAnnotation *
+mm_annotation_list_add_oblique (MmAnnotationList *list, MmAnnotKind kind, MmPlane plane,
+                                const MmAnnotFrame *frame, const double *points, int n_points)
+{
+  g_return_val_if_fail (frame != NULL, NULL);
+  MmAnnotation *a = mm_annotation_list_add (list, kind, plane, 0, points, n_points);
+  if (a)
+    {
+      a->oblique = true;
+      a->frame = *frame;
+    }
   return a;
 }
 
@@ -175,9 +244,151 @@ mm_annotation_fits (const MmAnnotation *a, const MmVolume *vol)
 {
   if ((unsigned) a->plane > MM_PLANE_SAGITTAL)
     return false;
+  if (a->oblique)
+    return true; /* a plane through space: samples outside the volume are NaN */
   MmPlaneGeometry g;
   mm_plane_geometry (vol, a->plane, &g);
   return a->depth >= 0 && a->depth < g.depth;
+}
+
+/* The figures of an item on an oblique plane, from its points in 3D (mm): the distance
+ * between them, the angle between the arms, the ROIs' statistics on the plane resliced over
+ * their box. */
+static void
+measure_oblique (const MmAnnotation *a, const MmVolume *vol, MmAnnotationFigures *f)
+{
+  const MmAnnotFrame *fr = &a->frame;
+  const double *p = a->points;
+  double q[3][3];
+  for (int k = 0; k < MIN (a->n_points, 3); k++)
+    mm_annot_frame_to_lps (fr, p[2 * k], p[2 * k + 1], q[k]);
+  switch (a->kind)
+    {
+    case MM_ANNOT_DISTANCE:
+    case MM_ANNOT_PROFILE:
+      f->length_mm = sqrt ((q[1][0] - q[0][0]) * (q[1][0] - q[0][0])
+                           + (q[1][1] - q[0][1]) * (q[1][1] - q[0][1])
+                           + (q[1][2] - q[0][2]) * (q[1][2] - q[0][2]));
+      break;
+    case MM_ANNOT_ANGLE:
+      {
+        double u[3], w[3];
+        for (int k = 0; k < 3; k++)
+          {
+            u[k] = q[0][k] - q[1][k];
+            w[k] = q[2][k] - q[1][k];
+          }
+        double lu = sqrt (dot3 (u, u)), lw = sqrt (dot3 (w, w));
+        if (lu > 0 && lw > 0)
+          f->angle_deg = acos (CLAMP (dot3 (u, w) / (lu * lw), -1.0, 1.0)) * 180.0 / G_PI;
+        break;
+      }
+    case MM_ANNOT_RECTANGLE:
+    case MM_ANNOT_ELLIPSE:
+    case MM_ANNOT_FREEHAND:
+      {
+        /* The plane's pixels over the ROI's box (a pixel of margin), resliced exactly as the
+         * view shows them: same grid, trilinear; pixels outside the volume are NaN. */
+        double lo_u = p[0], hi_u = p[0], lo_v = p[1], hi_v = p[1];
+        for (int k = 1; k < a->n_points; k++)
+          {
+            lo_u = MIN (lo_u, p[2 * k]), hi_u = MAX (hi_u, p[2 * k]);
+            lo_v = MIN (lo_v, p[2 * k + 1]), hi_v = MAX (hi_v, p[2 * k + 1]);
+          }
+        /* Pixels outside the volume do not count: the box is cut to the volume's shadow on
+         * the plane, so a ROI far larger than the series (a typo, a hostile file) costs no
+         * more than the series. */
+        double su[2] = { INFINITY, -INFINITY }, sv[2] = { INFINITY, -INFINITY };
+        for (int c = 0; c < 8; c++)
+          {
+            double lps[3], d[3];
+            mm_volume_index_to_lps (vol, (c & 1) ? vol->dims[0] - 1 : 0,
+                                    (c & 2) ? vol->dims[1] - 1 : 0, (c & 4) ? vol->dims[2] - 1 : 0,
+                                    lps);
+            for (int k = 0; k < 3; k++)
+              d[k] = lps[k] - fr->origin_lps[k];
+            double cu = dot3 (d, fr->right) / fr->pixel_w, cv = dot3 (d, fr->down) / fr->pixel_h;
+            su[0] = MIN (su[0], cu), su[1] = MAX (su[1], cu);
+            sv[0] = MIN (sv[0], cv), sv[1] = MAX (sv[1], cv);
+          }
+        lo_u = MAX (lo_u, su[0]), hi_u = MIN (hi_u, su[1]);
+        lo_v = MAX (lo_v, sv[0]), hi_v = MIN (hi_v, sv[1]);
+        if (!(lo_u <= hi_u && lo_v <= hi_v))
+          {
+            /* Wholly outside: empty, as on a standard plane. */
+            f->has_stats = true;
+            break;
+          }
+        double x0 = floor (lo_u) - 1, y0 = floor (lo_v) - 1;
+        double wd = ceil (hi_u) + 1 - x0, ht = ceil (hi_v) + 1 - y0;
+        /* Tiny pixels of a hostile file: no figures rather than gigabytes. */
+        if (wd > MM_LIMIT_IMAGE_SIDE || ht > MM_LIMIT_IMAGE_SIDE
+            || wd * ht > (double) MM_LIMIT_IMAGE_SIDE * 1024)
+          break;
+        MmReslicePlane rp = { .width = (int) wd, .height = (int) ht, .pixel_w = fr->pixel_w,
+                              .pixel_h = fr->pixel_h };
+        memcpy (rp.right, fr->right, sizeof rp.right);
+        memcpy (rp.down, fr->down, sizeof rp.down);
+        /* Pixel (x, y) of rp is pixel (x0 + x, y0 + y) of the frame: its centre, continuous
+         * (x0 + (w - 1) / 2 + 0.5), is rp's centre. */
+        mm_annot_frame_to_lps (fr, x0 + 0.5 * wd, y0 + 0.5 * ht, rp.centre_lps);
+        g_autofree float *img = g_new (float, (size_t) rp.width * rp.height);
+        mm_reslice_volume (vol, &rp, NAN, img, 0);
+        g_autofree double *shifted = g_new (double, 2 * (size_t) a->n_points);
+        for (int k = 0; k < a->n_points; k++)
+          {
+            shifted[2 * k] = p[2 * k] - x0;
+            shifted[2 * k + 1] = p[2 * k + 1] - y0;
+          }
+        MmRoi roi = { .shape = a->kind == MM_ANNOT_RECTANGLE ? MM_ROI_RECTANGLE
+                               : a->kind == MM_ANNOT_ELLIPSE ? MM_ROI_ELLIPSE
+                                                             : MM_ROI_POLYGON };
+        if (roi.shape == MM_ROI_POLYGON)
+          {
+            roi.points = shifted;
+            roi.n_points = a->n_points;
+          }
+        else
+          {
+            roi.x0 = shifted[0], roi.y0 = shifted[1], roi.x1 = shifted[2], roi.y1 = shifted[3];
+          }
+        f->has_stats = mm_roi_plane_stats (img, rp.width, rp.height, rp.pixel_w, rp.pixel_h,
+                                           &roi, &f->stats);
+        break;
+      }
+    default:
+      break;
+    }
+}
+
+static void
+standard_frame (const MmVolume *vol, MmPlane plane, int depth, MmAnnotFrame *f)
+{
+  MmReslicePlane rp;
+  mm_reslice_plane_init_standard (&rp, vol, plane, depth);
+  mm_annot_frame_from_reslice (f, &rp);
+}
+
+bool
+mm_annotation_on_view (const MmAnnotation *a, const MmVolume *vol, MmPlane plane, int depth,
+                       const MmAnnotFrame *frame)
+{
+  MmAnnotFrame s;
+  if (frame == NULL)
+    {
+      if (!a->oblique)
+        return a->plane == plane && a->depth == depth;
+      standard_frame (vol, plane, depth, &s);
+      return mm_annot_frame_equal (&a->frame, &s);
+    }
+  if (a->oblique)
+    return mm_annot_frame_equal (&a->frame, frame);
+  /* Only a standard item of the view's own plane can lie on it (same depth checked by the
+   * frames). */
+  if (a->plane != plane || !mm_annotation_fits (a, vol))
+    return false;
+  standard_frame (vol, a->plane, a->depth, &s);
+  return mm_annot_frame_equal (&s, frame);
 }
 
 void
@@ -186,6 +397,11 @@ mm_annotation_measure (const MmAnnotation *a, const MmVolume *vol, MmAnnotationF
   *f = (MmAnnotationFigures){ .angle_deg = NAN };
   if (!mm_annotation_fits (a, vol))
     return;
+  if (a->oblique)
+    {
+      measure_oblique (a, vol, f);
+      return;
+    }
   MmPlaneGeometry g;
   mm_plane_geometry (vol, a->plane, &g);
   const double *p = a->points;
@@ -234,12 +450,23 @@ mm_annotation_profile (const MmAnnotation *a, const MmVolume *vol, int *n, doubl
   *hu = *pos_mm = NULL;
   if (a->n_points < 2 || !mm_annotation_fits (a, vol))
     return;
-  MmReslicePlane rp;
-  mm_reslice_plane_init_standard (&rp, vol, a->plane, a->depth);
-  double s[3], e[3];
-  mm_reslice_pixel_to_lps (&rp, a->points[0], a->points[1], s);
-  mm_reslice_pixel_to_lps (&rp, a->points[2], a->points[3], e);
-  *n = mm_measure_profile_samples (s, e, MIN (rp.pixel_w, rp.pixel_h), MAX_PROFILE_SAMPLES);
+  double s[3], e[3], step;
+  if (a->oblique)
+    {
+      /* The 3D segment between the mapped ends, sampled trilinearly like any profile. */
+      mm_annot_frame_to_lps (&a->frame, a->points[0], a->points[1], s);
+      mm_annot_frame_to_lps (&a->frame, a->points[2], a->points[3], e);
+      step = MIN (a->frame.pixel_w, a->frame.pixel_h);
+    }
+  else
+    {
+      MmReslicePlane rp;
+      mm_reslice_plane_init_standard (&rp, vol, a->plane, a->depth);
+      mm_reslice_pixel_to_lps (&rp, a->points[0], a->points[1], s);
+      mm_reslice_pixel_to_lps (&rp, a->points[2], a->points[3], e);
+      step = MIN (rp.pixel_w, rp.pixel_h);
+    }
+  *n = mm_measure_profile_samples (s, e, step, MAX_PROFILE_SAMPLES);
   *hu = g_new (double, *n);
   *pos_mm = g_new (double, *n);
   mm_measure_profile (vol, s, e, *n, *hu, *pos_mm);
@@ -276,6 +503,18 @@ mm_annotation_list_to_json (const MmAnnotationList *list, const MmVolume *vol, g
       mm_json_set_string (b, "plane", plane_names[a->plane]);
       mm_json_set_int (b, "depth", a->depth);
       mm_json_set_doubles (b, "points", a->points, 2 * a->n_points);
+      if (a->oblique)
+        {
+          const MmAnnotFrame *fr = &a->frame;
+          double px[2] = { fr->pixel_w, fr->pixel_h };
+          json_builder_set_member_name (b, "oblique");
+          json_builder_begin_object (b);
+          mm_json_set_doubles (b, "origin_lps", fr->origin_lps, 3);
+          mm_json_set_doubles (b, "right", fr->right, 3);
+          mm_json_set_doubles (b, "down", fr->down, 3);
+          mm_json_set_doubles (b, "pixel_mm", px, 2);
+          json_builder_end_object (b);
+        }
       if (vol && mm_annotation_fits (a, vol))
         {
           MmAnnotationFigures f;
@@ -328,8 +567,12 @@ mm_annotation_list_to_csv (const MmAnnotationList *list, const MmVolume *vol, gs
       MmAnnotationFigures f = { .angle_deg = NAN };
       if (vol)
         mm_annotation_measure (a, vol, &f);
-      g_string_append_printf (s, "%u,%s,%s,%d,\"", a->id, mm_annotation_kind_name (a->kind),
-                              plane_names[a->plane], a->depth + 1);
+      /* An oblique item has no slice: its plane is in the JSON. */
+      if (a->oblique)
+        g_string_append_printf (s, "%u,%s,oblique,,\"", a->id, mm_annotation_kind_name (a->kind));
+      else
+        g_string_append_printf (s, "%u,%s,%s,%d,\"", a->id, mm_annotation_kind_name (a->kind),
+                                plane_names[a->plane], a->depth + 1);
       for (int k = 0; k < a->n_points; k++)
         {
           char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE];
@@ -361,6 +604,24 @@ bad_item (GError **error, const char *name, guint index, const char *why)
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                "%s: cannot read the measurements: item %u: %s", name, index + 1, why);
   return false;
+}
+
+/* member of o as exactly n numbers (any JSON number; not-finite values are checked later). */
+static bool
+read_numbers (JsonObject *o, const char *member, double *out, guint n)
+{
+  JsonArray *arr = mm_json_member_array (o, member);
+  if (arr == NULL || json_array_get_length (arr) != n)
+    return false;
+  for (guint k = 0; k < n; k++)
+    {
+      JsonNode *node = json_array_get_element (arr, k);
+      GType t = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+      if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+        return false;
+      out[k] = json_node_get_double (node);
+    }
+  return true;
 }
 
 /* One item of the file, checked member by member; NULL and *error on anything wrong. */
@@ -417,7 +678,32 @@ read_item (JsonArray *items, guint i, const char *name, const MmVolume *vol, GEr
       if (!isfinite (xy[k]) || fabs (xy[k]) > COORD_LIMIT)
         return bad_item (error, name, i, "a point coordinate is out of range"), NULL;
     }
+  MmAnnotFrame frame;
+  bool oblique = json_object_has_member (o, "oblique");
+  if (oblique)
+    {
+      JsonNode *on = json_object_get_member (o, "oblique");
+      JsonObject *ob = JSON_NODE_HOLDS_OBJECT (on) ? json_node_get_object (on) : NULL;
+      const char *why = NULL;
+      if (ob == NULL)
+        return bad_item (error, name, i, "\"oblique\" is not an object"), NULL;
+      double px[2];
+      if (!read_numbers (ob, "origin_lps", frame.origin_lps, 3)
+          || !read_numbers (ob, "right", frame.right, 3)
+          || !read_numbers (ob, "down", frame.down, 3) || !read_numbers (ob, "pixel_mm", px, 2))
+        return bad_item (error, name, i, "\"oblique\" needs \"origin_lps\", \"right\", "
+                                         "\"down\" (3 numbers each) and \"pixel_mm\" (2)"), NULL;
+      frame.pixel_w = px[0];
+      frame.pixel_h = px[1];
+      if (!mm_annot_frame_valid (&frame, &why))
+        return bad_item (error, name, i, why), NULL;
+    }
   MmAnnotation *a = annotation_new (kind, plane, (int) depth, xy, (int) (n / 2));
+  if (oblique)
+    {
+      a->oblique = true;
+      a->frame = frame;
+    }
   return a;
 }
 
