@@ -136,7 +136,8 @@ mm_nn_train_step_run (MmNnTrainer *t, MmUnetRun *run, MmNnLoss *loss, GError **e
       int part = i % P, k = part - first, slot = i / P;
       if (k < 0 || k >= t->local)
         {
-          mm_nn_sampler_draw (t->sampler, t->hu, t->target); /* scratch: overwritten below */
+          /* Another rank's patch: drawn into the scratch patch past this rank's. */
+          mm_nn_sampler_draw (t->sampler, t->hu, t->target + (size_t) t->local * b * pp);
           continue;
         }
       mm_nn_sampler_draw (t->sampler, t->hu, t->target + ((size_t) k * b + slot) * pp);

@@ -235,7 +235,7 @@ trainer_build (const MmNnTrainOptions *opts, const MmNnTrainData *data, int n_da
     return NULL;
   size_t pp = (size_t) o.patch * o.patch;
   t->hu = g_new (int16_t, pp);
-  t->target = g_new (uint8_t, pp * o.batch * t->local);
+  t->target = g_new (uint8_t, pp * (o.batch * t->local + 1)); /* + 1: scratch */
   t->grad = g_new (float, pp * o.batch * t->local);
   t->curves = g_array_new (FALSE, FALSE, sizeof (MmNnEpochRecord));
   return g_steal_pointer (&t);
