@@ -562,7 +562,11 @@ end_epoch (MmNnTrainer *t, Report *rep, GCancellable *cancel, GError **error)
 {
   gint64 start = g_get_monotonic_time ();
   double dice = NAN, hd95 = NAN;
-  if (mm_nn_sampler_n_val (t->sampler) > 0 && !validate (t, rep, cancel, &dice, &hd95, error))
+  /* MPI: a rank must not stop validating alone (the others would wait for its gradients);
+   * a cancel then takes effect at the next step, which all ranks agree on. */
+  GCancellable *val_cancel = t->parts > 1 ? NULL : cancel;
+  if (mm_nn_sampler_n_val (t->sampler) > 0
+      && !validate (t, rep, val_cancel, &dice, &hd95, error))
     return false;
   t->val_s = (g_get_monotonic_time () - start) / 1e6;
   MmNnEpochRecord r = {
