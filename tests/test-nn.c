@@ -195,6 +195,40 @@ test_loss_gradient (void)
     }
 }
 
+/* Data-parallel training: the batch split over ranks, the sums added, each rank's gradient
+ * from the added sums must be the whole batch's gradient and loss (Dice is over the whole
+ * batch, so a mean of per-part losses would not be). */
+static void
+test_loss_split (void)
+{
+  rng_state = 5;
+  enum { N = 300, CUT = 110 };
+  float z[N], g[N], gs[N];
+  uint8_t t[N];
+  for (int i = 0; i < N; i++)
+    {
+      z[i] = (float) (4 * rnd () - 2);
+      t[i] = rnd () > 0.6;
+    }
+  MmNnLoss whole, part;
+  mm_nn_loss_dice_bce (z, t, N, g, &whole);
+  MmNnLossSums a, b;
+  mm_nn_loss_sums (z, t, CUT, &a);
+  mm_nn_loss_sums (z + CUT, t + CUT, N - CUT, &b);
+  for (int j = 0; j < MM_NN_LOSS_N_SUMS; j++)
+    a.v[j] += b.v[j];
+  mm_nn_loss_finish (&a, z, t, CUT, gs, &part);
+  mm_nn_loss_finish (&a, z + CUT, t + CUT, N - CUT, gs + CUT, &part);
+  g_assert_cmpfloat_with_epsilon (part.loss, whole.loss, 1e-12);
+  g_assert_cmpuint (part.tp + part.fp + part.fn, ==, whole.tp + whole.fp + whole.fn);
+  for (int i = 0; i < N; i++)
+    g_assert_cmpfloat_with_epsilon (gs[i], g[i], 1e-7 * fabs (g[i]) + 1e-12);
+  /* The per-part loss alone is another function: the test would notice a missing sum. */
+  MmNnLoss alone;
+  mm_nn_loss_dice_bce (z, t, CUT, NULL, &alone);
+  g_assert_cmpfloat (fabs (alone.loss - whole.loss), >, 1e-3);
+}
+
 static void
 test_determinism (void)
 {
@@ -292,6 +326,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/nn/loss/values", test_loss_values);
   g_test_add_func ("/nn/loss/gradient", test_loss_gradient);
+  g_test_add_func ("/nn/loss/split", test_loss_split);
   g_test_add_func ("/nn/determinism", test_determinism);
   g_test_add_func ("/nn/shapes", test_shapes);
   return g_test_run ();

@@ -4,6 +4,7 @@
  * execs this one with the user's arguments: argv[1] is the command). Not meant to be run by
  * hand, but it behaves the same when it is. */
 #include "mm-cli.h"
+#include "mm-nn-dist.h"
 #include "mm-nn-wait-policy.h"
 
 #include <locale.h>
@@ -23,7 +24,19 @@ main (int argc, char **argv)
   if (omp_get_max_threads () > MM_LIMIT_THREADS)
     omp_set_num_threads (MM_LIMIT_THREADS);
   if (argc >= 2 && strcmp (argv[1], "train") == 0)
-    return mm_cli_train (argc - 1, argv + 1);
+    {
+      /* Under mpirun/srun: data-parallel training (mm-nn-dist.h); otherwise no MPI call. */
+      mm_nn_dist_init (&argc, &argv);
+      /* Only rank 0 reports (the others' errors still reach stderr). */
+      if (mm_nn_dist_rank () != 0 && freopen ("/dev/null", "w", stdout) == NULL)
+        return MM_EXIT_USAGE;
+      int status = mm_cli_train (argc - 1, argv + 1);
+      /* 130: Ctrl+C, which every rank agreed on; other failures may be one rank's. */
+      if (status != 0 && status != 130)
+        mm_nn_dist_abort (status); /* the other ranks would wait for this one forever */
+      mm_nn_dist_finish ();
+      return status;
+    }
   if (argc >= 2 && strcmp (argv[1], "predict") == 0)
     return mm_cli_predict (argc - 1, argv + 1);
   /* metalmark-cli hands 'batch predict' over: the model is loaded once, here. */

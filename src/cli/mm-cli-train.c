@@ -5,6 +5,7 @@
 
 #include "mm-atomic.h"
 #include "mm-label-stack.h"
+#include "mm-nn-dist.h"
 #include "mm-nn-train.h"
 #include "mm-progress.h"
 
@@ -56,6 +57,8 @@ progress_cb (const MmNnTrainProgress *p, gpointer data)
                ui->tty ? "\r\033[K" : "");
       g_cancellable_cancel (ui->cancel);
     }
+  if (mm_nn_dist_rank () != 0) /* MPI: rank 0 alone shows progress */
+    return;
   g_autofree char *label = epoch_label (p);
   char eta[32], took[32];
   mm_format_duration (eta, sizeof eta, p->eta_s, "--:--");

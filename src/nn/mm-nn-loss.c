@@ -11,8 +11,7 @@
 #define CHUNK 65536
 
 void
-mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float *grad,
-                     MmNnLoss *out)
+mm_nn_loss_sums (const float *logits, const uint8_t *target, size_t n, MmNnLossSums *sums)
 {
   size_t n_chunks = (n + CHUNK - 1) / CHUNK;
   double *part = g_new0 (double, n_chunks * 4);
@@ -60,12 +59,23 @@ mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float
     }
   g_free (part);
   g_free (cnt);
+  *sums = (MmNnLossSums){ .v = { bce, spt, sp, st, (double) tp, (double) fp, (double) fn,
+                                 (double) n } };
+}
 
+void
+mm_nn_loss_finish (const MmNnLossSums *sums, const float *logits, const uint8_t *target,
+                   size_t n, float *grad, MmNnLoss *out)
+{
+  double bce = sums->v[0], spt = sums->v[1], sp = sums->v[2], st = sums->v[3];
+  /* Counts travel as doubles (for MPI_Allreduce): exact below 2^53 pixels. */
+  uint64_t tp = (uint64_t) sums->v[4], fp = (uint64_t) sums->v[5], fn = (uint64_t) sums->v[6];
+  double n_all = sums->v[7];
   double num = 2.0 * spt + DICE_SMOOTH, den = sp + st + DICE_SMOOTH;
   double dice = num / den;
   if (out)
     {
-      out->bce = n ? bce / n : 0;
+      out->bce = n_all > 0 ? bce / n_all : 0;
       out->soft_dice = dice;
       out->loss = out->bce + (1.0 - dice);
       out->tp = tp;
@@ -76,7 +86,7 @@ mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float
   if (grad == NULL)
     return;
   /* d(1 - dice)/dp_i = -(2 t_i den - num) / den^2; dp/dz = p (1 - p) */
-  double inv_n = n ? 1.0 / n : 0;
+  double inv_n = n_all > 0 ? 1.0 / n_all : 0;
   double a = 2.0 / den, b = num / (den * den);
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; i++)
@@ -86,4 +96,13 @@ mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float
       double ddice = -(a * t - b);
       grad[i] = (float) ((p - t) * inv_n + ddice * p * (1.0 - p));
     }
+}
+
+void
+mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float *grad,
+                     MmNnLoss *out)
+{
+  MmNnLossSums sums;
+  mm_nn_loss_sums (logits, target, n, &sums);
+  mm_nn_loss_finish (&sums, logits, target, n, grad, out);
 }

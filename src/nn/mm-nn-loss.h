@@ -25,4 +25,19 @@ typedef struct
 void mm_nn_loss_dice_bce (const float *logits, const uint8_t *target, size_t n, float *grad,
                           MmNnLoss *out);
 
+/* The same in two halves, for data-parallel training where each rank holds part of the
+ * batch: the sums the loss is made of (cross-entropy, sum p t, sum p, sum t, tp, fp, fn,
+ * pixels), which ranks add up, then the loss and the gradient of this rank's n pixels from
+ * the sums of all. Dice over the whole batch is not a mean of per-part Dice, so averaging
+ * per-rank gradients alone would not give the global batch's gradient. */
+#define MM_NN_LOSS_N_SUMS 8
+typedef struct
+{
+  double v[MM_NN_LOSS_N_SUMS];
+} MmNnLossSums;
+
+void mm_nn_loss_sums (const float *logits, const uint8_t *target, size_t n, MmNnLossSums *sums);
+void mm_nn_loss_finish (const MmNnLossSums *sums, const float *logits, const uint8_t *target,
+                        size_t n, float *grad, MmNnLoss *out);
+
 G_END_DECLS

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "mm-adam.h"
+#include "mm-nn-loss.h"
 #include "mm-nn-model.h"
 #include "mm-nn-sampler.h"
 #include "mm-nn-threads.h"
@@ -30,6 +31,16 @@ struct _MmNnTrainer
   MmUnetRun *run1; /* the same on one thread (made when first chosen) */
   int threads;     /* mm_nn_trainer_set_threads: 0 chooses per step */
   MmNnThreads pick;
+  /* Data parallelism: the step's batch is parts x opts.batch patches; part p takes samples
+   * p, p + parts, ... of the one random stream, which every rank draws whole. This process
+   * holds parts [rank * local, (rank + 1) * local): one per MPI rank, or several emulated
+   * in one process (MM_NN_EMULATE_RANKS, for tests; batch norm then runs per part as on
+   * separate ranks). parts 1: the plain single-process step. */
+  int rank, parts, local;
+  MmUnetRun **part_runs; /* local > 1: one run per local part */
+  float *flat;           /* parts > 1: every trainable gradient, then the running stats */
+  float *running0;       /* parts > 1: the running stats before the step */
+  size_t n_flat_grad, n_flat_running;
   int16_t *hu;     /* one patch */
   uint8_t *target; /* batch x patch x patch */
   float *grad;
@@ -49,6 +60,18 @@ struct _MmNnTrainer
   gint64 session_steps;
   double session_step_s;
 };
+
+/* One Adam step on opts.batch patches per part (mm-nn-train-step.c); fills loss. */
+bool mm_nn_train_step_run (MmNnTrainer *t, MmUnetRun *run, MmNnLoss *loss,
+                           GError **error);
+/* Sets up parts, part runs and buffers (trainer_build). */
+bool mm_nn_train_step_init (MmNnTrainer *t, GError **error);
+/* Whether this process writes files: rank 0 only. */
+static inline bool
+mm_nn_trainer_writes (const MmNnTrainer *t)
+{
+  return t->rank == 0;
+}
 
 /* Training time of all sessions, seconds. */
 double mm_nn_trainer_elapsed (const MmNnTrainer *t);

@@ -171,6 +171,8 @@ mm_nn_trainer_state_json (const MmNnTrainer *t)
   mm_json_set_int (b, "epoch", t->epoch);
   mm_json_set_int (b, "step", t->step);
   mm_json_set_int (b, "global_step", t->global_step);
+  /* Data-parallel parts (MPI ranks): a step's batch and random draws depend on them. */
+  mm_json_set_int (b, "ranks", t->parts);
   mm_json_set_double (b, "loss_sum", t->loss_sum);
   mm_json_set_double (b, "step_seconds", t->step_s);
   mm_json_set_int (b, "tp", (gint64) t->tp);
@@ -340,6 +342,16 @@ mm_nn_trainer_state_restore (MmNnTrainer *t, JsonNode *state, const char *ckpt,
   t->epoch = (int) rd_int (&r, o, "epoch");
   t->step = (int) rd_int (&r, o, "step");
   t->global_step = rd_int (&r, o, "global_step");
+  /* Checkpoints from before data parallelism have no "ranks": one process. */
+  gint64 ranks = json_object_has_member (o, "ranks") ? rd_int (&r, o, "ranks") : 1;
+  if (r.missing == NULL && ranks != t->parts)
+    {
+      g_set_error (error, MM_NN_ERROR, MM_NN_ERROR_MODEL,
+                   "%s was written by training on %" G_GINT64_FORMAT " MPI rank%s; resume it "
+                   "with the same number (mpirun -np %" G_GINT64_FORMAT "), not %d",
+                   ckpt, ranks, ranks == 1 ? "" : "s", ranks, t->parts);
+      return false;
+    }
   t->loss_sum = rd_num (&r, o, "loss_sum");
   t->step_s = rd_num (&r, o, "step_seconds");
   t->tp = (guint64) rd_int (&r, o, "tp");

@@ -5,6 +5,7 @@
 
 #include "mm-limits.h"
 #include "mm-metrics.h"
+#include "mm-nn-dist.h"
 #include "mm-nn-input.h"
 #include "mm-nn-loss.h"
 #include "mm-nn-predict.h"
@@ -96,6 +97,11 @@ mm_nn_trainer_free (MmNnTrainer *t)
   g_clear_pointer (&t->curves, g_array_unref);
   g_clear_pointer (&t->run, mm_unet_run_free);
   g_clear_pointer (&t->run1, mm_unet_run_free);
+  for (int k = 1; t->part_runs && k < t->local; k++)
+    g_clear_pointer (&t->part_runs[k], mm_unet_run_free);
+  g_free (t->part_runs);
+  g_free (t->flat);
+  g_free (t->running0);
   g_clear_pointer (&t->adam, mm_adam_free);
   g_clear_pointer (&t->net, mm_unet_free);
   g_clear_pointer (&t->best, mm_unet_free);
@@ -225,10 +231,12 @@ trainer_build (const MmNnTrainOptions *opts, const MmNnTrainData *data, int n_da
     }
   t->adam = g_steal_pointer (&adam);
   t->net = g_steal_pointer (&net);
+  if (!mm_nn_train_step_init (t, error))
+    return NULL;
   size_t pp = (size_t) o.patch * o.patch;
   t->hu = g_new (int16_t, pp);
-  t->target = g_new (uint8_t, pp * o.batch);
-  t->grad = g_new (float, pp * o.batch);
+  t->target = g_new (uint8_t, pp * (o.batch * t->local + 1)); /* + 1: scratch */
+  t->grad = g_new (float, pp * o.batch * t->local);
   t->curves = g_array_new (FALSE, FALSE, sizeof (MmNnEpochRecord));
   return g_steal_pointer (&t);
 }
@@ -280,6 +288,8 @@ mm_nn_trainer_get_best (const MmNnTrainer *t, const MmNnEpochRecord **record)
 static bool
 save_best (MmNnTrainer *t, GError **error)
 {
+  if (!mm_nn_trainer_writes (t))
+    return true;
   MmNnModelInfo info;
   mm_nn_trainer_model_info (t, &info);
   bool ok = mm_nn_model_save (t->out, t->best, &info, error);
@@ -290,6 +300,8 @@ save_best (MmNnTrainer *t, GError **error)
 static bool
 save_checkpoint (MmNnTrainer *t, GError **error)
 {
+  if (!mm_nn_trainer_writes (t))
+    return true;
   g_autofree char *state = mm_nn_trainer_state_json (t);
   return mm_nn_checkpoint_save (t->ckpt, t->net, t->adam, state, error);
 }
@@ -386,16 +398,23 @@ train_step (MmNnTrainer *t, GError **error)
     return false;
   omp_set_num_threads (threads);
   gint64 start = g_get_monotonic_time ();
-  size_t pp = (size_t) t->opts.patch * t->opts.patch, n = pp * t->opts.batch;
-  float *input = mm_unet_run_input (run);
-  for (int b = 0; b < t->opts.batch; b++)
-    {
-      mm_nn_sampler_draw (t->sampler, t->hu, t->target + b * pp);
-      mm_nn_input_transform (t->hu, pp, input + b * MM_UNET_IN_CHANNELS * pp);
-    }
-  const float *logits = mm_unet_run_forward (run);
   MmNnLoss loss;
-  mm_nn_loss_dice_bce (logits, t->target, n, t->grad, &loss);
+  if (t->parts == 1)
+    {
+      size_t pp = (size_t) t->opts.patch * t->opts.patch, n = pp * t->opts.batch;
+      float *input = mm_unet_run_input (run);
+      for (int b = 0; b < t->opts.batch; b++)
+        {
+          mm_nn_sampler_draw (t->sampler, t->hu, t->target + b * pp);
+          mm_nn_input_transform (t->hu, pp, input + b * MM_UNET_IN_CHANNELS * pp);
+        }
+      const float *logits = mm_unet_run_forward (run);
+      mm_nn_loss_dice_bce (logits, t->target, n, t->grad, &loss);
+      if (isfinite (loss.loss))
+        mm_unet_run_backward (run, t->grad);
+    }
+  else
+    mm_nn_train_step_run (t, run, &loss, error);
   if (!isfinite (loss.loss))
     {
       omp_set_num_threads (saved);
@@ -405,7 +424,6 @@ train_step (MmNnTrainer *t, GError **error)
                    t->global_step + 1);
       return false;
     }
-  mm_unet_run_backward (run, t->grad);
   mm_adam_step (t->adam);
   if (t->threads == 0)
     mm_nn_threads_done (&t->pick, (g_get_monotonic_time () - start) / 1e6);
@@ -460,7 +478,7 @@ report (Report *rep, MmNnTrainPhase phase, const MmNnEpochRecord *record, bool i
     .best_epoch = t->best_epoch,
     .eta_s = eta (t),
     .images_per_s = record ? record->images_per_s
-                           : t->step_s > 0 ? t->step * t->opts.batch / t->step_s : NAN,
+                           : t->step_s > 0 ? (double) t->step * t->opts.batch * t->parts / t->step_s : NAN,
     .elapsed_s = mm_nn_trainer_elapsed (t),
     .record = record,
     .improved = improved,
@@ -544,7 +562,11 @@ end_epoch (MmNnTrainer *t, Report *rep, GCancellable *cancel, GError **error)
 {
   gint64 start = g_get_monotonic_time ();
   double dice = NAN, hd95 = NAN;
-  if (mm_nn_sampler_n_val (t->sampler) > 0 && !validate (t, rep, cancel, &dice, &hd95, error))
+  /* MPI: a rank must not stop validating alone (the others would wait for its gradients);
+   * a cancel then takes effect at the next step, which all ranks agree on. */
+  GCancellable *val_cancel = t->parts > 1 ? NULL : cancel;
+  if (mm_nn_sampler_n_val (t->sampler) > 0
+      && !validate (t, rep, val_cancel, &dice, &hd95, error))
     return false;
   t->val_s = (g_get_monotonic_time () - start) / 1e6;
   MmNnEpochRecord r = {
@@ -554,7 +576,7 @@ end_epoch (MmNnTrainer *t, Report *rep, GCancellable *cancel, GError **error)
     .val_dice = dice,
     .val_hd95_mm = hd95,
     .seconds = mm_nn_trainer_elapsed (t),
-    .images_per_s = t->step_s > 0 ? t->step * t->opts.batch / t->step_s : NAN,
+    .images_per_s = t->step_s > 0 ? (double) t->step * t->opts.batch * t->parts / t->step_s : NAN,
   };
   const MmNnEpochRecord *best = mm_nn_trainer_record (t, t->best_epoch);
   /* Ties keep the earlier epoch; without validation the last epoch is the model. */
@@ -573,20 +595,40 @@ end_epoch (MmNnTrainer *t, Report *rep, GCancellable *cancel, GError **error)
         return false;
     }
   const MmNnEpochRecord *curves = (const MmNnEpochRecord *) t->curves->data;
-  if (!mm_nn_curves_write_csv (t->csv, curves, t->curves->len, error)
-      || !mm_nn_plot_write_png (t->png, curves, t->curves->len, error)
+  /* MPI: rank 0 alone writes (the others hold the same state). */
+  bool writes = mm_nn_trainer_writes (t);
+  if ((writes && (!mm_nn_curves_write_csv (t->csv, curves, t->curves->len, error)
+                  || !mm_nn_plot_write_png (t->png, curves, t->curves->len, error)))
       || !save_checkpoint (t, error))
     return false;
   report (rep, MM_NN_TRAIN_EPOCH, mm_nn_trainer_record (t, t->epoch), improved);
   return true;
 }
 
+/* Whether the time budget is spent. Ranks agree: they must stop at the same step, or the
+ * others would wait for the gradients of a rank that stopped. */
+static bool
+budget_spent (const MmNnTrainer *t)
+{
+  bool spent = t->opts.time_budget_s > 0 && mm_nn_trainer_elapsed (t) >= t->opts.time_budget_s;
+  if (t->parts > 1 && t->opts.time_budget_s > 0)
+    spent = mm_nn_dist_min_int (!spent) == 0;
+  return spent;
+}
+
 static bool
 finished (const MmNnTrainer *t)
 {
   const MmNnTrainOptions *o = &t->opts;
-  return (o->epochs > 0 && t->epoch >= o->epochs)
-         || (o->time_budget_s > 0 && mm_nn_trainer_elapsed (t) >= o->time_budget_s);
+  return (o->epochs > 0 && t->epoch >= o->epochs) || budget_spent (t);
+}
+
+/* A cancel on any rank (Ctrl+C reaches them at different moments) stops all. */
+static bool
+any_cancelled (const MmNnTrainer *t, GCancellable *cancel)
+{
+  bool c = g_cancellable_is_cancelled (cancel);
+  return t->parts > 1 ? mm_nn_dist_min_int (!c) == 0 : c;
 }
 
 static bool
@@ -616,12 +658,12 @@ mm_nn_trainer_run (MmNnTrainer *t, MmNnTrainProgressFunc progress, gpointer prog
     {
       while (t->step < t->opts.steps_per_epoch)
         {
-          if (g_cancellable_is_cancelled (cancel))
+          if (any_cancelled (t, cancel))
             {
               ok = cancelled (t, error);
               goto out;
             }
-          if (t->opts.time_budget_s > 0 && mm_nn_trainer_elapsed (t) >= t->opts.time_budget_s)
+          if (budget_spent (t))
             break;
           gint64 start = g_get_monotonic_time ();
           if (!train_step (t, error))
