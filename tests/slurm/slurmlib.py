@@ -113,12 +113,23 @@ PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         while time.time() < end:
             for p in self.procs:
                 if p.poll() is not None:
-                    raise RuntimeError("%s ended (%d) while waiting for %s; see %s"
-                                       % (p.args[0], p.returncode, what, self.tmp))
+                    # The temporary folder goes with the test: say what the daemon said.
+                    raise RuntimeError("%s ended (%d) while waiting for %s; its log ends: %s"
+                                       % (p.args[0], p.returncode, what,
+                                          self._log_tail(p.args[0])))
             if cond():
                 return
             time.sleep(0.2)
         raise RuntimeError("timed out waiting for %s; logs in %s" % (what, self.tmp))
+
+    def _log_tail(self, daemon):
+        path = os.path.join(self.tmp, os.path.basename(daemon) + ".log")
+        try:
+            with open(path, errors="replace") as f:
+                lines = [l.strip() for l in f.read().splitlines() if "error" in l.lower()]
+        except OSError:
+            return "(no log at %s)" % path
+        return " | ".join(lines[-4:]) or "(no error line in %s)" % path
 
     def __exit__(self, *exc):
         # Any job still running first, then the daemons, newest first.
