@@ -48,8 +48,11 @@ set_error (GError **error, const MmDimsePeer *peer, const char *what, const OFCo
   const char *hint = "";
   if (cond == DUL_ASSOCIATIONREJECTED)
     {
-      code = G_IO_ERROR_PERMISSION_DENIED;
-      hint = " (check the called AE title and that the PACS knows our AE title)";
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "PACS %s refused the association of our AE title %s: check the called AE "
+                   "title and that the PACS lists ours as a modality",
+                   name, peer->our_aet);
+      return;
     }
   else if (cond == DIMSE_NODATAAVAILABLE || strstr (text, "imeout") || strstr (text, "timed out"))
     {
