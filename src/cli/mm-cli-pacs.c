@@ -412,6 +412,9 @@ dimse_get_start (MmDimsePeer *peer, DimseGet *d, const char *out_dir, const char
   d->peer = peer;
   d->dest = g_steal_pointer (&dest);
   GTask *task = g_task_new (NULL, r->cancel, on_dimse_got, r);
+  /* The thread's own answer counts: a series renamed into place just before Ctrl+C is kept
+   * and printed, a cancelled one reports the cancel. */
+  g_task_set_check_cancellable (task, FALSE);
   if (out_dir == NULL && g_file_test (d->dest, G_FILE_TEST_IS_DIR))
     g_task_return_pointer (task, g_strdup (d->dest), g_free);
   else

@@ -12,7 +12,9 @@ import argparse
 import os
 import json
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -203,6 +205,39 @@ def tests(cli, work, orthanc):
     rc, out, err = run(cli, "pacs", "find", "--dimse", "no-port@127.0.0.1", "--aet", OUR_AET)
     check("--dimse without a port: usage-like error in one line", rc != 0 and one_line(err)
           and "AET@HOST:PORT" in err, err)
+
+    for bad in ("%s@127.0.0.1:0" % PACS_AET, "%s@127.0.0.1:70000" % PACS_AET,
+                "ABCDEFGHIJKLMNOPQ@127.0.0.1:104", "A\\B@127.0.0.1:104", "@127.0.0.1:104",
+                "%s@:104" % PACS_AET):
+        rc, out, err = run(cli, "pacs", "echo", "--dimse", bad)
+        check("--dimse %r: exit 2, one line naming AET@HOST:PORT" % bad,
+              rc == 2 and one_line(err) and "AET@HOST:PORT" in err, err)
+    rc, out, err = run(cli, "pacs", "echo", "--dimse", peer, "--aet", "A\\B")
+    check("--aet with a backslash: exit 2, one line", rc == 2 and one_line(err), err)
+
+    # Ctrl+C during a C-GET: a series large enough that Orthanc needs seconds to send it
+    # (about 50 ms an instance here); SIGINT after the first instance arrived.
+    big = os.path.join(work, "big")
+    run(cli, "phantom", "--slices", "60", "--size", "512", "--seed", "7", big)
+    for f in sorted(os.listdir(os.path.join(big, "ct"))):
+        orthanc.rest("/instances", open(os.path.join(big, "ct", f), "rb").read())
+    bds = pydicom.dcmread(os.path.join(big, "ct", sorted(os.listdir(os.path.join(big, "ct")))[0]),
+                          stop_before_pixels=True)
+    p = subprocess.Popen([cli, "pacs", "get", *dimse, "--study", bds.StudyInstanceUID,
+                          "--series", bds.SeriesInstanceUID, "--out", got, "--progress"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = b""
+    while b"instances" not in seen:
+        ch = p.stderr.read(1)
+        if not ch:
+            break
+        seen += ch
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    err = (seen + err).decode(errors="replace")
+    check("Ctrl+C during C-GET: exit 1, 'interrupted', nothing at the destination nor beside it",
+          p.returncode == 1 and "interrupted" in err and not os.path.exists(got)
+          and not [f for f in os.listdir(work) if ".part-" in f], err)
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
