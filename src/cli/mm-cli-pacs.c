@@ -95,6 +95,7 @@ static bool
 dimse_peer (const char *command, const Conn *c, MmDimsePeer *peer)
 {
   g_autoptr (GError) err = NULL;
+  mm_dimse_init (); /* here, before the retrieval's thread starts: it sets $TCP_NODELAY */
   if (c->url)
     {
       mm_cli_error ("%s: --url and --dimse exclude each other", command);

@@ -15,17 +15,10 @@
 namespace
 {
 
-// DCMTK logs warnings to stderr by default; the CLI promises one line per error, which the
-// GError carries.
 void
 quiet_dcmtk ()
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      OFLog::configure (OFLogger::FATAL_LOG_LEVEL);
-      g_once_init_leave (&once, 1);
-    }
+  mm_dimse_init ();
 }
 
 // An OFCondition's text on one line (DCMTK joins causes with newlines).
@@ -281,6 +274,24 @@ remove_partial (const char *dir)
 }
 
 } // namespace
+
+void
+mm_dimse_init (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      // DCMTK logs warnings to stderr by default; the CLI promises one line per error,
+      // which the GError carries.
+      OFLog::configure (OFLogger::FATAL_LOG_LEVEL);
+      // Debian's DCMTK leaves Nagle's algorithm on unless $TCP_NODELAY says otherwise: our
+      // small C-STORE responses then wait for the delayed ACK, about 50 ms an instance of
+      // a C-GET (120 instances: 6.0 s, with TCP_NODELAY=1 0.4 s). A value the user set
+      // is kept.
+      g_setenv ("TCP_NODELAY", "1", FALSE);
+      g_once_init_leave (&once, 1);
+    }
+}
 
 bool
 mm_dimse_peer_parse (const char *spec, const char *our_aet, guint timeout_s,

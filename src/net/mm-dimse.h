@@ -16,6 +16,11 @@ G_BEGIN_DECLS
 /* Our AE title when the user gives none. */
 #define MM_DIMSE_OUR_AET_DEFAULT "METALMARK"
 
+/* Sets up DCMTK once (its logger quiet, Nagle's algorithm off through $TCP_NODELAY unless
+ * set): it changes the environment, so call it from the main thread before other threads
+ * run; every call below calls it too. */
+void mm_dimse_init (void);
+
 typedef struct
 {
   char *called_aet; /* the PACS's AE title */
