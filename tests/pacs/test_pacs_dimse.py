@@ -120,6 +120,15 @@ def tests(cli, work, orthanc):
           "counts)",
           web_found is not None and sorted(found, key=key) == sorted(web_found, key=key),
           "%s\n%s" % (found, web_found))
+    some_date = next(iter(truth.values()))[2]
+    for filters, want in ((["--modality", "MR"], 0), (["--modality", "CT"], 2),
+                          (["--date", "19900101-19901231"], 0),
+                          (["--date", some_date + "-", "--patient", "Phantom*"], 2),
+                          (["--patient-id", "MM-PHANTOM", "--patient", "Phantom^Metalmark"], 2),
+                          (["--limit", "1"], 1)):
+        rc, out, err = run(cli, "pacs", "find", "--json", *filters, *dimse)
+        check("C-FIND %s: %d studies" % (" ".join(filters), want),
+              rc == 0 and len(json.loads(out)) == want, err + out)
     rc, out, err = run(cli, "pacs", "find", "--json", "--patient", "Nobody*", *dimse)
     check("C-FIND --patient Nobody*: none", rc == 0 and json.loads(out) == [], err + out)
     for study_uid in truth:
