@@ -227,7 +227,8 @@ public:
         g_snprintf (name, sizeof name, "%06u.dcm", n + 1);
         g_autofree char *path = g_build_filename (dir, name, NULL);
         E_TransferSyntax xfer = incoming->getOriginalXfer ();
-        DcmFileFormat ff (incoming, OFTrue);
+        DcmFileFormat ff (incoming, OFFalse); // takes the data set over: no second copy
+        incoming = NULL;
         OFCondition c = ff.saveFile (path, xfer, EET_ExplicitLength, EGL_recalcGL,
                                      EPD_noChange, 0, 0, EWM_createNewMeta);
         GStatBuf st;
@@ -564,7 +565,8 @@ mm_dimse_get_series (const MmDimsePeer *peer, const char *study_uid, const char 
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                            "PACS %s: C-GET ended with status 0x%04x (%u failed, %u received): "
-                           "is our AE title %s allowed to retrieve?",
+                           "is our AE title %s allowed to retrieve, and does the series hold "
+                           "only CT, MR, PET, SC, SEG, RT or DX instances?",
                            name, last ? last->m_status : 0xFFFF,
                            last ? last->m_numberOfFailedSubops : 0, scu.n, peer->our_aet);
               ok = false;
