@@ -3,6 +3,7 @@
  * or the cache), send (STOW-RS of DICOM files such as export --seg's Segmentation). */
 #include "mm-cli.h"
 
+#include "mm-dimse.h"
 #include "mm-pacs-qido.h"
 #include "mm-pacs-server.h"
 #include "mm-pacs-stow.h"
@@ -20,6 +21,7 @@
 typedef struct
 {
   char *url, *auth, *user, *password_file;
+  char *dimse, *aet; /* DIMSE instead of DICOMweb: AET@HOST:PORT, our AE title */
   int timeout;
 } Conn;
 
@@ -30,6 +32,8 @@ conn_clear (Conn *c)
   g_free (c->auth);
   g_free (c->user);
   g_free (c->password_file);
+  g_free (c->dimse);
+  g_free (c->aet);
 }
 
 #define CONN_ENTRIES(c)                                                                      \
@@ -44,7 +48,12 @@ conn_clear (Conn *c)
       "$MM_PACS_PASSWORD)",                                                                  \
       "FILE" },                                                                              \
     { "timeout", 0, 0, G_OPTION_ARG_INT, &(c).timeout,                                       \
-      "Seconds to wait for a connection or the next bytes (default 30)", "S" }
+      "Seconds to wait for a connection or the next bytes (default 30)", "S" },              \
+    { "dimse", 0, 0, G_OPTION_ARG_STRING, &(c).dimse,                                        \
+      "Use DIMSE (C-ECHO, C-FIND, C-GET, C-STORE) with this PACS instead of DICOMweb",       \
+      "AET@HOST:PORT" },                                                                     \
+    { "aet", 0, 0, G_OPTION_ARG_STRING, &(c).aet,                                            \
+      "Our AE title for --dimse (default METALMARK)", "AET" }
 
 #define CONN_RANGE { "timeout", 1, 3600 }
 
@@ -78,6 +87,26 @@ read_secret (const Conn *c, char **out)
   const char *env = g_getenv ("MM_PACS_PASSWORD");
   if (env && *env)
     *out = g_strdup (env);
+  return true;
+}
+
+/* With --dimse: the peer (true), or false after a one-line error. */
+static bool
+dimse_peer (const char *command, const Conn *c, MmDimsePeer *peer)
+{
+  g_autoptr (GError) err = NULL;
+  mm_dimse_init (); /* here, before the retrieval's thread starts: it sets $TCP_NODELAY */
+  if (c->url)
+    {
+      mm_cli_error ("%s: --url and --dimse exclude each other", command);
+      return false;
+    }
+  if (!mm_dimse_peer_parse (c->dimse, c->aet, c->timeout > 0 ? (guint) c->timeout : 0, peer,
+                            &err))
+    {
+      mm_cli_error ("%s: --dimse %s", command, err->message);
+      return false;
+    }
   return true;
 }
 
@@ -125,6 +154,21 @@ pacs_echo (int argc, char **argv)
                      "says exactly what failed (connection, TLS, authentication, URL).",
                      entries, ranges, &argc, &argv))
     goto out;
+  if (c.dimse)
+    {
+      MmDimsePeer peer;
+      g_autoptr (GError) err = NULL;
+      if (!dimse_peer ("pacs echo", &c, &peer))
+        goto out;
+      g_autofree char *name = mm_dimse_peer_name (&peer);
+      rc = mm_dimse_echo (&peer, &err) ? MM_EXIT_OK : MM_EXIT_INPUT;
+      if (rc == MM_EXIT_OK)
+        printf ("OK       %s answers C-ECHO\n", name);
+      else
+        mm_cli_error ("pacs echo: %s", err->message);
+      mm_dimse_peer_clear (&peer);
+      goto out;
+    }
   {
     g_autoptr (MmPacsServer) srv = connect_server ("pacs echo", &c);
     g_autoptr (GError) err = NULL;
@@ -237,13 +281,21 @@ pacs_find (int argc, char **argv)
       goto out;
     }
   {
-    g_autoptr (MmPacsServer) srv = connect_server ("pacs find", &c);
-    if (srv == NULL)
+    g_autoptr (MmPacsServer) srv = NULL;
+    MmDimsePeer peer = { 0 };
+    if (c.dimse ? !dimse_peer ("pacs find", &c, &peer)
+                : (srv = connect_server ("pacs find", &c)) == NULL)
       goto out;
     MmPacsQuery q = { patient, patient_id, accession, from, to, modality, study, (guint) limit };
     g_autoptr (GError) err = NULL;
-    g_autoptr (GPtrArray) found = study ? mm_pacs_find_series (srv, &q, NULL, &err)
-                                        : mm_pacs_find_studies (srv, &q, NULL, &err);
+    g_autoptr (GPtrArray) found = NULL;
+    if (c.dimse)
+      found = study ? mm_dimse_find_series (&peer, &q, &err)
+                    : mm_dimse_find_studies (&peer, &q, &err);
+    else
+      found = study ? mm_pacs_find_series (srv, &q, NULL, &err)
+                    : mm_pacs_find_studies (srv, &q, NULL, &err);
+    mm_dimse_peer_clear (&peer);
     rc = MM_EXIT_INPUT;
     if (found == NULL)
       {
@@ -312,6 +364,68 @@ on_got (GObject *source, GAsyncResult *result, gpointer data)
   g_main_loop_quit (r->loop);
 }
 
+/* C-GET in a worker thread so that Ctrl+C (on the main loop) can cancel it. */
+typedef struct
+{
+  MmDimsePeer *peer;
+  const char *study, *series, *dest;
+  MmPacsProgress progress;
+  gpointer progress_data;
+} DimseGet;
+
+static void
+dimse_get_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  DimseGet *d = data;
+  GError *err = NULL;
+  if (mm_dimse_get_series (d->peer, d->study, d->series, d->dest, NULL, d->progress,
+                           d->progress_data, cancellable, &err) > 0)
+    g_task_return_pointer (task, g_strdup (d->dest), g_free);
+  else
+    g_task_return_error (task, err);
+}
+
+static void
+on_dimse_got (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GetRun *r = data;
+  r->where = g_task_propagate_pointer (G_TASK (result), &r->error);
+  g_main_loop_quit (r->loop);
+}
+
+/* --dimse: into --out, or the cache (keyed by the peer and the UIDs; a cached series is used
+ * as it is), then the cache evicted down to its bound. */
+static void
+dimse_get_start (MmDimsePeer *peer, DimseGet *d, const char *out_dir, const char *root,
+                 GetRun *r)
+{
+  g_autofree char *dest = NULL;
+  if (out_dir == NULL)
+    {
+      g_autofree char *name = mm_dimse_peer_name (peer);
+      g_autofree char *url = g_strconcat ("dimse://", name, NULL);
+      g_autofree char *key = mm_pacs_cache_key (url, d->study, d->series);
+      g_mkdir_with_parents (root, 0700);
+      dest = g_build_filename (root, key, NULL);
+    }
+  else
+    dest = g_strdup (out_dir);
+  d->peer = peer;
+  d->dest = g_steal_pointer (&dest);
+  GTask *task = g_task_new (NULL, r->cancel, on_dimse_got, r);
+  /* The thread's own answer counts: a series renamed into place just before Ctrl+C is kept
+   * and printed, a cancelled one reports the cancel. */
+  g_task_set_check_cancellable (task, FALSE);
+  if (out_dir == NULL && g_file_test (d->dest, G_FILE_TEST_IS_DIR))
+    g_task_return_pointer (task, g_strdup (d->dest), g_free);
+  else
+    {
+      g_task_set_task_data (task, d, NULL);
+      g_task_run_in_thread (task, dimse_get_thread);
+    }
+  g_object_unref (task);
+}
+
 static int
 pacs_get (int argc, char **argv)
 {
@@ -352,9 +466,12 @@ pacs_get (int argc, char **argv)
       goto out;
     }
   {
-    g_autoptr (MmPacsServer) srv = connect_server ("pacs get", &c);
-    if (srv == NULL)
+    g_autoptr (MmPacsServer) srv = NULL;
+    MmDimsePeer peer = { 0 };
+    if (c.dimse ? !dimse_peer ("pacs get", &c, &peer)
+                : (srv = connect_server ("pacs get", &c)) == NULL)
       goto out;
+    DimseGet dg = { NULL, study, series, NULL, progress ? show_progress : NULL, NULL };
     /* The retrieval runs in a thread (as in the app); Ctrl+C or SIGTERM cancels it, and the
      * cancelled retrieval removes what it wrote before the command exits. */
     gint64 last = 0;
@@ -363,8 +480,19 @@ pacs_get (int argc, char **argv)
     GetRun r = { g_main_loop_new (NULL, FALSE), g_cancellable_new (), NULL, NULL, false };
     guint sig_int = g_unix_signal_add (SIGINT, on_signal, &r);
     guint sig_term = g_unix_signal_add (SIGTERM, on_signal, &r);
-    mm_pacs_get_async (srv, &req, progress ? show_progress : NULL, &last, r.cancel, on_got, &r);
+    if (c.dimse)
+      {
+        dg.progress_data = &last;
+        dimse_get_start (&peer, &dg, out_dir, root, &r);
+      }
+    else
+      mm_pacs_get_async (srv, &req, progress ? show_progress : NULL, &last, r.cancel, on_got,
+                         &r);
     g_main_loop_run (r.loop);
+    if (c.dimse && r.where && out_dir == NULL)
+      mm_pacs_cache_evict (root, (guint64) cache_mb << 20, r.where + strlen (root) + 1);
+    mm_dimse_peer_clear (&peer);
+    g_free ((char *) dg.dest);
     g_source_remove (sig_int);
     g_source_remove (sig_term);
     g_main_loop_unref (r.loop);
@@ -426,19 +554,25 @@ pacs_send (int argc, char **argv)
       goto out;
     }
   {
-    g_autoptr (MmPacsServer) srv = connect_server ("pacs send", &c);
-    if (srv == NULL)
+    g_autoptr (MmPacsServer) srv = NULL;
+    MmDimsePeer peer = { 0 };
+    if (c.dimse ? !dimse_peer ("pacs send", &c, &peer)
+                : (srv = connect_server ("pacs send", &c)) == NULL)
       goto out;
     g_autoptr (GError) err = NULL;
+    g_autofree char *name = c.dimse ? mm_dimse_peer_name (&peer) : g_strdup (srv->base_url);
     MmPacsStowResult r;
     rc = MM_EXIT_INPUT;
-    if (!mm_pacs_stow (srv, (const char *const *) files, &r, NULL, &err))
+    bool sent = c.dimse ? mm_dimse_store_files (&peer, (const char *const *) files, &r, &err)
+                        : mm_pacs_stow (srv, (const char *const *) files, &r, NULL, &err);
+    mm_dimse_peer_clear (&peer);
+    if (!sent)
       {
         mm_cli_error ("pacs send: %s", err->message);
         goto out;
       }
     printf ("%s %u of %u instances accepted by %s%s%s\n",
-            r.n_failed == 0 ? "Sent    " : "Refused ", r.n_accepted, r.n_sent, srv->base_url,
+            r.n_failed == 0 ? "Sent    " : "Refused ", r.n_accepted, r.n_sent, name,
             r.message ? ": " : "", r.message ? r.message : "");
     rc = r.n_failed == 0 && r.n_accepted == r.n_sent ? MM_EXIT_OK : MM_EXIT_INPUT;
     mm_pacs_stow_result_clear (&r);

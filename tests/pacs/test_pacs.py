@@ -54,7 +54,7 @@ class Orthanc:
     all interfaces and refuses non-loopback clients), DICOM store/echo from unknown AEs off,
     basic authentication on, storage in a temporary folder."""
 
-    def __init__(self, workdir, auth=True):
+    def __init__(self, workdir, auth=True, extra=None):
         self.auth = auth
         self.dir = os.path.join(workdir, "orthanc")
         os.makedirs(os.path.join(self.dir, "db"))
@@ -73,6 +73,7 @@ class Orthanc:
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
             "StableAge": 1,
         }
+        conf.update(extra or {})  # test_pacs_dimse.py: the DICOM port's AE titles
         self.conf = os.path.join(self.dir, "orthanc.json")
         with open(self.conf, "w") as f:
             json.dump(conf, f)
