@@ -343,7 +343,8 @@ void
 mm_measure_panel_set_layer (MmMeasurePanel *self, MmAnnotationLayer *layer, MmViewer *viewer)
 {
   g_return_if_fail (MM_IS_MEASURE_PANEL (self) && MM_IS_ANNOTATION_LAYER (layer));
-  self->layer = layer;
+  /* Weak: the window owns the layer and may drop it before this panel is disposed. */
+  g_set_weak_pointer (&self->layer, layer);
   self->viewer = viewer;
   g_signal_connect_object (layer, "changed", G_CALLBACK (layer_changed_cb), self, 0);
   fill_rows (self);
@@ -360,7 +361,7 @@ mm_measure_panel_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->list_box, self);
   if (self->layer)
     g_signal_handlers_disconnect_by_data (self->layer, self);
-  self->layer = NULL;
+  g_clear_weak_pointer (&self->layer);
   gtk_widget_dispose_template (GTK_WIDGET (object), MM_TYPE_MEASURE_PANEL);
   G_OBJECT_CLASS (mm_measure_panel_parent_class)->dispose (object);
 }
