@@ -18,6 +18,8 @@ mm_surface_metal_free (MmSurfaceMetal *metal)
   g_free (metal->parts);
   g_free (metal->volume_ml);
   g_free (metal->area_cm2);
+  g_free (metal->from_previous);
+  mm_mask_free (metal->mask);
   g_free (metal);
 }
 
@@ -45,6 +47,12 @@ typedef struct
   MmMask *mask;
   double hu;
   size_t max_triangles, lod_triangles;
+  /* The previous build: its mask, and its parts' headers only (voxel box, seed), copied so
+   * the thread never reads a mesh the view draws or frees. */
+  MmMask *previous_mask;
+  MmMesh **shadow, **shadow_orig;
+  double *previous_ml, *previous_cm2;
+  int n_previous;
 } Job;
 
 void
@@ -62,6 +70,13 @@ job_free (Job *job)
 {
   mm_volume_free (job->vol);
   mm_mask_free (job->mask);
+  mm_mask_free (job->previous_mask);
+  for (int o = 0; o < job->n_previous; o++)
+    g_free (job->shadow_orig[o]);
+  g_free (job->shadow);
+  g_free (job->shadow_orig);
+  g_free (job->previous_ml);
+  g_free (job->previous_cm2);
   g_free (job);
 }
 
@@ -71,8 +86,18 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   Job *job = data;
   gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  int n = 0;
-  MmMesh **parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
+  int n = 0, n_reused = 0;
+  int lo[3], hi[3];
+  MmMesh **parts;
+  if (job->previous_mask != NULL)
+    {
+      if (!mm_mask_changed_box (job->previous_mask, job->mask, lo, hi))
+        lo[0] = lo[1] = lo[2] = G_MAXINT / 2, hi[0] = hi[1] = hi[2] = G_MAXINT / 2;
+      parts = mm_marching_mask_parts_update (job->vol, job->mask, job->shadow, job->n_previous,
+                                             lo, hi, &n, &n_reused, 0, &error);
+    }
+  else
+    parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
   if (parts == NULL && error != NULL)
     {
       g_task_return_error (task, error);
@@ -81,13 +106,30 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   MmSurfaceMetal *m = g_new0 (MmSurfaceMetal, 1);
   m->parts = parts;
   m->n_parts = n;
+  m->n_reused = n_reused;
   m->volume_ml = g_new0 (double, MAX (n, 1));
   m->area_cm2 = g_new0 (double, MAX (n, 1));
+  m->from_previous = g_new (int, MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
+      m->from_previous[i] = -1;
+      for (int o = 0; o < job->n_previous; o++)
+        if (parts[i] == job->shadow_orig[o])
+          m->from_previous[i] = o;
+      if (m->from_previous[i] >= 0)
+        {
+          /* A header copy standing for the previous build's mesh, now the result's: swapped
+           * for that mesh on adoption. */
+          job->shadow_orig[m->from_previous[i]] = NULL;
+          m->volume_ml[i] = job->previous_ml[m->from_previous[i]];
+          m->area_cm2[i] = job->previous_cm2[m->from_previous[i]];
+          continue;
+        }
       m->volume_ml[i] = mm_mesh_volume (parts[i]) / 1000.0;
       m->area_cm2[i] = mm_mesh_area (parts[i]) / 100.0;
     }
+  /* The mask copy goes with the result: the next build's changes are found against it. */
+  m->mask = g_steal_pointer (&job->mask);
   m->ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (g_task_return_error_if_cancelled (task))
     mm_surface_metal_free (m);
@@ -96,8 +138,8 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
 }
 
 void
-mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, GCancellable *cancellable,
-                        GAsyncReadyCallback callback, gpointer user_data)
+mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurfaceMetal *previous,
+                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mm_surface_metal_async);
@@ -112,6 +154,26 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, GCancellable *c
       g_object_unref (task);
       return;
     }
+  if (previous != NULL && previous->mask != NULL
+      && memcmp (previous->mask->dims, mask->dims, sizeof mask->dims) == 0)
+    {
+      job->previous_mask = mm_mask_copy (previous->mask);
+      job->n_previous = previous->n_parts;
+      job->shadow = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
+      job->shadow_orig = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
+      job->previous_ml = g_memdup2 (previous->volume_ml, MAX (previous->n_parts, 1) * sizeof (double));
+      job->previous_cm2 = g_memdup2 (previous->area_cm2, MAX (previous->n_parts, 1) * sizeof (double));
+      for (int o = 0; o < previous->n_parts; o++)
+        {
+          MmMesh *h = g_new0 (MmMesh, 1);
+          memcpy (h->voxel_lo, previous->parts[o]->voxel_lo, sizeof h->voxel_lo);
+          memcpy (h->voxel_hi, previous->parts[o]->voxel_hi, sizeof h->voxel_hi);
+          memcpy (h->seed, previous->parts[o]->seed, sizeof h->seed);
+          job->shadow[o] = job->shadow_orig[o] = h;
+        }
+      if (job->previous_mask == NULL)
+        job->n_previous = 0;
+    }
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, metal_thread);
   g_object_unref (task);
@@ -121,6 +183,22 @@ MmSurfaceMetal *
 mm_surface_metal_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+mm_surface_metal_adopt (MmSurfaceMetal *metal, MmSurfaceMetal *previous)
+{
+  for (int i = 0; i < metal->n_parts; i++)
+    {
+      int o = metal->from_previous[i];
+      if (o < 0)
+        continue;
+      g_return_if_fail (previous != NULL && o < previous->n_parts && previous->parts[o] != NULL);
+      mm_mesh_free (metal->parts[i]); /* the header copy that stood for it */
+      metal->parts[i] = g_steal_pointer (&previous->parts[o]);
+      metal->parts[i]->component = i + 1;
+      metal->from_previous[i] = -1;
+    }
 }
 
 static void

@@ -551,11 +551,12 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   g_clear_object (&self->metal_cancel);
+  mm_surface_metal_adopt (metal, self->metal);
   mm_surface_metal_free (self->metal);
   self->metal = metal;
   self->metal_stale = false;
   self->metal_dirty = true;
-  g_debug ("3D view: %d metal parts in %.1f ms", metal->n_parts, metal->ms);
+  g_debug ("3D view: %d metal parts (%d reused) in %.1f ms", metal->n_parts, metal->n_reused, metal->ms);
   if (!self->fitted)
     fit (self);
   update_parts (self);
@@ -585,7 +586,7 @@ start_metal (MmSurfaceView *self)
     }
   self->metal_stale = true;
   self->metal_cancel = g_cancellable_new ();
-  mm_surface_metal_async (vol, mask, self->metal_cancel, metal_done_cb, g_object_ref (self));
+  mm_surface_metal_async (vol, mask, self->metal, self->metal_cancel, metal_done_cb, g_object_ref (self));
 }
 
 static void
@@ -670,6 +671,10 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSurfaceView *self)
       g_clear_object (&self->bone_cancel);
       g_clear_pointer (&self->bone, mm_mesh_free);
       g_clear_pointer (&self->bone_lod, mm_mesh_free);
+      /* The running metal build may reuse parts of this one: it goes now, so does the build. */
+      if (self->metal_cancel)
+        g_cancellable_cancel (self->metal_cancel);
+      g_clear_object (&self->metal_cancel);
       g_clear_pointer (&self->metal, mm_surface_metal_free);
       self->metal_dirty = self->bone_dirty = true;
       self->fitted = false;

@@ -558,9 +558,39 @@ mask_box (const MmMask *mask, int n_threads, int lo[3], int hi[3])
   return h2 >= 0 && h1 >= 0;
 }
 
-MmMesh **
-mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
-                        GError **error)
+/* The first voxel of component c (scan order: slice, row, column) into seed, in comps' indices. */
+static void
+component_seed (const MmComponents *comps, const MmComponent *comp, int c, int seed[3])
+{
+  int k = comp->bbox_min[2];
+  for (int j = comp->bbox_min[1]; j <= comp->bbox_max[1]; j++)
+    for (int i = comp->bbox_min[0]; i <= comp->bbox_max[0]; i++)
+      if (mm_components_label_at (comps, i, j, k) == c)
+        {
+          seed[0] = i, seed[1] = j, seed[2] = k;
+          return;
+        }
+  g_assert_not_reached (); /* bbox_min[2] is the slice of the component's first voxel */
+}
+
+/* An old part is the same component in the new mask when its voxels and their 26 neighbours
+ * all lie outside the changed box: none of them changed, so the component neither grew,
+ * shrank, split nor merged. */
+static bool
+part_untouched (const MmMesh *m, const int dirty_lo[3], const int dirty_hi[3])
+{
+  if (dirty_lo == NULL)
+    return true;
+  for (int a = 0; a < 3; a++)
+    if (m->voxel_hi[a] + 1 < dirty_lo[a] || m->voxel_lo[a] - 1 > dirty_hi[a])
+      return true;
+  return false;
+}
+
+static MmMesh **
+parts_build (const MmVolume *vol, const MmMask *mask, MmMesh **old, int n_old,
+             const int dirty_lo[3], const int dirty_hi[3], int *n_out, int *n_reused,
+             int n_threads, GError **error)
 {
   g_return_val_if_fail (vol != NULL && mask != NULL && n_out != NULL, NULL);
   g_return_val_if_fail (memcmp (vol->dims, mask->dims, sizeof vol->dims) == 0, NULL);
@@ -568,6 +598,8 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
     n_threads = omp_get_max_threads ();
   int lo[3], hi[3];
   *n_out = 0;
+  if (n_reused)
+    *n_reused = 0;
   if (!mask_box (mask, n_threads, lo, hi))
     return g_new0 (MmMesh *, 1);
   /* Label a copy of the box only (values 0/1: the mask's nonzero, as labelling reads it). */
@@ -587,8 +619,33 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
       = mm_components_label (crop, mm_mask_n_voxels (crop) < ((size_t) 4 << 20) ? 1 : n_threads);
   int n = mm_components_count (comps);
   MmMesh **meshes = g_new0 (MmMesh *, MAX (n, 1));
+  /* Untouched old parts move over to the label their first voxel has now (labels renumber
+   * when a component before them in scan order appears or goes). */
+  for (int o = 0; o < n_old; o++)
+    {
+      MmMesh *m = old[o];
+      if (m == NULL || !part_untouched (m, dirty_lo, dirty_hi))
+        continue;
+      int s[3];
+      bool inside = true;
+      for (int a = 0; a < 3; a++)
+        {
+          s[a] = m->seed[a] - lo[a];
+          inside = inside && s[a] >= 0 && s[a] < cd[a];
+        }
+      int c = inside ? mm_components_label_at (comps, s[0], s[1], s[2]) : 0;
+      if (c == 0 || meshes[c - 1] != NULL)
+        continue; /* cannot happen for a truly untouched part; rebuilt then */
+      meshes[c - 1] = m;
+      old[o] = NULL;
+      m->component = c;
+      if (n_reused)
+        (*n_reused)++;
+    }
   for (int c = 1; c <= n; c++)
     {
+      if (meshes[c - 1] != NULL)
+        continue;
       const MmComponent *comp = mm_components_get (comps, c);
       Source s;
       source_whole (&s, vol);
@@ -601,18 +658,75 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
           s.box_min[a] = lo[a] + comp->bbox_min[a];
           s.n[a] = comp->bbox_max[a] - comp->bbox_min[a] + 1;
         }
-      meshes[c - 1] = extract (&s, n_threads, error);
-      if (meshes[c - 1] == NULL)
+      MmMesh *m = extract (&s, n_threads, error);
+      if (m == NULL)
         {
-          for (int e = 0; e < c - 1; e++)
+          for (int e = 0; e < n; e++)
             mm_mesh_free (meshes[e]);
           g_free (meshes);
           return NULL;
         }
-      meshes[c - 1]->component = c;
+      m->component = c;
+      component_seed (comps, comp, c, m->seed);
+      for (int a = 0; a < 3; a++)
+        {
+          m->seed[a] += lo[a];
+          m->voxel_lo[a] = lo[a] + comp->bbox_min[a];
+          m->voxel_hi[a] = lo[a] + comp->bbox_max[a];
+        }
+      meshes[c - 1] = m;
     }
   *n_out = n;
   return meshes;
+}
+
+MmMesh **
+mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
+                        GError **error)
+{
+  return parts_build (vol, mask, NULL, 0, NULL, NULL, n_out, NULL, n_threads, error);
+}
+
+MmMesh **
+mm_marching_mask_parts_update (const MmVolume *vol, const MmMask *mask, MmMesh **old_parts,
+                               int n_old, const int dirty_lo[3], const int dirty_hi[3],
+                               int *n_out, int *n_reused, int n_threads, GError **error)
+{
+  g_return_val_if_fail (n_old == 0 || old_parts != NULL, NULL);
+  g_return_val_if_fail (dirty_lo != NULL && dirty_hi != NULL, NULL);
+  return parts_build (vol, mask, old_parts, n_old, dirty_lo, dirty_hi, n_out, n_reused,
+                      n_threads, error);
+}
+
+bool
+mm_mask_changed_box (const MmMask *a, const MmMask *b, int lo[3], int hi[3])
+{
+  g_return_val_if_fail (memcmp (a->dims, b->dims, sizeof a->dims) == 0, false);
+  const int *d = a->dims;
+  int l0 = G_MAXINT, l1 = G_MAXINT, l2 = G_MAXINT, h0 = -1, h1 = -1, h2 = -1;
+  size_t plane = (size_t) d[0] * d[1];
+  for (int k = 0; k < d[2]; k++)
+    {
+      const uint8_t *pa = mm_mask_slice (a, k), *pb = mm_mask_slice (b, k);
+      /* Most slices are untouched by an edit: one memcmp each. */
+      if (memcmp (pa, pb, plane) == 0)
+        continue;
+      for (int j = 0; j < d[1]; j++)
+        {
+          const uint8_t *ra = pa + (size_t) j * d[0], *rb = pb + (size_t) j * d[0];
+          if (memcmp (ra, rb, d[0]) == 0)
+            continue;
+          for (int i = 0; i < d[0]; i++)
+            if ((ra[i] != 0) != (rb[i] != 0))
+              {
+                l0 = MIN (l0, i), h0 = MAX (h0, i);
+                l1 = MIN (l1, j), h1 = MAX (h1, j);
+                l2 = MIN (l2, k), h2 = MAX (h2, k);
+              }
+        }
+    }
+  lo[0] = l0, lo[1] = l1, lo[2] = l2, hi[0] = h0, hi[1] = h1, hi[2] = h2;
+  return h2 >= 0;
 }
 
 uint64_t
