@@ -306,7 +306,7 @@ test_parts_update (void)
   g_assert_cmpint (lo[1], ==, 10);
   g_assert_cmpint (hi[2], ==, 13);
   int n1 = 0, reused = -1;
-  MmMesh **inc = mm_marching_mask_parts_update (vol, edited, old, n0, lo, hi, &n1, &reused, 2, NULL);
+  MmMesh **inc = mm_marching_mask_parts_update (vol, edited, mask, old, n0, &n1, &reused, 2, NULL);
   g_assert_cmpint (reused, ==, 3);
   g_assert_true (inc[0] == kept[0] && inc[1] == kept[1] && inc[3] == kept[3]);
   g_assert_true (inc[2] != kept[2]);
@@ -326,7 +326,7 @@ test_parts_update (void)
   MmMesh *kept2[4];
   memcpy (kept2, inc, sizeof kept2);
   int n2 = 0;
-  MmMesh **inc2 = mm_marching_mask_parts_update (vol, edited2, inc, n1, lo, hi, &n2, &reused, 2, NULL);
+  MmMesh **inc2 = mm_marching_mask_parts_update (vol, edited2, edited, inc, n1, &n2, &reused, 2, NULL);
   g_assert_cmpint (n2, ==, 5);
   g_assert_cmpint (reused, ==, 4);
   for (int c = 0; c < 4; c++)
@@ -347,7 +347,7 @@ test_parts_update (void)
   MmMesh *kept3[5];
   memcpy (kept3, inc2, sizeof kept3);
   int n3 = 0;
-  MmMesh **inc3 = mm_marching_mask_parts_update (vol, edited3, inc2, n2, lo, hi, &n3, &reused, 2, NULL);
+  MmMesh **inc3 = mm_marching_mask_parts_update (vol, edited3, edited2, inc2, n2, &n3, &reused, 2, NULL);
   full = mm_marching_mask_parts (vol, edited3, &nf, 2, NULL);
   assert_parts_equal (inc3, n3, full, nf);
   g_assert_cmpint (n3, ==, 5); /* new voxel, sphere 1 as two halves, spheres 2 and 3 */
@@ -356,12 +356,54 @@ test_parts_update (void)
   free_parts (inc3, n3);
   free_parts (full, nf);
 
+  /* Edit 4: a ball inside a hollow shell grows; the shell (whose box holds the ball) is
+   * reused, only the ball meshed again. */
+  g_autoptr (MmMask) shell = mm_mask_new (dims);
+  for (int k = 0; k < dims[2]; k++)
+    for (int j = 0; j < dims[1]; j++)
+      for (int i = 0; i < dims[0]; i++)
+        {
+          double r = hypot (hypot (i - 25, j - 15), k - 12);
+          AT (shell, i, j, k) = (r >= 8 && r <= 10) || r <= 3;
+        }
+  g_autoptr (MmMask) grown = mm_mask_copy (shell);
+  for (int k = 0; k < dims[2]; k++)
+    for (int j = 0; j < dims[1]; j++)
+      for (int i = 0; i < dims[0]; i++)
+        if (hypot (hypot (i - 25, j - 15), k - 12) <= 4.5)
+          AT (grown, i, j, k) = 1;
+  old = mm_marching_mask_parts (vol, shell, &n0, 2, NULL);
+  g_assert_cmpint (n0, ==, 2);
+  MmMesh *shell_mesh = old[0];
+  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, 2, NULL);
+  g_assert_cmpint (reused, ==, 1);
+  g_assert_true (inc[0] == shell_mesh);
+  full = mm_marching_mask_parts (vol, grown, &nf, 2, NULL);
+  assert_parts_equal (inc, n1, full, nf);
+  free_parts (old, n0);
+  free_parts (inc, n1);
+  free_parts (full, nf);
+  /* The ball grows until it touches the shell: one part, nothing reused. */
+  for (int k = 0; k < dims[2]; k++)
+    for (int j = 0; j < dims[1]; j++)
+      for (int i = 0; i < dims[0]; i++)
+        if (hypot (hypot (i - 25, j - 15), k - 12) <= 7.5)
+          AT (grown, i, j, k) = 1;
+  old = mm_marching_mask_parts (vol, shell, &n0, 2, NULL);
+  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, 2, NULL);
+  g_assert_cmpint (n1, ==, 1);
+  g_assert_cmpint (reused, ==, 0);
+  full = mm_marching_mask_parts (vol, grown, &nf, 2, NULL);
+  assert_parts_equal (inc, n1, full, nf);
+  free_parts (old, n0);
+  free_parts (inc, n1);
+  free_parts (full, nf);
+
   /* No change: everything reused. */
   old = mm_marching_mask_parts (vol, mask, &n0, 2, NULL);
   memcpy (kept, old, sizeof kept);
   g_assert_false (mm_mask_changed_box (mask, mask, lo, hi));
-  lo[0] = lo[1] = lo[2] = hi[0] = hi[1] = hi[2] = G_MAXINT / 2;
-  inc = mm_marching_mask_parts_update (vol, mask, old, n0, lo, hi, &n1, &reused, 2, NULL);
+  inc = mm_marching_mask_parts_update (vol, mask, mask, old, n0, &n1, &reused, 2, NULL);
   g_assert_cmpint (reused, ==, 4);
   g_assert_true (memcmp (inc, kept, sizeof kept) == 0);
   free_parts (old, n0);

@@ -8,6 +8,26 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+/* A mask copy shared by a build's result and the next build, which compares against it:
+ * the result may be freed (a new series) while that build's thread still reads it. */
+typedef struct
+{
+  MmMask *mask;
+} SharedMask;
+
+static void
+shared_mask_clear (gpointer p)
+{
+  mm_mask_free (((SharedMask *) p)->mask);
+}
+
+static void
+shared_mask_release (SharedMask *p)
+{
+  if (p != NULL)
+    g_atomic_rc_box_release_full (p, shared_mask_clear);
+}
+
 void
 mm_surface_metal_free (MmSurfaceMetal *metal)
 {
@@ -19,7 +39,7 @@ mm_surface_metal_free (MmSurfaceMetal *metal)
   g_free (metal->volume_ml);
   g_free (metal->area_cm2);
   g_free (metal->from_previous);
-  mm_mask_free (metal->mask);
+  shared_mask_release (metal->mask);
   g_free (metal);
 }
 
@@ -49,7 +69,7 @@ typedef struct
   size_t max_triangles, lod_triangles;
   /* The previous build: its mask, and its parts' headers only (voxel box, seed), copied so
    * the thread never reads a mesh the view draws or frees. */
-  MmMask *previous_mask;
+  SharedMask *shared, *previous_mask; /* shared: this build's mask (job->mask borrows it) */
   MmMesh **shadow, **shadow_orig;
   double *previous_ml, *previous_cm2;
   int n_previous;
@@ -69,8 +89,11 @@ static void
 job_free (Job *job)
 {
   mm_volume_free (job->vol);
-  mm_mask_free (job->mask);
-  mm_mask_free (job->previous_mask);
+  if (job->shared)
+    shared_mask_release (job->shared);
+  else
+    mm_mask_free (job->mask);
+  shared_mask_release (job->previous_mask);
   for (int o = 0; o < job->n_previous; o++)
     g_free (job->shadow_orig[o]);
   g_free (job->shadow);
@@ -87,15 +110,10 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
   int n = 0, n_reused = 0;
-  int lo[3], hi[3];
   MmMesh **parts;
   if (job->previous_mask != NULL)
-    {
-      if (!mm_mask_changed_box (job->previous_mask, job->mask, lo, hi))
-        lo[0] = lo[1] = lo[2] = G_MAXINT / 2, hi[0] = hi[1] = hi[2] = G_MAXINT / 2;
-      parts = mm_marching_mask_parts_update (job->vol, job->mask, job->shadow, job->n_previous,
-                                             lo, hi, &n, &n_reused, 0, &error);
-    }
+    parts = mm_marching_mask_parts_update (job->vol, job->mask, job->previous_mask->mask,
+                                           job->shadow, job->n_previous, &n, &n_reused, 0, &error);
   else
     parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
   if (parts == NULL && error != NULL)
@@ -129,7 +147,7 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       m->area_cm2[i] = mm_mesh_area (parts[i]) / 100.0;
     }
   /* The mask copy goes with the result: the next build's changes are found against it. */
-  m->mask = g_steal_pointer (&job->mask);
+  m->mask = g_atomic_rc_box_acquire (job->shared);
   m->ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (g_task_return_error_if_cancelled (task))
     mm_surface_metal_free (m);
@@ -146,6 +164,11 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurface
   Job *job = g_new0 (Job, 1);
   job->vol = mm_surface_volume_copy (vol, false);
   job->mask = mm_mask_copy (mask);
+  if (job->mask != NULL)
+    {
+      job->shared = g_atomic_rc_box_new0 (SharedMask);
+      job->shared->mask = job->mask;
+    }
   if (job->vol == NULL || job->mask == NULL)
     {
       job_free (job);
@@ -154,10 +177,10 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurface
       g_object_unref (task);
       return;
     }
-  if (previous != NULL && previous->mask != NULL
-      && memcmp (previous->mask->dims, mask->dims, sizeof mask->dims) == 0)
+  const SharedMask *prev_mask = previous ? previous->mask : NULL;
+  if (prev_mask != NULL && memcmp (prev_mask->mask->dims, mask->dims, sizeof mask->dims) == 0)
     {
-      job->previous_mask = mm_mask_copy (previous->mask);
+      job->previous_mask = g_atomic_rc_box_acquire ((gpointer) prev_mask);
       job->n_previous = previous->n_parts;
       job->shadow = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
       job->shadow_orig = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
@@ -171,8 +194,6 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurface
           memcpy (h->seed, previous->parts[o]->seed, sizeof h->seed);
           job->shadow[o] = job->shadow_orig[o] = h;
         }
-      if (job->previous_mask == NULL)
-        job->n_previous = 0;
     }
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, metal_thread);

@@ -19,7 +19,8 @@ typedef struct
   double *volume_ml; /* per part, enclosed by the unsmoothed mesh */
   double *area_cm2;
   double ms;         /* wall time of the extraction */
-  MmMask *mask;      /* the mask it was built from (the next edit's changes are found against it) */
+  gpointer mask;     /* the mask it was built from, shared (refcounted) with the build that
+                        compares the next edit against it */
   int *from_previous; /* per part: the previous build's part it reuses (-1: built); until
                          mm_surface_metal_adopt only */
   int n_reused;
