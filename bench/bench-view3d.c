@@ -25,8 +25,9 @@ typedef struct
   MmMesh **parts;
   int n_parts;
   MmMesh *bone, *bone_ordered;
-  int phase; /* 0: the bone as decimated (before); 1: ordered for drawing (as the app now) */
-  double result_cpu[2], result_fps[2];
+  int phase; /* 0: the bone as decimated, the old shading (before); 1: ordered for drawing;
+                2: ordered and the depth-slope shading (as the app now) */
+  double result_cpu[3], result_fps[3];
   MmCamera cam;
   MmGlRenderer *gl;
   bool software;
@@ -57,6 +58,9 @@ cpu_ms (void)
 }
 
 static double cpu_start;
+static const char *const phase_names[3] = {
+  "as decimated, position varying (before)", "ordered for drawing, position varying",
+  "ordered, depth-slope shading (after)" };
 
 static void
 frame_done (Bench *b, double ms)
@@ -83,25 +87,27 @@ frame_done (Bench *b, double ms)
       printf ("%s, 800x600, bone %s: %d frames in %.2f s = %.1f frames/s (target >= 30); %.1f ms per draw; "
               "%.1f ms of CPU per frame (%.1f frames/s on 2 idle cores)\n",
               b->software ? "software rasteriser (2 threads)" : "GL (GtkGLArea)",
-              b->phase ? "ordered, depth-slope shading (after)" : "as decimated, position varying (before)", b->frames, s,
+              phase_names[b->phase], b->frames, s,
               b->frames / s, b->draw_ms / MAX (b->frames, 1), cpu, 2000.0 / MAX (cpu, 1e-3));
       b->result_cpu[b->phase] = cpu;
       b->result_fps[b->phase] = 2000.0 / MAX (cpu, 1e-3);
-      if (b->phase == 1)
+      if (b->phase == 2 || b->software)
         {
-          printf ("side by side: %.1f -> %.1f ms of CPU per frame (%.1f -> %.1f frames/s on 2 idle cores)\n",
-                  b->result_cpu[0], b->result_cpu[1], b->result_fps[0], b->result_fps[1]);
+          if (!b->software)
+            printf ("side by side: %.1f -> %.1f -> %.1f ms of CPU per frame (%.1f -> %.1f -> %.1f "
+                    "frames/s on 2 idle cores)\n", b->result_cpu[0], b->result_cpu[1],
+                    b->result_cpu[2], b->result_fps[0], b->result_fps[1], b->result_fps[2]);
           g_main_loop_quit (b->loop);
           return;
         }
-      /* The same again with the ordered bone: one run, the same load, side by side. */
-      b->phase = 1;
+      /* The same again with the next change: one run, the same load, side by side. */
+      b->phase++;
       b->start = b->warm = 0;
       b->frames = 0;
       if (b->gl != NULL)
         {
           mm_gl_renderer_set_mesh (b->gl, b->n_parts, b->bone_ordered);
-          mm_gl_renderer_set_legacy_shading (b->gl, false);
+          mm_gl_renderer_set_legacy_shading (b->gl, b->phase < 2);
         }
     }
 }
@@ -245,6 +251,8 @@ main (int argc, char **argv)
       }
     else
       dir = argv[a];
+  if (b.software)
+    b.phase = 2; /* the ordered bone, as the app draws it; one measurement */
   if (dir == NULL)
     dir = g_getenv ("MM_SEED_CT");
   if (dir == NULL)
