@@ -46,6 +46,7 @@ struct _MmSurfaceView
   MmGlRenderer *gl;
   GCancellable *metal_cancel, *bone_cancel;
   guint rebuild_id;
+  int gl_parts; /* metal parts in the GL renderer's slots 2.. */
   bool software, active, fitted, metal_dirty, bone_dirty, metal_stale;
   MmCamera cam;
   /* the pointer */
@@ -255,11 +256,11 @@ gl_render_cb (GtkGLArea *area, GdkGLContext *context, MmSurfaceView *self)
   int n_parts = self->metal ? self->metal->n_parts : 0;
   if (self->metal_dirty)
     {
-      mm_gl_renderer_clear (self->gl);
-      for (int i = 0; i < n_parts; i++)
-        mm_gl_renderer_set_mesh (self->gl, 2 + i, self->metal->parts[i]);
+      /* The metal's slots only: the bone's 500 k triangles stay on the GPU across edits. */
+      for (int i = 0; i < MAX (n_parts, self->gl_parts); i++)
+        mm_gl_renderer_set_mesh (self->gl, 2 + i, i < n_parts ? self->metal->parts[i] : NULL);
+      self->gl_parts = n_parts;
       self->metal_dirty = false;
-      self->bone_dirty = true;
     }
   if (self->bone_dirty)
     {
@@ -340,7 +341,8 @@ gl_realize_cb (GtkGLArea *area, MmSurfaceView *self)
       GdkGLContext *ctx = gtk_gl_area_get_context (area);
       self->gl = mm_gl_renderer_new (gdk_gl_context_get_use_es (ctx), &own);
       error = own;
-      self->metal_dirty = true;
+      self->metal_dirty = self->bone_dirty = true;
+      self->gl_parts = 0;
     }
   if (error != NULL)
     {
