@@ -480,7 +480,7 @@ test_order (void)
   g_assert_cmpfloat (fabs (mm_mesh_area (m) - a0), <, 1e-9 * a0);
   /* Shuffled, nearly every corner misses a 32-vertex cache (measured 2.97 per triangle); in
    * order most vertices are shaded once or twice, and a closed mesh has half as many
-   * vertices as triangles (measured 0.77). */
+   * vertices as triangles (measured 0.66). */
   g_assert_cmpfloat (acmr0, >, 2.5);
   g_assert_cmpfloat (acmr1, <, 1.0);
 }

@@ -9,9 +9,9 @@
 
 G_BEGIN_DECLS
 
-/* Sort the triangles along a Z-order (Morton) curve of their centroids, then number the
- * vertices in the order the triangles first use them (positions moved to match; unused
- * vertices dropped). Each triangle keeps its corners and their cyclic order, so the surface,
+/* Sort the triangles along a Z-order (Morton) curve of their centroids, then fan them around
+ * cached vertices (tipsify, a FIFO of 16), and number the vertices in the order the
+ * triangles first use them (positions moved to match; unused vertices dropped). Each triangle keeps its corners and their cyclic order, so the surface,
  * its orientation, volume and area are unchanged. */
 void mm_mesh_order_for_drawing (MmMesh *mesh);
 
