@@ -743,6 +743,10 @@ changed_box_within (const MmMask *a, const MmMask *b, const int box_lo[3], const
   int k0 = MAX (box_lo[2], 0), k1 = MIN (box_hi[2], d[2] - 1);
   if (i0 > i1 || j0 > j1)
     k1 = k0 - 1;
+  /* A metal's box is small: waking a second thread costs more than it saves (as for the
+   * labelling in parts_build). */
+  if (k1 >= k0 && (size_t) (i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1) < ((size_t) 4 << 20))
+    n_threads = 1;
 #pragma omp parallel for num_threads (n_threads) schedule (dynamic, 4) \
     reduction(min : l0, l1, l2) reduction(max : h0, h1, h2)
   for (int k = k0; k <= k1; k++)
