@@ -10,6 +10,7 @@
 #include "mm-gl-renderer.h"
 #include "mm-marching.h"
 #include "mm-mesh-decimate.h"
+#include "mm-mesh-order.h"
 #include "mm-raster.h"
 #include "mm-segment.h"
 
@@ -23,7 +24,10 @@ typedef struct
 {
   MmMesh **parts;
   int n_parts;
-  MmMesh *bone;
+  MmMesh *bone, *bone_ordered;
+  int phase; /* 0: the bone as decimated, the old shading (before); 1: ordered for drawing;
+                2: ordered and the depth-slope shading (as the app now) */
+  double result_cpu[3], result_fps[3];
   MmCamera cam;
   MmGlRenderer *gl;
   bool software;
@@ -54,6 +58,9 @@ cpu_ms (void)
 }
 
 static double cpu_start;
+static const char *const phase_names[3] = {
+  "as decimated, position varying (before)", "ordered for drawing, position varying",
+  "ordered, depth-slope shading (after)" };
 
 static void
 frame_done (Bench *b, double ms)
@@ -77,11 +84,31 @@ frame_done (Bench *b, double ms)
        * machine the wall time is mostly waiting; 2 * 1000 / this is the rate two idle cores
        * would reach. */
       double cpu = (cpu_ms () - cpu_start) / MAX (b->frames, 1);
-      printf ("%s, 800x600: %d frames in %.2f s = %.1f frames/s (target >= 30); %.1f ms per draw; "
+      printf ("%s, 800x600, bone %s: %d frames in %.2f s = %.1f frames/s (target >= 30); %.1f ms per draw; "
               "%.1f ms of CPU per frame (%.1f frames/s on 2 idle cores)\n",
-              b->software ? "software rasteriser (2 threads)" : "GL (GtkGLArea)", b->frames, s,
+              b->software ? "software rasteriser (2 threads)" : "GL (GtkGLArea)",
+              phase_names[b->phase], b->frames, s,
               b->frames / s, b->draw_ms / MAX (b->frames, 1), cpu, 2000.0 / MAX (cpu, 1e-3));
-      g_main_loop_quit (b->loop);
+      b->result_cpu[b->phase] = cpu;
+      b->result_fps[b->phase] = 2000.0 / MAX (cpu, 1e-3);
+      if (b->phase == 2 || b->software)
+        {
+          if (!b->software)
+            printf ("side by side: %.1f -> %.1f -> %.1f ms of CPU per frame (%.1f -> %.1f -> %.1f "
+                    "frames/s on 2 idle cores)\n", b->result_cpu[0], b->result_cpu[1],
+                    b->result_cpu[2], b->result_fps[0], b->result_fps[1], b->result_fps[2]);
+          g_main_loop_quit (b->loop);
+          return;
+        }
+      /* The same again with the next change: one run, the same load, side by side. */
+      b->phase++;
+      b->start = b->warm = 0;
+      b->frames = 0;
+      if (b->gl != NULL)
+        {
+          mm_gl_renderer_set_mesh (b->gl, b->n_parts, b->bone_ordered);
+          mm_gl_renderer_set_legacy_shading (b->gl, b->phase < 2);
+        }
     }
 }
 
@@ -104,7 +131,7 @@ items (Bench *b, int *slots, float (*rgba)[4], MmRasterItem *ri)
     {
       slots[i] = i;
       memcpy (rgba[i], i < b->n_parts ? metal_rgba : bone_rgba, sizeof rgba[i]);
-      ri[i].mesh = i < b->n_parts ? b->parts[i] : b->bone;
+      ri[i].mesh = i < b->n_parts ? b->parts[i] : b->phase ? b->bone_ordered : b->bone;
       memcpy (ri[i].rgba, rgba[i], sizeof ri[i].rgba);
     }
 }
@@ -122,6 +149,7 @@ render_cb (GtkGLArea *area, GdkGLContext *ctx, Bench *b)
           fprintf (stderr, "bench-view3d: %s\n", error->message);
           exit (1);
         }
+      mm_gl_renderer_set_legacy_shading (b->gl, true); /* before: as the view drew */
       for (int i = 0; i < b->n_parts; i++)
         mm_gl_renderer_set_mesh (b->gl, i, b->parts[i]);
       mm_gl_renderer_set_mesh (b->gl, b->n_parts, b->bone);
@@ -161,6 +189,47 @@ software_cb (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data)
   frame_done (b, now_ms () - t0);
 }
 
+/* A brush stroke's worth of metal (5x5x5 voxels) added at the first voxel of part `part`,
+ * then the parts meshed again: all of them (what the view did) and only those near the change
+ * (mm_marching_mask_parts_update, what it does now, finding the changed box by comparing the
+ * masks included). Best of 15 each, as the machine is shared. */
+static void
+bench_edit (const MmVolume *vol, const MmMask *metal, MmMesh **parts, int part)
+{
+  g_autoptr (MmMask) edited = mm_mask_copy (metal);
+  const int *s = parts[part]->seed, *d = vol->dims;
+  for (int k = MAX (s[2] - 2, 0); k <= MIN (s[2] + 2, d[2] - 1); k++)
+    for (int j = MAX (s[1] - 2, 0); j <= MIN (s[1] + 2, d[1] - 1); j++)
+      for (int i = MAX (s[0] - 2, 0); i <= MIN (s[0] + 2, d[0] - 1); i++)
+        mm_mask_slice (edited, k)[(size_t) j * d[0] + i] = 1;
+  double full = G_MAXDOUBLE, inc = G_MAXDOUBLE;
+  int n = 0, reused = 0;
+  for (int rep = 0; rep < 15; rep++)
+    {
+      double t0 = now_ms ();
+      MmMesh **all = mm_marching_mask_parts (vol, edited, &n, 2, NULL);
+      full = MIN (full, now_ms () - t0);
+      for (int i = 0; i < n; i++)
+        mm_mesh_free (all[i]);
+      g_free (all);
+      /* The previous build's parts, built afresh (not timed): the update takes some. */
+      int n_old = 0;
+      MmMesh **old = mm_marching_mask_parts (vol, metal, &n_old, 2, NULL);
+      t0 = now_ms ();
+      MmMesh **upd = mm_marching_mask_parts_update (vol, edited, metal, old, n_old, &n, &reused, 2, NULL);
+      inc = MIN (inc, now_ms () - t0);
+      for (int i = 0; i < n_old; i++)
+        mm_mesh_free (old[i]);
+      for (int i = 0; i < n; i++)
+        mm_mesh_free (upd[i]);
+      g_free (old);
+      g_free (upd);
+    }
+  printf ("metal after a 5x5x5 edit in part %d (%zu triangles): all %d parts meshed again %.1f ms; "
+          "only the changed one(s) %.1f ms (%d of %d reused), best of 15\n",
+          part + 1, parts[part]->n_triangles, n, full, inc, reused, n);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -182,6 +251,8 @@ main (int argc, char **argv)
       }
     else
       dir = argv[a];
+  if (b.software)
+    b.phase = 2; /* the ordered bone, as the app draws it; one measurement */
   if (dir == NULL)
     dir = g_getenv ("MM_SEED_CT");
   if (dir == NULL)
@@ -219,12 +290,31 @@ main (int argc, char **argv)
   size_t bone_full = b.bone->n_triangles;
   mm_mesh_decimate (b.bone, budget);
   double t3 = now_ms ();
+  b.bone_ordered = mm_mesh_concat (&b.bone, 1);
+  mm_mesh_order_for_drawing (b.bone_ordered);
+  double t4 = now_ms ();
   size_t metal_tris = 0;
   for (int i = 0; i < b.n_parts; i++)
     metal_tris += b.parts[i]->n_triangles;
   printf ("metal: %d parts, %zu triangles in %.1f ms (target 50 ms)\n", b.n_parts, metal_tris, t1 - t0);
+  /* An edit in the largest part, then in the smallest. */
+  int big = 0, small = 0;
+  for (int i = 1; i < b.n_parts; i++)
+    {
+      if (b.parts[i]->n_triangles > b.parts[big]->n_triangles)
+        big = i;
+      if (b.parts[i]->n_triangles < b.parts[small]->n_triangles)
+        small = i;
+    }
+  if (b.n_parts > 0)
+    bench_edit (vol, metal, b.parts, big);
+  if (small != big)
+    bench_edit (vol, metal, b.parts, small);
   printf ("bone at 300 HU: %zu triangles in %.0f ms (target 1500 ms); decimated to %zu in %.0f ms\n",
           bone_full, t2 - t1, b.bone->n_triangles, t3 - t2);
+  printf ("bone ordered for drawing in %.0f ms; vertices shaded per triangle (FIFO cache of 32): "
+          "%.2f as decimated, %.2f ordered\n",
+          t4 - t3, mm_mesh_order_acmr (b.bone, 32), mm_mesh_order_acmr (b.bone_ordered, 32));
 
   double lo[3], hi[3];
   mm_mesh_bounds (b.bone, lo, hi);

@@ -14,20 +14,42 @@ typedef struct
 
 struct _MmGlRenderer
 {
-  GLuint program, line_program;
-  GLint u_matrix, u_colour, u_toward, u_line_matrix;
+  GLuint program, line_program, legacy_program;
+  GLint u_matrix, u_colour, u_zslope, u_line_matrix;
+  GLint l_matrix, l_colour, l_toward;
+  bool legacy;
   GArray *meshes; /* GlMesh by slot */
   GLuint line_vao, line_vbo;
 };
 
-/* Flat shading from the screen-space derivatives of the position: no normals to upload,
- * and the same face shade as the software path (mm-raster.c). */
+/* Flat shading from the screen-space slope of the depth: with the orthographic camera the
+ * face's normal in view space is (-dz/dx, -dz/dy, 1) in mm, and the headlight's shade
+ * |n . toward| / |n| is 1 / sqrt (1 + |slope|^2) -- the same face shade as the software
+ * path (mm-raster.c), with no normals to upload and no varying to interpolate: llvmpipe sets
+ * up and interpolates nothing per triangle but the position. zslope turns window depth per
+ * pixel into mm per mm. */
 static const char *vertex_src =
+  "layout(location = 0) in vec3 position;\n"
+  "uniform mat4 matrix;\n"
+  "void main () { gl_Position = matrix * vec4 (position, 1.0); }\n";
+static const char *fragment_src =
+  "precision highp float;\n"
+  "uniform vec4 colour;\n"
+  "uniform vec2 zslope;\n"
+  "out vec4 frag;\n"
+  "void main () {\n"
+  "  vec2 g = vec2 (dFdx (gl_FragCoord.z), dFdy (gl_FragCoord.z)) * zslope;\n"
+  "  float s = %.3f + %.3f * inversesqrt (1.0 + dot (g, g));\n"
+  "  frag = vec4 (colour.rgb * s, colour.a);\n"
+  "}\n";
+/* The shading the view used before (the patient-space position as a varying, its
+ * derivatives crossed): kept for bench-view3d's side-by-side figures. */
+static const char *legacy_vertex_src =
   "layout(location = 0) in vec3 position;\n"
   "uniform mat4 matrix;\n"
   "out vec3 lps;\n"
   "void main () { lps = position; gl_Position = matrix * vec4 (position, 1.0); }\n";
-static const char *fragment_src =
+static const char *legacy_fragment_src =
   "precision highp float;\n"
   "in vec3 lps;\n"
   "uniform vec4 colour;\n"
@@ -115,12 +137,24 @@ mm_gl_renderer_new (bool es, GError **error)
       glDeleteProgram (program);
       return NULL;
     }
+  g_autofree char *lfs = g_strdup_printf (legacy_fragment_src, MM_RASTER_AMBIENT, MM_RASTER_DIFFUSE);
+  GLuint legacy_program = link_program (version, legacy_vertex_src, lfs, error);
+  if (legacy_program == 0)
+    {
+      glDeleteProgram (program);
+      glDeleteProgram (line_program);
+      return NULL;
+    }
   MmGlRenderer *r = g_new0 (MmGlRenderer, 1);
   r->program = program;
   r->line_program = line_program;
   r->u_matrix = glGetUniformLocation (program, "matrix");
   r->u_colour = glGetUniformLocation (program, "colour");
-  r->u_toward = glGetUniformLocation (program, "toward");
+  r->u_zslope = glGetUniformLocation (program, "zslope");
+  r->legacy_program = legacy_program;
+  r->l_matrix = glGetUniformLocation (legacy_program, "matrix");
+  r->l_colour = glGetUniformLocation (legacy_program, "colour");
+  r->l_toward = glGetUniformLocation (legacy_program, "toward");
   r->u_line_matrix = glGetUniformLocation (line_program, "matrix");
   r->meshes = g_array_new (FALSE, TRUE, sizeof (GlMesh));
   glGenVertexArrays (1, &r->line_vao);
@@ -158,7 +192,14 @@ mm_gl_renderer_free (MmGlRenderer *r)
   glDeleteBuffers (1, &r->line_vbo);
   glDeleteProgram (r->program);
   glDeleteProgram (r->line_program);
+  glDeleteProgram (r->legacy_program);
   g_free (r);
+}
+
+void
+mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy)
+{
+  r->legacy = legacy;
 }
 
 void
@@ -195,7 +236,7 @@ draw_slot (MmGlRenderer *r, int slot, const float rgba[4])
   GlMesh *m = &g_array_index (r->meshes, GlMesh, slot);
   if (m->vao == 0)
     return;
-  glUniform4fv (r->u_colour, 1, rgba);
+  glUniform4fv (r->legacy ? r->l_colour : r->u_colour, 1, rgba);
   glBindVertexArray (m->vao);
   glDrawElements (GL_TRIANGLES, m->n_indices, GL_UNSIGNED_INT, NULL);
 }
@@ -221,10 +262,28 @@ mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, con
       glCullFace (GL_BACK);
       glFrontFace (GL_CCW);
     }
-  glUseProgram (r->program);
-  glUniformMatrix4fv (r->u_matrix, 1, GL_FALSE, matrix);
-  float toward[3] = { (float) cam->toward[0], (float) cam->toward[1], (float) cam->toward[2] };
-  glUniform3fv (r->u_toward, 1, toward);
+  if (r->legacy)
+    {
+      glUseProgram (r->legacy_program);
+      glUniformMatrix4fv (r->l_matrix, 1, GL_FALSE, matrix);
+      float toward[3] = { (float) cam->toward[0], (float) cam->toward[1], (float) cam->toward[2] };
+      glUniform3fv (r->l_toward, 1, toward);
+    }
+  else
+    {
+      /* mm_camera_gl_matrix: one unit of window depth is 4 radius mm along the view; a device
+       * pixel is width / (viewport width * scale) mm across it. */
+      GLint vp[4] = { 0, 0, 1, 1 };
+      glGetIntegerv (GL_VIEWPORT, vp);
+      double mm_per_depth = 4 * MAX (cam->radius, 1e-3);
+      float zslope[2] = {
+        (float) (mm_per_depth * cam->scale * MAX (vp[2], 1) / MAX (cam->width, 1)),
+        (float) (mm_per_depth * cam->scale * MAX (vp[3], 1) / MAX (cam->height, 1)),
+      };
+      glUseProgram (r->program);
+      glUniformMatrix4fv (r->u_matrix, 1, GL_FALSE, matrix);
+      glUniform2fv (r->u_zslope, 1, zslope);
+    }
 
   glDepthFunc (GL_LESS);
   glDepthMask (GL_TRUE);

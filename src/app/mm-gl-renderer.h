@@ -18,6 +18,10 @@ MmGlRenderer *mm_gl_renderer_new (bool es, GError **error);
 /* With the context current (its buffers go with it). */
 void mm_gl_renderer_free (MmGlRenderer *r);
 
+/* Shade with the varying-based program the view used before the depth-slope one (for
+ * bench-view3d's before / after figures); the picture is the same. */
+void mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy);
+
 /* Upload a mesh (or replace the one in that slot; NULL empties it). Slots are numbered by the
  * caller; the mesh is not kept. */
 void mm_gl_renderer_set_mesh (MmGlRenderer *r, int slot, const MmMesh *mesh);

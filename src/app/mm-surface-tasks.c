@@ -4,9 +4,30 @@
 
 #include "mm-marching.h"
 #include "mm-mesh-decimate.h"
+#include "mm-mesh-order.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
+
+/* A mask copy shared by a build's result and the next build, which compares against it:
+ * the result may be freed (a new series) while that build's thread still reads it. */
+typedef struct
+{
+  MmMask *mask;
+} SharedMask;
+
+static void
+shared_mask_clear (gpointer p)
+{
+  mm_mask_free (((SharedMask *) p)->mask);
+}
+
+static void
+shared_mask_release (SharedMask *p)
+{
+  if (p != NULL)
+    g_atomic_rc_box_release_full (p, shared_mask_clear);
+}
 
 void
 mm_surface_metal_free (MmSurfaceMetal *metal)
@@ -18,6 +39,8 @@ mm_surface_metal_free (MmSurfaceMetal *metal)
   g_free (metal->parts);
   g_free (metal->volume_ml);
   g_free (metal->area_cm2);
+  g_free (metal->from_previous);
+  shared_mask_release (metal->mask);
   g_free (metal);
 }
 
@@ -45,6 +68,12 @@ typedef struct
   MmMask *mask;
   double hu;
   size_t max_triangles, lod_triangles;
+  /* The previous build: its mask, and its parts' headers only (voxel box, seed), copied so
+   * the thread never reads a mesh the view draws or frees. */
+  SharedMask *shared, *previous_mask; /* shared: this build's mask (job->mask borrows it) */
+  MmMesh **shadow, **shadow_orig;
+  double *previous_ml, *previous_cm2;
+  int n_previous;
 } Job;
 
 void
@@ -61,7 +90,17 @@ static void
 job_free (Job *job)
 {
   mm_volume_free (job->vol);
-  mm_mask_free (job->mask);
+  if (job->shared)
+    shared_mask_release (job->shared);
+  else
+    mm_mask_free (job->mask);
+  shared_mask_release (job->previous_mask);
+  for (int o = 0; o < job->n_previous; o++)
+    g_free (job->shadow_orig[o]);
+  g_free (job->shadow);
+  g_free (job->shadow_orig);
+  g_free (job->previous_ml);
+  g_free (job->previous_cm2);
   g_free (job);
 }
 
@@ -71,8 +110,13 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   Job *job = data;
   gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  int n = 0;
-  MmMesh **parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
+  int n = 0, n_reused = 0;
+  MmMesh **parts;
+  if (job->previous_mask != NULL)
+    parts = mm_marching_mask_parts_update (job->vol, job->mask, job->previous_mask->mask,
+                                           job->shadow, job->n_previous, &n, &n_reused, 0, &error);
+  else
+    parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
   if (parts == NULL && error != NULL)
     {
       g_task_return_error (task, error);
@@ -81,13 +125,30 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   MmSurfaceMetal *m = g_new0 (MmSurfaceMetal, 1);
   m->parts = parts;
   m->n_parts = n;
+  m->n_reused = n_reused;
   m->volume_ml = g_new0 (double, MAX (n, 1));
   m->area_cm2 = g_new0 (double, MAX (n, 1));
+  m->from_previous = g_new (int, MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
+      m->from_previous[i] = -1;
+      for (int o = 0; o < job->n_previous; o++)
+        if (parts[i] == job->shadow_orig[o])
+          m->from_previous[i] = o;
+      if (m->from_previous[i] >= 0)
+        {
+          /* A header copy standing for the previous build's mesh, now the result's: swapped
+           * for that mesh on adoption. */
+          job->shadow_orig[m->from_previous[i]] = NULL;
+          m->volume_ml[i] = job->previous_ml[m->from_previous[i]];
+          m->area_cm2[i] = job->previous_cm2[m->from_previous[i]];
+          continue;
+        }
       m->volume_ml[i] = mm_mesh_volume (parts[i]) / 1000.0;
       m->area_cm2[i] = mm_mesh_area (parts[i]) / 100.0;
     }
+  /* The mask copy goes with the result: the next build's changes are found against it. */
+  m->mask = g_atomic_rc_box_acquire (job->shared);
   m->ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (g_task_return_error_if_cancelled (task))
     mm_surface_metal_free (m);
@@ -96,14 +157,19 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
 }
 
 void
-mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, GCancellable *cancellable,
-                        GAsyncReadyCallback callback, gpointer user_data)
+mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurfaceMetal *previous,
+                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mm_surface_metal_async);
   Job *job = g_new0 (Job, 1);
   job->vol = mm_surface_volume_copy (vol, false);
   job->mask = mm_mask_copy (mask);
+  if (job->mask != NULL)
+    {
+      job->shared = g_atomic_rc_box_new0 (SharedMask);
+      job->shared->mask = job->mask;
+    }
   if (job->vol == NULL || job->mask == NULL)
     {
       job_free (job);
@@ -111,6 +177,24 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, GCancellable *c
                                _("Not enough memory to build the 3D surface of the metal"));
       g_object_unref (task);
       return;
+    }
+  const SharedMask *prev_mask = previous ? previous->mask : NULL;
+  if (prev_mask != NULL && memcmp (prev_mask->mask->dims, mask->dims, sizeof mask->dims) == 0)
+    {
+      job->previous_mask = g_atomic_rc_box_acquire ((gpointer) prev_mask);
+      job->n_previous = previous->n_parts;
+      job->shadow = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
+      job->shadow_orig = g_new0 (MmMesh *, MAX (previous->n_parts, 1));
+      job->previous_ml = g_memdup2 (previous->volume_ml, MAX (previous->n_parts, 1) * sizeof (double));
+      job->previous_cm2 = g_memdup2 (previous->area_cm2, MAX (previous->n_parts, 1) * sizeof (double));
+      for (int o = 0; o < previous->n_parts; o++)
+        {
+          MmMesh *h = g_new0 (MmMesh, 1);
+          memcpy (h->voxel_lo, previous->parts[o]->voxel_lo, sizeof h->voxel_lo);
+          memcpy (h->voxel_hi, previous->parts[o]->voxel_hi, sizeof h->voxel_hi);
+          memcpy (h->seed, previous->parts[o]->seed, sizeof h->seed);
+          job->shadow[o] = job->shadow_orig[o] = h;
+        }
     }
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, metal_thread);
@@ -121,6 +205,22 @@ MmSurfaceMetal *
 mm_surface_metal_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+mm_surface_metal_adopt (MmSurfaceMetal *metal, MmSurfaceMetal *previous)
+{
+  for (int i = 0; i < metal->n_parts; i++)
+    {
+      int o = metal->from_previous[i];
+      if (o < 0)
+        continue;
+      g_return_if_fail (previous != NULL && o < previous->n_parts && previous->parts[o] != NULL);
+      mm_mesh_free (metal->parts[i]); /* the header copy that stood for it */
+      metal->parts[i] = g_steal_pointer (&previous->parts[o]);
+      metal->parts[i]->component = i + 1;
+      metal->from_previous[i] = -1;
+    }
 }
 
 static void
@@ -144,7 +244,11 @@ bone_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     {
       out->lod = mm_mesh_concat (&bone, 1);
       mm_mesh_decimate (out->lod, job->lod_triangles);
+      mm_mesh_order_for_drawing (out->lod);
     }
+  /* Triangles that share vertices next to each other: llvmpipe shades fewer vertices
+   * (bench-view3d: 77 -> 63 ms of CPU per frame at 500 k triangles). */
+  mm_mesh_order_for_drawing (bone);
   if (g_task_return_error_if_cancelled (task))
     mm_surface_bone_free (out);
   else

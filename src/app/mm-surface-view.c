@@ -46,6 +46,7 @@ struct _MmSurfaceView
   MmGlRenderer *gl;
   GCancellable *metal_cancel, *bone_cancel;
   guint rebuild_id;
+  int gl_parts; /* metal parts in the GL renderer's slots 2.. */
   bool software, active, fitted, metal_dirty, bone_dirty, metal_stale;
   MmCamera cam;
   /* the pointer */
@@ -255,11 +256,11 @@ gl_render_cb (GtkGLArea *area, GdkGLContext *context, MmSurfaceView *self)
   int n_parts = self->metal ? self->metal->n_parts : 0;
   if (self->metal_dirty)
     {
-      mm_gl_renderer_clear (self->gl);
-      for (int i = 0; i < n_parts; i++)
-        mm_gl_renderer_set_mesh (self->gl, 2 + i, self->metal->parts[i]);
+      /* The metal's slots only: the bone's 500 k triangles stay on the GPU across edits. */
+      for (int i = 0; i < MAX (n_parts, self->gl_parts); i++)
+        mm_gl_renderer_set_mesh (self->gl, 2 + i, i < n_parts ? self->metal->parts[i] : NULL);
+      self->gl_parts = n_parts;
       self->metal_dirty = false;
-      self->bone_dirty = true;
     }
   if (self->bone_dirty)
     {
@@ -340,7 +341,8 @@ gl_realize_cb (GtkGLArea *area, MmSurfaceView *self)
       GdkGLContext *ctx = gtk_gl_area_get_context (area);
       self->gl = mm_gl_renderer_new (gdk_gl_context_get_use_es (ctx), &own);
       error = own;
-      self->metal_dirty = true;
+      self->metal_dirty = self->bone_dirty = true;
+      self->gl_parts = 0;
     }
   if (error != NULL)
     {
@@ -551,11 +553,12 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   g_clear_object (&self->metal_cancel);
+  mm_surface_metal_adopt (metal, self->metal);
   mm_surface_metal_free (self->metal);
   self->metal = metal;
   self->metal_stale = false;
   self->metal_dirty = true;
-  g_debug ("3D view: %d metal parts in %.1f ms", metal->n_parts, metal->ms);
+  g_debug ("3D view: %d metal parts (%d reused) in %.1f ms", metal->n_parts, metal->n_reused, metal->ms);
   if (!self->fitted)
     fit (self);
   update_parts (self);
@@ -585,7 +588,7 @@ start_metal (MmSurfaceView *self)
     }
   self->metal_stale = true;
   self->metal_cancel = g_cancellable_new ();
-  mm_surface_metal_async (vol, mask, self->metal_cancel, metal_done_cb, g_object_ref (self));
+  mm_surface_metal_async (vol, mask, self->metal, self->metal_cancel, metal_done_cb, g_object_ref (self));
 }
 
 static void
@@ -670,6 +673,10 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSurfaceView *self)
       g_clear_object (&self->bone_cancel);
       g_clear_pointer (&self->bone, mm_mesh_free);
       g_clear_pointer (&self->bone_lod, mm_mesh_free);
+      /* The running metal build may reuse parts of this one: it goes now, so does the build. */
+      if (self->metal_cancel)
+        g_cancellable_cancel (self->metal_cancel);
+      g_clear_object (&self->metal_cancel);
       g_clear_pointer (&self->metal, mm_surface_metal_free);
       self->metal_dirty = self->bone_dirty = true;
       self->fitted = false;

@@ -558,9 +558,27 @@ mask_box (const MmMask *mask, int n_threads, int lo[3], int hi[3])
   return h2 >= 0 && h1 >= 0;
 }
 
-MmMesh **
-mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
-                        GError **error)
+/* The first voxel of component c (scan order: slice, row, column) into seed, in comps' indices. */
+static void
+component_seed (const MmComponents *comps, const MmComponent *comp, int c, int seed[3])
+{
+  int k = comp->bbox_min[2];
+  for (int j = comp->bbox_min[1]; j <= comp->bbox_max[1]; j++)
+    for (int i = comp->bbox_min[0]; i <= comp->bbox_max[0]; i++)
+      if (mm_components_label_at (comps, i, j, k) == c)
+        {
+          seed[0] = i, seed[1] = j, seed[2] = k;
+          return;
+        }
+  g_assert_not_reached (); /* bbox_min[2] is the slice of the component's first voxel */
+}
+
+static bool changed_box_within (const MmMask *a, const MmMask *b, const int box_lo[3],
+                                const int box_hi[3], int n_threads, int lo[3], int hi[3]);
+
+static MmMesh **
+parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, MmMesh **old,
+             int n_old, int *n_out, int *n_reused, int n_threads, GError **error)
 {
   g_return_val_if_fail (vol != NULL && mask != NULL && n_out != NULL, NULL);
   g_return_val_if_fail (memcmp (vol->dims, mask->dims, sizeof vol->dims) == 0, NULL);
@@ -568,8 +586,36 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
     n_threads = omp_get_max_threads ();
   int lo[3], hi[3];
   *n_out = 0;
+  if (n_reused)
+    *n_reused = 0;
   if (!mask_box (mask, n_threads, lo, hi))
     return g_new0 (MmMesh *, 1);
+  /* What changed since previous lies where either mask has voxels: in the new mask's box or
+   * in an old part's. Comparing there only keeps a sparse metal cheap (not a whole-volume
+   * pass). No changed voxel at all: the box stays empty, every part is reused. */
+  int dirty_lo_v[3] = { G_MAXINT / 2, G_MAXINT / 2, G_MAXINT / 2 }, dirty_hi_v[3];
+  memcpy (dirty_hi_v, dirty_lo_v, sizeof dirty_hi_v);
+  const int *dirty_lo = NULL, *dirty_hi = NULL;
+  if (previous != NULL)
+    {
+      int ulo[3], uhi[3];
+      memcpy (ulo, lo, sizeof ulo);
+      memcpy (uhi, hi, sizeof uhi);
+      for (int o = 0; o < n_old; o++)
+        for (int a = 0; a < 3 && old[o] != NULL; a++)
+          {
+            ulo[a] = MIN (ulo[a], old[o]->voxel_lo[a]);
+            uhi[a] = MAX (uhi[a], old[o]->voxel_hi[a]);
+          }
+      int clo[3], chi[3];
+      if (changed_box_within (previous, mask, ulo, uhi, n_threads, clo, chi))
+        {
+          memcpy (dirty_lo_v, clo, sizeof clo);
+          memcpy (dirty_hi_v, chi, sizeof chi);
+        }
+      dirty_lo = dirty_lo_v;
+      dirty_hi = dirty_hi_v;
+    }
   /* Label a copy of the box only (values 0/1: the mask's nonzero, as labelling reads it). */
   int cd[3] = { hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1 };
   g_autoptr (MmMask) crop = mm_mask_new_uninitialized (cd);
@@ -587,8 +633,54 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
       = mm_components_label (crop, mm_mask_n_voxels (crop) < ((size_t) 4 << 20) ? 1 : n_threads);
   int n = mm_components_count (comps);
   MmMesh **meshes = g_new0 (MmMesh *, MAX (n, 1));
+  /* A new component is touched when it holds a changed voxel or lies next to one (26
+   * neighbours). An untouched one has the same voxels and neighbours as before the edit, so
+   * it was a component then too: the old part whose first voxel it holds. */
+  g_autofree bool *touched = g_new0 (bool, n + 1);
+  if (previous != NULL)
+    for (int k = dirty_lo[2]; k <= dirty_hi[2] && k < mask->dims[2]; k++)
+      for (int j = dirty_lo[1]; j <= dirty_hi[1]; j++)
+        for (int i = dirty_lo[0]; i <= dirty_hi[0]; i++)
+          {
+            size_t at = (size_t) j * mask->dims[0] + i;
+            if ((mm_mask_slice (mask, k)[at] != 0) == (mm_mask_slice (previous, k)[at] != 0))
+              continue;
+            for (int dk = -1; dk <= 1; dk++)
+              for (int dj = -1; dj <= 1; dj++)
+                for (int di = -1; di <= 1; di++)
+                  {
+                    int ci = i + di - lo[0], cj = j + dj - lo[1], ck = k + dk - lo[2];
+                    if (ci >= 0 && cj >= 0 && ck >= 0 && ci < cd[0] && cj < cd[1] && ck < cd[2])
+                      touched[mm_components_label_at (comps, ci, cj, ck)] = true;
+                  }
+          }
+  /* Untouched old parts move over to the label their first voxel has now (labels renumber
+   * when a component before them in scan order appears or goes). */
+  for (int o = 0; o < n_old; o++)
+    {
+      MmMesh *m = old[o];
+      if (m == NULL)
+        continue;
+      int s[3];
+      bool inside = true;
+      for (int a = 0; a < 3; a++)
+        {
+          s[a] = m->seed[a] - lo[a];
+          inside = inside && s[a] >= 0 && s[a] < cd[a];
+        }
+      int c = inside ? mm_components_label_at (comps, s[0], s[1], s[2]) : 0;
+      if (c == 0 || touched[c] || meshes[c - 1] != NULL)
+        continue;
+      meshes[c - 1] = m;
+      old[o] = NULL;
+      m->component = c;
+      if (n_reused)
+        (*n_reused)++;
+    }
   for (int c = 1; c <= n; c++)
     {
+      if (meshes[c - 1] != NULL)
+        continue;
       const MmComponent *comp = mm_components_get (comps, c);
       Source s;
       source_whole (&s, vol);
@@ -601,18 +693,88 @@ mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int
           s.box_min[a] = lo[a] + comp->bbox_min[a];
           s.n[a] = comp->bbox_max[a] - comp->bbox_min[a] + 1;
         }
-      meshes[c - 1] = extract (&s, n_threads, error);
-      if (meshes[c - 1] == NULL)
+      MmMesh *m = extract (&s, n_threads, error);
+      if (m == NULL)
         {
-          for (int e = 0; e < c - 1; e++)
+          for (int e = 0; e < n; e++)
             mm_mesh_free (meshes[e]);
           g_free (meshes);
           return NULL;
         }
-      meshes[c - 1]->component = c;
+      m->component = c;
+      component_seed (comps, comp, c, m->seed);
+      for (int a = 0; a < 3; a++)
+        {
+          m->seed[a] += lo[a];
+          m->voxel_lo[a] = lo[a] + comp->bbox_min[a];
+          m->voxel_hi[a] = lo[a] + comp->bbox_max[a];
+        }
+      meshes[c - 1] = m;
     }
   *n_out = n;
   return meshes;
+}
+
+MmMesh **
+mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
+                        GError **error)
+{
+  return parts_build (vol, mask, NULL, NULL, 0, n_out, NULL, n_threads, error);
+}
+
+MmMesh **
+mm_marching_mask_parts_update (const MmVolume *vol, const MmMask *mask, const MmMask *previous,
+                               MmMesh **old_parts, int n_old, int *n_out, int *n_reused,
+                               int n_threads, GError **error)
+{
+  g_return_val_if_fail (previous != NULL && (n_old == 0 || old_parts != NULL), NULL);
+  g_return_val_if_fail (memcmp (previous->dims, mask->dims, sizeof mask->dims) == 0, NULL);
+  return parts_build (vol, mask, previous, old_parts, n_old, n_out, n_reused, n_threads, error);
+}
+
+static bool
+changed_box_within (const MmMask *a, const MmMask *b, const int box_lo[3], const int box_hi[3],
+                    int n_threads, int lo[3], int hi[3])
+{
+  const int *d = a->dims;
+  int l0 = G_MAXINT, l1 = G_MAXINT, l2 = G_MAXINT, h0 = -1, h1 = -1, h2 = -1;
+  int i0 = MAX (box_lo[0], 0), i1 = MIN (box_hi[0], d[0] - 1);
+  int j0 = MAX (box_lo[1], 0), j1 = MIN (box_hi[1], d[1] - 1);
+  int k0 = MAX (box_lo[2], 0), k1 = MIN (box_hi[2], d[2] - 1);
+  if (i0 > i1 || j0 > j1)
+    k1 = k0 - 1;
+  /* A metal's box is small: waking a second thread costs more than it saves (as for the
+   * labelling in parts_build). */
+  if (k1 >= k0 && (size_t) (i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1) < ((size_t) 4 << 20))
+    n_threads = 1;
+#pragma omp parallel for num_threads (n_threads) schedule (dynamic, 4) \
+    reduction(min : l0, l1, l2) reduction(max : h0, h1, h2)
+  for (int k = k0; k <= k1; k++)
+    for (int j = j0; j <= j1; j++)
+      {
+        const uint8_t *ra = mm_mask_slice (a, k) + (size_t) j * d[0];
+        const uint8_t *rb = mm_mask_slice (b, k) + (size_t) j * d[0];
+        /* Most rows are untouched by an edit: one memcmp each. */
+        if (memcmp (ra + i0, rb + i0, (size_t) (i1 - i0 + 1)) == 0)
+          continue;
+        for (int i = i0; i <= i1; i++)
+          if ((ra[i] != 0) != (rb[i] != 0))
+            {
+              l0 = MIN (l0, i), h0 = MAX (h0, i);
+              l1 = MIN (l1, j), h1 = MAX (h1, j);
+              l2 = MIN (l2, k), h2 = MAX (h2, k);
+            }
+      }
+  lo[0] = l0, lo[1] = l1, lo[2] = l2, hi[0] = h0, hi[1] = h1, hi[2] = h2;
+  return h2 >= 0;
+}
+
+bool
+mm_mask_changed_box (const MmMask *a, const MmMask *b, int lo[3], int hi[3])
+{
+  g_return_val_if_fail (memcmp (a->dims, b->dims, sizeof a->dims) == 0, false);
+  const int zero[3] = { 0, 0, 0 }, top[3] = { a->dims[0] - 1, a->dims[1] - 1, a->dims[2] - 1 };
+  return changed_box_within (a, b, zero, top, omp_get_max_threads (), lo, hi);
 }
 
 uint64_t

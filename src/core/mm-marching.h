@@ -37,6 +37,23 @@ MmMesh **mm_marching_components (const MmVolume *vol, const MmMask *mask,
 MmMesh **mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out,
                                  int n_threads, GError **error);
 
+/* The parts of mask again after an edit, reusing the meshes of old_parts (built by either
+ * function from previous, the mask before the edit) where possible. The voxels whose
+ * nonzero-ness differs are looked for where either mask has voxels (mask's box and the old
+ * parts' boxes, not the whole volume). A part whose voxels grown by one voxel miss the box of
+ * those changes is the same component now: its mesh moves from old_parts into the result (its
+ * slot in old_parts set to NULL, its component renumbered), and only the other components are
+ * meshed. The result equals mm_marching_mask_parts on mask. *n_reused (may be NULL) counts the
+ * moved meshes; the caller frees what is left in old_parts. */
+MmMesh **mm_marching_mask_parts_update (const MmVolume *vol, const MmMask *mask,
+                                        const MmMask *previous, MmMesh **old_parts, int n_old,
+                                        int *n_out, int *n_reused, int n_threads,
+                                        GError **error);
+
+/* The box of the voxels that are nonzero in one of a, b (same dims) and zero in the other:
+ * false when there is none. */
+bool mm_mask_changed_box (const MmMask *a, const MmMask *b, int lo[3], int hi[3]);
+
 /* How many cube faces in the mask have their four corners alternating inside / outside (the
  * ambiguous faces): a surface-nets mesh gets an edge shared by four quads at each, a
  * non-manifold edge (the measurement behind choosing marching cubes, see docs/mesh.md). */

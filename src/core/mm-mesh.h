@@ -17,6 +17,8 @@ typedef struct
                            the normal (b - a) x (c - a) points out of the object */
   size_t n_triangles;
   int component;        /* 3D component label (1..n) it was built from; 0 for a whole mask */
+  int voxel_lo[3], voxel_hi[3]; /* for a component's mesh: the box of its voxels (inclusive) */
+  int seed[3];          /* and its first voxel in scan order (mm_marching_mask_parts_update) */
 } MmMesh;
 
 /* An empty mesh with room for the given counts (not yet used). */
