@@ -125,6 +125,15 @@ write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWrite
       g_rand_free (rand);
     }
 
+  /* One study and series date and time for all slices: GDCM's writer would otherwise stamp
+   * each file with the moment it was written, and a reader that stacks by study time
+   * (dcm2niix) splits the series into many volumes. */
+  GDateTime *now = g_date_time_new_now_utc ();
+  g_autofree char *date_c = g_date_time_format (now, "%Y%m%d");
+  g_autofree char *time_c = g_date_time_format (now, "%H%M%S");
+  g_date_time_unref (now);
+  const std::string series_date (date_c), series_time (time_c);
+
   GError *first_error = nullptr;
 #pragma omp parallel for schedule (dynamic, 1)
   for (int k = 0; k < n; k++)
@@ -172,6 +181,10 @@ write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWrite
           gdcm::DataSet &ds = writer.GetFile ().GetDataSet ();
           mm::put_str (ds, 0x0008, 0x0016, gdcm::VR::UI, "1.2.840.10008.5.1.4.1.1.2");
           mm::put_str (ds, 0x0008, 0x0018, gdcm::VR::UI, s->sop_instance_uid);
+          mm::put_str (ds, 0x0008, 0x0020, gdcm::VR::DA, series_date);
+          mm::put_str (ds, 0x0008, 0x0021, gdcm::VR::DA, series_date);
+          mm::put_str (ds, 0x0008, 0x0030, gdcm::VR::TM, series_time);
+          mm::put_str (ds, 0x0008, 0x0031, gdcm::VR::TM, series_time);
           mm::put_str (ds, 0x0008, 0x0060, gdcm::VR::CS, vol->modality ? vol->modality : "CT");
           mm::put_str (ds, 0x0008, 0x0070, gdcm::VR::LO, "Metalmark");
           mm::put_str (ds, 0x0008, 0x103e, gdcm::VR::LO,
