@@ -48,6 +48,10 @@ struct _MmSurfaceView
   guint rebuild_id;
   int gl_parts; /* metal parts in the GL renderer's slots 2.. */
   bool software, active, fitted, metal_dirty, bone_dirty, metal_stale;
+  /* The fit framed the metal (not the whole volume); the user turned, panned or zoomed since
+   * the series came: a metal arriving after the volume (a progressive load shows the volume
+   * first) is framed only while neither holds. */
+  bool fit_on_metal, user_moved;
   MmCamera cam;
   /* the pointer */
   int drag_mode; /* 0 none, 1 rotate, 2 pan */
@@ -183,6 +187,7 @@ fit (MmSurfaceView *self)
   else
     return;
   mm_camera_fit (&self->cam, lo, hi);
+  self->fit_on_metal = self->metal && self->metal->n_parts > 0;
   /* Room in depth for the whole volume (bone, planes) around the metal. */
   if (vol)
     self->cam.radius = MAX (self->cam.radius, vol->dims[0] * vol->spacing[0] + vol->dims[1] * vol->spacing[1]
@@ -410,9 +415,15 @@ drag_update_cb (GtkGestureDrag *g, double dx, double dy, MmSurfaceView *self)
   if (hypot (dx, dy) < CLICK_SLOP && self->drag_mode == 1)
     return; /* may still be a click */
   if (self->drag_mode == 1)
-    mm_camera_rotate (&self->cam, mx, my);
+    {
+      mm_camera_rotate (&self->cam, mx, my);
+      self->user_moved = true;
+    }
   else if (self->drag_mode == 2)
-    mm_camera_pan (&self->cam, mx, my);
+    {
+      mm_camera_pan (&self->cam, mx, my);
+      self->user_moved = true;
+    }
   self->drag_last_x = x;
   self->drag_last_y = y;
   redraw (self);
@@ -431,6 +442,7 @@ static gboolean
 scroll_cb (GtkEventControllerScroll *c, double dx, double dy, MmSurfaceView *self)
 {
   mm_camera_zoom (&self->cam, pow (1.15, -dy));
+  self->user_moved = true;
   redraw (self);
   return TRUE;
 }
@@ -559,7 +571,7 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   self->metal_stale = false;
   self->metal_dirty = true;
   g_debug ("3D view: %d metal parts (%d reused) in %.1f ms", metal->n_parts, metal->n_reused, metal->ms);
-  if (!self->fitted)
+  if (!self->fitted || (!self->fit_on_metal && !self->user_moved && metal->n_parts > 0))
     fit (self);
   update_parts (self);
   set_status (self, "");
@@ -680,6 +692,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSurfaceView *self)
       g_clear_pointer (&self->metal, mm_surface_metal_free);
       self->metal_dirty = self->bone_dirty = true;
       self->fitted = false;
+      self->user_moved = false;
       mm_camera_set_standard (&self->cam, 'A');
     }
   if (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_MASK))
