@@ -92,7 +92,7 @@ check_parts (Collect *c)
       GByteArray *p = c->parts->pdata[i];
       g_assert_cmpstr (c->types->pdata[i], ==, "application/dicom");
       g_assert_cmpuint (p->len, ==, strlen (contents[i]));
-      g_assert_true (memcmp (p->data, contents[i], p->len) == 0);
+      g_assert_true (p->len == 0 || memcmp (p->data, contents[i], p->len) == 0); /* an empty part has no data */
     }
 }
 
@@ -182,7 +182,7 @@ test_chunked (void)
         {
           GByteArray *got = c.parts->pdata[p];
           g_assert_cmpuint (got->len, ==, strlen (want->pdata[p]));
-          g_assert_true (memcmp (got->data, want->pdata[p], got->len) == 0);
+          g_assert_true (got->len == 0 || memcmp (got->data, want->pdata[p], got->len) == 0);
         }
       collect_clear (&c);
     }

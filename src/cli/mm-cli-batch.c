@@ -111,15 +111,23 @@ profile_seconds (const char *err_text, const char *const *stages)
   return sum;
 }
 
-/* The last error line of a child's stderr, as the failure's reason. */
+/* The last error line of a child's stderr, as the failure's reason: our own one-line error
+ * ("metalmark-cli: ...") when there is one, else the last line that is not a warning (a
+ * crash report, a sanitizer's or a library's message may follow ours). */
 static char *
 failure_reason (const char *err_text, int status)
 {
   g_auto (GStrv) lines = g_strsplit (err_text ? err_text : "", "\n", -1);
-  const char *last = NULL;
+  const char *last = NULL, *ours = NULL;
   for (char **l = lines; *l; l++)
     if (**l && strstr (*l, "profile ") == NULL && strstr (*l, "warning:") == NULL)
-      last = *l;
+      {
+        last = *l;
+        if (g_str_has_prefix (*l, "metalmark-cli: "))
+          ours = *l;
+      }
+  if (ours)
+    last = ours;
   if (last)
     return mm_text_printable (g_str_has_prefix (last, "metalmark-cli: ")
                                 ? last + strlen ("metalmark-cli: ")
