@@ -500,8 +500,10 @@ mm_annotation_layer_release (MmAnnotationLayer *self)
           bool second_arm = a->kind == MM_ANNOT_ANGLE && self->drag_point == 2;
           if (!second_arm)
             {
-              mm_annotation_list_remove (self->list, a->id);
-              if (self->selected == a->id)
+              /* The removal frees a: keep its id for the selection. */
+              guint id = a->id;
+              mm_annotation_list_remove (self->list, id);
+              if (self->selected == id)
                 self->selected = 0;
               emit_changed (self, MM_ANNOTATION_CHANGED_DRAWING);
               return;
