@@ -2,9 +2,11 @@
 /* fuzz-seeds OUTDIR: seed inputs the CLI cannot write, made by the project's own writers for
  * the phantom the targets use (fuzz-common.c): OUTDIR/journal (edit journals, whole and
  * cut), OUTDIR/nifti (masks, .nii and .nii.gz), OUTDIR/safetensors (tiny models and a
- * checkpoint), OUTDIR/png, OUTDIR/label-manifest. build-aux/fuzz adds the DICOM seeds
+ * checkpoint), OUTDIR/png, OUTDIR/label-manifest, OUTDIR/annotations (measurements.json of
+ * every kind, standard and oblique planes), OUTDIR/multipart (WADO-RS answers). build-aux/fuzz adds the DICOM seeds
  * (metalmark-cli phantom in every transfer syntax, pydicom's test files). */
 #include "fuzz-common.h"
+#include "mm-annotation.h"
 #include "mm-journal.h"
 #include "mm-label-stack.h"
 #include "mm-nifti.h"
@@ -150,6 +152,54 @@ stack_seeds (const MmPhantom *ph)
   put ("png", "grey-7x3.png", data, len);
 }
 
+static void
+annotation_seeds (const MmPhantom *ph)
+{
+  g_autoptr (MmAnnotationList) list = mm_annotation_list_new ();
+  const double line[] = { 2.5, 3.5, 20.25, 17.0 };
+  const double angle[] = { 4, 4, 10, 10, 16, 4 };
+  const double poly[] = { 3, 3, 12, 4, 14, 12, 6, 15 };
+  mm_annotation_list_add (list, MM_ANNOT_DISTANCE, MM_PLANE_AXIAL, 1, line, 2);
+  mm_annotation_list_add (list, MM_ANNOT_ANGLE, MM_PLANE_CORONAL, 10, angle, 3);
+  mm_annotation_list_add (list, MM_ANNOT_PROFILE, MM_PLANE_SAGITTAL, 16, line, 2);
+  mm_annotation_list_add (list, MM_ANNOT_RECTANGLE, MM_PLANE_AXIAL, 0, line, 2);
+  mm_annotation_list_add (list, MM_ANNOT_ELLIPSE, MM_PLANE_AXIAL, 2, line, 2);
+  mm_annotation_list_add (list, MM_ANNOT_FREEHAND, MM_PLANE_AXIAL, 1, poly, 4);
+  gsize len = 0;
+  g_autofree char *plain = mm_annotation_list_to_json (list, ph->volume, &len);
+  put ("annotations", "standard.json", plain, len);
+  /* The same kinds on a plane turned 30 degrees about the slice axis. */
+  MmAnnotFrame f = { .origin_lps = { -10, -12, 1 },
+                     .right = { 0.8660254037844387, 0.5, 0 },
+                     .down = { -0.5, 0.8660254037844387, 0 },
+                     .pixel_w = 1, .pixel_h = 1 };
+  g_autoptr (MmAnnotationList) turned = mm_annotation_list_new ();
+  mm_annotation_list_add_oblique (turned, MM_ANNOT_DISTANCE, MM_PLANE_AXIAL, &f, line, 2);
+  mm_annotation_list_add_oblique (turned, MM_ANNOT_ANGLE, MM_PLANE_AXIAL, &f, angle, 3);
+  mm_annotation_list_add_oblique (turned, MM_ANNOT_FREEHAND, MM_PLANE_AXIAL, &f, poly, 4);
+  g_autofree char *oblique = mm_annotation_list_to_json (turned, ph->volume, &len);
+  put ("annotations", "oblique.json", oblique, len);
+}
+
+static void
+multipart_seeds (void)
+{
+  /* First line: the Content-Type the boundary comes from; then one byte choosing the chunk
+   * size (fuzz-multipart.c); then the body. */
+  static const char two[] = "multipart/related; type=\"application/dicom\"; boundary=b0und\n\x05"
+                            "preamble\r\n--b0und\r\nContent-Type: application/dicom\r\n\r\n"
+                            "DICM-one\r\n--b0und\r\nContent-Type: application/dicom\r\n"
+                            "Content-Location: x\r\n\r\nDICM-two\r\n--b0und--\r\nepilogue";
+  put ("multipart", "two-parts", two, sizeof two - 1);
+  static const char quoted[] = "multipart/related; boundary=\"a:b c\"\n\x31"
+                               "--a:b c\r\n\r\n\r\n--a:b c\r\nContent-Type: x\r\n\r\n--a:b "
+                               "\r\n--a:b c--";
+  put ("multipart", "quoted-empty-part", quoted, sizeof quoted - 1);
+  static const char cut[] = "multipart/related; boundary=zz\n\x02--zz\r\nContent-Type: "
+                            "application/dicom\r\n\r\nabc";
+  put ("multipart", "truncated", cut, sizeof cut - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -165,5 +215,7 @@ main (int argc, char **argv)
   nifti_seeds (ph);
   model_seeds ();
   stack_seeds (ph);
+  annotation_seeds (ph);
+  multipart_seeds ();
   return 0;
 }
