@@ -545,13 +545,21 @@ def run(tap, args, tmp):
                "f) pressed Export CSV…")
         dialog = wait_for(lambda: find(app.acc, lambda n: name(n) == "Export the Measurements as CSV"), 3 * UI_TIMEOUT)
         tap.ok(dialog is not None, "f) Export CSV… opens a save chooser")
-        if dialog is not None:
-            time.sleep(0.5)
+        ok = False
+        # The chooser takes keys only once its name entry has the focus: under load (the
+        # sanitizer stage) that can be seconds after it is shown, so type again while the
+        # chooser is still open and no file came.
+        for attempt in range(3):
+            if dialog is None or ok:
+                break
+            time.sleep(0.5 + 2 * attempt)
             key("ctrl+a")
             xdo("type", "--delay", "20", out)
             time.sleep(0.3)
             key("Return")
-        ok = wait_for(lambda: os.path.exists(out), UI_TIMEOUT)
+            ok = wait_for(lambda: os.path.exists(out), UI_TIMEOUT)
+            if not ok and find(app.acc, lambda n: name(n) == "Export the Measurements as CSV") is None:
+                break
         table = list(csv.DictReader(open(out, newline=""))) if ok else []
         items = kept(store) or []
         bad = []
