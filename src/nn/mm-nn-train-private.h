@@ -34,8 +34,8 @@ struct _MmNnTrainer
   /* Data parallelism: the step's batch is parts x opts.batch patches; part p takes samples
    * p, p + parts, ... of the one random stream, which every rank draws whole. This process
    * holds parts [rank * local, (rank + 1) * local): one per MPI rank, or several emulated
-   * in one process (MM_NN_EMULATE_RANKS, for tests; batch norm then runs per part as on
-   * separate ranks). parts 1: the plain single-process step. */
+   * in one process (MM_NN_EMULATE_RANKS, for tests; the parts' runs then go in lock step,
+   * as separate ranks would). parts 1: the plain single-process step. */
   int rank, parts, local;
   bool sync_bn;          /* parts > 1: batch norm over all parts (MM_NN_SYNC_BN=0: off) */
   MmUnetRun **part_runs; /* local > 1: one run per local part */
