@@ -44,7 +44,7 @@ rel_diff (const float *a, const float *b, size_t n)
 
 typedef struct
 {
-  int width;    /* 8: blocked nChw8c; 6: plain nhwc */
+  int width;    /* 8: blocked nChw8c; 16: nChw16c; 6: plain nhwc */
   bool sync;    /* false: the group without synchronisation, which must differ */
 } Case;
 
@@ -182,10 +182,11 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  static const Case cases[] = { { 8, true }, { 6, true }, { 8, false } };
+  static const Case cases[] = { { 8, true }, { 6, true }, { 8, false }, { 16, true } };
   g_test_add_data_func ("/nn-sync/group/blocked", &cases[0], check_group);
   g_test_add_data_func ("/nn-sync/group/nhwc", &cases[1], check_group);
   g_test_add_data_func ("/nn-sync/group/unsynchronised-differs", &cases[2], check_group);
+  g_test_add_data_func ("/nn-sync/group/blocked16", &cases[3], check_group);
   g_test_add_func ("/nn-sync/alone", test_alone);
   return g_test_run ();
 }
