@@ -34,9 +34,10 @@ struct _MmNnTrainer
   /* Data parallelism: the step's batch is parts x opts.batch patches; part p takes samples
    * p, p + parts, ... of the one random stream, which every rank draws whole. This process
    * holds parts [rank * local, (rank + 1) * local): one per MPI rank, or several emulated
-   * in one process (MM_NN_EMULATE_RANKS, for tests; batch norm then runs per part as on
-   * separate ranks). parts 1: the plain single-process step. */
+   * in one process (MM_NN_EMULATE_RANKS, for tests; the parts' runs then go in lock step,
+   * as separate ranks would). parts 1: the plain single-process step. */
   int rank, parts, local;
+  bool sync_bn;          /* parts > 1: batch norm over all parts (MM_NN_SYNC_BN=0: off) */
   MmUnetRun **part_runs; /* local > 1: one run per local part */
   float *flat;           /* parts > 1: every trainable gradient, then the running stats */
   float *running0;       /* parts > 1: the running stats before the step */
@@ -64,7 +65,11 @@ struct _MmNnTrainer
 /* One Adam step on opts.batch patches per part (mm-nn-train-step.c); fills loss. */
 bool mm_nn_train_step_run (MmNnTrainer *t, MmUnetRun *run, MmNnLoss *loss,
                            GError **error);
-/* Sets up parts, part runs and buffers (trainer_build). */
+/* Sets rank, parts and local from MPI or MM_NN_EMULATE_RANKS (trainer_build, first). */
+bool mm_nn_train_parts_init (MmNnTrainer *t, GError **error);
+/* A training run of the trainer's batch and patch: synchronised when the parts are. */
+MmUnetRun *mm_nn_train_run_new (MmNnTrainer *t, MmUnet *net, bool own_grads, GError **error);
+/* Sets up part runs and buffers (trainer_build, after parts_init). */
 bool mm_nn_train_step_init (MmNnTrainer *t, GError **error);
 /* Whether this process writes files: rank 0 only. */
 static inline bool

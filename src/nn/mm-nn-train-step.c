@@ -3,9 +3,14 @@
  * emulated in one process for tests): the patches of a batch of parts x batch are dealt out
  * round robin, the loss's sums are added over all parts before its gradient is taken (Dice
  * over the whole batch), the weight gradients are added in one flat buffer
- * (MPI_Allreduce), and every rank applies the same Adam step. Batch norm normalises with
- * each part's own statistics (as PyTorch DDP without SyncBatchNorm); the running statistics
- * are the mean of the parts'. */
+ * (MPI_Allreduce), and every rank applies the same Adam step.
+ *
+ * Batch norm is synchronised (mm_unet_runs_forward/backward): it normalises with the
+ * statistics of all parts' patches and back-propagates through them, so parts x batch
+ * computes what one process with a batch of parts x batch computes, to float rounding (its
+ * sums are added in another order, and in double where oneDNN sums in float).
+ * MM_NN_SYNC_BN=0 turns that off: each part then normalises with its own statistics (as
+ * PyTorch DDP without SyncBatchNorm) and the running statistics are the mean of the parts'. */
 #include "mm-nn-train-private.h"
 
 #include "mm-nn-dist.h"
@@ -15,7 +20,7 @@
 #include <string.h>
 
 bool
-mm_nn_train_step_init (MmNnTrainer *t, GError **error)
+mm_nn_train_parts_init (MmNnTrainer *t, GError **error)
 {
   t->rank = mm_nn_dist_rank ();
   t->parts = mm_nn_dist_size ();
@@ -39,13 +44,32 @@ mm_nn_train_step_init (MmNnTrainer *t, GError **error)
                    "%d ranks x batch %d patches are too many", t->parts, t->opts.batch);
       return false;
     }
+  /* MM_NN_SYNC_BN=1 in one process: batch norm's statistics by the synchronised code (in
+   * double) instead of oneDNN's (in float), to compare the two arithmetics (nn-train-mpi). */
+  const char *sync = g_getenv ("MM_NN_SYNC_BN");
+  t->sync_bn = t->parts > 1 ? g_strcmp0 (sync, "0") != 0 : g_strcmp0 (sync, "1") == 0;
+  return true;
+}
+
+MmUnetRun *
+mm_nn_train_run_new (MmNnTrainer *t, MmUnet *net, bool own_grads, GError **error)
+{
+  int b = t->opts.batch, p = t->opts.patch;
+  if (t->sync_bn)
+    return mm_unet_run_new_sync (net, b, p, p, own_grads, error);
+  return mm_unet_run_new (net, b, p, p, true, error);
+}
+
+bool
+mm_nn_train_step_init (MmNnTrainer *t, GError **error)
+{
   if (t->parts == 1)
     return true;
   t->part_runs = g_new0 (MmUnetRun *, t->local);
   for (int k = 1; k < t->local; k++)
     {
-      t->part_runs[k] = mm_unet_run_new (t->net, t->opts.batch, t->opts.patch, t->opts.patch,
-                                         true, error);
+      /* Synchronised, the parts run in lock step: each keeps its gradients apart. */
+      t->part_runs[k] = mm_nn_train_run_new (t, t->net, t->sync_bn, error);
       if (t->part_runs[k] == NULL)
         return false;
     }
@@ -91,14 +115,14 @@ running_copy (MmUnet *net, float *buf, bool to, bool add)
 }
 
 static void
-grads_add (MmUnet *net, float *flat, bool first)
+grads_add (MmUnet *net, MmUnetRun *run, float *flat, bool first)
 {
   size_t o = 0;
   for (int i = 0; i < mm_unet_n_params (net); i++)
     {
       if (!mm_unet_param_trainable (net, i))
         continue;
-      const float *g = mm_unet_param_grad (net, i);
+      const float *g = run ? mm_unet_run_param_grad (run, i) : mm_unet_param_grad (net, i);
       size_t n = mm_unet_param_size (net, i);
       for (size_t j = 0; j < n; j++)
         flat[o + j] = first ? g[j] : flat[o + j] + g[j];
@@ -118,6 +142,49 @@ grads_set (MmUnet *net, const float *flat)
       memcpy (mm_unet_param_grad (net, i), flat + o, n * sizeof (float));
       o += n;
     }
+}
+
+static void
+sum_ranks (double *v, size_t n, void *data)
+{
+  (void) data;
+  mm_nn_dist_sum_double (v, n);
+}
+
+/* The rest of a step with synchronised batch norm: the local parts' runs forward and
+ * backward in lock step, their batch norm sums added over parts and ranks. */
+static bool
+step_sync (MmNnTrainer *t, MmUnetRun **runs, MmNnLoss *loss)
+{
+  size_t n = (size_t) t->opts.patch * t->opts.patch * t->opts.batch;
+  MmUnetSumFn sum = mm_nn_dist_size () > 1 ? sum_ranks : NULL;
+  mm_unet_runs_forward (runs, t->local, sum, NULL);
+  MmNnLossSums all = { { 0 } };
+  for (int k = 0; k < t->local; k++)
+    {
+      MmNnLossSums s;
+      mm_nn_loss_sums (mm_unet_run_logits (runs[k]), t->target + (size_t) k * n, n, &s);
+      for (int j = 0; j < MM_NN_LOSS_N_SUMS; j++)
+        all.v[j] += s.v[j];
+    }
+  mm_nn_dist_sum_double (all.v, MM_NN_LOSS_N_SUMS);
+  const float *grads[64];
+  for (int k = 0; k < t->local; k++)
+    {
+      mm_nn_loss_finish (&all, mm_unet_run_logits (runs[k]), t->target + (size_t) k * n, n,
+                         t->grad + (size_t) k * n, loss);
+      if (!isfinite (loss->loss))
+        return true; /* the caller reports it; every rank sees the same sums */
+      grads[k] = t->grad + (size_t) k * n;
+    }
+  mm_unet_runs_backward (runs, grads, t->local, sum, NULL);
+  for (int k = 0; k < t->local; k++)
+    grads_add (t->net, runs[k], t->flat, k == 0);
+  /* The running statistics are the group's already (runs[0] updated them, alike on every
+   * rank): only the gradients are summed. */
+  mm_nn_dist_sum_float (t->flat, t->n_flat_grad);
+  grads_set (t->net, t->flat);
+  return true;
 }
 
 bool
@@ -144,6 +211,8 @@ mm_nn_train_step_run (MmNnTrainer *t, MmUnetRun *run, MmNnLoss *loss, GError **e
       mm_nn_input_transform (t->hu, pp,
                              mm_unet_run_input (runs[k]) + slot * MM_UNET_IN_CHANNELS * pp);
     }
+  if (t->sync_bn)
+    return step_sync (t, runs, loss);
   if (P > 1)
     running_copy (t->net, t->running0, true, false);
   const float *logits[64];
@@ -172,7 +241,7 @@ mm_nn_train_step_run (MmNnTrainer *t, MmUnetRun *run, MmNnLoss *loss, GError **e
         return true; /* the caller reports it; every rank sees the same sums */
       mm_unet_run_backward (runs[k], t->grad + (size_t) k * n);
       if (P > 1)
-        grads_add (t->net, t->flat, k == 0);
+        grads_add (t->net, NULL, t->flat, k == 0);
     }
   if (P > 1)
     {

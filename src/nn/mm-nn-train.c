@@ -214,7 +214,9 @@ trainer_build (const MmNnTrainOptions *opts, const MmNnTrainData *data, int n_da
   t->sampler = mm_nn_sampler_new (t->data, n_data, &o, error);
   if (t->sampler == NULL)
     return NULL;
-  t->run = mm_unet_run_new (net, o.batch, o.patch, o.patch, true, error);
+  if (!mm_nn_train_parts_init (t, error))
+    return NULL;
+  t->run = mm_nn_train_run_new (t, net, false, error);
   if (t->run == NULL)
     return NULL;
   mm_nn_threads_init (&t->pick, omp_get_max_threads ());
@@ -379,8 +381,7 @@ run_for (MmNnTrainer *t, int n, GError **error)
     {
       int saved = omp_get_max_threads ();
       omp_set_num_threads (1);
-      t->run1 = mm_unet_run_new (t->net, t->opts.batch, t->opts.patch, t->opts.patch, true,
-                                 error);
+      t->run1 = mm_nn_train_run_new (t, t->net, false, error);
       omp_set_num_threads (saved);
     }
   return t->run1;

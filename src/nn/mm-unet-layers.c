@@ -349,6 +349,26 @@ mm_unet_bn_build (MmUnetRun *run, Unit *u, const UnitParams *up, GArray *bwd)
 
   u->mean = mm_unet_mem_new (run, &vmd, NULL);
   u->var = mm_unet_mem_new (run, &vmd, NULL);
+  /* Synchronised: the statistics are the group's, computed here and given to oneDNN, which
+   * then treats them as constants backward; the terms of their gradient are added after. */
+  SyncBn *sb = NULL;
+  if (run->sync)
+    {
+      flags |= dnnl_use_global_stats;
+      sb = g_new0 (SyncBn, 1);
+      g_ptr_array_add (run->buffers, sb);
+      *sb = (SyncBn) { .y = u->y, .dy = u->dy, .mean = u->mean, .var = u->var,
+                       .scale = mm_unet_param (net, up->bn_w)->data,
+                       .dscale = mm_unet_run_grad_ptr (run, up->bn_w),
+                       .dshift = mm_unet_run_grad_ptr (run, up->bn_b),
+                       .c = (int) c, .slot = run->sync_len,
+                       .dslot = run->sync_len + 2 * (size_t) c + 1 };
+      run->sync_len += 4 * (size_t) c + 1;
+      Step st[] = { { .kind = STEP_BN_SUMS, .sbn = sb },
+                    { .kind = STEP_SYNC, .slot = sb->slot, .slot_len = 2 * (size_t) c + 1 },
+                    { .kind = STEP_BN_MOMENTS, .sbn = sb } };
+      g_array_append_vals (run->fwd, st, 3);
+    }
   TRY (run, dnnl_batch_normalization_forward_desc_init (&d, dnnl_forward_training, md, BN_EPS,
                                                         flags));
   dnnl_primitive_desc_t fpd = pd_new (run, &d, NULL, NULL);
@@ -363,7 +383,8 @@ mm_unet_bn_build (MmUnetRun *run, Unit *u, const UnitParams *up, GArray *bwd)
   if (fp)
     step_push (run->fwd, fp, 7, fargs);
   Step rs = { .kind = STEP_RUNNING, .a = u->mean, .b = u->var, .unit_rm = up->bn_rm,
-              .unit_rv = up->bn_rv, .count = (double) md->dims[0] * md->dims[2] * md->dims[3] };
+              .unit_rv = up->bn_rv, .count = (double) md->dims[0] * md->dims[2] * md->dims[3],
+              .countp = sb ? &sb->n : NULL };
   g_array_append_val (run->fwd, rs);
 
   TRY (run, dnnl_batch_normalization_backward_desc_init (&d, dnnl_backward, md, md, BN_EPS,
@@ -371,8 +392,8 @@ mm_unet_bn_build (MmUnetRun *run, Unit *u, const UnitParams *up, GArray *bwd)
   dnnl_primitive_desc_t bpd = pd_new (run, &d, NULL, fpd);
   if (bpd)
     {
-      dnnl_memory_t gscale = mm_unet_mem_new (run, &vmd, mm_unet_param (net, up->bn_w)->grad);
-      dnnl_memory_t gshift = mm_unet_mem_new (run, &vmd, mm_unet_param (net, up->bn_b)->grad);
+      dnnl_memory_t gscale = mm_unet_mem_new (run, &vmd, mm_unet_run_grad_ptr (run, up->bn_w));
+      dnnl_memory_t gshift = mm_unet_mem_new (run, &vmd, mm_unet_run_grad_ptr (run, up->bn_b));
       dnnl_primitive_t bp = prim_new (run, bpd);
       dnnl_exec_arg_t bargs[] = { { DNNL_ARG_SRC, u->y },           { DNNL_ARG_DIFF_DST, u->da },
                                   { DNNL_ARG_MEAN, u->mean },       { DNNL_ARG_VARIANCE, u->var },
@@ -381,6 +402,13 @@ mm_unet_bn_build (MmUnetRun *run, Unit *u, const UnitParams *up, GArray *bwd)
                                   { DNNL_ARG_DIFF_SCALE, gscale },  { DNNL_ARG_DIFF_SHIFT, gshift } };
       if (bp)
         step_push (bwd, bp, 10, bargs);
+      if (sb)
+        {
+          Step st[] = { { .kind = STEP_BN_DSUMS, .sbn = sb },
+                        { .kind = STEP_SYNC, .slot = sb->dslot, .slot_len = 2 * (size_t) sb->c },
+                        { .kind = STEP_BN_DGRAD, .sbn = sb } };
+          g_array_append_vals (bwd, st, 3);
+        }
       dnnl_primitive_desc_destroy (bpd);
     }
   dnnl_primitive_desc_destroy (fpd);
@@ -418,7 +446,8 @@ mm_unet_unit_build (MmUnetRun *run, Unit *u, const UnitParams *up, dnnl_memory_t
       mm_unet_conv_build (run, &c, bwd);
       return;
     }
-  c.plain_gw = mm_unet_weight_view (run, w->grad, w->shape, dnnl_oihw, 0, 0);
+  c.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, up->w), w->shape,
+                                    dnnl_oihw, 0, 0);
   /* Backward runs in reverse: the unit's batch norm first, then its convolution. */
   GArray *conv_bwd = g_array_new (FALSE, TRUE, sizeof (Step));
   mm_unet_conv_build (run, &c, conv_bwd);

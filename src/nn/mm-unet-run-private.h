@@ -13,7 +13,25 @@ typedef enum
   STEP_HEAD_FWD,
   STEP_HEAD_BWD,
   STEP_FOLD,       /* inference: batch norm folded into a convolution's weights and bias */
+  /* Synchronised batch norm (mm-unet-sync.c): */
+  STEP_SYNC,       /* the runs of a group meet: their sync slots are summed over the group */
+  STEP_BN_SUMS,    /* per-channel sum and sum of squares of y into the sync slot */
+  STEP_BN_MOMENTS, /* the slot's (summed) sums -> mean and variance */
+  STEP_BN_DSUMS,   /* this run's d shift, d scale (sums of dy and dy x-hat) into the slot */
+  STEP_BN_DGRAD,   /* dy -= the terms of the batch's mean and variance, from the slot */
 } StepKind;
+
+/* What a synchronised batch norm step works on. */
+typedef struct
+{
+  dnnl_memory_t y, dy, mean, var;
+  const float *scale;          /* gamma */
+  const float *dscale, *dshift; /* this run's gradients of gamma and beta */
+  int c;
+  size_t slot;                 /* offset in run->sync_buf: sums of y and y^2, the count */
+  size_t dslot;                /* sums of dy and dy x-hat (2 c) */
+  double n;                    /* values per channel over the group (BN_MOMENTS sets it) */
+} SyncBn;
 
 /* W' = W s and b' = shift - s mean, s = scale / sqrt (var + eps), per output channel o; the
  * weights are input channels [i0, i0 + ni) of an (O, I, k, k) tensor. */
@@ -35,6 +53,9 @@ typedef struct
   bool input_grad;    /* runs only when the input's gradient is wanted */
   Fold *fold;
   double count;       /* RUNNING: values per channel behind the batch statistics */
+  const double *countp; /* RUNNING in a synchronised run: the group's count, else NULL */
+  SyncBn *sbn;        /* the BN_ steps */
+  size_t slot, slot_len; /* SYNC: the part of run->sync_buf summed over the group */
 } Step;
 
 /* Memories of one conv -> batch norm -> ReLU unit. */
@@ -63,7 +84,20 @@ struct _MmUnetRun
   const float *grad_logits;
   GError *error;    /* the first failure while building */
   dnnl_stream_t stream; /* one per run: runs may execute in parallel threads */
+  /* Synchronised batch norm (mm_unet_run_new_sync): the statistics of a batch spread over
+   * several runs (data-parallel parts); the sync steps' sums live in sync_buf. */
+  bool sync;
+  double *sync_buf;
+  size_t sync_len;
+  float **own_grads; /* per parameter: where this run writes its gradient; NULL: the net's */
 };
+
+/* Where this run writes parameter i's gradient. */
+static inline float *
+mm_unet_run_grad_ptr (MmUnetRun *run, int i)
+{
+  return run->own_grads ? run->own_grads[i] : mm_unet_param (run->net, i)->grad;
+}
 
 /* Building: records the first failure in run->error; later builders then do nothing. */
 void mm_unet_run_fail (MmUnetRun *run, const char *what, dnnl_status_t s);
@@ -141,6 +175,8 @@ dnnl_memory_t mm_unet_weight_view (MmUnetRun *run, float *data, const int64_t sh
  * backward steps to bwd in execution order. */
 void mm_unet_conv_build (MmUnetRun *run, const ConvSpec *c, GArray *bwd);
 void mm_unet_bn_build (MmUnetRun *run, Unit *u, const UnitParams *up, GArray *bwd);
+/* The C steps of synchronised batch norm. */
+void mm_unet_sync_execute (MmUnetRun *run, const Step *s);
 void mm_unet_unit_alloc (MmUnetRun *run, Unit *u, int c, int h, int w);
 void mm_unet_unit_build (MmUnetRun *run, Unit *u, const UnitParams *up, dnnl_memory_t src,
                          dnnl_memory_t dsrc, GArray *bwd);

@@ -39,8 +39,9 @@ choose_layout (const MmUnet *net)
   return dnnl_nhwc;
 }
 
-MmUnetRun *
-mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, GError **error)
+static MmUnetRun *
+run_build (MmUnet *net, int batch, int height, int width, bool training, bool sync,
+           bool own_grads, GError **error)
 {
   int depth = net->arch.depth;
   int mult = 1 << (depth - 1);
@@ -59,6 +60,14 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
   run->height = height;
   run->width = width;
   run->training = training;
+  run->sync = sync && training;
+  if (own_grads && training)
+    {
+      run->own_grads = g_new0 (float *, net->params->len);
+      for (guint i = 0; i < net->params->len; i++)
+        if (mm_unet_param (net, (int) i)->grad)
+          run->own_grads[i] = g_new0 (float, mm_unet_param (net, (int) i)->size);
+    }
   run->act_tag = choose_layout (net);
   /* bfloat16 inference, an experiment measured in the benchmark (MM_NN_BF16=1): oneDNN runs
    * it with AVX-512 BF16 or AMX where the CPU has them, else emulates it. */
@@ -157,10 +166,11 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
       ConvSpec up = { .deconv = true, .k = 2, .stride = 2, .pad = 0, .src = below,
                       .dst = lv->up, .dsrc = dbelow, .ddst = lv->dup };
       up.bias = mm_unet_mem_new (run, &bmd, mm_unet_param (net, net->up_b[l])->data);
-      up.grad_bias = mm_unet_param (net, net->up_b[l])->grad;
+      up.grad_bias = mm_unet_run_grad_ptr (run, net->up_b[l]);
       up.plain_w = mm_unet_weight_view (run, uw->data, uw->shape, dnnl_iohw, 0, 0);
       if (training)
-        up.plain_gw = mm_unet_weight_view (run, uw->grad, uw->shape, dnnl_iohw, 0, 0);
+        up.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, net->up_w[l]),
+                                             uw->shape, dnnl_iohw, 0, 0);
       mm_unet_conv_build (run, &up, up_steps);
 
       /* first unit: conv over [skip, up] as two convolutions into one output */
@@ -176,8 +186,9 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
       cb.plain_w = mm_unet_weight_view (run, w0->data, w0->shape, dnnl_oihw, c, c);
       if (training)
         {
-          ca.plain_gw = mm_unet_weight_view (run, w0->grad, w0->shape, dnnl_oihw, 0, c);
-          cb.plain_gw = mm_unet_weight_view (run, w0->grad, w0->shape, dnnl_oihw, c, c);
+          float *g0 = mm_unet_run_grad_ptr (run, p0->w);
+          ca.plain_gw = mm_unet_weight_view (run, g0, w0->shape, dnnl_oihw, 0, c);
+          cb.plain_gw = mm_unet_weight_view (run, g0, w0->shape, dnnl_oihw, c, c);
         }
       else
         {
@@ -243,7 +254,34 @@ mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, G
       mm_unet_run_free (run);
       return NULL;
     }
+  run->sync_buf = g_new0 (double, run->sync_len + 1);
   return run;
+}
+
+MmUnetRun *
+mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool training, GError **error)
+{
+  return run_build (net, batch, height, width, training, false, false, error);
+}
+
+MmUnetRun *
+mm_unet_run_new_sync (MmUnet *net, int batch, int height, int width, bool own_grads,
+                      GError **error)
+{
+  return run_build (net, batch, height, width, true, true, own_grads, error);
+}
+
+const float *
+mm_unet_run_logits (MmUnetRun *run)
+{
+  return run->logits;
+}
+
+float *
+mm_unet_run_param_grad (MmUnetRun *run, int i)
+{
+  g_return_val_if_fail (i >= 0 && (guint) i < run->net->params->len, NULL);
+  return mm_unet_run_grad_ptr (run, i);
 }
 
 void
@@ -264,6 +302,10 @@ mm_unet_run_free (MmUnetRun *run)
   g_array_unref (run->fwd);
   g_array_unref (run->bwd);
   g_free (run->logits);
+  g_free (run->sync_buf);
+  for (guint i = 0; run->own_grads && i < run->net->params->len; i++)
+    g_free (run->own_grads[i]);
+  g_free (run->own_grads);
   g_clear_error (&run->error);
   g_free (run);
 }
@@ -317,8 +359,8 @@ head_backward (MmUnetRun *run)
   const float *x = mm_unet_mem_ptr (run->head_in);
   float *dx = mm_unet_mem_ptr (run->head_in_grad);
   const float *w = mm_unet_param (net, net->head_w)->data;
-  float *gw = mm_unet_param (net, net->head_w)->grad;
-  float *gb = mm_unet_param (net, net->head_b)->grad;
+  float *gw = mm_unet_run_grad_ptr (run, net->head_w);
+  float *gb = mm_unet_run_grad_ptr (run, net->head_b);
   const float *g = run->grad_logits;
   int c0 = net->arch.width;
   size_t plane = (size_t) run->height * run->width;
@@ -366,7 +408,7 @@ running_update (MmUnetRun *run, const Step *s)
   MmUnet *net = run->net;
   Param *rm = mm_unet_param (net, s->unit_rm), *rv = mm_unet_param (net, s->unit_rv);
   const float *mean = mm_unet_mem_ptr (s->a), *var = mm_unet_mem_ptr (s->b);
-  double n = s->count; /* PyTorch keeps the unbiased variance */
+  double n = s->countp ? *s->countp : s->count; /* PyTorch keeps the unbiased variance */
   for (size_t c = 0; c < rm->size; c++)
     {
       rm->data[c] = (1.f - BN_MOMENTUM) * rm->data[c] + BN_MOMENTUM * mean[c];
@@ -390,15 +432,21 @@ fold_weights (const Fold *f)
     }
 }
 
-static void
-execute (MmUnetRun *run, GArray *steps)
+/* Runs steps from `from` up to the next STEP_SYNC (returns its index) or the end (returns
+ * steps->len). Of a group of runs only the first (primary) updates the running statistics:
+ * the group's batch statistics are one. */
+static guint
+execute_to_sync (MmUnetRun *run, GArray *steps, guint from, bool primary)
 {
   dnnl_stream_t stream = run->stream;
-  for (guint i = 0; i < steps->len; i++)
+  guint i;
+  for (i = from; i < steps->len; i++)
     {
       Step *s = &g_array_index (steps, Step, i);
       if (s->input_grad && !run->want_input_grad)
         continue;
+      if (s->kind == STEP_SYNC)
+        break;
       switch (s->kind)
         {
         case STEP_PRIM:
@@ -415,7 +463,18 @@ execute (MmUnetRun *run, GArray *steps)
             break;
           }
         case STEP_RUNNING:
-          running_update (run, s);
+          if (primary)
+            running_update (run, s);
+          break;
+        case STEP_SYNC:
+          break;
+        case STEP_BN_SUMS:
+        case STEP_BN_MOMENTS:
+        case STEP_BN_DSUMS:
+        case STEP_BN_DGRAD:
+          /* their inputs are primitives' outputs */
+          dnnl_stream_wait (stream);
+          mm_unet_sync_execute (run, s);
           break;
         case STEP_FOLD:
           fold_weights (s->fold);
@@ -429,6 +488,84 @@ execute (MmUnetRun *run, GArray *steps)
         }
     }
   dnnl_stream_wait (stream);
+  return i;
+}
+
+/* A run alone: its sync steps sum over itself (nothing to add). */
+static void
+execute (MmUnetRun *run, GArray *steps)
+{
+  for (guint i = 0; i < steps->len; i++)
+    i = execute_to_sync (run, steps, i, true);
+}
+
+/* Runs of one group in lock step: each runs to its next sync step, then the slots of that
+ * step are added over the group, in the order of the runs, then by sum (over processes),
+ * and every run continues with the same sums. The runs' lists have the same steps (one
+ * network, one shape), so their sync steps pair up. */
+static void
+execute_group (MmUnetRun **runs, int n, bool bwd, MmUnetSumFn sum, void *data)
+{
+  guint pos[MM_UNET_MAX_GROUP] = { 0 };
+  for (;;)
+    {
+      for (int k = 0; k < n; k++)
+        {
+          GArray *steps = bwd ? runs[k]->bwd : runs[k]->fwd;
+          pos[k] = execute_to_sync (runs[k], steps, pos[k], k == 0);
+        }
+      GArray *steps0 = bwd ? runs[0]->bwd : runs[0]->fwd;
+      if (pos[0] >= steps0->len)
+        break;
+      const Step *s = &g_array_index (steps0, Step, pos[0]);
+      double *acc = runs[0]->sync_buf + s->slot;
+      for (int k = 1; k < n; k++)
+        for (size_t j = 0; j < s->slot_len; j++)
+          acc[j] += runs[k]->sync_buf[s->slot + j];
+      if (sum)
+        sum (acc, s->slot_len, data);
+      for (int k = 1; k < n; k++)
+        memcpy (runs[k]->sync_buf + s->slot, acc, s->slot_len * sizeof (double));
+      for (int k = 0; k < n; k++)
+        pos[k]++;
+    }
+}
+
+static bool
+group_ok (MmUnetRun **runs, int n)
+{
+  g_return_val_if_fail (n >= 1 && n <= MM_UNET_MAX_GROUP, false);
+  for (int k = 0; k < n; k++)
+    {
+      g_return_val_if_fail (runs[k]->sync, false);
+      g_return_val_if_fail (runs[k]->net == runs[0]->net, false);
+      g_return_val_if_fail (runs[k]->fwd->len == runs[0]->fwd->len, false);
+      g_return_val_if_fail (runs[k]->bwd->len == runs[0]->bwd->len, false);
+    }
+  return true;
+}
+
+void
+mm_unet_runs_forward (MmUnetRun **runs, int n, MmUnetSumFn sum, void *data)
+{
+  if (!group_ok (runs, n))
+    return;
+  for (int k = 0; k < n; k++)
+    execute (runs[k], runs[k]->weights);
+  execute_group (runs, n, false, sum, data);
+}
+
+void
+mm_unet_runs_backward (MmUnetRun **runs, const float *const *grad_logits, int n,
+                       MmUnetSumFn sum, void *data)
+{
+  if (!group_ok (runs, n))
+    return;
+  for (int k = 0; k < n; k++)
+    runs[k]->grad_logits = grad_logits[k];
+  execute_group (runs, n, true, sum, data);
+  for (int k = 0; k < n; k++)
+    runs[k]->grad_logits = NULL;
 }
 
 const float *

@@ -81,12 +81,42 @@ MmUnetRun *mm_unet_run_new (MmUnet *net, int batch, int height, int width, bool 
 void mm_unet_run_free (MmUnetRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmUnetRun, mm_unet_run_free)
 
+/* Synchronised batch norm, for data-parallel training: a training run whose batch is one
+ * part of a larger batch spread over a group of runs (in this process, or in several: MPI
+ * ranks). Run together by mm_unet_runs_forward/backward, batch norm normalises with the
+ * statistics of the whole group's batch and back-propagates through them, so a group of R
+ * runs of batch B computes what one run of batch R x B computes (to float rounding: the
+ * sums are added in another order). own_grads: the run writes its gradients into buffers
+ * of its own (mm_unet_run_param_grad), not the network's, so that several runs of one
+ * network in one process keep theirs apart. Alone (mm_unet_run_forward) it is an ordinary
+ * training run. */
+MmUnetRun *mm_unet_run_new_sync (MmUnet *net, int batch, int height, int width, bool own_grads,
+                                 GError **error);
+/* Where run writes parameter i's gradient (the network's, or the run's own). */
+float *mm_unet_run_param_grad (MmUnetRun *run, int i);
+
+#define MM_UNET_MAX_GROUP 64
+/* In-place sums of n values over the other processes of the group (MPI_Allreduce); NULL
+ * when the group is all in this process. */
+typedef void (*MmUnetSumFn) (double *v, size_t n, void *data);
+/* Forward and backward of a group of 1 .. MM_UNET_MAX_GROUP synchronised runs of one
+ * network and shape, in lock step: at each batch norm the runs' per-channel sums are added
+ * over the runs (in their order) and then by sum. Every process of the group must make the
+ * same calls. Only runs[0] updates the running statistics (the group's are one).
+ * grad_logits[k] is runs[k]'s d loss / d logits. */
+void mm_unet_runs_forward (MmUnetRun **runs, int n, MmUnetSumFn sum, void *data);
+void mm_unet_runs_backward (MmUnetRun **runs, const float *const *grad_logits, int n,
+                            MmUnetSumFn sum, void *data);
+
 /* batch x 3 x height x width, plain NCHW: fill it before forward. */
 float *mm_unet_run_input (MmUnetRun *run);
 
 /* Runs the network on the input; returns batch x height x width logits (owned by run,
  * valid until the next forward). */
 const float *mm_unet_run_forward (MmUnetRun *run);
+
+/* The logits of the last forward (batch x height x width, owned by run). */
+const float *mm_unet_run_logits (MmUnetRun *run);
 
 /* After forward in training mode: back-propagates d loss / d logits (batch x height x
  * width) and writes every trainable parameter's gradient (overwriting, not adding). */
