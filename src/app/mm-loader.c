@@ -7,6 +7,7 @@
 #include "mm-loader.h"
 
 #include "mm-progress.h"
+#include "mm-timing.h"
 double mm_window_process_age_ms (void);
 
 typedef struct
@@ -25,6 +26,7 @@ typedef struct
   MmLoadMoreFunc more;
   GCancellable *cancellable;
   guint slow_ms; /* MM_TEST_SLOW_DECODE_MS */
+  MmDicomScan *scan; /* the headers of an earlier scan of path, or NULL */
 } LoadData;
 
 struct _MmLoadShared
@@ -75,6 +77,7 @@ load_data_free (LoadData *d)
   mm_load_shared_unref (d->shared);
   g_clear_object (&d->target);
   g_clear_object (&d->cancellable);
+  g_clear_pointer (&d->scan, mm_dicom_scan_unref);
   g_free (d);
 }
 
@@ -86,6 +89,7 @@ mm_load_result_free (MmLoadResult *r)
   mm_volume_free (r->volume);
   mm_stats_free (r->stats);
   mm_dicom_report_free (r->report);
+  g_clear_pointer (&r->scan, mm_dicom_scan_unref);
   g_free (r);
 }
 
@@ -127,11 +131,14 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   GError *error = NULL;
   if (d->scan_only)
     {
-      if (!mm_dicom_scan (paths, 1, &opts, r->report, &error))
+      mm_timing_mark ("scan start");
+      r->scan = mm_dicom_scan_keep (paths, 1, &opts, r->report, &error);
+      if (r->scan == NULL)
         {
           g_task_return_error (task, error);
           return;
         }
+      mm_timing_mark ("scan done");
     }
   else
     {
@@ -201,6 +208,7 @@ static void
 progressive_volume_cb (MmVolume *vol, int first, gpointer user_data)
 {
   LoadData *d = user_data;
+  mm_timing_mark ("load: first slice decoded");
   /* From here the volume is the shared one's: freed when the last reference goes. */
   d->shared->volume = vol;
   d->shared->first = first;
@@ -269,11 +277,14 @@ progressive_thread (GTask *task, gpointer source, gpointer task_data, GCancellab
   opts.ready_func = progressive_ready_cb;
   opts.progressive_data = d;
   opts.wanted_slice = &d->shared->wanted;
+  opts.scan = d->scan;
   const char *paths[] = { d->path };
   g_autoptr (MmLoadResult) r = g_new0 (MmLoadResult, 1);
   r->report = mm_dicom_report_new ();
   GError *error = NULL;
+  mm_timing_mark ("load start");
   MmVolume *vol = mm_dicom_load (paths, 1, &opts, r->report, &error);
+  mm_timing_mark ("load: every slice in");
   if (vol == NULL)
     {
       g_task_return_error (task, error);
@@ -287,7 +298,8 @@ progressive_thread (GTask *task, gpointer source, gpointer task_data, GCancellab
 }
 
 void
-mm_load_progressive_async (const char *path, const char *series_uid, GCancellable *cancellable,
+mm_load_progressive_async (const char *path, const char *series_uid, MmDicomScan *scan,
+                           GCancellable *cancellable,
                            MmProgressFunc progress, gpointer progress_data, GObject *target,
                            MmLoadFirstFunc first, MmLoadMoreFunc more,
                            GAsyncReadyCallback callback, gpointer user_data)
@@ -296,6 +308,7 @@ mm_load_progressive_async (const char *path, const char *series_uid, GCancellabl
   LoadData *d = g_new0 (LoadData, 1);
   d->path = g_strdup (path);
   d->series_uid = g_strdup (series_uid);
+  d->scan = scan ? mm_dicom_scan_ref (scan) : NULL;
   d->progress = progress;
   d->progress_data = progress_data;
   d->context = g_main_context_ref_thread_default ();

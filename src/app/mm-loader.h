@@ -15,6 +15,7 @@ typedef struct
   MmVolume *volume;       /* NULL after a scan */
   MmStats *stats;
   MmDicomReport *report;
+  MmDicomScan *scan;      /* after a scan: its headers, for mm_load_progressive_async */
 } MmLoadResult;
 
 void mm_load_result_free (MmLoadResult *result);
@@ -50,7 +51,9 @@ typedef void (*MmLoadMoreFunc) (GObject *target);
  * case), or else a volume read afresh that replaces it (a slice failed to decode after the
  * first was shown, or a value needed float). Test only: MM_TEST_SLOW_DECODE_MS=N in the
  * environment sleeps N ms after each slice but the first, so tests can act mid-load. */
-void mm_load_progressive_async (const char *path, const char *series_uid,
+/* scan (may be NULL): a scan of path (MmLoadResult.scan), whose headers the load takes
+ * instead of reading them again; referenced for the load's duration. */
+void mm_load_progressive_async (const char *path, const char *series_uid, MmDicomScan *scan,
                                 GCancellable *cancellable, MmProgressFunc progress,
                                 gpointer progress_data, GObject *target, MmLoadFirstFunc first,
                                 MmLoadMoreFunc more, GAsyncReadyCallback callback,

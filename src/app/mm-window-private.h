@@ -79,6 +79,7 @@ struct _MmWindow
   /* the series browser: the last scan with several series, kept to switch between them
    * without scanning again; the folder it scanned; when the folder was opened */
   MmDicomReport *scan_report;
+  MmDicomScan *scan; /* the headers scan_report came from, for the load that follows */
   char *scan_path;
   gint64 open_time;
 };

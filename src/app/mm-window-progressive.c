@@ -4,6 +4,7 @@
  * tools and Segment, detection and training, export and mask import, and the figures of
  * the panel — and the first-frame benchmark's report (MM_BENCH_FIRST_FRAME). */
 #include "mm-window-private.h"
+#include "mm-timing.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>
@@ -57,6 +58,7 @@ static void
 first_paint_cb (GdkFrameClock *clock, MmWindow *self)
 {
   g_signal_handlers_disconnect_by_func (clock, first_paint_cb, self);
+  mm_timing_mark ("first frame painted");
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   printf ("first-frame first_frame_ms=%.0f slices=%d\n", mm_window_process_age_ms (),
           vol ? vol->dims[2] : 0);
