@@ -36,7 +36,18 @@ struct _MmLoadShared
   gint wanted;      /* the slice on screen, -1 for none */
   gint more_pending; /* a "more" call is scheduled */
   int first;
+  gint shown;        /* the first slice is on screen (mm_load_shared_first_shown) */
 };
+
+/* How long the loading thread waits, at most, for the first slice to be painted before it
+ * decodes the others anyway (a window that never paints: minimised, or on no screen). */
+#define FIRST_PAINT_WAIT_US (2 * G_USEC_PER_SEC)
+
+void
+mm_load_shared_first_shown (MmLoadShared *s)
+{
+  g_atomic_int_set (&s->shown, 1);
+}
 
 MmLoadShared *
 mm_load_shared_ref (MmLoadShared *s)
@@ -217,6 +228,14 @@ progressive_volume_cb (MmVolume *vol, int first, gpointer user_data)
   c->shared = mm_load_shared_ref (d->shared);
   c->cancellable = d->cancellable ? g_object_ref (d->cancellable) : NULL;
   mm_main_call (d->context, d->target, first_call_cb, c, first_call_free);
+  /* The other slices wait until the first is painted: on two busy cores their decoding took
+   * the CPU the main thread needed to lay out and paint the window for the first time,
+   * doubling the wait for the first frame (issue 12). A short poll: this runs once a load. */
+  gint64 until = g_get_monotonic_time () + FIRST_PAINT_WAIT_US;
+  while (!g_atomic_int_get (&d->shared->shown) && g_get_monotonic_time () < until
+         && !g_cancellable_is_cancelled (d->cancellable))
+    g_usleep (2000);
+  mm_timing_mark ("load: decoding the other slices");
 }
 
 typedef struct

@@ -37,6 +37,9 @@ MmLoadShared *mm_load_shared_ref (MmLoadShared *shared);
 void mm_load_shared_unref (MmLoadShared *shared);
 /* The slice on screen (main thread): decoded next when it is not in yet. */
 void mm_load_shared_want_slice (MmLoadShared *shared, int k);
+/* The first slice has been painted (main thread): the other slices are decoded only from
+ * then on (or after 2 s), so that they do not delay that first frame. */
+void mm_load_shared_first_shown (MmLoadShared *shared);
 
 /* Main context, once, when the first slice (the middle one) is in: vol is shared's, filled
  * until the load ends; keep a reference (mm_load_shared_ref, released with

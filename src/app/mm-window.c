@@ -291,6 +291,7 @@ first_slice_cb (GObject *target, MmVolume *vol, MmLoadShared *shared)
   g_clear_pointer (&self->loading_shared, mm_load_shared_unref);
   self->loading_shared = mm_load_shared_ref (shared);
   show_volume (self, vol, shared);
+  mm_window_progressive_first_paint (self, shared);
   mm_window_progressive_bench_first (self);
 }
 
