@@ -15,8 +15,8 @@
  * which do nothing at start-up; mm::ensure_dictionaries() then runs GDCM's real ones, found
  * with dlsym (RTLD_NEXT), once. If a GDCM build ever binds those calls internally
  * (-Bsymbolic), the dictionaries are simply loaded at start-up as before: ensure_dictionaries
- * sees them filled and loads nothing twice. The test dicom-dictionary checks both halves
- * (empty before, filled after, and every GDCM use that needs them still works). */
+ * sees them filled and loads nothing twice. The test dicom-dictionary checks both halves:
+ * empty after reading a series, filled (with names) once the tag dump needs them. */
 #include "mm-dicom-private.hh"
 
 #include <gdcmCSAHeaderDict.h>
@@ -107,3 +107,10 @@ ensure_dictionaries ()
 }
 
 } // namespace mm
+
+/* For the test only (not in mm-dicom.h): whether GDCM's public dictionary is filled. */
+extern "C" bool
+mm_dicom_dictionaries_loaded_for_test (void)
+{
+  return mm::dictionaries_loaded ();
+}
