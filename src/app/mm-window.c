@@ -871,7 +871,9 @@ mm_window_class_init (MmWindowClass *klass)
 static void
 mm_window_init (MmWindow *self)
 {
+  mm_timing_mark ("window: template to build");
   gtk_widget_init_template (GTK_WIDGET (self));
+  mm_timing_mark ("window: template built");
   self->startup_preset = -1;
   self->viewer = mm_viewer_new ();
   for (int p = 0; p < 3; p++)
@@ -898,10 +900,14 @@ mm_window_init (MmWindow *self)
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);
 
+  mm_timing_mark ("window: views and settings");
   mm_window_tools_init (self);
+  mm_timing_mark ("window: tools");
   mm_window_model_init (self);
   mm_window_reading_init (self);
+  mm_timing_mark ("window: model, reading");
   mm_window_measure_init (self);
+  mm_timing_mark ("window: measure");
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 
