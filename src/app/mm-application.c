@@ -4,6 +4,7 @@
 #include "mm-application.h"
 
 #include "mm-preferences-window.h"
+#include "mm-timing.h"
 #include "mm-window.h"
 
 #include <glib/gi18n.h>
@@ -61,8 +62,11 @@ mm_application_open (GApplication *app, GFile **files, int n_files, const char *
       g_autofree char *path = g_file_get_path (files[i]);
       if (path == NULL)
         continue;
+      mm_timing_mark ("open: window to build");
       MmWindow *window = new_window (MM_APPLICATION (app));
+      mm_timing_mark ("open: window built");
       gtk_window_present (GTK_WINDOW (window));
+      mm_timing_mark ("open: window presented");
       mm_window_open (window, path);
     }
 }
@@ -170,7 +174,9 @@ preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 static void
 mm_application_startup (GApplication *app)
 {
+  mm_timing_mark ("startup (before GTK and libadwaita init)");
   G_APPLICATION_CLASS (mm_application_parent_class)->startup (app);
+  mm_timing_mark ("startup: GTK and libadwaita initialised");
   static const GActionEntry entries[] = {
     { "about", about_action },
     { "quit", quit_action },
@@ -181,6 +187,7 @@ mm_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs);
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_PREFER_DARK);
+  mm_timing_mark ("startup done (actions, colour scheme)");
 }
 
 static void

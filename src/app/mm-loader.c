@@ -7,6 +7,7 @@
 #include "mm-loader.h"
 
 #include "mm-progress.h"
+#include "mm-timing.h"
 double mm_window_process_age_ms (void);
 
 typedef struct
@@ -25,6 +26,7 @@ typedef struct
   MmLoadMoreFunc more;
   GCancellable *cancellable;
   guint slow_ms; /* MM_TEST_SLOW_DECODE_MS */
+  MmDicomScan *scan; /* the headers of an earlier scan of path, or NULL */
 } LoadData;
 
 struct _MmLoadShared
@@ -34,7 +36,18 @@ struct _MmLoadShared
   gint wanted;      /* the slice on screen, -1 for none */
   gint more_pending; /* a "more" call is scheduled */
   int first;
+  gint shown;        /* the first slice is on screen (mm_load_shared_first_shown) */
 };
+
+/* How long the loading thread waits, at most, for the first slice to be painted before it
+ * decodes the others anyway (a window that never paints: minimised, or on no screen). */
+#define FIRST_PAINT_WAIT_US (2 * G_USEC_PER_SEC)
+
+void
+mm_load_shared_first_shown (MmLoadShared *s)
+{
+  g_atomic_int_set (&s->shown, 1);
+}
 
 MmLoadShared *
 mm_load_shared_ref (MmLoadShared *s)
@@ -75,6 +88,7 @@ load_data_free (LoadData *d)
   mm_load_shared_unref (d->shared);
   g_clear_object (&d->target);
   g_clear_object (&d->cancellable);
+  g_clear_pointer (&d->scan, mm_dicom_scan_unref);
   g_free (d);
 }
 
@@ -86,6 +100,7 @@ mm_load_result_free (MmLoadResult *r)
   mm_volume_free (r->volume);
   mm_stats_free (r->stats);
   mm_dicom_report_free (r->report);
+  g_clear_pointer (&r->scan, mm_dicom_scan_unref);
   g_free (r);
 }
 
@@ -127,11 +142,14 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   GError *error = NULL;
   if (d->scan_only)
     {
-      if (!mm_dicom_scan (paths, 1, &opts, r->report, &error))
+      mm_timing_mark ("scan start");
+      r->scan = mm_dicom_scan_keep (paths, 1, &opts, r->report, &error);
+      if (r->scan == NULL)
         {
           g_task_return_error (task, error);
           return;
         }
+      mm_timing_mark ("scan done");
     }
   else
     {
@@ -201,6 +219,7 @@ static void
 progressive_volume_cb (MmVolume *vol, int first, gpointer user_data)
 {
   LoadData *d = user_data;
+  mm_timing_mark ("load: first slice decoded");
   /* From here the volume is the shared one's: freed when the last reference goes. */
   d->shared->volume = vol;
   d->shared->first = first;
@@ -209,6 +228,14 @@ progressive_volume_cb (MmVolume *vol, int first, gpointer user_data)
   c->shared = mm_load_shared_ref (d->shared);
   c->cancellable = d->cancellable ? g_object_ref (d->cancellable) : NULL;
   mm_main_call (d->context, d->target, first_call_cb, c, first_call_free);
+  /* The other slices wait until the first is painted: on two busy cores their decoding took
+   * the CPU the main thread needed to lay out and paint the window for the first time,
+   * doubling the wait for the first frame (issue 12). A short poll: this runs once a load. */
+  gint64 until = g_get_monotonic_time () + FIRST_PAINT_WAIT_US;
+  while (!g_atomic_int_get (&d->shared->shown) && g_get_monotonic_time () < until
+         && !g_cancellable_is_cancelled (d->cancellable))
+    g_usleep (2000);
+  mm_timing_mark ("load: decoding the other slices");
 }
 
 typedef struct
@@ -269,11 +296,14 @@ progressive_thread (GTask *task, gpointer source, gpointer task_data, GCancellab
   opts.ready_func = progressive_ready_cb;
   opts.progressive_data = d;
   opts.wanted_slice = &d->shared->wanted;
+  opts.scan = d->scan;
   const char *paths[] = { d->path };
   g_autoptr (MmLoadResult) r = g_new0 (MmLoadResult, 1);
   r->report = mm_dicom_report_new ();
   GError *error = NULL;
+  mm_timing_mark ("load start");
   MmVolume *vol = mm_dicom_load (paths, 1, &opts, r->report, &error);
+  mm_timing_mark ("load: every slice in");
   if (vol == NULL)
     {
       g_task_return_error (task, error);
@@ -287,7 +317,8 @@ progressive_thread (GTask *task, gpointer source, gpointer task_data, GCancellab
 }
 
 void
-mm_load_progressive_async (const char *path, const char *series_uid, GCancellable *cancellable,
+mm_load_progressive_async (const char *path, const char *series_uid, MmDicomScan *scan,
+                           GCancellable *cancellable,
                            MmProgressFunc progress, gpointer progress_data, GObject *target,
                            MmLoadFirstFunc first, MmLoadMoreFunc more,
                            GAsyncReadyCallback callback, gpointer user_data)
@@ -296,6 +327,7 @@ mm_load_progressive_async (const char *path, const char *series_uid, GCancellabl
   LoadData *d = g_new0 (LoadData, 1);
   d->path = g_strdup (path);
   d->series_uid = g_strdup (series_uid);
+  d->scan = scan ? mm_dicom_scan_ref (scan) : NULL;
   d->progress = progress;
   d->progress_data = progress_data;
   d->context = g_main_context_ref_thread_default ();

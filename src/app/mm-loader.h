@@ -15,6 +15,7 @@ typedef struct
   MmVolume *volume;       /* NULL after a scan */
   MmStats *stats;
   MmDicomReport *report;
+  MmDicomScan *scan;      /* after a scan: its headers, for mm_load_progressive_async */
 } MmLoadResult;
 
 void mm_load_result_free (MmLoadResult *result);
@@ -36,6 +37,9 @@ MmLoadShared *mm_load_shared_ref (MmLoadShared *shared);
 void mm_load_shared_unref (MmLoadShared *shared);
 /* The slice on screen (main thread): decoded next when it is not in yet. */
 void mm_load_shared_want_slice (MmLoadShared *shared, int k);
+/* The first slice has been painted (main thread): the other slices are decoded only from
+ * then on (or after 2 s), so that they do not delay that first frame. */
+void mm_load_shared_first_shown (MmLoadShared *shared);
 
 /* Main context, once, when the first slice (the middle one) is in: vol is shared's, filled
  * until the load ends; keep a reference (mm_load_shared_ref, released with
@@ -50,7 +54,9 @@ typedef void (*MmLoadMoreFunc) (GObject *target);
  * case), or else a volume read afresh that replaces it (a slice failed to decode after the
  * first was shown, or a value needed float). Test only: MM_TEST_SLOW_DECODE_MS=N in the
  * environment sleeps N ms after each slice but the first, so tests can act mid-load. */
-void mm_load_progressive_async (const char *path, const char *series_uid,
+/* scan (may be NULL): a scan of path (MmLoadResult.scan), whose headers the load takes
+ * instead of reading them again; referenced for the load's duration. */
+void mm_load_progressive_async (const char *path, const char *series_uid, MmDicomScan *scan,
                                 GCancellable *cancellable, MmProgressFunc progress,
                                 gpointer progress_data, GObject *target, MmLoadFirstFunc first,
                                 MmLoadMoreFunc more, GAsyncReadyCallback callback,

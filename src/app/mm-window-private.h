@@ -79,6 +79,7 @@ struct _MmWindow
   /* the series browser: the last scan with several series, kept to switch between them
    * without scanning again; the folder it scanned; when the folder was opened */
   MmDicomReport *scan_report;
+  MmDicomScan *scan; /* the headers scan_report came from, for the load that follows */
   char *scan_path;
   gint64 open_time;
 };
@@ -115,6 +116,8 @@ void mm_window_metadata_fill (MmWindow *self);
  * (tools, export, figures disabled), and the first-frame benchmark (MM_BENCH_FIRST_FRAME). */
 void mm_window_progressive_set_loading (MmWindow *self, bool loading);
 void mm_window_progressive_bench_first (MmWindow *self);
+/* After the first paint of a progressive load's first slice, let its other slices decode. */
+void mm_window_progressive_first_paint (MmWindow *self, MmLoadShared *shared);
 void mm_window_progressive_bench_done (MmWindow *self);
 /* Milliseconds since this process started (mm-window-testmode.c). */
 double mm_window_process_age_ms (void);

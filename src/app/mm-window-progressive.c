@@ -4,6 +4,7 @@
  * tools and Segment, detection and training, export and mask import, and the figures of
  * the panel — and the first-frame benchmark's report (MM_BENCH_FIRST_FRAME). */
 #include "mm-window-private.h"
+#include "mm-timing.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>
@@ -38,6 +39,36 @@ mm_window_progressive_set_loading (MmWindow *self, bool loading)
   gtk_widget_set_visible (GTK_WIDGET (self->warnings_expander), FALSE);
 }
 
+static void
+shown_after_paint_cb (GdkFrameClock *clock, gpointer shared)
+{
+  mm_timing_mark ("first slice painted: the other slices may decode");
+  mm_load_shared_first_shown (shared);
+  /* Last: this drops the handler's reference to shared (shared_notify). */
+  g_signal_handlers_disconnect_by_func (clock, shown_after_paint_cb, shared);
+}
+
+static void
+shared_notify (gpointer shared, GClosure *closure)
+{
+  mm_load_shared_unref (shared);
+}
+
+void
+mm_window_progressive_first_paint (MmWindow *self, MmLoadShared *shared)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+  if (clock == NULL) /* not realized: nothing to wait for */
+    {
+      mm_load_shared_first_shown (shared);
+      return;
+    }
+  /* The reference goes with the handler, also when the window (and its clock) goes first. */
+  g_signal_connect_data (clock, "after-paint", G_CALLBACK (shown_after_paint_cb),
+                         mm_load_shared_ref (shared), shared_notify, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 /* The benchmark's state, on the window: the first frame printed, the load done. */
 #define FIRST_PRINTED "mm-bench-first-printed"
 #define DONE_LINE "mm-bench-done-line"
@@ -57,6 +88,7 @@ static void
 first_paint_cb (GdkFrameClock *clock, MmWindow *self)
 {
   g_signal_handlers_disconnect_by_func (clock, first_paint_cb, self);
+  mm_timing_mark ("first frame painted");
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   printf ("first-frame first_frame_ms=%.0f slices=%d\n", mm_window_process_age_ms (),
           vol ? vol->dims[2] : 0);

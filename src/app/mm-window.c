@@ -8,6 +8,8 @@
 
 #include "mm-label-stack.h"
 #include "mm-loader.h"
+#include "mm-prescan.h"
+#include "mm-timing.h"
 #include "mm-pacs-dialog.h"
 #include "mm-preferences-window.h"
 #include "mm-segment.h"
@@ -284,10 +286,12 @@ first_slice_cb (GObject *target, MmVolume *vol, MmLoadShared *shared)
   MmWindow *self = MM_WINDOW (target);
   if (self->session == NULL) /* the window was closed */
     return;
+  mm_timing_mark ("main loop: first slice to show");
   mm_window_progressive_set_loading (self, true);
   g_clear_pointer (&self->loading_shared, mm_load_shared_unref);
   self->loading_shared = mm_load_shared_ref (shared);
   show_volume (self, vol, shared);
+  mm_window_progressive_first_paint (self, shared);
   mm_window_progressive_bench_first (self);
 }
 
@@ -401,6 +405,8 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Kept for the series browser (Ctrl+B), also with one series. */
       g_clear_pointer (&self->scan_report, mm_dicom_report_free);
       self->scan_report = g_steal_pointer (&r->report);
+      g_clear_pointer (&self->scan, mm_dicom_scan_unref);
+      self->scan = g_steal_pointer (&r->scan);
       g_free (self->scan_path);
       self->scan_path = g_strdup (self->loading_path);
       if (self->scan_report->series->len > 1 && !self->screenshot_path && self->bench_frames == 0)
@@ -421,7 +427,9 @@ load_series (MmWindow *self, const char *path, const char *series_uid)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   set_loading (self, path);
-  mm_load_progressive_async (path, series_uid, self->cancellable, progress_cb, self,
+  /* The headers the scan of this folder read, when it was this folder: not read again. */
+  MmDicomScan *scan = g_strcmp0 (path, self->scan_path) == 0 ? self->scan : NULL;
+  mm_load_progressive_async (path, series_uid, scan, self->cancellable, progress_cb, self,
                              G_OBJECT (self), first_slice_cb, more_slices_cb, load_done_cb,
                              g_object_ref (self));
 }
@@ -433,6 +441,7 @@ mm_window_open (MmWindow *self, const char *path)
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   self->open_time = g_get_monotonic_time ();
   g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_clear_pointer (&self->scan, mm_dicom_scan_unref);
   g_clear_pointer (&self->scan_path, g_free);
   g_free (self->loading_path);
   self->loading_path = g_steal_pointer (&abs);
@@ -440,9 +449,12 @@ mm_window_open (MmWindow *self, const char *path)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   set_loading (self, self->loading_path);
-  /* Headers first: with several series the user picks before any pixel is read. */
-  mm_load_async (self->loading_path, NULL, true, self->cancellable, NULL, NULL, scan_done_cb,
-                 g_object_ref (self));
+  /* Headers first: with several series the user picks before any pixel is read. The folder
+   * named on the command line was scanned while the app started (mm-prescan.h). */
+  g_object_ref (self); /* released by scan_done_cb */
+  if (!mm_prescan_take (self->loading_path, self->cancellable, scan_done_cb, self))
+    mm_load_async (self->loading_path, NULL, true, self->cancellable, NULL, NULL, scan_done_cb,
+                   self);
 }
 
 static void
@@ -761,6 +773,7 @@ mm_window_finalize (GObject *object)
   g_free (self->loading_path);
   g_free (self->screenshot_path);
   g_clear_pointer (&self->scan_report, mm_dicom_report_free);
+  g_clear_pointer (&self->scan, mm_dicom_scan_unref);
   g_free (self->scan_path);
   g_clear_pointer (&self->frame_times, g_array_unref);
   g_clear_pointer (&self->render_times, g_array_unref);
@@ -858,7 +871,9 @@ mm_window_class_init (MmWindowClass *klass)
 static void
 mm_window_init (MmWindow *self)
 {
+  mm_timing_mark ("window: template to build");
   gtk_widget_init_template (GTK_WIDGET (self));
+  mm_timing_mark ("window: template built");
   self->startup_preset = -1;
   self->viewer = mm_viewer_new ();
   for (int p = 0; p < 3; p++)
@@ -885,10 +900,14 @@ mm_window_init (MmWindow *self)
   g_signal_connect_swapped (self->overlay_outline_check, "toggled", G_CALLBACK (overlay_changed_cb), self);
   overlay_changed_cb (self);
 
+  mm_timing_mark ("window: views and settings");
   mm_window_tools_init (self);
+  mm_timing_mark ("window: tools");
   mm_window_model_init (self);
   mm_window_reading_init (self);
+  mm_timing_mark ("window: model, reading");
   mm_window_measure_init (self);
+  mm_timing_mark ("window: measure");
   g_signal_connect_object (self->viewer, "changed", G_CALLBACK (viewer_cursor_cb), self, 0);
   g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (slice_scale_changed_cb), self);
 

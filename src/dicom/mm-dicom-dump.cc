@@ -375,6 +375,7 @@ MmDicomDump *
 mm_dicom_dump_file (const char *path, const MmDicomDumpLimits *limits, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
+  mm::ensure_dictionaries (); /* names and VRs of the elements */
   mm::Dumper d;
   d.lim = limits ? *limits : MmDicomDumpLimits{};
   if (d.lim.max_depth == 0)

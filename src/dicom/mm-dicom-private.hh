@@ -122,4 +122,10 @@ gdcm::SmartPointer<gdcm::SequenceOfItems> checked_sq (const gdcm::DataElement &d
 /* A DICOM string as it may be quoted in a message: printable, at most ~64 characters. */
 std::string quote_value (const std::string &s);
 
+/* GDCM's data dictionaries are loaded on first need, not at process start
+ * (mm-dicom-dictionary.cc): whatever asks GDCM for a dictionary entry, or writes through
+ * GDCM's image helpers, calls this first. Thread-safe; cheap after the first call. */
+void ensure_dictionaries ();
+bool dictionaries_loaded ();
+
 } // namespace mm

@@ -78,6 +78,30 @@ set_attributes (MmVolume *vol, const Series &chosen)
 
 G_DEFINE_QUARK (mm-dicom-error-quark, mm_dicom_error)
 
+/* What the scan read, up to the grouping into series: a load given it starts there. */
+struct _MmDicomScan
+{
+  gint refs = 1;
+  guint files_found = 0;
+  size_t n_files = 0;                 /* files read (for the "no readable image" message) */
+  std::vector<std::string> warnings;  /* from the walk and the header pass, in order */
+  std::vector<SliceHeader> headers;   /* one per frame, multi-frame files expanded */
+};
+
+MmDicomScan *
+mm_dicom_scan_ref (MmDicomScan *scan)
+{
+  g_atomic_int_inc (&scan->refs);
+  return scan;
+}
+
+void
+mm_dicom_scan_unref (MmDicomScan *scan)
+{
+  if (scan && g_atomic_int_dec_and_test (&scan->refs))
+    delete scan;
+}
+
 #define DEFAULT_ORIENTATION_TOLERANCE 1e-3
 
 static char *
@@ -166,13 +190,13 @@ mm_dicom_load_options_init (MmDicomLoadOptions *opts)
 
 static MmVolume *load_or_scan (const char *const *paths, guint n_paths,
                                const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
-                               bool scan_only, GError **error);
+                               bool scan_only, MmDicomScan **keep, GError **error);
 
 MmVolume *
 mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
                MmDicomReport *report, GError **error)
 {
-  return load_or_scan (paths, n_paths, opts, report, false, error);
+  return load_or_scan (paths, n_paths, opts, report, false, nullptr, error);
 }
 
 bool
@@ -180,7 +204,7 @@ mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions
                MmDicomReport *report, GError **error)
 {
   GError *err = nullptr;
-  load_or_scan (paths, n_paths, opts, report, true, &err);
+  load_or_scan (paths, n_paths, opts, report, true, nullptr, &err);
   if (err)
     {
       g_propagate_error (error, err);
@@ -189,22 +213,38 @@ mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions
   return true;
 }
 
+MmDicomScan *
+mm_dicom_scan_keep (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
+                    MmDicomReport *report, GError **error)
+{
+  MmDicomScan *scan = nullptr;
+  GError *err = nullptr;
+  load_or_scan (paths, n_paths, opts, report, true, &scan, &err);
+  if (err)
+    {
+      mm_dicom_scan_unref (scan);
+      g_propagate_error (error, err);
+      return nullptr;
+    }
+  return scan;
+}
+
 static MmVolume *load_or_scan_unguarded (const char *const *paths, guint n_paths,
                                           const MmDicomLoadOptions *opts_in,
                                           MmDicomReport *report_in, bool scan_only,
-                                          GError **error);
+                                          MmDicomScan **keep, GError **error);
 
 /* No C++ exception leaves the C API: whatever escapes the reader (an allocation that fails)
  * becomes an error. */
 static MmVolume *
 load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts_in,
-              MmDicomReport *report_in, bool scan_only, GError **error)
+              MmDicomReport *report_in, bool scan_only, MmDicomScan **keep, GError **error)
 {
   GError *err = nullptr;
   MmVolume *vol = nullptr;
   try
     {
-      vol = load_or_scan_unguarded (paths, n_paths, opts_in, report_in, scan_only, &err);
+      vol = load_or_scan_unguarded (paths, n_paths, opts_in, report_in, scan_only, keep, &err);
     }
   catch (const std::bad_alloc &)
     {
@@ -232,38 +272,25 @@ load_or_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions 
   return vol;
 }
 
-static MmVolume *
-load_or_scan_unguarded (const char *const *paths, guint n_paths,
-                        const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
-                        bool scan_only, GError **error)
+/* The walk and the header pass (in parallel), multi-frame files expanded to one header per
+ * frame; n_files: the files read. False with error when nothing can be read or on cancel. */
+static bool
+read_headers (Loader &L, const char *const *paths, guint n_paths,
+              std::vector<SliceHeader> &headers, size_t &n_files, GError **error)
 {
-  g_return_val_if_fail (paths != nullptr && n_paths > 0, nullptr);
-
-  MmDicomLoadOptions defaults;
-  mm_dicom_load_options_init (&defaults);
-  const MmDicomLoadOptions *opts = opts_in ? opts_in : &defaults;
-  g_autoptr (MmDicomReport) own_report = report_in ? nullptr : mm_dicom_report_new ();
-  Loader L{ opts, report_in ? report_in : own_report, 0 };
-  L.n_threads = opts->n_threads > 0 ? opts->n_threads : omp_get_max_threads ();
-
-  /* GDCM reports problems on stderr; ours go into the report, one line per file. */
-  gdcm::Trace::SetDebug (false);
-  gdcm::Trace::SetWarning (false);
-  gdcm::Trace::SetError (false);
-
   std::vector<std::string> files;
   if (!mm::collect_files (L, paths, n_paths, files, error))
-    return nullptr;
+    return false;
   L.report->files_found = files.size ();
   if (files.empty ())
     {
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NO_SERIES, "%s: no files to read",
                    paths[0]);
-      return nullptr;
+      return false;
     }
 
   /* Pass 1: headers, in parallel. */
-  std::vector<SliceHeader> headers (files.size ());
+  headers.resize (files.size ());
   std::atomic<size_t> done{ 0 };
   std::atomic<bool> stop{ false };
 #pragma omp parallel for num_threads (L.n_threads) schedule (dynamic, 8)
@@ -285,7 +312,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   if (L.cancelled ())
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "loading was cancelled");
-      return nullptr;
+      return false;
     }
 
   {
@@ -295,16 +322,64 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     for (const std::string &line : lines)
       L.warn (line);
   }
+  n_files = files.size ();
+  return true;
+}
+
+static MmVolume *
+load_or_scan_unguarded (const char *const *paths, guint n_paths,
+                        const MmDicomLoadOptions *opts_in, MmDicomReport *report_in,
+                        bool scan_only, MmDicomScan **keep, GError **error)
+{
+  g_return_val_if_fail (paths != nullptr && n_paths > 0, nullptr);
+
+  MmDicomLoadOptions defaults;
+  mm_dicom_load_options_init (&defaults);
+  const MmDicomLoadOptions *opts = opts_in ? opts_in : &defaults;
+  g_autoptr (MmDicomReport) own_report = report_in ? nullptr : mm_dicom_report_new ();
+  Loader L{ opts, report_in ? report_in : own_report, 0 };
+  L.n_threads = opts->n_threads > 0 ? opts->n_threads : omp_get_max_threads ();
+
+  /* GDCM reports problems on stderr; ours go into the report, one line per file. */
+  gdcm::Trace::SetDebug (false);
+  gdcm::Trace::SetWarning (false);
+  gdcm::Trace::SetError (false);
+
+  std::vector<SliceHeader> headers;
+  size_t n_files = 0;
+  const guint warnings_at = L.report->warnings->len;
+  if (opts->scan)
+    {
+      /* Where the scan stopped: its files, headers and warnings, as if read now. */
+      const MmDicomScan *scan = opts->scan;
+      L.report->files_found = scan->files_found;
+      for (const std::string &line : scan->warnings)
+        L.warn (line);
+      headers = scan->headers;
+      n_files = scan->n_files;
+      L.progress (0.1);
+    }
+  else if (!read_headers (L, paths, n_paths, headers, n_files, error))
+    return nullptr;
+  if (keep)
+    {
+      /* Everything said so far is the scan's to say again; the headers are moved in below,
+       * once the series (which point into them) are no longer needed. */
+      *keep = new MmDicomScan;
+      (*keep)->files_found = L.report->files_found;
+      (*keep)->n_files = n_files;
+      for (guint w = warnings_at; w < L.report->warnings->len; w++)
+        (*keep)->warnings.emplace_back ((const char *) L.report->warnings->pdata[w]);
+    }
 
   std::deque<Series> all;
   mm::group_series (L, headers, all);
   if (all.empty ())
     {
       g_set_error (error, MM_DICOM_ERROR, MM_DICOM_ERROR_NO_SERIES,
-                   "%s: no readable DICOM image among %zu file%s%s%s", paths[0], files.size (),
-                   files.size () == 1 ? "" : "s",
-                   files.size () == 1 ? ": " : "",
-                   files.size () == 1 ? headers[0].reason.c_str () : "");
+                   "%s: no readable DICOM image among %zu file%s%s%s", paths[0], n_files,
+                   n_files == 1 ? "" : "s", n_files == 1 ? ": " : "",
+                   n_files == 1 ? headers[0].reason.c_str () : "");
       return nullptr;
     }
 
@@ -341,7 +416,11 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
     }
 
   if (scan_only)
-    return nullptr;
+    {
+      if (keep)
+        (*keep)->headers = std::move (headers);
+      return nullptr;
+    }
 
   Series *chosen = nullptr;
   if (opts->series_uid)
@@ -409,6 +488,8 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
    * slice is in; the rest is decoded into it. A failed slice or a value beyond int16 makes
    * the normal path below read a new volume, never touching the announced one again. */
   const bool progressive = opts->volume_func != nullptr;
+  std::atomic<size_t> done{ 0 };
+  std::atomic<bool> stop{ false };
   g_return_val_if_fail (!(progressive && streaming), nullptr);
   MmVolume *announced = nullptr;
   guint geometry_warnings_at = 0, n_geometry_warnings = 0;

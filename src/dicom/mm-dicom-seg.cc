@@ -468,6 +468,7 @@ mm_dicom_write_seg_full (const char *path, const MmMask *mask, const MmVolume *v
 {
   g_return_val_if_fail (path != NULL && mask != NULL && vol != NULL, false);
   g_return_val_if_fail (std::memcmp (mask->dims, vol->dims, sizeof mask->dims) == 0, false);
+  mm::ensure_dictionaries (); /* GDCM's Writer may take VRs from them */
   MmDicomSegOptions defaults;
   if (opts == NULL)
     {

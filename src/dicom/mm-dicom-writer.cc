@@ -3,6 +3,7 @@
  * the reader must handle (the phantom's files). */
 #include "mm-dicom.h"
 #include "mm-dicom-element.hh"
+#include "mm-dicom-private.hh"
 
 #include <gdcmAttribute.h>
 #include <gdcmImage.h>
@@ -72,6 +73,7 @@ mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteO
   bool ok = false;
   try
     {
+      mm::ensure_dictionaries (); /* GDCM's ImageWriter takes VRs from them */
       ok = write_series_unguarded (dir, vol, opts, &err);
     }
   catch (const std::exception &e)

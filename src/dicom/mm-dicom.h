@@ -86,6 +86,14 @@ typedef void (*MmDicomSliceFloatFunc) (int k, const float *hu, const int dims[3]
 typedef void (*MmDicomVolumeFunc) (MmVolume *vol, int first, gpointer user_data);
 typedef void (*MmDicomReadyFunc) (int k, gpointer user_data);
 
+/* The headers a scan read (mm_dicom_scan_keep), kept so that a load of one of its series
+ * reads no header again: its first slice is decoded right away. Reference-counted and never
+ * changed once made, so it may be handed to loads in other threads. */
+typedef struct _MmDicomScan MmDicomScan;
+MmDicomScan *mm_dicom_scan_ref (MmDicomScan *scan);
+void mm_dicom_scan_unref (MmDicomScan *scan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmDicomScan, mm_dicom_scan_unref)
+
 typedef struct
 {
   const char *series_uid;   /* pick this series; NULL: the CT series with most slices */
@@ -110,6 +118,11 @@ typedef struct
   /* Optional, read atomically while decoding: a slice someone waits for (e.g. the one on
    * screen), decoded next when it is not yet; < 0 for none. */
   const gint *wanted_slice;
+  /* Optional: a scan of the same paths (mm_dicom_scan_keep). The load then takes the files,
+   * headers and warnings from it instead of reading them again; the report is the same as a
+   * fresh load's. Pixel data is read from the files as always (a file changed since the scan
+   * fails its checks and is skipped, as a damaged one). */
+  const MmDicomScan *scan;
 } MmDicomLoadOptions;
 
 void mm_dicom_load_options_init (MmDicomLoadOptions *opts);
@@ -123,6 +136,12 @@ MmVolume *mm_dicom_load (const char *const *paths, guint n_paths, const MmDicomL
  * largest CT first. False with error when nothing usable is found. */
 bool mm_dicom_scan (const char *const *paths, guint n_paths, const MmDicomLoadOptions *opts,
                     MmDicomReport *report, GError **error);
+
+/* mm_dicom_scan, keeping what it read for a later load (MmDicomLoadOptions.scan): a new
+ * reference, or NULL with error when nothing usable is found. */
+MmDicomScan *mm_dicom_scan_keep (const char *const *paths, guint n_paths,
+                                 const MmDicomLoadOptions *opts, MmDicomReport *report,
+                                 GError **error);
 
 typedef enum
 {
