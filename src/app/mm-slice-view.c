@@ -104,7 +104,7 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
     }
   MmPlaneGeometry g;
   mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
-  mm_viewport_fit (&g, w, h, vp);
+  mm_reading_fit_viewport (self->reading, self->viewer, self->plane, w, h, vp);
   if (self->abs_zoom > 0 && vp->scale > 0)
     /* An absolute zoom (100 %, --zoom): recomputed from the fit of the current size, so a
      * size that changes after it was asked for (the first layouts) does not change it. */

@@ -163,9 +163,9 @@ def run(tap, args, tmp):
                       "view is oblique", f"{view_labels(view(app, 'Axial'))}"):
             return
 
-        # c) the distance on the turned plane. The oblique axial plane has the standard
-        # plane's extent in pixels of min(pw, ph) = pw: the calibrated mapping holds. Its
-        # centre pixel is the volume's centre (moved along the normal to the crosshair: well
+        # c) the distance on the turned plane. The oblique axial plane covers the whole
+        # volume in pixels of min(pw, ph) = pw, shown at the standard plane's scale and
+        # centred where it was: the calibrated mapping holds for points. Its centre pixel is the volume's centre (moved along the normal to the crosshair: well
         # under a millimetre here, in the tolerance); down runs at theta to y, so the body's
         # edges along a column at x0 lie at t = +-half / cos(theta).
         x0 = -0.3 * ax
