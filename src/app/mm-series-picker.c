@@ -4,13 +4,14 @@
  * one per series: thumbnail, description, modality and slices, scouts and dose reports marked
  * and never preselected. Thumbnails arrive from a background task (mm-thumbnailer.h). One
  * series is selected across all grids; a double-click or Enter on a tile, or Open, opens it.
- * The arrow keys move within a grid and on to the grid above or below. */
+ * The arrow keys move over all grids as one. */
 #include "mm-series-picker.h"
 
 #include "mm-text.h"
 #include "mm-thumbnailer.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #define APP_ID "io.github.metalmark.Metalmark"
 #define THUMB_SIZE 128
@@ -117,27 +118,88 @@ select_tile (MmSeriesPicker *self, GtkFlowBoxChild *child, bool focus)
     gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (child));
 }
 
-/* An arrow key past a grid's top or bottom row: on to the grid above or below. */
-static gboolean
-keynav_failed_cb (GtkWidget *box, GtkDirectionType dir, MmSeriesPicker *self)
+/* The tile the focus is in, NULL when it is elsewhere (the buttons). */
+static GtkWidget *
+focused_tile (MmSeriesPicker *self)
 {
-  guint b;
-  if (!g_ptr_array_find (self->boxes, box, &b))
+  GtkWidget *f = gtk_window_get_focus (GTK_WINDOW (self));
+  return f ? gtk_widget_get_ancestor (f, GTK_TYPE_FLOW_BOX_CHILD) : NULL;
+}
+
+/* The arrow keys over all grids as one: Left/Right to the previous/next tile in reading
+ * order (on into the next study's grid), Up/Down to the nearest tile in the row above or
+ * below (in whichever grid it lies), Home/End to the first/last; Enter opens. GtkFlowBox's
+ * own keys stop at its grid's edge and move a cursor that a selection made in code does not
+ * set. */
+static gboolean
+key_pressed_cb (GtkEventControllerKey *key, guint keyval, guint keycode, GdkModifierType state,
+                MmSeriesPicker *self)
+{
+  GtkWidget *cur = focused_tile (self);
+  guint n = self->tiles->len, at = 0;
+  if (cur == NULL || n == 0 || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)))
     return FALSE;
-  GtkFlowBox *next = NULL;
-  bool first = true;
-  if ((dir == GTK_DIR_DOWN || dir == GTK_DIR_RIGHT) && b + 1 < self->boxes->len)
-    next = self->boxes->pdata[b + 1];
-  else if ((dir == GTK_DIR_UP || dir == GTK_DIR_LEFT) && b > 0)
-    next = self->boxes->pdata[b - 1], first = false;
-  if (next == NULL)
+  /* Reading order: grids top to bottom, each grid's children in order. */
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+  for (guint b = 0; b < self->boxes->len; b++)
+    for (GtkWidget *c = gtk_widget_get_first_child (self->boxes->pdata[b]); c;
+         c = gtk_widget_get_next_sibling (c))
+      if (GTK_IS_FLOW_BOX_CHILD (c))
+        g_ptr_array_add (order, c);
+  if (!g_ptr_array_find (order, cur, &at))
     return FALSE;
-  GtkWidget *target = first ? gtk_widget_get_first_child (GTK_WIDGET (next))
-                            : gtk_widget_get_last_child (GTK_WIDGET (next));
-  if (!GTK_IS_FLOW_BOX_CHILD (target))
-    return FALSE;
-  select_tile (self, GTK_FLOW_BOX_CHILD (target), true);
-  return TRUE;
+  GtkWidget *next = NULL;
+  switch (keyval)
+    {
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+      choose (self, GTK_FLOW_BOX_CHILD (cur));
+      return TRUE;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+      next = at + 1 < order->len ? order->pdata[at + 1] : NULL;
+      break;
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+      next = at > 0 ? order->pdata[at - 1] : NULL;
+      break;
+    case GDK_KEY_Home:
+      next = order->pdata[0];
+      break;
+    case GDK_KEY_End:
+      next = order->pdata[order->len - 1];
+      break;
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      {
+        bool down = keyval == GDK_KEY_Down || keyval == GDK_KEY_KP_Down;
+        graphene_point_t p0, p;
+        if (!gtk_widget_compute_point (cur, GTK_WIDGET (self->groups), &GRAPHENE_POINT_INIT (0, 0), &p0))
+          return FALSE;
+        /* The next row: the nearest y beyond the current one; in it, the nearest x. */
+        double best_dy = G_MAXDOUBLE, best_dx = G_MAXDOUBLE;
+        for (guint i = 0; i < order->len; i++)
+          {
+            if (!gtk_widget_compute_point (order->pdata[i], GTK_WIDGET (self->groups),
+                                           &GRAPHENE_POINT_INIT (0, 0), &p))
+              continue;
+            double dy = down ? p.y - p0.y : p0.y - p.y, dx = fabs (p.x - p0.x);
+            if (dy < 1)
+              continue;
+            if (dy < best_dy - 1 || (fabs (dy - best_dy) <= 1 && dx < best_dx))
+              best_dy = dy, best_dx = dx, next = order->pdata[i];
+          }
+        break;
+      }
+    default:
+      return FALSE;
+    }
+  if (next)
+    select_tile (self, GTK_FLOW_BOX_CHILD (next), true);
+  return TRUE; /* at an edge: stay, rather than leave the grid for the buttons */
 }
 
 /* ---- life ---- */
@@ -220,6 +282,10 @@ mm_series_picker_init (MmSeriesPicker *self)
   int h = self->settings ? g_settings_get_int (self->settings, "series-browser-height") : 680;
   gtk_window_set_default_size (GTK_WINDOW (self), CLAMP (w, 420, 8192), CLAMP (h, 320, 8192));
   g_signal_connect (self->open_button, "clicked", G_CALLBACK (open_clicked_cb), self);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }
 
 /* ---- what a series is ---- */
@@ -421,7 +487,6 @@ study_grid (MmSeriesPicker *self)
   gtk_widget_set_valign (box, GTK_ALIGN_START);
   g_signal_connect (box, "child-activated", G_CALLBACK (child_activated_cb), self);
   g_signal_connect (box, "selected-children-changed", G_CALLBACK (selection_changed_cb), self);
-  g_signal_connect (box, "keynav-failed", G_CALLBACK (keynav_failed_cb), self);
   g_ptr_array_add (self->boxes, box);
   return fb;
 }
