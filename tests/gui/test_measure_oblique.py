@@ -23,6 +23,8 @@ slice normal, semi-axes 0.80 R across and 0.55 R front to back, R half the field
      within the pointer's placement, and differs from the untilted angle by more than that;
   g) R (Rectangle) on the turned plane inside the body: count, mean, SD, median, min, max equal
      scipy's map_coordinates (order 1) of the pydicom volume at the same plane pixels' centres;
+  h) B (Brush) and a stroke down the turned plane: the mask's label counts voxels in at least
+     3 axial slices (a stroke on a standard axial plane paints one), Ctrl+Z takes it back;
   e) Shift+O (back to the standard planes): the item is no longer drawn on the axial view
      (another plane), stays in the panel and the file, and
      Ctrl+Q, the app started again: it is listed again with the same length.
@@ -42,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmtest import Tap, children, find, name, role, wait_for  # noqa: E402
+from mmtest import Tap, children, find, name, role, wait_for, walk  # noqa: E402
 
 # test_measure skips (1..0) when pyatspi, numpy, pydicom or xdotool are missing.
 from test_measure import (ROI_RE, UI_TIMEOUT, View, extents, hu_volume, key, kept,  # noqa: E402
@@ -379,7 +381,40 @@ def angle_and_roi(tap, app, axv, fr, ct, store, geo, theta, dx, dy, shots):
            "equal scipy map_coordinates (order 1) of the pydicom volume at its pixel centres",
            f"shown {got}, scipy {truth}, inside the volume {in_vol}")
     tap.ok(truth["sd"] > 1, "g) ... with more than one value in it (the check can fail)", f"{truth}")
+    paint(tap, app, axv, to_std, E, a, b, right, down, shots)
     return items
+
+
+MASK_RE = re.compile(r"^[^:]+: (\d+) voxels, \d+\.\d\d ml in (\d+) slices")
+
+
+def mask_text(app):
+    for n, _ in walk(app.acc):
+        if role(n) == "label" and (MASK_RE.match(name(n)) or name(n).startswith("No mask")):
+            return name(n)
+    return None
+
+
+def paint(tap, app, axv, to_std, E, a, b, right, down, shots):
+    """h) the brush on the turned plane, then undo."""
+    before = mask_text(app)
+    key("b")
+    time.sleep(0.5)
+    P0 = E + 0.45 * a * right - 0.6 * b * down
+    P1 = E + 0.45 * a * right + 0.6 * b * down
+    axv.drag(to_std(P0), to_std(P1), steps=12)
+    m = wait_for(lambda: MASK_RE.match(mask_text(app) or ""), UI_TIMEOUT)
+    time.sleep(0.5)
+    screenshot(app, os.path.join(shots, "brush-oblique.png"))
+    tap.ok(m and int(m.group(1)) > 0 and int(m.group(2)) >= 3,
+           "h) a brush stroke down the turned axial plane paints voxels in 3 or more axial slices",
+           f"before {before!r}, after {mask_text(app)!r}")
+    key("ctrl+z")
+    undone = wait_for(lambda: (mask_text(app) or "").startswith("No mask")
+                      or (lambda mm: mm and int(mm.group(1)) == 0)(MASK_RE.match(mask_text(app) or "")),
+                      UI_TIMEOUT)
+    tap.ok(undone, "h) Ctrl+Z takes the stroke back", f"{mask_text(app)!r}")
+    key("d")  # back to a measuring tool
 
 
 def main():

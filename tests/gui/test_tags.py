@@ -558,16 +558,23 @@ def scenario_dicomdir(tap, app):
     # The arrow keys walk every tile (on to the next study's grid past a grid's end), and
     # the scrolled area follows the selection.
     scroller = find(dlg, lambda n: role(n) == "scroll pane")
-    visited, unseen, prev = [name(sel[0])] if sel else [], [], name(sel[0]) if sel else ""
+
+    def where(n):
+        """A tile's identity: two series may share a description (4 FAST LOCALIZERs)."""
+        e = extents_of(n)
+        return (name(n), e.x, e.y) if e is not None else (name(n),)
+
+    visited, unseen = [name(sel[0])] if sel else [], []
+    prev = where(sel[0]) if sel else ()
     for _ in range(len(want) - 1):
         key("Right")
-        cur = wait_for(lambda: (lambda s: s[0] if len(s) == 1 and name(s[0]) != prev else None)(
+        cur = wait_for(lambda: (lambda s: s[0] if len(s) == 1 and where(s[0]) != prev else None)(
             selected_tiles(dlg)), UI_TIMEOUT)
         if cur is None:
             break
         time.sleep(0.3)  # the scroll's animation
-        prev = name(cur)
-        visited.append(prev)
+        prev = where(cur)
+        visited.append(name(cur))
         if not inside(extents_of(cur), extents_of(scroller)):
             unseen.append(prev)
     tap.ok(Counter(visited) == Counter(want),
