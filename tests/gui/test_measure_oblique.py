@@ -17,10 +17,12 @@ slice normal, semi-axes 0.80 R across and 0.55 R front to back, R half the field
   d) the kept item (measurements.json) carries its plane: right along x, down tilted by
      theta out of the axial plane; its two points mapped to 3D (mm) lie on the body's
      surface, and their 3D distance is the row's length;
-  f) A (Angle) on the same turned plane: vertex at the body's left edge, arms to its front and
-     back edges through the centre; the row's angle equals the analytic 2 atan(b / a) of the
-     tilted section (a = 0.8 R, b = 0.55 R / cos(theta), centre and tilt from the kept plane)
-     within the pointer's placement, and differs from the untilted angle by more than that;
+  f) A (Angle) on the same turned plane: vertex at the body's left edge, arms to the points
+     of its outline at +-60 degrees (ellipse parameter) in front and behind; the row's angle
+     equals the analytic 2 atan(b / a x tan 30°) of the tilted section (a = 0.8 R,
+     b = 0.55 R / cos(theta), centre and tilt from the kept plane) within the pointer's
+     placement, and differs from the untilted angle by more than that (the arms' ends stay off
+     the crosshair lines, where the handles are);
   g) R (Rectangle) on the turned plane inside the body: count, mean, SD, median, min, max equal
      scipy's map_coordinates (order 1) of the pydicom volume at the same plane pixels' centres;
   h) B (Brush) and a stroke down the turned plane: the mask's label counts voxels in at least
@@ -297,9 +299,12 @@ def angle_and_roi(tap, app, axv, fr, ct, store, geo, theta, dx, dy, shots):
     s_ab = np.linalg.solve(m, vc[:2] - pc[:2])
     E = pc + s_ab[0] * right + s_ab[1] * down
     a, b = ax / abs(right[0]), ay / abs(down[1])
-    V, A, B = E - a * right, E - b * down, E + b * down
-    want = math.degrees(2 * math.atan(b / a))
-    untilted = math.degrees(2 * math.atan(ay / ax))
+    phi = math.radians(60)
+    V = E - a * right
+    A = E + a * math.cos(phi) * right - b * math.sin(phi) * down
+    B = E + a * math.cos(phi) * right + b * math.sin(phi) * down
+    want = math.degrees(2 * math.atan(b / a * math.tan(phi / 2)))
+    untilted = math.degrees(2 * math.atan(ay / ax * math.tan(phi / 2)))
     n0 = len(kept(store) or [])
     key("a")
     axv.drag(to_std(A), to_std(V))
@@ -314,11 +319,11 @@ def angle_and_roi(tap, app, axv, fr, ct, store, geo, theta, dx, dy, shots):
     # Each point placed within 2 screen pixels: the vertex moves the angle by up to e/|VA| +
     # e/|VB|, each end by e over its arm.
     e = 2 / axv.s
-    arm = math.hypot(a, b)
+    arm = math.hypot(a * (1 + math.cos(phi)), b * math.sin(phi))
     tol = math.degrees(4 * e / arm)
     tap.ok(shown is not None and abs(shown - want) <= tol and "oblique" in it,
            f"f) an angle on the plane tilted by {theta:.2f}° across the body (left edge, front and "
-           f"back edges) reads the analytic 2 atan(b/a) = {want:.2f}° within {tol:.2f}°",
+           f"back at ±60°) reads the analytic 2 atan(b/a tan 30°) = {want:.2f}° within {tol:.2f}°",
            f"rows {rows}, kept {it}")
     tap.ok(abs(want - untilted) > tol,
            f"f) ... which differs from the untilted section's {untilted:.2f}° by more than that "

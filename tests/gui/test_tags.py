@@ -235,8 +235,11 @@ def picker(app):
 
 def shown_picker(app):
     """The series browser that is on screen now (closed ones may linger in the bus's cache)."""
+    def on_screen(c):
+        e = extents_of(c)
+        return e is not None and e.width > 0 and e.height > 0
     return next((c for c in reversed(list(children(app.acc))) if name(c) == "Choose a Series"
-                 and showing(c)), None)
+                 and on_screen(c)), None)
 
 
 def texts(node, max_nodes=20000):
@@ -586,9 +589,9 @@ def scenario_dicomdir(tap, app):
         s = selected_tiles(dlg)
         if s and name(s[0]).startswith("Routine Brain,"):
             break
-        prev = name(s[0]) if s else ""
+        prev = where(s[0]) if s else ()
         key("Left")
-        wait_for(lambda: (lambda s: len(s) == 1 and name(s[0]) != prev)(selected_tiles(dlg)),
+        wait_for(lambda: (lambda s: len(s) == 1 and where(s[0]) != prev)(selected_tiles(dlg)),
                  UI_TIMEOUT)
     s = selected_tiles(dlg)
     if not tap.ok(s and name(s[0]).startswith("Routine Brain,"),
