@@ -3,6 +3,7 @@
  * shapes with known holes. */
 #include "mm-test-util.h"
 #include "mm-edit.h"
+#include "mm-edit-oblique.h"
 #include "mm-segment.h"
 
 #include <math.h>
@@ -223,12 +224,130 @@ test_interpolate (void)
   g_assert_cmpint (mm_edit_next_slice_with_mask (m, 6, -1), ==, 5);
 }
 
+typedef struct
+{
+  int calls[64];
+  const MmMask *mask;
+  uint64_t before[64]; /* voxels set in the slice when touched: before its first change */
+} TouchLog;
+
+static void
+touch_log_cb (int k, gpointer data)
+{
+  TouchLog *t = data;
+  t->calls[k]++;
+  size_t n = (size_t) t->mask->dims[0] * t->mask->dims[1];
+  t->before[k] = 0;
+  for (size_t x = 0; x < n; x++)
+    t->before[k] += t->mask->data[(size_t) k * n + x];
+}
+
+/* The brush on a plane turned by 45 degrees (anisotropic voxels): disc and sphere set exactly
+ * the voxels a brute force over every plane pixel / every voxel finds, each touched slice is
+ * reported once and before it changes, the HU range limits the brush, and the eraser along
+ * the same stroke clears what it painted. */
+static void
+test_brush_oblique (void)
+{
+  int dims[3] = { 30, 26, 14 };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  vol->spacing[0] = vol->spacing[1] = 0.8, vol->spacing[2] = 2.0;
+  for (int k = 0; k < dims[2]; k++)
+    vol->slices[k].position[2] = -5 + 2.0 * k;
+  for (size_t x = 0; x < mm_volume_n_voxels (vol); x++)
+    ((int16_t *) vol->voxels)[x] = (int16_t) ((x * 2654435761u >> 9) % 2000);
+  MmReslicePlane p;
+  double c[3] = { 14.5, 12.5, 6.5 };
+  mm_reslice_plane_init (&p, vol, MM_PLANE_AXIAL, c, 1, 1, 0.8);
+  const double axis[3] = { 1, 0, 0 };
+  mm_reslice_plane_rotate (&p, axis, G_PI / 4);
+  mm_reslice_plane_cover (&p, vol, 0.8);
+  double u0 = p.width * 0.3, v0 = p.height * 0.4, u1 = p.width * 0.6, v1 = p.height * 0.55;
+  for (int sphere = 0; sphere < 2; sphere++)
+    for (int limited = 0; limited < 2; limited++)
+      {
+        g_autoptr (MmMask) m = mm_mask_new (vol->dims);
+        g_autoptr (MmMask) want = mm_mask_new (vol->dims);
+        MmBrush b = { .radius_mm = 2.5, .sphere = sphere, .value = 1, .hu_limited = limited,
+                      .hu_lower = 500, .hu_upper = 1500 };
+        double r = b.radius_mm;
+        double a3[3], b3[3];
+        mm_reslice_pixel_to_lps (&p, u0, v0, a3);
+        mm_reslice_pixel_to_lps (&p, u1, v1, b3);
+        if (!sphere)
+          for (int y = 0; y < p.height; y++)
+            for (int x = 0; x < p.width; x++)
+              {
+                /* distance (mm) in the plane from the pixel centre to the segment */
+                double px = (x + 0.5 - u0) * 0.8, py = (y + 0.5 - v0) * 0.8;
+                double dx = (u1 - u0) * 0.8, dy = (v1 - v0) * 0.8;
+                double t = CLAMP ((px * dx + py * dy) / (dx * dx + dy * dy), 0, 1);
+                if (hypot (px - t * dx, py - t * dy) > r)
+                  continue;
+                double ijk[3];
+                mm_reslice_pixel_to_index (&p, vol, x + 0.5, y + 0.5, ijk);
+                int i = (int) floor (ijk[0] + 0.5), j = (int) floor (ijk[1] + 0.5),
+                    k = (int) floor (ijk[2] + 0.5);
+                if (i >= 0 && j >= 0 && k >= 0 && i < dims[0] && j < dims[1] && k < dims[2])
+                  want->data[((size_t) k * dims[1] + j) * dims[0] + i] = 1;
+              }
+        else
+          for (int k = 0; k < dims[2]; k++)
+            for (int j = 0; j < dims[1]; j++)
+              for (int i = 0; i < dims[0]; i++)
+                {
+                  double q[3], d[3], e[3], dd = 0, de = 0;
+                  mm_volume_index_to_lps (vol, i, j, k, q);
+                  for (int x = 0; x < 3; x++)
+                    d[x] = q[x] - a3[x], e[x] = b3[x] - a3[x], dd += d[x] * e[x], de += e[x] * e[x];
+                  double t = CLAMP (dd / de, 0, 1), dist = 0;
+                  for (int x = 0; x < 3; x++)
+                    dist += (d[x] - t * e[x]) * (d[x] - t * e[x]);
+                  if (sqrt (dist) <= r)
+                    want->data[((size_t) k * dims[1] + j) * dims[0] + i] = 1;
+                }
+        uint64_t n_want = 0;
+        for (size_t x = 0; x < mm_mask_n_voxels (want); x++)
+          {
+            int16_t hu = ((int16_t *) vol->voxels)[x];
+            if (limited && (hu < 500 || hu > 1500))
+              want->data[x] = 0;
+            n_want += want->data[x];
+          }
+        TouchLog log = { .mask = m };
+        uint64_t n = mm_edit_brush_oblique (m, vol, &p, u0, v0, u1, v1, &b, touch_log_cb, &log);
+        g_assert_cmpuint (n, ==, n_want);
+        g_assert_cmpuint (n_want, >, 20);
+        g_assert_cmpmem (m->data, mm_mask_n_voxels (m), want->data, mm_mask_n_voxels (want));
+        /* the stroke spans several axial slices: the plane is turned */
+        int slices = 0;
+        for (int k = 0; k < dims[2]; k++)
+          {
+            bool has = false;
+            for (int x = 0; x < dims[0] * dims[1]; x++)
+              has |= want->data[(size_t) k * dims[0] * dims[1] + x];
+            g_assert_cmpint (log.calls[k], ==, has ? 1 : 0);
+            if (has)
+              g_assert_cmpuint (log.before[k], ==, 0);
+            slices += has;
+          }
+        g_assert_cmpint (slices, >=, 3);
+        /* the eraser along the same stroke clears it */
+        b.value = 0;
+        g_assert_cmpuint (mm_edit_brush_oblique (m, vol, &p, u0, v0, u1, v1, &b, NULL, NULL), ==,
+                          n_want);
+        for (size_t x = 0; x < mm_mask_n_voxels (m); x++)
+          g_assert_cmpint (m->data[x], ==, 0);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/edit/brush/stroke-no-gaps", test_brush_stroke);
   g_test_add_func ("/edit/brush/sphere-hu-range", test_brush_sphere_and_hu);
+  g_test_add_func ("/edit/brush/oblique-plane", test_brush_oblique);
   g_test_add_func ("/edit/threshold/slice-range", test_threshold_range);
   g_test_add_func ("/edit/islands", test_islands);
   g_test_add_func ("/edit/fill-holes", test_fill_holes);

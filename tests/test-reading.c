@@ -334,6 +334,87 @@ test_reslice_standard (void)
     }
 }
 
+/* Continuous pixel position (pixel x spans [x, x + 1)) of the projection of lps on p. */
+static void
+project_on_plane (const MmReslicePlane *p, const double lps[3], double *x, double *y)
+{
+  double d[3] = { lps[0] - p->centre_lps[0], lps[1] - p->centre_lps[1],
+                  lps[2] - p->centre_lps[2] };
+  *x = (d[0] * p->right[0] + d[1] * p->right[1] + d[2] * p->right[2]) / p->pixel_w
+       + (p->width - 1) / 2.0 + 0.5;
+  *y = (d[0] * p->down[0] + d[1] * p->down[1] + d[2] * p->down[2]) / p->pixel_h
+       + (p->height - 1) / 2.0 + 0.5;
+}
+
+/* A plane turned by 45 degrees on an anisotropic volume (0.8 x 0.8 x 2.5 mm): sized with
+ * mm_reslice_plane_cover it holds the projection of every corner voxel's centre within its
+ * outermost pixels, keeps its pixel, is no larger than needed, and shows the whole volume
+ * (its border pixels are outside it); the standard plane's size (the old one) cuts corners. */
+static void
+test_reslice_cover (void)
+{
+  g_autoptr (MmVolume) vol = random_volume (40, 30, 20, MM_VOXEL_INT16, 21);
+  vol->spacing[0] = vol->spacing[1] = 0.8, vol->spacing[2] = 2.5;
+  for (int k = 0; k < 20; k++)
+    vol->slices[k].position[2] = -10 + k * 2.5;
+  const double axes[][3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0.6, 0, 0.8 }, { 0.48, 0.6, 0.64 } };
+  for (MmPlane plane = MM_PLANE_AXIAL; plane <= MM_PLANE_SAGITTAL; plane++)
+    for (guint a = 0; a < G_N_ELEMENTS (axes); a++)
+      {
+        MmPlaneGeometry g;
+        mm_plane_geometry (vol, plane, &g);
+        double pix = MIN (g.pixel_w, g.pixel_h);
+        double c[3] = { 19.5, 14.5, 9.5 };
+        MmReslicePlane p;
+        /* The old size: the standard plane's extent in square pixels. */
+        mm_reslice_plane_init (&p, vol, plane, c, (int) lround (g.width * g.pixel_w / pix),
+                               (int) lround (g.height * g.pixel_h / pix), pix);
+        mm_reslice_plane_rotate (&p, axes[a], G_PI / 4);
+        MmReslicePlane old = p;
+        mm_reslice_plane_cover (&p, vol, pix);
+        g_assert_cmpfloat (p.pixel_w, ==, pix);
+        g_assert_cmpfloat (p.pixel_h, ==, pix);
+        g_assert_cmpint (p.width % 2, ==, 1);
+        g_assert_cmpint (p.height % 2, ==, 1);
+        double lo_x = INFINITY, hi_x = -INFINITY, lo_y = INFINITY, hi_y = -INFINITY;
+        bool old_cut = false;
+        for (int k = 0; k < 8; k++)
+          {
+            double lps[3], x, y, ox, oy;
+            mm_volume_index_to_lps (vol, (k & 1) ? 39 : 0, (k & 2) ? 29 : 0, (k & 4) ? 19 : 0,
+                                    lps);
+            project_on_plane (&p, lps, &x, &y);
+            /* Within the span of the outermost pixel centres (0.5 .. size - 0.5). */
+            g_assert_cmpfloat (x, >=, 0.5 - 1e-6);
+            g_assert_cmpfloat (x, <=, p.width - 0.5 + 1e-6);
+            g_assert_cmpfloat (y, >=, 0.5 - 1e-6);
+            g_assert_cmpfloat (y, <=, p.height - 0.5 + 1e-6);
+            lo_x = MIN (lo_x, x), hi_x = MAX (hi_x, x), lo_y = MIN (lo_y, y), hi_y = MAX (hi_y, y);
+            project_on_plane (&old, lps, &ox, &oy);
+            old_cut |= ox < 0.5 - 1e-6 || ox > old.width - 0.5 + 1e-6 || oy < 0.5 - 1e-6
+                       || oy > old.height - 0.5 + 1e-6;
+          }
+        /* No larger than needed: at most one pixel beyond the extremes on each side. */
+        g_assert_cmpfloat (lo_x, <, 1.5 + 1e-6);
+        g_assert_cmpfloat (hi_x, >, p.width - 1.5 - 1e-6);
+        g_assert_cmpfloat (lo_y, <, 1.5 + 1e-6);
+        g_assert_cmpfloat (hi_y, >, p.height - 1.5 - 1e-6);
+        /* The old size (the standard plane's extent) cut corners of every one of these. */
+        g_assert_true (old_cut);
+        /* The whole volume shows: no pixel of the border rows and columns lies inside the
+         * box of voxel centres except at the rim itself (a corner on the pixel centre). */
+        g_autofree float *img = g_new (float, (size_t) p.width * p.height);
+        mm_reslice_volume (vol, &p, -9999, img, 1);
+        int inside = 0;
+        for (int u = 0; u < p.width; u++)
+          inside += (img[u] != -9999) + (img[(size_t) (p.height - 1) * p.width + u] != -9999);
+        for (int v = 1; v < p.height - 1; v++)
+          inside += (img[(size_t) v * p.width] != -9999)
+                    + (img[(size_t) v * p.width + p.width - 1] != -9999);
+        g_assert_cmpint (inside, <=, 4);
+      }
+}
+
 /* The mask within its bounds equals the mask looked up everywhere, on oblique planes. */
 static void
 test_reslice_mask_bounds (void)
@@ -494,6 +575,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reading/reslice/slab-linear-field", test_reslice_slab_linear);
   g_test_add_func ("/reading/reslice/standard-plane", test_reslice_standard);
   g_test_add_func ("/reading/reslice/mask-bounds", test_reslice_mask_bounds);
+  g_test_add_func ("/reading/reslice/cover-turned-plane", test_reslice_cover);
   g_test_add_func ("/reading/roi/known", test_roi_known);
   g_test_add_func ("/reading/roi/volume", test_roi_volume);
   g_test_add_func ("/reading/measure", test_measure);

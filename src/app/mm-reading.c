@@ -216,13 +216,41 @@ mm_reading_get_geometry (MmReading *self, MmViewer *viewer, MmPlane plane, MmPla
   mm_plane_geometry (vol, plane, g);
   if (!self->oblique)
     return;
-  /* Square pixels of the smaller spacing over the same extent: the fit and the zoom stay
-   * where they were before the first turn. */
+  /* Square pixels of the smaller spacing, over the whole volume as projected onto the turned
+   * plane (the standard plane's extent would cut its corners). The plane's centre differs
+   * from the volume's only along the normal, so the projections are the same from either. */
   double pix = MIN (g->pixel_w, g->pixel_h);
-  g->width = MAX (1, (int) lround (g->width * g->pixel_w / pix));
-  g->height = MAX (1, (int) lround (g->height * g->pixel_h / pix));
+  MmReslicePlane p;
+  memcpy (p.right, self->right[plane], sizeof p.right);
+  memcpy (p.down, self->down[plane], sizeof p.down);
+  mm_volume_index_to_lps (vol, (vol->dims[0] - 1) / 2.0, (vol->dims[1] - 1) / 2.0,
+                          (vol->dims[2] - 1) / 2.0, p.centre_lps);
+  mm_reslice_plane_cover (&p, vol, pix);
+  g->width = p.width;
+  g->height = p.height;
   g->pixel_w = g->pixel_h = pix;
   g->depth = 1;
+}
+
+void
+mm_reading_fit_viewport (MmReading *self, MmViewer *viewer, MmPlane plane, int w, int h,
+                         MmViewport *vp)
+{
+  MmPlaneGeometry g;
+  mm_reading_get_geometry (self, viewer, plane, &g);
+  if (!self->oblique)
+    {
+      mm_viewport_fit (&g, w, h, vp);
+      return;
+    }
+  /* The scale that fits the standard plane, so the zoom does not change while a handle is
+   * dragged (the covering plane grows and shrinks with the angle); both images are centred
+   * on the same point, so the larger one is shifted by half the difference. */
+  MmPlaneGeometry s;
+  mm_plane_geometry (mm_viewer_get_volume (viewer), plane, &s);
+  mm_viewport_fit (&s, w, h, vp);
+  vp->origin_x += 0.5 * (s.width * s.pixel_w - g.width * g.pixel_w) * vp->scale;
+  vp->origin_y += 0.5 * (s.height * s.pixel_h - g.height * g.pixel_h) * vp->scale;
 }
 
 void

@@ -39,12 +39,17 @@ void mm_reading_reset_oblique (MmReading *self);
 void mm_reading_rotate (MmReading *self, MmViewer *viewer, MmPlane about, double angle);
 
 /* The plane view plane shows (standard: its grid at the viewer's depth; oblique: square
- * pixels of the standard plane's smaller spacing over the standard plane's extent, centred
+ * pixels of the standard plane's smaller spacing over the volume's projected extent, centred
  * on the volume's centre moved along the normal to the crosshair). */
 void mm_reading_get_plane (MmReading *self, MmViewer *viewer, MmPlane plane, MmReslicePlane *p);
-/* Size and pixel of that plane (mm_plane_geometry of a standard plane). */
+/* Size and pixel of that plane (mm_plane_geometry of a standard plane; a turned one covers
+ * the whole volume projected onto it, mm_reslice_plane_cover). */
 void mm_reading_get_geometry (MmReading *self, MmViewer *viewer, MmPlane plane,
                               MmPlaneGeometry *g);
+/* The viewport that fits view plane into w x h before zoom and pan: a turned plane at the
+ * scale of the standard plane's fit, centred where that one is. */
+void mm_reading_fit_viewport (MmReading *self, MmViewer *viewer, MmPlane plane, int w, int h,
+                              MmViewport *vp);
 /* The crosshair centre in the plane's continuous pixel coordinates (oblique only). */
 void mm_reading_centre_in_plane (MmReading *self, MmViewer *viewer, MmPlane plane, double *x,
                                  double *y);

@@ -1,35 +1,43 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmSeriesPicker: the series browser. One row per series (thumbnail, description, modality,
- * slices, series number, UID), grouped under a header per patient and study; thumbnails
- * arrive from a background task (mm-thumbnailer.h). Clicking a thumbnail opens its series;
- * selecting a row and Open does too. Scouts and dose reports are marked and never
- * preselected. */
+/* MmSeriesPicker: the series browser. A resizable window (its size kept in GSettings) with a
+ * header per patient, under it a header per study (description, date) and a grid of tiles,
+ * one per series: thumbnail, description, modality and slices, scouts and dose reports marked
+ * and never preselected. Thumbnails arrive from a background task (mm-thumbnailer.h). One
+ * series is selected across all grids; a double-click or Enter on a tile, or Open, opens it.
+ * The arrow keys move over all grids as one. */
 #include "mm-series-picker.h"
 
 #include "mm-text.h"
 #include "mm-thumbnailer.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
-#define THUMB_SIZE 72
+#define APP_ID "io.github.metalmark.Metalmark"
+#define THUMB_SIZE 128
 
 struct _MmSeriesPicker
 {
-  AdwMessageDialog parent_instance;
+  AdwWindow parent_instance;
 
   /* template widgets */
-  GtkListBox *list;
+  AdwWindowTitle *title;
+  GtkButton *open_button;
+  GtkBox *groups;
 
   /* owned */
-  GPtrArray *uids;     /* of the rows, in the list's order */
-  GPtrArray *pictures; /* GtkPicture * (borrowed from the rows), by report index */
+  GPtrArray *tiles;    /* GtkFlowBoxChild * (borrowed from the grids), by report index */
+  GPtrArray *boxes;    /* GtkFlowBox * (borrowed), one per study, top to bottom */
+  GPtrArray *pictures; /* GtkPicture * (borrowed), by report index */
   GPtrArray *names;    /* char *: each series' description as shown, by report index */
+  GSettings *settings; /* NULL when the schema is not installed */
   GCancellable *cancellable;
   gint64 start_time;   /* when the folder was opened (monotonic µs); 0: unknown */
   guint n_thumbs;
+  bool syncing;        /* clearing the other grids' selection */
 };
 
-G_DEFINE_FINAL_TYPE (MmSeriesPicker, mm_series_picker, ADW_TYPE_MESSAGE_DIALOG)
+G_DEFINE_FINAL_TYPE (MmSeriesPicker, mm_series_picker, ADW_TYPE_WINDOW)
 
 enum
 {
@@ -38,19 +46,179 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-static void
-mm_series_picker_response (AdwMessageDialog *dialog, const char *response)
+/* ---- opening ---- */
+
+static GtkFlowBoxChild *
+selected_tile (MmSeriesPicker *self)
 {
-  MmSeriesPicker *self = MM_SERIES_PICKER (dialog);
-  if (g_strcmp0 (response, "open") == 0 && self->uids->len > 0)
+  for (guint b = 0; b < self->boxes->len; b++)
     {
-      GtkListBoxRow *row = gtk_list_box_get_selected_row (self->list);
-      int index = row ? gtk_list_box_row_get_index (row) : 0;
-      g_signal_emit (self, signals[SERIES_CHOSEN], 0, (const char *) self->uids->pdata[index]);
+      GList *sel = gtk_flow_box_get_selected_children (self->boxes->pdata[b]);
+      GtkFlowBoxChild *child = sel ? sel->data : NULL;
+      g_list_free (sel);
+      if (child)
+        return child;
     }
-  AdwMessageDialogClass *parent = ADW_MESSAGE_DIALOG_CLASS (mm_series_picker_parent_class);
-  if (parent->response) /* libadwaita 1.2 has no default handler */
-    parent->response (dialog, response);
+  return NULL;
+}
+
+static void
+choose (MmSeriesPicker *self, GtkFlowBoxChild *child)
+{
+  const char *uid = child ? g_object_get_data (G_OBJECT (child), "mm-uid") : NULL;
+  if (uid == NULL)
+    return;
+  g_signal_emit (self, signals[SERIES_CHOSEN], 0, uid);
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+open_clicked_cb (GtkButton *button, MmSeriesPicker *self)
+{
+  choose (self, selected_tile (self));
+}
+
+static void
+child_activated_cb (GtkFlowBox *box, GtkFlowBoxChild *child, MmSeriesPicker *self)
+{
+  choose (self, child);
+}
+
+/* One selection across the grids; AT-SPI hears which tile is selected. */
+static void
+selection_changed_cb (GtkFlowBox *box, MmSeriesPicker *self)
+{
+  if (self->syncing)
+    return;
+  GList *sel = gtk_flow_box_get_selected_children (box);
+  self->syncing = true;
+  if (sel)
+    for (guint b = 0; b < self->boxes->len; b++)
+      if (self->boxes->pdata[b] != box)
+        gtk_flow_box_unselect_all (self->boxes->pdata[b]);
+  self->syncing = false;
+  g_list_free (sel);
+  for (guint i = 0; i < self->tiles->len; i++)
+    {
+      GtkFlowBoxChild *c = self->tiles->pdata[i];
+      gtk_accessible_update_state (GTK_ACCESSIBLE (c), GTK_ACCESSIBLE_STATE_SELECTED,
+                                   gtk_flow_box_child_is_selected (c), -1);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->open_button), selected_tile (self) != NULL);
+}
+
+static void
+select_tile (MmSeriesPicker *self, GtkFlowBoxChild *child, bool focus)
+{
+  GtkWidget *box = gtk_widget_get_parent (GTK_WIDGET (child));
+  gtk_flow_box_select_child (GTK_FLOW_BOX (box), child);
+  if (focus)
+    gtk_widget_grab_focus (GTK_WIDGET (child));
+  else
+    gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (child));
+}
+
+/* The tile the focus is in, NULL when it is elsewhere (the buttons). */
+static GtkWidget *
+focused_tile (MmSeriesPicker *self)
+{
+  GtkWidget *f = gtk_window_get_focus (GTK_WINDOW (self));
+  return f ? gtk_widget_get_ancestor (f, GTK_TYPE_FLOW_BOX_CHILD) : NULL;
+}
+
+/* The arrow keys over all grids as one: Left/Right to the previous/next tile in reading
+ * order (on into the next study's grid), Up/Down to the nearest tile in the row above or
+ * below (in whichever grid it lies), Home/End to the first/last; Enter opens. GtkFlowBox's
+ * own keys stop at its grid's edge and move a cursor that a selection made in code does not
+ * set. */
+static gboolean
+key_pressed_cb (GtkEventControllerKey *key, guint keyval, guint keycode, GdkModifierType state,
+                MmSeriesPicker *self)
+{
+  GtkWidget *cur = focused_tile (self);
+  guint n = self->tiles->len, at = 0;
+  if (cur == NULL || n == 0 || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)))
+    return FALSE;
+  /* Reading order: grids top to bottom, each grid's children in order. */
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+  for (guint b = 0; b < self->boxes->len; b++)
+    for (GtkWidget *c = gtk_widget_get_first_child (self->boxes->pdata[b]); c;
+         c = gtk_widget_get_next_sibling (c))
+      if (GTK_IS_FLOW_BOX_CHILD (c))
+        g_ptr_array_add (order, c);
+  if (!g_ptr_array_find (order, cur, &at))
+    return FALSE;
+  GtkWidget *next = NULL;
+  switch (keyval)
+    {
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+      choose (self, GTK_FLOW_BOX_CHILD (cur));
+      return TRUE;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+      next = at + 1 < order->len ? order->pdata[at + 1] : NULL;
+      break;
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+      next = at > 0 ? order->pdata[at - 1] : NULL;
+      break;
+    case GDK_KEY_Home:
+      next = order->pdata[0];
+      break;
+    case GDK_KEY_End:
+      next = order->pdata[order->len - 1];
+      break;
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      {
+        bool down = keyval == GDK_KEY_Down || keyval == GDK_KEY_KP_Down;
+        graphene_point_t p0, p;
+        if (!gtk_widget_compute_point (cur, GTK_WIDGET (self->groups), &GRAPHENE_POINT_INIT (0, 0), &p0))
+          return FALSE;
+        /* The next row: the nearest y beyond the current one; in it, the nearest x. */
+        double best_dy = G_MAXDOUBLE, best_dx = G_MAXDOUBLE;
+        for (guint i = 0; i < order->len; i++)
+          {
+            if (!gtk_widget_compute_point (order->pdata[i], GTK_WIDGET (self->groups),
+                                           &GRAPHENE_POINT_INIT (0, 0), &p))
+              continue;
+            double dy = down ? p.y - p0.y : p0.y - p.y, dx = fabs (p.x - p0.x);
+            if (dy < 1)
+              continue;
+            if (dy < best_dy - 1 || (fabs (dy - best_dy) <= 1 && dx < best_dx))
+              best_dy = dy, best_dx = dx, next = order->pdata[i];
+          }
+        break;
+      }
+    default:
+      return FALSE;
+    }
+  if (next)
+    select_tile (self, GTK_FLOW_BOX_CHILD (next), true);
+  return TRUE; /* at an edge: stay, rather than leave the grid for the buttons */
+}
+
+/* ---- life ---- */
+
+static gboolean
+mm_series_picker_close_request (GtkWindow *window)
+{
+  MmSeriesPicker *self = MM_SERIES_PICKER (window);
+  if (self->settings && !gtk_window_is_maximized (window))
+    {
+      int w, h;
+      gtk_window_get_default_size (window, &w, &h);
+      if (w > 0 && h > 0)
+        {
+          g_settings_set_int (self->settings, "series-browser-width", w);
+          g_settings_set_int (self->settings, "series-browser-height", h);
+        }
+    }
+  return GTK_WINDOW_CLASS (mm_series_picker_parent_class)->close_request (window);
 }
 
 static void
@@ -67,9 +235,11 @@ static void
 mm_series_picker_finalize (GObject *object)
 {
   MmSeriesPicker *self = MM_SERIES_PICKER (object);
-  g_clear_pointer (&self->uids, g_ptr_array_unref);
+  g_clear_pointer (&self->tiles, g_ptr_array_unref);
+  g_clear_pointer (&self->boxes, g_ptr_array_unref);
   g_clear_pointer (&self->pictures, g_ptr_array_unref);
   g_clear_pointer (&self->names, g_ptr_array_unref);
+  g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (mm_series_picker_parent_class)->finalize (object);
 }
@@ -80,24 +250,42 @@ mm_series_picker_class_init (MmSeriesPickerClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = mm_series_picker_dispose;
   G_OBJECT_CLASS (klass)->finalize = mm_series_picker_finalize;
-  ADW_MESSAGE_DIALOG_CLASS (klass)->response = mm_series_picker_response;
+  GTK_WINDOW_CLASS (klass)->close_request = mm_series_picker_close_request;
   /* series-chosen (uid): the user opened the series with this UID */
   signals[SERIES_CHOSEN] = g_signal_new ("series-chosen", G_TYPE_FROM_CLASS (klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                          G_TYPE_STRING);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/metalmark/Metalmark/ui/mm-series-picker.ui");
-  gtk_widget_class_bind_template_child (widget_class, MmSeriesPicker, list);
+  gtk_widget_class_bind_template_child (widget_class, MmSeriesPicker, title);
+  gtk_widget_class_bind_template_child (widget_class, MmSeriesPicker, open_button);
+  gtk_widget_class_bind_template_child (widget_class, MmSeriesPicker, groups);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
 static void
 mm_series_picker_init (MmSeriesPicker *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->uids = g_ptr_array_new_with_free_func (g_free);
+  self->tiles = g_ptr_array_new ();
+  self->boxes = g_ptr_array_new ();
   self->pictures = g_ptr_array_new ();
   self->names = g_ptr_array_new_with_free_func (g_free);
   self->cancellable = g_cancellable_new ();
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE)
+                                              : NULL;
+  /* An older installed schema may lack the keys: then the size is not kept. */
+  if (schema && g_settings_schema_has_key (schema, "series-browser-width"))
+    self->settings = g_settings_new (APP_ID);
+  int w = self->settings ? g_settings_get_int (self->settings, "series-browser-width") : 1000;
+  int h = self->settings ? g_settings_get_int (self->settings, "series-browser-height") : 680;
+  gtk_window_set_default_size (GTK_WINDOW (self), CLAMP (w, 420, 8192), CLAMP (h, 320, 8192));
+  g_signal_connect (self->open_button, "clicked", G_CALLBACK (open_clicked_cb), self);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }
 
 /* ---- what a series is ---- */
@@ -138,20 +326,26 @@ format_date (const char *da)
 }
 
 static char *
-group_key (const MmDicomSeriesInfo *info)
+patient_key (const MmDicomSeriesInfo *info)
 {
-  return g_strdup_printf ("%s\x1f%s\x1f%s", info->patient_id ? info->patient_id : "",
-                          info->patient_name ? info->patient_name : "",
-                          info->study_uid ? info->study_uid : "");
+  return g_strdup_printf ("%s\x1f%s", info->patient_id ? info->patient_id : "",
+                          info->patient_name ? info->patient_name : "");
 }
 
 static char *
-group_title (const MmDicomSeriesInfo *info)
+study_key (const MmDicomSeriesInfo *info)
+{
+  g_autofree char *p = patient_key (info);
+  return g_strdup_printf ("%s\x1f%s", p, info->study_uid ? info->study_uid : "");
+}
+
+/* "Doe Anna (ANNA)": PN family^given^middle^prefix^suffix shown with spaces, and the ID. */
+static char *
+patient_title (const MmDicomSeriesInfo *info)
 {
   g_autofree char *patient = NULL;
   if (info->patient_name && *info->patient_name)
     {
-      /* PN: family^given^middle^prefix^suffix, shown with spaces. */
       g_autofree char *pn = g_strdup (info->patient_name);
       g_strdelimit (pn, "^", ' ');
       g_strstrip (pn);
@@ -161,46 +355,33 @@ group_title (const MmDicomSeriesInfo *info)
     patient = g_strdup (_("Unnamed patient"));
   g_autofree char *id = info->patient_id && *info->patient_id
                             ? mm_text_printable (info->patient_id) : NULL;
+  return id ? g_strdup_printf ("%s (%s)", patient, id) : g_steal_pointer (&patient);
+}
+
+/* "Study of Anna, 2026-01-02" */
+static char *
+study_title (const MmDicomSeriesInfo *info)
+{
   g_autofree char *study = info->study_description && *info->study_description
                                ? mm_text_printable (info->study_description)
                                : g_strdup (_("Study"));
   g_autofree char *date = info->study_date && *info->study_date ? format_date (info->study_date)
                                                                  : NULL;
-  g_autofree char *who = id ? g_strdup_printf ("%s (%s)", patient, id) : g_strdup (patient);
-  return date ? g_strdup_printf ("%s · %s, %s", who, study, date)
-              : g_strdup_printf ("%s · %s", who, study);
+  return date ? g_strdup_printf ("%s, %s", study, date) : g_steal_pointer (&study);
 }
 
-static void
-header_cb (GtkListBoxRow *row, GtkListBoxRow *before, gpointer data)
+static GtkWidget *
+header_label (const char *text, const char *css, int margin_top)
 {
-  const char *key = g_object_get_data (G_OBJECT (row), "mm-group");
-  const char *prev = before ? g_object_get_data (G_OBJECT (before), "mm-group") : NULL;
-  if (prev && g_strcmp0 (key, prev) == 0)
-    {
-      gtk_list_box_row_set_header (row, NULL);
-      return;
-    }
-  GtkWidget *label = gtk_label_new (g_object_get_data (G_OBJECT (row), "mm-group-title"));
+  GtkWidget *label = gtk_label_new (text);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_widget_add_css_class (label, "heading");
-  gtk_widget_set_margin_top (label, before ? 12 : 0);
-  gtk_widget_set_margin_bottom (label, 6);
-  gtk_list_box_row_set_header (row, label);
+  gtk_widget_add_css_class (label, css);
+  gtk_widget_set_margin_top (label, margin_top);
+  return label;
 }
 
 /* ---- thumbnails ---- */
-
-static void
-thumb_clicked_cb (GtkButton *button, MmSeriesPicker *self)
-{
-  const char *uid = g_object_get_data (G_OBJECT (button), "mm-uid");
-  g_signal_emit (self, signals[SERIES_CHOSEN], 0, uid);
-  /* adw_message_dialog_response only emits: the response buttons close the dialog, this
-   * button must do it itself. */
-  gtk_window_close (GTK_WINDOW (self));
-}
 
 static void
 thumbnail_cb (guint index, GdkTexture *texture, gpointer data)
@@ -227,108 +408,148 @@ thumbnail_cb (guint index, GdkTexture *texture, gpointer data)
                   self->pictures->len, (g_get_monotonic_time () - self->start_time) / 1000.0);
 }
 
+/* ---- tiles ---- */
+
 static GtkWidget *
-thumbnail_button (MmSeriesPicker *self, const char *desc, const char *uid)
+series_tile (MmSeriesPicker *self, const MmDicomSeriesInfo *info)
 {
+  g_autofree char *desc = mm_text_printable (info->description ? info->description
+                                                               : _("(no description)"));
+  g_autofree char *modality = mm_text_printable (info->modality ? info->modality
+                                                                : (info->is_ct ? "CT" : "?"));
+  g_autofree char *uid = mm_text_printable (info->uid);
+  g_autofree char *slices = g_strdup_printf (g_dngettext (NULL, "%s · %u slice",
+                                                          "%s · %u slices", info->n_files),
+                                             modality, info->n_files);
+  const char *kind = is_scout (info) ? _("Scout") : is_dose_report (info) ? _("Dose report")
+                                                                           : NULL;
+
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *pic = gtk_picture_new ();
   gtk_picture_set_can_shrink (GTK_PICTURE (pic), TRUE);
   gtk_widget_set_size_request (pic, THUMB_SIZE, THUMB_SIZE);
   g_autofree char *loading = g_strdup_printf (_("Thumbnail of %s (loading)"), desc);
   gtk_accessible_update_property (GTK_ACCESSIBLE (pic), GTK_ACCESSIBLE_PROPERTY_LABEL, loading,
                                   -1);
+  /* In a horizontal box: a vertical one would give the picture the tile's width and scale it
+   * up; this way it keeps the thumbnail's size, pixel for pixel. */
+  GtkWidget *frame = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_halign (frame, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (frame), pic);
+  gtk_box_append (GTK_BOX (box), frame);
   g_ptr_array_add (self->pictures, pic);
-  GtkWidget *button = gtk_button_new ();
-  gtk_button_set_child (GTK_BUTTON (button), pic);
-  gtk_widget_add_css_class (button, "flat");
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  g_autofree char *tip = g_strdup_printf (_("Open %s"), desc);
-  gtk_widget_set_tooltip_text (button, tip);
-  g_object_set_data_full (G_OBJECT (button), "mm-uid", g_strdup (uid), g_free);
-  g_signal_connect (button, "clicked", G_CALLBACK (thumb_clicked_cb), self);
-  return button;
-}
 
-/* ---- rows ---- */
-
-static GtkWidget *
-series_row (MmSeriesPicker *self, const MmDicomSeriesInfo *info)
-{
-  GtkWidget *row = adw_action_row_new ();
-  g_autofree char *desc = mm_text_printable (info->description ? info->description
-                                                               : _("(no description)"));
-  g_autofree char *modality = mm_text_printable (info->modality ? info->modality
-                                                                : (info->is_ct ? "CT" : "?"));
-  g_autofree char *uid = mm_text_printable (info->uid);
-  /* Titles are markup by default: the description is text. */
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), desc);
-  g_autofree char *slices = g_strdup_printf (g_dngettext (NULL, "%s · %u slice",
-                                                          "%s · %u slices", info->n_files),
-                                             modality, info->n_files);
-  g_autofree char *number = info->series_number ? mm_text_printable (info->series_number) : NULL;
-  g_autofree char *sub = number ? g_strdup_printf (_("%s · series %s · %s"), slices, number, uid)
-                                : g_strdup_printf ("%s · %s", slices, uid);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sub);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), thumbnail_button (self, desc, info->uid));
-  const char *kind = is_scout (info) ? _("Scout") : is_dose_report (info) ? _("Dose report")
-                                                                           : NULL;
+  GtkWidget *name = gtk_label_new (desc);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (name), 16);
+  gtk_label_set_width_chars (GTK_LABEL (name), 16);
+  gtk_box_append (GTK_BOX (box), name);
+  GtkWidget *count = gtk_label_new (slices);
+  gtk_widget_add_css_class (count, "dim-label");
+  gtk_widget_add_css_class (count, "caption");
+  gtk_box_append (GTK_BOX (box), count);
   if (kind)
     {
       GtkWidget *tag = gtk_label_new (kind);
-      gtk_widget_add_css_class (tag, "dim-label");
-      gtk_widget_add_css_class (tag, "caption");
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+      gtk_widget_add_css_class (tag, "series-kind");
+      gtk_box_append (GTK_BOX (box), tag);
     }
-  g_object_set_data_full (G_OBJECT (row), "mm-group", group_key (info), g_free);
-  g_object_set_data_full (G_OBJECT (row), "mm-group-title", group_title (info), g_free);
+
+  GtkWidget *child = gtk_flow_box_child_new ();
+  gtk_flow_box_child_set_child (GTK_FLOW_BOX_CHILD (child), box);
+  gtk_widget_add_css_class (child, "series-tile");
+  g_autofree char *number = info->series_number ? mm_text_printable (info->series_number) : NULL;
+  g_autofree char *tip = number ? g_strdup_printf (_("%s · series %s · %s"), slices, number, uid)
+                                : g_strdup_printf ("%s · %s", slices, uid);
+  g_autofree char *full_tip = g_strdup_printf ("%s\n%s", desc, tip);
+  gtk_widget_set_tooltip_text (child, full_tip);
+  g_autofree char *a11y = kind ? g_strdup_printf ("%s, %s, %s", desc, slices, kind)
+                               : g_strdup_printf ("%s, %s", desc, slices);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
+                                  -1);
+  g_object_set_data_full (G_OBJECT (child), "mm-uid", g_strdup (info->uid), g_free);
   g_ptr_array_add (self->names, g_steal_pointer (&desc));
-  return row;
+  return child;
+}
+
+static GtkFlowBox *
+study_grid (MmSeriesPicker *self)
+{
+  GtkWidget *box = gtk_flow_box_new ();
+  GtkFlowBox *fb = GTK_FLOW_BOX (box);
+  gtk_flow_box_set_selection_mode (fb, GTK_SELECTION_SINGLE);
+  gtk_flow_box_set_activate_on_single_click (fb, FALSE);
+  gtk_flow_box_set_homogeneous (fb, TRUE);
+  gtk_flow_box_set_min_children_per_line (fb, 1);
+  gtk_flow_box_set_max_children_per_line (fb, 24);
+  gtk_flow_box_set_column_spacing (fb, 6);
+  gtk_flow_box_set_row_spacing (fb, 6);
+  gtk_widget_set_valign (box, GTK_ALIGN_START);
+  g_signal_connect (box, "child-activated", G_CALLBACK (child_activated_cb), self);
+  g_signal_connect (box, "selected-children-changed", G_CALLBACK (selection_changed_cb), self);
+  g_ptr_array_add (self->boxes, box);
+  return fb;
 }
 
 MmSeriesPicker *
 mm_series_picker_new (GtkWindow *parent, const MmDicomReport *report, const char *folder)
 {
   g_return_val_if_fail (report != NULL && folder != NULL, NULL);
-  MmSeriesPicker *self = g_object_new (MM_TYPE_SERIES_PICKER, "transient-for", parent, "modal",
-                                       TRUE, NULL);
+  MmSeriesPicker *self = g_object_new (MM_TYPE_SERIES_PICKER, "transient-for", parent, NULL);
   g_autofree char *shown = g_filename_display_name (folder);
   g_autofree char *body = g_strdup_printf (_("%u series were found in %s."), report->series->len,
                                            shown);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self), body);
+  adw_window_title_set_subtitle (self->title, body);
   guint n = report->series->len;
-  GtkWidget **rows = g_new0 (GtkWidget *, n);
   for (guint s = 0; s < n; s++)
-    rows[s] = series_row (self, report->series->pdata[s]);
-  /* Groups in the order of their first series (the reader's order: the largest CT first),
-   * each group's series in the reader's order. */
+    g_ptr_array_add (self->tiles, series_tile (self, report->series->pdata[s]));
+  /* Patients in the order of their first series (the reader's order: the largest CT first),
+   * their studies likewise, each study's series in the reader's order. */
   g_autofree gboolean *placed = g_new0 (gboolean, n);
-  guint preselect = G_MAXUINT;
   for (guint s = 0; s < n; s++)
     {
+      const MmDicomSeriesInfo *info = report->series->pdata[s];
       if (placed[s])
         continue;
-      const char *key = g_object_get_data (G_OBJECT (rows[s]), "mm-group");
+      g_autofree char *pk = patient_key (info);
+      g_autofree char *ptitle = patient_title (info);
+      gtk_box_append (self->groups, header_label (ptitle, "title-3", s ? 18 : 0));
       for (guint t = s; t < n; t++)
-        if (!placed[t] && g_str_equal (key, g_object_get_data (G_OBJECT (rows[t]), "mm-group")))
-          {
-            placed[t] = TRUE;
-            gtk_list_box_append (self->list, rows[t]);
-            g_ptr_array_add (self->uids, g_strdup (((MmDicomSeriesInfo *) report->series->pdata[t])->uid));
-          }
+        {
+          const MmDicomSeriesInfo *st = report->series->pdata[t];
+          g_autofree char *tpk = patient_key (st);
+          if (placed[t] || !g_str_equal (pk, tpk))
+            continue;
+          g_autofree char *sk = study_key (st);
+          g_autofree char *stitle = study_title (st);
+          gtk_box_append (self->groups, header_label (stitle, "heading", 6));
+          GtkFlowBox *grid = study_grid (self);
+          for (guint u = t; u < n; u++)
+            {
+              g_autofree char *uk = study_key (report->series->pdata[u]);
+              if (!placed[u] && g_str_equal (sk, uk))
+                {
+                  placed[u] = TRUE;
+                  gtk_flow_box_append (grid, self->tiles->pdata[u]);
+                }
+            }
+          gtk_box_append (self->groups, GTK_WIDGET (grid));
+        }
     }
   /* The first series in the reader's order that is neither a scout nor a dose report. */
-  for (guint s = 0; s < n && preselect == G_MAXUINT; s++)
+  guint preselect = 0;
+  for (guint s = 0; s < n; s++)
     {
       const MmDicomSeriesInfo *info = report->series->pdata[s];
       if (!is_scout (info) && !is_dose_report (info))
-        preselect = s;
+        {
+          preselect = s;
+          break;
+        }
     }
-  gtk_list_box_set_header_func (self->list, header_cb, NULL, NULL);
   if (n > 0)
-    gtk_list_box_select_row (self->list,
-                             GTK_LIST_BOX_ROW (rows[preselect == G_MAXUINT ? 0 : preselect]));
-  g_free (rows);
+    select_tile (self, self->tiles->pdata[preselect], false);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->open_button), n > 0);
   mm_thumbnailer_start (report, THUMB_SIZE, self->cancellable, thumbnail_cb, NULL, self);
   return self;
 }
@@ -344,7 +565,7 @@ void
 mm_series_picker_select (MmSeriesPicker *self, const char *uid)
 {
   g_return_if_fail (MM_IS_SERIES_PICKER (self));
-  for (guint i = 0; uid && i < self->uids->len; i++)
-    if (g_str_equal (self->uids->pdata[i], uid))
-      gtk_list_box_select_row (self->list, gtk_list_box_get_row_at_index (self->list, (int) i));
+  for (guint i = 0; uid && i < self->tiles->len; i++)
+    if (g_strcmp0 (g_object_get_data (G_OBJECT (self->tiles->pdata[i]), "mm-uid"), uid) == 0)
+      select_tile (self, self->tiles->pdata[i], false);
 }

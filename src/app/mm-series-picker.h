@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MmSeriesPicker: a dialog listing the series found in a folder; "series-chosen" gives the
- * UID of the one the user opens. */
+/* MmSeriesPicker: the series browser, a window of the series found in a folder or DICOMDIR;
+ * "series-chosen" gives the UID of the one the user opens. */
 #pragma once
 
 #include "mm-dicom.h"
@@ -10,12 +10,13 @@
 G_BEGIN_DECLS
 
 #define MM_TYPE_SERIES_PICKER (mm_series_picker_get_type ())
-G_DECLARE_FINAL_TYPE (MmSeriesPicker, mm_series_picker, MM, SERIES_PICKER, AdwMessageDialog)
+G_DECLARE_FINAL_TYPE (MmSeriesPicker, mm_series_picker, MM, SERIES_PICKER, AdwWindow)
 
-/* One row per series of report with its thumbnail (computed in the background), grouped by
- * patient and study (groups in the order of their first series in report, i.e. the largest
- * CT first); the first series that is neither a scout nor a dose report is selected; folder
- * is named in the body. Clicking a thumbnail opens its series at once. */
+/* One tile per series of report with its thumbnail (computed in the background), in a grid
+ * per study under its patient's and study's headers (in the order of their first series in
+ * report, i.e. the largest CT first); the first series that is neither a scout nor a dose
+ * report is selected; folder is named in the subtitle. A double-click or Enter on a tile, or
+ * Open, opens its series. Its size is kept in GSettings. */
 MmSeriesPicker *mm_series_picker_new (GtkWindow *parent, const MmDicomReport *report,
                                       const char *folder);
 

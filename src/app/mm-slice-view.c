@@ -104,7 +104,7 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
     }
   MmPlaneGeometry g;
   mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
-  mm_viewport_fit (&g, w, h, vp);
+  mm_reading_fit_viewport (self->reading, self->viewer, self->plane, w, h, vp);
   if (self->abs_zoom > 0 && vp->scale > 0)
     /* An absolute zoom (100 %, --zoom): recomputed from the fit of the current size, so a
      * size that changes after it was asked for (the first layouts) does not change it. */
@@ -609,7 +609,9 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
       if (self->annotating)
         return;
     }
-  if (button == 1 && self->tool_active && !mm_reading_is_oblique (self->reading))
+  /* On a turned plane too: the tools panel paints the voxels the plane shows there
+   * (mm_slice_view_get_oblique_plane). */
+  if (button == 1 && self->tool_active)
     {
       double u, v;
       self->stroking = widget_to_plane_f (self, x, y, &u, &v);
@@ -703,7 +705,8 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
     {
       self->stroking = false;
       g_signal_emit (self, signals[TOOL_DONE], 0);
-      if (hypot (dx, dy) <= 3)
+      /* A click's tool (islands) works on a standard plane's voxel only. */
+      if (hypot (dx, dy) <= 3 && !mm_reading_is_oblique (self->reading))
         g_signal_emit (self, signals[TOOL_CLICK], 0, self->last_u, self->last_v);
       return;
     }
@@ -831,6 +834,16 @@ mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragAction act
 {
   g_return_if_fail (button >= 1 && button <= 3);
   self->drag_action[button] = action;
+}
+
+bool
+mm_slice_view_get_oblique_plane (MmSliceView *self, MmReslicePlane *p)
+{
+  g_return_val_if_fail (MM_IS_SLICE_VIEW (self), false);
+  if (!mm_reading_is_oblique (self->reading) || mm_viewer_get_volume (self->viewer) == NULL)
+    return false;
+  mm_reading_get_plane (self->reading, self->viewer, self->plane, p);
+  return true;
 }
 
 MmPlane

@@ -22,6 +22,9 @@ G_DECLARE_FINAL_TYPE (MmSliceView, mm_slice_view, MM, SLICE_VIEW, GtkWidget)
 
 MmSliceView *mm_slice_view_new (MmViewer *viewer, MmPlane plane);
 MmPlane mm_slice_view_get_plane (MmSliceView *self);
+/* The oblique plane the view shows (its pixels are the "tool-stroke" coordinates); false on
+ * the standard planes. */
+bool mm_slice_view_get_oblique_plane (MmSliceView *self, MmReslicePlane *p);
 
 /* Which drag does what, per mouse button (1 left, 2 middle, 3 right). */
 void mm_slice_view_set_drag_action (MmSliceView *self, guint button, MmDragAction action);

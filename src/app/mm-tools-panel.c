@@ -5,6 +5,7 @@
 
 #include "mm-histogram.h"
 #include "mm-scroll-guard.h"
+#include "mm-edit-oblique.h"
 #include "mm-threshold.h"
 
 #include <adwaita.h>
@@ -240,9 +241,15 @@ tool_stroke_cb (MmSliceView *view, double u0, double v0, double u1, double v1, M
     .hu_upper = gtk_spin_button_get_value (self->upper_spin),
   };
   MmPlane plane = mm_slice_view_get_plane (view);
-  if (mm_edit_brush_segment (mask, mm_viewer_get_volume (self->viewer), plane,
-                             mm_viewer_get_depth (self->viewer, plane), u0, v0, u1, v1, &b,
-                             mm_mask_session_touch_cb, self->session) > 0)
+  MmReslicePlane rp;
+  uint64_t changed
+      = mm_slice_view_get_oblique_plane (view, &rp)
+            ? mm_edit_brush_oblique (mask, mm_viewer_get_volume (self->viewer), &rp, u0, v0, u1,
+                                     v1, &b, mm_mask_session_touch_cb, self->session)
+            : mm_edit_brush_segment (mask, mm_viewer_get_volume (self->viewer), plane,
+                                     mm_viewer_get_depth (self->viewer, plane), u0, v0, u1, v1,
+                                     &b, mm_mask_session_touch_cb, self->session);
+  if (changed > 0)
     mm_viewer_mask_edited (self->viewer);
 }
 

@@ -4,6 +4,8 @@
  * loads and seven lerps. Rows are split over threads. */
 #include "mm-reslice.h"
 
+#include "mm-limits.h"
+
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -48,6 +50,32 @@ mm_reslice_plane_init_standard (MmReslicePlane *p, const MmVolume *vol, MmPlane 
   mm_reslice_plane_init (p, vol, plane, c, g.width, g.height, 1);
   p->pixel_w = g.pixel_w;
   p->pixel_h = g.pixel_h;
+}
+
+void
+mm_reslice_plane_cover (MmReslicePlane *p, const MmVolume *vol, double pixel_mm)
+{
+  g_return_if_fail (p != NULL && vol != NULL && pixel_mm > 0 && isfinite (pixel_mm));
+  /* The farthest corner from the centre along each axis; corners are those of the box of
+   * voxel centres (what mm_reslice_sample treats as inside). */
+  double half_w = 0, half_h = 0;
+  for (int c = 0; c < 8; c++)
+    {
+      double lps[3];
+      mm_volume_index_to_lps (vol, (c & 1) ? vol->dims[0] - 1 : 0, (c & 2) ? vol->dims[1] - 1 : 0,
+                              (c & 4) ? vol->dims[2] - 1 : 0, lps);
+      double d[3] = { lps[0] - p->centre_lps[0], lps[1] - p->centre_lps[1],
+                      lps[2] - p->centre_lps[2] };
+      half_w = MAX (half_w, fabs (dot3 (d, p->right)));
+      half_h = MAX (half_h, fabs (dot3 (d, p->down)));
+    }
+  /* Pixel centres at centre + k * pixel, |k| <= n: n * pixel >= half. A millionth of a pixel
+   * of slack so that an extent of exactly n pixels does not round up to n + 1. */
+  const double cap = (MM_LIMIT_IMAGE_SIDE - 1) / 2;
+  double nw = ceil (half_w / pixel_mm - 1e-6), nh = ceil (half_h / pixel_mm - 1e-6);
+  p->width = 2 * (int) CLAMP (nw, 0, cap) + 1;
+  p->height = 2 * (int) CLAMP (nh, 0, cap) + 1;
+  p->pixel_w = p->pixel_h = pixel_mm;
 }
 
 bool

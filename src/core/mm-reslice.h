@@ -33,6 +33,13 @@ void mm_reslice_plane_init (MmReslicePlane *p, const MmVolume *vol, MmPlane plan
 void mm_reslice_plane_init_standard (MmReslicePlane *p, const MmVolume *vol, MmPlane plane,
                                      int depth);
 
+/* Size p (right, down and centre kept) so that its pixels of pixel_mm cover the whole box of
+ * vol's voxel centres as projected onto the plane: each of the box's 8 corners, projected on
+ * right and down, lies within half a pixel of the outermost pixel centres. A turned plane of
+ * the standard plane's size cuts the volume's corners; this one shows all of it. Each side is
+ * odd (symmetric about centre_lps) and at most MM_LIMIT_IMAGE_SIDE. */
+void mm_reslice_plane_cover (MmReslicePlane *p, const MmVolume *vol, double pixel_mm);
+
 /* Turn right and down by angle (radians, right-handed) about the unit LPS axis; the centre
  * stays. Then re-orthonormalised, so that many small turns do not drift. */
 void mm_reslice_plane_rotate (MmReslicePlane *p, const double axis[3], double angle);

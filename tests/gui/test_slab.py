@@ -107,10 +107,21 @@ def fit(w, h, cols, rows, pw, ph):
     return 0.5 * (w - cols * pw * s), 0.5 * (h - rows * ph * s), s
 
 
-def render(img, pw, ph, w, h, window, level, shift=(0, 0)):
+def fit_turned(w, h, cols, rows, pix, std):
+    """mm_reading_fit_viewport on a turned plane of cols x rows pixels of pix: the scale that
+    fits the standard plane std = (cols, rows, pw, ph), the turned image centred where the
+    standard one is."""
+    ox, oy, s = fit(w, h, *std)
+    return (ox + 0.5 * (std[0] * std[2] - cols * pix) * s,
+            oy + 0.5 * (std[1] * std[3] - rows * pix) * s, s)
+
+
+def render(img, pw, ph, w, h, window, level, shift=(0, 0), std=None):
     """The plane image (HU [v, u]) as the renderer draws it into a w x h view (nearest
-    neighbour through the fitted viewport, black outside), and where the plane is."""
-    ox, oy, s = fit(w, h, img.shape[1], img.shape[0], pw, ph)
+    neighbour through the fitted viewport, black outside), and where the plane is; std: the
+    standard plane whose fit a turned plane keeps (fit_turned)."""
+    ox, oy, s = (fit(w, h, img.shape[1], img.shape[0], pw, ph) if std is None
+                 else fit_turned(w, h, img.shape[1], img.shape[0], pw, std))
     ox, oy = ox + shift[0], oy + shift[1]
     u = np.floor((np.arange(w) + 0.5 - ox) / s / pw)
     v = np.floor((np.arange(h) + 0.5 - oy) / s / ph)
@@ -123,13 +134,13 @@ def render(img, pw, ph, w, h, window, level, shift=(0, 0)):
 SHIFTS = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
 
-def best_shift(shot, region, img, pw, ph, w, h, window, level):
+def best_shift(shot, region, img, pw, ph, w, h, window, level, std=None):
     """AT-SPI gives the view's place rounded to whole pixels (it may be a pixel off the
     drawn one): the expected picture is registered to the screenshot over +-1 px, once, on
     the true image; the same shift then serves the wrong alternatives."""
     best = None
     for sh in SHIFTS:
-        want, _ = render(img, pw, ph, w, h, window, level, sh)
+        want, _ = render(img, pw, ph, w, h, window, level, sh, std)
         m = float(np.mean(shot[region] == want[region]))
         if best is None or m > best[0]:
             best = (m, sh)
@@ -311,17 +322,21 @@ def scenario(tap, args, folder, tmp):
         cw, chh = cext[2], cext[3]
         shot = grey_of(crop(shot_full, cext))
         # The coronal plane turned by ang about the axial normal (row x col), through the
-        # crosshair, on the app's grid: square pixels of the smaller spacing over the
-        # standard extent, centred on the volume's centre moved along the normal.
+        # crosshair, on the app's grid: square pixels of the smaller spacing covering the
+        # volume's 8 corners projected on it (an odd size each way), centred on the volume's
+        # centre moved along the normal, shown at the standard coronal plane's fit.
         right0, down0 = s.row, -s.normal
         rot = Rotation.from_rotvec(np.cross(s.row, s.col) * math.radians(ang))
         right, down = rot.apply(right0), rot.apply(down0)
         n = np.cross(right, down)
         pix = min(s.sp[0], s.sp[2])
-        W = int(round(s.ni * s.sp[0] / pix))
-        H = int(round(s.nk * s.sp[2] / pix))
         centre = s.to_lps(np.array([cur_i, cur_j, k], float))
         vc = s.to_lps(np.array([(s.ni - 1) / 2, (s.nj - 1) / 2, (s.nk - 1) / 2]))
+        corners = [s.to_lps(np.array([ci, cj, ck], float)) - vc for ci in (0, s.ni - 1)
+                   for cj in (0, s.nj - 1) for ck in (0, s.nk - 1)]
+        W = 2 * math.ceil(max(abs(c @ right) for c in corners) / pix - 1e-6) + 1
+        H = 2 * math.ceil(max(abs(c @ down) for c in corners) / pix - 1e-6) + 1
+        std = (s.ni, s.nk, s.sp[0], s.sp[2])
 
         def plane_image(rt, dn):
             nn = np.cross(rt, dn)
@@ -340,7 +355,7 @@ def scenario(tap, args, folder, tmp):
         # the crosshair: where the axial and the turned sagittal plane cut the view, 3 px
         # either side masked
         yy, xx = np.mgrid[0:chh, 0:cw]
-        oxc, oyc, scc = fit(cw, chh, W, H, pix, pix)
+        oxc, oyc, scc = fit_turned(cw, chh, W, H, pix, std)
         ccx = oxc + ((centre - c_img) @ right / pix + (W - 1) / 2 + 0.5) * pix * scc
         ccy = oyc + ((centre - c_img) @ down / pix + (H - 1) / 2 + 0.5) * pix * scc
         near_line = np.zeros_like(region)
@@ -351,14 +366,14 @@ def scenario(tap, args, folder, tmp):
             dist = np.abs((xx - ccx) * dy / ln - (yy - ccy) * dx / ln)
             near_line |= dist < 3
         cmp_ = region & ~near_line
-        _, sh = best_shift(shot, cmp_, img, pix, pix, cw, chh, 350, 45)
-        want, _ = render(img, pix, pix, cw, chh, 350, 45, sh)
+        _, sh = best_shift(shot, cmp_, img, pix, pix, cw, chh, 350, 45, std)
+        want, _ = render(img, pix, pix, cw, chh, 350, 45, sh, std)
         diff = np.abs(shot - want)
         exact = float(np.mean(diff[cmp_] == 0))
         within1 = float(np.mean(diff[cmp_] <= 1))
         # the unturned plane must match clearly worse
         img0, _ = plane_image(right0, down0)
-        want0, _ = render(img0, pix, pix, cw, chh, 350, 45, sh)
+        want0, _ = render(img0, pix, pix, cw, chh, 350, 45, sh, std)
         within1_0 = float(np.mean(np.abs(shot - want0)[cmp_] <= 1))
         tap.ok(within1 >= 0.99 and within1_0 < within1 - 0.02,
                f"c) the coronal view equals scipy map_coordinates(order=1) of the plane turned "
@@ -366,7 +381,13 @@ def scenario(tap, args, folder, tmp):
                f"(exactly equal {exact:.4%}, view shift {sh} px; the unturned plane: "
                f"{within1_0:.4%})")
         # the HU and LPS readout on the turned plane: the pixel under the pointer
-        px_, py_ = int(cw * 0.62), int(chh * 0.41)
+        # A pointer position near a plane pixel's centre both ways: whether the app takes the
+        # screen pixel's corner or its centre must not decide which plane pixel it reads.
+        def off_centre(p, o, shift):
+            f = (p + 0.5 - o - shift) / scc / pix
+            return abs(f - math.floor(f) - 0.5)
+        px_ = min(range(int(cw * 0.62) - 6, int(cw * 0.62) + 7), key=lambda p: off_centre(p, oxc, sh[0]))
+        py_ = min(range(int(chh * 0.41) - 6, int(chh * 0.41) + 7), key=lambda p: off_centre(p, oyc, sh[1]))
         xdo("mousemove", "--sync", cext[0] + px_, cext[1] + py_)
         pat = r"^(-?\d+) HU · \((-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\) mm LPS"
         probe = wait_for(lambda: label_matching(app, "Coronal", pat), UI_TIMEOUT)

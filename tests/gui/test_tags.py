@@ -4,16 +4,21 @@
 openbox: pointer and keys through xdotool, what is shown read back through AT-SPI and a
 screenshot.
 
-  a) a folder holding 3 phantom series (two patients) and a scout: the browser lists 4 series
-     under 2 patient/study headers, with their descriptions and slice counts; the first
-     CT series is selected, not the scout;
+  a) a folder holding 3 phantom series (two patients) and a scout: the browser (a wide
+     window) lists 4 series under 2 patient and 2 study headers, with their descriptions and
+     slice counts; the first CT series is selected, not the scout;
   b) every thumbnail arrives, and each looks like an independent numpy rendering of its
      series' middle slice with the file's window (loose tolerance: the thumbnail is scaled);
-  c) clicking a thumbnail opens that series (window title, slice count); Ctrl+B brings the
-     browser back without scanning again, and another thumbnail switches series;
+  c) a double-click on a thumbnail opens that series (window title, slice count); Ctrl+B
+     brings the browser back without scanning again, and another thumbnail switches series;
   d) Ctrl+T opens the tags browser on the slice shown: searched by keyword, value and tag
      number, the values shown equal pydicom's for that file (a string, a sequence item's UID,
-     a private tag named from GDCM's dictionary).
+     a private tag named from GDCM's dictionary);
+  e) pydicom's DICOMDIR test set (13 series, 2 patients, 6 studies): every series' tile, each
+     patient's and study's header as pydicom reads the DICOMDIR; the arrow keys walk all 13
+     tiles, each selected one shown inside the scrolled area; Enter on "Routine Brain" opens it
+     with as many slices as the DICOMDIR lists; the browser's size, changed, is kept when
+     Ctrl+B opens it again.
 
 Run through tests/gui/run-under-xvfb with MM_TEST_WM=openbox. TAP on stdout.
 Usage: test_tags.py --app APP --cli CLI
@@ -45,7 +50,9 @@ except ImportError as e:
 
 from test_atspi import START_TIMEOUT, UI_TIMEOUT, App, finish, run_cli  # noqa: E402
 
-THUMB = 72  # the browser's thumbnail size (mm-series-picker.c)
+THUMB = 128  # the browser's thumbnail size (mm-series-picker.c)
+DICOMDIR = "/usr/lib/python3/dist-packages/pydicom/data/test_files/dicomdirtests/DICOMDIR"
+TILE_ROLES = ("table cell", "grid cell", "list item", "list box item", "row")
 
 
 def walk(node, max_nodes=20000):
@@ -112,6 +119,16 @@ def click(app, node):
 
 def key(k):
     xdo("key", "--clearmodifiers", k)
+
+
+def double_click(app, node):
+    e = screen_extents(app, node)
+    if e is None:
+        return False
+    xdo("mousemove", "--sync", int(e[0] + e[2] / 2), int(e[1] + e[3] / 2))
+    time.sleep(0.1)
+    xdo("click", "--repeat", 2, "--delay", 80, 1)
+    return True
 
 
 # ---------------------------------------------------------------- the folder
@@ -216,6 +233,15 @@ def picker(app):
     return dlgs[-1] if dlgs else None
 
 
+def shown_picker(app):
+    """The series browser that is on screen now (closed ones may linger in the bus's cache)."""
+    def on_screen(c):
+        e = extents_of(c)
+        return e is not None and e.width > 0 and e.height > 0
+    return next((c for c in reversed(list(children(app.acc))) if name(c) == "Choose a Series"
+                 and on_screen(c)), None)
+
+
 def texts(node, max_nodes=20000):
     return [name(n) for n in walk(node, max_nodes) if role(n) == "label"]
 
@@ -227,6 +253,11 @@ def title_of(app):
 
 def thumbnails(root):
     return [n for n in walk(root) if name(n).startswith("Thumbnail of ")]
+
+
+def selected_tiles(root):
+    return [n for n in walk(root) if role(n) in TILE_ROLES
+            and safe(lambda n=n: n.getState().contains(pyatspi.STATE_SELECTED))]
 
 
 # ---------------------------------------------------------------- scenarios
@@ -245,14 +276,19 @@ def scenario_browser(tap, app, folder, tmp):
     counts_ok = all(any(t.startswith("CT · %d slices" % n) for t in all_text)
                     for n in want_rows.values())
     tap.ok(counts_ok, "a) each with its slice count (12, 8, 6, 2)", " | ".join(all_text[:40]))
-    headers = [t for t in all_text if t.startswith("Doe Anna") or t.startswith("Roe Ben")]
-    tap.ok(len(headers) == 2 and "Doe Anna (ANNA) · Study of Anna, 2026-01-02" in headers
-           and "Roe Ben (BEN) · Study of Ben, 2025-11-30" in headers,
-           "a) grouped under 2 patient/study headers with the study date", repr(headers))
+    headers = [t for t in all_text if t.startswith("Doe Anna") or t.startswith("Roe Ben")
+               or t.startswith("Study of ")]
+    tap.ok(sorted(headers) == ["Doe Anna (ANNA)", "Roe Ben (BEN)", "Study of Anna, 2026-01-02",
+                               "Study of Ben, 2025-11-30"],
+           "a) grouped under 2 patient headers and 2 study headers with the study date",
+           repr(headers))
+    e = safe(lambda: dlg.queryComponent().getExtents(pyatspi.WINDOW_COORDS))
+    tap.ok(e is not None and e.width >= 900 and e.height >= 500,
+           "a) the browser is a wide window (at least 900 x 500)",
+           f"{e.width}x{e.height}" if e else "no extents")
     tap.ok(any(t == "Scout" for t in all_text if t != "Scout") or all_text.count("Scout") >= 2,
            "a) the scout is marked as one", " | ".join(all_text[:40]))
-    sel = [n for n in walk(dlg) if safe(lambda n=n: n.getState().contains(pyatspi.STATE_SELECTED))
-           and role(n) in ("list item", "list box item", "row")]
+    sel = selected_tiles(dlg)
     sel_names = [" ".join(texts(n)) for n in sel]
     tap.ok(len(sel) == 1 and "Alpha abdomen" in sel_names[0],
            "a) the largest CT series is preselected, not the scout", repr(sel_names))
@@ -298,7 +334,8 @@ def scenario_browser(tap, app, folder, tmp):
 
     # c) a thumbnail click opens its series
     gamma = next((t for t in thumbnails(dlg) if "Gamma knee" in name(t)), None)
-    tap.ok(gamma is not None and click(app, gamma), "c) the Gamma knee thumbnail is clicked")
+    tap.ok(gamma is not None and double_click(app, gamma),
+           "c) the Gamma knee thumbnail is double-clicked")
     ok = wait_for(lambda: "Gamma knee" in title_of(app), START_TIMEOUT)
     tap.ok(ok, "c) ... and Gamma knee is shown (window title)", title_of(app))
     ok = wait_for(lambda: any("/6 " in (safe(lambda n=n: n.description, "") or "")
@@ -311,12 +348,11 @@ def scenario_browser(tap, app, folder, tmp):
         return True
     beta = wait_for(lambda: next((t for t in thumbnails(dlg) if "Beta thin" in name(t)
                                   and "(loading)" not in name(t)), None), UI_TIMEOUT)
-    sel = [" ".join(texts(n)) for n in walk(dlg)
-           if safe(lambda n=n: n.getState().contains(pyatspi.STATE_SELECTED))
-           and role(n) in ("list item", "list box item", "row")]
+    sel = [" ".join(texts(n)) for n in selected_tiles(dlg)]
     tap.ok(len(sel) == 1 and "Gamma knee" in sel[0], "c) ... with the series shown selected",
            repr(sel))
-    tap.ok(beta is not None and click(app, beta), "c) the Beta thin thumbnail is clicked")
+    tap.ok(beta is not None and double_click(app, beta),
+           "c) the Beta thin thumbnail is double-clicked")
     ok = wait_for(lambda: "Beta thin" in title_of(app), START_TIMEOUT)
     tap.ok(ok, "c) ... and Beta thin is shown", title_of(app))
     return True
@@ -379,7 +415,7 @@ def scenario_tags(tap, app, folder):
     dlg = wait_for(lambda: picker(app), UI_TIMEOUT)
     gamma = dlg and wait_for(lambda: next((t for t in thumbnails(dlg) if "Gamma knee" in name(t)),
                                           None), UI_TIMEOUT)
-    if not tap.ok(gamma is not None and click(app, gamma)
+    if not tap.ok(gamma is not None and double_click(app, gamma)
                   and wait_for(lambda: "Gamma knee" in title_of(app), START_TIMEOUT),
                   "d) Gamma knee (with a sequence and private tags) is shown"):
         return
@@ -456,6 +492,148 @@ def scenario_tags(tap, app, folder):
                        timeout=60)
 
 
+def dicomdir_truth():
+    """Per patient, per study, per series, as pydicom reads the DICOMDIR (and the first image
+    file of each series for its description and image type): the headers and the tiles'
+    accessible names the browser must show, and each series' image count."""
+    ds = pydicom.dcmread(DICOMDIR)
+    root = os.path.dirname(DICOMDIR)
+    headers, tiles, counts = [], [], {}
+    for pat in ds.patient_records:
+        headers.append(f"{str(pat.PatientName).replace('^', ' ').strip()} ({pat.PatientID})")
+        for st in pat.children:
+            date = str(st.StudyDate)
+            desc = str(getattr(st, "StudyDescription", "") or "") or "Study"
+            headers.append(f"{desc}, {date[:4]}-{date[4:6]}-{date[6:]}")
+            for se in st.children:
+                imgs = [r for r in se.children if r.DirectoryRecordType == "IMAGE"]
+                f = pydicom.dcmread(os.path.join(root, *imgs[0].ReferencedFileID),
+                                    stop_before_pixels=True)
+                sd = str(f.SeriesDescription)
+                n = len(imgs)
+                t = f"{sd}, {se.Modality} · {n} slice{'' if n == 1 else 's'}"
+                if "LOCALIZER" in list(f.ImageType) or "localizer" in sd.lower():
+                    t += ", Scout"
+                tiles.append(t)
+                counts[sd] = n
+    return headers, tiles, counts
+
+
+def all_tiles(root):
+    return [n for n in walk(root) if role(n) in TILE_ROLES and " slice" in name(n)]
+
+
+def inside(inner, outer):
+    return (inner is not None and outer is not None and inner.x >= outer.x - 1
+            and inner.y >= outer.y - 1 and inner.x + inner.width <= outer.x + outer.width + 1
+            and inner.y + inner.height <= outer.y + outer.height + 1)
+
+
+def extents_of(node):
+    return safe(lambda: node.queryComponent().getExtents(pyatspi.WINDOW_COORDS))
+
+
+def scenario_dicomdir(tap, app):
+    from collections import Counter
+    headers, want, counts = dicomdir_truth()
+    dlg = wait_for(lambda: picker(app), START_TIMEOUT)
+    if not tap.ok(dlg is not None, "e) DICOMDIR: the series browser shows up"):
+        return
+    got = wait_for(lambda: (lambda t: t if len(t) == len(want) else None)(
+        [name(n) for n in all_tiles(dlg)]), UI_TIMEOUT) or [name(n) for n in all_tiles(dlg)]
+    tap.ok(Counter(got) == Counter(want),
+           f"e) all {len(want)} series of the DICOMDIR have a tile named with description, "
+           "modality, slice count (scouts marked) as pydicom reads them",
+           f"missing {list((Counter(want) - Counter(got)).elements())}, "
+           f"extra {list((Counter(got) - Counter(want)).elements())}")
+    shown = texts(dlg)
+    missing = [h for h in headers if h not in shown]
+    tap.ok(not missing, f"e) the {len(headers)} patient and study headers as pydicom reads them",
+           f"missing {missing}")
+    done = wait_for(lambda: (lambda th: len(th) == len(want) and not any(
+        "(loading)" in name(t) or "not readable" in name(t) for t in th))(thumbnails(dlg)),
+        UI_TIMEOUT)
+    tap.ok(done, f"e) the {len(want)} thumbnails arrive, each named",
+           repr([name(t) for t in thumbnails(dlg)]))
+    sel = selected_tiles(dlg)
+    tap.ok(len(sel) == 1 and "Scout" not in name(sel[0]) and " CT " in " " + name(sel[0]),
+           "e) a CT series is preselected, not a scout", repr([name(n) for n in sel]))
+    # The arrow keys walk every tile (on to the next study's grid past a grid's end), and
+    # the scrolled area follows the selection.
+    scroller = find(dlg, lambda n: role(n) == "scroll pane")
+
+    def where(n):
+        """A tile's identity: two series may share a description (4 FAST LOCALIZERs)."""
+        e = extents_of(n)
+        return (name(n), e.x, e.y) if e is not None else (name(n),)
+
+    visited, unseen = [name(sel[0])] if sel else [], []
+    prev = where(sel[0]) if sel else ()
+    for _ in range(len(want) - 1):
+        key("Right")
+        cur = wait_for(lambda: (lambda s: s[0] if len(s) == 1 and where(s[0]) != prev else None)(
+            selected_tiles(dlg)), UI_TIMEOUT)
+        if cur is None:
+            break
+        time.sleep(0.3)  # the scroll's animation
+        prev = where(cur)
+        visited.append(name(cur))
+        if not inside(extents_of(cur), extents_of(scroller)):
+            unseen.append(prev)
+    tap.ok(Counter(visited) == Counter(want),
+           f"e) Right, {len(want) - 1} times, selects each of the {len(want)} series in turn",
+           f"visited {visited}")
+    tap.ok(not unseen and len(visited) == len(want),
+           "e) ... each selected tile shown inside the scrolled area", f"not shown: {unseen}")
+    for _ in range(len(want)):
+        s = selected_tiles(dlg)
+        if s and name(s[0]).startswith("Routine Brain,"):
+            break
+        prev = where(s[0]) if s else ()
+        key("Left")
+        wait_for(lambda: (lambda s: len(s) == 1 and where(s[0]) != prev)(selected_tiles(dlg)),
+                 UI_TIMEOUT)
+    s = selected_tiles(dlg)
+    if not tap.ok(s and name(s[0]).startswith("Routine Brain,"),
+                  "e) Left walks back to Routine Brain", repr([name(n) for n in s])):
+        return
+    key("Return")
+    ok = wait_for(lambda: "Routine Brain" in title_of(app), START_TIMEOUT)
+    tap.ok(ok, "e) Enter opens Routine Brain (window title)", title_of(app))
+    n = counts["Routine Brain"]
+    ok = wait_for(lambda: any(f"/{n} " in (safe(lambda v=v: v.description, "") or "")
+                              for v in walk(app.acc) if name(v) == "Axial view"), START_TIMEOUT)
+    tap.ok(ok, f"e) ... with the {n} slices the DICOMDIR lists for it",
+           " | ".join(safe(lambda v=v: v.description, "") or "" for v in walk(app.acc)
+                      if name(v) == "Axial view"))
+    # The size, changed, is kept.
+    key("ctrl+b")
+    dlg = wait_for(lambda: shown_picker(app), UI_TIMEOUT)
+    e0 = dlg and wait_for(lambda: (lambda e: e if e and e.width > 0 else None)(extents_of(dlg)),
+                          UI_TIMEOUT)
+    wins = xdo("search", "--onlyvisible", "--name", "^Choose a Series$").stdout.split()
+    if not tap.ok(e0 is not None and wins, "e) Ctrl+B brings the browser back"):
+        return
+    geo = dict(line.split("=", 1) for line in
+               xdo("getwindowgeometry", "--shell", wins[-1]).stdout.split() if "=" in line)
+    xdo("windowsize", wins[-1], int(geo["WIDTH"]) - 160, int(geo["HEIGHT"]) - 90)
+    e1 = wait_for(lambda: (lambda e: e if e and (e.width, e.height) != (e0.width, e0.height)
+                           else None)(extents_of(dlg)), UI_TIMEOUT)
+    time.sleep(0.5)
+    e1 = extents_of(dlg)
+    key("Escape")
+    gone = wait_for(lambda: shown_picker(app) is None, UI_TIMEOUT)
+    key("ctrl+b")
+    dlg = wait_for(lambda: shown_picker(app), UI_TIMEOUT)
+    e2 = dlg and wait_for(lambda: (lambda e: e if e and e.width > 0 else None)(extents_of(dlg)),
+                          UI_TIMEOUT)
+    tap.ok(gone and e1 is not None and e2 is not None and (e1.width, e1.height) != (e0.width, e0.height)
+           and (e2.width, e2.height) == (e1.width, e1.height),
+           "e) resized, closed with Escape and opened again: the browser keeps its size",
+           f"before {e0.width}x{e0.height}, resized {e1 and (e1.width, e1.height)}, "
+           f"again {e2 and (e2.width, e2.height)}, closed {bool(gone)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -472,6 +650,15 @@ def main():
                     scenario_tags(tap, app, folder)
         finally:
             finish(tap, app, "series and tags")
+        if not os.path.exists(DICOMDIR):
+            tap.skip("e) pydicom's DICOMDIR in the browser", f"{DICOMDIR} is not installed")
+        else:
+            app = App(args.app, [DICOMDIR], logdir=tmp, tag="dicomdir")
+            try:
+                if tap.ok(app.find_accessible() is not None, "the app starts on pydicom's DICOMDIR"):
+                    scenario_dicomdir(tap, app)
+            finally:
+                finish(tap, app, "DICOMDIR")
     return tap.done()
 
 
