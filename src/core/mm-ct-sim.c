@@ -129,8 +129,10 @@ mm_ct_sim_tissue (const MmCtSim *sim, double hu, double scale, float out[4])
 {
   double a = sim->hu[MM_CT_AIR], f = sim->hu[MM_CT_FAT], b = sim->hu[MM_CT_BONE];
   double x[4] = { 0, 0, 0, 0 };
+  /* Pure air is left out: the air scan the scanner calibrates with holds it (and the
+   * projector then only walks the body's box). */
   if (hu <= a)
-    x[0] = 1;
+    ;
   else if (hu <= f)
     x[1] = (hu - a) / (f - a), x[0] = 1 - x[1];
   else if (hu <= 0)
@@ -263,8 +265,12 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
       return false;
     }
   double c = 0.5 * (n - 1);
-  MmCtImage img = { n, s->p.pixel_mm, c, c, tissue, { 0, 0, n - 1, n - 1 } };
-  mm_ct_project (g, &img, st);
+  MmCtImage img = { n, s->p.pixel_mm, c, c, tissue, { 0 } };
+  bool projected = true;
+  if (mm_ct_image_box (tissue, n, img.box))
+    projected = mm_ct_project (g, &img, st);
+  else
+    memset (st, 0, sizeof (float) * ns * 4);
   MmCtImage mimg = { n, s->p.pixel_mm, c, c, metal, { 0 } };
   if (metal && mm_ct_image_box (metal, n, mimg.box))
     {
@@ -277,7 +283,16 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
                        "CT simulation: not enough memory for a %d x %d sinogram", nv, nd);
           return false;
         }
-      mm_ct_project (g, &mimg, sm);
+      projected = projected && mm_ct_project (g, &mimg, sm);
+    }
+  if (!projected)
+    {
+      g_free (st);
+      g_free (sm);
+      g_free (p);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "CT simulation: not enough memory to project a %d x %d image", n, n);
+      return false;
     }
 #pragma omp parallel
   {

@@ -70,7 +70,7 @@ e_truth = rel_rmse(rec[inside], img[inside])
 e_sk_truth = rel_rmse(ref_rec[inside], img[inside])
 print("# FBP vs skimage iradon (ramp): relative RMSE %.4f; against the phantom: ours %.4f, "
       "iradon's %.4f" % (e, e_truth, e_sk_truth))
-check("parallel FBP matches skimage iradon (relative RMSE %.4f < 0.02)" % e, rc == 0 and e < 0.02, err)
+check("parallel FBP matches skimage iradon (relative RMSE %.5f < 0.001)" % e, rc == 0 and e < 0.001, err)
 check("parallel FBP recovers the phantom as well as iradon (%.4f <= 1.1 x %.4f)" % (e_truth, e_sk_truth),
       e_truth <= 1.1 * e_sk_truth)
 rc, _, err = run(args.tool, "fbp", N, NV, "hann", os.path.join(T, "sk_sino.f32"), os.path.join(T, "rec_h.f32"))
@@ -78,8 +78,8 @@ rec_h = f32(os.path.join(T, "rec_h.f32"), (N, N)) if rc == 0 else np.zeros((N, N
 ref_h = iradon(ref, theta=theta, filter_name="hann", interpolation="linear", circle=True)
 e = rel_rmse(rec_h[inside], ref_h[inside])
 print("# FBP vs skimage iradon (hann): relative RMSE %.4f" % e)
-check("Hann-windowed FBP matches skimage iradon(filter_name='hann') (relative RMSE %.4f < 0.03)" % e,
-      rc == 0 and e < 0.03, err)
+check("Hann-windowed FBP matches skimage iradon(filter_name='hann') (relative RMSE %.5f < 0.005)" % e,
+      rc == 0 and e < 0.005, err)
 
 
 # ---- 2. fan-beam physics on label images ----
