@@ -182,7 +182,7 @@ mm_ct_fbp (const MmCtGeometry *g, const float *sino, MmCtWindow window, int n,
     {
       double y = (j - cy) * pixel_mm;
       float *out = image + (size_t) j * n;
-      float *acc = g_new0 (float, n);
+      float *acc = g_new0 (float, n), *kpos = g_new (float, n), *wgt = g_new (float, n);
       /* Only the pixels inside the field of view, the rest is outside. */
       double half = r_fov * r_fov - y * y;
       int i_lo = n, i_hi = -1;
@@ -216,22 +216,33 @@ mm_ct_fbp (const MmCtGeometry *g, const float *sino, MmCtWindow window, int n,
           double dx0 = (i_lo - cx) * pixel_mm - g->sid_mm * cb, dy = y - g->sid_mm * sb;
           float a0 = (float) (-(dx0 * cb + dy * sb)), da = (float) (-pixel_mm * cb);
           float b0 = (float) (-cb * dy + sb * dx0), db = (float) (sb * pixel_mm);
-          float tl = (float) t_lo, its = (float) (1 / t_step);
-          for (int i = i_lo; i <= i_hi; i++)
+          float tl = (float) t_lo, its = (float) (1 / t_step), kmax = (float) (nt - 1);
+          /* Two passes so that the first (divisions, weights) vectorizes: position and
+           * weight per pixel, out-of-range pixels weighted 0 at a safe position. */
+          int cnt = i_hi - i_lo + 1;
+          for (int q = 0; q < cnt; q++)
             {
-              float a = a0 + (i - i_lo) * da, b = b0 + (i - i_lo) * db;
+              float a = a0 + q * da, b = b0 + q * db;
               float ia = 1.0f / a, t = b * ia;
               float k = (t - tl) * its;
-              if (!(k >= 0 && k < nt - 1))
-                continue;
-              int kl = (int) k;
-              float f = k - kl;
-              acc[i] += ia * ia / (1 + t * t) * (row[kl] + f * (row[kl + 1] - row[kl]));
+              /* Branch-free (a mask product), so that the loop vectorizes. */
+              float in = (float) ((k >= 0) & (k < kmax));
+              kpos[q] = MIN (MAX (k, 0.0f), kmax - 1);
+              wgt[q] = in * ia * ia / (1 + t * t);
+            }
+          float *ac = acc + i_lo;
+          for (int q = 0; q < cnt; q++)
+            {
+              int kl = (int) kpos[q];
+              float f = kpos[q] - kl;
+              ac[q] += wgt[q] * (row[kl] + f * (row[kl + 1] - row[kl]));
             }
         }
       for (int i = 0; i < n; i++)
         out[i] = i >= i_lo && i <= i_hi ? (float) (acc[i] * dbeta) : outside;
       g_free (acc);
+      g_free (kpos);
+      g_free (wgt);
     }
   g_free (cs);
   g_free (table);
