@@ -217,6 +217,12 @@ mm_cli_phantom (int argc, char **argv)
       mm_cli_error ("phantom: --physics simulates a variant; give --variant 1 or more");
       goto out;
     }
+  if (physics && size > MM_PHANTOM_PHYSICS_MAX_SIZE)
+    {
+      mm_cli_error ("phantom: --physics makes at most %d x %d pixels, not --size %d",
+                    MM_PHANTOM_PHYSICS_MAX_SIZE, MM_PHANTOM_PHYSICS_MAX_SIZE, size);
+      goto out;
+    }
   if (!physics && (clip || window_name))
     {
       mm_cli_error ("phantom: --clip-12bit and --window need --physics");

@@ -24,6 +24,14 @@ mm_phantom_physics_scan (const MmPhantomParams *p, const MmCtSimParams *sim, MmV
                          MmVolume *no_metal, GError **error)
 {
   int n = p->size, ns = p->slices;
+  if (n > MM_PHANTOM_PHYSICS_MAX_SIZE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the CT simulation makes images of at most %d x %d pixels (its 736-channel "
+                   "detector resolves no more), not %d",
+                   MM_PHANTOM_PHYSICS_MAX_SIZE, MM_PHANTOM_PHYSICS_MAX_SIZE, n);
+      return false;
+    }
   if (p->variant < 1)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -56,9 +64,18 @@ mm_phantom_physics_scan (const MmPhantomParams *p, const MmCtSimParams *sim, MmV
   GError *first = NULL;
 #pragma omp parallel
   {
-    float *thu = g_new (float, slice), *frac = g_new (float, slice), *hu = g_new (float, slice);
-    float *tissue = g_new (float, slice * 4), *metal = g_new (float, slice * 4);
-    int8_t *obj = g_new (int8_t, slice);
+    float *thu = g_try_new (float, slice), *frac = g_try_new (float, slice);
+    float *hu = g_try_new (float, slice);
+    float *tissue = g_try_new (float, slice * 4), *metal = g_try_new (float, slice * 4);
+    int8_t *obj = g_try_new (int8_t, slice);
+    if (!thu || !frac || !hu || !tissue || !metal || !obj)
+#pragma omp critical
+      {
+        if (ok)
+          g_set_error (&first, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                       "CT simulation: not enough memory for %d x %d slices", n, n);
+        ok = false;
+      }
 #pragma omp for schedule (dynamic, 1)
     for (int k = 0; k < ns; k++)
       {

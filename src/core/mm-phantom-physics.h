@@ -8,6 +8,8 @@
 
 G_BEGIN_DECLS
 
+#define MM_PHANTOM_PHYSICS_MAX_SIZE 1024
+
 /* The material of a phantom metal object, from its nominal HU: below 8000 titanium (Ti-6Al-4V),
  * below 16000 stainless steel, else CoCr: the densest-looking implants are the densest
  * alloys. */

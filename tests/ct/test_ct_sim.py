@@ -206,7 +206,8 @@ except NameError:
     pass
 check("truth.json metal voxels equal the truth's count (%s vs %d)" % (tj.get("metal_voxels"), count),
       tj.get("metal_voxels") == count)
-for bad in (["--dose", "-5"], ["--dose", "1e12"], ["--views", "3"], ["--views", "99999999"]):
+for bad in (["--dose", "-5"], ["--dose", "1e12"], ["--views", "3"], ["--views", "99999999"],
+            ["--size", "4096"], ["--kvp", "500"], ["--window", "evil"], ["--variant", "0"]):
     rc, so, err = run(args.cli, "phantom", "--physics", *bad, os.path.join(T, "bad"))
     check("phantom --physics %s refused with a message" % " ".join(bad),
           rc != 0 and err.strip() != "" and not os.path.exists(os.path.join(T, "bad", "ct")), err)
