@@ -206,6 +206,18 @@ except NameError:
     pass
 check("truth.json metal voxels equal the truth's count (%s vs %d)" % (tj.get("metal_voxels"), count),
       tj.get("metal_voxels") == count)
+clipped = os.path.join(T, "clipped")
+rc, so, err = run(args.cli, "phantom", "--physics", "--clip-12bit", "--variant", "3", "--size", "128",
+                  "--slices", "3", "--threads", "2", clipped, timeout=600)
+try:
+    import pydicom
+    cds = [pydicom.dcmread(f) for f in glob.glob(os.path.join(clipped, "ct", "*"))]
+    hi = max(float(d.pixel_array.max()) * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in cds)
+    lo = min(float(d.pixel_array.min()) * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in cds)
+    check("phantom --physics --clip-12bit: -1024..3071 HU (%.0f..%.0f), metal at the ceiling" % (lo, hi),
+          rc == 0 and len(cds) == 3 and lo >= -1024 and hi == 3071, err)
+except ImportError:
+    check("pydicom present # SKIP python3-pydicom missing", True)
 for bad in (["--dose", "-5"], ["--dose", "1e12"], ["--views", "3"], ["--views", "99999999"],
             ["--size", "4096"], ["--kvp", "500"], ["--window", "evil"], ["--variant", "0"]):
     rc, so, err = run(args.cli, "phantom", "--physics", *bad, os.path.join(T, "bad"))
