@@ -10,11 +10,26 @@
  * effective energy. Bone and metal keep their beam hardening. */
 #include "mm-ct-sim.h"
 
-#include "mm-phantom-private.h" /* splitmix64, uniform01 */
-
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
+
+/* splitmix64 (as the phantom's): one stream per view keeps the noise independent of the
+ * thread count. */
+static inline guint64
+next64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+static inline double
+uniform01 (guint64 *state)
+{
+  return ((next64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
 
 #define BHC_STEP_MM 2.0
 #define BHC_N 1001 /* water up to 2 m */
@@ -301,7 +316,7 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
     for (int v = 0; v < nv; v++)
       {
         guint64 rng = (slice_seed * 0x9E3779B97F4A7C15ULL) ^ ((guint64) (v + 1) * 0xD1B54A32D192ED03ULL);
-        splitmix64 (&rng);
+        next64 (&rng);
         view_measure (s, st + (size_t) v * nd * 4, sm ? sm + (size_t) v * nd * 4 : NULL, nd,
                       rng, e1, e2, nn, p + (size_t) v * nd);
       }
