@@ -46,7 +46,7 @@ bench_edit (const MmVolume *vol, const MmMask *metal, MmMesh **parts, int part, 
       for (int i = MAX (s[0] - 2, 0); i <= MIN (s[0] + 2, d[0] - 1); i++)
         mm_mask_slice (edited, k)[(size_t) j * d[0] + i] = 1;
   double full = G_MAXDOUBLE, inc = G_MAXDOUBLE;
-  int n = 0, reused = 0;
+  int n = 0, reused = 0, local = 0;
   for (int rep = 0; rep < runs; rep++)
     {
       double t0 = now_ms ();
@@ -59,7 +59,7 @@ bench_edit (const MmVolume *vol, const MmMask *metal, MmMesh **parts, int part, 
       int n_old = 0;
       MmMesh **old = mm_marching_mask_parts (vol, metal, &n_old, 2, NULL);
       t0 = now_ms ();
-      MmMesh **upd = mm_marching_mask_parts_update (vol, edited, metal, old, n_old, &n, &reused, 2, NULL);
+      MmMesh **upd = mm_marching_mask_parts_update (vol, edited, metal, old, n_old, &n, &reused, &local, 2, NULL);
       inc = MIN (inc, now_ms () - t0);
       for (int i = 0; i < n_old; i++)
         mm_mesh_free (old[i]);
@@ -69,8 +69,8 @@ bench_edit (const MmVolume *vol, const MmMask *metal, MmMesh **parts, int part, 
       g_free (upd);
     }
   printf ("metal after a 5x5x5 edit in part %d (%zu triangles): all %d parts meshed again %.1f ms; "
-          "incrementally %.1f ms (%d of %d parts reused), best of %d\n",
-          part + 1, parts[part]->n_triangles, n, full, inc, reused, n, runs);
+          "incrementally %.1f ms (%d of %d parts reused, %d rebuilt around the edit), best of %d\n",
+          part + 1, parts[part]->n_triangles, n, full, inc, reused, n, local, runs);
 }
 
 /* An edit in the largest part (the stem), then in the smallest. */

@@ -583,7 +583,8 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   self->metal = metal;
   self->metal_stale = false;
   self->metal_dirty = true;
-  g_debug ("3D view: %d metal parts (%d reused) in %.1f ms", metal->n_parts, metal->n_reused, metal->ms);
+  g_debug ("3D view: %d metal parts (%d reused, %d rebuilt around the edit) in %.1f ms", metal->n_parts,
+           metal->n_reused, metal->n_local, metal->ms);
   if (!self->fitted || (!self->fit_on_metal && !self->user_moved && metal->n_parts > 0))
     fit (self);
   update_parts (self);
