@@ -7,6 +7,8 @@
 #include "mm-mesh-order.h"
 #include "mm-mesh-smooth.h"
 
+#include "mm-test-util.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -245,33 +247,6 @@ test_components (void)
   g_free (meshes);
 }
 
-/* The triangles as position triples, each turned to start at its byte-wise smallest corner
- * (keeping the cyclic order: the orientation), sorted: equal arrays mean the same surface. */
-static int
-corner_cmp (const void *a, const void *b)
-{
-  return memcmp (a, b, 9 * sizeof (float));
-}
-
-static float *
-triangle_soup (const MmMesh *m)
-{
-  float *soup = g_new (float, 9 * m->n_triangles);
-  for (size_t t = 0; t < m->n_triangles; t++)
-    {
-      int first = 0;
-      for (int c = 1; c < 3; c++)
-        if (memcmp (m->positions + 3 * m->triangles[3 * t + c],
-                    m->positions + 3 * m->triangles[3 * t + first], 3 * sizeof (float)) < 0)
-          first = c;
-      for (int c = 0; c < 3; c++)
-        memcpy (soup + 9 * t + 3 * c, m->positions + 3 * m->triangles[3 * t + (first + c) % 3],
-                3 * sizeof (float));
-    }
-  qsort (soup, m->n_triangles, 9 * sizeof (float), corner_cmp);
-  return soup;
-}
-
 /* The parts after an edit, rebuilt only near the change, equal a full rebuild: the same
  * oriented triangles per part (a part rebuilt around the edit numbers its vertices
  * differently, so compared as sorted position triples), closed, the same volume and area (to
@@ -286,7 +261,7 @@ assert_parts_equal (MmMesh **a, int na, MmMesh **b, int nb)
       g_assert_cmpint (b[c]->component, ==, c + 1);
       g_assert_cmpuint (a[c]->n_triangles, ==, b[c]->n_triangles);
       g_assert_cmpuint (a[c]->n_vertices, ==, b[c]->n_vertices);
-      g_autofree float *sa = triangle_soup (a[c]), *sb = triangle_soup (b[c]);
+      g_autofree float *sa = mm_test_triangle_soup (a[c]), *sb = mm_test_triangle_soup (b[c]);
       g_assert_cmpmem (sa, 36 * a[c]->n_triangles, sb, 36 * b[c]->n_triangles);
       g_assert_true (mm_mesh_is_closed_manifold (a[c]));
       g_assert_cmpfloat_with_epsilon (mm_mesh_volume (a[c]), mm_mesh_volume (b[c]), 1e-9 * fabs (mm_mesh_volume (b[c])));
@@ -562,7 +537,7 @@ test_order (void)
       for (int c = 0; c < 3; c++)
         m->triangles[3 * t + c] = tmp[(c + turn) % 3];
     }
-  g_autofree float *before = triangle_soup (m);
+  g_autofree float *before = mm_test_triangle_soup (m);
   double acmr0 = mm_mesh_order_acmr (m, 32), v0 = mm_mesh_volume (m), a0 = mm_mesh_area (m);
   size_t nt = m->n_triangles, nv = m->n_vertices;
   mm_mesh_order_for_drawing (m);
@@ -572,7 +547,7 @@ test_order (void)
   g_assert_cmpuint (m->n_triangles, ==, nt);
   g_assert_cmpuint (m->n_vertices, <=, nv); /* the unused ones dropped */
   g_assert_cmpuint (m->n_vertices, ==, nt / 2 + 2); /* V = F / 2 + 2 on a closed sphere */
-  g_autofree float *after = triangle_soup (m);
+  g_autofree float *after = mm_test_triangle_soup (m);
   g_assert_cmpmem (before, 9 * nt * sizeof (float), after, 9 * nt * sizeof (float));
   assert_closed (m, 2);
   g_assert_cmpfloat (fabs (mm_mesh_volume (m) - v0), <, 1e-9 * v0);

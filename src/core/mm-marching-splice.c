@@ -89,6 +89,9 @@ MmMesh *
 mm_mc_splice (const MmVolume *vol, const MmMesh *old, const MmMask *crop, const int lo[3],
               const MmComponents *comps, int label, const int clo[3], const int chi[3])
 {
+  /* A header without its mesh (every component has triangles): nothing to keep. */
+  if (old->n_triangles == 0 || old->positions == NULL)
+    return NULL;
   const MmMcCase *cases = mm_mc_cases ();
   const int *dims = vol->dims;
   /* Cells are named by their low corner voxel, -1 .. dims - 1; a changed voxel is a corner of
