@@ -352,7 +352,9 @@ main (int argc, char **argv)
   g_autofree char *key = g_strdup_printf ("bone-%s-%zu", series_key, budget);
   MmMesh *full = NULL;
   b.bones[0] = cache ? bench_mesh_cache_load (cache, key) : NULL;
-  if (b.bones[0] == NULL)
+  if (b.bones[0] != NULL)
+    printf ("bone decimated to %zu: from the cache (%s)\n", b.bones[0]->n_triangles, cache);
+  else
     {
       t0 = bench_now_ms ();
       full = mm_marching_threshold (vol, 300, 2, &error);
