@@ -276,11 +276,22 @@ def lod_check(tap, v, tmp, what):
     menu = find(v.app.acc, lambda n: name(n) == "3D view: bone surface and mesh export")
     if not tap.ok(menu is not None, f"{what}: the 3D view's menu button is there"):
         return
-    safe(lambda: menu.queryAction().doAction(0))
+    # A click on the button (its accessible is the menu button's, whose inner toggle takes
+    # the click), placed from its extents relative to the view's.
+    e, (vx, vy, _, _), (sx, sy, _, _) = extents(menu), v.box(), v.screen_box
+    xdo("mousemove", "--sync", sx + e[0] - vx + e[2] // 2, sy + e[1] - vy + e[3] // 2)
+    time.sleep(0.1)
+    xdo("click", 1)
     bone = wait_for(lambda: find(v.app.acc, lambda n: name(n) == "Bone" and "check" in role(n)), UI_TIMEOUT)
-    if not tap.ok(bone is not None, f"{what}: the Bone check box is in the menu"):
+    if not tap.ok(bone is not None, f"{what}: the Bone check box is in the menu",
+                  " ".join(sorted({role(n) + ":" + (name(n) or "") for n in [menu]}))):
         return
     safe(lambda: bone.queryAction().doAction(0))
+    checked = wait_for(lambda: bone.getState().contains(pyatspi.STATE_CHECKED), UI_TIMEOUT)
+    if not checked:  # no action through AT-SPI: the keyboard (the popover's first control)
+        xdo("key", "--clearmodifiers", "space")
+        checked = wait_for(lambda: bone.getState().contains(pyatspi.STATE_CHECKED), UI_TIMEOUT)
+    tap.ok(checked, f"{what}: the Bone check box is on")
     xdo("key", "--clearmodifiers", "Escape")
     x, y, w, h = v.screen_box
     v.click(w - 20, h // 2)  # focus the view again (empty side: picks nothing)
@@ -294,10 +305,11 @@ def lod_check(tap, v, tmp, what):
         b = v.shot(os.path.join(tmp, f"{what}-bone-b.png"))
         _, keep = silhouette(b, v.overlays())
         n = int((bone_pixels(b) & keep).sum())
-        return b if n > 2000 and same_picture(a, b, keep) > 0.999 else None
+        return (b,) if n > 2000 and same_picture(a, b, keep) > 0.999 else None
     rest = wait_for(settled, START_TIMEOUT)
     if not tap.ok(rest is not None, f"{what}: the bone surface is drawn"):
         return
+    rest = rest[0]
     x, y, w, h = v.screen_box
     px, py = x + w // 2, y + h // 2
     xdo("mousemove", "--sync", px, py)
@@ -307,9 +319,9 @@ def lod_check(tap, v, tmp, what):
             xdo("mousemove", "--sync", px + dx, py)
             time.sleep(0.05)
         time.sleep(2.0)  # the frame back at the start drawn (seconds on the CPU path here)
-        held = wait_for(lambda: (lambda p: p if same_picture(p, rest, keep) < 0.995 else None)(
-            v.shot(os.path.join(tmp, f"{what}-held.png"))), UI_TIMEOUT)
-        tap.ok(held is not None, f"{what}: while the pointer holds the view the coarse bone is drawn "
+        held = wait_for(lambda: same_picture(v.shot(os.path.join(tmp, f"{what}-held.png")), rest, keep) < 0.995,
+                        UI_TIMEOUT)
+        tap.ok(held, f"{what}: while the pointer holds the view the coarse bone is drawn "
                "(the picture differs from the one at rest)")
     finally:
         xdo("mouseup", 2)
