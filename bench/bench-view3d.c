@@ -1,40 +1,59 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The 3D view's frame rate (issue 14): the seed CT's metal and its bone at 300 HU decimated
- * to 500 k triangles, turned a little every frame in an 800x600 GtkGLArea (the app's
- * renderer, mm-gl-renderer.c), or with --software in a GtkDrawingArea through the CPU
- * rasteriser (mm-raster.c). Run under Xvfb for Mesa's llvmpipe:
- *   xvfb-run -a -s "-screen 0 1024x768x24" build/bench/bench-view3d [--software] [--seconds N] SERIES
- * Prints the extraction times, then frames per second over N seconds after a warm-up. */
+/* The 3D view's frame rate (issue 14): the seed CT's metal and its bone at 300 HU, turned a
+ * little every frame in an 800x600 GtkGLArea (the app's renderer, mm-gl-renderer.c), or with
+ * --software in a GtkDrawingArea through the CPU rasteriser (mm-raster.c). Run under Xvfb for
+ * Mesa's llvmpipe:
+ *   xvfb-run -a -s "-screen 0 1024x768x24" build/bench/bench-view3d [--software] [--seconds N]
+ *       [--max-triangles N] [--lod-triangles N] [--sweep] [--cache DIR] SERIES
+ * Phases, one after the other in one run (the same load): the view at rest (bone at the full
+ * budget, full resolution), turning as before (the 150 k bone, full resolution) and turning as
+ * the view does now (MM_SURFACE_LOD_*: the coarse bone at a fraction of the resolution). With
+ * --sweep a grid of bone sizes x resolutions instead (where llvmpipe's time goes). Each phase
+ * prints frames/s in wall time, the process's CPU time per frame (llvmpipe's threads
+ * included) and the X server's (Xvfb receives every frame: GLX on Xvfb puts the image). */
+#include "bench-mesh-common.h"
 #include "mm-camera.h"
-#include "mm-dicom.h"
 #include "mm-gl-renderer.h"
 #include "mm-marching.h"
 #include "mm-mesh-decimate.h"
 #include "mm-mesh-order.h"
 #include "mm-raster.h"
-#include "mm-segment.h"
+#include "mm-surface-lod.h"
 
 #include <epoxy/gl.h>
 #include <gtk/gtk.h>
 #include <stdio.h>
-#include <sys/resource.h>
 #include <string.h>
+#include <unistd.h>
+
+typedef struct
+{
+  char name[96];
+  int bone;    /* index into Bench.bones, -1: the metal alone */
+  float scale; /* resolution while drawing (1: full) */
+} Phase;
+
+typedef struct
+{
+  double wall_fps, cpu_ms, x_ms, load;
+} Result;
 
 typedef struct
 {
   MmMesh **parts;
   int n_parts;
-  MmMesh *bone, *bone_ordered;
-  int phase; /* 0: the bone as decimated, the old shading (before); 1: ordered for drawing;
-                2: ordered and the depth-slope shading (as the app now) */
-  double result_cpu[3], result_fps[3];
+  MmMesh *bones[4];
+  int n_bones;
+  Phase phases[16];
+  Result results[16];
+  int n_phases, phase;
   MmCamera cam;
   MmGlRenderer *gl;
   bool software;
   double seconds;
   gint64 start, warm;
   int frames;
-  double draw_ms; /* summed time inside the draw call (GL: to glFinish) */
+  double cpu_start, x_start;
   GtkWidget *area;
   GMainLoop *loop;
 } Bench;
@@ -43,27 +62,70 @@ static const float background[3] = { 0.1f, 0.11f, 0.13f };
 static const float bone_rgba[4] = { 0.93f, 0.90f, 0.82f, 0.35f };
 static const float metal_rgba[4] = { 0.95f, 0.75f, 0.25f, 1 };
 
-static double
-now_ms (void)
-{
-  return g_get_monotonic_time () / 1000.0;
-}
-
-static double
-cpu_ms (void)
-{
-  struct rusage u;
-  getrusage (RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec * 1e3 + u.ru_utime.tv_usec / 1e3 + u.ru_stime.tv_sec * 1e3 + u.ru_stime.tv_usec / 1e3;
-}
-
-static double cpu_start;
-static const char *const phase_names[3] = {
-  "as decimated, position varying (before)", "ordered for drawing, position varying",
-  "ordered, depth-slope shading (after)" };
+/* The X server's CPU time (ms) when it is Xvfb serving our DISPLAY, else -1: found by its
+ * command line (xvfb-run starts it as "Xvfb :N ..."). */
+static int xvfb_pid = -1;
 
 static void
-frame_done (Bench *b, double ms)
+find_xvfb (void)
+{
+  const char *display = g_getenv ("DISPLAY");
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  if (display == NULL || proc == NULL)
+    return;
+  for (const char *e; (e = g_dir_read_name (proc)) != NULL;)
+    {
+      if (!g_ascii_isdigit (e[0]))
+        continue;
+      g_autofree char *path = g_build_filename ("/proc", e, "cmdline", NULL);
+      g_autofree char *cmd = NULL;
+      gsize len = 0;
+      if (!g_file_get_contents (path, &cmd, &len, NULL) || len == 0)
+        continue;
+      g_autofree char *base = g_path_get_basename (cmd);
+      if (strcmp (base, "Xvfb") != 0)
+        continue;
+      for (gsize at = strlen (cmd) + 1; at < len; at += strlen (cmd + at) + 1)
+        if (strcmp (cmd + at, display) == 0)
+          {
+            xvfb_pid = atoi (e);
+            return;
+          }
+    }
+}
+
+static double
+xvfb_cpu_ms (void)
+{
+  if (xvfb_pid < 0)
+    return -1;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", xvfb_pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return -1;
+  const char *p = strrchr (stat, ')'); /* the command may hold spaces */
+  unsigned long ut = 0, st = 0;
+  /* After ")": state, then fields 4..13, utime and stime are fields 14 and 15. */
+  if (p == NULL
+      || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    return -1;
+  return (ut + st) * 1000.0 / sysconf (_SC_CLK_TCK);
+}
+
+static void
+print_result (const Bench *b, int i)
+{
+  const Result *r = &b->results[i];
+  printf ("%-58s %6.1f fps  %6.1f ms CPU", b->phases[i].name, r->wall_fps, r->cpu_ms);
+  if (r->x_ms >= 0)
+    printf (" + %5.1f ms Xvfb", r->x_ms);
+  printf ("  (%5.1f fps on 2 idle cores)  load %.1f\n",
+          2000.0 / MAX (r->cpu_ms + MAX (r->x_ms, 0), 1e-3), r->load);
+  fflush (stdout);
+}
+
+static void
+frame_done (Bench *b)
 {
   gint64 t = g_get_monotonic_time ();
   if (b->start == 0)
@@ -71,45 +133,30 @@ frame_done (Bench *b, double ms)
   if (b->warm == 0 && t - b->start > 1000000) /* one second of warm-up */
     {
       b->warm = t;
-      cpu_start = cpu_ms ();
+      b->cpu_start = bench_cpu_ms ();
+      b->x_start = xvfb_cpu_ms ();
       b->frames = 0;
-      b->draw_ms = 0;
     }
   b->frames++;
-  b->draw_ms += ms;
-  if (b->warm && t - b->warm > b->seconds * 1e6)
+  if (b->warm == 0 || t - b->warm <= b->seconds * 1e6)
+    return;
+  Result *r = &b->results[b->phase];
+  double s = (t - b->warm) / 1e6, load[3];
+  /* CPU time of the whole process per frame: on a loaded machine the wall time is mostly
+   * waiting; 2000 / (ours + the X server's) is the rate two idle cores would reach. */
+  r->wall_fps = b->frames / s;
+  r->cpu_ms = (bench_cpu_ms () - b->cpu_start) / b->frames;
+  r->x_ms = b->x_start >= 0 ? (xvfb_cpu_ms () - b->x_start) / b->frames : -1;
+  bench_load_average (load);
+  r->load = load[0];
+  print_result (b, b->phase);
+  if (++b->phase == b->n_phases)
     {
-      double s = (t - b->warm) / 1e6;
-      /* CPU time of the whole process (llvmpipe's threads included) per frame: on a loaded
-       * machine the wall time is mostly waiting; 2 * 1000 / this is the rate two idle cores
-       * would reach. */
-      double cpu = (cpu_ms () - cpu_start) / MAX (b->frames, 1);
-      printf ("%s, 800x600, bone %s: %d frames in %.2f s = %.1f frames/s (target >= 30); %.1f ms per draw; "
-              "%.1f ms of CPU per frame (%.1f frames/s on 2 idle cores)\n",
-              b->software ? "software rasteriser (2 threads)" : "GL (GtkGLArea)",
-              phase_names[b->phase], b->frames, s,
-              b->frames / s, b->draw_ms / MAX (b->frames, 1), cpu, 2000.0 / MAX (cpu, 1e-3));
-      b->result_cpu[b->phase] = cpu;
-      b->result_fps[b->phase] = 2000.0 / MAX (cpu, 1e-3);
-      if (b->phase == 2 || b->software)
-        {
-          if (!b->software)
-            printf ("side by side: %.1f -> %.1f -> %.1f ms of CPU per frame (%.1f -> %.1f -> %.1f "
-                    "frames/s on 2 idle cores)\n", b->result_cpu[0], b->result_cpu[1],
-                    b->result_cpu[2], b->result_fps[0], b->result_fps[1], b->result_fps[2]);
-          g_main_loop_quit (b->loop);
-          return;
-        }
-      /* The same again with the next change: one run, the same load, side by side. */
-      b->phase++;
-      b->start = b->warm = 0;
-      b->frames = 0;
-      if (b->gl != NULL)
-        {
-          mm_gl_renderer_set_mesh (b->gl, b->n_parts, b->bone_ordered);
-          mm_gl_renderer_set_legacy_shading (b->gl, b->phase < 2);
-        }
+      g_main_loop_quit (b->loop);
+      return;
     }
+  b->start = b->warm = 0;
+  b->frames = 0;
 }
 
 static gboolean
@@ -124,22 +171,30 @@ tick_cb (GtkWidget *w, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-items (Bench *b, int *slots, float (*rgba)[4], MmRasterItem *ri)
+/* The metal parts then this phase's bone (if any): n items. */
+static int
+items (Bench *b, float (*rgba)[4], const MmMesh **meshes, int *slots)
 {
-  for (int i = 0; i <= b->n_parts; i++)
+  const Phase *p = &b->phases[b->phase];
+  int n = 0;
+  for (int i = 0; i < b->n_parts; i++, n++)
     {
-      slots[i] = i;
-      memcpy (rgba[i], i < b->n_parts ? metal_rgba : bone_rgba, sizeof rgba[i]);
-      ri[i].mesh = i < b->n_parts ? b->parts[i] : b->phase ? b->bone_ordered : b->bone;
-      memcpy (ri[i].rgba, rgba[i], sizeof ri[i].rgba);
+      memcpy (rgba[n], metal_rgba, sizeof rgba[n]);
+      meshes[n] = b->parts[i];
+      slots[n] = i;
     }
+  if (p->bone >= 0)
+    {
+      memcpy (rgba[n], bone_rgba, sizeof rgba[n]);
+      meshes[n] = b->bones[p->bone];
+      slots[n++] = b->n_parts + p->bone;
+    }
+  return n;
 }
 
 static gboolean
 render_cb (GtkGLArea *area, GdkGLContext *ctx, Bench *b)
 {
-  double t0 = now_ms ();
   if (b->gl == NULL)
     {
       g_autoptr (GError) error = NULL;
@@ -149,22 +204,25 @@ render_cb (GtkGLArea *area, GdkGLContext *ctx, Bench *b)
           fprintf (stderr, "bench-view3d: %s\n", error->message);
           exit (1);
         }
-      mm_gl_renderer_set_legacy_shading (b->gl, true); /* before: as the view drew */
       for (int i = 0; i < b->n_parts; i++)
         mm_gl_renderer_set_mesh (b->gl, i, b->parts[i]);
-      mm_gl_renderer_set_mesh (b->gl, b->n_parts, b->bone);
-      printf ("GL: %s, %s\n", glGetString (GL_RENDERER), glGetString (GL_VERSION));
+      for (int i = 0; i < b->n_bones; i++)
+        mm_gl_renderer_set_mesh (b->gl, b->n_parts + i, b->bones[i]);
+      printf ("GL: %s, %s; LP_NUM_THREADS=%s\n", glGetString (GL_RENDERER), glGetString (GL_VERSION),
+              g_getenv ("LP_NUM_THREADS") ? g_getenv ("LP_NUM_THREADS") : "(unset)");
     }
-  g_autofree int *slots = g_new (int, b->n_parts + 1);
-  g_autofree float (*rgba)[4] = g_malloc0_n (b->n_parts + 1, sizeof *rgba);
-  g_autofree MmRasterItem *ri = g_new0 (MmRasterItem, b->n_parts + 1);
-  items (b, slots, rgba, ri);
+  int n_max = b->n_parts + 1;
+  g_autofree int *slots = g_new (int, n_max);
+  g_autofree float (*rgba)[4] = g_malloc0_n (n_max, sizeof *rgba);
+  g_autofree const MmMesh **meshes = g_new (const MmMesh *, n_max);
+  int n = items (b, rgba, meshes, slots);
   b->cam.width = gtk_widget_get_width (GTK_WIDGET (area));
   b->cam.height = gtk_widget_get_height (GTK_WIDGET (area));
   glViewport (0, 0, b->cam.width, b->cam.height);
-  mm_gl_renderer_draw (b->gl, &b->cam, slots, (const float (*)[4]) rgba, b->n_parts + 1, NULL, 0, background);
+  mm_gl_renderer_set_resolution (b->gl, b->phases[b->phase].scale);
+  mm_gl_renderer_draw (b->gl, &b->cam, slots, (const float (*)[4]) rgba, n, NULL, 0, background);
   glFinish ();
-  frame_done (b, now_ms () - t0);
+  frame_done (b);
   return TRUE;
 }
 
@@ -172,73 +230,79 @@ static void
 software_cb (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data)
 {
   Bench *b = data;
-  double t0 = now_ms ();
-  g_autofree int *slots = g_new (int, b->n_parts + 1);
-  g_autofree float (*rgba)[4] = g_malloc0_n (b->n_parts + 1, sizeof *rgba);
-  g_autofree MmRasterItem *ri = g_new0 (MmRasterItem, b->n_parts + 1);
-  items (b, slots, rgba, ri);
+  int n_max = b->n_parts + 1;
+  g_autofree int *slots = g_new (int, n_max);
+  g_autofree float (*rgba)[4] = g_malloc0_n (n_max, sizeof *rgba);
+  g_autofree const MmMesh **meshes = g_new (const MmMesh *, n_max);
+  g_autofree MmRasterItem *ri = g_new0 (MmRasterItem, n_max);
+  int n = items (b, rgba, meshes, slots);
+  for (int i = 0; i < n; i++)
+    {
+      ri[i].mesh = meshes[i];
+      memcpy (ri[i].rgba, rgba[i], sizeof ri[i].rgba);
+    }
   b->cam.width = w;
   b->cam.height = h;
   cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
-  mm_raster_draw (&b->cam, ri, b->n_parts + 1, NULL, 0, background,
-                  (uint32_t *) cairo_image_surface_get_data (s), cairo_image_surface_get_stride (s), 2);
+  mm_raster_draw (&b->cam, ri, n, NULL, 0, background, (uint32_t *) cairo_image_surface_get_data (s),
+                  cairo_image_surface_get_stride (s), 2);
   cairo_surface_mark_dirty (s);
   cairo_set_source_surface (cr, s, 0, 0);
   cairo_paint (cr);
   cairo_surface_destroy (s);
-  frame_done (b, now_ms () - t0);
+  frame_done (b);
 }
 
-/* A brush stroke's worth of metal (5x5x5 voxels) added at the first voxel of part `part`,
- * then the parts meshed again: all of them (what the view did) and only those near the change
- * (mm_marching_mask_parts_update, what it does now, finding the changed box by comparing the
- * masks included). Best of 15 each, as the machine is shared. */
-static void
-bench_edit (const MmVolume *vol, const MmMask *metal, MmMesh **parts, int part)
+/* The bone decimated to budget and ordered for drawing, from dir's cache when it has it. */
+static MmMesh *
+bone_at (const MmMesh *full, size_t budget, const char *cache, const char *series_key)
 {
-  g_autoptr (MmMask) edited = mm_mask_copy (metal);
-  const int *s = parts[part]->seed, *d = vol->dims;
-  for (int k = MAX (s[2] - 2, 0); k <= MIN (s[2] + 2, d[2] - 1); k++)
-    for (int j = MAX (s[1] - 2, 0); j <= MIN (s[1] + 2, d[1] - 1); j++)
-      for (int i = MAX (s[0] - 2, 0); i <= MIN (s[0] + 2, d[0] - 1); i++)
-        mm_mask_slice (edited, k)[(size_t) j * d[0] + i] = 1;
-  double full = G_MAXDOUBLE, inc = G_MAXDOUBLE;
-  int n = 0, reused = 0;
-  for (int rep = 0; rep < 15; rep++)
+  g_autofree char *key = g_strdup_printf ("bone-%s-%zu", series_key, budget);
+  MmMesh *m = cache ? bench_mesh_cache_load (cache, key) : NULL;
+  if (m != NULL)
     {
-      double t0 = now_ms ();
-      MmMesh **all = mm_marching_mask_parts (vol, edited, &n, 2, NULL);
-      full = MIN (full, now_ms () - t0);
-      for (int i = 0; i < n; i++)
-        mm_mesh_free (all[i]);
-      g_free (all);
-      /* The previous build's parts, built afresh (not timed): the update takes some. */
-      int n_old = 0;
-      MmMesh **old = mm_marching_mask_parts (vol, metal, &n_old, 2, NULL);
-      t0 = now_ms ();
-      MmMesh **upd = mm_marching_mask_parts_update (vol, edited, metal, old, n_old, &n, &reused, 2, NULL);
-      inc = MIN (inc, now_ms () - t0);
-      for (int i = 0; i < n_old; i++)
-        mm_mesh_free (old[i]);
-      for (int i = 0; i < n; i++)
-        mm_mesh_free (upd[i]);
-      g_free (old);
-      g_free (upd);
+      printf ("bone decimated to %zu: from the cache (%s)\n", m->n_triangles, cache);
+      return m;
     }
-  printf ("metal after a 5x5x5 edit in part %d (%zu triangles): all %d parts meshed again %.1f ms; "
-          "only the changed one(s) %.1f ms (%d of %d reused), best of 15\n",
-          part + 1, parts[part]->n_triangles, n, full, inc, reused, n);
+  MmMesh *copy = (MmMesh *) full;
+  m = mm_mesh_concat (&copy, 1);
+  double t0 = bench_now_ms ();
+  mm_mesh_decimate (m, budget);
+  double t1 = bench_now_ms ();
+  mm_mesh_order_for_drawing (m);
+  printf ("bone decimated to %zu in %.0f ms, ordered for drawing in %.0f ms\n", m->n_triangles,
+          t1 - t0, bench_now_ms () - t1);
+  if (cache)
+    bench_mesh_cache_save (cache, key, m);
+  return m;
+}
+
+static void
+add_phase (Bench *b, int bone, float scale, const char *what)
+{
+  g_assert (b->n_phases < (int) G_N_ELEMENTS (b->phases));
+  Phase *p = &b->phases[b->n_phases++];
+  p->bone = bone;
+  p->scale = scale;
+  if (bone < 0)
+    g_snprintf (p->name, sizeof p->name, "%s: metal alone, %.0f%% res", what, scale * 100);
+  else
+    g_snprintf (p->name, sizeof p->name, "%s: bone %zu k, %.0f%% res", what,
+                b->bones[bone]->n_triangles / 1000, scale * 100);
 }
 
 int
 main (int argc, char **argv)
 {
   Bench b = { .seconds = 5 };
-  const char *dir = NULL;
-  size_t budget = 500000;
+  const char *dir = NULL, *cache = NULL;
+  size_t budget = 500000, lod_before = 150000;
+  bool sweep = false;
   for (int a = 1; a < argc; a++)
     if (strcmp (argv[a], "--software") == 0)
       b.software = true;
+    else if (strcmp (argv[a], "--sweep") == 0)
+      sweep = true;
     else if (strcmp (argv[a], "--seconds") == 0 && a + 1 < argc)
       {
         double v = atof (argv[++a]); /* not inside CLAMP: it names its argument thrice */
@@ -249,81 +313,87 @@ main (int argc, char **argv)
         double v = atof (argv[++a]);
         budget = (size_t) CLAMP (v, 1000, 1e8);
       }
+    else if (strcmp (argv[a], "--lod-triangles") == 0 && a + 1 < argc)
+      {
+        double v = atof (argv[++a]);
+        lod_before = (size_t) CLAMP (v, 1000, 1e8);
+      }
+    else if (strcmp (argv[a], "--cache") == 0 && a + 1 < argc)
+      cache = argv[++a];
     else
       dir = argv[a];
-  if (b.software)
-    b.phase = 2; /* the ordered bone, as the app draws it; one measurement */
   if (dir == NULL)
     dir = g_getenv ("MM_SEED_CT");
   if (dir == NULL)
     {
-      fprintf (stderr, "usage: bench-view3d [--software] [--seconds N] [--max-triangles N] SERIES_DIR "
-                       "(or set MM_SEED_CT)\n");
+      fprintf (stderr, "usage: bench-view3d [--software] [--sweep] [--seconds N] [--max-triangles N] "
+                       "[--lod-triangles N] [--cache DIR] SERIES_DIR (or set MM_SEED_CT)\n");
       return 2;
     }
-  g_autoptr (GError) error = NULL;
-  const char *paths[] = { dir };
-  g_autoptr (MmVolume) vol = mm_dicom_load (paths, 1, NULL, NULL, &error);
+  g_autoptr (MmMask) metal = NULL;
+  g_autoptr (MmVolume) vol = bench_load_series ("bench-view3d", dir, 2, &metal);
   if (vol == NULL)
-    {
-      fprintf (stderr, "bench-view3d: %s\n", error->message);
-      return 1;
-    }
-  double load = -1;
-  FILE *f = fopen ("/proc/loadavg", "r");
-  if (f)
-    {
-      if (fscanf (f, "%lf", &load) != 1)
-        load = -1;
-      fclose (f);
-    }
-  printf ("series %s: %d x %d x %d; load average %.2f on %d cores\n", dir, vol->dims[0], vol->dims[1],
-          vol->dims[2], load, g_get_num_processors ());
-  MmSegmentParams p;
-  mm_segment_params_init (&p);
-  g_autoptr (MmMask) metal = mm_segment_metal (vol, &p, NULL, 2);
-  double t0 = now_ms ();
+    return 1;
+  double load[3];
+  bench_load_average (load);
+  printf ("series %s: %d x %d x %d; load average %.2f %.2f %.2f on %d cores\n", dir, vol->dims[0],
+          vol->dims[1], vol->dims[2], load[0], load[1], load[2], g_get_num_processors ());
+  g_autoptr (GError) error = NULL;
+  double t0 = bench_now_ms ();
   b.parts = mm_marching_mask_parts (vol, metal, &b.n_parts, 2, &error);
-  double t1 = now_ms ();
-  b.bone = mm_marching_threshold (vol, 300, 2, &error);
-  double t2 = now_ms ();
-  size_t bone_full = b.bone->n_triangles;
-  mm_mesh_decimate (b.bone, budget);
-  double t3 = now_ms ();
-  b.bone_ordered = mm_mesh_concat (&b.bone, 1);
-  mm_mesh_order_for_drawing (b.bone_ordered);
-  double t4 = now_ms ();
+  double t1 = bench_now_ms ();
   size_t metal_tris = 0;
   for (int i = 0; i < b.n_parts; i++)
     metal_tris += b.parts[i]->n_triangles;
   printf ("metal: %d parts, %zu triangles in %.1f ms (target 50 ms)\n", b.n_parts, metal_tris, t1 - t0);
-  /* An edit in the largest part, then in the smallest. */
-  int big = 0, small = 0;
-  for (int i = 1; i < b.n_parts; i++)
+
+  g_autofree char *series_key = g_strdup_printf ("%dx%dx%d-%08x", vol->dims[0], vol->dims[1], vol->dims[2],
+                                                 g_str_hash (dir));
+  g_autofree char *key = g_strdup_printf ("bone-%s-%zu", series_key, budget);
+  MmMesh *full = NULL;
+  b.bones[0] = cache ? bench_mesh_cache_load (cache, key) : NULL;
+  if (b.bones[0] != NULL)
+    printf ("bone decimated to %zu: from the cache (%s)\n", b.bones[0]->n_triangles, cache);
+  else
     {
-      if (b.parts[i]->n_triangles > b.parts[big]->n_triangles)
-        big = i;
-      if (b.parts[i]->n_triangles < b.parts[small]->n_triangles)
-        small = i;
+      t0 = bench_now_ms ();
+      full = mm_marching_threshold (vol, 300, 2, &error);
+      printf ("bone at 300 HU: %zu triangles in %.0f ms (target 1500 ms)\n", full->n_triangles,
+              bench_now_ms () - t0);
+      b.bones[0] = bone_at (full, budget, cache, series_key);
     }
-  if (b.n_parts > 0)
-    bench_edit (vol, metal, b.parts, big);
-  if (small != big)
-    bench_edit (vol, metal, b.parts, small);
-  printf ("bone at 300 HU: %zu triangles in %.0f ms (target 1500 ms); decimated to %zu in %.0f ms\n",
-          bone_full, t2 - t1, b.bone->n_triangles, t3 - t2);
-  printf ("bone ordered for drawing in %.0f ms; vertices shaded per triangle (FIFO cache of 32): "
-          "%.2f as decimated, %.2f ordered\n",
-          t4 - t3, mm_mesh_order_acmr (b.bone, 32), mm_mesh_order_acmr (b.bone_ordered, 32));
+  /* The coarser bones come from the decimated one, as the view builds its own. */
+  b.bones[1] = bone_at (b.bones[0], lod_before, cache, series_key);
+  b.bones[2] = bone_at (b.bones[0], MM_SURFACE_LOD_TRIANGLES, cache, series_key);
+  b.n_bones = 3;
+  mm_mesh_free (full);
+
+  if (sweep)
+    {
+      const float scales[] = { 1.0f, 0.5f };
+      for (int s = 0; s < 2; s++)
+        {
+          for (int i = 0; i < b.n_bones; i++)
+            add_phase (&b, i, scales[s], "sweep");
+          add_phase (&b, -1, scales[s], "sweep");
+        }
+    }
+  else
+    {
+      add_phase (&b, 0, 1, "at rest");
+      add_phase (&b, 1, 1, "turning, before");
+      add_phase (&b, 2, b.software ? 1 : MM_SURFACE_LOD_SCALE, "turning, now");
+    }
 
   double lo[3], hi[3];
-  mm_mesh_bounds (b.bone, lo, hi);
+  mm_mesh_bounds (b.bones[0], lo, hi);
   b.cam.width = 800;
   b.cam.height = 600;
   mm_camera_set_standard (&b.cam, 'A');
   mm_camera_fit (&b.cam, lo, hi);
 
   gtk_init ();
+  find_xvfb ();
   b.loop = g_main_loop_new (NULL, FALSE);
   GtkWidget *win = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (win), 800, 600);
@@ -342,7 +412,14 @@ main (int argc, char **argv)
   gtk_widget_set_size_request (b.area, 800, 600);
   gtk_window_set_child (GTK_WINDOW (win), b.area);
   gtk_widget_add_tick_callback (b.area, tick_cb, &b, NULL);
+  printf ("%s, 800x600, %.0f s a phase after 1 s of warm-up; CPU per frame is this process's "
+          "(llvmpipe's threads included)%s:\n",
+          b.software ? "software rasteriser (2 threads)" : "GL (GtkGLArea)", b.seconds,
+          xvfb_pid >= 0 ? " and the X server's" : "");
   gtk_window_present (GTK_WINDOW (win));
   g_main_loop_run (b.loop);
+  printf ("\nsummary (wall frames/s, CPU ms per frame, load average at the end of the phase):\n");
+  for (int i = 0; i < b.n_phases; i++)
+    print_result (&b, i);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "mm-label-stack.h"
 
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -118,4 +119,29 @@ mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *ne
   if (strstr (err->message, needle) == NULL)
     g_error ("error \"%s\" does not mention \"%s\"", err->message, needle);
   g_assert_null (strchr (err->message, '\n'));
+}
+
+static int
+corner_cmp (const void *a, const void *b)
+{
+  return memcmp (a, b, 9 * sizeof (float));
+}
+
+float *
+mm_test_triangle_soup (const MmMesh *m)
+{
+  float *soup = g_new (float, 9 * MAX (m->n_triangles, 1));
+  for (size_t t = 0; t < m->n_triangles; t++)
+    {
+      int first = 0;
+      for (int c = 1; c < 3; c++)
+        if (memcmp (m->positions + 3 * m->triangles[3 * t + c],
+                    m->positions + 3 * m->triangles[3 * t + first], 3 * sizeof (float)) < 0)
+          first = c;
+      for (int c = 0; c < 3; c++)
+        memcpy (soup + 9 * t + 3 * c, m->positions + 3 * m->triangles[3 * t + (first + c) % 3],
+                3 * sizeof (float));
+    }
+  qsort (soup, m->n_triangles, 9 * sizeof (float), corner_cmp);
+  return soup;
 }

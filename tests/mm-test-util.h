@@ -3,6 +3,7 @@
  * label-stack checks. */
 #pragma once
 
+#include "mm-mesh.h"
 #include "mm-phantom.h"
 
 #include <glib.h>
@@ -35,3 +36,8 @@ void mm_test_draw_disc (MmMask *m, int k, int ci, int cj, int r, uint8_t v);
 
 /* mm_label_stack_read of dir must fail with a one-line error that mentions needle. */
 void mm_test_expect_stack_error (const char *dir, const MmVolume *vol, const char *needle);
+
+/* The mesh's triangles as position triples (9 floats each), each turned to start at its
+ * byte-wise smallest corner (keeping the cyclic order: the orientation), sorted: equal arrays
+ * mean the same oriented surface, whatever the vertex numbering. Free with g_free. */
+float *mm_test_triangle_soup (const MmMesh *m);

@@ -7,6 +7,8 @@
 #include "mm-mesh-order.h"
 #include "mm-mesh-smooth.h"
 
+#include "mm-test-util.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -245,8 +247,10 @@ test_components (void)
   g_free (meshes);
 }
 
-/* The parts after an edit, rebuilt only near the change, equal a full rebuild; the parts away
- * from the edit are the previous build's meshes (same pointers). */
+/* The parts after an edit, rebuilt only near the change, equal a full rebuild: the same
+ * oriented triangles per part (a part rebuilt around the edit numbers its vertices
+ * differently, so compared as sorted position triples), closed, the same volume and area (to
+ * rounding: the sums run in another order). */
 static void
 assert_parts_equal (MmMesh **a, int na, MmMesh **b, int nb)
 {
@@ -257,10 +261,14 @@ assert_parts_equal (MmMesh **a, int na, MmMesh **b, int nb)
       g_assert_cmpint (b[c]->component, ==, c + 1);
       g_assert_cmpuint (a[c]->n_triangles, ==, b[c]->n_triangles);
       g_assert_cmpuint (a[c]->n_vertices, ==, b[c]->n_vertices);
-      g_assert_cmpmem (a[c]->positions, 12 * a[c]->n_vertices, b[c]->positions, 12 * b[c]->n_vertices);
-      g_assert_cmpmem (a[c]->triangles, 12 * a[c]->n_triangles, b[c]->triangles, 12 * b[c]->n_triangles);
-      g_assert_cmpfloat (mm_mesh_volume (a[c]), ==, mm_mesh_volume (b[c]));
-      g_assert_cmpfloat (mm_mesh_area (a[c]), ==, mm_mesh_area (b[c]));
+      g_autofree float *sa = mm_test_triangle_soup (a[c]), *sb = mm_test_triangle_soup (b[c]);
+      g_assert_cmpmem (sa, 36 * a[c]->n_triangles, sb, 36 * b[c]->n_triangles);
+      g_assert_true (mm_mesh_is_closed_manifold (a[c]));
+      g_assert_cmpfloat_with_epsilon (mm_mesh_volume (a[c]), mm_mesh_volume (b[c]), 1e-9 * fabs (mm_mesh_volume (b[c])));
+      g_assert_cmpfloat_with_epsilon (mm_mesh_area (a[c]), mm_mesh_area (b[c]), 1e-9 * mm_mesh_area (b[c]));
+      g_assert_cmpmem (a[c]->voxel_lo, sizeof a[c]->voxel_lo, b[c]->voxel_lo, sizeof b[c]->voxel_lo);
+      g_assert_cmpmem (a[c]->voxel_hi, sizeof a[c]->voxel_hi, b[c]->voxel_hi, sizeof b[c]->voxel_hi);
+      g_assert_cmpmem (a[c]->seed, sizeof a[c]->seed, b[c]->seed, sizeof b[c]->seed);
     }
 }
 
@@ -307,7 +315,7 @@ test_parts_update (void)
   g_assert_cmpint (lo[1], ==, 10);
   g_assert_cmpint (hi[2], ==, 13);
   int n1 = 0, reused = -1;
-  MmMesh **inc = mm_marching_mask_parts_update (vol, edited, mask, old, n0, &n1, &reused, 2, NULL);
+  MmMesh **inc = mm_marching_mask_parts_update (vol, edited, mask, old, n0, &n1, &reused, NULL, 2, NULL);
   g_assert_cmpint (reused, ==, 3);
   g_assert_true (inc[0] == kept[0] && inc[1] == kept[1] && inc[3] == kept[3]);
   g_assert_true (inc[2] != kept[2]);
@@ -327,7 +335,7 @@ test_parts_update (void)
   MmMesh *kept2[4];
   memcpy (kept2, inc, sizeof kept2);
   int n2 = 0;
-  MmMesh **inc2 = mm_marching_mask_parts_update (vol, edited2, edited, inc, n1, &n2, &reused, 2, NULL);
+  MmMesh **inc2 = mm_marching_mask_parts_update (vol, edited2, edited, inc, n1, &n2, &reused, NULL, 2, NULL);
   g_assert_cmpint (n2, ==, 5);
   g_assert_cmpint (reused, ==, 4);
   for (int c = 0; c < 4; c++)
@@ -348,7 +356,7 @@ test_parts_update (void)
   MmMesh *kept3[5];
   memcpy (kept3, inc2, sizeof kept3);
   int n3 = 0;
-  MmMesh **inc3 = mm_marching_mask_parts_update (vol, edited3, edited2, inc2, n2, &n3, &reused, 2, NULL);
+  MmMesh **inc3 = mm_marching_mask_parts_update (vol, edited3, edited2, inc2, n2, &n3, &reused, NULL, 2, NULL);
   full = mm_marching_mask_parts (vol, edited3, &nf, 2, NULL);
   assert_parts_equal (inc3, n3, full, nf);
   g_assert_cmpint (n3, ==, 5); /* new voxel, sphere 1 as two halves, spheres 2 and 3 */
@@ -376,7 +384,7 @@ test_parts_update (void)
   old = mm_marching_mask_parts (vol, shell, &n0, 2, NULL);
   g_assert_cmpint (n0, ==, 2);
   MmMesh *shell_mesh = old[0];
-  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, 2, NULL);
+  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, NULL, 2, NULL);
   g_assert_cmpint (reused, ==, 1);
   g_assert_true (inc[0] == shell_mesh);
   full = mm_marching_mask_parts (vol, grown, &nf, 2, NULL);
@@ -391,7 +399,7 @@ test_parts_update (void)
         if (hypot (hypot (i - 25, j - 15), k - 12) <= 7.5)
           AT (grown, i, j, k) = 1;
   old = mm_marching_mask_parts (vol, shell, &n0, 2, NULL);
-  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, 2, NULL);
+  inc = mm_marching_mask_parts_update (vol, grown, shell, old, n0, &n1, &reused, NULL, 2, NULL);
   g_assert_cmpint (n1, ==, 1);
   g_assert_cmpint (reused, ==, 0);
   full = mm_marching_mask_parts (vol, grown, &nf, 2, NULL);
@@ -404,7 +412,7 @@ test_parts_update (void)
   old = mm_marching_mask_parts (vol, mask, &n0, 2, NULL);
   memcpy (kept, old, sizeof kept);
   g_assert_false (mm_mask_changed_box (mask, mask, lo, hi));
-  inc = mm_marching_mask_parts_update (vol, mask, mask, old, n0, &n1, &reused, 2, NULL);
+  inc = mm_marching_mask_parts_update (vol, mask, mask, old, n0, &n1, &reused, NULL, 2, NULL);
   g_assert_cmpint (reused, ==, 4);
   g_assert_true (memcmp (inc, kept, sizeof kept) == 0);
   free_parts (old, n0);
@@ -412,31 +420,97 @@ test_parts_update (void)
 #undef AT
 }
 
-/* The triangles as position triples, each turned to start at its byte-wise smallest corner
- * (keeping the cyclic order: the orientation), sorted: equal arrays mean the same surface. */
-static int
-corner_cmp (const void *a, const void *b)
+/* An edit inside one long part (a stem: most of the triangles) meshes only the cells around
+ * it: a 5x5x5 cavity carved inside the stem, a 5x5x5 bump on its side, the cavity filled
+ * again; each time the stem is rebuilt around the edit (not whole, not reused), the ball
+ * away from it reused, and the parts equal a full rebuild (a tilted, anisotropic grid: the
+ * grid edges come back from the old mesh's positions). A cut through the stem (two parts
+ * now) meshes both whole. */
+static void
+test_parts_update_local (void)
 {
-  return memcmp (a, b, 9 * sizeof (float));
-}
+  const int dims[3] = { 40, 36, 90 };
+  const double sp[3] = { 0.8, 0.7, 1.25 };
+  g_autoptr (MmVolume) vol = volume_geom (dims, sp, 10.0, origin0);
+  g_autoptr (MmMask) mask = mm_mask_new (dims);
+#define AT(m, i, j, k) (m)->data[((size_t) (k) * dims[1] + (j)) * dims[0] + (i)]
+  for (int k = 0; k < dims[2]; k++)
+    for (int j = 0; j < dims[1]; j++)
+      for (int i = 0; i < dims[0]; i++)
+        AT (mask, i, j, k) = (i >= 12 && i <= 25 && j >= 10 && j <= 23 && k >= 5 && k <= 80)
+                             || hypot (hypot (i - 33, j - 30), k - 84) <= 3.5;
+  int n0 = 0;
+  MmMesh **old = mm_marching_mask_parts (vol, mask, &n0, 2, NULL);
+  g_assert_cmpint (n0, ==, 2);
+  g_assert_cmpuint (old[0]->n_triangles, >, 10 * old[1]->n_triangles); /* the stem */
+  double stem_volume = mm_mesh_volume (old[0]);
 
-static float *
-triangle_soup (const MmMesh *m)
-{
-  float *soup = g_new (float, 9 * m->n_triangles);
-  for (size_t t = 0; t < m->n_triangles; t++)
-    {
-      int first = 0;
-      for (int c = 1; c < 3; c++)
-        if (memcmp (m->positions + 3 * m->triangles[3 * t + c],
-                    m->positions + 3 * m->triangles[3 * t + first], 3 * sizeof (float)) < 0)
-          first = c;
-      for (int c = 0; c < 3; c++)
-        memcpy (soup + 9 * t + 3 * c, m->positions + 3 * m->triangles[3 * t + (first + c) % 3],
-                3 * sizeof (float));
-    }
-  qsort (soup, m->n_triangles, 9 * sizeof (float), corner_cmp);
-  return soup;
+  /* The cavity (inside: the stem's outside surface unchanged). */
+  g_autoptr (MmMask) cavity = mm_mask_copy (mask);
+  for (int k = 40; k <= 44; k++)
+    for (int j = 14; j <= 18; j++)
+      for (int i = 16; i <= 20; i++)
+        AT (cavity, i, j, k) = 0;
+  MmMesh *ball = old[1], *stem = old[0];
+  int n1 = 0, reused = -1, local = -1, nf = 0;
+  MmMesh **inc = mm_marching_mask_parts_update (vol, cavity, mask, old, n0, &n1, &reused, &local, 2, NULL);
+  g_assert_cmpint (n1, ==, 2);
+  g_assert_cmpint (reused, ==, 1);
+  g_assert_cmpint (local, ==, 1);
+  g_assert_true (inc[1] == ball && old[1] == NULL);
+  g_assert_true (old[0] == stem && inc[0] != stem); /* the old stem is left to the caller */
+  MmMesh **full = mm_marching_mask_parts (vol, cavity, &nf, 2, NULL);
+  assert_parts_equal (inc, n1, full, nf);
+  g_assert_cmpuint (inc[0]->n_triangles, >, stem->n_triangles); /* the cavity's wall */
+  g_assert_cmpfloat (mm_mesh_volume (inc[0]), <, stem_volume);
+  free_parts (old, n0);
+  free_parts (full, nf);
+
+  /* A bump on the stem's side, from the locally rebuilt stem. */
+  g_autoptr (MmMask) bump = mm_mask_copy (cavity);
+  for (int k = 60; k <= 64; k++)
+    for (int j = 14; j <= 18; j++)
+      for (int i = 24; i <= 28; i++)
+        AT (bump, i, j, k) = 1;
+  int n2 = 0;
+  MmMesh **inc2 = mm_marching_mask_parts_update (vol, bump, cavity, inc, n1, &n2, &reused, &local, 2, NULL);
+  g_assert_cmpint (local, ==, 1);
+  g_assert_cmpint (reused, ==, 1);
+  full = mm_marching_mask_parts (vol, bump, &nf, 2, NULL);
+  assert_parts_equal (inc2, n2, full, nf);
+  free_parts (inc, n1);
+  free_parts (full, nf);
+
+  /* The cavity filled again: the stem as it was before the first edit, with the bump. */
+  g_autoptr (MmMask) filled = mm_mask_copy (bump);
+  for (int k = 40; k <= 44; k++)
+    for (int j = 14; j <= 18; j++)
+      for (int i = 16; i <= 20; i++)
+        AT (filled, i, j, k) = 1;
+  int n3 = 0;
+  MmMesh **inc3 = mm_marching_mask_parts_update (vol, filled, bump, inc2, n2, &n3, &reused, &local, 2, NULL);
+  g_assert_cmpint (local, ==, 1);
+  full = mm_marching_mask_parts (vol, filled, &nf, 2, NULL);
+  assert_parts_equal (inc3, n3, full, nf);
+  free_parts (inc2, n2);
+  free_parts (full, nf);
+
+  /* A cut through the stem: two parts where there was one, both meshed whole. */
+  g_autoptr (MmMask) cut = mm_mask_copy (filled);
+  for (int j = 0; j < dims[1]; j++)
+    for (int i = 0; i < dims[0]; i++)
+      AT (cut, i, j, 30) = 0;
+  int n4 = 0;
+  MmMesh **inc4 = mm_marching_mask_parts_update (vol, cut, filled, inc3, n3, &n4, &reused, &local, 2, NULL);
+  g_assert_cmpint (n4, ==, 3);
+  g_assert_cmpint (local, ==, 0);
+  g_assert_cmpint (reused, ==, 1);
+  full = mm_marching_mask_parts (vol, cut, &nf, 2, NULL);
+  assert_parts_equal (inc4, n4, full, nf);
+  free_parts (inc3, n3);
+  free_parts (inc4, n4);
+  free_parts (full, nf);
+#undef AT
 }
 
 /* Ordering for drawing keeps the very same oriented triangles and shades fewer vertices than
@@ -463,7 +537,7 @@ test_order (void)
       for (int c = 0; c < 3; c++)
         m->triangles[3 * t + c] = tmp[(c + turn) % 3];
     }
-  g_autofree float *before = triangle_soup (m);
+  g_autofree float *before = mm_test_triangle_soup (m);
   double acmr0 = mm_mesh_order_acmr (m, 32), v0 = mm_mesh_volume (m), a0 = mm_mesh_area (m);
   size_t nt = m->n_triangles, nv = m->n_vertices;
   mm_mesh_order_for_drawing (m);
@@ -473,7 +547,7 @@ test_order (void)
   g_assert_cmpuint (m->n_triangles, ==, nt);
   g_assert_cmpuint (m->n_vertices, <=, nv); /* the unused ones dropped */
   g_assert_cmpuint (m->n_vertices, ==, nt / 2 + 2); /* V = F / 2 + 2 on a closed sphere */
-  g_autofree float *after = triangle_soup (m);
+  g_autofree float *after = mm_test_triangle_soup (m);
   g_assert_cmpmem (before, 9 * nt * sizeof (float), after, 9 * nt * sizeof (float));
   assert_closed (m, 2);
   g_assert_cmpfloat (fabs (mm_mesh_volume (m) - v0), <, 1e-9 * v0);
@@ -563,6 +637,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/mesh/tilted", test_tilted);
   g_test_add_func ("/core/mesh/components", test_components);
   g_test_add_func ("/core/mesh/parts-update", test_parts_update);
+  g_test_add_func ("/core/mesh/parts-update-local", test_parts_update_local);
   g_test_add_func ("/core/mesh/order", test_order);
   g_test_add_func ("/core/mesh/smooth", test_smooth);
   g_test_add_func ("/core/mesh/decimate", test_decimate);

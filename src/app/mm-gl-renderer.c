@@ -5,6 +5,7 @@
 #include <epoxy/gl.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 typedef struct
 {
@@ -20,6 +21,10 @@ struct _MmGlRenderer
   bool legacy;
   GArray *meshes; /* GlMesh by slot */
   GLuint line_vao, line_vbo;
+  /* The smaller buffer drawn into at a reduced resolution, stretched over the viewport. */
+  float resolution;
+  GLuint fbo, fbo_colour, fbo_depth;
+  int fbo_w, fbo_h;
 };
 
 /* Flat shading from the screen-space slope of the depth: with the orthographic camera the
@@ -157,6 +162,7 @@ mm_gl_renderer_new (bool es, GError **error)
   r->l_toward = glGetUniformLocation (legacy_program, "toward");
   r->u_line_matrix = glGetUniformLocation (line_program, "matrix");
   r->meshes = g_array_new (FALSE, TRUE, sizeof (GlMesh));
+  r->resolution = 1;
   glGenVertexArrays (1, &r->line_vao);
   glGenBuffers (1, &r->line_vbo);
   return r;
@@ -190,6 +196,12 @@ mm_gl_renderer_free (MmGlRenderer *r)
   g_array_unref (r->meshes);
   glDeleteVertexArrays (1, &r->line_vao);
   glDeleteBuffers (1, &r->line_vbo);
+  if (r->fbo)
+    {
+      glDeleteFramebuffers (1, &r->fbo);
+      glDeleteRenderbuffers (1, &r->fbo_colour);
+      glDeleteRenderbuffers (1, &r->fbo_depth);
+    }
   glDeleteProgram (r->program);
   glDeleteProgram (r->line_program);
   glDeleteProgram (r->legacy_program);
@@ -200,6 +212,39 @@ void
 mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy)
 {
   r->legacy = legacy;
+}
+
+void
+mm_gl_renderer_set_resolution (MmGlRenderer *r, float fraction)
+{
+  r->resolution = fraction > 0 && fraction < 1 ? fraction : 1;
+}
+
+/* The offscreen buffer of w x h pixels (colour and depth), made or resized as needed. False
+ * when the driver refuses it (the caller then draws at full resolution). */
+static bool
+ensure_fbo (MmGlRenderer *r, int w, int h)
+{
+  if (r->fbo && r->fbo_w == w && r->fbo_h == h)
+    return true;
+  if (r->fbo == 0)
+    {
+      glGenFramebuffers (1, &r->fbo);
+      glGenRenderbuffers (1, &r->fbo_colour);
+      glGenRenderbuffers (1, &r->fbo_depth);
+    }
+  glBindRenderbuffer (GL_RENDERBUFFER, r->fbo_colour);
+  glRenderbufferStorage (GL_RENDERBUFFER, GL_RGBA8, w, h);
+  glBindRenderbuffer (GL_RENDERBUFFER, r->fbo_depth);
+  glRenderbufferStorage (GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, w, h);
+  glBindRenderbuffer (GL_RENDERBUFFER, 0);
+  glBindFramebuffer (GL_FRAMEBUFFER, r->fbo);
+  glFramebufferRenderbuffer (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, r->fbo_colour);
+  glFramebufferRenderbuffer (GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->fbo_depth);
+  bool ok = glCheckFramebufferStatus (GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  r->fbo_w = ok ? w : 0;
+  r->fbo_h = ok ? h : 0;
+  return ok;
 }
 
 void
@@ -247,6 +292,22 @@ mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, con
 {
   float matrix[16];
   mm_camera_gl_matrix (cam, matrix);
+  /* At a reduced resolution: the scene into the smaller buffer, stretched over the viewport
+   * before the lines (drawn sharp at full resolution). */
+  GLint vp[4] = { 0, 0, 1, 1 }, target = 0;
+  glGetIntegerv (GL_VIEWPORT, vp);
+  int sw = MAX ((int) ceilf (vp[2] * r->resolution), 1), sh = MAX ((int) ceilf (vp[3] * r->resolution), 1);
+  bool reduced = r->resolution < 1;
+  if (reduced)
+    {
+      glGetIntegerv (GL_DRAW_FRAMEBUFFER_BINDING, &target);
+      reduced = ensure_fbo (r, sw, sh);
+      glBindFramebuffer (GL_FRAMEBUFFER, reduced ? r->fbo : (GLuint) target);
+      if (reduced)
+        glViewport (0, 0, sw, sh);
+    }
+  if (!reduced)
+    sw = vp[2], sh = vp[3];
   glClearColor (background[0], background[1], background[2], 1);
   glClearDepthf (1);
   glClear (GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
@@ -271,14 +332,12 @@ mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, con
     }
   else
     {
-      /* mm_camera_gl_matrix: one unit of window depth is 4 radius mm along the view; a device
-       * pixel is width / (viewport width * scale) mm across it. */
-      GLint vp[4] = { 0, 0, 1, 1 };
-      glGetIntegerv (GL_VIEWPORT, vp);
+      /* mm_camera_gl_matrix: one unit of window depth is 4 radius mm along the view; a
+       * pixel drawn is width / (pixels drawn across * scale) mm across it. */
       double mm_per_depth = 4 * MAX (cam->radius, 1e-3);
       float zslope[2] = {
-        (float) (mm_per_depth * cam->scale * MAX (vp[2], 1) / MAX (cam->width, 1)),
-        (float) (mm_per_depth * cam->scale * MAX (vp[3], 1) / MAX (cam->height, 1)),
+        (float) (mm_per_depth * cam->scale * sw / MAX (cam->width, 1)),
+        (float) (mm_per_depth * cam->scale * sh / MAX (cam->height, 1)),
       };
       glUseProgram (r->program);
       glUniformMatrix4fv (r->u_matrix, 1, GL_FALSE, matrix);
@@ -304,6 +363,15 @@ mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, con
   glDisable (GL_BLEND);
   glDepthMask (GL_TRUE);
   glDepthFunc (GL_LESS);
+  if (reduced)
+    {
+      glBindFramebuffer (GL_READ_FRAMEBUFFER, r->fbo);
+      glBindFramebuffer (GL_DRAW_FRAMEBUFFER, (GLuint) target);
+      glViewport (vp[0], vp[1], vp[2], vp[3]);
+      glBlitFramebuffer (0, 0, sw, sh, vp[0], vp[1], vp[0] + vp[2], vp[1] + vp[3], GL_COLOR_BUFFER_BIT,
+                         GL_LINEAR);
+      glBindFramebuffer (GL_FRAMEBUFFER, (GLuint) target);
+    }
 
   if (n_lines > 0)
     {

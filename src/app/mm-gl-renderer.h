@@ -22,6 +22,11 @@ void mm_gl_renderer_free (MmGlRenderer *r);
  * bench-view3d's before / after figures); the picture is the same. */
 void mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy);
 
+/* Draw the meshes into a buffer of this fraction of the viewport's pixels along each side,
+ * stretched over the viewport (linear filter), and the lines at full resolution: fewer
+ * pixels to shade while the view moves. 1 (or anything out of (0, 1)): full resolution. */
+void mm_gl_renderer_set_resolution (MmGlRenderer *r, float fraction);
+
 /* Upload a mesh (or replace the one in that slot; NULL empties it). Slots are numbered by the
  * caller; the mesh is not kept. */
 void mm_gl_renderer_set_mesh (MmGlRenderer *r, int slot, const MmMesh *mesh);

@@ -68,8 +68,8 @@ typedef struct
   MmMask *mask;
   double hu;
   size_t max_triangles, lod_triangles;
-  /* The previous build: its mask, and its parts' headers only (voxel box, seed), copied so
-   * the thread never reads a mesh the view draws or frees. */
+  /* The previous build: its mask, and copies of its parts (voxel box, seed, and the mesh for
+   * a part rebuilt locally), so the thread never reads a mesh the view draws or frees. */
   SharedMask *shared, *previous_mask; /* shared: this build's mask (job->mask borrows it) */
   MmMesh **shadow, **shadow_orig;
   double *previous_ml, *previous_cm2;
@@ -96,7 +96,7 @@ job_free (Job *job)
     mm_mask_free (job->mask);
   shared_mask_release (job->previous_mask);
   for (int o = 0; o < job->n_previous; o++)
-    g_free (job->shadow_orig[o]);
+    mm_mesh_free (job->shadow_orig[o]);
   g_free (job->shadow);
   g_free (job->shadow_orig);
   g_free (job->previous_ml);
@@ -110,11 +110,12 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   Job *job = data;
   gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  int n = 0, n_reused = 0;
+  int n = 0, n_reused = 0, n_local = 0;
   MmMesh **parts;
   if (job->previous_mask != NULL)
     parts = mm_marching_mask_parts_update (job->vol, job->mask, job->previous_mask->mask,
-                                           job->shadow, job->n_previous, &n, &n_reused, 0, &error);
+                                           job->shadow, job->n_previous, &n, &n_reused, &n_local, 0,
+                                           &error);
   else
     parts = mm_marching_mask_parts (job->vol, job->mask, &n, 0, &error);
   if (parts == NULL && error != NULL)
@@ -126,6 +127,7 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   m->parts = parts;
   m->n_parts = n;
   m->n_reused = n_reused;
+  m->n_local = n_local;
   m->volume_ml = g_new0 (double, MAX (n, 1));
   m->area_cm2 = g_new0 (double, MAX (n, 1));
   m->from_previous = g_new (int, MAX (n, 1));
@@ -137,8 +139,8 @@ metal_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
           m->from_previous[i] = o;
       if (m->from_previous[i] >= 0)
         {
-          /* A header copy standing for the previous build's mesh, now the result's: swapped
-           * for that mesh on adoption. */
+          /* A copy standing for the previous build's mesh, now the result's: swapped for
+           * that mesh on adoption. */
           job->shadow_orig[m->from_previous[i]] = NULL;
           m->volume_ml[i] = job->previous_ml[m->from_previous[i]];
           m->area_cm2[i] = job->previous_cm2[m->from_previous[i]];
@@ -189,7 +191,9 @@ mm_surface_metal_async (const MmVolume *vol, const MmMask *mask, const MmSurface
       job->previous_cm2 = g_memdup2 (previous->area_cm2, MAX (previous->n_parts, 1) * sizeof (double));
       for (int o = 0; o < previous->n_parts; o++)
         {
-          MmMesh *h = g_new0 (MmMesh, 1);
+          /* A copy (a stem of 28 k triangles: 0.7 MB, well under a millisecond), as the view
+           * may free its parts while the thread still runs (a new volume cancels the build). */
+          MmMesh *h = mm_mesh_concat (&previous->parts[o], 1);
           memcpy (h->voxel_lo, previous->parts[o]->voxel_lo, sizeof h->voxel_lo);
           memcpy (h->voxel_hi, previous->parts[o]->voxel_hi, sizeof h->voxel_hi);
           memcpy (h->seed, previous->parts[o]->seed, sizeof h->seed);
@@ -216,7 +220,7 @@ mm_surface_metal_adopt (MmSurfaceMetal *metal, MmSurfaceMetal *previous)
       if (o < 0)
         continue;
       g_return_if_fail (previous != NULL && o < previous->n_parts && previous->parts[o] != NULL);
-      mm_mesh_free (metal->parts[i]); /* the header copy that stood for it */
+      mm_mesh_free (metal->parts[i]); /* the copy that stood for it */
       metal->parts[i] = g_steal_pointer (&previous->parts[o]);
       metal->parts[i]->component = i + 1;
       metal->from_previous[i] = -1;

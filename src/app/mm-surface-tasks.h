@@ -24,6 +24,7 @@ typedef struct
   int *from_previous; /* per part: the previous build's part it reuses (-1: built); until
                          mm_surface_metal_adopt only */
   int n_reused;
+  int n_local; /* parts meshed again only around the edit */
 } MmSurfaceMetal;
 
 void mm_surface_metal_free (MmSurfaceMetal *metal);
@@ -35,8 +36,8 @@ MmVolume *mm_surface_volume_copy (const MmVolume *vol, bool voxels);
 
 /* The metal of mask (copied now) meshed per part. With previous (the build shown now, NULL
  * for none), only the parts near the voxels that changed since previous->mask are meshed
- * again (mm_marching_mask_parts_update): the thread reads no mesh of previous (the view keeps
- * drawing it), and mm_surface_metal_adopt moves the untouched parts over on the main thread.
+ * again (mm_marching_mask_parts_update): the thread reads no mesh of previous (copies of its
+ * parts; the view keeps drawing them), and mm_surface_metal_adopt moves the untouched parts over on the main thread.
  * The caller keeps previous alive until the callback (a new volume cancels the build). */
 void mm_surface_metal_async (const MmVolume *vol, const MmMask *mask,
                              const MmSurfaceMetal *previous, GCancellable *cancellable,

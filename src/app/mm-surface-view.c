@@ -8,14 +8,14 @@
 #include "mm-mesh-pick.h"
 #include "mm-raster.h"
 #include "mm-surface-export.h"
+#include "mm-surface-lod.h"
 #include "mm-surface-tasks.h"
 
 #include <glib/gi18n.h>
 #include <epoxy/gl.h>
 #include <math.h>
 
-#define BONE_MAX_TRIANGLES 500000
-#define BONE_LOD_TRIANGLES 150000 /* drawn while the view turns */
+#define SETTLE_MS 250           /* after the last wheel step: the full bone again */
 #define REBUILD_DELAY_MS 400 /* after the last mask edit: a brush stroke is many edits */
 #define CLICK_SLOP 4.0       /* pixels a press may move and still be a click (a pick) */
 
@@ -46,6 +46,7 @@ struct _MmSurfaceView
   MmGlRenderer *gl;
   GCancellable *metal_cancel, *bone_cancel;
   guint rebuild_id;
+  guint settle_id; /* the view moved by the wheel: the coarse bone until it fires */
   int gl_parts; /* metal parts in the GL renderer's slots 2.. */
   bool software, active, fitted, metal_dirty, bone_dirty, metal_stale;
   /* The fit framed the metal (not the whole volume); the user turned, panned or zoomed since
@@ -139,11 +140,20 @@ bone_shown (MmSurfaceView *self)
   return self->bone != NULL && gtk_check_button_get_active (self->bone_check);
 }
 
-/* The coarse bone while the pointer turns or moves the view. */
+/* The coarse bone while the pointer turns or moves the view, or the wheel zooms it. */
 static bool
 use_lod (MmSurfaceView *self)
 {
-  return self->drag_mode != 0 && self->bone_lod != NULL;
+  return (self->drag_mode != 0 || self->settle_id != 0) && self->bone_lod != NULL;
+}
+
+static gboolean
+settle_cb (gpointer data)
+{
+  MmSurfaceView *self = data;
+  self->settle_id = 0;
+  redraw (self); /* at rest: the full bone */
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -290,6 +300,7 @@ gl_render_cb (GtkGLArea *area, GdkGLContext *context, MmSurfaceView *self)
   int n_lines = plane_lines (self, lines);
   int sf = gtk_widget_get_scale_factor (self->area);
   glViewport (0, 0, w * sf, h * sf);
+  mm_gl_renderer_set_resolution (self->gl, use_lod (self) ? MM_SURFACE_LOD_SCALE : 1);
   mm_gl_renderer_draw (self->gl, &self->cam, slots, (const float (*)[4]) rgba, n, lines, n_lines, background);
   return TRUE;
 }
@@ -443,6 +454,8 @@ scroll_cb (GtkEventControllerScroll *c, double dx, double dy, MmSurfaceView *sel
 {
   mm_camera_zoom (&self->cam, pow (1.15, -dy));
   self->user_moved = true;
+  g_clear_handle_id (&self->settle_id, g_source_remove);
+  self->settle_id = g_timeout_add (SETTLE_MS, settle_cb, self);
   redraw (self);
   return TRUE;
 }
@@ -570,7 +583,8 @@ metal_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   self->metal = metal;
   self->metal_stale = false;
   self->metal_dirty = true;
-  g_debug ("3D view: %d metal parts (%d reused) in %.1f ms", metal->n_parts, metal->n_reused, metal->ms);
+  g_debug ("3D view: %d metal parts (%d reused, %d rebuilt around the edit) in %.1f ms", metal->n_parts,
+           metal->n_reused, metal->n_local, metal->ms);
   if (!self->fitted || (!self->fit_on_metal && !self->user_moved && metal->n_parts > 0))
     fit (self);
   update_parts (self);
@@ -639,6 +653,18 @@ bone_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_object_unref (self);
 }
 
+/* The coarse bone's budget; MM_3D_LOD_TRIANGLES overrides it (the GUI test makes the coarse
+ * bone plainly coarser than the full one on its small phantom). */
+static size_t
+lod_triangles (void)
+{
+  const char *env = g_getenv ("MM_3D_LOD_TRIANGLES");
+  guint64 v = 0;
+  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 100, MM_SURFACE_BONE_TRIANGLES, &v, NULL))
+    return (size_t) v;
+  return MM_SURFACE_LOD_TRIANGLES;
+}
+
 static void
 start_bone (MmSurfaceView *self)
 {
@@ -663,7 +689,7 @@ start_bone (MmSurfaceView *self)
   self->bone_built_hu = hu;
   set_status (self, _("Building the bone surface…"));
   self->bone_cancel = g_cancellable_new ();
-  mm_surface_bone_async (vol, hu, BONE_MAX_TRIANGLES, BONE_LOD_TRIANGLES, self->bone_cancel, bone_done_cb, g_object_ref (self));
+  mm_surface_bone_async (vol, hu, MM_SURFACE_BONE_TRIANGLES, lod_triangles (), self->bone_cancel, bone_done_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -764,6 +790,7 @@ mm_surface_view_dispose (GObject *object)
 {
   MmSurfaceView *self = MM_SURFACE_VIEW (object);
   g_clear_handle_id (&self->rebuild_id, g_source_remove);
+  g_clear_handle_id (&self->settle_id, g_source_remove);
   if (self->metal_cancel)
     g_cancellable_cancel (self->metal_cancel);
   if (self->bone_cancel)

@@ -12,6 +12,7 @@
  * a vertex is shared by the cells around its edge through a per-plane index map and the
  * output is identical for any thread count. */
 #include "mm-marching.h"
+#include "mm-marching-private.h"
 
 #include <math.h>
 #include <gio/gio.h>
@@ -23,12 +24,8 @@
  * bit axis clear and the two other bits q (bit (axis+1)%3 + 2 * bit (axis+2)%3) to the
  * corner with bit axis set. */
 
-#define MAX_TRIS 12
-typedef struct
-{
-  int n;                   /* triangles */
-  uint8_t tri[MAX_TRIS][3]; /* edge ids */
-} Case;
+#define MAX_TRIS MM_MC_MAX_TRIS
+typedef MmMcCase Case;
 
 static Case cases[256];
 
@@ -167,6 +164,20 @@ make_table (gpointer unused)
   return NULL;
 }
 
+const MmMcCase *
+mm_mc_cases (void)
+{
+  static GOnce once = G_ONCE_INIT;
+  g_once (&once, make_table, NULL);
+  return cases;
+}
+
+int
+mm_mc_edge_corner_low (int e)
+{
+  return edge_corner_low (e);
+}
+
 /* ---- Where the inside is ---- */
 
 typedef struct
@@ -286,8 +297,8 @@ map_plane (const Source *s, int z, const uint8_t *v0, const uint8_t *v1, uint64_
 
 /* Whether the index to patient mapping is a reflection: triangles are then reversed so that
  * normals still point out (a right-handed grid, the DICOM case, never is). */
-static bool
-geometry_reflects (const MmVolume *vol)
+bool
+mm_mc_geometry_reflects (const MmVolume *vol)
 {
   double o[3], p[3][3], d[3][3];
   mm_volume_index_to_lps (vol, 0, 0, 0, o);
@@ -306,8 +317,7 @@ geometry_reflects (const MmVolume *vol)
 static MmMesh *
 extract (const Source *s, int n_threads, GError **error)
 {
-  static GOnce once = G_ONCE_INIT;
-  g_once (&once, make_table, NULL);
+  mm_mc_cases ();
   if (n_threads <= 0)
     n_threads = omp_get_max_threads ();
   int gx = s->n[0] + 2, gy = s->n[1] + 2, gz = s->n[2] + 2;
@@ -348,7 +358,7 @@ extract (const Source *s, int n_threads, GError **error)
     }
   MmMesh *mesh = mm_mesh_new (n_vertices, 0);
   mesh->n_vertices = n_vertices;
-  bool reflect = geometry_reflects (s->vol);
+  bool reflect = mm_mc_geometry_reflects (s->vol);
 
   /* Pass 2: slabs of cell layers in order; each slab's triangles in its own buffer, joined in
    * slab order. A slab numbers the vertices of the planes it owns (z-edges of its layers,
@@ -578,7 +588,7 @@ static bool changed_box_within (const MmMask *a, const MmMask *b, const int box_
 
 static MmMesh **
 parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, MmMesh **old,
-             int n_old, int *n_out, int *n_reused, int n_threads, GError **error)
+             int n_old, int *n_out, int *n_reused, int *n_spliced, int n_threads, GError **error)
 {
   g_return_val_if_fail (vol != NULL && mask != NULL && n_out != NULL, NULL);
   g_return_val_if_fail (memcmp (vol->dims, mask->dims, sizeof vol->dims) == 0, NULL);
@@ -588,6 +598,8 @@ parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, Mm
   *n_out = 0;
   if (n_reused)
     *n_reused = 0;
+  if (n_spliced)
+    *n_spliced = 0;
   if (!mask_box (mask, n_threads, lo, hi))
     return g_new0 (MmMesh *, 1);
   /* What changed since previous lies where either mask has voxels: in the new mask's box or
@@ -654,6 +666,9 @@ parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, Mm
                       touched[mm_components_label_at (comps, ci, cj, ck)] = true;
                   }
           }
+  bool old_had_null = false;
+  for (int o = 0; o < n_old; o++)
+    old_had_null = old_had_null || old[o] == NULL;
   /* Untouched old parts move over to the label their first voxel has now (labels renumber
    * when a component before them in scan order appears or goes). */
   for (int o = 0; o < n_old; o++)
@@ -677,11 +692,34 @@ parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, Mm
       if (n_reused)
         (*n_reused)++;
     }
+  /* One old part left over and one component to mesh: outside the changed voxels they hold
+   * the same voxels (every unchanged voxel of the component was in an old part, not in one
+   * that moved over, as those are other components now; and the reverse), so only the cells
+   * around the edit are meshed again (mm_mc_splice): an edit in the stem does not mesh the
+   * whole stem. */
+  int left = -1, n_left = 0, todo = -1, n_todo = 0;
+  for (int o = 0; o < n_old && previous != NULL; o++)
+    if (old[o] != NULL)
+      left = o, n_left++;
+  for (int c = 1; c <= n; c++)
+    if (meshes[c - 1] == NULL)
+      todo = c, n_todo++;
+  bool splice = previous != NULL && n_left == 1 && n_todo == 1 && !old_had_null
+                && dirty_lo[0] <= dirty_hi[0];
   for (int c = 1; c <= n; c++)
     {
       if (meshes[c - 1] != NULL)
         continue;
       const MmComponent *comp = mm_components_get (comps, c);
+      MmMesh *m = NULL;
+      if (splice && c == todo)
+        m = mm_mc_splice (vol, old[left], crop, lo, comps, c, dirty_lo, dirty_hi);
+      if (m != NULL)
+        {
+          if (n_spliced)
+            (*n_spliced)++;
+          goto meshed;
+        }
       Source s;
       source_whole (&s, vol);
       s.mask = crop;
@@ -693,7 +731,7 @@ parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, Mm
           s.box_min[a] = lo[a] + comp->bbox_min[a];
           s.n[a] = comp->bbox_max[a] - comp->bbox_min[a] + 1;
         }
-      MmMesh *m = extract (&s, n_threads, error);
+      m = extract (&s, n_threads, error);
       if (m == NULL)
         {
           for (int e = 0; e < n; e++)
@@ -701,6 +739,7 @@ parts_build (const MmVolume *vol, const MmMask *mask, const MmMask *previous, Mm
           g_free (meshes);
           return NULL;
         }
+    meshed:
       m->component = c;
       component_seed (comps, comp, c, m->seed);
       for (int a = 0; a < 3; a++)
@@ -719,17 +758,18 @@ MmMesh **
 mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n_out, int n_threads,
                         GError **error)
 {
-  return parts_build (vol, mask, NULL, NULL, 0, n_out, NULL, n_threads, error);
+  return parts_build (vol, mask, NULL, NULL, 0, n_out, NULL, NULL, n_threads, error);
 }
 
 MmMesh **
 mm_marching_mask_parts_update (const MmVolume *vol, const MmMask *mask, const MmMask *previous,
                                MmMesh **old_parts, int n_old, int *n_out, int *n_reused,
-                               int n_threads, GError **error)
+                               int *n_local, int n_threads, GError **error)
 {
   g_return_val_if_fail (previous != NULL && (n_old == 0 || old_parts != NULL), NULL);
   g_return_val_if_fail (memcmp (previous->dims, mask->dims, sizeof mask->dims) == 0, NULL);
-  return parts_build (vol, mask, previous, old_parts, n_old, n_out, n_reused, n_threads, error);
+  return parts_build (vol, mask, previous, old_parts, n_old, n_out, n_reused, n_local, n_threads,
+                      error);
 }
 
 static bool

@@ -43,11 +43,17 @@ MmMesh **mm_marching_mask_parts (const MmVolume *vol, const MmMask *mask, int *n
  * parts' boxes, not the whole volume). A part whose voxels grown by one voxel miss the box of
  * those changes is the same component now: its mesh moves from old_parts into the result (its
  * slot in old_parts set to NULL, its component renumbered), and only the other components are
- * meshed. The result equals mm_marching_mask_parts on mask. *n_reused (may be NULL) counts the
- * moved meshes; the caller frees what is left in old_parts. */
+ * meshed. When the edit touches one part only (one old part is left over and one component
+ * is to be meshed, e.g. a brush stroke inside the stem), that part is meshed again only in
+ * the cells around the changed voxels, its other triangles kept from the old mesh (which must
+ * then hold its vertices and triangles, not only its header); a part is meshed whole when
+ * that does not apply or pay. The result equals mm_marching_mask_parts on mask as sets of
+ * triangles per part (a locally rebuilt part numbers its vertices differently). *n_reused and
+ * *n_local (either may be NULL) count the moved meshes and the locally rebuilt ones; the
+ * caller frees what is left in old_parts. */
 MmMesh **mm_marching_mask_parts_update (const MmVolume *vol, const MmMask *mask,
                                         const MmMask *previous, MmMesh **old_parts, int n_old,
-                                        int *n_out, int *n_reused, int n_threads,
+                                        int *n_out, int *n_reused, int *n_local, int n_threads,
                                         GError **error);
 
 /* The box of the voxels that are nonzero in one of a, b (same dims) and zero in the other:

@@ -13,7 +13,10 @@
      AT-SPI;
   c) undo of the segmentation empties the view's list of parts, redo brings them back (the
      meshes follow mask edits in the background);
-  d) the same on the software path (MM_3D_SOFTWARE=1), and GDK_DEBUG=gl-disable falls back
+  d) the bone on: while a pan (Shift+drag) out and back holds the view the coarse bone is
+     drawn (the picture differs), released (and after a wheel step in and out) the picture
+     equals the one at rest before: the full bone;
+  e) the same on the software path (MM_3D_SOFTWARE=1), and GDK_DEBUG=gl-disable falls back
      to it by itself.
 TAP on stdout. Usage: test_view3d.py --app APP --cli CLI"""
 
@@ -252,6 +255,99 @@ def pick_stem(tap, v, ct, sil, what):
            slice_label(v.app).group(0) if slice_label(v.app) else "no label")
 
 
+def bone_pixels(rgb):
+    """Pixels of the translucent bone: off the background, grey-beige (low saturation)."""
+    c = rgb.astype(int)
+    off = np.abs(c - BACKGROUND).max(2) > 20
+    return off & ((c.max(2) - c.min(2)) <= 35)
+
+
+def same_picture(a, b, keep):
+    """The share of the view's pixels (overlaid widgets left out) equal to within 3 levels."""
+    eq = (np.abs(a.astype(int) - b.astype(int)).max(2) <= 3) & keep
+    return eq.sum() / max(keep.sum(), 1)
+
+
+def lod_check(tap, v, tmp, what):
+    """The bone is drawn coarser while the view moves (MM_3D_LOD_TRIANGLES makes it plainly
+    coarser here) and in full at rest: the bone on, a pan (Shift+drag) there and back again,
+    held (the picture differs: the coarse bone), then released (the picture equals the one
+    before the pan); a wheel step in and out (the full bone again after it settles)."""
+    tmp = os.environ.get("MM_TEST_LOGDIR", tmp)  # the pictures kept for a person to look at
+    menu = find(v.app.acc, lambda n: name(n) == "3D view: bone surface and mesh export")
+    if not tap.ok(menu is not None, f"{what}: the 3D view's menu button is there"):
+        return
+    # A click on the button (its accessible is the menu button's, whose inner toggle takes
+    # the click), placed from its extents relative to the view's.
+    e, (vx, vy, _, _), (sx, sy, _, _) = extents(menu), v.box(), v.screen_box
+    xdo("mousemove", "--sync", sx + e[0] - vx + e[2] // 2, sy + e[1] - vy + e[3] // 2)
+    time.sleep(0.1)
+    xdo("click", 1)
+    bone = wait_for(lambda: find(v.app.acc, lambda n: name(n) == "Bone" and "check" in role(n)), UI_TIMEOUT)
+    if not tap.ok(bone is not None, f"{what}: the Bone check box is in the menu",
+                  " ".join(sorted({role(n) + ":" + (name(n) or "") for n in [menu]}))):
+        return
+    safe(lambda: bone.queryAction().doAction(0))
+    checked = wait_for(lambda: bone.getState().contains(pyatspi.STATE_CHECKED), UI_TIMEOUT)
+    if not checked:  # no action through AT-SPI: the keyboard (the popover's first control)
+        xdo("key", "--clearmodifiers", "space")
+        checked = wait_for(lambda: bone.getState().contains(pyatspi.STATE_CHECKED), UI_TIMEOUT)
+    tap.ok(checked, f"{what}: the Bone check box is on")
+    xdo("key", "--clearmodifiers", "Escape")
+    x, y, w, h = v.screen_box
+    v.click(w - 20, h // 2)  # focus the view again (empty side: picks nothing)
+    xdo("key", "--clearmodifiers", "a")
+    keep = None
+
+    def settled():
+        nonlocal keep
+        a = v.shot(os.path.join(tmp, f"{what}-bone-a.png"))
+        time.sleep(1.0)
+        b = v.shot(os.path.join(tmp, f"{what}-bone-b.png"))
+        _, keep = silhouette(b, v.overlays())
+        n = int((bone_pixels(b) & keep).sum())
+        return (b,) if n > 2000 and same_picture(a, b, keep) > 0.999 else None
+    rest = wait_for(settled, START_TIMEOUT)
+    if not tap.ok(rest is not None, f"{what}: the bone surface is drawn"):
+        return
+    rest = rest[0]
+    x, y, w, h = v.screen_box
+    px, py = x + w // 2, y + h // 2
+    xdo("mousemove", "--sync", px, py)
+    xdo("keydown", "shift")
+    xdo("mousedown", 1)
+    try:
+        for dx in (10, 20, 30, 40):
+            xdo("mousemove", "--sync", px + dx, py)
+            time.sleep(0.3)
+        time.sleep(2.0)
+        away = same_picture(v.shot(os.path.join(tmp, f"{what}-away.png")), rest, keep)
+        Tap.note(f"{what}: panned 40 px, held: {away:.4f} of the pixels as at rest")
+        for dx in (30, 20, 10, 0):
+            xdo("mousemove", "--sync", px + dx, py)
+            time.sleep(0.3)
+        time.sleep(2.0)  # the frame back at the start drawn (seconds on the CPU path here)
+        held = wait_for(lambda: same_picture(v.shot(os.path.join(tmp, f"{what}-held.png")), rest, keep) < 0.995,
+                        UI_TIMEOUT)
+        tap.ok(held, f"{what}: while the pointer holds the view the coarse bone is drawn "
+               "(the picture differs from the one at rest)")
+    finally:
+        xdo("mouseup", 1)
+        xdo("keyup", "shift")
+    score = [0.0]
+
+    def back():
+        score[0] = same_picture(v.shot(os.path.join(tmp, f"{what}-released.png")), rest, keep)
+        return score[0] >= 0.999
+    tap.ok(wait_for(back, UI_TIMEOUT, 0.5), f"{what}: released, the view draws the full bone again "
+           f"(the picture equals the one before the pan: {score[0]:.4f} of its pixels)")
+    xdo("mousemove", "--sync", px, py)
+    xdo("click", 4)
+    xdo("click", 5)
+    tap.ok(wait_for(back, UI_TIMEOUT, 0.5), f"{what}: a wheel step in and out, then at rest: the full "
+           f"bone ({score[0]:.4f} of the pixels as before)")
+
+
 def scenario(tap, args, ct_dir, ct, logdir, tmp, what, env_extra):
     # Its own copy of the series: the mask session of the run before (segment, undo, redo),
     # saved beside the series, must not be restored into this one, where undo would then
@@ -299,6 +395,7 @@ def scenario(tap, args, ct_dir, ct, logdir, tmp, what, env_extra):
         xdo("key", "--clearmodifiers", "ctrl+shift+z")
         back = wait_for(lambda: v.parts() if name(v.parts()) == before else None, START_TIMEOUT)
         tap.ok(back is not None, f"{what}: after redo the same parts are listed again", before)
+        lod_check(tap, v, tmp, what)
     finally:
         pass
     return app
@@ -317,7 +414,8 @@ def main():
         ct_dir = os.path.join(tmp, "phantom", "ct")
         ct = Ct(ct_dir)
         Tap.note(f"phantom: {len(ct.lps)} metal voxels")
-        runs = (("gl", {}), ("software", {"MM_3D_SOFTWARE": "1"}))
+        lod = {"MM_3D_LOD_TRIANGLES": "100"}  # the coarse bone plainly coarser (lod_check)
+        runs = (("gl", lod), ("software", dict(lod, MM_3D_SOFTWARE="1")))
         only = os.environ.get("MM_TEST_V3D_ONLY")  # a developer's shortcut: one of the two
         for what, env in [r for r in runs if only in (None, r[0])]:
             app = scenario(tap, args, ct_dir, ct, logdir, tmp, what, env)
