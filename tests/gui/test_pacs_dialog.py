@@ -219,15 +219,18 @@ def servers_and_dimse(tap, args, tmp, orthanc, ct):
     keyfile = open(kf).read() if os.path.exists(kf) else ""
     tap.ok(SERVER in keyfile and spec in keyfile and "password" not in keyfile.lower(),
            "the server is kept in GSettings (no secret there)", keyfile[:400])
-    hostile = [("Nowhere", "dimse", "X@no-such-host.invalid:104"),
-               ("Closed", "dimse", "X@127.0.0.1:%d" % closed),
-               ("Silent", "dimse", "X@127.0.0.1:%d" % silent.getsockname()[1]),
-               ("NowhereWeb", "dicomweb", "http://no-such-host.invalid/dicom-web")]
+    # (name, kind, address, what the one line must say)
+    hostile = [("Nowhere", "dimse", "X@no-such-host.invalid:104", "unknown host"),
+               ("Closed", "dimse", "X@127.0.0.1:%d" % closed, "cannot connect"),
+               ("Silent", "dimse", "X@127.0.0.1:%d" % silent.getsockname()[1],
+                "no answer in time"),
+               ("NowhereWeb", "dicomweb", "http://no-such-host.invalid/dicom-web",
+                "no-such-host.invalid")]
     seeded = subprocess.run(["gsettings", "get", "io.github.metalmark.Metalmark",
                              "pacs-servers"], env=keyfile_env(tmp), capture_output=True,
                             text=True).stdout.strip()
     items = [seeded.rstrip("]")] if seeded.startswith("[{") else ["["]
-    for n, k, a in hostile:
+    for n, k, a, _ in hostile:
         items.append("{'name': '%s', 'kind': '%s', 'address': '%s', 'our-aet': 'MMTEST', "
                      "'auth': 'none', 'user': ''}" % (n, k, a))
     value = items[0] + (", " if items[0] != "[" else "") + ", ".join(items[1:]) + "]"
@@ -281,16 +284,23 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
     fixed = set(labels(dialog))
 
     # Hostile servers first: one line, nothing in the cache.
-    for k, (n, kind, addr) in enumerate(hostile):
+    servers = set(n for n, _, _, _ in hostile) | {SERVER}
+    previous = None
+    for k, (n, kind, addr, says) in enumerate(hostile):
         before = cache_listing()[1]
         if not choose(app, pid, "Open from PACS", dialog, "Server", k + 1, n + " · "):
             tap.ok(False, "server %s chosen in the dialog" % n)
             continue
         t0 = time.monotonic()
         press(button_in(dialog, "Search"))
-        msg = wait_for(lambda: (lambda t: t if t and "Searching" not in t else None)(
-            status_of(dialog, fixed)), NET_TIMEOUT)
-        tap.ok(msg is not None and "\n" not in msg and "found" not in msg
+        def status():
+            # The status line alone: not the labels of the server row.
+            t = " | ".join(x for x in labels(dialog) if x and x not in fixed
+                           and x.split(" · ")[0] not in servers)
+            return t if t and t != previous and "Searching" not in t else None
+        msg = wait_for(status, NET_TIMEOUT)
+        previous = msg
+        tap.ok(msg is not None and "\n" not in msg and " | " not in msg and says in msg
                and cache_listing()[1] == before,
                "%s (%s): Search fails in one line after %.1f s, nothing in the cache"
                % (n, addr, time.monotonic() - t0), str(msg))
