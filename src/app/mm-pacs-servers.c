@@ -80,25 +80,22 @@ mm_pacs_servers_load (GSettings *settings)
   g_variant_iter_init (&it, list);
   while ((dict = g_variant_iter_next_value (&it)) != NULL)
     {
-      GVariantDict d;
-      g_variant_dict_init (&d, dict);
       MmPacsEntry *e = mm_pacs_entry_new ();
       const char *s;
-      if (g_variant_dict_lookup (&d, "name", "&s", &s))
+      if (g_variant_lookup (dict, "name", "&s", &s))
         g_free (e->name), e->name = g_strdup (s);
-      if (g_variant_dict_lookup (&d, "address", "&s", &s))
+      if (g_variant_lookup (dict, "address", "&s", &s))
         g_free (e->address), e->address = g_strdup (s);
-      if (g_variant_dict_lookup (&d, "our-aet", "&s", &s))
+      if (g_variant_lookup (dict, "our-aet", "&s", &s))
         g_free (e->our_aet), e->our_aet = g_strdup (s);
-      if (g_variant_dict_lookup (&d, "user", "&s", &s))
+      if (g_variant_lookup (dict, "user", "&s", &s))
         g_free (e->user), e->user = g_strdup (s);
-      if (g_variant_dict_lookup (&d, "kind", "&s", &s) && g_str_equal (s, "dimse"))
+      if (g_variant_lookup (dict, "kind", "&s", &s) && g_str_equal (s, "dimse"))
         e->kind = MM_PACS_KIND_DIMSE;
-      if (g_variant_dict_lookup (&d, "auth", "&s", &s))
+      if (g_variant_lookup (dict, "auth", "&s", &s))
         for (guint i = 0; i < G_N_ELEMENTS (auth_names); i++)
           if (g_str_equal (s, auth_names[i]))
             e->auth = (MmPacsAuth) i;
-      g_variant_dict_clear (&d);
       g_variant_unref (dict);
       if (*e->name && *e->address)
         g_ptr_array_add (out, e);
