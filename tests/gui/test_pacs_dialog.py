@@ -8,6 +8,9 @@ server answers; Search lists the phantom's study; clicking it lists its series; 
 retrieves it into the cache ($XDG_CACHE_HOME/metalmark/pacs) and the window shows it, with
 `metalmark-cli info` on the cached copy equals it on the source. Screenshots of the dialog are saved (MM_TEST_SHOTS) to be looked at.
 
+Ctrl+M and Send Mask to PACS (Ctrl+Shift+E) over STOW-RS: the toast says accepted, Orthanc
+holds the SEG referencing the CT series.
+
 Then Preferences → PACS: a DIMSE server added by typing (name, kind, AET@host:port, our AE
 title), Test Connection answered; the app restarted (GSettings in a key file) keeps it; Open
 from PACS with it (C-FIND, C-GET into the cache): the cached files' pixels equal pydicom's on
@@ -279,6 +282,30 @@ def orthanclib_free_port():
     return orthanclib.free_port()
 
 
+def send_mask(tap, app, server):
+    """Ctrl+M, then Ctrl+Shift+E until the send dialog asks (the segmentation runs in the
+    background; before the mask exists the app says so in a toast), Send; the toast."""
+    focus_main(app)
+    xdo("key", "--clearmodifiers", "ctrl+m")
+
+    def ask():
+        focus_main(app)
+        xdo("key", "--clearmodifiers", "ctrl+shift+e")
+        return wait_for(lambda: find(app.acc, lambda n: role(n) in ("dialog", "frame", "alert")
+                                     and button_in(n, "Send") is not None), 3)
+    dialog = wait_for(ask, UI_TIMEOUT * 3, interval=0.5)
+    if not tap.ok(dialog is not None, "Ctrl+M, Ctrl+Shift+E: the app asks where to send the "
+                  "mask"):
+        return ""
+    tap.ok(find(dialog, lambda n: server in name(n)) is not None,
+           "Send to PACS offers the server chosen last (%s)" % server)
+    press(button_in(dialog, "Send"))
+    toast = wait_for(lambda: find(app.acc, lambda n: role(n) == "label"
+                                  and ("instances" in name(n) or "refused" in name(n)
+                                       or "cannot" in name(n).lower())), NET_TIMEOUT)
+    return name(toast) if toast else ""
+
+
 def cache_listing():
     cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
                          "metalmark", "pacs")
@@ -376,24 +403,7 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
     tap.ok(got_info == info, "info on the series the app opened equals info on the source")
 
     # Segment and send the mask as SEG over C-STORE.
-    focus_main(app)
-    xdo("key", "--clearmodifiers", "ctrl+m")
-    time.sleep(2)
-    focus_main(app)
-    xdo("key", "--clearmodifiers", "ctrl+shift+e")
-    ask = wait_for(lambda: find(app.acc, lambda n: role(n) in ("dialog", "frame", "alert")
-                                and showing(n) and button_in(n, "Send") is not None),
-                   UI_TIMEOUT)
-    if not tap.ok(ask is not None, "Ctrl+Shift+E asks where to send the mask"):
-        return
-    tap.ok(find(ask, lambda n: SERVER in name(n)) is not None,
-           "Send to PACS offers the server chosen last")
-    main_fixed = set()
-    press(button_in(ask, "Send"))
-    toast = wait_for(lambda: find(app.acc, lambda n: role(n) == "label"
-                                  and ("instances" in name(n) or "refused" in name(n)
-                                       or "cannot" in name(n).lower())), NET_TIMEOUT)
-    msg = name(toast) if toast else ""
+    msg = send_mask(tap, app, SERVER)
     tap.ok("Sent 1 of 1 instances to %s" % PACS_AET in msg and "accepted" in msg,
            "the toast says the SEG was accepted, in one line", msg)
     segs = [s for s in orthanc.rest("/series")
@@ -423,7 +433,6 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
         ok = ok and np.array_equal(frames[k].astype(bool), hu >= 3000)
     tap.ok(ok and frames.any(), "pydicom reads the SEG's 24 frames equal to HU >= 3000 of each "
            "uploaded slice (the app's mask of the retrieved series)")
-    del main_fixed
 
 
 def main():
@@ -532,6 +541,24 @@ def main():
         tap.ok(wait_for(lambda: not [f for f in children(app.acc) if name(f) == "Open from PACS"
                                      and safe(lambda: f.getState().contains(pyatspi.STATE_SHOWING))],
                         UI_TIMEOUT), "the dialog is gone from the screen after opening")
+        msg = send_mask(tap, app, "MM_PACS_URL")
+        segs = [s for s in orthanc.rest("/series")
+                if orthanc.rest("/series/" + s)["MainDicomTags"].get("Modality") == "SEG"]
+        ref = None
+        if segs:
+            inst = orthanc.rest("/series/%s/instances" % segs[0])
+            with open(os.path.join(tmp, "web-seg.dcm"), "wb") as f:
+                f.write(orthanc.rest("/instances/%s/file" % inst[0]["ID"]))
+            import pydicom
+            ds = pydicom.dcmread(os.path.join(tmp, "web-seg.dcm"))
+            ref = [r.SeriesInstanceUID for r in ds.ReferencedSeriesSequence]
+        ct0 = __import__("pydicom").dcmread(os.path.join(ct, sorted(os.listdir(ct))[0]))
+        tap.ok("Sent 1 of 1 instances to %s" % orthanc.url in msg and "accepted" in msg
+               and len(segs) == 1 and ref == [ct0.SeriesInstanceUID],
+               "Send Mask to PACS over STOW-RS: accepted (the toast), Orthanc holds the SEG "
+               "referencing the CT series", "%s %s %s" % (msg, segs, ref))
+        for sid in segs:  # the DIMSE part below counts its own SEG
+            orthanc.rest("/series/" + sid, method="DELETE")
         finish(tap, app, "Open from PACS")
         app = None
         shutil.rmtree(cache, ignore_errors=True)
