@@ -175,7 +175,9 @@ save_clicked (Editor *ed)
       g_autofree char *msg = g_strdup_printf (_("Saved without the password: the desktop "
                                                 "keyring could not keep it (%s)."),
                                               err->message);
-      adw_preferences_window_add_toast (page->window, adw_toast_new (msg));
+      /* Toast titles and group descriptions are markup in libadwaita 1.2. */
+      g_autofree char *escaped = g_markup_escape_text (msg, -1);
+      adw_preferences_window_add_toast (page->window, adw_toast_new (escaped));
     }
   if (ed->index >= 0 && (guint) ed->index < page->entries->len)
     {
@@ -392,9 +394,10 @@ mm_preferences_pacs_add_page (AdwPreferencesWindow *window, GSettings *settings)
   AdwPreferencesGroup *cache = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (cache, _("Cache"));
   g_autofree char *root = mm_pacs_cache_default_root ();
+  g_autofree char *root_markup = g_markup_escape_text (root, -1);
   g_autofree char *desc = g_strdup_printf (_("Retrieved series are kept in %s; the least "
                                              "recently used are removed beyond the limit."),
-                                           root);
+                                           root_markup);
   adw_preferences_group_set_description (cache, desc);
   GtkWidget *row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Cache size limit (MB)"));
