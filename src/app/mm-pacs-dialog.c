@@ -2,22 +2,17 @@
 #include "mm-pacs-dialog.h"
 
 #include "mm-pacs-qido.h"
-#include "mm-pacs-task.h"
+#include "mm-pacs-servers.h"
 #include "mm-text.h"
 
 #include <glib/gi18n.h>
-#include <libsecret/secret.h>
-
-/* The cache's bound for the app (the CLI's default too). */
-#define MM_PACS_APP_CACHE_BYTES (4ull << 30)
 
 struct _MmPacsDialog
 {
   AdwWindow parent_instance;
 
-  AdwEntryRow *url, *user, *patient, *patient_id, *accession, *date, *modality;
-  AdwPasswordEntryRow *secret;
-  AdwComboRow *auth;
+  AdwEntryRow *patient, *patient_id, *accession, *date, *modality;
+  AdwComboRow *server; /* the servers of Preferences (and $MM_PACS_URL's) */
   GtkListBox *studies, *series;
   GtkLabel *status;
   GtkProgressBar *progress;
@@ -25,7 +20,9 @@ struct _MmPacsDialog
 
   GPtrArray *study_rows;  /* MmPacsStudy of the study rows */
   GPtrArray *series_rows; /* MmPacsSeries of the series rows */
-  MmPacsServer *srv;      /* of the running operation */
+  GPtrArray *entries;     /* MmPacsEntry of the server row */
+  GSettings *settings;    /* may be NULL */
+  MmPacsConn *srv;        /* of the running operation */
   GCancellable *cancellable;
   gint64 expected; /* instances of the series being retrieved, -1 unknown */
   bool disposed;   /* the widgets are gone: an operation ending now touches nothing */
@@ -39,17 +36,6 @@ enum
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-static const SecretSchema *
-secret_schema (void)
-{
-  static const SecretSchema schema = {
-    "io.github.metalmark.Metalmark.Pacs", SECRET_SCHEMA_NONE,
-    { { "url", SECRET_SCHEMA_ATTRIBUTE_STRING }, { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { NULL, 0 } },
-  };
-  return &schema;
-}
 
 static void
 set_status (MmPacsDialog *self, const char *text)
@@ -74,40 +60,47 @@ entry (AdwEntryRow *row)
   return t && *t ? t : NULL;
 }
 
-/* A server from the fields; the secret from the field, else from the keyring. */
-static MmPacsServer *
+/* A connection to the chosen server (its secret from the keyring); remembered as the last
+ * used. */
+static MmPacsConn *
 make_server (MmPacsDialog *self, GError **error)
 {
-  MmPacsAuth auth = (MmPacsAuth) adw_combo_row_get_selected (self->auth);
-  const char *url = entry (self->url);
-  const char *user = entry (self->user);
-  g_autofree char *secret = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->secret)));
-  if (auth != MM_PACS_AUTH_NONE && (secret == NULL || *secret == '\0') && url)
+  guint i = adw_combo_row_get_selected (self->server);
+  if (i == GTK_INVALID_LIST_POSITION || i >= self->entries->len)
     {
-      g_clear_pointer (&secret, g_free);
-      secret = secret_password_lookup_sync (secret_schema (), NULL, NULL, "url", url, "user",
-                                            user ? user : "", NULL);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("No PACS server: add one in Preferences (Ctrl+comma), PACS page."));
+      return NULL;
     }
-  MmPacsServer *srv = mm_pacs_server_new (url, auth, user, secret && *secret ? secret : NULL,
-                                          error);
-  if (secret)
-    secret_password_wipe (secret), secret = NULL;
-  return srv;
+  const MmPacsEntry *e = self->entries->pdata[i];
+  if (self->settings && !e->from_env)
+    g_settings_set_string (self->settings, "pacs-server", e->name);
+  return mm_pacs_entry_connect (e, NULL, error);
 }
 
-/* Remember the secret of a server that answered, in the desktop keyring (never in
- * GSettings); without a keyring it is simply not remembered. */
+/* The server list again (Preferences may have changed it), keeping the chosen one. */
 static void
-remember_secret (MmPacsDialog *self)
+reload_servers (MmPacsDialog *self)
 {
-  const char *secret = gtk_editable_get_text (GTK_EDITABLE (self->secret));
-  const char *url = entry (self->url);
-  if (secret == NULL || *secret == '\0' || url == NULL)
-    return;
-  const char *user = entry (self->user);
-  g_autofree char *label = g_strdup_printf ("Metalmark PACS %s", url);
-  secret_password_store (secret_schema (), SECRET_COLLECTION_DEFAULT, label, secret, NULL, NULL,
-                         NULL, "url", url, "user", user ? user : "", NULL);
+  g_autofree char *chosen = NULL;
+  guint i = adw_combo_row_get_selected (self->server);
+  if (self->entries && i < self->entries->len)
+    chosen = g_strdup (((MmPacsEntry *) self->entries->pdata[i])->name);
+  else if (self->settings)
+    chosen = g_settings_get_string (self->settings, "pacs-server");
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  self->entries = mm_pacs_servers_load (self->settings);
+  GtkStringList *model = gtk_string_list_new (NULL);
+  for (guint k = 0; k < self->entries->len; k++)
+    {
+      g_autofree char *label = mm_pacs_entry_label (self->entries->pdata[k]);
+      g_autofree char *printable = mm_text_printable (label);
+      gtk_string_list_append (model, printable);
+    }
+  adw_combo_row_set_model (self->server, G_LIST_MODEL (model));
+  g_object_unref (model);
+  if (self->entries->len > 0)
+    adw_combo_row_set_selected (self->server, mm_pacs_servers_find (self->entries, chosen));
 }
 
 /* ---- the operations, each in a thread ---- */
@@ -134,8 +127,8 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   MmPacsDialog *self = source;
   Find *f = data;
   GError *err = NULL;
-  GPtrArray *res = f->series ? mm_pacs_find_series (self->srv, &f->q, cancellable, &err)
-                             : mm_pacs_find_studies (self->srv, &f->q, cancellable, &err);
+  GPtrArray *res = f->series ? mm_pacs_conn_find_series (self->srv, &f->q, cancellable, &err)
+                             : mm_pacs_conn_find_studies (self->srv, &f->q, cancellable, &err);
   if (res)
     g_task_return_pointer (task, res, (GDestroyNotify) g_ptr_array_unref);
   else
@@ -167,7 +160,7 @@ row_new (const char *title, const char *subtitle)
 static bool
 operation_end (MmPacsDialog *self)
 {
-  g_clear_pointer (&self->srv, mm_pacs_server_free);
+  g_clear_pointer (&self->srv, mm_pacs_conn_free);
   g_clear_object (&self->cancellable);
   if (self->disposed)
     return false;
@@ -194,7 +187,6 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
       set_status (self, err->message);
       return;
     }
-  remember_secret (self);
   if (!series)
     {
       g_ptr_array_unref (self->study_rows);
@@ -275,7 +267,7 @@ start_find (MmPacsDialog *self, const char *study_uid)
               || (*f->q.date_to && !mm_pacs_date_ok (f->q.date_to)))
             {
               find_free (f);
-              g_clear_pointer (&self->srv, mm_pacs_server_free);
+              g_clear_pointer (&self->srv, mm_pacs_conn_free);
               set_status (self, _("The study date must be YYYYMMDD or a range "
                                   "YYYYMMDD-YYYYMMDD."));
               return;
@@ -314,7 +306,7 @@ echo_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
 {
   MmPacsDialog *self = source;
   GError *err = NULL;
-  if (mm_pacs_server_echo (self->srv, cancellable, &err))
+  if (mm_pacs_conn_echo (self->srv, cancellable, &err))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, err);
@@ -326,11 +318,12 @@ echo_done (GObject *source, GAsyncResult *result, gpointer data)
   MmPacsDialog *self = MM_PACS_DIALOG (source);
   g_autoptr (GError) err = NULL;
   bool ok = g_task_propagate_boolean (G_TASK (result), &err);
+  bool dimse = self->srv && self->srv->kind == MM_PACS_KIND_DIMSE;
   if (!operation_end (self))
     return;
-  if (ok)
-    remember_secret (self);
-  set_status (self, ok ? _("The server answers DICOMweb queries.") : err->message);
+  set_status (self, !ok ? err->message
+                        : dimse ? _("The server answered C-ECHO.")
+                                : _("The server answers DICOMweb queries."));
 }
 
 static void
@@ -412,8 +405,9 @@ open_clicked (MmPacsDialog *self)
   set_status (self, _("Retrieving the series…"));
   gtk_progress_bar_set_fraction (self->progress, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
-  MmPacsGet req = { s->study_uid, s->series_uid, NULL, NULL, MM_PACS_APP_CACHE_BYTES };
-  mm_pacs_get_async (self->srv, &req, get_progress, self, self->cancellable, get_done,
+  MmPacsGet req = { s->study_uid, s->series_uid, NULL, NULL,
+                    mm_pacs_cache_max_bytes (self->settings) };
+  mm_pacs_conn_get_async (self->srv, &req, get_progress, self, self->cancellable, get_done,
                      g_object_ref (self));
 }
 
@@ -450,8 +444,10 @@ mm_pacs_dialog_finalize (GObject *object)
   MmPacsDialog *self = MM_PACS_DIALOG (object);
   g_clear_pointer (&self->study_rows, g_ptr_array_unref);
   g_clear_pointer (&self->series_rows, g_ptr_array_unref);
-  g_clear_pointer (&self->srv, mm_pacs_server_free);
+  g_clear_pointer (&self->srv, mm_pacs_conn_free);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (mm_pacs_dialog_parent_class)->finalize (object);
 }
 
@@ -532,23 +528,12 @@ mm_pacs_dialog_init (MmPacsDialog *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (rscroll), rbox);
 
   AdwPreferencesGroup *server = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (server, _("DICOMweb Server"));
+  adw_preferences_group_set_title (server, _("PACS Server"));
+  adw_preferences_group_set_description (server, _("Add and edit servers in Preferences."));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (server));
-  self->url = add_entry (server, _("Base URL"));
-  const char *env_url = g_getenv ("MM_PACS_URL");
-  if (env_url)
-    gtk_editable_set_text (GTK_EDITABLE (self->url), env_url);
-  self->auth = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->auth), _("Authentication"));
-  const char *kinds[] = { _("None"), _("Basic (user and password)"), _("Bearer token"), NULL };
-  GtkStringList *model = gtk_string_list_new (kinds);
-  adw_combo_row_set_model (self->auth, G_LIST_MODEL (model));
-  g_object_unref (model);
-  adw_preferences_group_add (server, GTK_WIDGET (self->auth));
-  self->user = add_entry (server, _("User"));
-  self->secret = ADW_PASSWORD_ENTRY_ROW (adw_password_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->secret), _("Password or token"));
-  adw_preferences_group_add (server, GTK_WIDGET (self->secret));
+  self->server = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server), _("Server"));
+  adw_preferences_group_add (server, GTK_WIDGET (self->server));
   self->test = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Test Connection")));
   gtk_widget_set_halign (GTK_WIDGET (self->test), GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->test));
@@ -610,7 +595,14 @@ mm_pacs_dialog_init (MmPacsDialog *self)
 }
 
 MmPacsDialog *
-mm_pacs_dialog_new (GtkWindow *parent)
+mm_pacs_dialog_new (GtkWindow *parent, GSettings *settings)
 {
-  return g_object_new (MM_TYPE_PACS_DIALOG, "transient-for", parent, "modal", TRUE, NULL);
+  MmPacsDialog *self = g_object_new (MM_TYPE_PACS_DIALOG, "transient-for", parent, "modal",
+                                     TRUE, NULL);
+  self->settings = settings ? g_object_ref (settings) : NULL;
+  reload_servers (self);
+  if (settings)
+    g_signal_connect_object (settings, "changed::pacs-servers", G_CALLBACK (reload_servers),
+                             self, G_CONNECT_SWAPPED);
+  return self;
 }

@@ -14,6 +14,7 @@ G_DECLARE_FINAL_TYPE (MmPacsDialog, mm_pacs_dialog, MM, PACS_DIALOG, AdwWindow)
 /* The dialog over parent; "series-retrieved" (path) is emitted with the folder of the
  * retrieved series, after the dialog hid itself (closing hides it too: the window keeps one
  * and shows it again). */
-MmPacsDialog *mm_pacs_dialog_new (GtkWindow *parent);
+/* settings (may be NULL): the server list of Preferences and the cache bound. */
+MmPacsDialog *mm_pacs_dialog_new (GtkWindow *parent, GSettings *settings);
 
 G_END_DECLS

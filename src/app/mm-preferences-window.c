@@ -2,6 +2,8 @@
 /* MmPreferencesWindow: mouse mapping, the window/level a series opens with, the overlay. */
 #include "mm-preferences-window.h"
 
+#include "mm-preferences-pacs.h"
+
 #include <math.h>
 
 struct _MmPreferencesWindow
@@ -123,5 +125,6 @@ mm_preferences_window_new (GtkWindow *parent, GSettings *settings)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "overlay-outline", self->outline_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
+  mm_preferences_pacs_add_page (ADW_PREFERENCES_WINDOW (self), settings);
   return self;
 }

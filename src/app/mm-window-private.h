@@ -128,6 +128,7 @@ void mm_window_test_mode_start (MmWindow *self);
 
 /* mm-window-export.c: export of the mask (PNG, NIfTI, DICOM SEG), import of a NIfTI mask. */
 void mm_window_export_class_init (GtkWidgetClass *klass);
+void mm_window_pacs_class_init (GtkWidgetClass *klass); /* mm-window-pacs.c: Send to PACS */
 
 /* mm-window-reading.c: the reading tools' row, cine, view export ("reading.*" actions). */
 void mm_window_reading_init (MmWindow *self);

@@ -528,7 +528,7 @@ open_pacs_action (GtkWidget *widget, const char *name, GVariant *param)
   MmPacsDialog *dialog = g_object_get_data (G_OBJECT (widget), "mm-pacs-dialog");
   if (dialog == NULL)
     {
-      dialog = mm_pacs_dialog_new (GTK_WINDOW (widget));
+      dialog = mm_pacs_dialog_new (GTK_WINDOW (widget), MM_WINDOW (widget)->settings);
       gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
       g_signal_connect_object (dialog, "series-retrieved", G_CALLBACK (pacs_retrieved), widget,
                                G_CONNECT_SWAPPED);
@@ -833,6 +833,7 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
   mm_window_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
+  mm_window_pacs_class_init (widget_class);
   mm_window_model_class_init (widget_class);
   mm_window_measure_class_init (widget_class);
   mm_window_view3d_class_init (widget_class);

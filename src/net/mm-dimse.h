@@ -21,7 +21,7 @@ G_BEGIN_DECLS
  * run; every call below calls it too. */
 void mm_dimse_init (void);
 
-typedef struct
+typedef struct _MmDimsePeer
 {
   char *called_aet; /* the PACS's AE title */
   char *host;

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "mm-pacs-task.h"
 
+#include "mm-dimse.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <utime.h>
+
 typedef struct
 {
-  MmPacsServer *srv; /* not owned */
+  MmPacsServer *srv;        /* not owned; NULL for DIMSE */
+  const MmDimsePeer *peer; /* not owned; NULL for DICOMweb */
   char *study, *series, *dest, *root;
   guint64 cache_max;
   MmPacsProgress progress;
@@ -75,13 +82,46 @@ worker_progress (guint64 bytes, guint instances, gpointer user)
   g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, deliver, r, report_free);
 }
 
+/* C-GET into dest, or into the cache under root (a folder per peer and UIDs, as the CLI's);
+ * a cached series is used as it is and marked as used; then the cache is evicted. */
+static char *
+run_dimse (Job *job, GCancellable *cancellable, GError **error)
+{
+  if (job->dest)
+    return mm_dimse_get_series (job->peer, job->study, job->series, job->dest, NULL,
+                                worker_progress, job, cancellable, error) > 0
+               ? g_strdup (job->dest)
+               : NULL;
+  g_autofree char *name = mm_dimse_peer_name (job->peer);
+  g_autofree char *url = g_strconcat ("dimse://", name, NULL);
+  g_autofree char *key = mm_pacs_cache_key (url, job->study, job->series);
+  if (g_mkdir_with_parents (job->root, 0700) != 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "Cannot create the PACS cache %s: %s", job->root, g_strerror (e));
+      return NULL;
+    }
+  g_autofree char *dest = g_build_filename (job->root, key, NULL);
+  if (g_file_test (dest, G_FILE_TEST_IS_DIR))
+    g_utime (dest, NULL); /* used now: the eviction's LRU order */
+  else if (mm_dimse_get_series (job->peer, job->study, job->series, dest, NULL,
+                                worker_progress, job, cancellable, error)
+           == 0)
+    return NULL;
+  mm_pacs_cache_evict (job->root, job->cache_max, key);
+  return g_steal_pointer (&dest);
+}
+
 static void
 run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Job *job = task_data;
   GError *err = NULL;
   char *dir = NULL;
-  if (job->dest)
+  if (job->peer)
+    dir = run_dimse (job, cancellable, &err);
+  else if (job->dest)
     {
       if (mm_pacs_retrieve_series (job->srv, job->study, job->series, job->dest, NULL,
                                    worker_progress, job, cancellable, &err)
@@ -116,14 +156,15 @@ on_done (GObject *source, GAsyncResult *result, gpointer data)
   g_free (w);
 }
 
-void
-mm_pacs_get_async (MmPacsServer *srv, const MmPacsGet *req, MmPacsProgress progress,
-                   gpointer progress_data, GCancellable *cancellable,
-                   GAsyncReadyCallback callback, gpointer user_data)
+static void
+start (MmPacsServer *srv, const MmDimsePeer *peer, const MmPacsGet *req,
+       MmPacsProgress progress, gpointer progress_data, GCancellable *cancellable,
+       GAsyncReadyCallback callback, gpointer user_data)
 {
   Job *job = g_new0 (Job, 1);
   g_atomic_ref_count_init (&job->refs);
   job->srv = srv;
+  job->peer = peer;
   job->study = g_strdup (req->study_uid);
   job->series = g_strdup (req->series_uid);
   job->dest = g_strdup (req->dest);
@@ -139,10 +180,26 @@ mm_pacs_get_async (MmPacsServer *srv, const MmPacsGet *req, MmPacsProgress progr
   w->callback = callback;
   w->user_data = user_data;
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, on_done, w);
-  g_task_set_source_tag (task, mm_pacs_get_async);
   g_task_set_task_data (task, job, (GDestroyNotify) job_unref);
   g_task_set_return_on_cancel (task, FALSE); /* the worker cleans up before returning */
   g_task_run_in_thread (task, run);
+}
+
+void
+mm_pacs_get_async (MmPacsServer *srv, const MmPacsGet *req, MmPacsProgress progress,
+                   gpointer progress_data, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  start (srv, NULL, req, progress, progress_data, cancellable, callback, user_data);
+}
+
+void
+mm_pacs_dimse_get_async (const MmDimsePeer *peer, const MmPacsGet *req,
+                         MmPacsProgress progress, gpointer progress_data,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  start (NULL, peer, req, progress, progress_data, cancellable, callback, user_data);
 }
 
 char *

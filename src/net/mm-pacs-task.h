@@ -24,6 +24,16 @@ void mm_pacs_get_async (MmPacsServer *srv, const MmPacsGet *req, MmPacsProgress 
                         gpointer progress_data, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
 
+typedef struct _MmDimsePeer MmDimsePeer;
+
+/* The same over DIMSE (C-GET): into req->dest, or the cache keyed by dimse://AET@HOST:PORT
+ * and the UIDs (a cached series is used as it is). peer must stay alive until callback ran;
+ * mm_dimse_init must have run on the main thread. */
+void mm_pacs_dimse_get_async (const MmDimsePeer *peer, const MmPacsGet *req,
+                              MmPacsProgress progress, gpointer progress_data,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+
 /* The folder of the retrieved series, or NULL with the error (G_IO_ERROR_CANCELLED when
  * cancelled). */
 char *mm_pacs_get_finish (GAsyncResult *result, GError **error);

@@ -9,107 +9,22 @@ Orthanc or its DICOMweb plugin is missing. The hostile servers are in test_pacs_
 TAP output."""
 
 import argparse
-import base64
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import nibabel
 import numpy as np
 import pydicom
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from taplib import check, finish, run  # noqa: E402
-
-USER, PASSWORD = "mm-test", "s3cret-not-logged"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def dicomweb_plugin():
-    """The plugin's path from the package's file list (dpkg -L orthanc-dicomweb)."""
-    p = subprocess.run(["dpkg", "-L", "orthanc-dicomweb"], capture_output=True, text=True)
-    for line in p.stdout.splitlines():
-        if line.endswith("/libOrthancDicomWeb.so"):
-            return line
-    for line in p.stdout.splitlines():
-        if "libOrthancDicomWeb.so" in line:
-            return line
-    return None
-
-
-class Orthanc:
-    """An Orthanc of the test's own: loopback only (remote access off; Orthanc 1.10 binds
-    all interfaces and refuses non-loopback clients), DICOM store/echo from unknown AEs off,
-    basic authentication on, storage in a temporary folder."""
-
-    def __init__(self, workdir, auth=True, extra=None):
-        self.auth = auth
-        self.dir = os.path.join(workdir, "orthanc")
-        os.makedirs(os.path.join(self.dir, "db"))
-        self.http, self.dicom = free_port(), free_port()
-        conf = {
-            "Name": "MetalmarkTest",
-            "StorageDirectory": os.path.join(self.dir, "db"),
-            "IndexDirectory": os.path.join(self.dir, "db"),
-            "HttpPort": self.http, "DicomPort": self.dicom,
-            "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": auth,
-            "RegisteredUsers": {USER: PASSWORD},
-            "DicomAlwaysAllowEcho": False, "DicomAlwaysAllowStore": False,
-            "DicomCheckCalledAet": True,
-            "Plugins": [dicomweb_plugin()],
-            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
-            "StableAge": 1,
-        }
-        conf.update(extra or {})  # test_pacs_dimse.py: the DICOM port's AE titles
-        self.conf = os.path.join(self.dir, "orthanc.json")
-        with open(self.conf, "w") as f:
-            json.dump(conf, f)
-        self.log = open(os.path.join(self.dir, "orthanc.log"), "w")
-        self.proc = subprocess.Popen(["Orthanc", self.conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        self.base = "http://127.0.0.1:%d" % self.http
-        self.url = self.base + "/dicom-web"
-        deadline = time.time() + 60
-        while True:
-            try:
-                self.rest("/system")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("Orthanc did not start; see " + self.log.name)
-                time.sleep(0.2)
-
-    def rest(self, path, data=None, method=None):
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        token = base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
-        req.add_header("Authorization", "Basic " + token)
-        with urllib.request.urlopen(req, timeout=60) as r:
-            body = r.read()
-        return json.loads(body) if body[:1] in (b"{", b"[") else body
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
+from orthanclib import (PASSWORD, USER, Orthanc, dicomweb_plugin,  # noqa: E402,F401
+                        free_port)
 
 def sop_uids(folder):
     return sorted(pydicom.dcmread(os.path.join(folder, f), stop_before_pixels=True)

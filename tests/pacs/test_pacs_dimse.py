@@ -26,8 +26,9 @@ import pydicom
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from taplib import check, finish, run  # noqa: E402
-from test_pacs import (PASSWORD, USER, Orthanc, decoded, dicomweb_plugin,  # noqa: E402
-                       free_port, info_json, sop_uids)
+from orthanclib import (PASSWORD, USER, Orthanc, dicomweb_plugin,  # noqa: E402
+                        dimse_config, free_port)
+from test_pacs import decoded, info_json, sop_uids  # noqa: E402
 
 OUR_AET, PACS_AET = "MMTEST", "ORTHANCTEST"
 
@@ -51,20 +52,7 @@ def main():
     orthanc = None
     try:
         # Our AE title known with every permission; no "always allow" for unknown callers.
-        # Orthanc 1.10 binds its DICOM port on all interfaces; the test's clients are
-        # loopback only and the port is a free, random one.
-        extra = {
-            "DicomAet": PACS_AET,
-            "DicomModalities": {"mm": {"AET": OUR_AET, "Host": "127.0.0.1",
-                                       "Port": free_port(), "AllowEcho": True,
-                                       "AllowFind": True, "AllowGet": True,
-                                       "AllowMove": False, "AllowStore": True}},
-            "DicomAlwaysAllowEcho": False, "DicomAlwaysAllowStore": False,
-            "DicomAlwaysAllowFind": False, "DicomAlwaysAllowGet": False,
-            "DicomAlwaysAllowMove": False,
-            "DicomCheckModalityHost": True, "DicomCheckCalledAet": True,
-        }
-        orthanc = Orthanc(work, extra=extra)
+        orthanc = Orthanc(work, extra=dimse_config(OUR_AET, PACS_AET))
         tests(cli, work, orthanc)
     finally:
         if orthanc:

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The PACS servers the user configured in Preferences: kept in GSettings (pacs-servers; no
+ * secret there), their passwords and tokens in the desktop keyring through libsecret, and
+ * turned into connections (mm-pacs-conn.h) for the dialogs. $MM_PACS_URL adds a DICOMweb
+ * server without authentication in front of the list (tests, scripts). */
+#pragma once
+
+#include "mm-pacs-conn.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *name;
+  MmPacsKind kind;
+  char *address; /* DICOMweb base URL, or AET@HOST:PORT */
+  char *our_aet; /* DIMSE: our calling AE title ("" : the default) */
+  MmPacsAuth auth;
+  char *user;
+  bool from_env; /* $MM_PACS_URL: not stored, not editable */
+} MmPacsEntry;
+
+MmPacsEntry *mm_pacs_entry_new (void);
+MmPacsEntry *mm_pacs_entry_copy (const MmPacsEntry *e);
+void mm_pacs_entry_free (MmPacsEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmPacsEntry, mm_pacs_entry_free)
+
+/* "Name · URL" or "Name · AET@HOST:PORT" (newly allocated). */
+char *mm_pacs_entry_label (const MmPacsEntry *e);
+
+/* The servers (MmPacsEntry, owned by the array): $MM_PACS_URL's first, then the stored ones.
+ * settings may be NULL (no schema installed): only $MM_PACS_URL's. */
+GPtrArray *mm_pacs_servers_load (GSettings *settings);
+
+/* Store the entries (those not from_env) in pacs-servers. */
+void mm_pacs_servers_save (GSettings *settings, GPtrArray *entries);
+
+/* The index of the entry named name, else 0. */
+guint mm_pacs_servers_find (GPtrArray *entries, const char *name);
+
+/* The cache bound from pacs-cache-max-mb (4 GiB without settings). */
+guint64 mm_pacs_cache_max_bytes (GSettings *settings);
+
+/* A connection for e; secret NULL: looked up in the keyring when the server needs one.
+ * The timeout is $MM_PACS_TIMEOUT seconds when set (tests), else the default. Call on the
+ * main thread (DIMSE's set-up). */
+MmPacsConn *mm_pacs_entry_connect (const MmPacsEntry *e, const char *secret, GError **error);
+
+/* The keyring: store (a NULL or empty secret removes it), look up (NULL when none; free with
+ * secret_password_free). Keyed by the server's address and user, as the dialog always did. */
+bool mm_pacs_secret_store (const MmPacsEntry *e, const char *secret, GError **error);
+char *mm_pacs_secret_lookup (const MmPacsEntry *e);
+
+G_END_DECLS
