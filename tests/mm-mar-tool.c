@@ -54,7 +54,7 @@ main (int argc, char **argv)
   if (argc == 9)
     {
       p.n_views = parse_int (argv[7], 16, 4096);
-      p.downsample = parse_int (argv[8], 1, 4);
+      p.downsample = parse_int (argv[8], 0, 4);
     }
   g_autofree float *hu = read_all (argv[4], sizeof (float) * n * n);
   g_autofree guint8 *mask = read_all (argv[5], (size_t) n * n);

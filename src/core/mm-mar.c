@@ -34,7 +34,7 @@ mm_mar_params_init (MmMarParams *p)
   memset (p, 0, sizeof *p);
   p->method = MM_MAR_NMAR;
   p->n_views = 360;
-  p->downsample = 2;
+  p->downsample = 0;
   p->det_scale = 1.0;
   p->dilate = 1;
   p->mu_water = 0.0192;
@@ -51,8 +51,8 @@ mm_mar_params_check (const MmMarParams *p, GError **error)
     why = "unknown method";
   else if (p->n_views < 16 || p->n_views > 4096)
     why = "the number of views must be 16..4096";
-  else if (p->downsample < 1 || p->downsample > 4)
-    why = "the working grid's downsampling must be 1..4";
+  else if (p->downsample < 0 || p->downsample > 4)
+    why = "the working grid's downsampling must be 0 (automatic) to 4";
   else if (!(p->det_scale >= 0.25 && p->det_scale <= 4))
     why = "the channel pitch must be 0.25..4 working pixels";
   else if (p->dilate < 0 || p->dilate > 16)
@@ -197,7 +197,11 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       return true;
     }
 
-  const int f = p->downsample, m = (MAX (nx, ny) + f - 1) / f;
+  /* Automatic: working pixels of up to 2 mm, at least 256 of them across. */
+  int f = p->downsample;
+  if (f == 0)
+    f = CLAMP (MIN ((int) floor (2.0 / pixel_mm), MAX (nx, ny) / 256), 1, 4);
+  const int m = (MAX (nx, ny) + f - 1) / f;
   const double wpx = pixel_mm * f, mu_w = p->mu_water;
   MmCtGeometry g;
   virtual_geometry (p, m, wpx, &g);
@@ -221,11 +225,24 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
                    "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
       return false;
     }
+  /* The metal's own pixels are projected as the tissue around them (the mean of a band of
+   * two pixels outside the grown mask): the change reconstructed below then holds no blurred
+   * copy of the metal, which would leave a halo where the metal is put back. */
+  float fill = 0;
+  {
+    g_autofree guint8 *band = dilate_mask (grown, nx, ny, 2);
+    double sum = 0;
+    size_t cnt = 0;
+    for (size_t x = 0; x < np; x++)
+      if (band[x] && !grown[x] && hu[x] > PADDING_HU)
+        sum += hu[x], cnt++;
+    fill = cnt ? (float) CLAMP (sum / cnt, -200.0, 1200.0) : 0;
+  }
   const float share = 1.0f / (float) (f * f);
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
       {
-        float v = hu[(size_t) j * nx + i];
+        float v = metal[(size_t) j * nx + i] ? fill : hu[(size_t) j * nx + i];
         float mu = v <= PADDING_HU ? 0 : (float) (mu_w * MAX (0.0, 1.0 + v / 1000.0));
         float *w = img + ((size_t) (j / f) * m + (size_t) (i / f)) * 4;
         w[0] += mu * share;
@@ -284,7 +301,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
     }
 
   /* Reconstruct only the change, so that the slice keeps its own resolution and noise away
-   * from the metal's rays. */
+   * from the metal's rays; it is added to the slice with its metal filled as projected. */
   for (size_t x = 0; x < (size_t) nv * nd; x++)
     pc[x] = trace[x] ? pc[x] - p0[x] : 0;
   if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_SHEPP_LOGAN, m, wpx, c, c, 0, corr, error))

@@ -34,7 +34,8 @@ typedef struct
 {
   MmMarMethod method;
   int n_views;       /* views over 360 degrees of the virtual fan (default 360) */
-  int downsample;    /* 1 or 2: the working grid's pixel is this many image pixels (default 2) */
+  int downsample;    /* 1..4: the working grid's pixel is this many image pixels; 0 (default):
+                        automatic, pixels up to 2 mm and at least 256 across */
   double det_scale;  /* channel pitch at the isocentre in working pixels (default 1) */
   int dilate;        /* pixels the metal mask grows by before use (default 1) */
   double mu_water;   /* attenuation of water per mm (default 0.0192, about 70 keV) */
