@@ -33,7 +33,7 @@ mm_mar_params_init (MmMarParams *p)
 {
   memset (p, 0, sizeof *p);
   p->method = MM_MAR_NMAR;
-  p->n_views = 360;
+  p->n_views = 180;
   p->downsample = 0;
   p->det_scale = 1.0;
   p->dilate = 1;

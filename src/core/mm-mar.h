@@ -33,7 +33,7 @@ const char *mm_mar_method_label (MmMarMethod method);
 typedef struct
 {
   MmMarMethod method;
-  int n_views;       /* views over 360 degrees of the virtual fan (default 360) */
+  int n_views;       /* views over 360 degrees of the virtual fan (default 180) */
   int downsample;    /* 1..4: the working grid's pixel is this many image pixels; 0 (default):
                         automatic, pixels up to 2 mm and at least 256 across */
   double det_scale;  /* channel pitch at the isocentre in working pixels (default 1) */
