@@ -182,37 +182,67 @@ mm_ct_fbp (const MmCtGeometry *g, const float *sino, MmCtWindow window, int n,
     {
       double y = (j - cy) * pixel_mm;
       float *out = image + (size_t) j * n;
-      double *acc = g_new0 (double, n);
+      float *acc = g_new0 (float, n), *kpos = g_new (float, n), *wgt = g_new (float, n);
+      /* Only the pixels inside the field of view, the rest is outside. */
+      double half = r_fov * r_fov - y * y;
+      int i_lo = n, i_hi = -1;
+      if (half >= 0)
+        {
+          double xr = sqrt (half) / pixel_mm;
+          i_lo = MAX (0, (int) ceil (cx - xr)), i_hi = MIN (n - 1, (int) floor (cx + xr));
+        }
       for (int v = 0; v < nv; v++)
         {
           const float *row = table + (size_t) v * nt;
           double cb = cs[2 * v], sb = cs[2 * v + 1];
-          for (int i = 0; i < n; i++)
+          if (g->beam == MM_CT_PARALLEL)
             {
-              double x = (i - cx) * pixel_mm, k, w = 1;
-              if (g->beam == MM_CT_PARALLEL)
-                k = (x * cb + y * sb) / g->det_pitch + c0;
-              else
+              /* k linear in i. */
+              float k0 = (float) (((i_lo - cx) * pixel_mm * cb + y * sb) / g->det_pitch + c0);
+              float dk = (float) (pixel_mm * cb / g->det_pitch);
+              for (int i = i_lo; i <= i_hi; i++)
                 {
-                  /* d = P - S; a along the central ray -(cb, sb), b along its left normal. */
-                  double dx = x - g->sid_mm * cb, dy = y - g->sid_mm * sb;
-                  double a = -(dx * cb + dy * sb), bb = -cb * dy + sb * dx;
-                  k = (bb / a - t_lo) / t_step;
-                  w = 1 / (a * a + bb * bb);
+                  float k = k0 + (i - i_lo) * dk;
+                  if (!(k >= 0 && k < nt - 1))
+                    continue;
+                  int kl = (int) k;
+                  float f = k - kl;
+                  acc[i] += row[kl] + f * (row[kl + 1] - row[kl]);
                 }
-              int kl = (int) floor (k);
-              if (kl < 0 || kl + 1 >= nt)
-                continue;
-              double f = k - kl;
-              acc[i] += w * ((1 - f) * row[kl] + f * row[kl + 1]);
+              continue;
+            }
+          /* d = P - S; a along the central ray -(cb, sb), b along its left normal: both
+           * linear in i. 1/L^2 = 1 / (a^2 (1 + t^2)) with t = b / a. */
+          double dx0 = (i_lo - cx) * pixel_mm - g->sid_mm * cb, dy = y - g->sid_mm * sb;
+          float a0 = (float) (-(dx0 * cb + dy * sb)), da = (float) (-pixel_mm * cb);
+          float b0 = (float) (-cb * dy + sb * dx0), db = (float) (sb * pixel_mm);
+          float tl = (float) t_lo, its = (float) (1 / t_step), kmax = (float) (nt - 1);
+          /* Two passes so that the first (divisions, weights) vectorizes: position and
+           * weight per pixel, out-of-range pixels weighted 0 at a safe position. */
+          int cnt = i_hi - i_lo + 1;
+          for (int q = 0; q < cnt; q++)
+            {
+              float a = a0 + q * da, b = b0 + q * db;
+              float ia = 1.0f / a, t = b * ia;
+              float k = (t - tl) * its;
+              /* Branch-free (a mask product), so that the loop vectorizes. */
+              float in = (float) ((k >= 0) & (k < kmax));
+              kpos[q] = MIN (MAX (k, 0.0f), kmax - 1);
+              wgt[q] = in * ia * ia / (1 + t * t);
+            }
+          float *ac = acc + i_lo;
+          for (int q = 0; q < cnt; q++)
+            {
+              int kl = (int) kpos[q];
+              float f = kpos[q] - kl;
+              ac[q] += wgt[q] * (row[kl] + f * (row[kl + 1] - row[kl]));
             }
         }
       for (int i = 0; i < n; i++)
-        {
-          double x = (i - cx) * pixel_mm;
-          out[i] = x * x + y * y <= r_fov * r_fov ? (float) (acc[i] * dbeta) : outside;
-        }
+        out[i] = i >= i_lo && i <= i_hi ? (float) (acc[i] * dbeta) : outside;
       g_free (acc);
+      g_free (kpos);
+      g_free (wgt);
     }
   g_free (cs);
   g_free (table);

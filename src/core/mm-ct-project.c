@@ -92,7 +92,8 @@ mm_ct_ray (const MmCtGeometry *g, int view, double channel, double o[2], double 
 
 /* Joseph's method in pixel-index space, only over the image's box. */
 static void
-ray_integral (const MmCtImage *img, const double o_mm[2], const double d[2], float out[4])
+ray_integral (const MmCtImage *img, const float *trans, const double o_mm[2], const double d[2],
+              float out[4])
 {
   const int n = img->n, *bx = img->box;
   double ox = o_mm[0] / img->pixel_mm + img->cx, oy = o_mm[1] / img->pixel_mm + img->cy;
@@ -115,14 +116,24 @@ ray_integral (const MmCtImage *img, const double o_mm[2], const double d[2], flo
     }
   else if (ob < b0 - 1 || ob > b1 + 1)
     ahi = alo - 1;
-  const float *px = img->data;
-  size_t step_a = x_major ? 4 : (size_t) n * 4, step_b = x_major ? (size_t) n * 4 : 4;
-  for (int a = (int) alo; a <= (int) ahi; a++)
+  /* Steps along the major axis go to the next 4 floats: y-major rays read the transposed
+   * copy, else every step would be a cache miss. */
+  const float *px = x_major ? img->data : trans;
+  size_t step_a = 4, step_b = (size_t) n * 4;
+  /* bpos >= b0 - 1 >= -1 in range: truncation of bpos + 2 is floor + 2, without libm. */
+  double bpos = ob + (alo - oa) * slope;
+  for (int a = (int) alo; a <= (int) ahi; a++, bpos += slope)
     {
-      double bpos = ob + (a - oa) * slope;
-      int bl = (int) floor (bpos);
+      int bl = (int) (bpos + 2) - 2;
       float f = (float) (bpos - bl);
       const float *row = px + (size_t) a * step_a;
+      if (bl >= b0 && bl < b1)
+        {
+          const float *p0 = row + bl * step_b, *p1 = p0 + step_b;
+          for (int c = 0; c < 4; c++)
+            acc[c] += p0[c] + f * (p1[c] - p0[c]);
+          continue;
+        }
       if (bl >= b0 && bl <= b1)
         for (int c = 0; c < 4; c++)
           acc[c] += (1 - f) * row[bl * step_b + c];
@@ -134,17 +145,27 @@ ray_integral (const MmCtImage *img, const double o_mm[2], const double d[2], flo
     out[c] = acc[c] * w;
 }
 
-void
+bool
 mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino)
 {
+  int n = img->n;
+  float *trans = g_try_new (float, (size_t) n * n * 4);
+  if (trans == NULL)
+    return false;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++)
+      memcpy (trans + ((size_t) i * n + j) * 4, img->data + ((size_t) j * n + i) * 4,
+              4 * sizeof (float));
 #pragma omp parallel for schedule (dynamic, 4)
   for (int v = 0; v < g->n_views; v++)
     for (int ch = 0; ch < g->n_det; ch++)
       {
         double o[2], d[2];
         mm_ct_ray (g, v, ch, o, d);
-        ray_integral (img, o, d, sino + ((size_t) v * g->n_det + ch) * 4);
+        ray_integral (img, trans, o, d, sino + ((size_t) v * g->n_det + ch) * 4);
       }
+  g_free (trans);
+  return true;
 }
 
 bool

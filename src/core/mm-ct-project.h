@@ -55,8 +55,8 @@ double mm_ct_view_angle (const MmCtGeometry *g, int view);
  * unit direction, in mm. */
 void mm_ct_ray (const MmCtGeometry *g, int view, double channel, double o[2], double d[2]);
 /* sino[(view * n_det + channel) * 4 + c]: the line integral (mm times value) of channel c.
- * OpenMP over views. */
-void mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino);
+ * OpenMP over views. FALSE only when memory for a transposed copy of the image runs out. */
+bool mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino);
 /* The smallest box holding every nonzero pixel of a 4-channel n x n image; FALSE if none. */
 bool mm_ct_image_box (const float *data, int n, int box[4]);
 

@@ -10,11 +10,26 @@
  * effective energy. Bone and metal keep their beam hardening. */
 #include "mm-ct-sim.h"
 
-#include "mm-phantom-private.h" /* splitmix64, uniform01 */
-
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
+
+/* splitmix64 (as the phantom's): one stream per view keeps the noise independent of the
+ * thread count. */
+static inline guint64
+next64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+static inline double
+uniform01 (guint64 *state)
+{
+  return ((next64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
 
 #define BHC_STEP_MM 2.0
 #define BHC_N 1001 /* water up to 2 m */
@@ -129,8 +144,10 @@ mm_ct_sim_tissue (const MmCtSim *sim, double hu, double scale, float out[4])
 {
   double a = sim->hu[MM_CT_AIR], f = sim->hu[MM_CT_FAT], b = sim->hu[MM_CT_BONE];
   double x[4] = { 0, 0, 0, 0 };
+  /* Pure air is left out: the air scan the scanner calibrates with holds it (and the
+   * projector then only walks the body's box). */
   if (hu <= a)
-    x[0] = 1;
+    ;
   else if (hu <= f)
     x[1] = (hu - a) / (f - a), x[0] = 1 - x[1];
   else if (hu <= 0)
@@ -263,8 +280,12 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
       return false;
     }
   double c = 0.5 * (n - 1);
-  MmCtImage img = { n, s->p.pixel_mm, c, c, tissue, { 0, 0, n - 1, n - 1 } };
-  mm_ct_project (g, &img, st);
+  MmCtImage img = { n, s->p.pixel_mm, c, c, tissue, { 0 } };
+  bool projected = true;
+  if (mm_ct_image_box (tissue, n, img.box))
+    projected = mm_ct_project (g, &img, st);
+  else
+    memset (st, 0, sizeof (float) * ns * 4);
   MmCtImage mimg = { n, s->p.pixel_mm, c, c, metal, { 0 } };
   if (metal && mm_ct_image_box (metal, n, mimg.box))
     {
@@ -277,7 +298,16 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
                        "CT simulation: not enough memory for a %d x %d sinogram", nv, nd);
           return false;
         }
-      mm_ct_project (g, &mimg, sm);
+      projected = projected && mm_ct_project (g, &mimg, sm);
+    }
+  if (!projected)
+    {
+      g_free (st);
+      g_free (sm);
+      g_free (p);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "CT simulation: not enough memory to project a %d x %d image", n, n);
+      return false;
     }
 #pragma omp parallel
   {
@@ -286,7 +316,7 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
     for (int v = 0; v < nv; v++)
       {
         guint64 rng = (slice_seed * 0x9E3779B97F4A7C15ULL) ^ ((guint64) (v + 1) * 0xD1B54A32D192ED03ULL);
-        splitmix64 (&rng);
+        next64 (&rng);
         view_measure (s, st + (size_t) v * nd * 4, sm ? sm + (size_t) v * nd * 4 : NULL, nd,
                       rng, e1, e2, nn, p + (size_t) v * nd);
       }

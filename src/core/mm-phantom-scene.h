@@ -129,4 +129,12 @@ shaft_at (const Femur *f, double w)
  * of it drawn from (p->seed, p->variant) in one fixed order. g_free the result. */
 Scene *mm_phantom_scene_new (const MmPhantomParams *p, const double half[3]);
 
+/* Slice k of the scene as the CT simulator needs it, without artefacts, blur or noise: the
+ * tissue HU at each voxel centre (under metal, the tissue it displaced; outside the field of
+ * view -1000), the share of the pixel's area in metal (4 x 4 sub-samples) and the metal
+ * object there (-1: none). n x n each. */
+void mm_phantom_variant_physics_slice (const Scene *sc, const MmPhantomParams *p,
+                                       const double half[3], int k, float *tissue_hu,
+                                       float *metal_frac, int8_t *object);
+
 G_END_DECLS

@@ -448,3 +448,58 @@ mm_phantom_fill_variant (const MmPhantomParams *p, const double half[3], MmVolum
   ph->metal_components = mm_components_count (comps);
   g_free (sc);
 }
+
+/* ---- the CT simulator's view of a variant (mm-phantom-physics.c) ---- */
+
+void
+mm_phantom_variant_physics_slice (const Scene *sc, const MmPhantomParams *p, const double half[3],
+                                  int k, float *tissue_hu, float *metal_frac, int8_t *object)
+{
+  int n = p->size;
+  double px = p->pixel_mm, R = sc->R, w = k * p->slice_mm - half[2];
+  Active ac;
+  active_at (sc, w, &ac);
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++)
+      {
+        size_t x = (size_t) j * n + i;
+        double u = i * px - half[0], v = j * px - half[1];
+        metal_frac[x] = 0, object[x] = -1;
+        if (u * u + v * v > R * R)
+          {
+            tissue_hu[x] = -1000;
+            continue;
+          }
+        /* The tissue the metal displaced, for the metal-free reference. */
+        tissue_hu[x] = (float) tissue_at (sc, &ac, v3 (u, v, w));
+        bool near = false;
+        for (int q = 0; q < ac.n_pieces && !near; q++)
+          near = in_bounds (v3 (u, v, w), sc->pieces[ac.pieces[q]].lo,
+                            sc->pieces[ac.pieces[q]].hi, px);
+        if (!near)
+          continue;
+        int pi, first = -1, inside = 0;
+        double halo;
+        metal_at (sc, &ac, v3 (u, v, w), &pi, &halo);
+        /* Partial volume: the share of 4 x 4 sub-pixel points inside metal. The truth stays
+         * the voxel centre's. */
+        for (int s = 0; s < 16; s++)
+          {
+            double du = ((s & 3) + 0.5) / 4 - 0.5, dv = ((s >> 2) + 0.5) / 4 - 0.5;
+            int ps;
+            metal_at (sc, &ac, v3 (u + du * px, v + dv * px, w), &ps, &halo);
+            if (ps >= 0)
+              {
+                inside++;
+                if (first < 0)
+                  first = ps;
+              }
+          }
+        int use = pi >= 0 ? pi : first;
+        if (use >= 0)
+          {
+            metal_frac[x] = inside / 16.0f;
+            object[x] = (int8_t) sc->pieces[use].object;
+          }
+      }
+}
