@@ -3,6 +3,8 @@
  * code (tests/ct/test_ct_sim.py):
  *   mm-ct-tool project N VIEWS IN OUT        parallel beam, scikit-image radon's conventions
  *   mm-ct-tool fbp N VIEWS WINDOW IN OUT     parallel FBP, iradon's conventions
+ *   mm-ct-tool project-fan N PIXEL_MM VIEWS IN OUT   the simulator's fan beam (736 channels)
+ *     on an image centred at (N - 1) / 2
  *   mm-ct-tool simulate N PIXEL_MM PHOTONS SEED LABELS OUT [clip]
  *     LABELS: N x N uint8, 0 air 1 fat 2 water 3 bone 4 titanium 5 CoCr 6 steel; OUT: HU.
  * Images are row-major, row j at y = (j - c) pixel, c = N / 2 as scikit-image has it (the
@@ -82,6 +84,31 @@ main (int argc, char **argv)
       for (size_t x = 0; x < (size_t) nv * n; x++)
         out[x] = sino[x * 4];
       write_all (argv[5], out, sizeof (float) * nv * n);
+      return 0;
+    }
+  if (argc == 7 && g_str_equal (argv[1], "project-fan"))
+    {
+      int n = parse_int (argv[2], 8, 2048), nv = parse_int (argv[4], 1, 4096);
+      double px = g_ascii_strtod (argv[3], NULL);
+      if (!(px > 0.01 && px < 100))
+        {
+          fprintf (stderr, "mm-ct-tool: pixel size '%s' is not 0.01..100 mm\n", argv[3]);
+          return 2;
+        }
+      g_autofree float *in = read_all (argv[5], sizeof (float) * n * n);
+      g_autofree float *img = g_new0 (float, (size_t) n * n * 4);
+      for (size_t x = 0; x < (size_t) n * n; x++)
+        img[x * 4] = in[x];
+      MmCtGeometry g;
+      mm_ct_geometry_fan_default (&g, nv);
+      double c = 0.5 * (n - 1);
+      MmCtImage im = { n, px, c, c, img, { 0, 0, n - 1, n - 1 } };
+      g_autofree float *sino = g_new (float, (size_t) nv * g.n_det * 4);
+      mm_ct_project (&g, &im, sino);
+      g_autofree float *out = g_new (float, (size_t) nv * g.n_det);
+      for (size_t x = 0; x < (size_t) nv * g.n_det; x++)
+        out[x] = sino[x * 4];
+      write_all (argv[6], out, sizeof (float) * nv * g.n_det);
       return 0;
     }
   if (argc == 7 && g_str_equal (argv[1], "fbp"))
