@@ -26,6 +26,7 @@ static const struct
 } commands[] = {
   { "info", mm_cli_info, "print a series' dimensions, geometry and intensity figures" },
   { "segment", mm_cli_segment, "segment metal and write a PNG label stack" },
+  { "mar", mm_cli_mar, "reduce metal artifacts (LI-MAR, NMAR), write a derived DICOM series" },
   { "phantom", mm_cli_phantom, "write a synthetic CT series with known metal" },
   { "export", mm_cli_export, "write a metal mask as NIfTI or DICOM SEG, the CT as NIfTI" },
   { "mesh", mm_cli_mesh, "write the metal (or bone) surface as STL, PLY or OBJ mesh" },

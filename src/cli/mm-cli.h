@@ -37,6 +37,7 @@ int mm_cli_run_helper (char **argv);
 int mm_cli_report (int argc, char **argv);
 int mm_cli_tags (int argc, char **argv);
 int mm_cli_pacs (int argc, char **argv);
+int mm_cli_mar (int argc, char **argv);
 
 /* The allowed values of a numeric option (inclusive). */
 typedef struct

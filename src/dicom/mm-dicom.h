@@ -172,6 +172,14 @@ typedef struct
 bool mm_dicom_write_series (const char *dir, const MmVolume *vol, const MmDicomWriteOptions *opts,
                             GError **error);
 
+/* Write vol (int16 HU, its slices' source files readable for the patient and study) as a
+ * derived CT series into dir (mm-dicom-derived.cc): new Series and SOP Instance UIDs, Image
+ * Type DERIVED\SECONDARY\AXIAL, Series Description description, Derivation Description
+ * derivation (nullable), the source's geometry, frame of reference, patient and study. Files
+ * MAR000001.dcm... each written to a temporary name and renamed. */
+bool mm_dicom_write_derived (const char *dir, const MmVolume *vol, const char *description,
+                             const char *derivation, GError **error);
+
 /* ---- DICOM Segmentation export (mm-dicom-seg.cc) ---------------------------------------- */
 
 /* Segment Algorithm Type (0062,0008). */

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "mm-mar.h"
+
+#include "mm-ct-fbp.h"
+
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+bool
+mm_mar_method_from_name (const char *name, MmMarMethod *method)
+{
+  if (g_strcmp0 (name, "li") == 0)
+    *method = MM_MAR_LI;
+  else if (g_strcmp0 (name, "nmar") == 0)
+    *method = MM_MAR_NMAR;
+  else
+    return false;
+  return true;
+}
+
+const char *
+mm_mar_method_label (MmMarMethod method)
+{
+  return method == MM_MAR_LI ? "LI-MAR" : "NMAR";
+}
+
+void
+mm_mar_params_init (MmMarParams *p)
+{
+  memset (p, 0, sizeof *p);
+  p->method = MM_MAR_NMAR;
+  p->n_views = 180;
+  p->downsample = 0;
+  p->det_scale = 1.0;
+  p->dilate = 1;
+  p->mu_water = 0.0192;
+  p->air_hu = -500;
+  p->bone_hu = 300;
+  p->smooth_mm = 1.5;
+}
+
+bool
+mm_mar_params_check (const MmMarParams *p, GError **error)
+{
+  const char *why = NULL;
+  if (p->method != MM_MAR_LI && p->method != MM_MAR_NMAR)
+    why = "unknown method";
+  else if (p->n_views < 16 || p->n_views > 4096)
+    why = "the number of views must be 16..4096";
+  else if (p->downsample < 0 || p->downsample > 4)
+    why = "the working grid's downsampling must be 0 (automatic) to 4";
+  else if (!(p->det_scale >= 0.25 && p->det_scale <= 4))
+    why = "the channel pitch must be 0.25..4 working pixels";
+  else if (p->dilate < 0 || p->dilate > 16)
+    why = "the metal mask's dilation must be 0..16 pixels";
+  else if (!(p->mu_water > 0 && p->mu_water < 1))
+    why = "the water attenuation must be between 0 and 1 per mm";
+  else if (!(p->air_hu < p->bone_hu) || !isfinite (p->air_hu) || !isfinite (p->bone_hu))
+    why = "the prior's air threshold must be below its bone threshold";
+  else if (!(p->smooth_mm >= 0 && p->smooth_mm <= 20))
+    why = "the prior's smoothing must be 0..20 mm";
+  if (why)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "metal artifact reduction: %s",
+                 why);
+  return why == NULL;
+}
+
+/* The virtual scanner (docs/mar.md): a fan whose source circles at twice the radius R of the
+ * circle around the working image (so a 60 degree fan), the detector at twice that, channels
+ * det_scale working pixels apart at the isocentre, views over 360 degrees. */
+static void
+virtual_geometry (const MmMarParams *p, int m, double wpx, MmCtGeometry *g)
+{
+  double r = 0.5 * m * wpx * G_SQRT2 + wpx;
+  memset (g, 0, sizeof *g);
+  g->beam = MM_CT_FAN;
+  g->n_views = p->n_views;
+  g->sid_mm = 2 * r;
+  g->sdd_mm = 4 * r;
+  g->det_pitch = p->det_scale * wpx / g->sid_mm;
+  g->n_det = 2 * (int) ceil (asin (r / g->sid_mm) / g->det_pitch) + 3;
+  g->arc_rad = 2 * G_PI;
+}
+
+/* Replace every run of trace channels in one view by the straight line between its two
+ * neighbours (one neighbour alone: held constant). */
+static void
+interpolate_view (float *row, const guint8 *trace, int nd)
+{
+  for (int c = 0; c < nd;)
+    {
+      if (!trace[c])
+        {
+          c++;
+          continue;
+        }
+      int c1 = c;
+      while (c1 + 1 < nd && trace[c1 + 1])
+        c1++;
+      int l = c - 1, r = c1 + 1;
+      float vl = l >= 0 ? row[l] : (r < nd ? row[r] : 0);
+      float vr = r < nd ? row[r] : vl;
+      for (int k = c; k <= c1; k++)
+        row[k] = vl + (vr - vl) * (float) (k - l) / (float) (r - l);
+      c = c1 + 1;
+    }
+}
+
+/* Separable Gaussian blur of an m x m image in place. */
+static void
+gaussian (float *img, int m, double sigma_px)
+{
+  if (sigma_px < 0.3)
+    return;
+  int rad = (int) ceil (3 * sigma_px);
+  g_autofree float *k = g_new (float, 2 * rad + 1);
+  double sum = 0;
+  for (int t = -rad; t <= rad; t++)
+    sum += k[t + rad] = (float) exp (-0.5 * t * t / (sigma_px * sigma_px));
+  for (int t = 0; t <= 2 * rad; t++)
+    k[t] /= (float) sum;
+  g_autofree float *tmp = g_new (float, (size_t) m * m);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      const float *src = pass == 0 ? img : tmp;
+      float *dst = pass == 0 ? tmp : img;
+      for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++)
+          {
+            double acc = 0;
+            for (int t = -rad; t <= rad; t++)
+              {
+                int a = CLAMP ((pass == 0 ? i : j) + t, 0, m - 1);
+                acc += k[t + rad] * (pass == 0 ? src[(size_t) j * m + a] : src[(size_t) a * m + i]);
+              }
+            dst[(size_t) j * m + i] = (float) acc;
+          }
+    }
+}
+
+/* The metal mask grown by d pixels (8-neighbourhood), as 0/1. */
+static guint8 *
+dilate_mask (const guint8 *metal, int nx, int ny, int d)
+{
+  guint8 *a = g_new (guint8, (size_t) nx * ny);
+  for (size_t x = 0; x < (size_t) nx * ny; x++)
+    a[x] = metal[x] != 0;
+  g_autofree guint8 *b = g_new (guint8, (size_t) nx * ny);
+  for (int it = 0; it < d; it++)
+    {
+      for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++)
+          {
+            guint8 v = 0;
+            for (int dj = -1; dj <= 1 && !v; dj++)
+              for (int di = -1; di <= 1 && !v; di++)
+                {
+                  int ii = i + di, jj = j + dj;
+                  v = ii >= 0 && ii < nx && jj >= 0 && jj < ny && a[(size_t) jj * nx + ii];
+                }
+            b[(size_t) j * nx + i] = v;
+          }
+      memcpy (a, b, (size_t) nx * ny);
+    }
+  return a;
+}
+
+/* Padding (no tissue, not even air) in the slices scanners write outside their field. */
+#define PADDING_HU (-1500.0f)
+
+bool
+mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float *hu,
+              const guint8 *metal, float *out, GError **error)
+{
+  if (!mm_mar_params_check (p, error))
+    return false;
+  if (nx < 8 || ny < 8 || nx > MM_CT_MAX_IMAGE || ny > MM_CT_MAX_IMAGE
+      || !(pixel_mm > 0 && pixel_mm < 100))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "metal artifact reduction: the slice must be 8..4096 pixels of positive "
+                   "size under 100 mm");
+      return false;
+    }
+  size_t np = (size_t) nx * ny;
+  bool any = false;
+  for (size_t x = 0; x < np && !any; x++)
+    any = metal[x] != 0;
+  if (!any)
+    {
+      if (out != hu)
+        memcpy (out, hu, np * sizeof (float));
+      return true;
+    }
+
+  /* Automatic: working pixels of up to 2 mm, at least 256 of them across. */
+  int f = p->downsample;
+  if (f == 0)
+    f = CLAMP (MIN ((int) floor (2.0 / pixel_mm), MAX (nx, ny) / 256), 1, 4);
+  const int m = (MAX (nx, ny) + f - 1) / f;
+  const double wpx = pixel_mm * f, mu_w = p->mu_water;
+  MmCtGeometry g;
+  virtual_geometry (p, m, wpx, &g);
+  if (!mm_ct_geometry_check (&g, error))
+    return false;
+  const int nv = g.n_views, nd = g.n_det;
+  const double c = 0.5 * (m - 1);
+  g_autofree guint8 *grown = dilate_mask (metal, nx, ny, p->dilate);
+
+  /* The working image: channel 0 attenuation, channel 1 the metal's area share, each the mean
+   * over f x f image pixels (outside the slice: air). */
+  g_autofree float *img = g_try_new0 (float, (size_t) m * m * 4);
+  g_autofree float *sino = g_try_new (float, (size_t) nv * nd * 4);
+  g_autofree float *p0 = g_try_new (float, (size_t) nv * nd);
+  g_autofree float *pc = g_try_new (float, (size_t) nv * nd);
+  g_autofree guint8 *trace = g_try_new (guint8, (size_t) nv * nd);
+  g_autofree float *corr = g_try_new (float, (size_t) m * m);
+  if (!img || !sino || !p0 || !pc || !trace || !corr)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+      return false;
+    }
+  /* The metal's own pixels are projected as the tissue around them (the mean of a band of
+   * two pixels outside the grown mask): the change reconstructed below then holds no blurred
+   * copy of the metal, which would leave a halo where the metal is put back. */
+  float fill = 0;
+  {
+    g_autofree guint8 *band = dilate_mask (grown, nx, ny, 2);
+    double sum = 0;
+    size_t cnt = 0;
+    for (size_t x = 0; x < np; x++)
+      if (band[x] && !grown[x] && hu[x] > PADDING_HU)
+        sum += hu[x], cnt++;
+    fill = cnt ? (float) CLAMP (sum / cnt, -200.0, 1200.0) : 0;
+  }
+  const float share = 1.0f / (float) (f * f);
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      {
+        float v = metal[(size_t) j * nx + i] ? fill : hu[(size_t) j * nx + i];
+        float mu = v <= PADDING_HU ? 0 : (float) (mu_w * MAX (0.0, 1.0 + v / 1000.0));
+        float *w = img + ((size_t) (j / f) * m + (size_t) (i / f)) * 4;
+        w[0] += mu * share;
+        w[1] += grown[(size_t) j * nx + i] ? share : 0;
+      }
+  MmCtImage im = { m, wpx, c, c, img, { 0, 0, m - 1, m - 1 } };
+  if (!mm_ct_image_box (img, m, im.box))
+    {
+      memcpy (out, hu, np * sizeof (float));
+      return true;
+    }
+  mm_ct_project (&g, &im, sino);
+  for (size_t x = 0; x < (size_t) nv * nd; x++)
+    {
+      p0[x] = pc[x] = sino[x * 4];
+      trace[x] = sino[x * 4 + 1] > 0;
+    }
+
+  if (p->method == MM_MAR_LI)
+    for (int v = 0; v < nv; v++)
+      interpolate_view (pc + (size_t) v * nd, trace + (size_t) v * nd, nd);
+  else
+    {
+      /* The prior: the LI-MAR image, smoothed, as air, water, or bone kept as it is; the
+       * metal's pixels water (their rays are interpolated anyway). */
+      for (int v = 0; v < nv; v++)
+        interpolate_view (pc + (size_t) v * nd, trace + (size_t) v * nd, nd);
+      if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_HANN, m, wpx, c, c, 0, corr, error))
+        return false;
+      gaussian (corr, m, p->smooth_mm / wpx);
+      float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
+      for (size_t x = 0; x < (size_t) m * m; x++)
+        {
+          float v = corr[x], *w = img + x * 4;
+          float prior = v < air ? 0 : v < bone ? (float) mu_w : v;
+          if (w[1] > 0)
+            prior = (float) mu_w;
+          w[0] = prior, w[1] = w[2] = w[3] = 0;
+        }
+      if (!mm_ct_image_box (img, m, im.box))
+        im.box[0] = im.box[1] = 0, im.box[2] = im.box[3] = m - 1;
+      mm_ct_project (&g, &im, sino);
+      /* Normalise by the prior's projection, shifted by one water pixel so that rays through
+       * air (both near zero) stay finite; interpolate; undo. */
+      const float delta = (float) (mu_w * wpx);
+      for (int v = 0; v < nv; v++)
+        {
+          float *row = pc + (size_t) v * nd;
+          const float *pr = sino + (size_t) v * nd * 4;
+          for (int ch = 0; ch < nd; ch++)
+            row[ch] = (p0[(size_t) v * nd + ch] + delta) / (MAX (pr[ch * 4], 0) + delta);
+          interpolate_view (row, trace + (size_t) v * nd, nd);
+          for (int ch = 0; ch < nd; ch++)
+            row[ch] = row[ch] * (MAX (pr[ch * 4], 0) + delta) - delta;
+        }
+    }
+
+  /* Reconstruct only the change, so that the slice keeps its own resolution and noise away
+   * from the metal's rays; it is added to the slice with its metal filled as projected. */
+  for (size_t x = 0; x < (size_t) nv * nd; x++)
+    pc[x] = trace[x] ? pc[x] - p0[x] : 0;
+  if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_SHEPP_LOGAN, m, wpx, c, c, 0, corr, error))
+    return false;
+
+  const double to_hu = 1000.0 / mu_w;
+  for (int j = 0; j < ny; j++)
+    {
+      /* Image pixel centre in working pixels, for bilinear interpolation of the change. */
+      double y = (j + 0.5) / f - 0.5;
+      int j0 = CLAMP ((int) floor (y), 0, m - 2);
+      double fy = CLAMP (y - j0, 0.0, 1.0);
+      for (int i = 0; i < nx; i++)
+        {
+          size_t x = (size_t) j * nx + i;
+          float v = hu[x];
+          if (metal[x] || v <= PADDING_HU)
+            {
+              out[x] = v;
+              continue;
+            }
+          double xx = (i + 0.5) / f - 0.5;
+          int i0 = CLAMP ((int) floor (xx), 0, m - 2);
+          double fx = CLAMP (xx - i0, 0.0, 1.0);
+          const float *r0 = corr + (size_t) j0 * m + i0, *r1 = r0 + m;
+          double d = (1 - fy) * ((1 - fx) * r0[0] + fx * r0[1]) + fy * ((1 - fx) * r1[0] + fx * r1[1]);
+          out[x] = (float) MAX (-1024.0, v + d * to_hu);
+        }
+    }
+  return true;
+}
+
+bool
+mm_mar_volume (const MmMarParams *p, const MmVolume *vol, const MmMask *metal,
+               void *out_voxels, int n_threads, MmMarProgressFunc progress, gpointer user_data,
+               GError **error)
+{
+  if (!mm_mar_params_check (p, error))
+    return false;
+  const int nx = vol->dims[0], ny = vol->dims[1], nz = vol->dims[2];
+  if (metal->dims[0] != nx || metal->dims[1] != ny || metal->dims[2] != nz)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "metal artifact reduction: the metal mask is %d x %d x %d voxels, the "
+                   "series %d x %d x %d",
+                   metal->dims[0], metal->dims[1], metal->dims[2], nx, ny, nz);
+      return false;
+    }
+  double sx = vol->spacing[0], sy = vol->spacing[1];
+  if (!(sx > 0 && sy > 0) || fabs (sx - sy) > 0.01 * MAX (sx, sy))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "metal artifact reduction needs square pixels; this series has %g x %g mm",
+                   sx, sy);
+      return false;
+    }
+  if (nx < 8 || ny < 8 || nx > MM_CT_MAX_IMAGE || ny > MM_CT_MAX_IMAGE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "metal artifact reduction: slices of %d x %d pixels are out of range "
+                   "(8..4096)", nx, ny);
+      return false;
+    }
+  const size_t np = (size_t) nx * ny;
+  const bool i16 = vol->type == MM_VOXEL_INT16;
+  int done = 0;
+  gint stop = 0;
+  GError *first = NULL;
+  int nt = n_threads > 0 ? n_threads : 1;
+#ifdef _OPENMP
+  if (n_threads <= 0)
+    nt = omp_get_max_threads ();
+#endif
+
+#pragma omp parallel num_threads (nt)
+  {
+    float *in = g_try_new (float, np), *res = g_try_new (float, np);
+#pragma omp for schedule (dynamic, 1)
+    for (int k = 0; k < nz; k++)
+      {
+        if (g_atomic_int_get (&stop))
+          continue;
+        GError *err = NULL;
+        bool ok = in && res;
+        if (!ok)
+          g_set_error (&err, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                       "metal artifact reduction: not enough memory for slice %d", k);
+        else
+          {
+            for (size_t x = 0; x < np; x++)
+              in[x] = i16 ? ((const gint16 *) vol->voxels)[(size_t) k * np + x]
+                          : ((const float *) vol->voxels)[(size_t) k * np + x];
+            ok = mm_mar_slice (p, nx, ny, sx, in, mm_mask_slice (metal, k), res, &err);
+          }
+        if (ok)
+          {
+            if (i16)
+              for (size_t x = 0; x < np; x++)
+                ((gint16 *) out_voxels)[(size_t) k * np + x]
+                    = (gint16) CLAMP (lrintf (res[x]), G_MININT16, G_MAXINT16);
+            else
+              memcpy ((float *) out_voxels + (size_t) k * np, res, np * sizeof (float));
+          }
+#pragma omp critical (mm_mar_progress)
+        {
+          if (!ok)
+            {
+              if (first == NULL)
+                first = err;
+              else
+                g_error_free (err);
+              g_atomic_int_set (&stop, 1);
+            }
+          else
+            {
+              done++;
+              if (progress && !progress (done, nz, user_data))
+                g_atomic_int_set (&stop, 1);
+            }
+        }
+      }
+    g_free (in);
+    g_free (res);
+  }
+  if (first)
+    {
+      g_propagate_error (error, first);
+      return false;
+    }
+  if (stop)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "metal artifact reduction cancelled");
+      return false;
+    }
+  return true;
+}
