@@ -14,8 +14,12 @@
  * and saves a copy of the widest tensors forward and a split backward. */
 #include "mm-unet-run-private.h"
 
+#include "mm-nn-profile.h"
+#include "mm-profile.h"
+
 #include <math.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl_debug.h>
 #include <string.h>
 
 /* Channels in blocks of 16 when every level's channel count is a multiple of 16 (oneDNN's
@@ -390,15 +394,43 @@ fold_weights (const Fold *f)
     }
 }
 
+/* A step's profile name: its list, index and what it computes ("fwd 03 convolution
+ * 8x512x512 -> 16x512x512"), so a profile reads as the network's layers in order. */
+static char *
+step_name (MmUnetRun *run, GArray *steps, guint i, const Step *s)
+{
+  const char *list = steps == run->weights ? "weights" : steps == run->fwd ? "fwd" : "bwd";
+  if (s->kind != STEP_PRIM)
+    {
+      static const char *const kinds[] = { "prim", "add", "running-stats", "head 1x1 (C)",
+                                           "head backward (C)", "batch-norm fold" };
+      return g_strdup_printf ("%s %02u %s", list, i, kinds[s->kind]);
+    }
+  const_dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_get_primitive_desc (s->prim, &pd);
+  dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+  dnnl_primitive_desc_query (pd, dnnl_query_primitive_kind, 0, &kind);
+  const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md (pd, dnnl_query_src_md, 0);
+  const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md (pd, dnnl_query_dst_md, 0);
+  if (src == NULL || dst == NULL || src->ndims != 4 || dst->ndims != 4)
+    return g_strdup_printf ("%s %02u %s", list, i, dnnl_prim_kind2str (kind));
+  return g_strdup_printf ("%s %02u %s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                          " -> %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+                          list, i, dnnl_prim_kind2str (kind), src->dims[1], src->dims[2],
+                          src->dims[3], dst->dims[1], dst->dims[2], dst->dims[3]);
+}
+
 static void
 execute (MmUnetRun *run, GArray *steps)
 {
   dnnl_stream_t stream = run->stream;
+  bool profile = mm_profile_enabled ();
   for (guint i = 0; i < steps->len; i++)
     {
       Step *s = &g_array_index (steps, Step, i);
       if (s->input_grad && !run->want_input_grad)
         continue;
+      gint64 t0 = profile ? mm_profile_now () : 0;
       switch (s->kind)
         {
         case STEP_PRIM:
@@ -426,6 +458,13 @@ execute (MmUnetRun *run, GArray *steps)
         case STEP_HEAD_BWD:
           head_backward (run);
           break;
+        }
+      if (profile)
+        {
+          /* oneDNN's CPU stream runs a primitive before returning: the time is its own */
+          gint64 us = mm_profile_now () - t0;
+          g_autofree char *name = step_name (run, steps, i, s);
+          mm_nn_profile_add (name, us);
         }
     }
   dnnl_stream_wait (stream);
