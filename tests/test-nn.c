@@ -8,6 +8,7 @@
 #include "mm-unet.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static guint64 rng_state;
@@ -307,6 +308,58 @@ test_shapes (void)
   g_assert_cmpuint (mm_unet_n_weights (net), ==, n);
 }
 
+/* Inference's head reads the last activation in its own layout (no reorder to plain):
+ * its logits must equal, bit for bit, those of the head over the reordered plain copy
+ * (MM_NN_HEAD_PLAIN=1), for every layout the run can choose. */
+static void
+check_head_layout (gconstpointer data)
+{
+  const char *const *c = data; /* layout, width */
+  MmUnetArch arch = { .depth = 2, .width = atoi (c[1]) };
+  g_autoptr (MmUnet) net = mm_unet_new (&arch, 5, NULL);
+  /* running statistics away from 0 and 1 so that the folded batch norm matters, shifts
+   * positive so that most ReLUs pass */
+  for (int i = 0; i < mm_unet_n_params (net); i++)
+    if (g_str_has_prefix (mm_unet_param_name (net, i), "enc.")
+        || g_str_has_prefix (mm_unet_param_name (net, i), "dec."))
+      if (strstr (mm_unet_param_name (net, i), ".bn") && g_str_has_suffix (mm_unet_param_name (net, i), ".bias"))
+        for (size_t k = 0; k < mm_unet_param_size (net, i); k++)
+          mm_unet_param_data (net, i)[k] = 0.5f;
+  for (int i = 0; i < mm_unet_n_params (net); i++)
+    if (strstr (mm_unet_param_name (net, i), "running_"))
+      {
+        float *d = mm_unet_param_data (net, i);
+        for (size_t k = 0; k < mm_unet_param_size (net, i); k++)
+          d[k] = strstr (mm_unet_param_name (net, i), "var") ? 0.5f + 0.1f * k : 0.01f * k;
+      }
+  int batch = 2, h = 12, w = 20;
+  size_t n_in = (size_t) batch * MM_UNET_IN_CHANNELS * h * w, n_out = (size_t) batch * h * w;
+  float *logits[2] = { NULL, NULL };
+  g_setenv ("MM_NN_LAYOUT", c[0], TRUE);
+  for (int plain = 0; plain < 2; plain++)
+    {
+      if (plain)
+        g_setenv ("MM_NN_HEAD_PLAIN", "1", TRUE);
+      g_autoptr (GError) err = NULL;
+      g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, &err);
+      g_unsetenv ("MM_NN_HEAD_PLAIN");
+      g_assert_no_error (err);
+      rng_state = 9;
+      float *in = mm_unet_run_input (run);
+      for (size_t i = 0; i < n_in; i++)
+        in[i] = (float) rnd ();
+      logits[plain] = g_memdup2 (mm_unet_run_forward (run), n_out * sizeof (float));
+    }
+  g_unsetenv ("MM_NN_LAYOUT");
+  size_t nonzero = 0;
+  for (size_t i = 0; i < n_out; i++)
+    nonzero += logits[0][i] != logits[0][0];
+  g_assert_cmpuint (nonzero, >, n_out / 2); /* not a constant: the input reached the head */
+  g_assert_cmpmem (logits[0], n_out * sizeof (float), logits[1], n_out * sizeof (float));
+  g_free (logits[0]);
+  g_free (logits[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,5 +382,13 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/loss/split", test_loss_split);
   g_test_add_func ("/nn/determinism", test_determinism);
   g_test_add_func ("/nn/shapes", test_shapes);
+  static const char *const heads[][2] = {
+    { "blocked8", "8" }, { "blocked16", "16" }, { "blocked16", "8" }, { "nhwc", "8" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (heads); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/nn/head/%s-width%s", heads[i][0], heads[i][1]);
+      g_test_add_data_func (path, heads[i], check_head_layout);
+    }
   return g_test_run ();
 }

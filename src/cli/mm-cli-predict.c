@@ -7,6 +7,8 @@
 #include "mm-nn-default.h"
 #include "mm-nn-model.h"
 #include "mm-nn-predict.h"
+#include "mm-nn-profile.h"
+#include "mm-profile.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -65,7 +67,10 @@ mm_cli_predict (int argc, char **argv)
     rc = MM_EXIT_INPUT;
     g_autoptr (GError) err = NULL;
     /* The model first: a bad file is reported before a long series load. */
+    gint64 t_model = mm_profile_begin ();
     g_autoptr (MmUnet) net = mm_nn_model_load (model_path, NULL, &err);
+    if (t_model)
+      mm_nn_profile_add ("model load", mm_profile_now () - t_model);
     if (net == NULL)
       {
         mm_cli_error ("%s", err->message);
@@ -111,6 +116,13 @@ mm_cli_predict (int argc, char **argv)
     printf ("Written         %s (%d PNGs and %s)\n", out_dir, vol->dims[2],
             MM_LABEL_STACK_MANIFEST);
     rc = MM_EXIT_OK;
+    /* MM_PROFILE: reading and writing (core stages), then inference's own (mm-nn-profile) */
+    g_autofree char *profile = mm_profile_format ();
+    g_autofree char *nn_profile = mm_nn_profile_format ();
+    if (profile)
+      fputs (profile, stderr);
+    if (nn_profile)
+      fputs (nn_profile, stderr);
   }
 out:
   g_free (series);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Where a command's time goes, by stage, when MM_PROFILE is set in the environment: each
  * stage sums the time its calls took on every thread (thread-seconds), so stages that run
- * in parallel add up to more than the wall time. Off (one branch per call) otherwise. */
+ * in parallel add up to more than the wall time. Off (one branch per call) otherwise.
+ * MM_PROFILE=cpu counts each thread's CPU time instead of wall time (a begin and its end
+ * must then run on the same thread, as every stage does). */
 #pragma once
 
 #include <glib.h>
@@ -21,6 +23,8 @@ typedef enum
 } MmProfileStage;
 
 bool mm_profile_enabled (void);
+/* The profile's clock in microseconds: monotonic, or the thread's CPU time (MM_PROFILE=cpu). */
+gint64 mm_profile_now (void);
 /* A start time for mm_profile_end; 0 when profiling is off. */
 gint64 mm_profile_begin (void);
 void mm_profile_end (MmProfileStage stage, gint64 start);

@@ -3,6 +3,8 @@
 #include "mm-nn-predict.h"
 
 #include "mm-nn-input.h"
+#include "mm-nn-profile.h"
+#include "mm-profile.h"
 
 #include <omp.h>
 #include <string.h>
@@ -61,7 +63,10 @@ predict_worker (MmUnet *net, const MmVolume *vol, const int *slices, int n, gint
         return true;
       if (run == NULL)
         {
+          gint64 tb = mm_profile_begin ();
           run = mm_unet_run_new (net, batch, h, w, false, error);
+          if (tb)
+            mm_nn_profile_add ("run graph built (primitives created)", mm_profile_now () - tb);
           if (run == NULL)
             {
               g_atomic_int_set (next, n); /* the others stop too */
@@ -73,12 +78,15 @@ predict_worker (MmUnet *net, const MmVolume *vol, const int *slices, int n, gint
           hu = g_new (int16_t, plane);
         }
       int m = MIN (batch, n - i);
+      gint64 t0 = mm_profile_begin ();
       for (int b = 0; b < m; b++)
         {
           mm_nn_slice_padded (vol, slices[i + b], hu, w, h);
           mm_nn_input_transform (hu, plane, input + (size_t) b * MM_UNET_IN_CHANNELS * plane);
         }
+      gint64 t1 = t0 ? mm_profile_now () : 0;
       const float *logits = mm_unet_run_forward (run);
+      gint64 t2 = t0 ? mm_profile_now () : 0;
       for (int b = 0; b < m; b++)
         {
           uint8_t *dst = out + (size_t) (i + b) * sw * sh;
@@ -88,6 +96,12 @@ predict_worker (MmUnet *net, const MmVolume *vol, const int *slices, int n, gint
               for (int x = 0; x < sw; x++)
                 dst[(size_t) y * sw + x] = row[x] > 0.f;
             }
+        }
+      if (t0)
+        {
+          mm_nn_profile_add ("input: pad + HU windows", t1 - t0);
+          mm_nn_profile_add ("network (all steps below)", t2 - t1);
+          mm_nn_profile_add ("threshold + crop", mm_profile_now () - t2);
         }
       int now = g_atomic_int_add (done, m) + m;
       if (progress)

@@ -79,6 +79,7 @@ struct _MmUnetRun
   GPtrArray *prims; /* dnnl_primitive_t */
   GPtrArray *buffers; /* g_free'd with the run */
   dnnl_memory_t input, input_grad, head_in, head_in_grad;
+  int head_block;   /* head_in's channel block: 1 plain nchw, 8/16 blocked, width nhwc */
   bool want_input_grad;
   float *logits;
   const float *grad_logits;
