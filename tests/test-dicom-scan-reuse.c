@@ -196,6 +196,23 @@ test_files_are_the_scans (void)
     assert_same_volume (fresh, reused);
   }
 
+  /* Two slices' files swapped after the scan (same sizes, same modification times): the
+   * scan's offsets and order no longer hold for them, so the headers are read again and the
+   * volume is still the fresh load's. */
+  {
+    const MmDicomSeriesInfo *s0 = scan_rep->series->pdata[0];
+    g_assert_true (g_strv_length (s0->files) >= 2);
+    g_autofree char *tmp = g_strconcat (s0->files[0], ".swap", NULL);
+    g_assert_cmpint (g_rename (s0->files[0], tmp), ==, 0);
+    g_assert_cmpint (g_rename (s0->files[1], s0->files[0]), ==, 0);
+    g_assert_cmpint (g_rename (tmp, s0->files[1]), ==, 0);
+    g_autoptr (MmDicomReport) fresh_rep = mm_dicom_report_new ();
+    g_autoptr (MmDicomReport) reuse_rep = mm_dicom_report_new ();
+    g_autoptr (MmVolume) fresh = load (dir, NULL, NULL, fresh_rep);
+    g_autoptr (MmVolume) reused = load (dir, scan, NULL, reuse_rep);
+    assert_same_volume (fresh, reused);
+  }
+
   /* The middle slice's file (the first decoded), cut short after the scan. */
   const MmDicomSeriesInfo *main_series = scan_rep->series->pdata[0];
   g_assert_nonnull (main_series->middle_file);

@@ -21,5 +21,7 @@ main (int argc, char **argv)
   /* The headers are read while GTK starts and the window is built. */
   mm_prescan_start (argc, argv);
   g_autoptr (MmApplication) app = mm_application_new ();
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  int status = g_application_run (G_APPLICATION (app), argc, argv);
+  mm_prescan_end ();
+  return status;
 }

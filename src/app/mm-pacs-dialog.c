@@ -349,6 +349,8 @@ static void
 get_progress (guint64 bytes, guint instances, gpointer user)
 {
   MmPacsDialog *self = user;
+  if (self->disposed)
+    return; /* a report queued before the dialog went */
   if (self->expected > 0)
     gtk_progress_bar_set_fraction (self->progress,
                                    MIN (1.0, (double) instances / (double) self->expected));

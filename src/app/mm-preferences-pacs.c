@@ -191,6 +191,15 @@ save_clicked (Editor *ed)
   gtk_window_destroy (GTK_WINDOW (ed->win));
 }
 
+/* However the editor goes (Save, its parent destroyed), a running test must not show its
+ * answer in destroyed widgets: echo_done skips them once cancelled. */
+static void
+editor_destroyed (GtkWidget *win, Editor *ed)
+{
+  if (ed->cancellable)
+    g_cancellable_cancel (ed->cancellable);
+}
+
 static gboolean
 editor_close (GtkWindow *win, Editor *ed)
 {
@@ -235,6 +244,8 @@ edit (Page *page, int index)
   gtk_window_set_title (GTK_WINDOW (ed->win), e ? _("Edit PACS Server") : _("Add PACS Server"));
   gtk_window_set_transient_for (GTK_WINDOW (ed->win), GTK_WINDOW (page->window));
   gtk_window_set_modal (GTK_WINDOW (ed->win), TRUE);
+  /* ed->page is the Preferences window's: the editor must not outlive it. */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (ed->win), TRUE);
   gtk_window_set_default_size (GTK_WINDOW (ed->win), 560, -1);
   g_object_set_data_full (G_OBJECT (ed->win), "mm-editor", ed, g_free);
 
@@ -285,6 +296,7 @@ edit (Page *page, int index)
   g_signal_connect_swapped (ed->test, "clicked", G_CALLBACK (test_clicked), ed);
   g_signal_connect_swapped (ed->save, "clicked", G_CALLBACK (save_clicked), ed);
   g_signal_connect (ed->win, "close-request", G_CALLBACK (editor_close), ed);
+  g_signal_connect (ed->win, "destroy", G_CALLBACK (editor_destroyed), ed);
   gtk_window_present (GTK_WINDOW (ed->win));
 }
 

@@ -14,6 +14,7 @@ static struct
   MmLoadResult *result;
   GError *error;
   GTask *waiter;       /* the window's, once taken before done */
+  GCancellable *cancellable;
 } pre;
 
 static void
@@ -89,7 +90,26 @@ mm_prescan_start (int argc, char **argv)
     return;
   pre.path = g_canonicalize_filename (path, NULL);
   mm_timing_mark ("prescan start");
-  mm_load_async (pre.path, NULL, TRUE, NULL, NULL, NULL, prescan_done_cb, NULL);
+  pre.cancellable = g_cancellable_new ();
+  mm_load_async (pre.path, NULL, TRUE, pre.cancellable, NULL, NULL, prescan_done_cb, NULL);
+}
+
+void
+mm_prescan_end (void)
+{
+  if (pre.path == NULL)
+    return;
+  /* Not taken (another instance was running and got the path, or the window never asked):
+   * stop the scan and wait for its worker, which must not be inside GDCM while the process
+   * exits and C++ destructors run. */
+  if (!pre.done)
+    g_cancellable_cancel (pre.cancellable);
+  while (!pre.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&pre.cancellable);
+  g_clear_pointer (&pre.path, g_free);
+  g_clear_pointer (&pre.result, mm_load_result_free);
+  g_clear_error (&pre.error);
 }
 
 gboolean

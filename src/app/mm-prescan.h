@@ -21,4 +21,8 @@ void mm_prescan_start (int argc, char **argv);
 gboolean mm_prescan_take (const char *path, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer user_data);
 
+/* Main thread, after g_application_run: a scan still running (this process only handed its
+ * path to a running instance) is cancelled and waited for. */
+void mm_prescan_end (void);
+
 G_END_DECLS

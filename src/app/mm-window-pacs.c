@@ -14,7 +14,8 @@
 typedef struct
 {
   MmMask *mask;        /* a copy: editing goes on while sending */
-  const MmVolume *vol; /* borrowed: the window (referenced by the task) keeps it */
+  MmVolume *vol;       /* a copy of the header (the SEG needs no voxels): the shown series
+                        * may be replaced while sending */
   MmPacsConn *conn;
 } SendData;
 
@@ -22,6 +23,7 @@ static void
 send_data_free (SendData *d)
 {
   mm_mask_free (d->mask);
+  mm_volume_free (d->vol);
   mm_pacs_conn_free (d->conn);
   g_free (d);
 }
@@ -95,7 +97,7 @@ send_response (AdwMessageDialog *dialog, const char *response, MmWindow *self)
   mm_mask_session_save_now (self->session);
   SendData *d = g_new0 (SendData, 1);
   d->mask = mm_mask_copy (mask);
-  d->vol = vol;
+  d->vol = mm_volume_copy_header (vol);
   d->conn = conn;
   g_autofree char *name = mm_pacs_conn_name (conn);
   g_autofree char *text = g_strdup_printf (_("Sending the mask as DICOM SEG to %s"), name);

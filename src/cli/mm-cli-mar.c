@@ -147,6 +147,11 @@ mm_cli_mar (int argc, char **argv)
         mm_segment_params_init (&sp);
         sp.lower = threshold;
         mask = mm_segment_threshold (vol, &sp, threads);
+        if (mask == NULL)
+          {
+            mm_cli_error ("mar: not enough memory for the metal mask of %s", paths[0]);
+            goto out;
+          }
       }
     size_t bytes = mm_volume_n_voxels (vol) * (vol->type == MM_VOXEL_INT16 ? 2 : 4);
     g_autofree void *out_voxels = g_try_malloc (bytes);

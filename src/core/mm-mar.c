@@ -116,7 +116,9 @@ gaussian (float *img, int m, double sigma_px)
 {
   if (sigma_px < 0.3)
     return;
-  int rad = (int) ceil (3 * sigma_px);
+  /* At most the image's size: a tiny pixel spacing (the reader accepts 0.001 mm) must not
+   * make the kernel thousands of pixels wide. */
+  int rad = (int) MIN (ceil (3 * sigma_px), (double) m);
   g_autofree float *k = g_new (float, 2 * rad + 1);
   double sum = 0;
   for (int t = -rad; t <= rad; t++)
@@ -254,7 +256,12 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       memcpy (out, hu, np * sizeof (float));
       return true;
     }
-  mm_ct_project (&g, &im, sino);
+  if (!mm_ct_project (&g, &im, sino))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+      return false;
+    }
   for (size_t x = 0; x < (size_t) nv * nd; x++)
     {
       p0[x] = pc[x] = sino[x * 4];
@@ -284,7 +291,13 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
         }
       if (!mm_ct_image_box (img, m, im.box))
         im.box[0] = im.box[1] = 0, im.box[2] = im.box[3] = m - 1;
-      mm_ct_project (&g, &im, sino);
+      if (!mm_ct_project (&g, &im, sino))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                       "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+          return false;
+        }
+
       /* Normalise by the prior's projection, shifted by one water pixel so that rays through
        * air (both near zero) stay finite; interpolate; undo. */
       const float delta = (float) (mu_w * wpx);
@@ -339,6 +352,7 @@ mm_mar_volume (const MmMarParams *p, const MmVolume *vol, const MmMask *metal,
                void *out_voxels, int n_threads, MmMarProgressFunc progress, gpointer user_data,
                GError **error)
 {
+  g_return_val_if_fail (p && vol && metal && out_voxels, false);
   if (!mm_mar_params_check (p, error))
     return false;
   const int nx = vol->dims[0], ny = vol->dims[1], nz = vol->dims[2];

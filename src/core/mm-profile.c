@@ -34,7 +34,9 @@ mm_profile_now (void)
   if (!mm_profile_enabled () || !cpu_clock)
     return g_get_monotonic_time ();
   /* The calling thread's CPU time: on a loaded machine the wall time of a stage counts
-   * the time other processes held the core. +1: never 0, which means "off". */
+   * the time other processes held the core. Only this thread's: a stage that runs OpenMP
+   * or oneDNN threads of its own is counted low (predict's workers run one thread each, so
+   * their steps are whole). +1: never 0, which means "off". */
   struct timespec ts;
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000 + 1;

@@ -82,6 +82,36 @@ mm_volume_copy_voxels (const MmVolume *vol)
   return c;
 }
 
+MmVolume *
+mm_volume_copy_header (const MmVolume *vol)
+{
+  g_return_val_if_fail (vol != NULL, NULL);
+  MmVolume *c = mm_volume_new_empty (vol->dims, vol->type);
+  if (c == NULL)
+    return NULL;
+  MmSliceInfo *slices = c->slices;
+  char *unit = c->unit;
+  *c = *vol;
+  c->voxels = NULL;
+  c->slice_ready = NULL;
+  c->slices = slices;
+  g_free (unit);
+  for (int k = 0; k < vol->dims[2]; k++)
+    {
+      slices[k] = vol->slices[k];
+      slices[k].file = g_strdup (vol->slices[k].file);
+      slices[k].sop_instance_uid = g_strdup (vol->slices[k].sop_instance_uid);
+    }
+  c->series_uid = g_strdup (vol->series_uid);
+  c->study_uid = g_strdup (vol->study_uid);
+  c->series_description = g_strdup (vol->series_description);
+  c->modality = g_strdup (vol->modality);
+  c->frame_of_reference_uid = g_strdup (vol->frame_of_reference_uid);
+  c->unit = g_strdup (vol->unit);
+  c->not_acquired = g_strdup (vol->not_acquired);
+  return c;
+}
+
 void
 mm_volume_index_to_lps (const MmVolume *vol, double i, double j, double k, double lps[3])
 {

@@ -82,6 +82,9 @@ void mm_volume_free (MmVolume *vol);
  * voxels, dims, spacing, direction and series UID (no slice records, no other attributes).
  * NULL when the memory cannot be had. */
 MmVolume *mm_volume_copy_voxels (const MmVolume *vol);
+/* Everything but the voxels (NULL): geometry, slice records and series attributes, for work
+ * in another thread that outlives the shown series (a DICOM SEG needs no voxels). */
+MmVolume *mm_volume_copy_header (const MmVolume *vol);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MmVolume, mm_volume_free)
 
 static inline size_t

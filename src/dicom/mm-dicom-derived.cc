@@ -110,6 +110,9 @@ mm_dicom_write_derived (const char *dir, const MmVolume *vol, const char *descri
                    dir, g_strerror (errno));
       return false;
     }
+  /* GDCM's ImageWriter takes VRs from the dictionaries (the copied elements of an implicit-VR
+   * source have none of their own); they are not loaded at start-up (mm-dicom-dictionary.cc). */
+  mm::ensure_dictionaries ();
   const int n = vol->dims[2], w = vol->dims[0], h = vol->dims[1];
   const auto copied = read_copied (n > 0 ? vol->slices[0].file : nullptr);
   const std::string series_uid = uuid_uid ();

@@ -13,8 +13,10 @@
 #include "mm-profile.h"
 
 #include <gdcmTrace.h>
+#include <glib/gstdio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -86,7 +88,49 @@ struct _MmDicomScan
   size_t n_files = 0;                 /* files read (for the "no readable image" message) */
   std::vector<std::string> warnings;  /* from the walk and the header pass, in order */
   std::vector<SliceHeader> headers;   /* one per frame, multi-frame files expanded */
+  /* Each usable file's size, modification time and inode when the scan was kept: a load
+   * takes the headers only while every such file still has them (a folder filled again
+   * since, e.g. a PACS cache or a new export, must not be decoded at the old offsets). */
+  std::vector<std::pair<std::string, std::array<gint64, 3>>> stamps;
 };
+
+/* Size, modification time (ns) and inode of path; false when it cannot be stat'ed. */
+static bool
+file_stamp (const std::string &path, std::array<gint64, 3> &stamp)
+{
+  GStatBuf st;
+  if (g_stat (path.c_str (), &st) != 0)
+    return false;
+  stamp = { (gint64) st.st_size, (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+            (gint64) st.st_ino };
+  return true;
+}
+
+static void
+scan_stamp (MmDicomScan *scan)
+{
+  std::set<std::string> seen;
+  for (const SliceHeader &h : scan->headers)
+    if (h.usable && seen.insert (h.path).second)
+      {
+        std::array<gint64, 3> stamp = { -1, -1, -1 };
+        file_stamp (h.path, stamp);
+        scan->stamps.emplace_back (h.path, stamp);
+      }
+}
+
+/* Whether every file of scan is as it was when the scan was kept. */
+static bool
+scan_current (const MmDicomScan *scan)
+{
+  for (const auto &f : scan->stamps)
+    {
+      std::array<gint64, 3> now;
+      if (!file_stamp (f.first, now) || now != f.second)
+        return false;
+    }
+  return true;
+}
 
 MmDicomScan *
 mm_dicom_scan_ref (MmDicomScan *scan)
@@ -348,7 +392,7 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   std::vector<SliceHeader> headers;
   size_t n_files = 0;
   const guint warnings_at = L.report->warnings->len;
-  if (opts->scan)
+  if (opts->scan && scan_current (opts->scan))
     {
       /* Where the scan stopped: its files, headers and warnings, as if read now. */
       const MmDicomScan *scan = opts->scan;
@@ -418,7 +462,10 @@ load_or_scan_unguarded (const char *const *paths, guint n_paths,
   if (scan_only)
     {
       if (keep)
-        (*keep)->headers = std::move (headers);
+        {
+          (*keep)->headers = std::move (headers);
+          scan_stamp (*keep);
+        }
       return nullptr;
     }
 

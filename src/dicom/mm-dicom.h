@@ -120,8 +120,8 @@ typedef struct
   const gint *wanted_slice;
   /* Optional: a scan of the same paths (mm_dicom_scan_keep). The load then takes the files,
    * headers and warnings from it instead of reading them again; the report is the same as a
-   * fresh load's. Pixel data is read from the files as always (a file changed since the scan
-   * fails its checks and is skipped, as a damaged one). */
+   * fresh load's. When any of its files changed size or modification time since the scan
+   * (or is gone), the headers are read again instead, as without a scan. */
   const MmDicomScan *scan;
 } MmDicomLoadOptions;
 
