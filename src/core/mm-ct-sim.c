@@ -9,27 +9,11 @@
  * integral mapped to the water thickness that gives it, times water's attenuation at the
  * effective energy. Bone and metal keep their beam hardening. */
 #include "mm-ct-sim.h"
+#include "mm-random.h"
 
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
-
-/* splitmix64 (as the phantom's): one stream per view keeps the noise independent of the
- * thread count. */
-static inline guint64
-next64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-static inline double
-uniform01 (guint64 *state)
-{
-  return ((next64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 #define BHC_STEP_MM 2.0
 #define BHC_N 1001 /* water up to 2 m */
@@ -187,17 +171,17 @@ water_correct (const MmCtSim *s, double p)
 static inline double
 gauss (guint64 *r)
 {
-  double u = uniform01 (r), v = uniform01 (r);
+  double u = mm_uniform01 (r), v = mm_uniform01 (r);
   return sqrt (-2 * log (u)) * cos (2 * G_PI * v);
 }
 
 static double
 poisson (guint64 *r, double lambda)
 {
-  double l = exp (-lambda), prod = uniform01 (r);
+  double l = exp (-lambda), prod = mm_uniform01 (r);
   int k = 0;
   while (prod > l && k < 1000)
-    prod *= uniform01 (r), k++;
+    prod *= mm_uniform01 (r), k++;
   return k;
 }
 
@@ -316,7 +300,7 @@ mm_ct_sim_slice (const MmCtSim *s, const float *tissue, const float *metal, guin
     for (int v = 0; v < nv; v++)
       {
         guint64 rng = (slice_seed * 0x9E3779B97F4A7C15ULL) ^ ((guint64) (v + 1) * 0xD1B54A32D192ED03ULL);
-        next64 (&rng);
+        mm_splitmix64 (&rng);
         view_measure (s, st + (size_t) v * nd * 4, sm ? sm + (size_t) v * nd * 4 : NULL, nd,
                       rng, e1, e2, nn, p + (size_t) v * nd);
       }

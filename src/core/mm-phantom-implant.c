@@ -95,7 +95,7 @@ static V3
 body_point (Build *bd, double w)
 {
   Scene *sc = bd->sc;
-  double rho = 0.8 * sqrt (uniform01 (bd->r)), a = rnd (bd->r, 0, 2 * G_PI);
+  double rho = 0.8 * sqrt (mm_uniform01 (bd->r)), a = rnd (bd->r, 0, 2 * G_PI);
   if (w >= sc->w_split)
     return v3 (sc->cu + rho * sc->a * cos (a), sc->cv + rho * sc->b * sin (a), w);
   int t = chance (bd->r, 0.5);
@@ -262,7 +262,7 @@ build_fragments (Build *bd, int o)
     {
       Piece *pc = piece_new (bd, o);
       V3 p = cluster ? v_axpy (c, rnd (r, 0, 20) * s, rnd_unit (r)) : body_point (bd, pick_w (bd));
-      double k = uniform01 (r);
+      double k = mm_uniform01 (r);
       if (k < 0.4)
         piece_add (bd, pc, sh_sphere (p, rnd (r, 0.6, 2.5) * s));
       else if (k < 0.75)
@@ -310,7 +310,7 @@ mm_phantom_implants_choose (Build *bd, int variant, int kinds[], int sides[])
   guint64 *r = bd->r;
   if (variant % 10 == 0)
     return 0; /* a negative: no metal at all */
-  double u = uniform01 (r);
+  double u = mm_uniform01 (r);
   int n = u < 0.35 ? 1 : u < 0.7 ? 2 : u < 0.9 ? 3 : 4;
   bool stem[2] = { false, false }, cup[2] = { false, false }, nail[2] = { false, false };
   static const double weight[N_KINDS] = { 0.6, 2, 2, 1, 1.2, 2, 1 }; /* sum 9.8 */
@@ -320,7 +320,7 @@ mm_phantom_implants_choose (Build *bd, int variant, int kinds[], int sides[])
       int k = K_FRAGMENTS, side = 0;
       for (int tries = 0; tries < 10; tries++)
         {
-          double x = uniform01 (r) * 9.8;
+          double x = mm_uniform01 (r) * 9.8;
           for (k = 0; k < N_KINDS - 1 && x >= weight[k]; k++)
             x -= weight[k];
           if (o == 0 && stem_first)

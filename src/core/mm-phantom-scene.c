@@ -165,7 +165,7 @@ mm_phantom_scene_new (const MmPhantomParams *p, const double half[3])
 {
   Scene *sc = g_new0 (Scene, 1);
   guint64 rng = p->seed * 0x9E3779B97F4A7C15ULL ^ (guint64) p->variant * 0xC2B2AE3D27D4EB4FULL;
-  splitmix64 (&rng);
+  mm_splitmix64 (&rng);
   Build bd = { .sc = sc, .r = &rng };
   guint64 *r = &rng;
   sc->R = 0.5 * p->size * p->pixel_mm;

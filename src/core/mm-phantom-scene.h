@@ -79,13 +79,13 @@ typedef struct
 static inline double
 rnd (guint64 *r, double lo, double hi)
 {
-  return lo + (hi - lo) * uniform01 (r);
+  return lo + (hi - lo) * mm_uniform01 (r);
 }
-static inline bool chance (guint64 *r, double p) { return uniform01 (r) < p; }
+static inline bool chance (guint64 *r, double p) { return mm_uniform01 (r) < p; }
 static inline int
 rnd_int (guint64 *r, int lo, int hi) /* lo..hi inclusive */
 {
-  return lo + (int) (uniform01 (r) * (hi - lo + 1));
+  return lo + (int) (mm_uniform01 (r) * (hi - lo + 1));
 }
 static inline double
 rnd_deg (guint64 *r, double lo, double hi)

@@ -213,7 +213,7 @@ correlated_noise (float *nz, float *tmp, int n, double sd, guint64 *rng)
   for (size_t x = 0; x < slice; x += 2)
     {
       /* Box-Muller, both values of the pair */
-      double a = uniform01 (rng), b = uniform01 (rng), rad = sqrt (-2.0 * log (a));
+      double a = mm_uniform01 (rng), b = mm_uniform01 (rng), rad = sqrt (-2.0 * log (a));
       tmp[x] = (float) (rad * cos (2.0 * G_PI * b));
       if (x + 1 < slice)
         tmp[x + 1] = (float) (rad * sin (2.0 * G_PI * b));
@@ -249,7 +249,7 @@ typedef struct
 static void
 source_finish (const Scene *sc, const Piece *pc, Source *s, double px, guint64 hash)
 {
-  s->turn = (int) (splitmix64 (&hash) % 11) - 5;
+  s->turn = (int) (mm_splitmix64 (&hash) % 11) - 5;
   double n = s->n;
   s->cu = s->su / n;
   s->cv = s->sv / n;

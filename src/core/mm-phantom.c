@@ -100,7 +100,7 @@ uid_from_seed (guint64 seed, const char *what)
   /* 2.25.<decimal> is the UUID-derived UID root (PS3.5 B.2); the number is a hash of the seed
    * and the kind of UID, so the same seed gives the same UIDs. */
   guint64 s = seed ^ g_str_hash (what) * 0x100000001B3ULL;
-  guint64 a = splitmix64 (&s), b = splitmix64 (&s);
+  guint64 a = mm_splitmix64 (&s), b = mm_splitmix64 (&s);
   return g_strdup_printf ("2.25.%" G_GUINT64_FORMAT "%010" G_GUINT64_FORMAT, a,
                           (guint64) (b % 10000000000ULL));
 }
@@ -134,7 +134,7 @@ fill_fixed (const MmPhantomParams *p, const double half[3], MmVolume *vol, MmMas
               if (p->noise_sd > 0 && r != R_PADDING)
                 {
                   /* Box-Muller */
-                  double a = uniform01 (&rng), b = uniform01 (&rng);
+                  double a = mm_uniform01 (&rng), b = mm_uniform01 (&rng);
                   hu += p->noise_sd * sqrt (-2.0 * log (a)) * cos (2.0 * G_PI * b);
                   /* Keep noise from pushing tissue below the padding value or out of range. */
                   hu = CLAMP (nearbyint (hu), -2047.0, 32767.0 - 1024.0);

@@ -2,6 +2,7 @@
 /* The U-Net's parameters: their names, shapes and initialisation, in PyTorch's layout and
  * order. The run graph that computes with them is mm-unet-run.c (assembly and execution) and
  * mm-unet-layers.c (one layer's oneDNN primitives). */
+#include "mm-random.h"
 #include "mm-unet-private.h"
 
 #include <math.h>
@@ -9,19 +10,11 @@
 
 G_DEFINE_QUARK (mm-nn-error-quark, mm_nn_error)
 
-static guint64
-splitmix64 (guint64 *s)
-{
-  guint64 z = (*s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
+/* In [0, 1) (not mm_uniform01's centred values: the initial weights stay as they were). */
 static double
 uniform01 (guint64 *s)
 {
-  return (double) (splitmix64 (s) >> 11) * (1.0 / 9007199254740992.0);
+  return (double) (mm_splitmix64 (s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static int
