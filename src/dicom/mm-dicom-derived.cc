@@ -113,7 +113,7 @@ mm_dicom_write_derived (const char *dir, const MmVolume *vol, const char *descri
   /* GDCM's ImageWriter takes VRs from the dictionaries (the copied elements of an implicit-VR
    * source have none of their own); they are not loaded at start-up (mm-dicom-dictionary.cc). */
   mm::ensure_dictionaries ();
-  const int n = vol->dims[2], w = vol->dims[0], h = vol->dims[1];
+  const int n = vol->dims[2];
   const auto copied = read_copied (n > 0 ? vol->slices[0].file : nullptr);
   const std::string series_uid = uuid_uid ();
   const std::string study_uid = vol->study_uid && vol->study_uid[0] ? vol->study_uid : uuid_uid ();
@@ -131,27 +131,8 @@ mm_dicom_write_derived (const char *dir, const MmVolume *vol, const char *descri
       try
         {
           const MmSliceInfo *s = &vol->slices[k];
-          std::vector<int16_t> stored ((size_t) w * h);
-          const int16_t *src = (const int16_t *) vol->voxels + (size_t) k * w * h;
-          for (size_t x = 0; x < stored.size (); x++)
-            stored[x] = (int16_t) CLAMP ((int) src[x] + 1024, G_MININT16, G_MAXINT16);
-          gdcm::SmartPointer<gdcm::Image> im = new gdcm::Image;
-          im->SetNumberOfDimensions (2);
-          im->SetDimension (0, w);
-          im->SetDimension (1, h);
-          im->SetPixelFormat (gdcm::PixelFormat::INT16);
-          im->SetPhotometricInterpretation (gdcm::PhotometricInterpretation::MONOCHROME2);
-          im->SetSpacing (0, vol->spacing[0]);
-          im->SetSpacing (1, vol->spacing[1]);
-          for (unsigned a = 0; a < 3; a++)
-            im->SetOrigin (a, s->position[a]);
-          im->SetDirectionCosines (vol->direction);
-          im->SetIntercept (-1024.0);
-          im->SetSlope (1.0);
-          gdcm::DataElement pixel (gdcm::Tag (0x7fe0, 0x0010));
-          pixel.SetByteValue ((const char *) stored.data (), (uint32_t) (stored.size () * 2));
-          im->SetDataElement (pixel);
-          im->SetTransferSyntax (gdcm::TransferSyntax::ExplicitVRLittleEndian);
+          std::vector<int16_t> stored;
+          gdcm::SmartPointer<gdcm::Image> im = mm::ct_slice_image (vol, k, stored);
 
           gdcm::ImageWriter writer;
           writer.SetImage (*im);

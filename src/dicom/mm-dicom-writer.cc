@@ -115,7 +115,7 @@ write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWrite
     if (s.syntax == opts->syntax)
       ts = s.ts;
 
-  int n = vol->dims[2], w = vol->dims[0], h = vol->dims[1];
+  int n = vol->dims[2];
   /* Shuffled names: a permutation from the seed, so nothing can be learnt from file order. */
   std::vector<int> perm (n);
   std::iota (perm.begin (), perm.end (), 0);
@@ -144,28 +144,8 @@ write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWrite
       try
         {
           const MmSliceInfo *s = &vol->slices[k];
-          std::vector<int16_t> stored ((size_t) w * h);
-          const int16_t *src = (const int16_t *) vol->voxels + (size_t) k * w * h;
-          for (size_t x = 0; x < stored.size (); x++)
-            stored[x] = (int16_t) (src[x] + 1024); /* HU + 1024: intercept -1024 */
-
-          gdcm::SmartPointer<gdcm::Image> im = new gdcm::Image;
-          im->SetNumberOfDimensions (2);
-          im->SetDimension (0, w);
-          im->SetDimension (1, h);
-          im->SetPixelFormat (gdcm::PixelFormat::INT16);
-          im->SetPhotometricInterpretation (gdcm::PhotometricInterpretation::MONOCHROME2);
-          im->SetSpacing (0, vol->spacing[0]);
-          im->SetSpacing (1, vol->spacing[1]);
-          for (unsigned a = 0; a < 3; a++)
-            im->SetOrigin (a, s->position[a]);
-          im->SetDirectionCosines (vol->direction);
-          im->SetIntercept (-1024.0);
-          im->SetSlope (1.0);
-          gdcm::DataElement pixel (gdcm::Tag (0x7fe0, 0x0010));
-          pixel.SetByteValue ((const char *) stored.data (), (uint32_t) (stored.size () * 2));
-          im->SetDataElement (pixel);
-          im->SetTransferSyntax (gdcm::TransferSyntax::ExplicitVRLittleEndian);
+          std::vector<int16_t> stored;
+          gdcm::SmartPointer<gdcm::Image> im = mm::ct_slice_image (vol, k, stored);
 
           gdcm::ImageChangeTransferSyntax change;
           change.SetTransferSyntax (ts);
@@ -259,4 +239,33 @@ write_series_unguarded (const char *dir, const MmVolume *vol, const MmDicomWrite
       return false;
     }
   return true;
+}
+
+gdcm::SmartPointer<gdcm::Image>
+mm::ct_slice_image (const MmVolume *vol, int k, std::vector<int16_t> &stored)
+{
+  const int w = vol->dims[0], h = vol->dims[1];
+  const MmSliceInfo *s = &vol->slices[k];
+  stored.resize ((size_t) w * h);
+  const int16_t *src = (const int16_t *) vol->voxels + (size_t) k * w * h;
+  for (size_t x = 0; x < stored.size (); x++)
+    stored[x] = (int16_t) CLAMP ((int) src[x] + 1024, G_MININT16, G_MAXINT16);
+  gdcm::SmartPointer<gdcm::Image> im = new gdcm::Image;
+  im->SetNumberOfDimensions (2);
+  im->SetDimension (0, w);
+  im->SetDimension (1, h);
+  im->SetPixelFormat (gdcm::PixelFormat::INT16);
+  im->SetPhotometricInterpretation (gdcm::PhotometricInterpretation::MONOCHROME2);
+  im->SetSpacing (0, vol->spacing[0]);
+  im->SetSpacing (1, vol->spacing[1]);
+  for (unsigned a = 0; a < 3; a++)
+    im->SetOrigin (a, s->position[a]);
+  im->SetDirectionCosines (vol->direction);
+  im->SetIntercept (-1024.0);
+  im->SetSlope (1.0);
+  gdcm::DataElement pixel (gdcm::Tag (0x7fe0, 0x0010));
+  pixel.SetByteValue ((const char *) stored.data (), (uint32_t) (stored.size () * 2));
+  im->SetDataElement (pixel);
+  im->SetTransferSyntax (gdcm::TransferSyntax::ExplicitVRLittleEndian);
+  return im;
 }
