@@ -637,6 +637,8 @@ walk_file (const std::string &path, int fd, uint64_t size, std::string &why,
       layout.pixel_end = w.pixel_end;
       layout.native_little_endian = !deflated && w.pixel_length > 0 && !w.big_endian
                                     && (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1");
+      layout.native_big_endian = !deflated && w.pixel_length > 0 && w.big_endian
+                                 && ts == "1.2.840.10008.1.2.2";
     }
   layout.transfer_syntax = ts;
   const uint64_t from = ds_start;

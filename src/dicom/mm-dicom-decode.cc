@@ -176,6 +176,23 @@ decode_slice (const SliceHeader &h, MmVoxelType type, void *dst, std::vector<cha
               src = buf.data ();
             }
         }
+      else if (h.native_big_endian && bytes == 2 && h.pixel_length >= n * 2)
+        {
+          /* Explicit VR Big Endian (retired, still found in archives): 16-bit words at a
+           * known offset, swapped here, as GDCM would after copying the whole file. Eight-bit
+           * data goes through GDCM (OW swaps byte pairs there). */
+          char *out = type == MM_VOXEL_INT16 ? (char *) dst : nullptr;
+          if (!read_range (h.path, h.pixel_value, n * 2, out, buf, why))
+            return false;
+          char *b = out ? out : buf.data ();
+          for (size_t x = 0; x < 2 * n; x += 2)
+            {
+              char t = b[x];
+              b[x] = b[x + 1];
+              b[x + 1] = t;
+            }
+          src = b;
+        }
       else
         {
           gdcm::PixelFormat pf;

@@ -260,6 +260,7 @@ read_slice_header (const std::string &path)
   h.pixel_length = layout.pixel_length;
   h.pixel_end = layout.pixel_end;
   h.native_little_endian = layout.native_little_endian;
+  h.native_big_endian = layout.native_big_endian;
   try
     {
       /* GDCM parses the header from the bytes before Pixel Data, already read by the check

@@ -61,6 +61,7 @@ struct SliceHeader
   uint64_t pixel_length = 0;    /* defined length of its value; 0 for encapsulated data */
   uint64_t pixel_end = 0;       /* offset just past it */
   bool native_little_endian = false; /* uncompressed little endian (explicit or implicit) */
+  bool native_big_endian = false;    /* Explicit VR Big Endian, not deflated */
   /* A multi-frame file: its frames (set by the header pass); after expansion, each frame's
    * header has frame >= 0 (0-based) and shares this with the file's other frames. */
   std::shared_ptr<const MultiFrame> multiframe;
@@ -80,6 +81,8 @@ struct FileLayout
   uint64_t pixel_start = 0, pixel_value = 0, pixel_length = 0, pixel_end = 0;
   /* Uncompressed little endian pixels in the file itself: read straight from it. */
   bool native_little_endian = false;
+  /* Uncompressed big endian pixels in the file itself: read straight, bytes swapped. */
+  bool native_big_endian = false;
   std::string transfer_syntax;
   /* The parse image up to Pixel Data (or through it, with through_pixels); the whole data
    * set when there is no Pixel Data. */
