@@ -287,6 +287,69 @@ def tests(cli, work, orthanc):
     check("send a file that is not DICOM: refused before sending, exit 1",
           rc == 1 and "not a DICOM Part 10 file" in err, err)
 
+    dicomdir_series(cli, work, orthanc, auth)
+
+
+def dicomdir_series(cli, work, orthanc, auth):
+    """Someone else's series (pydicom's DICOMDIR test set: other patients, MR and CT, JPEG and
+    uncompressed, several series a study) stored in Orthanc: find lists what Orthanc lists
+    for those patients, and get retrieves a series byte for byte."""
+    root = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files", "dicomdirtests")
+    def image(path):
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            return "SOPInstanceUID" in ds and "SeriesInstanceUID" in ds
+        except Exception:  # noqa: BLE001 - not a DICOM file (pydicom's folder has others)
+            return False
+    files = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
+             if not f.startswith("DICOMDIR") and image(os.path.join(d, f))]
+    if not files:
+        check("pydicom's DICOMDIR test series are installed (python3-pydicom) # SKIP not found", True)
+        return
+    stored = 0
+    for f in files:
+        try:
+            orthanc.rest("/instances", open(f, "rb").read())
+            stored += 1
+        except Exception:  # Orthanc may refuse a file; what it keeps is the truth below
+            pass
+    patients = sorted({str(pydicom.dcmread(f, stop_before_pixels=True).PatientID) for f in files})
+    check("Orthanc took pydicom's DICOMDIR series (%d of %d files)" % (stored, len(files)),
+          stored > 0)
+    for pid in patients:
+        rc, out, err = run(cli, "pacs", "find", "--json", "--patient-id", pid, *auth)
+        found = json.loads(out) if rc == 0 else []
+        truth = {}
+        for sid in orthanc.rest("/studies"):
+            st = orthanc.rest("/studies/" + sid)
+            if st["PatientMainDicomTags"].get("PatientID") != pid:
+                continue
+            truth[st["MainDicomTags"]["StudyInstanceUID"]] = (
+                len(st["Series"]), len(orthanc.rest("/studies/%s/instances" % sid)))
+        mine = {x["study_uid"]: (x["series"], x["instances"]) for x in found}
+        check("find --patient-id %s: the studies, series and instance counts Orthanc lists"
+              % pid, bool(rc == 0 and mine == truth and truth), "%s\n%s\n%s" % (err, mine, truth))
+    # get: the series with the most instances, against the files stored.
+    by_series = {}
+    for f in files:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        by_series.setdefault((ds.StudyInstanceUID, ds.SeriesInstanceUID), []).append(f)
+    (study, series), members = max(by_series.items(), key=lambda kv: len(kv[1]))
+    out_dir = os.path.join(work, "got-dicomdir")
+    rc, out, err = run(cli, "pacs", "get", *auth, "--study", study, "--series", series,
+                       "--out", out_dir)
+    want = sorted(str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in members)
+    check("get the largest DICOMDIR series (%d instances): exit 0, the stored SOP Instance UIDs"
+          % len(members), rc == 0 and sop_uids(out_dir) == want, err)
+    if rc == 0:
+        src = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID):
+               pydicom.dcmread(f).get("PixelData") for f in members}
+        got = {str(d.SOPInstanceUID): d.get("PixelData")
+               for d in (pydicom.dcmread(os.path.join(out_dir, f)) for f in os.listdir(out_dir))}
+        n_pixels = sum(v is not None for v in src.values())
+        check("get the DICOMDIR series: every instance's pixel data equals the stored file's "
+              "(%d with pixel data)" % n_pixels, src == got and n_pixels > 0)
+
 
 if __name__ == "__main__":
     sys.exit(main())
