@@ -342,13 +342,13 @@ def dicomdir_series(cli, work, orthanc, auth):
     check("get the largest DICOMDIR series (%d instances): exit 0, the stored SOP Instance UIDs"
           % len(members), rc == 0 and sop_uids(out_dir) == want, err)
     if rc == 0:
-        src = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID):
-               pydicom.dcmread(f).get("PixelData") for f in members}
-        got = {str(d.SOPInstanceUID): d.get("PixelData")
-               for d in (pydicom.dcmread(os.path.join(out_dir, f)) for f in os.listdir(out_dir))}
-        n_pixels = sum(v is not None for v in src.values())
-        check("get the DICOMDIR series: every instance's pixel data equals the stored file's "
-              "(%d with pixel data)" % n_pixels, src == got and n_pixels > 0)
+        # pydicom's DICOMDIR test files carry no pixel data (stripped to keep them small): the
+        # whole files are compared.
+        src = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID): open(f, "rb").read()
+               for f in members}
+        got = {str(k): v for k, v in by_sop(out_dir).items()}
+        check("get the DICOMDIR series: every file is byte-identical to the one stored",
+              src == got, "%d stored, %d got" % (len(src), len(got)))
 
 
 if __name__ == "__main__":
