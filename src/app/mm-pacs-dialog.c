@@ -24,6 +24,7 @@ struct _MmPacsDialog
   GSettings *settings;    /* may be NULL */
   MmPacsConn *srv;        /* of the running operation */
   GCancellable *cancellable;
+  GCancellable *thumbs; /* of the series thumbnails being fetched, one after another */
   gint64 expected; /* instances of the series being retrieved, -1 unknown */
   bool disposed;   /* the widgets are gone: an operation ending now touches nothing */
 };
@@ -168,6 +169,143 @@ operation_end (MmPacsDialog *self)
   return true;
 }
 
+/* ---- series thumbnails: the server's rendered PNG of each series' middle instance,
+ * fetched one after another in a thread (one connection of their own, never shared with
+ * the operation above), decoded there and shown in the row's prefix. A series the server
+ * renders nothing for keeps an empty row start; a refused answer (not a PNG, too large) is
+ * the row's tooltip in one line. DIMSE servers offer no rendered resource: no thumbnails. */
+
+typedef struct
+{
+  MmPacsDialog *self;   /* a reference; self->disposed says whether widgets still exist */
+  MmPacsConn *conn;
+  GPtrArray *series;   /* MmPacsSeries, a reference to the listing's array */
+  GPtrArray *pictures; /* GtkPicture of each row, references */
+  GCancellable *cancellable;
+  guint next;
+} Thumbs;
+
+static void
+thumbs_free (Thumbs *t)
+{
+  g_object_unref (t->self);
+  mm_pacs_conn_free (t->conn);
+  g_ptr_array_unref (t->series);
+  g_ptr_array_unref (t->pictures);
+  g_object_unref (t->cancellable);
+  g_free (t);
+}
+
+static void
+thumb_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Thumbs *t = data;
+  const MmPacsSeries *s = t->series->pdata[t->next];
+  GError *err = NULL;
+  g_autoptr (GBytes) png = mm_pacs_conn_thumbnail (t->conn, s->study_uid, s->series_uid,
+                                                   cancellable, &err);
+  /* The bytes were checked (a PNG of at most 1024 pixels a side, at most 2 MB) before GDK
+   * decodes them; GDK textures are immutable and may be made in a thread. */
+  GdkTexture *tex = png ? gdk_texture_new_from_bytes (png, &err) : NULL;
+  if (tex)
+    g_task_return_pointer (task, tex, g_object_unref);
+  else
+    g_task_return_error (task, err);
+}
+
+static void thumb_next (Thumbs *t);
+
+static void
+thumb_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Thumbs *t = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GdkTexture) tex = g_task_propagate_pointer (G_TASK (result), &err);
+  if (t->self->disposed || g_cancellable_is_cancelled (t->cancellable))
+    {
+      thumbs_free (t);
+      return;
+    }
+  GtkWidget *picture = t->pictures->pdata[t->next];
+  if (tex)
+    {
+      gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (tex));
+      gtk_widget_set_visible (picture, TRUE);
+    }
+  else if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    {
+      g_autofree char *printable = mm_text_printable (err->message);
+      g_autofree char *tip = g_strdup_printf (_("No thumbnail: %s"), printable);
+      GtkWidget *row = gtk_widget_get_ancestor (picture, GTK_TYPE_LIST_BOX_ROW);
+      if (row)
+        gtk_widget_set_tooltip_text (row, tip);
+    }
+  t->next++;
+  thumb_next (t);
+}
+
+static void
+thumb_next (Thumbs *t)
+{
+  if (t->next >= t->series->len || g_cancellable_is_cancelled (t->cancellable))
+    {
+      thumbs_free (t);
+      return;
+    }
+  g_autoptr (GTask) task = g_task_new (NULL, t->cancellable, thumb_done, t);
+  g_task_set_task_data (task, t, NULL);
+  g_task_run_in_thread (task, thumb_thread);
+}
+
+static void
+stop_thumbs (MmPacsDialog *self)
+{
+  if (self->thumbs)
+    g_cancellable_cancel (self->thumbs);
+  g_clear_object (&self->thumbs);
+}
+
+/* Thumbnails for the series rows just listed (pictures: a GtkPicture per row). */
+static void
+start_thumbs (MmPacsDialog *self, GPtrArray *series, GPtrArray *pictures)
+{
+  stop_thumbs (self);
+  if (series->len == 0)
+    return;
+  MmPacsConn *conn = make_server (self, NULL);
+  if (conn == NULL)
+    return;
+  if (conn->kind == MM_PACS_KIND_DIMSE)
+    {
+      /* No rendered resource in DIMSE (see mm_pacs_conn_thumbnail). */
+      mm_pacs_conn_free (conn);
+      return;
+    }
+  self->thumbs = g_cancellable_new ();
+  Thumbs *t = g_new0 (Thumbs, 1);
+  t->self = g_object_ref (self);
+  t->conn = conn;
+  t->series = g_ptr_array_ref (series);
+  t->pictures = g_ptr_array_ref (pictures);
+  t->cancellable = g_object_ref (self->thumbs);
+  thumb_next (t);
+}
+
+static GtkWidget *
+thumb_picture (const char *title)
+{
+  GtkWidget *picture = gtk_picture_new ();
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_widget_set_size_request (picture, 48, 48);
+  gtk_widget_set_valign (picture, GTK_ALIGN_CENTER);
+  g_autofree char *label = g_strdup_printf (_("Thumbnail of %s"), title);
+  g_autofree char *printable = mm_text_printable (label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  printable, -1);
+  gtk_widget_set_visible (picture, FALSE); /* until the server's picture arrived */
+  return picture;
+}
+
 static void
 find_done (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -191,6 +329,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
     {
       g_ptr_array_unref (self->study_rows);
       self->study_rows = res;
+      stop_thumbs (self);
       clear_list (self->studies);
       clear_list (self->series);
       g_ptr_array_set_size (self->series_rows, 0);
@@ -217,6 +356,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
       g_ptr_array_unref (self->series_rows);
       self->series_rows = res;
       clear_list (self->series);
+      g_autoptr (GPtrArray) pictures = g_ptr_array_new_with_free_func (g_object_unref);
       for (guint i = 0; i < res->len; i++)
         {
           MmPacsSeries *s = res->pdata[i];
@@ -225,10 +365,14 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
                                                                "%s · %ld instances",
                                                                (gulong) n),
                                                   s->modality ? s->modality : "?", n);
-          gtk_list_box_append (self->series, row_new (s->description ? s->description
-                                                                     : _("(no description)"),
-                                                      sub));
+          const char *title = s->description ? s->description : _("(no description)");
+          GtkWidget *row = row_new (title, sub);
+          GtkWidget *picture = thumb_picture (title);
+          adw_action_row_add_prefix (ADW_ACTION_ROW (row), picture);
+          g_ptr_array_add (pictures, g_object_ref (picture));
+          gtk_list_box_append (self->series, row);
         }
+      start_thumbs (self, res, pictures);
       if (res->len > 0)
         gtk_list_box_select_row (self->series, gtk_list_box_get_row_at_index (self->series, 0));
       set_status (self, "");
@@ -427,6 +571,7 @@ close_request (GtkWindow *window)
   /* A running operation stops and cleans up its files; the dialog hides (hide-on-close). */
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
+  stop_thumbs (self);
   return GTK_WINDOW_CLASS (mm_pacs_dialog_parent_class)->close_request (window);
 }
 
@@ -437,6 +582,7 @@ mm_pacs_dialog_dispose (GObject *object)
   self->disposed = true;
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
+  stop_thumbs (self);
   G_OBJECT_CLASS (mm_pacs_dialog_parent_class)->dispose (object);
 }
 
@@ -448,6 +594,7 @@ mm_pacs_dialog_finalize (GObject *object)
   g_clear_pointer (&self->series_rows, g_ptr_array_unref);
   g_clear_pointer (&self->srv, mm_pacs_conn_free);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->thumbs);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (mm_pacs_dialog_parent_class)->finalize (object);

@@ -8,6 +8,7 @@
 #include "mm-pacs-server.h"
 #include "mm-pacs-stow.h"
 #include "mm-pacs-task.h"
+#include "mm-pacs-thumb.h"
 #include "mm-pacs-wado.h"
 
 #include <glib/gstdio.h>
@@ -583,6 +584,66 @@ out:
   return rc;
 }
 
+static int
+pacs_thumbnail (int argc, char **argv)
+{
+  Conn c = { 0 };
+  char *study = NULL, *series = NULL, *out_file = NULL;
+  GOptionEntry entries[] = {
+    CONN_ENTRIES (c),
+    { "study", 0, 0, G_OPTION_ARG_STRING, &study, "Study Instance UID (required)", "UID" },
+    { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID (required)", "UID" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out_file, "Write the PNG here (required)", "FILE" },
+    { NULL },
+  };
+  const MmCliRange ranges[] = { CONN_RANGE, { NULL } };
+  int rc = MM_EXIT_USAGE;
+  if (!mm_cli_parse ("pacs thumbnail", "--url URL --study UID --series UID --out FILE.png",
+                     "Writes the server's rendered thumbnail (WADO-RS rendered, about 64x64 "
+                     "PNG) of the series' middle instance, as the app shows it. DICOMweb "
+                     "only.",
+                     entries, ranges, &argc, &argv))
+    goto out;
+  if (!mm_pacs_uid_ok (study) || !mm_pacs_uid_ok (series) || out_file == NULL)
+    {
+      mm_cli_error ("pacs thumbnail: give --study and --series as UIDs and --out");
+      goto out;
+    }
+  if (c.dimse)
+    {
+      mm_cli_error ("pacs thumbnail: DIMSE servers offer no rendered thumbnails");
+      goto out;
+    }
+  {
+    g_autoptr (MmPacsServer) srv = connect_server ("pacs thumbnail", &c);
+    if (srv == NULL)
+      goto out;
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GBytes) png = mm_pacs_thumbnail (srv, study, series, NULL, &err);
+    rc = MM_EXIT_INPUT;
+    if (png == NULL)
+      {
+        mm_cli_error ("pacs thumbnail: %s", err->message);
+        goto out;
+      }
+    gsize len = 0;
+    const char *data = g_bytes_get_data (png, &len);
+    if (!g_file_set_contents (out_file, data, (gssize) len, &err))
+      {
+        mm_cli_error ("pacs thumbnail: %s", err->message);
+        rc = MM_EXIT_OUTPUT;
+        goto out;
+      }
+    rc = MM_EXIT_OK;
+  }
+out:
+  conn_clear (&c);
+  g_free (study);
+  g_free (series);
+  g_free (out_file);
+  return rc;
+}
+
 int
 mm_cli_pacs (int argc, char **argv)
 {
@@ -596,6 +657,7 @@ mm_cli_pacs (int argc, char **argv)
     { "find", pacs_find, "search studies (or a study's series), QIDO-RS" },
     { "get", pacs_get, "retrieve a series into a folder or the cache, WADO-RS" },
     { "send", pacs_send, "send DICOM files (a SEG) to the server, STOW-RS" },
+    { "thumbnail", pacs_thumbnail, "a series' rendered thumbnail as PNG, WADO-RS" },
   };
   if (argc >= 2)
     for (size_t i = 0; i < G_N_ELEMENTS (sub); i++)
@@ -610,6 +672,6 @@ mm_cli_pacs (int argc, char **argv)
                 : stderr;
   fprintf (out, "Usage: metalmark-cli pacs COMMAND [OPTIONS...]\n\nCommands:\n");
   for (size_t i = 0; i < G_N_ELEMENTS (sub); i++)
-    fprintf (out, "  %-6s %s\n", sub[i].name, sub[i].help);
+    fprintf (out, "  %-9s %s\n", sub[i].name, sub[i].help);
   return out == stdout ? MM_EXIT_OK : MM_EXIT_USAGE;
 }

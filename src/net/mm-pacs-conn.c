@@ -3,6 +3,7 @@
 
 #include "mm-pacs-qido.h"
 #include "mm-pacs-stow.h"
+#include "mm-pacs-thumb.h"
 
 MmPacsConn *
 mm_pacs_conn_new_dicomweb (const char *url, MmPacsAuth auth, const char *user,
@@ -81,6 +82,19 @@ mm_pacs_conn_find_series (MmPacsConn *conn, const MmPacsQuery *q, GCancellable *
   return conn->kind == MM_PACS_KIND_DIMSE ? mm_dimse_find_series (&conn->peer, q, error)
                                           : mm_pacs_find_series (conn->web, q, cancellable,
                                                                  error);
+}
+
+GBytes *
+mm_pacs_conn_thumbnail (MmPacsConn *conn, const char *study_uid, const char *series_uid,
+                        GCancellable *cancellable, GError **error)
+{
+  if (conn->kind == MM_PACS_KIND_DIMSE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "DIMSE servers offer no rendered thumbnails");
+      return NULL;
+    }
+  return mm_pacs_thumbnail (conn->web, study_uid, series_uid, cancellable, error);
 }
 
 bool

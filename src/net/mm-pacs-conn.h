@@ -47,6 +47,14 @@ GPtrArray *mm_pacs_conn_find_studies (MmPacsConn *conn, const MmPacsQuery *q,
 GPtrArray *mm_pacs_conn_find_series (MmPacsConn *conn, const MmPacsQuery *q,
                                      GCancellable *cancellable, GError **error);
 
+/* The series' thumbnail as PNG bytes (see mm_pacs_thumbnail). DIMSE has no rendered
+ * resource: a thumbnail would mean a C-GET of a whole instance and decoding its pixels
+ * (possibly compressed) in the app, so DIMSE connections give none (NULL with
+ * G_IO_ERROR_NOT_SUPPORTED). */
+GBytes *mm_pacs_conn_thumbnail (MmPacsConn *conn, const char *study_uid,
+                                const char *series_uid, GCancellable *cancellable,
+                                GError **error);
+
 /* STOW-RS or C-STORE of files; as mm_pacs_stow. */
 bool mm_pacs_conn_send (MmPacsConn *conn, const char *const *files, MmPacsStowResult *r,
                         GCancellable *cancellable, GError **error);

@@ -4,7 +4,9 @@
 (tests/pacs/orthanclib.py, on loopback, without authentication: that is the CLI tests'; its
 DICOM port knows our AE title MMTEST):
 Ctrl+Shift+P opens the dialog with the server of $MM_PACS_URL; Test Connection says the
-server answers; Search lists the phantom's study; clicking it lists its series; Open Series
+server answers; Search lists the phantom's study; clicking it lists its series, whose row
+shows the server's rendered thumbnail (WADO-RS rendered of the middle instance; on screen it
+is not uniform: the phantom's slice); Open Series
 retrieves it into the cache ($XDG_CACHE_HOME/metalmark/pacs) and the window shows it, with
 `metalmark-cli info` on the cached copy equals it on the source. Screenshots of the dialog are saved (MM_TEST_SHOTS) to be looked at.
 
@@ -369,6 +371,8 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
     tap.ok(series_row is not None, "C-FIND of its series: 24 instances")
     if series_row is None:
         return
+    # DIMSE has no rendered resource: the row shows no thumbnail (and the app asks for none).
+    tap.ok(not thumbnails_in(series_row), "over DIMSE the series row shows no thumbnail")
     press(button_in(dialog, "Open Series"))
     info = json.loads(subprocess.run([args.cli, "info", "--json", ct], check=True,
                                      capture_output=True, text=True).stdout)
@@ -433,6 +437,66 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
         ok = ok and np.array_equal(frames[k].astype(bool), hu >= 3000)
     tap.ok(ok and frames.any(), "pydicom reads the SEG's 24 frames equal to HU >= 3000 of each "
            "uploaded slice (the app's mask of the retrieved series)")
+
+
+def thumbnails_in(row):
+    """The series row's thumbnail pictures that are on screen: (node, extents)."""
+    out = []
+    for n, _ in walk(row):
+        if role(n) in ("image", "icon", "picture") and name(n).startswith("Thumbnail of"):
+            showing = safe(lambda: n.getState().contains(pyatspi.STATE_SHOWING), False)
+            e = safe(lambda: n.queryComponent().getExtents(pyatspi.WINDOW_COORDS))
+            if showing and e is not None and e.width > 0 and e.height > 0:
+                out.append((n, e))
+    return out
+
+
+def grey_pixels(png, box):
+    """The grey values (0..255) of box (x, y, w, h) of png, through ImageMagick's PGM."""
+    x, y, w, h = box
+    p = subprocess.run(["convert", png, "-crop", "%dx%d+%d+%d" % (w, h, x, y), "+repage",
+                        "-colorspace", "gray", "-depth", "8", "pgm:-"], capture_output=True)
+    data = p.stdout
+    # P5\nW H\n255\n then the bytes
+    parts = data.split(b"\n", 3)
+    return list(parts[3]) if len(parts) == 4 and parts[0] == b"P5" else []
+
+
+def thumbnail_checks(tap, app, series_row, tmp):
+    """The series row shows the server's rendered picture of the series (WADO-RS rendered),
+    and that picture on screen has content: the phantom's slice, not a flat square."""
+    if series_row is None:
+        tap.skip("the series row shows a thumbnail", "no series row")
+        return
+    thumbs = wait_for(lambda: thumbnails_in(series_row), NET_TIMEOUT)
+    if not tap.ok(bool(thumbs) and len(thumbs) == 1,
+                  "the series row shows one thumbnail picture (accessible 'Thumbnail of …', "
+                  "on screen, size > 0)",
+                  str([(role(n), name(n)) for n, _ in walk(series_row)])):
+        return
+    e = thumbs[0][1]
+    w = xwindow(app.proc.pid, "Open from PACS")
+    if w is None or not shutil.which("import"):
+        tap.skip("the thumbnail on screen has content", "no X window or no ImageMagick")
+        return
+    time.sleep(0.3)  # the frame after the picture was set
+    shot = os.path.join(tmp, "thumb-shot.png")
+    subprocess.run(["import", "-window", w, shot], capture_output=True)
+    shots = os.environ.get("MM_TEST_SHOTS")
+    if shots:
+        os.makedirs(shots, exist_ok=True)
+        shutil.copy(shot, os.path.join(shots, "pacs-thumbnail.png"))
+    px = grey_pixels(shot, (e.x, e.y, e.width, e.height))
+    n = len(px)
+    mean = sum(px) / n if n else 0
+    sd = (sum((v - mean) ** 2 for v in px) / n) ** 0.5 if n else 0
+    dark = sum(1 for v in px if v < 40)
+    bright = sum(1 for v in px if v > 200)
+    # The phantom rendered with its own window: black air around a body, a bright stem.
+    tap.ok(n == e.width * e.height and sd > 20 and dark > n // 20 and bright > 0,
+           "the thumbnail on screen is not uniform: dark air and a bright phantom "
+           "(%dx%d at %d,%d)" % (e.width, e.height, e.x, e.y),
+           "%d pixels, sd %.1f, dark %d, bright %d" % (n, sd, dark, bright))
 
 
 def main():
@@ -512,6 +576,7 @@ def main():
         tap.ok(series_row is not None and "24 instances" in " ".join(labels(series_row)),
                "clicking the study lists its series with 24 instances",
                " ".join(labels(dialog))[:400])
+        thumbnail_checks(tap, app, series_row, tmp)
         if shots:
             os.makedirs(shots, exist_ok=True)
             w = xwindow(app.proc.pid, "Open from PACS")

@@ -18,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import struct
 import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from taplib import check, finish, run  # noqa: E402
@@ -64,6 +66,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - http.server's name
         kind = self.path.split("/")[1]
+        if kind.startswith("thumb-"):
+            return self.thumbnail(kind[len("thumb-"):])
         related = 'multipart/related; type="application/dicom"; boundary=' + BOUNDARY
         if kind in ("401", "403", "404", "500"):
             self.send(int(kind), "text/plain", b"no\n")
@@ -125,6 +129,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, related, multipart([dicom_part(1), dicom_part(2)]))
         else:
             self.send(404, "text/plain", b"")
+
+
+def png(width, height, extra=0):
+    """A real grey PNG (zlib, CRCs) of width x height, padded with an ancillary chunk of extra
+    bytes; made here so that the refusals below are of well-formed images."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\0" + bytes([(x * 7) & 255 for x in range(width)]) for _ in range(height))
+    out = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0,
+                                                                0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)))
+    if extra:
+        out += chunk(b"tEXt", b"pad\0" + b"x" * extra)
+    return out + chunk(b"IEND", b"")
+
+
+INSTANCES = json.dumps([{"00080018": {"vr": "UI", "Value": ["1.2.3.4.%d" % k]},
+                         "00200013": {"vr": "IS", "Value": [k]}} for k in (3, 1, 2)]).encode()
+
+
+def thumbnail(self, kind):
+    """/thumb-KIND/studies/S/series/R/instances (the QIDO list) and .../rendered."""
+    if not self.path.split("?")[0].endswith("/rendered"):
+        return self.send(200, "application/dicom+json", INSTANCES)
+    # The middle instance by Instance Number is 1.2.3.4.2 (listed third): anything else is
+    # the wrong one.
+    if "/instances/1.2.3.4.2/rendered" not in self.path:
+        return self.send(500, "text/plain", b"wrong instance\n")
+    answers = {
+        "good": (200, "image/png", png(64, 64)),
+        "none": (404, "text/plain", b"no rendered resource\n"),
+        "notimage": (200, "image/png", b"<html>login</html>" * 10),
+        "html": (200, "text/html", b"<html>login</html>"),
+        "large": (200, "image/png", png(64, 64, extra=3 << 20)),
+        "wide": (200, "image/png", png(4000, 8)),
+    }
+    status, ctype, body = answers.get(kind, (404, "text/plain", b""))
+    self.send(status, ctype, body)
+
+
+Handler.thumbnail = thumbnail
 
 
 STOW_ANSWERS = {
@@ -253,8 +299,30 @@ def tests(cli, base, work):
                       "--timeout", "3")
     check("https:// to a server without TLS: exit 1, one line", rc == 1 and one_line(err), err)
     tls_self_signed(cli, work)
+    thumbnails(cli, base, work)
     interrupt(cli, base, work)
     stow(cli, base, work)
+
+
+def thumbnails(cli, base, work):
+    """pacs thumbnail (the app's series thumbnails): the middle instance's rendered PNG is
+    written; no rendered resource, an answer that is not a PNG, one over 2 MB and one over
+    1024 pixels are each refused in one line, and nothing is written."""
+    out = os.path.join(work, "thumb-good.png")
+    rc, so, err = run(cli, "pacs", "thumbnail", "--url", base + "/thumb-good", "--study", STUDY,
+                      "--series", SERIES, "--out", out)
+    check("thumbnail: the middle instance's (by Instance Number) PNG written as served",
+          rc == 0 and os.path.exists(out) and open(out, "rb").read() == png(64, 64), err)
+    cases = [("none", "no rendered thumbnail (HTTP 404)"),
+             ("notimage", "not a PNG image"), ("html", "'text/html', not the image/png"),
+             ("large", "more than the 2097152 allowed"),
+             ("wide", "4000x8 pixels, more than 1024 a side")]
+    for kind, want in cases:
+        out = os.path.join(work, "thumb-%s.png" % kind)
+        rc, so, err = run(cli, "pacs", "thumbnail", "--url", base + "/thumb-" + kind,
+                          "--study", STUDY, "--series", SERIES, "--out", out, "--timeout", "5")
+        check("thumbnail '%s': exit 1, one line with '%s', nothing written" % (kind, want),
+              rc == 1 and want in err and one_line(err) and not os.path.exists(out), err)
 
 
 def stow(cli, base, work):
