@@ -339,9 +339,14 @@ def dimse_dialog(tap, args, tmp, orthanc, ct, app, hostile):
         t0 = time.monotonic()
         press(button_in(dialog, "Search"))
         def status():
-            # The status line alone: not the labels of the server row.
-            t = " | ".join(x for x in labels(dialog) if x and x not in fixed
-                           and x.split(" · ")[0] not in servers)
+            # The status line alone: not the labels of the server row. While the search
+            # runs the Cancel button shows; the accessibility tree may show the new status
+            # a moment before the button hides, so wait for both.
+            now = [x for x in labels(dialog) if x and x not in fixed
+                   and x.split(" · ")[0] not in servers]
+            if "Cancel" in now:
+                return None
+            t = " | ".join(now)
             return t if t and t != previous and "Searching" not in t else None
         msg = wait_for(status, NET_TIMEOUT)
         previous = msg
