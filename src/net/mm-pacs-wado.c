@@ -390,13 +390,16 @@ mm_pacs_cache_evict (const char *root, guint64 max_bytes, const char *keep)
   const char *name;
   while ((name = g_dir_read_name (d)) != NULL)
     {
-      if (!g_str_has_prefix (name, "series-"))
+      /* DICOMweb writes series-KEY.partial-XXXXXX, DIMSE .series-KEY.part-XXXXXX (hidden:
+       * mm-dimse.cc); both are renamed into place only when complete. */
+      bool dimse_part = g_str_has_prefix (name, ".series-") && strstr (name, ".part-") != NULL;
+      if (!g_str_has_prefix (name, "series-") && !dimse_part)
         continue;
       g_autofree char *p = g_build_filename (root, name, NULL);
       GStatBuf st;
       if (g_lstat (p, &st) != 0 || !S_ISDIR (st.st_mode))
         continue;
-      if (strstr (name, ".partial-") != NULL)
+      if (dimse_part || strstr (name, ".partial-") != NULL)
         {
           /* A retrieval killed midway; a running one touches its folder constantly. */
           if (now - st.st_mtime > 3600)

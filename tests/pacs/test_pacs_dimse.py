@@ -156,10 +156,21 @@ def tests(cli, work, orthanc):
     cache = os.path.join(work, "cache")
     ds = pydicom.dcmread(os.path.join(phantoms["axial"], sorted(os.listdir(phantoms["axial"]))[0]),
                          stop_before_pixels=True)
+    # What a killed C-GET leaves (the hidden .series-KEY.part-XXXXXX of mm-dimse.cc): one
+    # two hours old, one being written now by another process.
+    stale, live = (os.path.join(cache, ".series-%s.part-%s" % (k, k)) for k in ("old", "new"))
+    for d in (stale, live):
+        os.makedirs(d)
+        with open(os.path.join(d, "000001.dcm"), "wb") as f:
+            f.write(b"\0" * 4096)
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
     rc, out, err = run(cli, "pacs", "get", *dimse, "--study", ds.StudyInstanceUID, "--series",
                        ds.SeriesInstanceUID, "--cache-dir", cache)
     check("C-GET into the cache: a folder of 16 files under it",
           rc == 0 and out.strip().startswith(cache) and len(os.listdir(out.strip())) == 16, err)
+    check("the cache's eviction removes a killed C-GET's folder older than an hour and keeps "
+          "a fresh one", not os.path.exists(stale) and os.path.isdir(live), os.listdir(cache))
     rc, out, err = run(cli, "pacs", "get", *dimse, "--study", ds.StudyInstanceUID, "--series",
                        "1.2.3.4.5.6", "--out", os.path.join(work, "none"))
     check("C-GET of an unknown series: exit 1, one line, nothing written",
