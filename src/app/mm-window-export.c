@@ -13,7 +13,7 @@ typedef struct
 {
   char *dir;
   MmMask *mask;          /* a copy: editing goes on during the export */
-  const MmVolume *vol;   /* borrowed: the window (referenced by the task) keeps it */
+  MmVolume *vol; /* a reference (mm_volume_free) */
   MmWindow *window;
 } ExportData;
 
@@ -29,6 +29,7 @@ export_data_free (ExportData *d)
 {
   g_free (d->dir);
   mm_mask_free (d->mask);
+  mm_volume_free (d->vol);
   g_free (d);
 }
 
@@ -151,7 +152,8 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
   ExportData *d = g_new0 (ExportData, 1);
   d->dir = g_steal_pointer (&dir);
   d->mask = mm_mask_copy (mask);
-  d->vol = mm_viewer_get_volume (self->viewer);
+  /* Referenced: the user may open another series while the files are written. */
+  d->vol = mm_volume_ref ((MmVolume *) mm_viewer_get_volume (self->viewer));
   d->window = self;
   g_autoptr (GTask) task = g_task_new (NULL, NULL, export_done_cb, g_object_ref (self));
   g_task_set_task_data (task, d, (GDestroyNotify) export_data_free);

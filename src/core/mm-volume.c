@@ -22,6 +22,15 @@ mm_volume_new_empty (const int dims[3], MmVoxelType type)
   memcpy (vol->direction, identity, sizeof identity);
   vol->rescale_slope = 1.0;
   vol->unit = g_strdup ("HU");
+  g_atomic_ref_count_init (&vol->ref_count);
+  return vol;
+}
+
+MmVolume *
+mm_volume_ref (MmVolume *vol)
+{
+  g_return_val_if_fail (vol != NULL, NULL);
+  g_atomic_ref_count_inc (&vol->ref_count);
   return vol;
 }
 
@@ -47,7 +56,7 @@ mm_volume_new (const int dims[3], MmVoxelType type)
 void
 mm_volume_free (MmVolume *vol)
 {
-  if (vol == NULL)
+  if (vol == NULL || !g_atomic_ref_count_dec (&vol->ref_count))
     return;
   for (int k = 0; k < vol->dims[2]; k++)
     {
@@ -95,6 +104,7 @@ mm_volume_copy_header (const MmVolume *vol)
   c->voxels = NULL;
   c->slice_ready = NULL;
   c->slices = slices;
+  g_atomic_ref_count_init (&c->ref_count);
   g_free (unit);
   for (int k = 0; k < vol->dims[2]; k++)
     {

@@ -72,12 +72,19 @@ typedef struct
    * g_atomic_int_get: slice k's voxels may be read once its flag is nonzero; before that
    * another thread may be writing them. Owned; freed with the volume. */
   gint *slice_ready;
+
+  /* References (mm_volume_ref / mm_volume_free): work in another thread that reads the
+   * shown series (an export) keeps it alive when the user opens another meanwhile. */
+  gatomicrefcount ref_count;
 } MmVolume;
 
 MmVolume *mm_volume_new (const int dims[3], MmVoxelType type);
 /* Geometry and slice records only, voxels NULL: for a series streamed slice by slice. */
 MmVolume *mm_volume_new_empty (const int dims[3], MmVoxelType type);
+/* Drops a reference; the last one frees the volume. */
 void mm_volume_free (MmVolume *vol);
+/* Another reference to vol (returned), dropped with mm_volume_free. */
+MmVolume *mm_volume_ref (MmVolume *vol);
 /* A copy of what a model or a trainer reads in another thread while the user goes on: the
  * voxels, dims, spacing, direction and series UID (no slice records, no other attributes).
  * NULL when the memory cannot be had. */
