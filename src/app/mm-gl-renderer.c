@@ -353,11 +353,6 @@ mm_gl_renderer_draw (MmGlRenderer *r, const MmCamera *cam, const int *slots, con
    * and llvmpipe spends much of a frame on their fragments. */
   if (g_getenv ("MM_3D_NO_CULL"))
     glDisable (GL_CULL_FACE);
-  else if (g_getenv ("MM_3D_CULL_ALL"))
-    {
-      glEnable (GL_CULL_FACE);
-      glCullFace (GL_FRONT_AND_BACK);
-    }
   else
     {
       glEnable (GL_CULL_FACE);
