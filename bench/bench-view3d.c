@@ -4,13 +4,19 @@
  * --software in a GtkDrawingArea through the CPU rasteriser (mm-raster.c). Run under Xvfb for
  * Mesa's llvmpipe:
  *   xvfb-run -a -s "-screen 0 1024x768x24" build/bench/bench-view3d [--software] [--seconds N]
- *       [--max-triangles N] [--lod-triangles N] [--sweep] [--cache DIR] SERIES
+ *       [--max-triangles N] [--lod-triangles N] [--sweep | --flush-sweep | --rest N [--flush N]]
+ *       [--cache DIR] SERIES
  * Phases, one after the other in one run (the same load): the view at rest (bone at the full
- * budget, full resolution), turning as before (the 150 k bone, full resolution) and turning as
- * the view does now (MM_SURFACE_LOD_*: the coarse bone at a fraction of the resolution). With
- * --sweep a grid of bone sizes x resolutions instead (where llvmpipe's time goes). Each phase
- * prints frames/s in wall time, the process's CPU time per frame (llvmpipe's threads
- * included) and the X server's (Xvfb receives every frame: GLX on Xvfb puts the image). */
+ * budget) drawn in one call and in flushed pieces (MM_SURFACE_PIECE_TRIANGLES, as the view
+ * draws it), and turning (the coarse bone, MM_SURFACE_LOD_*) both ways. With --sweep a grid
+ * of bone sizes x resolutions instead (where llvmpipe's time goes), --flush-sweep the 500 k
+ * bone in pieces of several sizes, twice, --rest N the 500 k bone N times, one call and
+ * pieces of --flush in turn. Each phase prints frames/s in wall time, the process's CPU time
+ * per frame (llvmpipe's threads included), the drawing thread's (where llvmpipe shades
+ * vertices, sets up and bins triangles), the X server's (Xvfb receives every frame: GLX on
+ * Xvfb puts the image), and how much of the rasteriser threads' work ran during the draw
+ * calls rather than in glFinish. The first frame checks that the pieces draw the same
+ * pixels as one call (12 directions). */
 #include "bench-mesh-common.h"
 #include "mm-camera.h"
 #include "mm-gl-renderer.h"
@@ -164,9 +170,13 @@ print_result (const Bench *b, int i)
     printf (" + %5.1f ms Xvfb", r->x_ms);
   printf ("  (%5.1f fps on 2 idle cores)  load %.1f\n",
           2000.0 / MAX (r->cpu_ms + MAX (r->x_ms, 0), 1e-3), r->load);
+  /* On two idle cores: the drawing thread's time and the X server's, plus the rasteriser
+   * threads' work not done during the draw calls spread over both cores (what they did
+   * meanwhile ran on the other core). On a loaded machine they get less done meanwhile, so
+   * this leans high. */
   if (r->draw_ms > 0)
     printf ("    draw calls %.1f ms (drawing thread), rasteriser threads %.1f ms meanwhile, %.1f ms in "
-            "glFinish; serial estimate %.1f ms a frame (%.1f fps on 2 idle cores)\n",
+            "glFinish; on 2 idle cores ~%.1f ms a frame (%.1f fps)\n",
             r->draw_ms, r->raster_during_ms, r->raster_after_ms,
             r->main_ms + MAX (r->x_ms, 0) + (r->cpu_ms - r->main_ms - r->raster_during_ms) / 2,
             1000.0 / (r->main_ms + MAX (r->x_ms, 0) + (r->cpu_ms - r->main_ms - r->raster_during_ms) / 2));
