@@ -16,7 +16,7 @@
  * vertices, sets up and bins triangles), the X server's (Xvfb receives every frame: GLX on
  * Xvfb puts the image), and how much of the rasteriser threads' work ran during the draw
  * calls rather than in glFinish. The first frame checks that the pieces draw the same
- * pixels as one call (12 directions). */
+ * pixels as one call (12 directions; MM_BENCH_SHOT=FILE.ppm keeps the first to look at). */
 #include "bench-mesh-common.h"
 #include "mm-camera.h"
 #include "mm-gl-renderer.h"
@@ -290,6 +290,16 @@ check_pictures (Bench *b, int w, int h)
           mm_gl_renderer_set_flush_triangles (b->gl, v ? 25000 : 0);
           mm_gl_renderer_draw (b->gl, &cam, slots, (const float (*)[4]) rgba, n, NULL, 0, background);
           glReadPixels (0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pix[v]);
+        }
+      const char *shot = g_getenv ("MM_BENCH_SHOT"); /* the first direction in pieces, as PPM */
+      FILE *f = view == 0 && shot ? fopen (shot, "wb") : NULL;
+      if (f != NULL)
+        {
+          fprintf (f, "P6\n%d %d\n255\n", w, h);
+          for (int y = h - 1; y >= 0; y--) /* GL rows go up */
+            for (int x = 0; x < w; x++)
+              fwrite (pix[1] + 4 * ((size_t) y * w + x), 1, 3, f);
+          fclose (f);
         }
       for (long i = 0; i < (long) w * h; i++)
         {
