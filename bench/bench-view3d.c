@@ -4,13 +4,19 @@
  * --software in a GtkDrawingArea through the CPU rasteriser (mm-raster.c). Run under Xvfb for
  * Mesa's llvmpipe:
  *   xvfb-run -a -s "-screen 0 1024x768x24" build/bench/bench-view3d [--software] [--seconds N]
- *       [--max-triangles N] [--lod-triangles N] [--sweep] [--cache DIR] SERIES
+ *       [--max-triangles N] [--lod-triangles N] [--sweep | --flush-sweep | --rest N [--flush N]]
+ *       [--cache DIR] SERIES
  * Phases, one after the other in one run (the same load): the view at rest (bone at the full
- * budget, full resolution), turning as before (the 150 k bone, full resolution) and turning as
- * the view does now (MM_SURFACE_LOD_*: the coarse bone at a fraction of the resolution). With
- * --sweep a grid of bone sizes x resolutions instead (where llvmpipe's time goes). Each phase
- * prints frames/s in wall time, the process's CPU time per frame (llvmpipe's threads
- * included) and the X server's (Xvfb receives every frame: GLX on Xvfb puts the image). */
+ * budget) drawn in one call and in flushed pieces (MM_SURFACE_PIECE_TRIANGLES, as the view
+ * draws it), and turning (the coarse bone, MM_SURFACE_LOD_*) both ways. With --sweep a grid
+ * of bone sizes x resolutions instead (where llvmpipe's time goes), --flush-sweep the 500 k
+ * bone in pieces of several sizes, twice, --rest N the 500 k bone N times, one call and
+ * pieces of --flush in turn. Each phase prints frames/s in wall time, the process's CPU time
+ * per frame (llvmpipe's threads included), the drawing thread's (where llvmpipe shades
+ * vertices, sets up and bins triangles), the X server's (Xvfb receives every frame: GLX on
+ * Xvfb puts the image), and how much of the rasteriser threads' work ran during the draw
+ * calls rather than in glFinish. The first frame checks that the pieces draw the same
+ * pixels as one call (12 directions; MM_BENCH_SHOT=FILE.ppm keeps the first to look at). */
 #include "bench-mesh-common.h"
 #include "mm-camera.h"
 #include "mm-gl-renderer.h"
@@ -31,11 +37,13 @@ typedef struct
   char name[96];
   int bone;    /* index into Bench.bones, -1: the metal alone */
   float scale; /* resolution while drawing (1: full) */
+  int flush;   /* mm_gl_renderer_set_flush_triangles */
 } Phase;
 
 typedef struct
 {
-  double wall_fps, cpu_ms, x_ms, load;
+  double wall_fps, cpu_ms, main_ms, x_ms, load;
+  double draw_ms, raster_during_ms, raster_after_ms; /* per frame, see render_cb */
 } Result;
 
 typedef struct
@@ -53,7 +61,8 @@ typedef struct
   double seconds;
   gint64 start, warm;
   int frames;
-  double cpu_start, x_start;
+  double cpu_start, main_start, x_start;
+  double draw_ms, raster_during_ms, raster_after_ms; /* summed since the warm-up */
   GtkWidget *area;
   GMainLoop *loop;
 } Bench;
@@ -112,15 +121,65 @@ xvfb_cpu_ms (void)
   return (ut + st) * 1000.0 / sysconf (_SC_CLK_TCK);
 }
 
+/* CPU time (ms) of the calling thread: the drawing thread, where llvmpipe shades vertices,
+ * sets up and bins triangles (its rasteriser threads do the rest). */
+static double
+thread_cpu_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time (ms) of llvmpipe's rasteriser threads ("llvmpipe-N") so far, from their schedstat
+ * (ns): read around the draw calls it tells whether they rasterised while this thread was
+ * still binning (a flushed piece) or only once the frame was finished. */
+static double
+raster_cpu_ms (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  double sum = 0;
+  for (const char *e; dir != NULL && (e = g_dir_read_name (dir)) != NULL;)
+    {
+      char path[64], comm[32] = "";
+      g_snprintf (path, sizeof path, "/proc/self/task/%s/comm", e);
+      FILE *f = fopen (path, "r");
+      if (f == NULL)
+        continue;
+      bool raster = fgets (comm, sizeof comm, f) != NULL && g_str_has_prefix (comm, "llvmpipe");
+      fclose (f);
+      g_snprintf (path, sizeof path, "/proc/self/task/%s/schedstat", e);
+      unsigned long long ns = 0;
+      if (raster && (f = fopen (path, "r")) != NULL)
+        {
+          if (fscanf (f, "%llu", &ns) == 1)
+            sum += ns / 1e6;
+          fclose (f);
+        }
+    }
+  return sum;
+}
+
 static void
 print_result (const Bench *b, int i)
 {
   const Result *r = &b->results[i];
-  printf ("%-58s %6.1f fps  %6.1f ms CPU", b->phases[i].name, r->wall_fps, r->cpu_ms);
+  printf ("%-58s %6.1f fps  %6.1f ms CPU (%5.1f drawing thread)", b->phases[i].name, r->wall_fps, r->cpu_ms,
+          r->main_ms);
   if (r->x_ms >= 0)
     printf (" + %5.1f ms Xvfb", r->x_ms);
   printf ("  (%5.1f fps on 2 idle cores)  load %.1f\n",
           2000.0 / MAX (r->cpu_ms + MAX (r->x_ms, 0), 1e-3), r->load);
+  /* On two idle cores: the drawing thread's time and the X server's, plus the rasteriser
+   * threads' work not done during the draw calls spread over both cores (what they did
+   * meanwhile ran on the other core). On a loaded machine they get less done meanwhile, so
+   * this leans high. */
+  if (r->draw_ms > 0)
+    printf ("    draw calls %.1f ms (drawing thread), rasteriser threads %.1f ms meanwhile, %.1f ms in "
+            "glFinish; on 2 idle cores ~%.1f ms a frame (%.1f fps)\n",
+            r->draw_ms, r->raster_during_ms, r->raster_after_ms,
+            r->main_ms + MAX (r->x_ms, 0) + (r->cpu_ms - r->main_ms - r->raster_during_ms) / 2,
+            1000.0 / (r->main_ms + MAX (r->x_ms, 0) + (r->cpu_ms - r->main_ms - r->raster_during_ms) / 2));
   fflush (stdout);
 }
 
@@ -134,6 +193,8 @@ frame_done (Bench *b)
     {
       b->warm = t;
       b->cpu_start = bench_cpu_ms ();
+      b->main_start = thread_cpu_ms ();
+      b->draw_ms = b->raster_during_ms = b->raster_after_ms = 0;
       b->x_start = xvfb_cpu_ms ();
       b->frames = 0;
     }
@@ -146,6 +207,10 @@ frame_done (Bench *b)
    * waiting; 2000 / (ours + the X server's) is the rate two idle cores would reach. */
   r->wall_fps = b->frames / s;
   r->cpu_ms = (bench_cpu_ms () - b->cpu_start) / b->frames;
+  r->main_ms = (thread_cpu_ms () - b->main_start) / b->frames;
+  r->draw_ms = b->draw_ms / b->frames;
+  r->raster_during_ms = b->raster_during_ms / b->frames;
+  r->raster_after_ms = b->raster_after_ms / b->frames;
   r->x_ms = b->x_start >= 0 ? (xvfb_cpu_ms () - b->x_start) / b->frames : -1;
   bench_load_average (load);
   r->load = load[0];
@@ -176,20 +241,80 @@ static int
 items (Bench *b, float (*rgba)[4], const MmMesh **meshes, int *slots)
 {
   const Phase *p = &b->phases[b->phase];
-  int n = 0;
+  int n = 0, base = 0;
   for (int i = 0; i < b->n_parts; i++, n++)
     {
       memcpy (rgba[n], metal_rgba, sizeof rgba[n]);
       meshes[n] = b->parts[i];
-      slots[n] = i;
+      slots[n] = base + i;
     }
   if (p->bone >= 0)
     {
       memcpy (rgba[n], bone_rgba, sizeof rgba[n]);
       meshes[n] = b->bones[p->bone];
-      slots[n++] = b->n_parts + p->bone;
+      slots[n++] = base + b->n_parts + p->bone;
     }
   return n;
+}
+
+static void
+upload (Bench *b)
+{
+  for (int i = 0; i < b->n_parts; i++)
+    mm_gl_renderer_set_mesh (b->gl, i, b->parts[i]);
+  for (int i = 0; i < b->n_bones; i++)
+    mm_gl_renderer_set_mesh (b->gl, b->n_parts + i, b->bones[i]);
+}
+
+/* The picture drawn in flushed pieces against the one drawn in one call, from several
+ * directions: how many pixels differ (and by how much at most). */
+static void
+check_pictures (Bench *b, int w, int h)
+{
+  int n = b->n_parts + 1, slots[n];
+  float rgba[n][4];
+  for (int i = 0; i < n; i++)
+    {
+      memcpy (rgba[i], i < b->n_parts ? metal_rgba : bone_rgba, sizeof rgba[i]);
+      slots[i] = i; /* the metal's parts, then the bone at the full budget */
+    }
+  g_autofree uint8_t *pix[2] = { g_malloc ((size_t) w * h * 4), g_malloc ((size_t) w * h * 4) };
+  MmCamera cam = b->cam;
+  long differ = 0, total = 0;
+  int worst = 0;
+  for (int view = 0; view < 12; view++)
+    {
+      mm_camera_rotate (&cam, 37, 23); /* directions all around */
+      for (int v = 0; v < 2; v++)
+        {
+          mm_gl_renderer_set_flush_triangles (b->gl, v ? 25000 : 0);
+          mm_gl_renderer_draw (b->gl, &cam, slots, (const float (*)[4]) rgba, n, NULL, 0, background);
+          glReadPixels (0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pix[v]);
+        }
+      const char *shot = g_getenv ("MM_BENCH_SHOT"); /* the first direction in pieces, as PPM */
+      FILE *f = view == 0 && shot ? fopen (shot, "wb") : NULL;
+      if (f != NULL)
+        {
+          fprintf (f, "P6\n%d %d\n255\n", w, h);
+          for (int y = h - 1; y >= 0; y--) /* GL rows go up */
+            for (int x = 0; x < w; x++)
+              fwrite (pix[1] + 4 * ((size_t) y * w + x), 1, 3, f);
+          fclose (f);
+        }
+      for (long i = 0; i < (long) w * h; i++)
+        {
+          int d = 0;
+          for (int c = 0; c < 3; c++)
+            d = MAX (d, abs (pix[0][4 * i + c] - pix[1][4 * i + c]));
+          differ += d > 0;
+          worst = MAX (worst, d);
+        }
+      total += (long) w * h;
+    }
+  mm_gl_renderer_set_flush_triangles (b->gl, 0);
+  printf ("picture check, 12 directions: %ld of %ld pixels differ (at most by %d levels) between the "
+          "bone drawn in one call and in flushed pieces\n",
+          differ, total, worst);
 }
 
 static gboolean
@@ -204,10 +329,7 @@ render_cb (GtkGLArea *area, GdkGLContext *ctx, Bench *b)
           fprintf (stderr, "bench-view3d: %s\n", error->message);
           exit (1);
         }
-      for (int i = 0; i < b->n_parts; i++)
-        mm_gl_renderer_set_mesh (b->gl, i, b->parts[i]);
-      for (int i = 0; i < b->n_bones; i++)
-        mm_gl_renderer_set_mesh (b->gl, b->n_parts + i, b->bones[i]);
+      upload (b);
       printf ("GL: %s, %s; LP_NUM_THREADS=%s\n", glGetString (GL_RENDERER), glGetString (GL_VERSION),
               g_getenv ("LP_NUM_THREADS") ? g_getenv ("LP_NUM_THREADS") : "(unset)");
     }
@@ -220,8 +342,21 @@ render_cb (GtkGLArea *area, GdkGLContext *ctx, Bench *b)
   b->cam.height = gtk_widget_get_height (GTK_WIDGET (area));
   glViewport (0, 0, b->cam.width, b->cam.height);
   mm_gl_renderer_set_resolution (b->gl, b->phases[b->phase].scale);
+  mm_gl_renderer_set_flush_triangles (b->gl, b->phases[b->phase].flush);
+  static bool checked;
+  if (!checked)
+    {
+      checked = true;
+      check_pictures (b, b->cam.width, b->cam.height);
+    }
+  double r0 = raster_cpu_ms (), m0 = thread_cpu_ms ();
   mm_gl_renderer_draw (b->gl, &b->cam, slots, (const float (*)[4]) rgba, n, NULL, 0, background);
+  double r1 = raster_cpu_ms (), m1 = thread_cpu_ms ();
   glFinish ();
+  double r2 = raster_cpu_ms ();
+  b->draw_ms += m1 - m0;
+  b->raster_during_ms += r1 - r0;
+  b->raster_after_ms += r2 - r1;
   frame_done (b);
   return TRUE;
 }
@@ -278,17 +413,19 @@ bone_at (const MmMesh *full, size_t budget, const char *cache, const char *serie
 }
 
 static void
-add_phase (Bench *b, int bone, float scale, const char *what)
+add_phase (Bench *b, int bone, float scale, int flush, const char *what)
 {
   g_assert (b->n_phases < (int) G_N_ELEMENTS (b->phases));
   Phase *p = &b->phases[b->n_phases++];
   p->bone = bone;
   p->scale = scale;
+  p->flush = flush;
+  g_autofree char *pieces = flush > 0 ? g_strdup_printf (", pieces of %d k", flush / 1000) : g_strdup ("");
   if (bone < 0)
-    g_snprintf (p->name, sizeof p->name, "%s: metal alone, %.0f%% res", what, scale * 100);
+    g_snprintf (p->name, sizeof p->name, "%s: metal alone, %.0f%% res%s", what, scale * 100, pieces);
   else
-    g_snprintf (p->name, sizeof p->name, "%s: bone %zu k, %.0f%% res", what,
-                b->bones[bone]->n_triangles / 1000, scale * 100);
+    g_snprintf (p->name, sizeof p->name, "%s: bone %zu k, %.0f%% res%s", what,
+                b->bones[bone]->n_triangles / 1000, scale * 100, pieces);
 }
 
 int
@@ -297,12 +434,19 @@ main (int argc, char **argv)
   Bench b = { .seconds = 5 };
   const char *dir = NULL, *cache = NULL;
   size_t budget = 500000, lod_before = 150000;
-  bool sweep = false;
+  bool sweep = false, flush_sweep = false;
+  int rest_only = 0, flush = MM_SURFACE_PIECE_TRIANGLES;
   for (int a = 1; a < argc; a++)
     if (strcmp (argv[a], "--software") == 0)
       b.software = true;
     else if (strcmp (argv[a], "--sweep") == 0)
       sweep = true;
+    else if (strcmp (argv[a], "--flush-sweep") == 0)
+      flush_sweep = true;
+    else if (strcmp (argv[a], "--rest") == 0 && a + 1 < argc)
+      rest_only = atoi (argv[++a]);
+    else if (strcmp (argv[a], "--flush") == 0 && a + 1 < argc)
+      flush = MAX (atoi (argv[++a]), 0);
     else if (strcmp (argv[a], "--seconds") == 0 && a + 1 < argc)
       {
         double v = atof (argv[++a]); /* not inside CLAMP: it names its argument thrice */
@@ -374,15 +518,28 @@ main (int argc, char **argv)
       for (int s = 0; s < 2; s++)
         {
           for (int i = 0; i < b.n_bones; i++)
-            add_phase (&b, i, scales[s], "sweep");
-          add_phase (&b, -1, scales[s], "sweep");
+            add_phase (&b, i, scales[s], 0, "sweep");
+          add_phase (&b, -1, scales[s], 0, "sweep");
         }
+    }
+  else if (rest_only > 0)
+    for (int i = 0; i < MIN (rest_only, 16); i++)
+      add_phase (&b, 0, 1, i % 2 ? flush : 0, "at rest");
+  else if (flush_sweep)
+    {
+      /* The 500 k bone drawn in one call and in pieces flushed one after the other, twice. */
+      const int pieces[] = { 0, 100000, 50000, 25000, 12500 };
+      for (int round = 0; round < 2; round++)
+        for (int i = 0; i < (int) G_N_ELEMENTS (pieces); i++)
+          add_phase (&b, 0, 1, pieces[i], round ? "turning, round 2" : "turning, round 1");
     }
   else
     {
-      add_phase (&b, 0, 1, "at rest");
-      add_phase (&b, 1, 1, "turning, before");
-      add_phase (&b, 2, b.software ? 1 : MM_SURFACE_LOD_SCALE, "turning, now");
+      /* Before and now side by side: one draw call, then flushed pieces as the view draws. */
+      add_phase (&b, 0, 1, 0, "at rest, one call");
+      add_phase (&b, 0, 1, MM_SURFACE_PIECE_TRIANGLES, "at rest, now");
+      add_phase (&b, 2, b.software ? 1 : MM_SURFACE_LOD_SCALE, 0, "turning, one call");
+      add_phase (&b, 2, b.software ? 1 : MM_SURFACE_LOD_SCALE, MM_SURFACE_PIECE_TRIANGLES, "turning, now");
     }
 
   double lo[3], hi[3];

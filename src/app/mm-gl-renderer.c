@@ -23,6 +23,8 @@ struct _MmGlRenderer
   GLuint line_vao, line_vbo;
   /* The smaller buffer drawn into at a reduced resolution, stretched over the viewport. */
   float resolution;
+  /* Triangles per draw call of a large mesh, each followed by a glFlush (0: one call). */
+  int flush_triangles;
   GLuint fbo, fbo_colour, fbo_depth;
   int fbo_w, fbo_h;
 };
@@ -215,6 +217,12 @@ mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy)
 }
 
 void
+mm_gl_renderer_set_flush_triangles (MmGlRenderer *r, int n)
+{
+  r->flush_triangles = MAX (n, 0);
+}
+
+void
 mm_gl_renderer_set_resolution (MmGlRenderer *r, float fraction)
 {
   r->resolution = fraction > 0 && fraction < 1 ? fraction : 1;
@@ -273,6 +281,28 @@ mm_gl_renderer_set_mesh (MmGlRenderer *r, int slot, const MmMesh *mesh)
   glBindVertexArray (0);
 }
 
+/* Triangles first .. first + count of the bound mesh; a flush after every flush_triangles
+ * drawn (*pending counts them): llvmpipe bins a scene on this thread and rasterises it on its
+ * own threads only once the scene is flushed, so a flush after each piece lets them rasterise
+ * it while this thread bins the next (in one piece: binning, then rasterising). */
+static void
+draw_range (MmGlRenderer *r, uint32_t first, uint32_t count, uint32_t *pending)
+{
+  uint32_t step = r->flush_triangles > 0 ? (uint32_t) r->flush_triangles : UINT32_MAX;
+  while (count > 0)
+    {
+      uint32_t n = MIN (count, step - *pending);
+      glDrawElements (GL_TRIANGLES, (GLsizei) (3 * n), GL_UNSIGNED_INT,
+                      (const void *) (3 * sizeof (uint32_t) * (size_t) first));
+      first += n, count -= n, *pending += n;
+      if (*pending == step)
+        {
+          glFlush ();
+          *pending = 0;
+        }
+    }
+}
+
 static void
 draw_slot (MmGlRenderer *r, int slot, const float rgba[4])
 {
@@ -283,7 +313,13 @@ draw_slot (MmGlRenderer *r, int slot, const float rgba[4])
     return;
   glUniform4fv (r->legacy ? r->l_colour : r->u_colour, 1, rgba);
   glBindVertexArray (m->vao);
-  glDrawElements (GL_TRIANGLES, m->n_indices, GL_UNSIGNED_INT, NULL);
+  uint32_t pending = 0, n_tri = (uint32_t) (m->n_indices / 3);
+  bool pieces = r->flush_triangles > 0 && n_tri > (uint32_t) r->flush_triangles;
+  if (pieces)
+    glFlush (); /* what came before (the clear, the metal) rasterises while this bins */
+  draw_range (r, 0, n_tri, &pending);
+  if (pieces && pending > 0)
+    glFlush ();
 }
 
 void

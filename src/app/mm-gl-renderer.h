@@ -22,6 +22,10 @@ void mm_gl_renderer_free (MmGlRenderer *r);
  * bench-view3d's before / after figures); the picture is the same. */
 void mm_gl_renderer_set_legacy_shading (MmGlRenderer *r, bool legacy);
 
+/* Draw a mesh of more than n triangles in pieces of n, with a glFlush before and after each
+ * (0: in one call). */
+void mm_gl_renderer_set_flush_triangles (MmGlRenderer *r, int n);
+
 /* Draw the meshes into a buffer of this fraction of the viewport's pixels along each side,
  * stretched over the viewport (linear filter), and the lines at full resolution: fewer
  * pixels to shade while the view moves. 1 (or anything out of (0, 1)): full resolution. */

@@ -356,6 +356,8 @@ gl_realize_cb (GtkGLArea *area, MmSurfaceView *self)
     {
       GdkGLContext *ctx = gtk_gl_area_get_context (area);
       self->gl = mm_gl_renderer_new (gdk_gl_context_get_use_es (ctx), &own);
+      if (self->gl != NULL)
+        mm_gl_renderer_set_flush_triangles (self->gl, MM_SURFACE_PIECE_TRIANGLES);
       error = own;
       self->metal_dirty = self->bone_dirty = true;
       self->gl_parts = 0;
