@@ -164,18 +164,23 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
 
       /* transposed conv: below -> up */
       Param *uw = mm_unet_param (net, net->up_w[l]);
-      dnnl_memory_desc_t bmd;
-      dnnl_dims_t bd = { c };
-      dnnl_memory_desc_init_by_tag (&bmd, 1, bd, dnnl_f32, dnnl_x);
-      ConvSpec up = { .deconv = true, .k = 2, .stride = 2, .pad = 0, .src = below,
-                      .dst = lv->up, .dsrc = dbelow, .ddst = lv->dup };
-      up.bias = mm_unet_mem_new (run, &bmd, mm_unet_param (net, net->up_b[l])->data);
-      up.grad_bias = mm_unet_run_grad_ptr (run, net->up_b[l]);
-      up.plain_w = mm_unet_weight_view (run, uw->data, uw->shape, dnnl_iohw, 0, 0);
-      if (training)
-        up.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, net->up_w[l]),
-                                             uw->shape, dnnl_iohw, 0, 0);
-      mm_unet_conv_build (run, &up, up_steps);
+      if (mm_unet_up_as_conv (run, c))
+        mm_unet_up_build (run, below, lv->up, uw, mm_unet_param (net, net->up_b[l]));
+      else
+        {
+          dnnl_memory_desc_t bmd;
+          dnnl_dims_t bd = { c };
+          dnnl_memory_desc_init_by_tag (&bmd, 1, bd, dnnl_f32, dnnl_x);
+          ConvSpec up = { .deconv = true, .k = 2, .stride = 2, .pad = 0, .src = below,
+                          .dst = lv->up, .dsrc = dbelow, .ddst = lv->dup };
+          up.bias = mm_unet_mem_new (run, &bmd, mm_unet_param (net, net->up_b[l])->data);
+          up.grad_bias = mm_unet_run_grad_ptr (run, net->up_b[l]);
+          up.plain_w = mm_unet_weight_view (run, uw->data, uw->shape, dnnl_iohw, 0, 0);
+          if (training)
+            up.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, net->up_w[l]),
+                                               uw->shape, dnnl_iohw, 0, 0);
+          mm_unet_conv_build (run, &up, up_steps);
+        }
 
       /* first unit: conv over [skip, up] as two convolutions into one output */
       const UnitParams *p0 = &net->dec[l].u[0];
@@ -473,8 +478,10 @@ step_name (MmUnetRun *run, GArray *steps, guint i, const Step *s)
       static const char *const kinds[] = { "prim", "add", "running-stats", "head 1x1 (C)",
                                            "head backward (C)", "batch-norm fold", "sync",
                                            "batch-norm sums", "batch-norm moments",
-                                           "batch-norm d sums", "batch-norm d grad" };
-      G_STATIC_ASSERT (G_N_ELEMENTS (kinds) == STEP_BN_DGRAD + 1);
+                                           "batch-norm d sums", "batch-norm d grad",
+                                           "transposed conv as 1x1: weights",
+                                           "transposed conv as 1x1: pixel shuffle" };
+      G_STATIC_ASSERT (G_N_ELEMENTS (kinds) == STEP_UP_SHUFFLE + 1);
       return g_strdup_printf ("%s %02u %s", list, i, kinds[s->kind]);
     }
   const_dnnl_primitive_desc_t pd = NULL;
@@ -539,6 +546,12 @@ execute_to_sync (MmUnetRun *run, GArray *steps, guint from, bool primary)
           break;
         case STEP_FOLD:
           fold_weights (s->fold);
+          break;
+        case STEP_UP_FOLD:
+          mm_unet_up_fold (s->upfold);
+          break;
+        case STEP_UP_SHUFFLE:
+          mm_unet_up_shuffle (s->shuffle);
           break;
         case STEP_HEAD_FWD:
           head_forward (run);
