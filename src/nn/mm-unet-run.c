@@ -25,9 +25,14 @@
 /* Channels in blocks of 16 when every level's channel count is a multiple of 16 (oneDNN's
  * AVX-512 kernels), else blocks of 8 (its AVX2 ones): with 8 channels padded to 16 blocks
  * oneDNN 2.6 finds no JIT convolution and falls back to its reference code, ~100x slower.
+ * Inference with multiples of 8 on an AVX-512 CPU: nhwc, where oneDNN 2.6 has its brgemm
+ * convolutions (brgconv:avx512_core); the default depth 3 width 8 network ran 57 ms per
+ * 512 x 512 slice there against 67 in nChw8c (jit:avx2), one thread, same transposed
+ * convolutions (docs/nn-inference-profile.md). Training keeps the blocked layouts (their
+ * backward kernels were what the layouts were chosen by).
  * MM_NN_LAYOUT=nhwc|blocked8|blocked16 overrides it, for the benchmark's comparisons. */
 static dnnl_format_tag_t
-choose_layout (const MmUnet *net)
+choose_layout (const MmUnet *net, bool training)
 {
   const char *env = g_getenv ("MM_NN_LAYOUT");
   if (env && strcmp (env, "nhwc") == 0)
@@ -39,7 +44,12 @@ choose_layout (const MmUnet *net)
   if (net->arch.width % 16 == 0)
     return dnnl_nChw16c;
   if (net->arch.width % 8 == 0)
-    return dnnl_nChw8c;
+    {
+      /* the ISA values are bit sets: avx512_core's bits are in every later AVX-512 one */
+      unsigned isa = (unsigned) dnnl_get_effective_cpu_isa ();
+      bool avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+      return !training && avx512 ? dnnl_nhwc : dnnl_nChw8c;
+    }
   return dnnl_nhwc;
 }
 
@@ -72,7 +82,7 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
         if (mm_unet_param (net, (int) i)->grad)
           run->own_grads[i] = g_new0 (float, mm_unet_param (net, (int) i)->size);
     }
-  run->act_tag = choose_layout (net);
+  run->act_tag = choose_layout (net, training);
   /* bfloat16 inference, an experiment measured in the benchmark (MM_NN_BF16=1): oneDNN runs
    * it with AVX-512 BF16 or AMX where the CPU has them, else emulates it. */
   run->act_type = dnnl_f32;
@@ -96,11 +106,15 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
   if (training)
     run->input_grad = mm_unet_mem_new (run, &in_md, NULL);
   dnnl_memory_t net_input = run->input;
-  if (run->act_type != dnnl_f32)
+  /* Inference in nhwc: the input in nhwc too (a reorder of 3 channels), since oneDNN 2.6
+   * has only reference code, ~300x slower, for a convolution from nchw to nhwc. */
+  bool input_nhwc = !training && run->act_tag == dnnl_nhwc;
+  if (run->act_type != dnnl_f32 || input_nhwc)
     {
       /* bf16 from the first convolution on: the input converted once per forward */
       dnnl_memory_desc_t bmd;
-      dnnl_memory_desc_init_by_tag (&bmd, 4, in_dims, run->act_type, dnnl_nchw);
+      dnnl_memory_desc_init_by_tag (&bmd, 4, in_dims, run->act_type,
+                                    input_nhwc ? dnnl_nhwc : dnnl_nchw);
       net_input = mm_unet_mem_new (run, &bmd, NULL);
       mm_unet_reorder_push (run, run->fwd, run->input, net_input);
     }
