@@ -388,15 +388,26 @@ head_forward (MmUnetRun *run)
     {
       float *out = run->logits + n * plane;
       const float *xn = x + (size_t) n * cb * bs * plane;
+      /* Pixels in chunks, channel by channel: the channels in order whatever the layout (the
+       * same sum, bit for bit, as one pixel at a time), but the chunk's sums are independent
+       * of each other, not one chain of dependent additions per pixel (3.6 ms per 512 x 512
+       * slice that way). */
+      enum { CHUNK = 256 };
 #pragma omp parallel for schedule(static)
-      for (size_t p = 0; p < plane; p++)
+      for (size_t p0 = 0; p0 < plane; p0 += CHUNK)
         {
-          /* the channels in order whatever the layout: the same sum, bit for bit */
-          const float *xp = xn + p * bs;
-          float s = b;
+          size_t len = MIN ((size_t) CHUNK, plane - p0);
+          float acc[CHUNK];
+          for (size_t j = 0; j < len; j++)
+            acc[j] = b;
           for (int c = 0; c < c0; c++)
-            s += w[c] * xp[off[c]];
-          out[p] = s;
+            {
+              const float *xc = xn + p0 * bs + off[c];
+              float wc = w[c];
+              for (size_t j = 0; j < len; j++)
+                acc[j] += wc * xc[j * bs];
+            }
+          memcpy (out + p0, acc, len * sizeof *acc);
         }
     }
 }
