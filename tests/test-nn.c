@@ -308,17 +308,11 @@ test_shapes (void)
   g_assert_cmpuint (mm_unet_n_weights (net), ==, n);
 }
 
-/* Inference's head reads the last activation in its own layout (no reorder to plain):
- * its logits must equal, bit for bit, those of the head over the reordered plain copy
- * (MM_NN_HEAD_PLAIN=1), for every layout the run can choose. */
+/* Running statistics away from 0 and 1 so that the folded batch norm matters, shifts
+ * positive so that most ReLUs pass. */
 static void
-check_head_layout (gconstpointer data)
+spread_statistics (MmUnet *net)
 {
-  const char *const *c = data; /* layout, width */
-  MmUnetArch arch = { .depth = 2, .width = atoi (c[1]) };
-  g_autoptr (MmUnet) net = mm_unet_new (&arch, 5, NULL);
-  /* running statistics away from 0 and 1 so that the folded batch norm matters, shifts
-   * positive so that most ReLUs pass */
   for (int i = 0; i < mm_unet_n_params (net); i++)
     if (g_str_has_prefix (mm_unet_param_name (net, i), "enc.")
         || g_str_has_prefix (mm_unet_param_name (net, i), "dec."))
@@ -332,6 +326,18 @@ check_head_layout (gconstpointer data)
         for (size_t k = 0; k < mm_unet_param_size (net, i); k++)
           d[k] = strstr (mm_unet_param_name (net, i), "var") ? 0.5f + 0.1f * k : 0.01f * k;
       }
+}
+
+/* Inference's head reads the last activation in its own layout (no reorder to plain):
+ * its logits must equal, bit for bit, those of the head over the reordered plain copy
+ * (MM_NN_HEAD_PLAIN=1), for every layout the run can choose. */
+static void
+check_head_layout (gconstpointer data)
+{
+  const char *const *c = data; /* layout, width */
+  MmUnetArch arch = { .depth = 2, .width = atoi (c[1]) };
+  g_autoptr (MmUnet) net = mm_unet_new (&arch, 5, NULL);
+  spread_statistics (net);
   int batch = 2, h = 12, w = 20;
   size_t n_in = (size_t) batch * MM_UNET_IN_CHANNELS * h * w, n_out = (size_t) batch * h * w;
   float *logits[2] = { NULL, NULL };
@@ -356,6 +362,57 @@ check_head_layout (gconstpointer data)
     nonzero += logits[0][i] != logits[0][0];
   g_assert_cmpuint (nonzero, >, n_out / 2); /* not a constant: the input reached the head */
   g_assert_cmpmem (logits[0], n_out * sizeof (float), logits[1], n_out * sizeof (float));
+  g_free (logits[0]);
+  g_free (logits[1]);
+}
+
+/* Inference runs the 2x2 stride-2 transposed convolutions as a 1x1 convolution to 4 c
+ * channels and a pixel shuffle (mm-unet-up.c): its logits must equal those of oneDNN's
+ * deconvolution (MM_NN_UP=deconv; nn-torch checks that one against PyTorch) to float
+ * rounding, in every layout the shuffle takes (channel blocks of 8 and 16, nhwc), batch 2,
+ * two decoder levels, odd-sized low levels. */
+static void
+check_up_as_conv (gconstpointer data)
+{
+  const char *const *c = data; /* layout, width */
+  MmUnetArch arch = { .depth = 3, .width = atoi (c[1]) };
+  g_autoptr (MmUnet) net = mm_unet_new (&arch, 7, NULL);
+  spread_statistics (net);
+  /* transposed convolutions' biases non-zero, so that a misplaced bias shows */
+  for (int i = 0; i < mm_unet_n_params (net); i++)
+    if (strstr (mm_unet_param_name (net, i), ".up.bias"))
+      for (size_t k = 0; k < mm_unet_param_size (net, i); k++)
+        mm_unet_param_data (net, i)[k] = 0.05f * (float) k - 0.1f;
+  int batch = 2, h = 12, w = 20;
+  size_t n_in = (size_t) batch * MM_UNET_IN_CHANNELS * h * w, n_out = (size_t) batch * h * w;
+  float *logits[2] = { NULL, NULL };
+  g_setenv ("MM_NN_LAYOUT", c[0], TRUE);
+  for (int deconv = 0; deconv < 2; deconv++)
+    {
+      if (deconv)
+        g_setenv ("MM_NN_UP", "deconv", TRUE);
+      g_autoptr (GError) err = NULL;
+      g_autoptr (MmUnetRun) run = mm_unet_run_new (net, batch, h, w, false, &err);
+      g_unsetenv ("MM_NN_UP");
+      g_assert_no_error (err);
+      rng_state = 11;
+      float *in = mm_unet_run_input (run);
+      for (size_t i = 0; i < n_in; i++)
+        in[i] = (float) rnd ();
+      logits[deconv] = g_memdup2 (mm_unet_run_forward (run), n_out * sizeof (float));
+    }
+  g_unsetenv ("MM_NN_LAYOUT");
+  double worst = 0, scale = 0;
+  size_t distinct = 0;
+  for (size_t i = 0; i < n_out; i++)
+    {
+      worst = MAX (worst, fabs ((double) logits[0][i] - logits[1][i]));
+      scale = MAX (scale, fabs ((double) logits[1][i]));
+      distinct += logits[1][i] != logits[1][0];
+    }
+  g_assert_cmpuint (distinct, >, n_out / 2); /* the input reached the head */
+  g_assert_cmpfloat (scale, >, 0.1);
+  g_assert_cmpfloat (worst, <=, 1e-5 * MAX (1.0, scale));
   g_free (logits[0]);
   g_free (logits[1]);
 }
@@ -389,6 +446,14 @@ main (int argc, char **argv)
     {
       g_autofree char *path = g_strdup_printf ("/nn/head/%s-width%s", heads[i][0], heads[i][1]);
       g_test_add_data_func (path, heads[i], check_head_layout);
+    }
+  static const char *const ups[][2] = {
+    { "blocked8", "8" }, { "blocked16", "16" }, { "nhwc", "8" }, { "nhwc", "4" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (ups); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/nn/up-as-conv/%s-width%s", ups[i][0], ups[i][1]);
+      g_test_add_data_func (path, ups[i], check_up_as_conv);
     }
   return g_test_run ();
 }

@@ -19,6 +19,9 @@ typedef enum
   STEP_BN_MOMENTS, /* the slot's (summed) sums -> mean and variance */
   STEP_BN_DSUMS,   /* this run's d shift, d scale (sums of dy and dy x-hat) into the slot */
   STEP_BN_DGRAD,   /* dy -= the terms of the batch's mean and variance, from the slot */
+  /* Inference's transposed convolution as a 1x1 convolution (mm-unet-up.c): */
+  STEP_UP_FOLD,    /* its weights and bias from the transposed convolution's */
+  STEP_UP_SHUFFLE, /* its 4 c channels to the 2x2 output pixels */
 } StepKind;
 
 /* What a synchronised batch norm step works on. */
@@ -42,6 +45,23 @@ typedef struct
   float *out_w, *out_b; /* out_b NULL: no bias from this part */
 } Fold;
 
+/* The 1x1 convolution's (4 co, ci) weights and 4 co bias from PyTorch's (ci, co, 2, 2). */
+typedef struct
+{
+  const float *w, *b;
+  int ci, co;
+  float *out_w, *out_b;
+} UpFold;
+
+/* src: 4 c channels at h x w, tap q = 2 kh + kw in channels [q c, q c + c); dst: c channels
+ * at 2h x 2w; both in the run's layout, of channel block `block` (nhwc: c). */
+typedef struct
+{
+  dnnl_memory_t src, dst;
+  int c, block;
+  bool nhwc;
+} UpShuffle;
+
 typedef struct
 {
   StepKind kind;
@@ -56,6 +76,8 @@ typedef struct
   const double *countp; /* RUNNING in a synchronised run: the group's count, else NULL */
   SyncBn *sbn;        /* the BN_ steps */
   size_t slot, slot_len; /* SYNC: the part of run->sync_buf summed over the group */
+  UpFold *upfold;
+  UpShuffle *shuffle;
 } Step;
 
 /* Memories of one conv -> batch norm -> ReLU unit. */
@@ -182,3 +204,12 @@ void mm_unet_unit_alloc (MmUnetRun *run, Unit *u, int c, int h, int w);
 void mm_unet_unit_build (MmUnetRun *run, Unit *u, const UnitParams *up, dnnl_memory_t src,
                          dnnl_memory_t dsrc, GArray *bwd);
 void mm_unet_pool_build (MmUnetRun *run, Level *L);
+
+/* Inference's transposed convolution below -> up as a 1x1 convolution and a pixel shuffle
+ * (mm-unet-up.c), when the run's layout allows it (else mm_unet_conv_build's
+ * deconvolution); w, b: the transposed convolution's parameters. */
+bool mm_unet_up_as_conv (const MmUnetRun *run, int c);
+void mm_unet_up_build (MmUnetRun *run, dnnl_memory_t below, dnnl_memory_t up, const Param *w,
+                       const Param *b);
+void mm_unet_up_fold (const UpFold *f);
+void mm_unet_up_shuffle (const UpShuffle *s);

@@ -25,9 +25,14 @@
 /* Channels in blocks of 16 when every level's channel count is a multiple of 16 (oneDNN's
  * AVX-512 kernels), else blocks of 8 (its AVX2 ones): with 8 channels padded to 16 blocks
  * oneDNN 2.6 finds no JIT convolution and falls back to its reference code, ~100x slower.
+ * Inference with multiples of 8 on an AVX-512 CPU: nhwc, where oneDNN 2.6 has its brgemm
+ * convolutions (brgconv:avx512_core); the default depth 3 width 8 network ran 57 ms per
+ * 512 x 512 slice there against 67 in nChw8c (jit:avx2), one thread, same transposed
+ * convolutions (docs/nn-inference-profile.md). Training keeps the blocked layouts (their
+ * backward kernels were what the layouts were chosen by).
  * MM_NN_LAYOUT=nhwc|blocked8|blocked16 overrides it, for the benchmark's comparisons. */
 static dnnl_format_tag_t
-choose_layout (const MmUnet *net)
+choose_layout (const MmUnet *net, bool training)
 {
   const char *env = g_getenv ("MM_NN_LAYOUT");
   if (env && strcmp (env, "nhwc") == 0)
@@ -39,7 +44,12 @@ choose_layout (const MmUnet *net)
   if (net->arch.width % 16 == 0)
     return dnnl_nChw16c;
   if (net->arch.width % 8 == 0)
-    return dnnl_nChw8c;
+    {
+      /* the ISA values are bit sets: avx512_core's bits are in every later AVX-512 one */
+      unsigned isa = (unsigned) dnnl_get_effective_cpu_isa ();
+      bool avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+      return !training && avx512 ? dnnl_nhwc : dnnl_nChw8c;
+    }
   return dnnl_nhwc;
 }
 
@@ -72,7 +82,7 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
         if (mm_unet_param (net, (int) i)->grad)
           run->own_grads[i] = g_new0 (float, mm_unet_param (net, (int) i)->size);
     }
-  run->act_tag = choose_layout (net);
+  run->act_tag = choose_layout (net, training);
   /* bfloat16 inference, an experiment measured in the benchmark (MM_NN_BF16=1): oneDNN runs
    * it with AVX-512 BF16 or AMX where the CPU has them, else emulates it. */
   run->act_type = dnnl_f32;
@@ -96,11 +106,15 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
   if (training)
     run->input_grad = mm_unet_mem_new (run, &in_md, NULL);
   dnnl_memory_t net_input = run->input;
-  if (run->act_type != dnnl_f32)
+  /* Inference in nhwc: the input in nhwc too (a reorder of 3 channels), since oneDNN 2.6
+   * has only reference code, ~300x slower, for a convolution from nchw to nhwc. */
+  bool input_nhwc = !training && run->act_tag == dnnl_nhwc;
+  if (run->act_type != dnnl_f32 || input_nhwc)
     {
       /* bf16 from the first convolution on: the input converted once per forward */
       dnnl_memory_desc_t bmd;
-      dnnl_memory_desc_init_by_tag (&bmd, 4, in_dims, run->act_type, dnnl_nchw);
+      dnnl_memory_desc_init_by_tag (&bmd, 4, in_dims, run->act_type,
+                                    input_nhwc ? dnnl_nhwc : dnnl_nchw);
       net_input = mm_unet_mem_new (run, &bmd, NULL);
       mm_unet_reorder_push (run, run->fwd, run->input, net_input);
     }
@@ -164,18 +178,23 @@ run_build (MmUnet *net, int batch, int height, int width, bool training, bool sy
 
       /* transposed conv: below -> up */
       Param *uw = mm_unet_param (net, net->up_w[l]);
-      dnnl_memory_desc_t bmd;
-      dnnl_dims_t bd = { c };
-      dnnl_memory_desc_init_by_tag (&bmd, 1, bd, dnnl_f32, dnnl_x);
-      ConvSpec up = { .deconv = true, .k = 2, .stride = 2, .pad = 0, .src = below,
-                      .dst = lv->up, .dsrc = dbelow, .ddst = lv->dup };
-      up.bias = mm_unet_mem_new (run, &bmd, mm_unet_param (net, net->up_b[l])->data);
-      up.grad_bias = mm_unet_run_grad_ptr (run, net->up_b[l]);
-      up.plain_w = mm_unet_weight_view (run, uw->data, uw->shape, dnnl_iohw, 0, 0);
-      if (training)
-        up.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, net->up_w[l]),
-                                             uw->shape, dnnl_iohw, 0, 0);
-      mm_unet_conv_build (run, &up, up_steps);
+      if (mm_unet_up_as_conv (run, c))
+        mm_unet_up_build (run, below, lv->up, uw, mm_unet_param (net, net->up_b[l]));
+      else
+        {
+          dnnl_memory_desc_t bmd;
+          dnnl_dims_t bd = { c };
+          dnnl_memory_desc_init_by_tag (&bmd, 1, bd, dnnl_f32, dnnl_x);
+          ConvSpec up = { .deconv = true, .k = 2, .stride = 2, .pad = 0, .src = below,
+                          .dst = lv->up, .dsrc = dbelow, .ddst = lv->dup };
+          up.bias = mm_unet_mem_new (run, &bmd, mm_unet_param (net, net->up_b[l])->data);
+          up.grad_bias = mm_unet_run_grad_ptr (run, net->up_b[l]);
+          up.plain_w = mm_unet_weight_view (run, uw->data, uw->shape, dnnl_iohw, 0, 0);
+          if (training)
+            up.plain_gw = mm_unet_weight_view (run, mm_unet_run_grad_ptr (run, net->up_w[l]),
+                                               uw->shape, dnnl_iohw, 0, 0);
+          mm_unet_conv_build (run, &up, up_steps);
+        }
 
       /* first unit: conv over [skip, up] as two convolutions into one output */
       const UnitParams *p0 = &net->dec[l].u[0];
@@ -369,15 +388,26 @@ head_forward (MmUnetRun *run)
     {
       float *out = run->logits + n * plane;
       const float *xn = x + (size_t) n * cb * bs * plane;
+      /* Pixels in chunks, channel by channel: the channels in order whatever the layout (the
+       * same sum, bit for bit, as one pixel at a time), but the chunk's sums are independent
+       * of each other, not one chain of dependent additions per pixel (3.6 ms per 512 x 512
+       * slice that way). */
+      enum { CHUNK = 256 };
 #pragma omp parallel for schedule(static)
-      for (size_t p = 0; p < plane; p++)
+      for (size_t p0 = 0; p0 < plane; p0 += CHUNK)
         {
-          /* the channels in order whatever the layout: the same sum, bit for bit */
-          const float *xp = xn + p * bs;
-          float s = b;
+          size_t len = MIN ((size_t) CHUNK, plane - p0);
+          float acc[CHUNK];
+          for (size_t j = 0; j < len; j++)
+            acc[j] = b;
           for (int c = 0; c < c0; c++)
-            s += w[c] * xp[off[c]];
-          out[p] = s;
+            {
+              const float *xc = xn + p0 * bs + off[c];
+              float wc = w[c];
+              for (size_t j = 0; j < len; j++)
+                acc[j] += wc * xc[j * bs];
+            }
+          memcpy (out + p0, acc, len * sizeof *acc);
         }
     }
 }
@@ -473,8 +503,10 @@ step_name (MmUnetRun *run, GArray *steps, guint i, const Step *s)
       static const char *const kinds[] = { "prim", "add", "running-stats", "head 1x1 (C)",
                                            "head backward (C)", "batch-norm fold", "sync",
                                            "batch-norm sums", "batch-norm moments",
-                                           "batch-norm d sums", "batch-norm d grad" };
-      G_STATIC_ASSERT (G_N_ELEMENTS (kinds) == STEP_BN_DGRAD + 1);
+                                           "batch-norm d sums", "batch-norm d grad",
+                                           "transposed conv as 1x1: weights",
+                                           "transposed conv as 1x1: pixel shuffle" };
+      G_STATIC_ASSERT (G_N_ELEMENTS (kinds) == STEP_UP_SHUFFLE + 1);
       return g_strdup_printf ("%s %02u %s", list, i, kinds[s->kind]);
     }
   const_dnnl_primitive_desc_t pd = NULL;
@@ -539,6 +571,12 @@ execute_to_sync (MmUnetRun *run, GArray *steps, guint from, bool primary)
           break;
         case STEP_FOLD:
           fold_weights (s->fold);
+          break;
+        case STEP_UP_FOLD:
+          mm_unet_up_fold (s->upfold);
+          break;
+        case STEP_UP_SHUFFLE:
+          mm_unet_up_shuffle (s->shuffle);
           break;
         case STEP_HEAD_FWD:
           head_forward (run);
