@@ -337,8 +337,10 @@ def run_app(tap, app, args, tmp, shots, ct, orig, zs, src, ref, ref_ds, li):
     frame = app.frames()[0] if app.frames() else None
     tap.ok(frame is not None and "derived" not in name(frame), "c) ... and the title no longer says derived",
            name(frame) if frame else "")
-    subprocess.run(["import", "-window", "root", os.path.join(shots, "mar-original.png")], timeout=60,
-                   capture_output=True)
+    shot = os.path.join(shots, "mar-original.png")
+    subprocess.run(["import", "-window", "root", shot], timeout=60, capture_output=True)
+    amber = count_amber(shot)
+    tap.ok(amber < 50, "c) ... and the screenshot has no amber label box", f"{amber} amber pixels ({shot})")
     # GTK 4.8 gives a toggle button the role "push button" and says pressed as "checked".
     button = find(app.acc, lambda n: role(n) in ("toggle button", "push button") and name(n) == "MAR")
     tap.ok(button is not None and not pressed(button), "c) the header bar's MAR button is there, released",
