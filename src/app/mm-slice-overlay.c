@@ -30,7 +30,7 @@ struct _MmSliceOverlay
   double bar_px;
 };
 
-static const char *const slot_names[] = { "left", "right", "top", "bottom", "slice",
+static const char *const slot_names[] = { "left", "right", "top", "bottom", "derived", "slice",
                                           "window", "scale", "probe", "zoom" };
 G_STATIC_ASSERT (G_N_ELEMENTS (slot_names) == MM_OVERLAY_N_SLOTS);
 
@@ -168,6 +168,9 @@ place (MmSliceOverlay *self, MmOverlaySlot slot, int v, int w, int h, double row
     case MM_OVERLAY_BOTTOM: /* above the scale bar */
       x = (w - bw) / 2, y = h - MARGIN - scale_h - GAP - bh;
       break;
+    case MM_OVERLAY_DERIVED: /* under the top letter, which is under the top row */
+      x = (w - bw) / 2, y = MARGIN + 2 * (row_h + GAP);
+      break;
     case MM_OVERLAY_SLICE:
       x = MARGIN, y = MARGIN;
       break;
@@ -250,13 +253,14 @@ mm_slice_overlay_draw (MmSliceOverlay *self, GtkSnapshot *snapshot, int w, int h
   const GdkRGBA box = { 0, 0, 0, BOX_ALPHA };
   const GdkRGBA text = { 0.94f, 0.94f, 0.94f, 1 };
   const GdkRGBA letter = { 1.0f, 0.835f, 0.31f, 1 }; /* #ffd54f */
+  const GdkRGBA warning_box = { 0.70f, 0.33f, 0.0f, 0.9f }; /* amber: not the series as read */
   for (int s = 0; s < MM_OVERLAY_N_SLOTS; s++)
     {
       Slot *sl = &self->slots[s];
       if (sl->variant < 0)
         continue;
       const graphene_rect_t *r = &sl->box;
-      gtk_snapshot_append_color (snapshot, &box, r);
+      gtk_snapshot_append_color (snapshot, s == MM_OVERLAY_DERIVED ? &warning_box : &box, r);
       PangoLayout *layout = slot_layout (self, s, sl->variant);
       int tw, th;
       pango_layout_get_pixel_size (layout, &tw, &th);
@@ -283,8 +287,8 @@ char *
 mm_slice_overlay_describe (MmSliceOverlay *self)
 {
   GString *s = g_string_new (NULL);
-  static const MmOverlaySlot order[] = { MM_OVERLAY_SLICE, MM_OVERLAY_WINDOW, MM_OVERLAY_PROBE,
-                                         MM_OVERLAY_ZOOM, MM_OVERLAY_SCALE };
+  static const MmOverlaySlot order[] = { MM_OVERLAY_SLICE, MM_OVERLAY_DERIVED, MM_OVERLAY_WINDOW,
+                                         MM_OVERLAY_PROBE, MM_OVERLAY_ZOOM, MM_OVERLAY_SCALE };
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
       const char *t = self->slots[order[i]].text[0];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* MmSliceOverlay: the texts drawn over a slice view (slice, window, HU readout, zoom,
- * orientation letters, scale bar), laid out so that they never overlap nor leave the view,
+ * orientation letters, scale bar, the derived-image label), laid out so that they never overlap nor leave the view,
  * each on a dark translucent box so it stays readable on white bone and inverted grey alike.
  * Texts are drawn with cairo inside the view: no label can change the view's size. */
 #pragma once
@@ -18,6 +18,9 @@ typedef enum
   MM_OVERLAY_RIGHT,
   MM_OVERLAY_TOP,
   MM_OVERLAY_BOTTOM,
+  MM_OVERLAY_DERIVED, /* top centre, under the top letter: what a derived image is (e.g.
+                         "MAR (NMAR) — derived, not for diagnosis"), on an amber box, placed
+                         before the corner texts so that it is never the one left out */
   MM_OVERLAY_SLICE,  /* top left */
   MM_OVERLAY_WINDOW, /* top right */
   MM_OVERLAY_SCALE,  /* bottom centre: the scale bar and its length */

@@ -354,6 +354,23 @@ update_zoom_label (MmSliceView *self)
     update_description (self);
 }
 
+static void probe (MmSliceView *self, double x, double y);
+
+/* Over every view while the viewer shows values that are not the series as read (e.g. the
+ * metal artifact reduced series), so that no one takes them for the scan. */
+static void
+update_derived_label (MmSliceView *self)
+{
+  const char *label = mm_viewer_get_derived_label (self->viewer);
+  g_autofree char *brief = NULL;
+  /* Shorter variants for a small view: the part before the dash always stays. */
+  const char *dash = label ? strstr (label, " — ") : NULL;
+  if (dash)
+    brief = g_strndup (label, dash - label);
+  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_DERIVED, label, brief,
+                                               NULL));
+}
+
 static void
 viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
 {
@@ -377,6 +394,11 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
     mm_reading_mask_changed (self->reading);
   if (what & (MM_VIEWER_CHANGED_CURSOR | MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_VOXELS))
     update_slice_label (self);
+  if (what & (MM_VIEWER_CHANGED_VOLUME | MM_VIEWER_CHANGED_VOXELS))
+    update_derived_label (self);
+  /* Other values under a pointer that did not move: the readout reads what is shown now. */
+  if ((what & MM_VIEWER_CHANGED_VOXELS) && self->pointer_in)
+    probe (self, self->pointer_x, self->pointer_y);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

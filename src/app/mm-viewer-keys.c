@@ -72,6 +72,7 @@ static const MmViewerKey viewer_keys[] = {
   { GDK_KEY_f, 0, "win.measure-tool", 's', 0, "freehand" },
   { GDK_KEY_Delete, 0, "win.measure-delete", 0, 0, NULL },
   { GDK_KEY_KP_Delete, 0, "win.measure-delete", 0, 0, NULL },
+  { GDK_KEY_x, 0, "mar.show-corrected", 0, 0, NULL },
 };
 
 /* Undo and redo of the mask, taken from a numeric field so that Ctrl+Z never edits its text. */

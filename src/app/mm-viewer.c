@@ -16,6 +16,7 @@ struct _MmViewer
   const MmMask *mask; /* borrowed from the mask session */
   MmMask *preview_mask;
   char *source;
+  char *derived_label; /* what is shown instead of the series as read, NULL: the series */
   MmReading *reading;
 
   double window, level;
@@ -64,6 +65,7 @@ mm_viewer_finalize (GObject *object)
   g_clear_pointer (&self->report, mm_dicom_report_free);
   g_clear_pointer (&self->preview_mask, mm_mask_free);
   g_clear_pointer (&self->source, g_free);
+  g_clear_pointer (&self->derived_label, g_free);
   g_clear_object (&self->reading);
   G_OBJECT_CLASS (mm_viewer_parent_class)->finalize (object);
 }
@@ -117,6 +119,24 @@ mm_viewer_voxels_arrived (MmViewer *self)
 }
 
 void
+mm_viewer_swap_voxels (MmViewer *self, void **voxels, const char *label)
+{
+  g_return_if_fail (MM_IS_VIEWER (self) && self->volume != NULL && voxels && *voxels);
+  void *shown = self->volume->voxels;
+  self->volume->voxels = *voxels;
+  *voxels = shown;
+  g_free (self->derived_label);
+  self->derived_label = g_strdup (label);
+  emit_changed (self, MM_VIEWER_CHANGED_VOXELS);
+}
+
+const char *
+mm_viewer_get_derived_label (MmViewer *self)
+{
+  return self->derived_label;
+}
+
+void
 mm_viewer_set_volume_full (MmViewer *self, MmVolume *vol, MmStats *stats, MmDicomReport *report,
                            const char *source, GDestroyNotify release, gpointer release_data)
 {
@@ -128,6 +148,7 @@ mm_viewer_set_volume_full (MmViewer *self, MmVolume *vol, MmStats *stats, MmDico
   g_clear_pointer (&self->report, mm_dicom_report_free);
   self->mask = NULL; /* the mask session's, which lets it go with the series */
   g_free (self->source);
+  g_clear_pointer (&self->derived_label, g_free);
   self->volume = vol;
   self->stats = stats;
   self->report = report;

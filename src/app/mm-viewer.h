@@ -40,6 +40,14 @@ void mm_viewer_set_volume_full (MmViewer *self, MmVolume *vol, MmStats *stats,
 void mm_viewer_set_figures (MmViewer *self, MmStats *stats, MmDicomReport *report);
 /* More slices came in: views repaint. */
 void mm_viewer_voxels_arrived (MmViewer *self);
+/* Show other values on the same grid (the metal artifact reduced series, mm-window-mar.c):
+ * the volume's voxel buffer and *voxels (of the same type and size) change places, so the
+ * crosshair, window and mask stay and every reader of the volume (views, HU readout, tools)
+ * reads what is shown. label names what is shown now, drawn over every view (NULL: the
+ * series as read). Main thread only; views repaint (MM_VIEWER_CHANGED_VOXELS). */
+void mm_viewer_swap_voxels (MmViewer *self, void **voxels, const char *label);
+/* NULL while the series as read is shown. */
+const char *mm_viewer_get_derived_label (MmViewer *self);
 const MmVolume *mm_viewer_get_volume (MmViewer *self);
 const MmStats *mm_viewer_get_stats (MmViewer *self);
 const MmDicomReport *mm_viewer_get_report (MmViewer *self);

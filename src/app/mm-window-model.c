@@ -55,7 +55,8 @@ host_busy_changed (gpointer host, gboolean detecting, gboolean busy)
   gtk_widget_action_set_enabled (w, "win.train-model", !busy);
   /* Escape cancels a detection, as it cancels a load. */
   gtk_widget_action_set_enabled (w, "win.cancel-load",
-                                 detecting || MM_WINDOW (host)->cancellable != NULL);
+                                 detecting || MM_WINDOW (host)->cancellable != NULL
+                                     || mm_window_mar_is_running (MM_WINDOW (host)));
 }
 
 static void

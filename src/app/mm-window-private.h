@@ -16,6 +16,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _MmWindowMar MmWindowMar;
+
 struct _MmWindow
 {
   AdwApplicationWindow parent_instance;
@@ -43,6 +45,7 @@ struct _MmWindow
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
   GtkLabel *slice_from_label, *slice_to_label;
+  GtkWidget *mar_button; /* original / corrected, shown once there is a corrected series */
 
   /* owned */
   MmViewer *viewer;
@@ -72,6 +75,7 @@ struct _MmWindow
   double first_frame_ms; /* process start to the first painted frame of a series */
   guint tick_id;
   MmCine *cine; /* owned: mm-window-reading.c */
+  MmWindowMar *mar; /* owned: mm-window-mar.c */
 
   /* mm-window-tags.c: the tags browser (weak: it closes on its own) and the file it shows */
   GtkWidget *tags_window;
@@ -142,5 +146,16 @@ void mm_window_view3d_read_layout (MmWindow *self, const char *name);
 void mm_window_tags_class_init (GtkWidgetClass *klass);
 void mm_window_tags_update (MmWindow *self);
 void mm_window_tags_dispose (MmWindow *self);
+
+/* mm-window-mar.c: metal artifact reduction ("mar.*" actions, Ctrl+R, X), its label over the
+ * views and its export as a derived DICOM series. */
+void mm_window_mar_class_init (GtkWidgetClass *klass);
+void mm_window_mar_init (MmWindow *self);
+void mm_window_mar_dispose (MmWindow *self);
+/* Before the viewer lets the series go: a run is cancelled, a result dropped. */
+void mm_window_mar_series_changed (MmWindow *self);
+/* Cancel a run under way (the progress bar's Cancel, Escape). */
+void mm_window_mar_cancel (MmWindow *self);
+bool mm_window_mar_is_running (MmWindow *self);
 
 G_END_DECLS

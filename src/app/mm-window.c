@@ -219,6 +219,7 @@ static void
 show_volume (MmWindow *self, MmVolume *vol, MmLoadShared *shared)
 {
   const char *source = self->loading_path;
+  mm_window_mar_series_changed (self);
   mm_window_tools_series_changed (self, false);
   mm_window_measure_series_changed (self, false);
   if (shared)
@@ -462,6 +463,7 @@ cancel_load_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   g_cancellable_cancel (MM_WINDOW (widget)->cancellable);
   mm_model_panel_cancel_detection (MM_WINDOW (widget)->model_panel);
+  mm_window_mar_cancel (MM_WINDOW (widget));
 }
 
 static void
@@ -749,6 +751,7 @@ mm_window_dispose (GObject *object)
   MmWindow *self = MM_WINDOW (object);
   /* Before the widget tree goes: the tools save quietly and drop their widgets. */
   mm_window_model_dispose (self);
+  mm_window_mar_dispose (self);
   mm_window_reading_dispose (self);
   mm_window_tags_dispose (self);
   if (self->viewer)
@@ -831,12 +834,14 @@ mm_window_class_init (MmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_from_label);
   gtk_widget_class_bind_template_child (widget_class, MmWindow, slice_to_label);
+  gtk_widget_class_bind_template_child (widget_class, MmWindow, mar_button);
   mm_window_tools_class_init (widget_class);
   mm_window_export_class_init (widget_class);
   mm_window_pacs_class_init (widget_class);
   mm_window_model_class_init (widget_class);
   mm_window_measure_class_init (widget_class);
   mm_window_view3d_class_init (widget_class);
+  mm_window_mar_class_init (widget_class);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
@@ -906,6 +911,7 @@ mm_window_init (MmWindow *self)
   mm_timing_mark ("window: tools");
   mm_window_model_init (self);
   mm_window_reading_init (self);
+  mm_window_mar_init (self);
   mm_timing_mark ("window: model, reading");
   mm_window_measure_init (self);
   mm_timing_mark ("window: measure");

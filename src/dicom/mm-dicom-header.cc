@@ -239,6 +239,33 @@ is_ct_sop_class (const std::string &uid)
          || uid == "1.2.840.10008.5.1.4.1.1.2.2"; /* Legacy Converted Enhanced CT */
 }
 
+/* A CT Image whose Image Type (0008,0008) is DERIVED\SECONDARY\AXIAL: a derived axial CT
+ * image (a metal artifact reduced series as Metalmark's `mar` writes it, a scanner's
+ * reformat or reconstruction), HU on the series' grid, not a screenshot. PS3.3 C.8.2.1.1.1
+ * allows only AXIAL or LOCALIZER as a CT Image's third value; a rendering or a screen save
+ * says so there (e.g. SCREEN SAVE, VRT) or comes as Secondary Capture. */
+static bool
+is_derived_axial_ct (const std::string &sop_class, const std::string &image_type)
+{
+  if (!is_ct_sop_class (sop_class))
+    return false;
+  std::vector<std::string> values;
+  size_t start = 0;
+  for (;;)
+    {
+      size_t end = image_type.find ('\\', start);
+      std::string v = image_type.substr (start, end == std::string::npos ? end : end - start);
+      while (!v.empty () && (v.back () == ' ' || v.back () == '\0'))
+        v.pop_back ();
+      values.push_back (v);
+      if (end == std::string::npos)
+        break;
+      start = end + 1;
+    }
+  return values.size () >= 3 && values[0] == "DERIVED" && values[1] == "SECONDARY"
+         && values[2] == "AXIAL";
+}
+
 SliceHeader
 read_slice_header (const std::string &path)
 {
@@ -372,7 +399,8 @@ read_slice_header (const std::string &path)
       if (is_secondary_capture (h.sop_class))
         h.not_acquired = "a Secondary Capture image (SOP Class UID " + h.sop_class + ")";
       else if (g_str_has_prefix (image_type.c_str (), "DERIVED\\SECONDARY")
-               && (image_type.size () == 17 || image_type[17] == '\\'))
+               && (image_type.size () == 17 || image_type[17] == '\\')
+               && !is_derived_axial_ct (h.sop_class, image_type))
         h.not_acquired = "a derived secondary image (Image Type (0008,0008) "
                          + quote_value (image_type) + ")";
       double inst;

@@ -326,6 +326,31 @@ def test_units():
     check("DERIVED\\SECONDARY with --force: segments, warns, the manifest records the values",
           rc == 0 and b"--force" in err and m.get("parameters", {}).get("values") == "HU",
           "rc %d\n%s" % (rc, err.decode(errors="replace")))
+    # A derived axial CT (what `mar` writes, a scanner's reformat): HU on the grid, a CT volume.
+    def derived_axial(ds, k):
+        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+    d3 = make("derived-axial", derived_axial)
+    rc, out, err = run("info", "--json", d3)
+    j, why = try_json(out)
+    check("CT with Image Type DERIVED\\SECONDARY\\AXIAL: a CT volume in HU, not flagged",
+          j is not None and j.get("unit") == "HU" and not j.get("not_a_ct_volume")
+          and not any("not a CT" in w for w in j["warnings"]),
+          why + (json.dumps(j)[:800] if j else ""))
+    stack3 = os.path.join(TMP, "derived-axial-stack")
+    rc, out, err = run("segment", d3, "--out", stack3)
+    check("DERIVED\\SECONDARY\\AXIAL: segment runs without --force",
+          rc == 0 and b"--force" not in err, "rc %d\n%s" % (rc, err.decode(errors="replace")))
+
+    def sc_axial(ds, k):
+        set_sop_class(ds, SC_SOP)
+        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+    d4 = make("sc-derived-axial", sc_axial)
+    rc, out, err = run("info", "--json", d4)
+    j, why = try_json(out)
+    check("Secondary Capture with Image Type DERIVED\\SECONDARY\\AXIAL: still not a CT volume",
+          j is not None and j.get("not_a_ct_volume") and SC_SOP in j["not_a_ct_volume"],
+          why + (json.dumps(j)[:800] if j else ""))
+
     rc, out, err = run("export", d, "--nifti", os.path.join(TMP, "sc.nii.gz"))
     check("Secondary Capture: export --segment refuses without --force (exit 1)",
           rc == 1 and not os.path.exists(os.path.join(TMP, "sc.nii.gz")),
