@@ -7,7 +7,10 @@
 #include "mm-label-stack.h"
 #include "mm-nifti.h"
 
+#include "mm-alloc.h"
+
 #include <glib/gi18n.h>
+#include <string.h>
 
 typedef struct
 {
@@ -138,6 +141,28 @@ open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
   g_app_info_launch_default_for_uri_async (uri, ctx, NULL, open_folder_done_cb, g_object_ref (self));
 }
 
+/* The series as read, for the export: referenced, as the user may open another series while
+ * the files are written; but a copy while metal artifact reduction holds a second buffer
+ * (it swaps buffers in place and frees one with its result, and the export writes the
+ * series as read, never the derived image). NULL without the memory. */
+static MmVolume *
+export_volume (MmWindow *self)
+{
+  MmVolume *vol = (MmVolume *) mm_viewer_get_volume (self->viewer);
+  const void *original = mm_window_mar_original_voxels (self);
+  if (original == NULL)
+    return mm_volume_ref (vol);
+  size_t bytes = mm_volume_n_voxels (vol)
+                 * (vol->type == MM_VOXEL_INT16 ? sizeof (int16_t) : sizeof (float));
+  void *voxels = mm_alloc_large (bytes, false);
+  if (voxels == NULL)
+    return NULL;
+  memcpy (voxels, original, bytes);
+  MmVolume *c = mm_volume_copy_header (vol);
+  c->voxels = voxels;
+  return c;
+}
+
 static void
 export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
 {
@@ -152,8 +177,13 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
   ExportData *d = g_new0 (ExportData, 1);
   d->dir = g_steal_pointer (&dir);
   d->mask = mm_mask_copy (mask);
-  /* Referenced: the user may open another series while the files are written. */
-  d->vol = mm_volume_ref ((MmVolume *) mm_viewer_get_volume (self->viewer));
+  d->vol = export_volume (self);
+  if (d->vol == NULL)
+    {
+      export_data_free (d);
+      mm_window_toast (self, _("Not enough memory to export the series"));
+      return;
+    }
   d->window = self;
   g_autoptr (GTask) task = g_task_new (NULL, NULL, export_done_cb, g_object_ref (self));
   g_task_set_task_data (task, d, (GDestroyNotify) export_data_free);

@@ -106,6 +106,16 @@ drop_result (MmWindow *self)
   g_clear_pointer (&m->subtitle, g_free);
 }
 
+const void *
+mm_window_mar_original_voxels (MmWindow *self)
+{
+  MmWindowMar *m = self->mar;
+  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
+  if (m == NULL || vol == NULL || (m->other == NULL && m->cancel == NULL))
+    return NULL;
+  return m->corrected_shown ? m->other : vol->voxels;
+}
+
 bool
 mm_window_mar_is_running (MmWindow *self)
 {

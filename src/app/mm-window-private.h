@@ -157,5 +157,9 @@ void mm_window_mar_series_changed (MmWindow *self);
 /* Cancel a run under way (the progress bar's Cancel, Escape). */
 void mm_window_mar_cancel (MmWindow *self);
 bool mm_window_mar_is_running (MmWindow *self);
+/* The voxels of the series as read while a correction runs or its result is kept (the
+ * views may show the corrected buffer, and the other one is freed with the result), else
+ * NULL: the volume's own buffer is the series as read and stays. */
+const void *mm_window_mar_original_voxels (MmWindow *self);
 
 G_END_DECLS

@@ -373,6 +373,29 @@ def run_app(tap, app, args, tmp, shots, ct, orig, zs, src, ref, ref_ds, li):
            "d) exported into a folder that is not empty: into a new subfolder MAR-NMAR, nothing mixed",
            toast.group(0) if toast else "no toast")
 
+    # d2) the mask's export (Ctrl+M, Ctrl+E) while the corrected image is shown writes the
+    # series as read as ct.nii.gz, never the derived values (nibabel against pydicom).
+    mask_out = os.path.join(tmp, "mask-export")
+    os.makedirs(mask_out)
+    click_at(app, img, 0.5, 0.95)
+    key("ctrl+m")
+    time.sleep(1)
+    key("ctrl+e")
+    done = choose_folder(app, "Export the Mask into a Folder", mask_out)
+    nii = os.path.join(mask_out, "ct.nii.gz")
+    got = wait_for(lambda: os.path.exists(nii) and label_matching(app, r"^Exported to "), 120) if done else None
+    try:
+        import nibabel
+        data = np.asarray(nibabel.load(nii).get_fdata()) if got else None
+    except Exception as e:  # noqa: BLE001 - reported below
+        data = None
+        Tap.note("ct.nii.gz: %s" % e)
+    tap.ok(data is not None and data.size == orig.size
+           and np.array_equal(np.sort(np.rint(data).ravel()), np.sort(np.rint(orig).ravel())),
+           "d2) Ctrl+E with the corrected image shown: ct.nii.gz holds the series as read "
+           "(its values equal pydicom's of the input), not the derived image",
+           "no ct.nii.gz" if data is None else "values differ")
+
     # f) LI-MAR from the menu
     ok = open_menu_item(app, "Method: LI-MAR (Linear Interpolation)")
     tap.ok(ok, "f) the main menu offers Method: LI-MAR")
