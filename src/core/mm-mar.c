@@ -171,8 +171,76 @@ dilate_mask (const guint8 *metal, int nx, int ny, int d)
   return a;
 }
 
+/* Fills the pixels of hole (nonzero) in an nx x ny image from outside, ring by ring: each
+ * hole pixel next to known pixels takes their mean, then counts as known. A smooth guess of
+ * the tissue the metal displaced: bone inside bone, soft tissue inside soft tissue. Only the
+ * box around the hole is walked. */
+static void
+inpaint (float *img, const guint8 *hole, int nx, int ny)
+{
+  int i0 = nx, j0 = ny, i1 = -1, j1 = -1;
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      if (hole[(size_t) j * nx + i])
+        i0 = MIN (i0, i), i1 = MAX (i1, i), j0 = MIN (j0, j), j1 = MAX (j1, j);
+  if (i1 < 0)
+    return;
+  i0 = MAX (i0 - 1, 0), j0 = MAX (j0 - 1, 0), i1 = MIN (i1 + 1, nx - 1), j1 = MIN (j1 + 1, ny - 1);
+  int bw = i1 - i0 + 1, bh = j1 - j0 + 1;
+  g_autofree guint8 *known = g_new (guint8, (size_t) bw * bh);
+  g_autofree float *next = g_new (float, (size_t) bw * bh);
+  size_t left = 0;
+  for (int j = 0; j < bh; j++)
+    for (int i = 0; i < bw; i++)
+      {
+        bool h = hole[(size_t) (j + j0) * nx + i + i0] != 0;
+        known[(size_t) j * bw + i] = !h;
+        left += h;
+      }
+  while (left > 0)
+    {
+      size_t filled = 0;
+      for (int j = 0; j < bh; j++)
+        for (int i = 0; i < bw; i++)
+          {
+            size_t b = (size_t) j * bw + i;
+            next[b] = NAN;
+            if (known[b])
+              continue;
+            double sum = 0;
+            int cnt = 0;
+            for (int dj = -1; dj <= 1; dj++)
+              for (int di = -1; di <= 1; di++)
+                {
+                  int ii = i + di, jj = j + dj;
+                  if (ii >= 0 && ii < bw && jj >= 0 && jj < bh && known[(size_t) jj * bw + ii])
+                    sum += img[(size_t) (jj + j0) * nx + ii + i0], cnt++;
+                }
+            if (cnt)
+              next[b] = (float) (sum / cnt);
+          }
+      for (int j = 0; j < bh; j++)
+        for (int i = 0; i < bw; i++)
+          {
+            size_t b = (size_t) j * bw + i;
+            if (!known[b] && !isnan (next[b]))
+              {
+                img[(size_t) (j + j0) * nx + i + i0] = next[b];
+                known[b] = 1;
+                filled++;
+              }
+          }
+      if (filled == 0) /* a hole covering the whole box: nothing to fill from */
+        break;
+      left -= filled;
+    }
+}
+
 /* Padding (no tissue, not even air) in the slices scanners write outside their field. */
 #define PADDING_HU (-1500.0f)
+/* What the metal is projected as: tissue, not the bloom around the metal. */
+#define FILL_MIN_HU (-1000.0f)
+#define FILL_MAX_HU (1500.0f)
 
 bool
 mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float *hu,
@@ -227,28 +295,31 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
                    "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
       return false;
     }
-  /* The metal's own pixels are projected as the tissue around them (the mean of a band of
-   * two pixels outside the grown mask): the change reconstructed below then holds no blurred
-   * copy of the metal, which would leave a halo where the metal is put back. */
-  float fill = 0;
-  {
-    g_autofree guint8 *band = dilate_mask (grown, nx, ny, 2);
-    double sum = 0;
-    size_t cnt = 0;
-    for (size_t x = 0; x < np; x++)
-      if (band[x] && !grown[x] && hu[x] > PADDING_HU)
-        sum += hu[x], cnt++;
-    fill = cnt ? (float) CLAMP (sum / cnt, -200.0, 1200.0) : 0;
-  }
+  /* The grown mask (the metal and the bloom around it) is projected as the tissue around it,
+   * inpainted from outside and limited to what tissue reconstructs to: the change
+   * reconstructed below then holds no blurred copy of the metal, which would leave a halo
+   * where the metal is put back. Outside the metal itself, the grown ring's result is this
+   * inpainted tissue plus the change, not the bloom plus the change. */
+  g_autofree float *filled = g_try_new (float, np);
+  if (!filled)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+      return false;
+    }
+  memcpy (filled, hu, np * sizeof (float));
+  inpaint (filled, grown, nx, ny);
   const float share = 1.0f / (float) (f * f);
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
       {
-        float v = metal[(size_t) j * nx + i] ? fill : hu[(size_t) j * nx + i];
+        size_t x = (size_t) j * nx + i;
+        float v = grown[x] ? CLAMP (filled[x], FILL_MIN_HU, FILL_MAX_HU) : hu[x];
+        filled[x] = v;
         float mu = v <= PADDING_HU ? 0 : (float) (mu_w * MAX (0.0, 1.0 + v / 1000.0));
         float *w = img + ((size_t) (j / f) * m + (size_t) (i / f)) * 4;
         w[0] += mu * share;
-        w[1] += grown[(size_t) j * nx + i] ? share : 0;
+        w[1] += grown[x] ? share : 0;
       }
   MmCtImage im = { m, wpx, c, c, img, { 0, 0, m - 1, m - 1 } };
   if (!mm_ct_image_box (img, m, im.box))
@@ -281,13 +352,20 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
         return false;
       gaussian (corr, m, p->smooth_mm / wpx);
       float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
+      g_autofree guint8 *hole = g_new (guint8, (size_t) m * m);
       for (size_t x = 0; x < (size_t) m * m; x++)
         {
-          float v = corr[x], *w = img + x * 4;
-          float prior = v < air ? 0 : v < bone ? (float) mu_w : v;
-          if (w[1] > 0)
-            prior = (float) mu_w;
-          w[0] = prior, w[1] = w[2] = w[3] = 0;
+          float v = corr[x];
+          corr[x] = v < air ? 0 : v < bone ? (float) mu_w : v;
+          hole[x] = img[x * 4 + 1] > 0;
+        }
+      /* The metal's place takes the class around it (Meyer et al. put soft tissue there;
+       * a screw in bone is then drawn as a hole of water in the bone). */
+      inpaint (corr, hole, m, m);
+      for (size_t x = 0; x < (size_t) m * m; x++)
+        {
+          float *w = img + x * 4;
+          w[0] = corr[x], w[1] = w[2] = w[3] = 0;
         }
       if (!mm_ct_image_box (img, m, im.box))
         im.box[0] = im.box[1] = 0, im.box[2] = im.box[3] = m - 1;
@@ -341,7 +419,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
           double fx = CLAMP (xx - i0, 0.0, 1.0);
           const float *r0 = corr + (size_t) j0 * m + i0, *r1 = r0 + m;
           double d = (1 - fy) * ((1 - fx) * r0[0] + fx * r0[1]) + fy * ((1 - fx) * r1[0] + fx * r1[1]);
-          out[x] = (float) MAX (-1024.0, v + d * to_hu);
+          out[x] = (float) MAX (-1024.0, filled[x] + d * to_hu);
         }
     }
   return true;
