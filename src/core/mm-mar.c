@@ -241,6 +241,10 @@ inpaint (float *img, const guint8 *hole, int nx, int ny)
 /* What the metal is projected as: tissue, not the bloom around the metal. */
 #define FILL_MIN_HU (-1000.0f)
 #define FILL_MAX_HU (1500.0f)
+/* The working grid's largest pixel in automatic mode. */
+#define WORK_MAX_MM 1.25
+/* The NMAR prior is worked on at twice the working pixel below this pixel size. */
+#define PRIOR_MIN_MM 1.5
 
 bool
 mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float *hu,
@@ -267,10 +271,11 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       return true;
     }
 
-  /* Automatic: working pixels of up to 2 mm, at least 256 of them across. */
+  /* Automatic: working pixels of up to 1.25 mm, at least 256 of them across (2 mm pixels
+   * lose the fine streaks of small metal: docs/mar.md). */
   int f = p->downsample;
   if (f == 0)
-    f = CLAMP (MIN ((int) floor (2.0 / pixel_mm), MAX (nx, ny) / 256), 1, 4);
+    f = CLAMP (MIN ((int) floor (WORK_MAX_MM / pixel_mm), MAX (nx, ny) / 256), 1, 4);
   const int m = (MAX (nx, ny) + f - 1) / f;
   const double wpx = pixel_mm * f, mu_w = p->mu_water;
   MmCtGeometry g;
@@ -348,28 +353,42 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
        * metal's pixels water (their rays are interpolated anyway). */
       for (int v = 0; v < nv; v++)
         interpolate_view (pc + (size_t) v * nd, trace + (size_t) v * nd, nd);
-      if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_HANN, m, wpx, c, c, 0, corr, error))
+      /* The prior is smooth: on a grid of pf x pf working pixels when those are fine (its
+       * reconstruction and projection then cost a quarter and a half). */
+      const int pf = wpx < PRIOR_MIN_MM && m >= 256 ? 2 : 1;
+      const int pm = (m + pf - 1) / pf;
+      const double ppx = wpx * pf, pcen = 0.5 * (pm - 1);
+      /* The coarse grid's centre is the working grid's: pixel k spans working pixels
+       * k pf - off .. k pf - off + pf - 1. */
+      const double off = 0.5 * (pm * pf - m);
+      if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_HANN, pm, ppx, pcen, pcen, 0, corr, error))
         return false;
-      gaussian (corr, m, p->smooth_mm / wpx);
+      gaussian (corr, pm, p->smooth_mm / ppx);
       float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
-      g_autofree guint8 *hole = g_new (guint8, (size_t) m * m);
-      for (size_t x = 0; x < (size_t) m * m; x++)
+      g_autofree guint8 *hole = g_new0 (guint8, (size_t) pm * pm);
+      for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++)
+          if (img[((size_t) j * m + i) * 4 + 1] > 0)
+            {
+              int pi = CLAMP ((int) floor ((i + off) / pf), 0, pm - 1);
+              int pj = CLAMP ((int) floor ((j + off) / pf), 0, pm - 1);
+              hole[(size_t) pj * pm + pi] = 1;
+            }
+      for (size_t x = 0; x < (size_t) pm * pm; x++)
         {
           float v = corr[x];
           corr[x] = v < air ? 0 : v < bone ? (float) mu_w : v;
-          hole[x] = img[x * 4 + 1] > 0;
         }
       /* The metal's place takes the class around it (Meyer et al. put soft tissue there;
        * a screw in bone is then drawn as a hole of water in the bone). */
-      inpaint (corr, hole, m, m);
-      for (size_t x = 0; x < (size_t) m * m; x++)
-        {
-          float *w = img + x * 4;
-          w[0] = corr[x], w[1] = w[2] = w[3] = 0;
-        }
-      if (!mm_ct_image_box (img, m, im.box))
-        im.box[0] = im.box[1] = 0, im.box[2] = im.box[3] = m - 1;
-      if (!mm_ct_project (&g, &im, sino))
+      inpaint (corr, hole, pm, pm);
+      memset (img, 0, sizeof (float) * (size_t) pm * pm * 4);
+      for (size_t x = 0; x < (size_t) pm * pm; x++)
+        img[x * 4] = corr[x];
+      MmCtImage pim = { pm, ppx, pcen, pcen, img, { 0, 0, pm - 1, pm - 1 } };
+      if (!mm_ct_image_box (img, pm, pim.box))
+        pim.box[0] = pim.box[1] = 0, pim.box[2] = pim.box[3] = pm - 1;
+      if (!mm_ct_project (&g, &pim, sino))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                        "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
