@@ -236,6 +236,19 @@ inpaint (float *img, const guint8 *hole, int nx, int ny)
     }
 }
 
+/* The smallest box holding every nonzero pixel of an n x n image; false if none. */
+static bool
+box1 (const float *data, int n, int box[4])
+{
+  int i0 = n, j0 = n, i1 = -1, j1 = -1;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++)
+      if (data[(size_t) j * n + i] != 0)
+        i0 = MIN (i0, i), i1 = MAX (i1, i), j0 = MIN (j0, j), j1 = MAX (j1, j);
+  box[0] = i0, box[1] = j0, box[2] = i1, box[3] = j1;
+  return i1 >= 0;
+}
+
 /* Padding (no tissue, not even air) in the slices scanners write outside their field. */
 #define PADDING_HU (-1500.0f)
 /* What the metal is projected as: tissue, not the bloom around the metal. */
@@ -286,10 +299,11 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   const double c = 0.5 * (m - 1);
   g_autofree guint8 *grown = dilate_mask (metal, nx, ny, p->dilate);
 
-  /* The working image: channel 0 attenuation, channel 1 the metal's area share, each the mean
+  /* The working images: img the attenuation, msk the grown metal's area share, each the mean
    * over f x f image pixels (outside the slice: air). */
-  g_autofree float *img = g_try_new0 (float, (size_t) m * m * 4);
-  g_autofree float *sino = g_try_new (float, (size_t) nv * nd * 4);
+  g_autofree float *img = g_try_new0 (float, (size_t) m * m * 2);
+  float *msk = img ? img + (size_t) m * m : NULL;
+  g_autofree float *sino = g_try_new (float, (size_t) nv * nd);
   g_autofree float *p0 = g_try_new (float, (size_t) nv * nd);
   g_autofree float *pc = g_try_new (float, (size_t) nv * nd);
   g_autofree guint8 *trace = g_try_new (guint8, (size_t) nv * nd);
@@ -322,17 +336,19 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
         float v = grown[x] ? CLAMP (filled[x], FILL_MIN_HU, FILL_MAX_HU) : hu[x];
         filled[x] = v;
         float mu = v <= PADDING_HU ? 0 : (float) (mu_w * MAX (0.0, 1.0 + v / 1000.0));
-        float *w = img + ((size_t) (j / f) * m + (size_t) (i / f)) * 4;
-        w[0] += mu * share;
-        w[1] += grown[x] ? share : 0;
+        size_t w = (size_t) (j / f) * m + (size_t) (i / f);
+        img[w] += mu * share;
+        msk[w] += grown[x] ? share : 0;
       }
-  MmCtImage im = { m, wpx, c, c, img, { 0, 0, m - 1, m - 1 } };
-  if (!mm_ct_image_box (img, m, im.box))
+  /* Two single-value projections: the attenuation over the body's box, the metal over its
+   * own small box (the metal trace: every ray through it). */
+  MmCtImage im = { m, wpx, c, c, img, { 0 } }, mim = { m, wpx, c, c, msk, { 0 } };
+  if (!box1 (img, m, im.box) || !box1 (msk, m, mim.box))
     {
       memcpy (out, hu, np * sizeof (float));
       return true;
     }
-  if (!mm_ct_project (&g, &im, sino))
+  if (!mm_ct_project_single (&g, &im, p0) || !mm_ct_project_single (&g, &mim, sino))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                    "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
@@ -340,8 +356,8 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
     }
   for (size_t x = 0; x < (size_t) nv * nd; x++)
     {
-      p0[x] = pc[x] = sino[x * 4];
-      trace[x] = sino[x * 4 + 1] > 0;
+      pc[x] = p0[x];
+      trace[x] = sino[x] > 0;
     }
 
   if (p->method == MM_MAR_LI)
@@ -368,7 +384,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       g_autofree guint8 *hole = g_new0 (guint8, (size_t) pm * pm);
       for (int j = 0; j < m; j++)
         for (int i = 0; i < m; i++)
-          if (img[((size_t) j * m + i) * 4 + 1] > 0)
+          if (msk[(size_t) j * m + i] > 0)
             {
               int pi = CLAMP ((int) floor ((i + off) / pf), 0, pm - 1);
               int pj = CLAMP ((int) floor ((j + off) / pf), 0, pm - 1);
@@ -382,13 +398,10 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       /* The metal's place takes the class around it (Meyer et al. put soft tissue there;
        * a screw in bone is then drawn as a hole of water in the bone). */
       inpaint (corr, hole, pm, pm);
-      memset (img, 0, sizeof (float) * (size_t) pm * pm * 4);
-      for (size_t x = 0; x < (size_t) pm * pm; x++)
-        img[x * 4] = corr[x];
-      MmCtImage pim = { pm, ppx, pcen, pcen, img, { 0, 0, pm - 1, pm - 1 } };
-      if (!mm_ct_image_box (img, pm, pim.box))
+      MmCtImage pim = { pm, ppx, pcen, pcen, corr, { 0, 0, pm - 1, pm - 1 } };
+      if (!box1 (corr, pm, pim.box))
         pim.box[0] = pim.box[1] = 0, pim.box[2] = pim.box[3] = pm - 1;
-      if (!mm_ct_project (&g, &pim, sino))
+      if (!mm_ct_project_single (&g, &pim, sino))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                        "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
@@ -401,12 +414,12 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       for (int v = 0; v < nv; v++)
         {
           float *row = pc + (size_t) v * nd;
-          const float *pr = sino + (size_t) v * nd * 4;
+          const float *pr = sino + (size_t) v * nd;
           for (int ch = 0; ch < nd; ch++)
-            row[ch] = (p0[(size_t) v * nd + ch] + delta) / (MAX (pr[ch * 4], 0) + delta);
+            row[ch] = (p0[(size_t) v * nd + ch] + delta) / (MAX (pr[ch], 0) + delta);
           interpolate_view (row, trace + (size_t) v * nd, nd);
           for (int ch = 0; ch < nd; ch++)
-            row[ch] = row[ch] * (MAX (pr[ch * 4], 0) + delta) - delta;
+            row[ch] = row[ch] * (MAX (pr[ch], 0) + delta) - delta;
         }
     }
 
