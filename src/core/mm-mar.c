@@ -366,7 +366,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   else
     {
       /* The prior: the LI-MAR image, smoothed, as air, water, or bone kept as it is; the
-       * metal's pixels water (their rays are interpolated anyway). */
+       * metal's place inpainted from the classes around it (below). */
       for (int v = 0; v < nv; v++)
         interpolate_view (pc + (size_t) v * nd, trace + (size_t) v * nd, nd);
       /* The prior is smooth: on a grid of pf x pf working pixels when those are fine (its
