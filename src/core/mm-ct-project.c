@@ -90,10 +90,11 @@ mm_ct_ray (const MmCtGeometry *g, int view, double channel, double o[2], double 
     }
 }
 
-/* Joseph's method in pixel-index space, only over the image's box. */
-static void
+/* Joseph's method in pixel-index space, only over the image's box; nc values per pixel (4,
+ * or 1: a constant in each caller, so that the inlined loops are specialised). */
+static inline __attribute__ ((always_inline)) void
 ray_integral (const MmCtImage *img, const float *trans, const double o_mm[2], const double d[2],
-              float out[4])
+              const int nc, float *out)
 {
   const int n = img->n, *bx = img->box;
   double ox = o_mm[0] / img->pixel_mm + img->cx, oy = o_mm[1] / img->pixel_mm + img->cy;
@@ -119,7 +120,7 @@ ray_integral (const MmCtImage *img, const float *trans, const double o_mm[2], co
   /* Steps along the major axis go to the next 4 floats: y-major rays read the transposed
    * copy, else every step would be a cache miss. */
   const float *px = x_major ? img->data : trans;
-  size_t step_a = 4, step_b = (size_t) n * 4;
+  size_t step_a = nc, step_b = (size_t) n * nc;
   /* bpos >= b0 - 1 >= -1 in range: truncation of bpos + 2 is floor + 2, without libm. */
   double bpos = ob + (alo - oa) * slope;
   for (int a = (int) alo; a <= (int) ahi; a++, bpos += slope)
@@ -130,42 +131,55 @@ ray_integral (const MmCtImage *img, const float *trans, const double o_mm[2], co
       if (bl >= b0 && bl < b1)
         {
           const float *p0 = row + bl * step_b, *p1 = p0 + step_b;
-          for (int c = 0; c < 4; c++)
+          for (int c = 0; c < nc; c++)
             acc[c] += p0[c] + f * (p1[c] - p0[c]);
           continue;
         }
       if (bl >= b0 && bl <= b1)
-        for (int c = 0; c < 4; c++)
+        for (int c = 0; c < nc; c++)
           acc[c] += (1 - f) * row[bl * step_b + c];
       if (bl + 1 >= b0 && bl + 1 <= b1)
-        for (int c = 0; c < 4; c++)
+        for (int c = 0; c < nc; c++)
           acc[c] += f * row[(bl + 1) * step_b + c];
     }
-  for (int c = 0; c < 4; c++)
+  for (int c = 0; c < nc; c++)
     out[c] = acc[c] * w;
 }
 
-bool
-mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino)
+/* nc values per pixel and per ray. */
+static inline __attribute__ ((always_inline)) bool
+project (const MmCtGeometry *g, const MmCtImage *img, const int nc, float *sino)
 {
   int n = img->n;
-  float *trans = g_try_new (float, (size_t) n * n * 4);
+  float *trans = g_try_new (float, (size_t) n * n * nc);
   if (trans == NULL)
     return false;
   for (int j = 0; j < n; j++)
     for (int i = 0; i < n; i++)
-      memcpy (trans + ((size_t) i * n + j) * 4, img->data + ((size_t) j * n + i) * 4,
-              4 * sizeof (float));
+      memcpy (trans + ((size_t) i * n + j) * nc, img->data + ((size_t) j * n + i) * nc,
+              nc * sizeof (float));
 #pragma omp parallel for schedule (dynamic, 4)
   for (int v = 0; v < g->n_views; v++)
     for (int ch = 0; ch < g->n_det; ch++)
       {
         double o[2], d[2];
         mm_ct_ray (g, v, ch, o, d);
-        ray_integral (img, trans, o, d, sino + ((size_t) v * g->n_det + ch) * 4);
+        ray_integral (img, trans, o, d, nc, sino + ((size_t) v * g->n_det + ch) * nc);
       }
   g_free (trans);
   return true;
+}
+
+bool
+mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino)
+{
+  return project (g, img, 4, sino);
+}
+
+bool
+mm_ct_project_single (const MmCtGeometry *g, const MmCtImage *img, float *sino)
+{
+  return project (g, img, 1, sino);
 }
 
 bool

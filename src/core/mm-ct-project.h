@@ -57,6 +57,9 @@ void mm_ct_ray (const MmCtGeometry *g, int view, double channel, double o[2], do
 /* sino[(view * n_det + channel) * 4 + c]: the line integral (mm times value) of channel c.
  * OpenMP over views. FALSE only when memory for a transposed copy of the image runs out. */
 bool mm_ct_project (const MmCtGeometry *g, const MmCtImage *img, float *sino);
+/* The same for an image of one value per pixel (img->data n x n, img->box set by the
+ * caller): sino[view * n_det + channel]. A quarter of the memory traffic of mm_ct_project. */
+bool mm_ct_project_single (const MmCtGeometry *g, const MmCtImage *img, float *sino);
 /* The smallest box holding every nonzero pixel of a 4-channel n x n image; FALSE if none. */
 bool mm_ct_image_box (const float *data, int n, int box[4]);
 

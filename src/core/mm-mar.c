@@ -171,8 +171,93 @@ dilate_mask (const guint8 *metal, int nx, int ny, int d)
   return a;
 }
 
+/* Fills the pixels of hole (nonzero) in an nx x ny image from outside, ring by ring: each
+ * hole pixel next to known pixels takes their mean, then counts as known. A smooth guess of
+ * the tissue the metal displaced: bone inside bone, soft tissue inside soft tissue. Only the
+ * box around the hole is walked. */
+static void
+inpaint (float *img, const guint8 *hole, int nx, int ny)
+{
+  int i0 = nx, j0 = ny, i1 = -1, j1 = -1;
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      if (hole[(size_t) j * nx + i])
+        i0 = MIN (i0, i), i1 = MAX (i1, i), j0 = MIN (j0, j), j1 = MAX (j1, j);
+  if (i1 < 0)
+    return;
+  i0 = MAX (i0 - 1, 0), j0 = MAX (j0 - 1, 0), i1 = MIN (i1 + 1, nx - 1), j1 = MIN (j1 + 1, ny - 1);
+  int bw = i1 - i0 + 1, bh = j1 - j0 + 1;
+  g_autofree guint8 *known = g_new (guint8, (size_t) bw * bh);
+  g_autofree float *next = g_new (float, (size_t) bw * bh);
+  size_t left = 0;
+  for (int j = 0; j < bh; j++)
+    for (int i = 0; i < bw; i++)
+      {
+        bool h = hole[(size_t) (j + j0) * nx + i + i0] != 0;
+        known[(size_t) j * bw + i] = !h;
+        left += h;
+      }
+  while (left > 0)
+    {
+      size_t filled = 0;
+      for (int j = 0; j < bh; j++)
+        for (int i = 0; i < bw; i++)
+          {
+            size_t b = (size_t) j * bw + i;
+            next[b] = NAN;
+            if (known[b])
+              continue;
+            double sum = 0;
+            int cnt = 0;
+            for (int dj = -1; dj <= 1; dj++)
+              for (int di = -1; di <= 1; di++)
+                {
+                  int ii = i + di, jj = j + dj;
+                  if (ii >= 0 && ii < bw && jj >= 0 && jj < bh && known[(size_t) jj * bw + ii])
+                    sum += img[(size_t) (jj + j0) * nx + ii + i0], cnt++;
+                }
+            if (cnt)
+              next[b] = (float) (sum / cnt);
+          }
+      for (int j = 0; j < bh; j++)
+        for (int i = 0; i < bw; i++)
+          {
+            size_t b = (size_t) j * bw + i;
+            if (!known[b] && !isnan (next[b]))
+              {
+                img[(size_t) (j + j0) * nx + i + i0] = next[b];
+                known[b] = 1;
+                filled++;
+              }
+          }
+      if (filled == 0) /* a hole covering the whole box: nothing to fill from */
+        break;
+      left -= filled;
+    }
+}
+
+/* The smallest box holding every nonzero pixel of an n x n image; false if none. */
+static bool
+box1 (const float *data, int n, int box[4])
+{
+  int i0 = n, j0 = n, i1 = -1, j1 = -1;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++)
+      if (data[(size_t) j * n + i] != 0)
+        i0 = MIN (i0, i), i1 = MAX (i1, i), j0 = MIN (j0, j), j1 = MAX (j1, j);
+  box[0] = i0, box[1] = j0, box[2] = i1, box[3] = j1;
+  return i1 >= 0;
+}
+
 /* Padding (no tissue, not even air) in the slices scanners write outside their field. */
 #define PADDING_HU (-1500.0f)
+/* What the metal is projected as: tissue, not the bloom around the metal. */
+#define FILL_MIN_HU (-1000.0f)
+#define FILL_MAX_HU (1500.0f)
+/* The working grid's largest pixel in automatic mode. */
+#define WORK_MAX_MM 1.25
+/* The NMAR prior is worked on at twice the working pixel below this pixel size. */
+#define PRIOR_MIN_MM 1.5
 
 bool
 mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float *hu,
@@ -199,10 +284,11 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       return true;
     }
 
-  /* Automatic: working pixels of up to 2 mm, at least 256 of them across. */
+  /* Automatic: working pixels of up to 1.25 mm, at least 256 of them across (2 mm pixels
+   * lose the fine streaks of small metal: docs/mar.md). */
   int f = p->downsample;
   if (f == 0)
-    f = CLAMP (MIN ((int) floor (2.0 / pixel_mm), MAX (nx, ny) / 256), 1, 4);
+    f = CLAMP (MIN ((int) floor (WORK_MAX_MM / pixel_mm), MAX (nx, ny) / 256), 1, 4);
   const int m = (MAX (nx, ny) + f - 1) / f;
   const double wpx = pixel_mm * f, mu_w = p->mu_water;
   MmCtGeometry g;
@@ -213,10 +299,11 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   const double c = 0.5 * (m - 1);
   g_autofree guint8 *grown = dilate_mask (metal, nx, ny, p->dilate);
 
-  /* The working image: channel 0 attenuation, channel 1 the metal's area share, each the mean
+  /* The working images: img the attenuation, msk the grown metal's area share, each the mean
    * over f x f image pixels (outside the slice: air). */
-  g_autofree float *img = g_try_new0 (float, (size_t) m * m * 4);
-  g_autofree float *sino = g_try_new (float, (size_t) nv * nd * 4);
+  g_autofree float *img = g_try_new0 (float, (size_t) m * m * 2);
+  float *msk = img ? img + (size_t) m * m : NULL;
+  g_autofree float *sino = g_try_new (float, (size_t) nv * nd);
   g_autofree float *p0 = g_try_new (float, (size_t) nv * nd);
   g_autofree float *pc = g_try_new (float, (size_t) nv * nd);
   g_autofree guint8 *trace = g_try_new (guint8, (size_t) nv * nd);
@@ -227,36 +314,41 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
                    "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
       return false;
     }
-  /* The metal's own pixels are projected as the tissue around them (the mean of a band of
-   * two pixels outside the grown mask): the change reconstructed below then holds no blurred
-   * copy of the metal, which would leave a halo where the metal is put back. */
-  float fill = 0;
-  {
-    g_autofree guint8 *band = dilate_mask (grown, nx, ny, 2);
-    double sum = 0;
-    size_t cnt = 0;
-    for (size_t x = 0; x < np; x++)
-      if (band[x] && !grown[x] && hu[x] > PADDING_HU)
-        sum += hu[x], cnt++;
-    fill = cnt ? (float) CLAMP (sum / cnt, -200.0, 1200.0) : 0;
-  }
+  /* The grown mask (the metal and the bloom around it) is projected as the tissue around it,
+   * inpainted from outside and limited to what tissue reconstructs to: the change
+   * reconstructed below then holds no blurred copy of the metal, which would leave a halo
+   * where the metal is put back. Outside the metal itself, the grown ring's result is this
+   * inpainted tissue plus the change, not the bloom plus the change. */
+  g_autofree float *filled = g_try_new (float, np);
+  if (!filled)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+      return false;
+    }
+  memcpy (filled, hu, np * sizeof (float));
+  inpaint (filled, grown, nx, ny);
   const float share = 1.0f / (float) (f * f);
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
       {
-        float v = metal[(size_t) j * nx + i] ? fill : hu[(size_t) j * nx + i];
+        size_t x = (size_t) j * nx + i;
+        float v = grown[x] ? CLAMP (filled[x], FILL_MIN_HU, FILL_MAX_HU) : hu[x];
+        filled[x] = v;
         float mu = v <= PADDING_HU ? 0 : (float) (mu_w * MAX (0.0, 1.0 + v / 1000.0));
-        float *w = img + ((size_t) (j / f) * m + (size_t) (i / f)) * 4;
-        w[0] += mu * share;
-        w[1] += grown[(size_t) j * nx + i] ? share : 0;
+        size_t w = (size_t) (j / f) * m + (size_t) (i / f);
+        img[w] += mu * share;
+        msk[w] += grown[x] ? share : 0;
       }
-  MmCtImage im = { m, wpx, c, c, img, { 0, 0, m - 1, m - 1 } };
-  if (!mm_ct_image_box (img, m, im.box))
+  /* Two single-value projections: the attenuation over the body's box, the metal over its
+   * own small box (the metal trace: every ray through it). */
+  MmCtImage im = { m, wpx, c, c, img, { 0 } }, mim = { m, wpx, c, c, msk, { 0 } };
+  if (!box1 (img, m, im.box) || !box1 (msk, m, mim.box))
     {
       memcpy (out, hu, np * sizeof (float));
       return true;
     }
-  if (!mm_ct_project (&g, &im, sino))
+  if (!mm_ct_project_single (&g, &im, p0) || !mm_ct_project_single (&g, &mim, sino))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                    "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
@@ -264,8 +356,8 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
     }
   for (size_t x = 0; x < (size_t) nv * nd; x++)
     {
-      p0[x] = pc[x] = sino[x * 4];
-      trace[x] = sino[x * 4 + 1] > 0;
+      pc[x] = p0[x];
+      trace[x] = sino[x] > 0;
     }
 
   if (p->method == MM_MAR_LI)
@@ -274,24 +366,42 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   else
     {
       /* The prior: the LI-MAR image, smoothed, as air, water, or bone kept as it is; the
-       * metal's pixels water (their rays are interpolated anyway). */
+       * metal's place inpainted from the classes around it (below). */
       for (int v = 0; v < nv; v++)
         interpolate_view (pc + (size_t) v * nd, trace + (size_t) v * nd, nd);
-      if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_HANN, m, wpx, c, c, 0, corr, error))
+      /* The prior is smooth: on a grid of pf x pf working pixels when those are fine (its
+       * reconstruction and projection then cost a quarter and a half). */
+      const int pf = wpx < PRIOR_MIN_MM && m >= 256 ? 2 : 1;
+      const int pm = (m + pf - 1) / pf;
+      const double ppx = wpx * pf, pcen = 0.5 * (pm - 1);
+      /* The coarse grid's centre is the working grid's: pixel k spans working pixels
+       * k pf - off .. k pf - off + pf - 1. */
+      const double off = 0.5 * (pm * pf - m);
+      if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_HANN, pm, ppx, pcen, pcen, 0, corr, error))
         return false;
-      gaussian (corr, m, p->smooth_mm / wpx);
+      gaussian (corr, pm, p->smooth_mm / ppx);
       float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
-      for (size_t x = 0; x < (size_t) m * m; x++)
+      g_autofree guint8 *hole = g_new0 (guint8, (size_t) pm * pm);
+      for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++)
+          if (msk[(size_t) j * m + i] > 0)
+            {
+              int pi = CLAMP ((int) floor ((i + off) / pf), 0, pm - 1);
+              int pj = CLAMP ((int) floor ((j + off) / pf), 0, pm - 1);
+              hole[(size_t) pj * pm + pi] = 1;
+            }
+      for (size_t x = 0; x < (size_t) pm * pm; x++)
         {
-          float v = corr[x], *w = img + x * 4;
-          float prior = v < air ? 0 : v < bone ? (float) mu_w : v;
-          if (w[1] > 0)
-            prior = (float) mu_w;
-          w[0] = prior, w[1] = w[2] = w[3] = 0;
+          float v = corr[x];
+          corr[x] = v < air ? 0 : v < bone ? (float) mu_w : v;
         }
-      if (!mm_ct_image_box (img, m, im.box))
-        im.box[0] = im.box[1] = 0, im.box[2] = im.box[3] = m - 1;
-      if (!mm_ct_project (&g, &im, sino))
+      /* The metal's place takes the class around it (Meyer et al. put soft tissue there;
+       * a screw in bone is then drawn as a hole of water in the bone). */
+      inpaint (corr, hole, pm, pm);
+      MmCtImage pim = { pm, ppx, pcen, pcen, corr, { 0, 0, pm - 1, pm - 1 } };
+      if (!box1 (corr, pm, pim.box))
+        pim.box[0] = pim.box[1] = 0, pim.box[2] = pim.box[3] = pm - 1;
+      if (!mm_ct_project_single (&g, &pim, sino))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                        "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
@@ -304,12 +414,12 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       for (int v = 0; v < nv; v++)
         {
           float *row = pc + (size_t) v * nd;
-          const float *pr = sino + (size_t) v * nd * 4;
+          const float *pr = sino + (size_t) v * nd;
           for (int ch = 0; ch < nd; ch++)
-            row[ch] = (p0[(size_t) v * nd + ch] + delta) / (MAX (pr[ch * 4], 0) + delta);
+            row[ch] = (p0[(size_t) v * nd + ch] + delta) / (MAX (pr[ch], 0) + delta);
           interpolate_view (row, trace + (size_t) v * nd, nd);
           for (int ch = 0; ch < nd; ch++)
-            row[ch] = row[ch] * (MAX (pr[ch * 4], 0) + delta) - delta;
+            row[ch] = row[ch] * (MAX (pr[ch], 0) + delta) - delta;
         }
     }
 
@@ -341,7 +451,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
           double fx = CLAMP (xx - i0, 0.0, 1.0);
           const float *r0 = corr + (size_t) j0 * m + i0, *r1 = r0 + m;
           double d = (1 - fy) * ((1 - fx) * r0[0] + fx * r0[1]) + fy * ((1 - fx) * r1[0] + fx * r1[1]);
-          out[x] = (float) MAX (-1024.0, v + d * to_hu);
+          out[x] = (float) MAX (-1024.0, filled[x] + d * to_hu);
         }
     }
   return true;

@@ -35,7 +35,7 @@ typedef struct
   MmMarMethod method;
   int n_views;       /* views over 360 degrees of the virtual fan (default 180) */
   int downsample;    /* 1..4: the working grid's pixel is this many image pixels; 0 (default):
-                        automatic, pixels up to 2 mm and at least 256 across */
+                        automatic, pixels up to 1.25 mm and at least 256 across */
   double det_scale;  /* channel pitch at the isocentre in working pixels (default 1) */
   int dilate;        /* pixels the metal mask grows by before use (default 1) */
   double mu_water;   /* attenuation of water per mm (default 0.0192, about 70 keV) */
