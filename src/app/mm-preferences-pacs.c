@@ -169,15 +169,18 @@ save_clicked (Editor *ed)
       return;
     }
   const char *secret = text (ADW_ENTRY_ROW (ed->secret));
-  if (e->kind == MM_PACS_KIND_DICOMWEB && e->auth != MM_PACS_AUTH_NONE && *secret
-      && !mm_pacs_secret_store (e, secret, &err))
+  if (!mm_pacs_secret_follow (page->entries, ed->index, e, secret, &err))
     {
       g_autofree char *msg = g_strdup_printf (_("Saved without the password: the desktop "
                                                 "keyring could not keep it (%s)."),
                                               err->message);
+      g_autofree char *line = mm_text_printable (msg);
       /* Toast titles and group descriptions are markup in libadwaita 1.2. */
-      g_autofree char *escaped = g_markup_escape_text (msg, -1);
-      adw_preferences_window_add_toast (page->window, adw_toast_new (escaped));
+      g_autofree char *escaped = g_markup_escape_text (line, -1);
+      AdwToast *toast = adw_toast_new (escaped);
+      /* Shown until dismissed: the secret was not kept, which must not pass unseen. */
+      adw_toast_set_timeout (toast, 0);
+      adw_preferences_window_add_toast (page->window, toast);
     }
   if (ed->index >= 0 && (guint) ed->index < page->entries->len)
     {
@@ -312,8 +315,7 @@ remove_clicked (GtkButton *button, Page *page)
   guint i = (guint) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "mm-index"));
   if (i >= page->entries->len)
     return;
-  MmPacsEntry *e = page->entries->pdata[i];
-  mm_pacs_secret_store (e, NULL, NULL); /* its password goes with it */
+  mm_pacs_secret_forget (page->entries, i); /* its password goes with it */
   g_ptr_array_remove_index (page->entries, i);
   mm_pacs_servers_save (page->settings, page->entries);
   rebuild (page);
