@@ -225,9 +225,9 @@ mm_pacs_secret_lookup (const MmPacsEntry *e, GError **error)
     return secret;
   if (err != NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                 _("PACS server %s: its password or token is in the desktop keyring, which "
-                   "cannot be reached (%s). Start the keyring, then type the password again "
-                   "in Preferences, PACS page."),
+                 _("PACS server %s: no password or token: the desktop keyring cannot be "
+                   "reached (%s). Start a keyring (Secret Service), then type the password "
+                   "again in Preferences, PACS page."),
                  e->name, err->message);
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
