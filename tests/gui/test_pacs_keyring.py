@@ -47,7 +47,7 @@ from mmtest import Tap, children, find, name, role, safe, wait_for, walk  # noqa
 from test_atspi import START_TIMEOUT, UI_TIMEOUT, App, finish  # noqa: E402
 from test_pacs_dialog import (NET_TIMEOUT, button_in, cache_listing, choose, click,  # noqa: E402
                               focus_main, frame, keyfile_env, labels, open_preferences, press,
-                              showing, xdo, xwindow)
+                              showing, xdo)
 
 BASIC, BEARER = "Orthanc Basic", "Bearer Proxy"
 TOKEN = "mm-bearer-7f3a9c-not-logged"
@@ -345,8 +345,11 @@ def secrets_on_disk(roots, secrets):
     return hits
 
 
-def with_keyring(tap, args, tmp, orthanc, ct, conn):
+def with_keyring(tap, args, tmp, orthanc, ct):
     import orthanclib
+    conn, why = keyring()
+    if not tap.ok(conn is not None, "secretstorage reaches the session's keyring", why):
+        return
     bearer = BearerServer(orthanc, TOKEN)
     kf = os.path.join(os.environ["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
     env = keyfile_env(tmp, {"G_MESSAGES_DEBUG": "all", "MM_PACS_TIMEOUT": "20"})
@@ -592,16 +595,17 @@ def main():
     import orthanclib
     why = orthanclib.skip_reason()
     mode = os.environ.get("MM_TEST_KEYRING", "")
-    conn = None
     if not why and mode == "absent":
         why = "gnome-keyring is not installed (Debian package gnome-keyring)"
-    elif not why and mode == "unlocked":
-        conn, why = keyring()
-    elif not why and mode == "none":
+    elif not why and mode in ("unlocked", "none"):
         try:
             import secretstorage  # noqa: F401
         except ImportError:
-            why = "python3-secretstorage is not installed"
+            why = "python3-secretstorage is not installed (for /usr/bin/python3)"
+    elif not why and mode == "failed":
+        print("not ok 1 - run-under-xvfb's gnome-keyring-daemon came up on the session bus")
+        print("1..1")
+        return 1
     elif not why:
         why = "run it through tests/gui/run-under-xvfb (MM_TEST_KEYRING unset)"
     if why:
@@ -626,7 +630,7 @@ def main():
         if mode == "none":
             without_keyring(tap, args, tmp, orthanc)
         else:
-            with_keyring(tap, args, tmp, orthanc, ct, conn)
+            with_keyring(tap, args, tmp, orthanc, ct)
     finally:
         orthanc.stop()
         shutil.rmtree(tmp, ignore_errors=True)
