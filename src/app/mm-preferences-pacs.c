@@ -172,15 +172,17 @@ save_clicked (Editor *ed)
   if (!mm_pacs_secret_follow (page->entries, ed->index, e, secret, &err))
     {
       g_autofree char *msg = g_strdup_printf (_("Saved without the password: the desktop "
-                                                "keyring could not keep it (%s)."),
+                                                "keyring could not keep it (%s). Start a "
+                                                "keyring (Secret Service), then type the "
+                                                "password again."),
                                               err->message);
       g_autofree char *line = mm_text_printable (msg);
-      /* Toast titles and group descriptions are markup in libadwaita 1.2. */
-      g_autofree char *escaped = g_markup_escape_text (line, -1);
-      AdwToast *toast = adw_toast_new (escaped);
-      /* Shown until dismissed: the secret was not kept, which must not pass unseen. */
-      adw_toast_set_timeout (toast, 0);
-      adw_preferences_window_add_toast (page->window, toast);
+      /* An alert, not a toast: the secret was not kept, which must not pass unseen, and a
+       * toast would cut the reason off at its width. The body is plain text. */
+      GtkWidget *alert = adw_message_dialog_new (GTK_WINDOW (page->window),
+                                                 _("Password Not Kept"), line);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (alert), "close", _("_Close"));
+      gtk_window_present (GTK_WINDOW (alert));
     }
   if (ed->index >= 0 && (guint) ed->index < page->entries->len)
     {

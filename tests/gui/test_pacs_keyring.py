@@ -21,10 +21,11 @@ With a keyring (MM_TEST_KEYRING=unlocked, gui-pacs-keyring):
   right password in Preferences makes Open Series work again.
 
 Without a Secret Service (MM_TEST_KEYRING=none, gui-pacs-nokeyring): saving a server with a
-password says in one line, in a toast that stays, that the keyring could not keep it; Open
+password says in one line, in an alert, that the keyring could not keep it; Open
 from PACS then says in one line that the keyring cannot be reached, nothing in the cache.
 
-Run through tests/gui/run-under-xvfb. TAP on stdout."""
+Run through tests/gui/run-under-xvfb. TAP on stdout. MM_TEST_SHOTS=DIR: a screenshot of the
+alert is saved there to be looked at."""
 
 import argparse
 import base64
@@ -47,7 +48,7 @@ from mmtest import Tap, children, find, name, role, safe, wait_for, walk  # noqa
 from test_atspi import START_TIMEOUT, UI_TIMEOUT, App, finish  # noqa: E402
 from test_pacs_dialog import (NET_TIMEOUT, button_in, cache_listing, choose, click,  # noqa: E402
                               focus_main, frame, keyfile_env, labels, open_preferences, press,
-                              showing, xdo)
+                              showing, xdo, xwindow)
 
 BASIC, BEARER = "Orthanc Basic", "Bearer Proxy"
 TOKEN = "mm-bearer-7f3a9c-not-logged"
@@ -554,16 +555,21 @@ def without_keyring(tap, args, tmp, orthanc):
         add_server(tap, app, prefs, BASIC, orthanc.url, (1, "Basic"), orthanclib.USER,
                    orthanclib.PASSWORD)
 
-        def toast():
-            return [name(n) for n, _ in walk(prefs) if role(n) == "label"
-                    and "keyring could not keep it" in name(n)]
-        shown = wait_for(toast, UI_TIMEOUT)
-        tap.ok(shown and len(shown) == 1 and "\n" not in shown[0]
-               and "org.freedesktop.secrets" in shown[0],
-               "Save says in one line that the keyring could not keep the password, and why",
-               str(shown))
-        time.sleep(6)  # beyond a toast's usual 5 s
-        tap.ok(toast(), "the toast stays until dismissed")
+        alert = wait_for(lambda: frame(app, "Password Not Kept"), UI_TIMEOUT)
+        said = [t for t in labels(alert) if "keyring could not keep it" in t] if alert else []
+        tap.ok(len(said) == 1 and "\n" not in said[0] and "org.freedesktop.secrets" in said[0],
+               "Save says in one line, in an alert ('Password Not Kept'), that the keyring "
+               "could not keep the password, and why", str(said or labels(alert or app.acc)))
+        shots = os.environ.get("MM_TEST_SHOTS")
+        w = xwindow(app.proc.pid, "Password Not Kept")
+        if shots and w and shutil.which("import"):
+            os.makedirs(shots, exist_ok=True)
+            subprocess.run(["import", "-window", w,
+                            os.path.join(shots, "pacs-nokeyring-alert.png")])
+        if alert is not None:
+            press(button_in(alert, "Close"))
+        tap.ok(wait_for(lambda: frame(app, "Password Not Kept") is None, UI_TIMEOUT),
+               "the alert's Close button closes it")
         kf = os.path.join(os.environ["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
         keyfile = open(kf).read() if os.path.exists(kf) else ""
         tap.ok(BASIC in keyfile and orthanclib.PASSWORD not in keyfile,
