@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "mm-pacs-servers.h"
 
+#include <glib/gi18n.h>
 #include <libsecret/secret.h>
 #include <string.h>
 
@@ -158,7 +159,11 @@ mm_pacs_entry_connect (const MmPacsEntry *e, const char *secret, GError **error)
     return mm_pacs_conn_new_dimse (e->address, e->our_aet, timeout, error);
   g_autofree char *kept = NULL;
   if (e->auth != MM_PACS_AUTH_NONE && (secret == NULL || *secret == '\0'))
-    secret = kept = mm_pacs_secret_lookup (e);
+    {
+      secret = kept = mm_pacs_secret_lookup (e, error);
+      if (kept == NULL)
+        return NULL;
+    }
   MmPacsConn *conn = mm_pacs_conn_new_dicomweb (e->address, e->auth,
                                                 *e->user ? e->user : NULL,
                                                 secret && *secret ? secret : NULL, timeout,
@@ -166,6 +171,33 @@ mm_pacs_entry_connect (const MmPacsEntry *e, const char *secret, GError **error)
   if (kept)
     secret_password_wipe (g_steal_pointer (&kept));
   return conn;
+}
+
+/* Whether e's connection takes a secret from the keyring. */
+static bool
+takes_secret (const MmPacsEntry *e)
+{
+  return e->kind == MM_PACS_KIND_DICOMWEB && e->auth != MM_PACS_AUTH_NONE;
+}
+
+/* Whether a and b share a keyring item (the item is keyed by address and user). */
+static bool
+same_item (const MmPacsEntry *a, const MmPacsEntry *b)
+{
+  return g_str_equal (a->address, b->address) && g_str_equal (a->user, b->user);
+}
+
+/* Whether an entry of entries other than number skip takes the secret of e's item. */
+static bool
+item_shared (GPtrArray *entries, int skip, const MmPacsEntry *e)
+{
+  for (guint i = 0; entries && i < entries->len; i++)
+    {
+      const MmPacsEntry *o = entries->pdata[i];
+      if ((int) i != skip && !o->from_env && takes_secret (o) && same_item (o, e))
+        return true;
+    }
+  return false;
 }
 
 bool
@@ -184,8 +216,68 @@ mm_pacs_secret_store (const MmPacsEntry *e, const char *secret, GError **error)
 }
 
 char *
-mm_pacs_secret_lookup (const MmPacsEntry *e)
+mm_pacs_secret_lookup (const MmPacsEntry *e, GError **error)
 {
-  return secret_password_lookup_sync (secret_schema (), NULL, NULL, "url", e->address, "user",
-                                      e->user, NULL);
+  g_autoptr (GError) err = NULL;
+  char *secret = secret_password_lookup_sync (secret_schema (), NULL, &err, "url", e->address,
+                                              "user", e->user, NULL);
+  if (secret != NULL)
+    return secret;
+  if (err != NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                 _("PACS server %s: no password or token: the desktop keyring cannot be "
+                   "reached (%s). Start a keyring (Secret Service), then type the password "
+                   "again in Preferences, PACS page."),
+                 e->name, err->message);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("PACS server %s: the desktop keyring holds no password or token for it. "
+                   "Type it in Preferences, PACS page (Edit)."),
+                 e->name);
+  return NULL;
+}
+
+bool
+mm_pacs_secret_follow (GPtrArray *entries, int index, const MmPacsEntry *now,
+                       const char *typed, GError **error)
+{
+  const MmPacsEntry *old = index >= 0 && entries && (guint) index < entries->len
+                               ? entries->pdata[index]
+                               : NULL;
+  bool old_item = old != NULL && takes_secret (old);
+  bool keep = old_item && takes_secret (now) && same_item (old, now);
+  g_autofree char *moved = NULL;
+  if (takes_secret (now) && (typed == NULL || *typed == '\0') && old_item && !keep)
+    {
+      /* Address or user edited, no secret typed: the kept one follows the server. */
+      g_autoptr (GError) err = NULL;
+      moved = secret_password_lookup_sync (secret_schema (), NULL, &err, "url", old->address,
+                                           "user", old->user, NULL);
+      if (err != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&err));
+          return false;
+        }
+      typed = moved;
+    }
+  if (takes_secret (now) && typed != NULL && *typed != '\0')
+    {
+      bool ok = mm_pacs_secret_store (now, typed, error);
+      if (moved)
+        secret_password_wipe (g_steal_pointer (&moved));
+      if (!ok)
+        return false;
+    }
+  /* The old item goes unless the server still uses it or another server shares it. */
+  if (old_item && !keep && !item_shared (entries, index, old))
+    mm_pacs_secret_store (old, NULL, NULL);
+  return true;
+}
+
+void
+mm_pacs_secret_forget (GPtrArray *entries, guint index)
+{
+  const MmPacsEntry *e = entries->pdata[index];
+  if (takes_secret (e) && !item_shared (entries, (int) index, e))
+    mm_pacs_secret_store (e, NULL, NULL);
 }

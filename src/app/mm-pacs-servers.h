@@ -48,9 +48,22 @@ guint64 mm_pacs_cache_max_bytes (GSettings *settings);
  * main thread (DIMSE's set-up). */
 MmPacsConn *mm_pacs_entry_connect (const MmPacsEntry *e, const char *secret, GError **error);
 
-/* The keyring: store (a NULL or empty secret removes it), look up (NULL when none; free with
- * secret_password_free). Keyed by the server's address and user, as the dialog always did. */
+/* The keyring: store (a NULL or empty secret removes it), look up (free with
+ * secret_password_free; NULL with a one-line error naming the server when the keyring
+ * cannot be reached or holds nothing for it). Keyed by the server's address and user, as the
+ * dialog always did. */
 bool mm_pacs_secret_store (const MmPacsEntry *e, const char *secret, GError **error);
-char *mm_pacs_secret_lookup (const MmPacsEntry *e);
+char *mm_pacs_secret_lookup (const MmPacsEntry *e, GError **error);
+
+/* Preferences saves now as entry number index of entries (-1: a new server; entries holds
+ * the old one there): typed (NULL or "": none typed) is stored for it; without one typed, a
+ * secret kept under the old address and user follows to the new ones; the old item is
+ * removed when no server uses it any more. False with the keyring's error when it could not
+ * keep the secret (then the old item is left as it was). */
+bool mm_pacs_secret_follow (GPtrArray *entries, int index, const MmPacsEntry *now,
+                            const char *typed, GError **error);
+
+/* Entry number index is being removed: its secret too, unless another entry shares it. */
+void mm_pacs_secret_forget (GPtrArray *entries, guint index);
 
 G_END_DECLS

@@ -169,15 +169,20 @@ save_clicked (Editor *ed)
       return;
     }
   const char *secret = text (ADW_ENTRY_ROW (ed->secret));
-  if (e->kind == MM_PACS_KIND_DICOMWEB && e->auth != MM_PACS_AUTH_NONE && *secret
-      && !mm_pacs_secret_store (e, secret, &err))
+  if (!mm_pacs_secret_follow (page->entries, ed->index, e, secret, &err))
     {
       g_autofree char *msg = g_strdup_printf (_("Saved without the password: the desktop "
-                                                "keyring could not keep it (%s)."),
+                                                "keyring could not keep it (%s). Start a "
+                                                "keyring (Secret Service), then type the "
+                                                "password again."),
                                               err->message);
-      /* Toast titles and group descriptions are markup in libadwaita 1.2. */
-      g_autofree char *escaped = g_markup_escape_text (msg, -1);
-      adw_preferences_window_add_toast (page->window, adw_toast_new (escaped));
+      g_autofree char *line = mm_text_printable (msg);
+      /* An alert, not a toast: the secret was not kept, which must not pass unseen, and a
+       * toast would cut the reason off at its width. The body is plain text. */
+      GtkWidget *alert = adw_message_dialog_new (GTK_WINDOW (page->window),
+                                                 _("Password Not Kept"), line);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (alert), "close", _("_Close"));
+      gtk_window_present (GTK_WINDOW (alert));
     }
   if (ed->index >= 0 && (guint) ed->index < page->entries->len)
     {
@@ -312,8 +317,7 @@ remove_clicked (GtkButton *button, Page *page)
   guint i = (guint) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "mm-index"));
   if (i >= page->entries->len)
     return;
-  MmPacsEntry *e = page->entries->pdata[i];
-  mm_pacs_secret_store (e, NULL, NULL); /* its password goes with it */
+  mm_pacs_secret_forget (page->entries, i); /* its password goes with it */
   g_ptr_array_remove_index (page->entries, i);
   mm_pacs_servers_save (page->settings, page->entries);
   rebuild (page);
