@@ -97,8 +97,10 @@ def load_ct_by_uid(folder):
             continue
         if "PixelData" not in ds:
             continue
+        if "PhotometricInterpretation" not in ds:  # the seed CT has none; Metalmark assumes it
+            ds.PhotometricInterpretation = "MONOCHROME2"
         hu = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
-        out[str(ds.SOPInstanceUID)] = hu
+        out[str(ds.get("SOPInstanceUID", path))] = hu
     return out
 
 
