@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* MmSliceView: renders a plane through the core's renderer into a texture, draws the
  * crosshair, and keeps the texts over it (mm-slice-overlay.c) and its accessible
- * description up to date. */
-#include "mm-slice-view.h"
+ * description up to date; its pointer input is in mm-slice-view-input.c. */
+#include "mm-slice-view-private.h"
 #include "mm-slice-overlay.h"
 #include "mm-oblique-handles.h"
 #include "mm-reading.h"
@@ -11,50 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-struct _MmSliceView
-{
-  GtkWidget parent_instance;
-
-  /* owned */
-  MmSliceOverlay *overlay; /* drawn texts: they never change the view's size */
-  MmViewer *viewer;
-  MmRenderer *renderer;
-  guint8 *pixels;
-  gsize pixels_size;
-
-  MmPlane plane;
-  double zoom;         /* 1: the plane fits the widget */
-  double abs_zoom;     /* > 0: screen pixels per image pixel, whatever the view's size (until
-                        * the user zooms by a factor or resets): zoom follows from it */
-  double pan_x, pan_y; /* screen pixels */
-  bool crosshair;
-  MmDragAction drag_action[4];
-
-  /* drag state */
-  MmDragAction dragging;
-  double drag_zoom, drag_pan_x, drag_pan_y, drag_window, drag_level;
-  gulong changed_id;
-  gint64 last_render_us; /* the core render and texture of the last frame */
-
-  /* tool mode */
-  bool tool_active;
-  double cursor_mm;
-  bool pointer_in;
-  double pointer_x, pointer_y;
-  bool stroking;
-  double last_u, last_v;
-
-  /* reading tools (mm-reading.c, mm-oblique-handles.c) */
-  MmReading *reading;    /* the viewer's, owned reference */
-  MmReadingImage *rimg;  /* owned: slab or oblique image of this view */
-  gulong reading_id;
-  MmObliqueDrag rotation; /* a handle being dragged */
-  bool bare;             /* drawing for an export without overlays */
-  bool hide_handles;     /* drawing for an export: no handles */
-  /* measurements (owned reference; mm-annotation-layer.c draws and edits them) */
-  MmAnnotationLayer *annotations;
-  bool annotating;
-};
 
 G_DEFINE_FINAL_TYPE (MmSliceView, mm_slice_view, GTK_TYPE_WIDGET)
 
@@ -67,15 +23,7 @@ enum
 };
 static GParamSpec *properties[N_PROPS];
 
-enum
-{
-  INTERACTED,
-  TOOL_STROKE,
-  TOOL_DONE,
-  TOOL_CLICK,
-  N_SIGNALS
-};
-static guint signals[N_SIGNALS];
+guint mm_slice_view_signals[N_SIGNALS];
 
 static const char *
 plane_name (MmPlane plane)
@@ -116,8 +64,8 @@ mm_slice_view_get_viewport (MmSliceView *self, MmViewport *vp)
 }
 
 /* Continuous plane coordinates (pixels) of a widget point. */
-static bool
-widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
+bool
+mm_slice_view_widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
 {
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (vol == NULL)
@@ -131,11 +79,11 @@ widget_to_plane_f (MmSliceView *self, double x, double y, double *u, double *v)
 }
 
 /* The plane pixel under a widget point; false outside the plane. */
-static bool
-widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
+bool
+mm_slice_view_widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
 {
   double fu, fv;
-  if (!widget_to_plane_f (self, x, y, &fu, &fv))
+  if (!mm_slice_view_widget_to_plane_f (self, x, y, &fu, &fv))
     return false;
   MmPlaneGeometry g;
   mm_reading_get_geometry (self->reading, self->viewer, self->plane, &g);
@@ -145,8 +93,8 @@ widget_to_plane (MmSliceView *self, double x, double y, int *u, int *v)
 }
 
 /* The oblique plane this view shows, for the measurements (NULL on standard planes). */
-static const MmAnnotFrame *
-annot_frame (MmSliceView *self, MmAnnotFrame *frame)
+const MmAnnotFrame *
+mm_slice_view_annot_frame (MmSliceView *self, MmAnnotFrame *frame)
 {
   if (!mm_reading_is_oblique (self->reading))
     return NULL;
@@ -165,8 +113,8 @@ update_description (MmSliceView *self)
 }
 
 /* A text changed: redraw, and tell assistive technologies (which read the texts there). */
-static void
-overlay_changed (MmSliceView *self, gboolean changed)
+void
+mm_slice_view_overlay_changed (MmSliceView *self, gboolean changed)
 {
   if (!changed)
     return;
@@ -191,7 +139,7 @@ update_window_label (MmSliceView *self)
       text = g_steal_pointer (&t);
       brief = g_steal_pointer (&b);
     }
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_WINDOW, text, brief, NULL));
+  mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_WINDOW, text, brief, NULL));
 }
 
 /* The letter(s) of the patient direction in which the slice number grows (depth + 1), and
@@ -243,7 +191,7 @@ update_slice_label (MmSliceView *self)
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (vol == NULL)
     {
-      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, NULL, NULL));
+      mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, NULL, NULL));
       return;
     }
   MmPlaneGeometry g;
@@ -283,11 +231,11 @@ update_slice_label (MmSliceView *self)
       g_autofree char *t = g_strdup_printf ("%s · %s", text, more);
       g_autofree char *b = g_strdup_printf ("%s · %s", brief, more);
       g_autofree char *bb = g_strdup_printf ("%s · %s", briefest, more);
-      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, t, b, bb,
+      mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, t, b, bb,
                                                    NULL));
       return;
     }
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
+  mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_SLICE, text, brief,
                                                briefest, NULL));
 }
 
@@ -354,7 +302,6 @@ update_zoom_label (MmSliceView *self)
     update_description (self);
 }
 
-static void probe (MmSliceView *self, double x, double y);
 
 /* Over every view while the viewer shows values that are not the series as read (e.g. the
  * metal artifact reduced series), so that no one takes them for the scan. */
@@ -367,7 +314,7 @@ update_derived_label (MmSliceView *self)
   const char *dash = label ? strstr (label, " — ") : NULL;
   if (dash)
     brief = g_strndup (label, dash - label);
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_DERIVED, label, brief,
+  mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_DERIVED, label, brief,
                                                NULL));
 }
 
@@ -380,7 +327,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
       self->pan_x = self->pan_y = 0;
       update_letters (self);
       mm_reading_image_invalidate (self->rimg);
-      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
+      mm_slice_view_overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
     }
   /* More slices of a progressive load are in: a slab or an oblique plane made from the
    * partial volume is stale (repaints are throttled by the loader, so this is cheap). */
@@ -398,7 +345,7 @@ viewer_changed_cb (MmViewer *viewer, guint what, MmSliceView *self)
     update_derived_label (self);
   /* Other values under a pointer that did not move: the readout reads what is shown now. */
   if ((what & MM_VIEWER_CHANGED_VOXELS) && self->pointer_in)
-    probe (self, self->pointer_x, self->pointer_y);
+    mm_slice_view_probe (self, self->pointer_x, self->pointer_y);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -509,7 +456,7 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
           mm_annotation_layer_draw (self->annotations, cr, self->plane,
                                     mm_viewer_get_depth (self->viewer, self->plane),
-                                    annot_frame (self, &frame), &vp);
+                                    mm_slice_view_annot_frame (self, &frame), &vp);
           cairo_destroy (cr);
         }
       if (self->tool_active && self->cursor_mm > 0 && self->pointer_in && !self->bare)
@@ -529,250 +476,6 @@ mm_slice_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   if (!self->bare)
     mm_slice_overlay_draw (self->overlay, snapshot, w, h);
-}
-
-/* ---- input ---- */
-
-static void
-probe (MmSliceView *self, double x, double y)
-{
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  int u, v;
-  if (vol == NULL || !widget_to_plane (self, x, y, &u, &v))
-    {
-      overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
-      return;
-    }
-  int ijk[3];
-  double lps[3], hu;
-  if (!mm_reading_image_probe (self->rimg, vol, u, v, &hu, lps, ijk))
-    {
-      mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
-      if (!mm_volume_slice_is_ready (vol, ijk[2]))
-        {
-          /* A progressive load has not decoded this slice yet. */
-          overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
-          return;
-        }
-      mm_volume_index_to_lps (vol, ijk[0], ijk[1], ijk[2], lps);
-      hu = mm_volume_get (vol, ijk[0], ijk[1], ijk[2]);
-    }
-  g_autofree char *text = g_strdup_printf (_("%.0f %s · (%.1f, %.1f, %.1f) mm LPS · voxel (%d, %d, %d)"),
-                                           hu, mm_volume_unit (vol), lps[0], lps[1], lps[2],
-                                           ijk[0], ijk[1], ijk[2]);
-  g_autofree char *brief = g_strdup_printf (_("%.0f %s · voxel (%d, %d, %d)"), hu, mm_volume_unit (vol),
-                                            ijk[0], ijk[1], ijk[2]);
-  g_autofree char *briefest = g_strdup_printf ("%.0f %s", hu, mm_volume_unit (vol));
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, text, brief,
-                                               briefest, NULL));
-}
-
-static void
-motion_cb (GtkEventControllerMotion *c, double x, double y, MmSliceView *self)
-{
-  probe (self, x, y);
-  self->pointer_in = true;
-  self->pointer_x = x;
-  self->pointer_y = y;
-  if ((self->tool_active && self->cursor_mm > 0) || self->crosshair)
-    gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-static void
-leave_cb (GtkEventControllerMotion *c, MmSliceView *self)
-{
-  self->pointer_in = false;
-  overlay_changed (self, mm_slice_overlay_set (self->overlay, MM_OVERLAY_PROBE, NULL, NULL));
-  if (self->tool_active || self->crosshair)
-    gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-static gboolean
-scroll_cb (GtkEventControllerScroll *c, double dx, double dy, MmSliceView *self)
-{
-  g_signal_emit (self, signals[INTERACTED], 0);
-  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (c));
-  if (mods & GDK_CONTROL_MASK)
-    mm_slice_view_zoom_by (self, dy < 0 ? 1.1 : 1 / 1.1);
-  else if (dy != 0)
-    mm_slice_view_step (self, dy > 0 ? 1 : -1);
-  return TRUE;
-}
-
-static void
-drag_begin_cb (GtkGestureDrag *gesture, double x, double y, MmSliceView *self)
-{
-  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
-  g_signal_emit (self, signals[INTERACTED], 0);
-  gtk_widget_grab_focus (GTK_WIDGET (self));
-  self->rotation.active = false;
-  if (button == 1 && self->crosshair && mm_viewer_get_volume (self->viewer))
-    {
-      MmViewport vp;
-      mm_slice_view_get_viewport (self, &vp);
-      if (mm_oblique_drag_begin (&self->rotation, self->reading, self->viewer, self->plane, &vp,
-                                 gtk_widget_get_width (GTK_WIDGET (self)),
-                                 gtk_widget_get_height (GTK_WIDGET (self)), x, y))
-        {
-          self->stroking = false;
-          return;
-        }
-    }
-  self->annotating = false;
-  if (button == 1 && !self->tool_active && self->annotations
-      && mm_viewer_get_volume (self->viewer))
-    {
-      MmViewport vp;
-      MmAnnotFrame frame;
-      mm_slice_view_get_viewport (self, &vp);
-      self->annotating = mm_annotation_layer_press (self->annotations, self->plane,
-                                                    mm_viewer_get_depth (self->viewer, self->plane),
-                                                    annot_frame (self, &frame), &vp, x, y);
-      if (self->annotating)
-        return;
-    }
-  /* On a turned plane too: the tools panel paints the voxels the plane shows there
-   * (mm_slice_view_get_oblique_plane). */
-  if (button == 1 && self->tool_active)
-    {
-      double u, v;
-      self->stroking = widget_to_plane_f (self, x, y, &u, &v);
-      if (self->stroking)
-        {
-          self->last_u = u;
-          self->last_v = v;
-          g_signal_emit (self, signals[TOOL_STROKE], 0, u, v, u, v);
-        }
-      return;
-    }
-  self->stroking = false;
-  self->dragging = self->drag_action[MIN (button, 3u)];
-  self->drag_zoom = self->zoom; /* as last drawn */
-  if (self->dragging == MM_DRAG_ZOOM)
-    self->abs_zoom = 0; /* from here on relative to the fit */
-  self->drag_pan_x = self->pan_x;
-  self->drag_pan_y = self->pan_y;
-  mm_viewer_get_window (self->viewer, &self->drag_window, &self->drag_level);
-}
-
-static void
-drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
-{
-  if (self->rotation.active || self->annotating)
-    {
-      double x0, y0;
-      MmViewport vp;
-      gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-      mm_slice_view_get_viewport (self, &vp);
-      if (self->rotation.active)
-        mm_oblique_drag_update (&self->rotation, self->reading, self->viewer, self->plane, &vp,
-                                x0 + dx, y0 + dy);
-      else
-        mm_annotation_layer_motion (self->annotations, &vp, x0 + dx, y0 + dy);
-      return;
-    }
-  if (self->stroking)
-    {
-      double x0, y0, u, v;
-      gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-      self->pointer_x = x0 + dx;
-      self->pointer_y = y0 + dy;
-      if (widget_to_plane_f (self, x0 + dx, y0 + dy, &u, &v))
-        {
-          /* From the previous pointer event to this one: the stroke is a polyline. */
-          g_signal_emit (self, signals[TOOL_STROKE], 0, self->last_u, self->last_v, u, v);
-          self->last_u = u;
-          self->last_v = v;
-        }
-      return;
-    }
-  switch (self->dragging)
-    {
-    case MM_DRAG_WINDOW_LEVEL:
-      {
-        /* Horizontal: width, vertical: level; faster for wide windows. */
-        double k = MAX (1.0, self->drag_window / 256.0);
-        mm_viewer_set_window (self->viewer, self->drag_window + dx * k, self->drag_level + dy * k);
-        break;
-      }
-    case MM_DRAG_PAN:
-      self->pan_x = self->drag_pan_x + dx;
-      self->pan_y = self->drag_pan_y + dy;
-      gtk_widget_queue_draw (GTK_WIDGET (self));
-      break;
-    case MM_DRAG_ZOOM:
-      self->zoom = CLAMP (self->drag_zoom * exp (-dy / 200.0), 0.1, 50.0);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
-      break;
-    }
-}
-
-static void
-drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, MmSliceView *self)
-{
-  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
-  if (self->rotation.active)
-    {
-      self->rotation.active = false;
-      gtk_widget_queue_draw (GTK_WIDGET (self));
-      return;
-    }
-  if (self->annotating)
-    {
-      self->annotating = false;
-      mm_annotation_layer_release (self->annotations);
-      return;
-    }
-  if (self->stroking)
-    {
-      self->stroking = false;
-      g_signal_emit (self, signals[TOOL_DONE], 0);
-      /* A click's tool (islands) works on a standard plane's voxel only. */
-      if (hypot (dx, dy) <= 3 && !mm_reading_is_oblique (self->reading))
-        g_signal_emit (self, signals[TOOL_CLICK], 0, self->last_u, self->last_v);
-      return;
-    }
-  if (button != 1 || hypot (dx, dy) > 3)
-    return;
-  /* A click without a drag puts the crosshair there; the other planes follow. */
-  double x0, y0;
-  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-  int u, v;
-  const MmVolume *vol = mm_viewer_get_volume (self->viewer);
-  double fu, fv;
-  if (vol && mm_reading_is_oblique (self->reading))
-    {
-      if (widget_to_plane_f (self, x0, y0, &fu, &fv))
-        mm_reading_move_to_pixel (self->reading, self->viewer, self->plane, fu, fv);
-    }
-  else if (vol && widget_to_plane (self, x0, y0, &u, &v))
-    {
-      int ijk[3];
-      mm_plane_to_index (vol, self->plane, u, v, mm_viewer_get_depth (self->viewer, self->plane), ijk);
-      mm_viewer_set_cursor (self->viewer, ijk);
-    }
-}
-
-/* A cancelled drag (grab lost) ends a measurement's drag as a release would. */
-static void
-drag_cancel_cb (GtkGesture *gesture, GdkEventSequence *sequence, MmSliceView *self)
-{
-  if (!self->annotating)
-    return;
-  self->annotating = false;
-  mm_annotation_layer_release (self->annotations);
-}
-
-static void
-add_drag (MmSliceView *self, guint button)
-{
-  GtkGesture *drag = gtk_gesture_drag_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), button);
-  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
-  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
-  g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
-  g_signal_connect (drag, "cancel", G_CALLBACK (drag_cancel_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 }
 
 /* ---- public ---- */
@@ -1007,14 +710,14 @@ mm_slice_view_class_init (MmSliceViewClass *klass)
                                                  | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   /* interacted: the user scrolled or dragged in this view, which makes it the active one */
-  signals[INTERACTED] = g_signal_new ("interacted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+  mm_slice_view_signals[INTERACTED] = g_signal_new ("interacted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                       0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[TOOL_STROKE] = g_signal_new ("tool-stroke", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+  mm_slice_view_signals[TOOL_STROKE] = g_signal_new ("tool-stroke", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_DOUBLE,
                                        G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
-  signals[TOOL_DONE] = g_signal_new ("tool-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+  mm_slice_view_signals[TOOL_DONE] = g_signal_new ("tool-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[TOOL_CLICK] = g_signal_new ("tool-click", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+  mm_slice_view_signals[TOOL_CLICK] = g_signal_new ("tool-click", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                       0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE,
                                       G_TYPE_DOUBLE);
 
@@ -1035,16 +738,7 @@ mm_slice_view_init (MmSliceView *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
 
-  GtkEventController *motion = gtk_event_controller_motion_new ();
-  g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
-  g_signal_connect (motion, "leave", G_CALLBACK (leave_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), motion);
-  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL
-                                                                | GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
-  g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
-  for (guint b = 1; b <= 3; b++)
-    add_drag (self, b);
+  mm_slice_view_input_init (self);
 }
 
 MmSliceView *
