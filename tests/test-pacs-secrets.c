@@ -106,7 +106,8 @@ test_nothing_kept (void)
   mm_pacs_conn_free (conn);
 }
 
-/* Edits without a secret typed: the kept one follows a new URL or user, the old item goes. */
+/* Edits without a secret typed: the kept one follows a new path or user on the same origin,
+ * the old item goes. */
 static void
 test_follow_edit (void)
 {
@@ -115,27 +116,60 @@ test_follow_edit (void)
   g_ptr_array_add (list, entry ("B", "http://b.test/dicom-web", MM_PACS_AUTH_BASIC, "u"));
   g_autoptr (GError) err = NULL;
 
-  g_autoptr (MmPacsEntry) url = entry ("B", "http://b2.test/dicom-web", MM_PACS_AUTH_BASIC, "u");
+  g_autoptr (MmPacsEntry) url = entry ("B", "http://b.test/dicom-web2", MM_PACS_AUTH_BASIC, "u");
   g_assert_true (mm_pacs_secret_follow (list, 0, url, "", &err));
   g_assert_no_error (err);
-  ASSERT_KEPT ("http://b2.test/dicom-web", "u", "pw-b");
+  ASSERT_KEPT ("http://b.test/dicom-web2", "u", "pw-b");
   ASSERT_KEPT ("http://b.test/dicom-web", "u", NULL);
   mm_pacs_entry_free (list->pdata[0]);
   list->pdata[0] = mm_pacs_entry_copy (url);
 
-  g_autoptr (MmPacsEntry) user = entry ("B", "http://b2.test/dicom-web", MM_PACS_AUTH_BASIC,
+  g_autoptr (MmPacsEntry) user = entry ("B", "http://b.test/dicom-web2", MM_PACS_AUTH_BASIC,
                                         "v");
   g_assert_true (mm_pacs_secret_follow (list, 0, user, NULL, &err));
-  ASSERT_KEPT ("http://b2.test/dicom-web", "v", "pw-b");
-  ASSERT_KEPT ("http://b2.test/dicom-web", "u", NULL);
+  ASSERT_KEPT ("http://b.test/dicom-web2", "v", "pw-b");
+  ASSERT_KEPT ("http://b.test/dicom-web2", "u", NULL);
   mm_pacs_entry_free (list->pdata[0]);
   list->pdata[0] = mm_pacs_entry_copy (user);
 
   /* The name alone changed, the secret typed again: replaced in place. */
-  g_autoptr (MmPacsEntry) renamed = entry ("B2", "http://b2.test/dicom-web",
+  g_autoptr (MmPacsEntry) renamed = entry ("B2", "http://b.test/dicom-web2",
                                            MM_PACS_AUTH_BASIC, "v");
   g_assert_true (mm_pacs_secret_follow (list, 0, renamed, "pw-b-new", &err));
-  ASSERT_KEPT ("http://b2.test/dicom-web", "v", "pw-b-new");
+  ASSERT_KEPT ("http://b.test/dicom-web2", "v", "pw-b-new");
+}
+
+/* A password never follows the URL to another host or port, from https to http, or into
+ * another kind of secret (a password sent as a bearer token): the user types it again. */
+static void
+test_no_follow_elsewhere (void)
+{
+  const char *from = "https://f.test/dicom-web";
+  const struct { const char *url; MmPacsAuth auth; } to[] = {
+    { "https://evil.test/dicom-web", MM_PACS_AUTH_BASIC },
+    { "http://f.test/dicom-web", MM_PACS_AUTH_BASIC },
+    { "https://f.test:8443/dicom-web", MM_PACS_AUTH_BASIC },
+    { "https://f.test/dicom-web", MM_PACS_AUTH_BEARER },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (to); i++)
+    {
+      g_autoptr (GPtrArray) list = entries ();
+      g_autoptr (GError) err = NULL;
+      put (from, "u", "pw-f");
+      g_ptr_array_add (list, entry ("F", from, MM_PACS_AUTH_BASIC, "u"));
+      g_autoptr (MmPacsEntry) now = entry ("F", to[i].url, to[i].auth, "u");
+      g_assert_true (mm_pacs_secret_follow (list, 0, now, NULL, &err));
+      g_assert_no_error (err);
+      if (g_strcmp0 (to[i].url, from) != 0)
+        ASSERT_KEPT (to[i].url, "u", NULL);
+      else
+        {
+          /* Same item, another kind: the password is not kept as a token. */
+          g_autofree char *back = mm_pacs_secret_lookup (now, NULL);
+          g_assert_null (back);
+        }
+      ASSERT_KEPT (from, "u", NULL);
+    }
 }
 
 /* Authentication turned off, or the server made a DIMSE one: its secret goes. */
@@ -167,23 +201,23 @@ test_shared (void)
   put ("http://d.test/dicom-web", "u", "pw-d");
   g_ptr_array_add (list, entry ("D1", "http://d.test/dicom-web", MM_PACS_AUTH_BASIC, "u"));
   g_ptr_array_add (list, entry ("D2", "http://d.test/dicom-web", MM_PACS_AUTH_BASIC, "u"));
-  g_autoptr (MmPacsEntry) moved = entry ("D1", "http://d1.test/dicom-web", MM_PACS_AUTH_BASIC,
+  g_autoptr (MmPacsEntry) moved = entry ("D1", "http://d.test/dicom-web1", MM_PACS_AUTH_BASIC,
                                          "u");
   g_assert_true (mm_pacs_secret_follow (list, 0, moved, NULL, &err));
   g_assert_no_error (err);
-  ASSERT_KEPT ("http://d1.test/dicom-web", "u", "pw-d");
+  ASSERT_KEPT ("http://d.test/dicom-web1", "u", "pw-d");
   ASSERT_KEPT ("http://d.test/dicom-web", "u", "pw-d"); /* D2 still uses it */
   mm_pacs_entry_free (list->pdata[0]);
   list->pdata[0] = mm_pacs_entry_copy (moved);
 
   /* D1 and D3 now share d1's item: removing D3 keeps it for D1; removing D1 then ends it. */
-  g_ptr_array_add (list, entry ("D3", "http://d1.test/dicom-web", MM_PACS_AUTH_BEARER, "u"));
+  g_ptr_array_add (list, entry ("D3", "http://d.test/dicom-web1", MM_PACS_AUTH_BEARER, "u"));
   mm_pacs_secret_forget (list, 2);
   g_ptr_array_remove_index (list, 2);
-  ASSERT_KEPT ("http://d1.test/dicom-web", "u", "pw-d");
+  ASSERT_KEPT ("http://d.test/dicom-web1", "u", "pw-d");
   mm_pacs_secret_forget (list, 0);
   g_ptr_array_remove_index (list, 0);
-  ASSERT_KEPT ("http://d1.test/dicom-web", "u", NULL);
+  ASSERT_KEPT ("http://d.test/dicom-web1", "u", NULL);
   ASSERT_KEPT ("http://d.test/dicom-web", "u", "pw-d");
   mm_pacs_secret_forget (list, 0);
   ASSERT_KEPT ("http://d.test/dicom-web", "u", NULL);
@@ -211,7 +245,7 @@ test_no_service (void)
   g_clear_error (&err);
   /* An edit that would move the secret cannot read it: false, and nothing else done. */
   g_ptr_array_add (list, mm_pacs_entry_copy (e));
-  g_autoptr (MmPacsEntry) moved = entry ("Lonely PACS", "http://e2.test/dicom-web",
+  g_autoptr (MmPacsEntry) moved = entry ("Lonely PACS", "http://e.test/dicom-web2",
                                          MM_PACS_AUTH_BASIC, "u");
   g_assert_false (mm_pacs_secret_follow (list, 0, moved, NULL, &err));
   g_assert_nonnull (err);
@@ -231,6 +265,7 @@ main (int argc, char **argv)
       g_test_add_func ("/pacs-secrets/new", test_new);
       g_test_add_func ("/pacs-secrets/nothing-kept", test_nothing_kept);
       g_test_add_func ("/pacs-secrets/follow-edit", test_follow_edit);
+      g_test_add_func ("/pacs-secrets/no-follow-elsewhere", test_no_follow_elsewhere);
       g_test_add_func ("/pacs-secrets/auth-off", test_auth_off);
       g_test_add_func ("/pacs-secrets/shared", test_shared);
     }

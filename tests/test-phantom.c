@@ -24,9 +24,13 @@ test_volume_ref (void)
   for (size_t i = 0; i < mm_volume_n_voxels (vol); i++)
     v[i] = (int16_t) (i * 7);
   vol->series_uid = g_strdup ("1.2.3");
+  g_assert_false (mm_volume_is_shared (vol));
   g_assert_true (mm_volume_ref (vol) == vol);
+  g_assert_true (mm_volume_is_shared (vol));
   MmVolume *head = mm_volume_copy_header (vol);
+  g_assert_false (mm_volume_is_shared (head));
   mm_volume_free (vol); /* the viewer lets go */
+  g_assert_false (mm_volume_is_shared (vol));
   g_assert_cmpint (mm_volume_get (vol, 2, 1, 1), ==, 11 * 7);
   g_assert_cmpstr (vol->series_uid, ==, "1.2.3");
   mm_volume_free (vol); /* the export ends */

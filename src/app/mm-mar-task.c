@@ -66,13 +66,23 @@ typedef struct
   guint slow_ms;        /* test only: MM_TEST_SLOW_MAR_MS */
 } MarData;
 
+static gboolean
+unref_target_cb (gpointer target)
+{
+  g_object_unref (target);
+  return G_SOURCE_REMOVE;
+}
+
+/* The task may be finalised in the worker (GIO's thread drops its reference after the
+ * callback ran): the window, a widget, is let go on its own thread. */
 static void
 mar_data_free (MarData *d)
 {
   mm_volume_free (d->vol);
   mm_mask_free (d->mask);
+  if (d->target)
+    g_main_context_invoke (d->context, unref_target_cb, d->target);
   g_main_context_unref (d->context);
-  g_clear_object (&d->target);
   g_free (d);
 }
 

@@ -275,6 +275,14 @@ can_start (MmModelPanel *self)
       toast (self, _("Open a series first"));
       return FALSE;
     }
+  /* A model detects on, and learns from, the scan: never a derived image (the metal
+   * artifact reduced one is shown in the same volume, mm-window-mar.c). */
+  if (mm_viewer_get_derived_label (self->viewer) != NULL)
+    {
+      toast (self, _("The views show a derived image: press X to show the series as read, "
+                     "then start again"));
+      return FALSE;
+    }
   return self->detecting == NULL && self->training == NULL && self->confirm == NULL;
 }
 

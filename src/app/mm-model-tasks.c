@@ -25,11 +25,21 @@ reporter_init (Reporter *r, gpointer target)
   r->target = target ? g_object_ref (target) : NULL;
 }
 
+static gboolean
+unref_target_cb (gpointer target)
+{
+  g_object_unref (target);
+  return G_SOURCE_REMOVE;
+}
+
+/* Maybe in the worker (the task finalised there): the target, a widget, is let go on the
+ * main context's thread. */
 static void
 reporter_clear (Reporter *r)
 {
+  if (r->target)
+    g_main_context_invoke (r->context, unref_target_cb, g_steal_pointer (&r->target));
   g_main_context_unref (r->context);
-  g_clear_object (&r->target);
 }
 
 static gboolean

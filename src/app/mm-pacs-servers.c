@@ -187,6 +187,22 @@ same_item (const MmPacsEntry *a, const MmPacsEntry *b)
   return g_str_equal (a->address, b->address) && g_str_equal (a->user, b->user);
 }
 
+/* Whether a kept secret may follow an edit from a to b without being typed again: the same
+ * kind of secret to the same origin (scheme, host, port). A password must never follow a
+ * URL to another host, or from https to http. */
+static bool
+may_follow (const MmPacsEntry *a, const MmPacsEntry *b)
+{
+  if (a->auth != b->auth)
+    return false;
+  g_autoptr (GUri) ua = g_uri_parse (a->address, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GUri) ub = g_uri_parse (b->address, G_URI_FLAGS_NONE, NULL);
+  return ua && ub && g_ascii_strcasecmp (g_uri_get_scheme (ua), g_uri_get_scheme (ub)) == 0
+         && g_uri_get_host (ua) && g_uri_get_host (ub)
+         && g_ascii_strcasecmp (g_uri_get_host (ua), g_uri_get_host (ub)) == 0
+         && g_uri_get_port (ua) == g_uri_get_port (ub);
+}
+
 /* Whether an entry of entries other than number skip takes the secret of e's item. */
 static bool
 item_shared (GPtrArray *entries, int skip, const MmPacsEntry *e)
@@ -245,11 +261,12 @@ mm_pacs_secret_follow (GPtrArray *entries, int index, const MmPacsEntry *now,
                                ? entries->pdata[index]
                                : NULL;
   bool old_item = old != NULL && takes_secret (old);
-  bool keep = old_item && takes_secret (now) && same_item (old, now);
+  bool keep = old_item && takes_secret (now) && same_item (old, now) && old->auth == now->auth;
   g_autofree char *moved = NULL;
-  if (takes_secret (now) && (typed == NULL || *typed == '\0') && old_item && !keep)
+  if (takes_secret (now) && (typed == NULL || *typed == '\0') && old_item && !keep
+      && may_follow (old, now))
     {
-      /* Address or user edited, no secret typed: the kept one follows the server. */
+      /* Path or user edited, no secret typed: the kept one follows the server. */
       g_autoptr (GError) err = NULL;
       moved = secret_password_lookup_sync (secret_schema (), NULL, &err, "url", old->address,
                                            "user", old->user, NULL);

@@ -170,6 +170,10 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
                                ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser)) : NULL;
   g_autofree char *dir = file ? g_file_get_path (file) : NULL;
   g_object_unref (chooser);
+  /* Referenced when the chooser opened: the window may have been closed meanwhile. */
+  g_autoptr (MmWindow) held = self;
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)) || self->viewer == NULL)
+    return;
   const MmMask *mask = mm_viewer_get_mask (self->viewer);
   if (dir == NULL || mask == NULL)
     return;
@@ -203,7 +207,7 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
       _("Export the Mask into a Folder"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
       _("_Export"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), self);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 

@@ -239,6 +239,14 @@ reduce_activate (GSimpleAction *a, GVariant *param, gpointer data)
       mm_window_toast (self, _("Metal artifact reduction is already running"));
       return;
     }
+  /* The mask's export reads this volume's buffer in its thread: the result's swap must
+   * not change it under the export (mm-window-export.c copies instead while MAR runs). */
+  if (mm_volume_is_shared (vol))
+    {
+      mm_window_toast (self, _("An export is still writing this series: reduce the metal "
+                               "artifacts when it has ended"));
+      return;
+    }
   /* As `metalmark-cli mar` without --force: metal is found in HU of a CT acquisition. */
   g_autofree char *why = NULL;
   if (!mm_volume_is_hu (vol))
@@ -355,6 +363,10 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, MmWindow *self)
                                ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser)) : NULL;
   g_autofree char *chosen = file ? g_file_get_path (file) : NULL;
   g_object_unref (chooser);
+  /* Referenced when the chooser opened: the window may have been closed meanwhile. */
+  g_autoptr (MmWindow) held = self;
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
   MmWindowMar *m = self->mar;
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (chosen == NULL || m == NULL || m->other == NULL || vol == NULL || m->exporting)
@@ -407,7 +419,7 @@ export_activate (GSimpleAction *a, GVariant *param, gpointer data)
       _("Export the Corrected Series into a Folder"), GTK_WINDOW (self),
       GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), self);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 

@@ -53,6 +53,12 @@ mm_volume_new (const int dims[3], MmVoxelType type)
   return vol;
 }
 
+bool
+mm_volume_is_shared (const MmVolume *vol)
+{
+  return !g_atomic_ref_count_compare ((gatomicrefcount *) &vol->ref_count, 1);
+}
+
 void
 mm_volume_free (MmVolume *vol)
 {

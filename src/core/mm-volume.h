@@ -85,6 +85,8 @@ MmVolume *mm_volume_new_empty (const int dims[3], MmVoxelType type);
 void mm_volume_free (MmVolume *vol);
 /* Another reference to vol (returned), dropped with mm_volume_free. */
 MmVolume *mm_volume_ref (MmVolume *vol);
+/* True while someone else holds a reference too (e.g. an export writing it). */
+bool mm_volume_is_shared (const MmVolume *vol);
 /* A copy of what a model or a trainer reads in another thread while the user goes on: the
  * voxels, dims, spacing, direction and series UID (no slice records, no other attributes).
  * NULL when the memory cannot be had. */

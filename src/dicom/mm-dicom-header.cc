@@ -262,8 +262,19 @@ is_derived_axial_ct (const std::string &sop_class, const std::string &image_type
         break;
       start = end + 1;
     }
-  return values.size () >= 3 && values[0] == "DERIVED" && values[1] == "SECONDARY"
-         && values[2] == "AXIAL";
+  if (values.size () < 3 || values[0] != "DERIVED" || values[1] != "SECONDARY"
+      || values[2] != "AXIAL")
+    return false;
+  // Later values may say the slices are a rendering (a vendor's MIP or volume rendering
+  // slab), not measurements.
+  static const char *const rendered[]
+      = { "MIP", "MINIP", "MNIP", "VR", "VRT", "VOLUME", "PROJECTION", "SSD", "3D", "CPR",
+          "CURVED", "AVERAGE", "SLAB" };
+  for (size_t i = 3; i < values.size (); i++)
+    for (const char *r : rendered)
+      if (values[i].find (r) != std::string::npos)
+        return false;
+  return true;
 }
 
 SliceHeader

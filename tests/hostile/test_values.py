@@ -341,6 +341,15 @@ def test_units():
     check("DERIVED\\SECONDARY\\AXIAL: segment runs without --force",
           rc == 0 and b"--force" not in err, "rc %d\n%s" % (rc, err.decode(errors="replace")))
 
+    # A vendor's MIP slab says so after AXIAL: a rendering, not measurements.
+    def mip_axial(ds, k):
+        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL", "MIP"]
+    d5 = make("derived-axial-mip", mip_axial)
+    rc, out, err = run("info", "--json", d5)
+    j, why = try_json(out)
+    check("CT with Image Type DERIVED\\SECONDARY\\AXIAL\\MIP: flagged as not a CT volume",
+          j is not None and j.get("not_a_ct_volume"), why + (json.dumps(j)[:800] if j else ""))
+
     def sc_axial(ds, k):
         set_sop_class(ds, SC_SOP)
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
