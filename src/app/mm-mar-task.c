@@ -23,35 +23,6 @@ mm_mar_task_result_free (MmMarTaskResult *r)
   g_free (r);
 }
 
-static gboolean
-release_idle (gpointer app)
-{
-  g_application_release (app);
-  return G_SOURCE_REMOVE;
-}
-
-/* The task's last reference may go in its worker: the release is the main context's. */
-static void
-release_application (gpointer app)
-{
-  g_idle_add_full (G_PRIORITY_DEFAULT, release_idle, app, g_object_unref);
-}
-
-/* As the model's tasks do: the process lives until the worker is done (a closed window
- * cancels it; it stops after the slice it is on). */
-static void
-task_run (GTask *task, GTaskThreadFunc thread)
-{
-  GApplication *app = g_application_get_default ();
-  if (app)
-    {
-      g_application_hold (app);
-      g_object_set_data_full (G_OBJECT (task), "mm-held-application", g_object_ref (app),
-                              release_application);
-    }
-  g_task_run_in_thread (task, thread);
-}
-
 /* ---- the correction ---- */
 
 typedef struct
@@ -66,13 +37,6 @@ typedef struct
   guint slow_ms;        /* test only: MM_TEST_SLOW_MAR_MS */
 } MarData;
 
-static gboolean
-unref_target_cb (gpointer target)
-{
-  g_object_unref (target);
-  return G_SOURCE_REMOVE;
-}
-
 /* The task may be finalised in the worker (GIO's thread drops its reference after the
  * callback ran): the window, a widget, is let go on its own thread. */
 static void
@@ -80,8 +44,7 @@ mar_data_free (MarData *d)
 {
   mm_volume_free (d->vol);
   mm_mask_free (d->mask);
-  if (d->target)
-    g_main_context_invoke (d->context, unref_target_cb, d->target);
+  mm_main_unref (d->context, d->target);
   g_main_context_unref (d->context);
   g_free (d);
 }
@@ -199,7 +162,7 @@ mm_mar_task_async (MmVolume *vol, MmMask *mask, MmMarMethod method, GCancellable
   /* Cancelled is cancelled even when the worker finished in the same instant: the views
    * must not change after the user pressed Cancel. */
   g_task_set_check_cancellable (task, TRUE);
-  task_run (task, mar_thread);
+  mm_task_run_held (task, mar_thread);
 }
 
 MmMarTaskResult *
@@ -300,7 +263,7 @@ mm_mar_export_async (MmVolume *vol, const char *dir, const char *description,
   g_autoptr (GTask) task = g_task_new (NULL, NULL, callback, user_data);
   g_task_set_source_tag (task, mm_mar_export_async);
   g_task_set_task_data (task, d, (GDestroyNotify) export_data_free);
-  task_run (task, export_thread);
+  mm_task_run_held (task, export_thread);
 }
 
 gboolean

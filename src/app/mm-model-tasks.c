@@ -25,49 +25,13 @@ reporter_init (Reporter *r, gpointer target)
   r->target = target ? g_object_ref (target) : NULL;
 }
 
-static gboolean
-unref_target_cb (gpointer target)
-{
-  g_object_unref (target);
-  return G_SOURCE_REMOVE;
-}
-
 /* Maybe in the worker (the task finalised there): the target, a widget, is let go on the
  * main context's thread. */
 static void
 reporter_clear (Reporter *r)
 {
-  if (r->target)
-    g_main_context_invoke (r->context, unref_target_cb, g_steal_pointer (&r->target));
+  mm_main_unref (r->context, g_steal_pointer (&r->target));
   g_main_context_unref (r->context);
-}
-
-static gboolean
-release_idle (gpointer app)
-{
-  g_application_release (app);
-  return G_SOURCE_REMOVE;
-}
-
-/* The task's last reference may go in its worker: the release is the main context's. */
-static void
-release_application (gpointer app)
-{
-  g_idle_add_full (G_PRIORITY_DEFAULT, release_idle, app, g_object_unref);
-}
-
-/* The job keeps the process alive until its worker is done (see the header). */
-static void
-task_run (GTask *task, GTaskThreadFunc thread)
-{
-  GApplication *app = g_application_get_default ();
-  if (app)
-    {
-      g_application_hold (app);
-      g_object_set_data_full (G_OBJECT (task), "mm-held-application", g_object_ref (app),
-                              release_application);
-    }
-  g_task_run_in_thread (task, thread);
 }
 
 /* ---- detection ---- */
@@ -157,7 +121,7 @@ mm_detect_async (const char *model, MmVolume *vol, GCancellable *cancellable,
   g_task_set_task_data (task, d, (GDestroyNotify) detect_data_free);
   /* Cancelled is cancelled (GTask's check_cancellable), even when the worker finished in the
    * same instant: the caller's mask must not change after its user pressed Escape. */
-  task_run (task, detect_thread);
+  mm_task_run_held (task, detect_thread);
 }
 
 MmMask *
@@ -284,7 +248,7 @@ mm_train_async (MmTrainJob *job, GCancellable *cancellable, MmTrainProgressFunc 
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mm_train_async);
   g_task_set_task_data (task, d, (GDestroyNotify) train_data_free);
-  task_run (task, train_thread);
+  mm_task_run_held (task, train_thread);
 }
 
 gboolean

@@ -43,6 +43,46 @@ mm_main_call (GMainContext *context, gpointer target, MmMainCallFunc func, gpoin
   g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, call_cb, c, call_free);
 }
 
+static gboolean
+unref_cb (gpointer object)
+{
+  g_object_unref (object);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mm_main_unref (GMainContext *context, gpointer object)
+{
+  if (object != NULL)
+    g_main_context_invoke (context, unref_cb, object);
+}
+
+static gboolean
+release_idle (gpointer app)
+{
+  g_application_release (app);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+release_application (gpointer app)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT, release_idle, app, g_object_unref);
+}
+
+void
+mm_task_run_held (GTask *task, GTaskThreadFunc thread)
+{
+  GApplication *app = g_application_get_default ();
+  if (app)
+    {
+      g_application_hold (app);
+      g_object_set_data_full (G_OBJECT (task), "mm-held-application", g_object_ref (app),
+                              release_application);
+    }
+  g_task_run_in_thread (task, thread);
+}
+
 void
 mm_format_duration (char *buf, size_t size, double s, const char *unknown)
 {

@@ -4,7 +4,7 @@
  * training, and the command line's training display. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include <stddef.h>
 
 G_BEGIN_DECLS
@@ -18,6 +18,16 @@ typedef void (*MmMainCallFunc) (gpointer target, gpointer data);
  * also when the call never runs because the context is dropped. */
 void mm_main_call (GMainContext *context, gpointer target, MmMainCallFunc func, gpointer data,
                    GDestroyNotify data_free);
+
+/* From any thread: drops a reference to object (nullable) on context (NULL: the global
+ * default context): a widget held by a worker's task is let go on its own thread. */
+void mm_main_unref (GMainContext *context, gpointer object);
+
+/* g_task_run_in_thread, holding the default GApplication (if any) until the task is
+ * finalised, so that the process lives until its worker is done (a closed window cancels
+ * the work; it stops at its next check). The task's last reference may go in the worker:
+ * the release runs on the default main context. */
+void mm_task_run_held (GTask *task, GTaskThreadFunc thread);
 
 /* "m:ss", or "h:mm:ss" from an hour on; unknown (not finite or negative) as the given text. */
 void mm_format_duration (char *buf, size_t size, double seconds, const char *unknown);
