@@ -169,7 +169,7 @@ mm_pacs_entry_connect (const MmPacsEntry *e, const char *secret, GError **error)
                                                 secret && *secret ? secret : NULL, timeout,
                                                 error);
   if (kept)
-    secret_password_wipe (g_steal_pointer (&kept));
+    secret_password_free (g_steal_pointer (&kept)); /* wiped, then freed */
   return conn;
 }
 
@@ -281,7 +281,7 @@ mm_pacs_secret_follow (GPtrArray *entries, int index, const MmPacsEntry *now,
     {
       bool ok = mm_pacs_secret_store (now, typed, error);
       if (moved)
-        secret_password_wipe (g_steal_pointer (&moved));
+        secret_password_free (g_steal_pointer (&moved)); /* wiped, then freed */
       if (!ok)
         return false;
     }
