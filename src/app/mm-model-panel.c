@@ -374,6 +374,13 @@ mm_model_panel_cancel_detection (MmModelPanel *self)
     g_cancellable_cancel (self->detecting);
 }
 
+bool
+mm_model_panel_is_detecting (MmModelPanel *self)
+{
+  g_return_val_if_fail (MM_IS_MODEL_PANEL (self), false);
+  return self->detecting != NULL;
+}
+
 void
 mm_model_panel_cancel_all (MmModelPanel *self)
 {

@@ -50,6 +50,8 @@ void mm_model_panel_train (MmModelPanel *self);
 void mm_model_panel_choose_model (MmModelPanel *self);
 /* Escape, another series, the window closing: returns at once; the worker stops on its own. */
 void mm_model_panel_cancel_detection (MmModelPanel *self);
+/* True while a detection runs (Escape cancels it). */
+bool mm_model_panel_is_detecting (MmModelPanel *self);
 void mm_model_panel_cancel_all (MmModelPanel *self);
 
 G_END_DECLS

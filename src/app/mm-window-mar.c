@@ -122,6 +122,16 @@ mm_window_mar_is_running (MmWindow *self)
   return self->mar && self->mar->cancel != NULL;
 }
 
+/* Escape cancels what runs: a load, a detection, or (not any more here) a correction. */
+static void
+update_escape (MmWindow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load",
+                                 self->cancellable != NULL
+                                     || (self->model_panel && mm_model_panel_is_detecting (self->model_panel))
+                                     || mm_window_mar_is_running (self));
+}
+
 static void
 stop_running (MmWindow *self)
 {
@@ -132,7 +142,7 @@ stop_running (MmWindow *self)
   g_clear_object (&m->cancel); /* its callback finds another (or none) and drops the result */
   if (self->cancellable == NULL) /* else the bar is a load's */
     mm_window_set_progress (self, NULL, 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", self->cancellable != NULL);
+  update_escape (self);
 }
 
 void
@@ -185,7 +195,7 @@ mar_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&m->cancel);
   if (self->cancellable == NULL)
     mm_window_set_progress (self, NULL, 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", self->cancellable != NULL);
+  update_escape (self);
   const MmVolume *vol = mm_viewer_get_volume (self->viewer);
   if (r == NULL || vol == NULL)
     {
