@@ -528,14 +528,44 @@ start_training (MmModelPanel *self, const TrainPlan *plan)
                   train_done_cb, call);
 }
 
+typedef struct
+{
+  MmModelPanel *self;       /* referenced */
+  AdwMessageDialog *dialog; /* referenced */
+  bool train;
+} ConfirmEnd;
+
+/* After the response: the question goes, then the training starts. Not inside the response:
+ * a screen reader (or the GUI test) presses the button through AT-SPI, and GTK 4.8's bridge
+ * then still refers to the button it is answering for; destroying the dialog inside that
+ * call gave its accessible a NULL object path (GLib criticals, and the app died). */
+static gboolean
+confirm_end_idle (gpointer data)
+{
+  ConfirmEnd *c = data;
+  TrainPlan *plan = g_object_steal_data (G_OBJECT (c->dialog), "mm-plan");
+  gtk_window_destroy (GTK_WINDOW (c->dialog));
+  if (c->train && c->self->host && plan)
+    start_training (c->self, plan);
+  if (plan)
+    train_plan_free (plan);
+  g_object_unref (c->dialog);
+  g_object_unref (c->self);
+  g_free (c);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 confirm_response_cb (AdwMessageDialog *dialog, const char *response, MmModelPanel *self)
 {
   if (self->confirm == dialog)
     self->confirm = NULL;
   busy_changed (self);
-  if (g_strcmp0 (response, "train") == 0 && self->host)
-    start_training (self, g_object_get_data (G_OBJECT (dialog), "mm-plan"));
+  ConfirmEnd *c = g_new0 (ConfirmEnd, 1);
+  c->self = g_object_ref (self);
+  c->dialog = g_object_ref (dialog);
+  c->train = g_strcmp0 (response, "train") == 0;
+  g_idle_add (confirm_end_idle, c);
 }
 
 /* What the question says the model will learn from: the mask's origin when the panel knows
@@ -615,6 +645,8 @@ mm_model_panel_train (MmModelPanel *self)
   /* Enter trains only when the mask is worth learning from. */
   adw_message_dialog_set_default_response (d, own ? "cancel" : "train");
   adw_message_dialog_set_close_response (d, "cancel");
+  /* The response closes it: hidden then, destroyed after the response (confirm_end_idle). */
+  gtk_window_set_hide_on_close (GTK_WINDOW (dialog), TRUE);
   g_object_set_data_full (G_OBJECT (dialog), "mm-plan", plan, (GDestroyNotify) train_plan_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
   self->confirm = d;

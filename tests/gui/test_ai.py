@@ -75,6 +75,24 @@ def button(app, text):
     return find(app.acc, lambda n: role(n) == "push button" and name(n).replace("_", "").startswith(text))
 
 
+def x_windows(app):
+    """The app's visible X windows (xdotool), asked of the X server, not of AT-SPI."""
+    r = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(app.proc.pid)],
+                       capture_output=True, text=True, timeout=30)
+    return r.stdout.split()
+
+
+def closed_quietly(app, before, timeout=30):
+    """After a press that closes or hides a window: wait until X shows fewer of the app's
+    windows, then a moment more, without asking AT-SPI anything meanwhile. GTK 4.8's AT-SPI
+    bridge answers a query about a window being taken down with a NULL object path and the
+    app dies (SIGSEGV in g_variant_new under a D-Bus method handler, seen with gdb here):
+    an upstream bug, so the test does not ask while it can happen."""
+    gone = wait_for(lambda: len(x_windows(app)) < before, timeout, 0.2)
+    time.sleep(1.0)
+    return bool(gone)
+
+
 def confirm_training(app, accept, timeout=30):
     """The question Train on This Series asks (a window of its own): its text, after pressing
     its Train or Cancel button; None when it was not asked or did not close."""
@@ -92,12 +110,9 @@ def confirm_training(app, accept, timeout=30):
     press = find(dialog, lambda n: role(n) == "push button" and name(n).replace("_", "").startswith(want))
     if press is None:
         return None
+    before = len(x_windows(app))
     press.queryAction().doAction(0)
-    # Not walked while it goes: GTK 4.8 prints criticals when asked about a dialog's widgets
-    # as they are destroyed. Only the application's top-level list is read meanwhile.
-    n = len(list(children(app.acc)))
-    wait_for(lambda: len(list(children(app.acc))) < n, timeout, 0.2)
-    time.sleep(0.5)
+    closed_quietly(app, before, timeout)
     return text if ask() is None else None
 
 

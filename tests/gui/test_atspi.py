@@ -117,6 +117,9 @@ class App:
 
 def finish(tap, app, what):
     """Stop the app and check that it printed no GLib criticals or warnings."""
+    if not app.alive():
+        # Say how it ended: a crash is told from a hang or a quit (negative: the signal).
+        tap.note(f"{what}: the app had already exited, status {app.proc.returncode}")
     app.stop()
     c = app.complaints()
     tap.ok(not c, f"{what}: the app printed no GLib/GTK criticals or warnings", " | ".join(c[:5]))

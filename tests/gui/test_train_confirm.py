@@ -35,7 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmtest import Tap, find, name, role, wait_for  # noqa: E402
 from test_atspi import App, finish, slice_label  # noqa: E402  (skips without pyatspi)
-from test_ai import (JOB_TIMEOUT, START_TIMEOUT, button, confirm_training, label_matching,  # noqa: E402
+from test_ai import (JOB_TIMEOUT, START_TIMEOUT, button, closed_quietly, confirm_training, label_matching, x_windows,  # noqa: E402
                      note_logs, phantom_and_model)
 
 SLICES = 24
@@ -173,7 +173,9 @@ def session(tap, args, ct, env):
         tap.ok(row is not None, "b) the model row names the new model")
         close = button(app, "Close")
         if close is not None:
+            before = len(x_windows(app))
             close.queryAction().doAction(0)
+            closed_quietly(app, before, 10)
         wait_for(lambda: training_frame(app) is None, 10)
 
         # c) a long run, cancelled from the training window.
