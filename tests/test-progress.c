@@ -95,11 +95,67 @@ test_main_call (void)
   g_assert_true (seen.target_gone); /* the last call's reference was the last one */
 }
 
+static int slices_seen[3];
+
+static void
+slices_cb (gpointer target, int done, int total)
+{
+  g_assert_true (G_IS_OBJECT (target));
+  slices_seen[0]++;
+  slices_seen[1] = done;
+  slices_seen[2] = total;
+}
+
+static gpointer
+slices_worker (gpointer target)
+{
+  for (int i = 1; i <= 5; i++)
+    mm_main_call_slices (NULL, target, slices_cb, i, 5);
+  return NULL;
+}
+
+/* A worker's slice counts reach the main context; a test's slowed slice waits its time, not
+ * after the last slice, and not once cancelled. */
+static void
+test_slices (void)
+{
+  GObject *target = g_object_new (G_TYPE_OBJECT, NULL);
+  g_main_context_acquire (g_main_context_default ());
+  g_thread_join (g_thread_new ("slices", slices_worker, target));
+  while (slices_seen[0] < 5)
+    g_main_context_iteration (NULL, TRUE);
+  g_main_context_release (g_main_context_default ());
+  g_assert_cmpint (slices_seen[1], ==, 5);
+  g_assert_cmpint (slices_seen[2], ==, 5);
+  g_object_unref (target);
+
+  g_setenv ("MM_TEST_SLOW_X_MS", "250", TRUE);
+  g_assert_cmpuint (mm_test_slow_ms ("MM_TEST_SLOW_X_MS"), ==, 250);
+  g_setenv ("MM_TEST_SLOW_X_MS", "-5", TRUE);
+  g_assert_cmpuint (mm_test_slow_ms ("MM_TEST_SLOW_X_MS"), ==, 0);
+  g_setenv ("MM_TEST_SLOW_X_MS", "99999999999", TRUE);
+  g_assert_cmpuint (mm_test_slow_ms ("MM_TEST_SLOW_X_MS"), ==, 600000);
+  g_unsetenv ("MM_TEST_SLOW_X_MS");
+  g_assert_cmpuint (mm_test_slow_ms ("MM_TEST_SLOW_X_MS"), ==, 0);
+
+  gint64 t0 = g_get_monotonic_time ();
+  mm_test_slow_slice (200, 1, 3, NULL);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 200000);
+  t0 = g_get_monotonic_time ();
+  mm_test_slow_slice (60000, 3, 3, NULL); /* the last slice: no wait */
+  GCancellable *cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  mm_test_slow_slice (60000, 1, 3, cancel); /* cancelled: no wait */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 30 * G_USEC_PER_SEC);
+  g_object_unref (cancel);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/progress/duration", test_duration);
   g_test_add_func ("/progress/main-call", test_main_call);
+  g_test_add_func ("/progress/slices", test_slices);
   return g_test_run ();
 }

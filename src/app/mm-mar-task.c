@@ -49,35 +49,15 @@ mar_data_free (MarData *d)
   g_free (d);
 }
 
-typedef struct
-{
-  MmMarTaskProgressFunc func;
-  int done, total;
-} SlicesCall;
-
-static void
-slices_call_cb (gpointer target, gpointer data)
-{
-  SlicesCall *c = data;
-  c->func (target, c->done, c->total);
-}
-
 /* From the workers, one at a time (mm_mar_volume serialises the calls). */
 static bool
 mar_progress_cb (int done, int total, gpointer user_data)
 {
   MarData *d = user_data;
   if (d->progress)
-    {
-      SlicesCall *c = g_new (SlicesCall, 1);
-      *c = (SlicesCall){ d->progress, done, total };
-      mm_main_call (d->context, d->target, slices_call_cb, c, g_free);
-    }
-  /* Test only (see the header): a slow correction, but never slower to cancel. */
-  gint64 end = g_get_monotonic_time () + (gint64) d->slow_ms * 1000;
-  while (d->slow_ms > 0 && done < total && g_get_monotonic_time () < end
-         && !g_cancellable_is_cancelled (d->cancel))
-    g_usleep (10000);
+    mm_main_call_slices (d->context, d->target, d->progress, done, total);
+  /* Test only (see the header): a slow correction. */
+  mm_test_slow_slice (d->slow_ms, done, total, d->cancel);
   return !g_cancellable_is_cancelled (d->cancel);
 }
 
@@ -154,8 +134,7 @@ mm_mar_task_async (MmVolume *vol, MmMask *mask, MmMarMethod method, GCancellable
   d->progress = progress;
   d->context = g_main_context_ref_thread_default ();
   d->target = target ? g_object_ref (target) : NULL;
-  const char *slow = g_getenv ("MM_TEST_SLOW_MAR_MS");
-  d->slow_ms = slow ? (guint) CLAMP (strtol (slow, NULL, 10), 0, 600000) : 0;
+  d->slow_ms = mm_test_slow_ms ("MM_TEST_SLOW_MAR_MS");
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mm_mar_task_async);
   g_task_set_task_data (task, d, (GDestroyNotify) mar_data_free);

@@ -55,34 +55,14 @@ detect_data_free (DetectData *d)
   g_free (d);
 }
 
-typedef struct
-{
-  MmDetectProgressFunc func;
-  int done, total;
-} SlicesCall;
-
-static void
-slices_call_cb (gpointer target, gpointer data)
-{
-  SlicesCall *c = data;
-  c->func (target, c->done, c->total);
-}
-
 static void
 detect_slices_cb (int done, int total, gpointer user_data)
 {
   DetectData *d = user_data;
   if (d->progress)
-    {
-      SlicesCall *c = g_new (SlicesCall, 1);
-      *c = (SlicesCall){ d->progress, done, total };
-      mm_main_call (d->reporter.context, d->reporter.target, slices_call_cb, c, g_free);
-    }
-  /* Test only (see the header): a slow model, but never slower to cancel. */
-  gint64 end = g_get_monotonic_time () + (gint64) d->slow_ms * 1000;
-  while (d->slow_ms > 0 && done < total && g_get_monotonic_time () < end
-         && !g_cancellable_is_cancelled (d->cancel))
-    g_usleep (10000);
+    mm_main_call_slices (d->reporter.context, d->reporter.target, d->progress, done, total);
+  /* Test only (see the header): a slow model. */
+  mm_test_slow_slice (d->slow_ms, done, total, d->cancel);
 }
 
 static void
@@ -114,8 +94,7 @@ mm_detect_async (const char *model, MmVolume *vol, GCancellable *cancellable,
   d->vol = vol;
   d->progress = progress;
   reporter_init (&d->reporter, target);
-  const char *slow = g_getenv ("MM_TEST_SLOW_PREDICT_MS");
-  d->slow_ms = slow ? (guint) CLAMP (strtol (slow, NULL, 10), 0, 600000) : 0;
+  d->slow_ms = mm_test_slow_ms ("MM_TEST_SLOW_PREDICT_MS");
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mm_detect_async);
   g_task_set_task_data (task, d, (GDestroyNotify) detect_data_free);

@@ -57,6 +57,45 @@ mm_main_unref (GMainContext *context, gpointer object)
     g_main_context_invoke (context, unref_cb, object);
 }
 
+typedef struct
+{
+  MmMainSlicesFunc func;
+  int done, total;
+} SlicesCall;
+
+static void
+slices_call_cb (gpointer target, gpointer data)
+{
+  SlicesCall *c = data;
+  c->func (target, c->done, c->total);
+}
+
+void
+mm_main_call_slices (GMainContext *context, gpointer target, MmMainSlicesFunc func, int done,
+                     int total)
+{
+  g_return_if_fail (func != NULL);
+  SlicesCall *c = g_new (SlicesCall, 1);
+  *c = (SlicesCall){ func, done, total };
+  mm_main_call (context, target, slices_call_cb, c, g_free);
+}
+
+guint
+mm_test_slow_ms (const char *name)
+{
+  const char *v = g_getenv (name);
+  return v ? (guint) CLAMP (g_ascii_strtoll (v, NULL, 10), 0, 600000) : 0;
+}
+
+void
+mm_test_slow_slice (guint slow_ms, int done, int total, GCancellable *cancel)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) slow_ms * 1000;
+  while (slow_ms > 0 && done < total && g_get_monotonic_time () < end
+         && !g_cancellable_is_cancelled (cancel))
+    g_usleep (10000);
+}
+
 static gboolean
 release_idle (gpointer app)
 {

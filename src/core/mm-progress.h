@@ -29,6 +29,21 @@ void mm_main_unref (GMainContext *context, gpointer object);
  * the release runs on the default main context. */
 void mm_task_run_held (GTask *task, GTaskThreadFunc thread);
 
+/* What a worker reports after each slice: done of total. */
+typedef void (*MmMainSlicesFunc) (gpointer target, int done, int total);
+
+/* From any thread: func (target, done, total) soon on context, as mm_main_call. */
+void mm_main_call_slices (GMainContext *context, gpointer target, MmMainSlicesFunc func,
+                          int done, int total);
+
+/* Tests only: the milliseconds named by the environment variable name (0 when unset; at most
+ * ten minutes), by which a worker's slice is made slower to show its progress and cancel. */
+guint mm_test_slow_ms (const char *name);
+
+/* Tests only: waits slow_ms after slice done of total (not after the last), returning early
+ * when cancel is cancelled: a slowed worker is never slower to cancel. */
+void mm_test_slow_slice (guint slow_ms, int done, int total, GCancellable *cancel);
+
 /* "m:ss", or "h:mm:ss" from an hour on; unknown (not finite or negative) as the given text. */
 void mm_format_duration (char *buf, size_t size, double seconds, const char *unknown);
 
