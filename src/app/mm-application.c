@@ -7,7 +7,9 @@
 #include "mm-timing.h"
 #include "mm-window.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <signal.h>
 
 #define APP_ID "io.github.metalmark.Metalmark"
 
@@ -158,6 +160,18 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_list_free (windows);
 }
 
+/* SIGTERM (a session ending, `kill`), SIGINT (Ctrl+C in a terminal) and SIGHUP (the terminal
+ * gone) quit as Ctrl+Q does, so the masks are saved and the journal folded rather than left for
+ * a recovery. Once: the source goes, GLib restores the default action, and a second signal
+ * ends the process at once. */
+static gboolean
+quit_signal_cb (gpointer user_data)
+{
+  g_debug ("Quitting on a signal: saving the masks");
+  quit_action (NULL, NULL, user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
@@ -183,6 +197,9 @@ mm_application_startup (GApplication *app)
     { "preferences", preferences_action },
   };
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  g_unix_signal_add (SIGTERM, quit_signal_cb, app);
+  g_unix_signal_add (SIGINT, quit_signal_cb, app);
+  g_unix_signal_add (SIGHUP, quit_signal_cb, app);
   const char *quit[] = { "<Control>q", NULL }, *prefs[] = { "<Control>comma", NULL };
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs);

@@ -19,6 +19,9 @@ Scenarios, each on a fresh phantom (metalmark-cli phantom) in its own temporary 
      cross 3000 HU): the stack equals `metalmark-cli segment` voxel for voxel.
   4) A series whose parent folder has no write bits: the stack lands under
      $XDG_DATA_HOME/metalmark/projects/<series UID>/ and nothing is created beside the series.
+  5) A brush stroke only in the journal, then SIGTERM (a session ending): the app quits with
+     status 0 and the stack holds the stroke, no journal left (every scenario's app is also
+     stopped with SIGTERM and must quit with status 0).
 
 The view's screen mapping comes from one `--screenshot` run (whose PNG is the whole X window at
 screen (0, 0), so PNG coordinates are screen coordinates), cross-checked against the view's
@@ -27,7 +30,7 @@ AT-SPI extents and the fit computed here. Expected masks: a voxel is painted whe
 pointer positions); voxels within half a pixel of the disc's edge are not judged.
 
 Needs a display, a session bus and the AT-SPI bus: run it through tests/gui/run-under-xvfb.
-TAP on stdout. Usage: test_annotate.py --app APP --cli CLI [--keep DIR] [--only 1,2,3,4]
+TAP on stdout. Usage: test_annotate.py --app APP --cli CLI [--keep DIR] [--only 1,2,3,4,5]
 """
 
 import argparse
@@ -45,7 +48,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
-from mmtest import Tap, children, find, name, role, safe, wait_for, walk  # noqa: E402
+from mmtest import Tap, children, complaints, find, name, role, safe, wait_for, walk  # noqa: E402
 
 try:
     import pyatspi
@@ -126,13 +129,19 @@ class App:
             return None
 
     def stop(self):
+        """SIGTERM (the app saves and quits as on Ctrl+Q), SIGKILL after EXIT_TIMEOUT: the
+        SIGTERM's exit status, "killed", or None when the app was already gone."""
+        status = None
         if self.proc.poll() is None:
             self.proc.terminate()
-            if self.wait_exit(10) is None:
+            status = self.wait_exit(EXIT_TIMEOUT)
+            if status is None:
                 self.proc.kill()
                 self.proc.wait()
+                status = "killed"
         if not self.log.closed:
             self.log.close()
+        return status
 
     def output(self):
         try:
@@ -142,8 +151,7 @@ class App:
             return ""
 
     def complaints(self):
-        return [ln.strip() for ln in self.output().splitlines()
-                if re.search(r"-(CRITICAL|WARNING) \*\*", ln)]
+        return complaints(self.output())
 
 
 def view_node(app, plane="Axial"):
@@ -548,9 +556,11 @@ def quit_app(ctx, app, tag):
 def finish(ctx, app, tag, allow=()):
     if app is None:
         return
-    app.stop()
+    status = app.stop()
+    if status is not None:
+        ctx.tap.ok(status == 0, f"{tag}: on SIGTERM the app quits with status 0", f"status {status}")
     c = [x for x in app.complaints() if not any(a in x for a in allow)]
-    ctx.tap.ok(not c, f"{tag}: the app printed no GLib/GTK criticals or warnings", " | ".join(c[:4]))
+    ctx.tap.ok(not c, f"{tag}: the app printed no GLib/GTK criticals or warnings, no sanitizer reports", " | ".join(c[:4]))
 
 
 def compare_stack(ctx, folder, info, k, expect, what):
@@ -869,6 +879,52 @@ def scenario_segment(ctx, view):
         timer.report(tap, "scenario 3")
 
 
+# ---------------------------------------------------------------- scenario 5
+
+def scenario_sigterm(ctx, view):
+    """A stroke only in the journal (the fold 10 minutes away), then SIGTERM as a session's end
+    sends it: the app must save as on Ctrl+Q, not leave the edit for a recovery."""
+    tap, tag, timer = ctx.tap, "5", Timer()
+    folder, ct, info = new_phantom(ctx, "s5")
+    proj = ct + ".metalmark"
+    journal = os.path.join(proj, "journal.bin")
+    pw, ph = info["spacing_mm"][:2]
+    shape = (info["dims"][1], info["dims"][0])
+    k = view.depth
+    app = start_app(ctx, ct, tag, view, timer, env={"MM_AUTOSAVE_DELAY_MS": "600000"})
+    try:
+        if app is None or not choose_tool(ctx, app, "b", "Brush", tag):
+            return
+        r = spin_value(app, "Brush radius (mm)") or 3.0
+        scr = points_screen(view, [(40, 60), (55, 62), (70, 64), (85, 66)])
+        Pointer(app, view).drag(scr)
+        got = wait_for(lambda: (lambda j: j and len(j[1]) >= 1)(journal_groups(journal)), UI_TIMEOUT, 0.02)
+        tap.ok(got and stack_state(proj) is None,
+               f"{tag}: the stroke is journalled and there is no stack yet", f"{tree_listing(proj)}")
+        timer.mark("journalled")
+        app.proc.send_signal(signal.SIGTERM)
+        status = app.wait_exit(EXIT_TIMEOUT)
+        timer.mark("exited")
+        tap.ok(status == 0, f"{tag}: on SIGTERM the app quits with status 0 within {EXIT_TIMEOUT} s",
+               f"status {status}")
+        tap.ok(not os.path.exists(journal) and stack_state(proj) is not None,
+               f"{tag}: SIGTERM folds the journal into the stack (a stack, no journal.bin left)",
+               f"{tree_listing(proj)}")
+        e = Expect(shape)
+        e.paint(polyline_distance_mm(shape, polyline_plane(view, scr), pw, ph), r, 0.5 * max(pw, ph))
+        try:
+            vol, _ = read_stack(proj, info["dims"])
+            bad, detail = e.compare(vol[k])
+            others = [int(i) for i in np.nonzero(vol.reshape(vol.shape[0], -1).any(1))[0] if i != k]
+            tap.ok(bad == 0 and not others, f"{tag}: the saved stack holds the stroke on slice {k} only",
+                   detail + (f"; other slices: {others}" if others else ""))
+        except Exception as ex:
+            tap.ok(False, f"{tag}: the saved stack can be read", f"{type(ex).__name__}: {ex}")
+    finally:
+        finish(ctx, app, tag)
+        timer.report(tap, "scenario 5")
+
+
 # ---------------------------------------------------------------- scenario 4
 
 def scenario_readonly(ctx, view):
@@ -921,7 +977,7 @@ def main():
     ap.add_argument("--app", required=True)
     ap.add_argument("--cli", required=True)
     ap.add_argument("--keep", help="keep the apps' logs and the geometry screenshot in this folder")
-    ap.add_argument("--only", default="1,2,3,4", help="scenarios to run, e.g. 1,3")
+    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run, e.g. 1,3")
     args = ap.parse_args()
     tap = Tap()
     if not os.environ.get("DISPLAY"):
@@ -957,7 +1013,8 @@ def main():
         tap.ok(shot is not None and shot.shape[1] >= view.x + view.w and shot.shape[0] >= view.y + view.h,
                "the view lies inside the screenshot", f"{None if shot is None else shot.shape}")
         only = {int(x) for x in args.only.split(",") if x.strip()}
-        for n, fn in ((1, scenario_paint), (2, scenario_crash), (3, scenario_segment), (4, scenario_readonly)):
+        for n, fn in ((1, scenario_paint), (2, scenario_crash), (3, scenario_segment), (4, scenario_readonly),
+                      (5, scenario_sigterm)):
             if n not in only:
                 continue
             t = time.monotonic()

@@ -3,7 +3,18 @@
 walking the accessibility tree (the nodes are pyatspi objects; this module imports nothing
 from pyatspi, so the screenshot test can use it without it)."""
 
+import re
 import time
+
+# What an app's log must not hold: GLib's criticals and warnings, and under a sanitizer build
+# its reports (the app quits cleanly on SIGTERM, so LeakSanitizer's exit check runs too).
+COMPLAINT = re.compile(r"-(CRITICAL|WARNING) \*\*|ERROR: (Address|Leak|Thread)Sanitizer"
+                       r"|runtime error: |SUMMARY: (Address|Leak|Undefined)")
+
+
+def complaints(text):
+    """The lines of an app's log that COMPLAINT matches."""
+    return [ln.strip() for ln in text.splitlines() if COMPLAINT.search(ln)]
 
 
 class Tap:

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmtest import Tap, children, find, name, role, safe, wait_for  # noqa: E402
+from mmtest import Tap, children, complaints, find, name, role, safe, wait_for  # noqa: E402
 
 try:
     import pyatspi
@@ -92,16 +92,22 @@ class App:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self):
+    def stop(self, timeout=20):
+        """SIGTERM, as a session ending sends (the app saves and quits as on Ctrl+Q); SIGKILL
+        after timeout seconds. The exit status of the SIGTERM, or None when it was already gone
+        or had to be killed."""
+        status = None
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                status = self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                status = "killed"
         if self.log is not subprocess.DEVNULL:
             self.log.close()
+        return status
 
     def output(self):
         if not self.log_path or not os.path.exists(self.log_path):
@@ -111,8 +117,7 @@ class App:
 
     def complaints(self):
         """GLib-style CRITICAL and WARNING messages ("Gtk-CRITICAL **: ...") the app printed."""
-        return [ln.strip() for ln in self.output().splitlines()
-                if re.search(r"-(CRITICAL|WARNING) \*\*", ln)]
+        return complaints(self.output())
 
 
 def finish(tap, app, what):
@@ -120,9 +125,11 @@ def finish(tap, app, what):
     if not app.alive():
         # Say how it ended: a crash is told from a hang or a quit (negative: the signal).
         tap.note(f"{what}: the app had already exited, status {app.proc.returncode}")
-    app.stop()
+    status = app.stop()
+    if status is not None:
+        tap.ok(status == 0, f"{what}: on SIGTERM the app quits with status 0", f"status {status}")
     c = app.complaints()
-    tap.ok(not c, f"{what}: the app printed no GLib/GTK criticals or warnings", " | ".join(c[:5]))
+    tap.ok(not c, f"{what}: the app printed no GLib/GTK criticals or warnings, no sanitizer reports", " | ".join(c[:5]))
 
 
 # ---------------------------------------------------------------- keyboard
