@@ -9,6 +9,12 @@
  * draw split into flushed pieces (llvmpipe's threads rasterise a piece while the drawing
  * thread bins the next). Usage:
  *   bench-gl-floor [--seconds N] MESH_FILE   (a mesh saved by bench-view3d --cache DIR)
+ * Later variants: pieces of 3 k to 50 k, positions as normalized shorts, 16-bit indices per
+ * piece (FLOOR_SHORT_PIECE=N triangles; skipped when a piece spans more than 65 536
+ * vertices), and each triangle's corners turned for Mesa's vertex lookups in pieces of
+ * MM_SURFACE_PIECE_TRIANGLES (mm_mesh_order_corners; FLOOR_SIM=1: this file's own simulation
+ * with segments of FLOOR_SEG indices, 1 023 by default, to find Mesa's
+ * segment length). FLOOR_ONLY=3,5: only those variants (numbered from 0).
  * Prints per frame: wall ms, the drawing thread's CPU ms (vertex shading, setup, binning:
  * llvmpipe does them on the thread that calls GL) and llvmpipe's rasteriser threads' CPU ms,
  * and the frame rate two idle cores would reach at best: 1000 / max (drawing, all / 2). */
@@ -235,12 +241,12 @@ main (int argc, char **argv)
   glBindVertexArray (vao);
   GLuint ribo;
   {
-    uint32_t *rot = g_getenv ("FLOOR_SIM") ? rotated_indices (mesh, 25000) : NULL;
+    uint32_t *rot = g_getenv ("FLOOR_SIM") ? rotated_indices (mesh, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES) : NULL;
     if (rot == NULL)
       {
         MmMesh *copy = (MmMesh *) mesh;
         g_autoptr (MmMesh) turned = mm_mesh_concat (&copy, 1);
-        mm_mesh_order_corners (turned);
+        mm_mesh_order_corners (turned); /* as the view draws it: pieces of 73 segments */
         rot = g_memdup2 (turned->triangles, 3 * mesh->n_triangles * sizeof (uint32_t));
       }
     glGenBuffers (1, &ribo);
@@ -325,11 +331,11 @@ main (int argc, char **argv)
     { "view's shading, pieces, 16-bit indices", true, true, false, -1, true, false },
     { "view's shading, pieces, short pos + 16-bit", true, true, false, -1, true, true },
     { "culled, short positions + 16-bit", false, false, true, -1, true, true },
-    { "view's shading, 25 k, rotated for vsplit", true, true, false, 25000, false, false, true },
-    { "culled, rotated for vsplit", false, false, true, 25000, false, false, true },
+    { "view's shading, corners turned", true, true, false, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, false, true },
+    { "culled, corners turned", false, false, true, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, false, true },
     { "culled, pieces of 25 k", false, false, true, 25000 },
-    { "culled, rotated, short positions", false, false, true, 25000, false, true, true },
-    { "view's shading, rotated, short positions", true, true, false, 25000, false, true, true },
+    { "culled, corners turned, short positions", false, false, true, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, true, true },
+    { "view's shading, turned, short positions", true, true, false, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, true, true },
   };
   const char *only = g_getenv ("FLOOR_ONLY"); /* a comma list of variant numbers */
   printf ("%-46s %9s %9s %9s %9s %11s\n", "variant", "wall ms", "drawing", "raster", "fps", "2 idle cores");
