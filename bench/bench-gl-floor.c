@@ -9,14 +9,22 @@
  * draw split into flushed pieces (llvmpipe's threads rasterise a piece while the drawing
  * thread bins the next). Usage:
  *   bench-gl-floor [--seconds N] MESH_FILE   (a mesh saved by bench-view3d --cache DIR)
+ * Later variants: pieces of 3 k to 50 k, positions as normalized shorts, 16-bit indices per
+ * piece (FLOOR_SHORT_PIECE=N triangles; skipped when a piece spans more than 65 536
+ * vertices), and each triangle's corners turned for Mesa's vertex lookups in pieces of
+ * MM_SURFACE_PIECE_TRIANGLES (mm_mesh_order_corners; FLOOR_SIM=1: this file's own simulation
+ * with segments of FLOOR_SEG indices, 1 023 by default, to find Mesa's
+ * segment length). FLOOR_ONLY=3,5: only those variants (numbered from 0).
  * Prints per frame: wall ms, the drawing thread's CPU ms (vertex shading, setup, binning:
  * llvmpipe does them on the thread that calls GL) and llvmpipe's rasteriser threads' CPU ms,
  * and the frame rate two idle cores would reach at best: 1000 / max (drawing, all / 2). */
 #include "bench-mesh-common.h"
 #include "mm-camera.h"
+#include "mm-mesh-order.h"
 
 #include <epoxy/egl.h>
 #include <epoxy/gl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +114,72 @@ typedef struct
   const char *name;
   bool slope, blend, cull_all;
   int pieces; /* triangles per flushed piece, 0: one call */
+  bool short_index; /* 16-bit indices per piece with a base vertex (needs pieces) */
+  bool short_pos;   /* positions as normalized GL_SHORT, the box folded into the matrix */
+  bool rotated;     /* each triangle's indices turned so that its cached vertices come first */
 } Variant;
+
+/* Mesa's draw module (draw_pt_vsplit.c) splits an indexed draw into segments of 1 023
+ * indices and looks each index up in a direct-mapped cache of 256 entries (index % 256),
+ * emptied per segment: a miss is a branch it cannot predict. Turning a triangle's indices
+ * cyclically (the same triangle, the same winding) so that the indices it has seen come
+ * first makes the pattern hit, hit, then maybe miss. */
+static uint32_t *
+rotated_indices (const MmMesh *mesh, int pieces)
+{
+  size_t n = 3 * mesh->n_triangles, step = pieces > 0 ? 3 * (size_t) pieces : n;
+  uint32_t *idx = g_new (uint32_t, n), cache[256];
+  size_t seglen = g_getenv ("FLOOR_SEG") ? (size_t) atoi (g_getenv ("FLOOR_SEG")) : 1023;
+  for (size_t at = 0; at < n; at += step)
+    for (size_t seg = at; seg < MIN (at + step, n); seg += seglen)
+      {
+        memset (cache, 0xff, sizeof cache);
+        for (size_t t = seg; t < MIN (MIN (seg + seglen, at + step), n); t += 3)
+          {
+            const uint32_t *v = mesh->triangles + t;
+            bool hit[3];
+            for (int k = 0; k < 3; k++)
+              hit[k] = cache[v[k] % 256] == v[k];
+            int r = 0; /* the rotation that puts the hits first */
+            for (int k = 0; k < 3; k++)
+              if (hit[k] && !hit[(k + 2) % 3])
+                r = k;
+            for (int k = 0; k < 3; k++)
+              {
+                idx[t + k] = v[(k + r) % 3];
+                cache[idx[t + k] % 256] = idx[t + k];
+              }
+          }
+      }
+  return idx;
+}
+
+/* The pieces' 16-bit indices: each piece's indices less its lowest vertex, which becomes
+ * the draw's base vertex. NULL when a piece spans more than 65 536 vertices. */
+static uint16_t *
+short_indices (const MmMesh *mesh, int pieces, GLint **base_out)
+{
+  size_t n_pieces = (mesh->n_triangles + (size_t) pieces - 1) / (size_t) pieces;
+  uint16_t *idx = g_new (uint16_t, 3 * mesh->n_triangles);
+  GLint *base = g_new (GLint, n_pieces);
+  for (size_t p = 0; p < n_pieces; p++)
+    {
+      size_t a = 3 * p * (size_t) pieces, b = MIN (a + 3 * (size_t) pieces, 3 * mesh->n_triangles);
+      uint32_t lo = UINT32_MAX, hi = 0;
+      for (size_t i = a; i < b; i++)
+        lo = MIN (lo, mesh->triangles[i]), hi = MAX (hi, mesh->triangles[i]);
+      if (hi - lo > 65535)
+        {
+          g_free (idx), g_free (base);
+          return NULL;
+        }
+      base[p] = (GLint) lo;
+      for (size_t i = a; i < b; i++)
+        idx[i] = (uint16_t) (mesh->triangles[i] - lo);
+    }
+  *base_out = base;
+  return idx;
+}
 
 int
 main (int argc, char **argv)
@@ -166,6 +239,22 @@ main (int argc, char **argv)
   GLuint vao, vbo, ibo;
   glGenVertexArrays (1, &vao);
   glBindVertexArray (vao);
+  GLuint ribo;
+  {
+    uint32_t *rot = g_getenv ("FLOOR_SIM") ? rotated_indices (mesh, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES) : NULL;
+    if (rot == NULL)
+      {
+        MmMesh *copy = (MmMesh *) mesh;
+        g_autoptr (MmMesh) turned = mm_mesh_concat (&copy, 1);
+        mm_mesh_order_corners (turned); /* as the view draws it: pieces of 73 segments */
+        rot = g_memdup2 (turned->triangles, 3 * mesh->n_triangles * sizeof (uint32_t));
+      }
+    glGenBuffers (1, &ribo);
+    glBindBuffer (GL_ELEMENT_ARRAY_BUFFER, ribo);
+    glBufferData (GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_triangles * 3 * sizeof (uint32_t)), rot,
+                  GL_STATIC_DRAW);
+    g_free (rot);
+  }
   glGenBuffers (1, &vbo);
   glBindBuffer (GL_ARRAY_BUFFER, vbo);
   glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_vertices * 3 * sizeof (float)), mesh->positions, GL_STATIC_DRAW);
@@ -176,6 +265,44 @@ main (int argc, char **argv)
   glBufferData (GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_triangles * 3 * sizeof (uint32_t)), mesh->triangles,
                 GL_STATIC_DRAW);
   GLuint flat = program (vs_src, flat_src), slope = program (vs_src, slope_src);
+  /* The compact variants' buffers: positions as normalized shorts over the mesh's box, and
+   * 16-bit indices per piece. */
+  double blo[3], bhi[3];
+  mm_mesh_bounds (mesh, blo, bhi);
+  int16_t *spos = g_new (int16_t, 4 * mesh->n_vertices);
+  for (size_t v = 0; v < mesh->n_vertices; v++)
+    {
+      for (int k = 0; k < 3; k++)
+        {
+          double hk = MAX ((bhi[k] - blo[k]) / 2, 1e-6), c = (bhi[k] + blo[k]) / 2;
+          spos[4 * v + k] = (int16_t) lrint (CLAMP ((mesh->positions[3 * v + k] - c) / hk, -1, 1) * 32767);
+        }
+      spos[4 * v + 3] = 32767;
+    }
+  GLuint svao, svbo, sibo = 0;
+  glGenVertexArrays (1, &svao);
+  glBindVertexArray (svao);
+  glGenBuffers (1, &svbo);
+  glBindBuffer (GL_ARRAY_BUFFER, svbo);
+  glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_vertices * 4 * sizeof (int16_t)), spos, GL_STATIC_DRAW);
+  glEnableVertexAttribArray (0);
+  glVertexAttribPointer (0, 3, GL_SHORT, GL_TRUE, 4 * sizeof (int16_t), NULL);
+  glBindBuffer (GL_ELEMENT_ARRAY_BUFFER, ibo);
+  g_free (spos);
+  const int short_piece = g_getenv ("FLOOR_SHORT_PIECE") ? atoi (g_getenv ("FLOOR_SHORT_PIECE")) : 25000;
+  GLint *piece_base = NULL;
+  uint16_t *sidx = short_indices (mesh, short_piece, &piece_base);
+  if (sidx != NULL)
+    {
+      glGenBuffers (1, &sibo);
+      glBindBuffer (GL_ELEMENT_ARRAY_BUFFER, sibo);
+      glBufferData (GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr) (mesh->n_triangles * 3 * sizeof (uint16_t)), sidx,
+                    GL_STATIC_DRAW);
+      g_free (sidx);
+    }
+  else
+    printf ("16-bit pieces of %d: a piece spans more than 65 536 vertices\n", short_piece);
+  glBindVertexArray (vao);
 
   MmCamera cam = { .width = w, .height = h };
   double lo[3], hi[3];
@@ -196,12 +323,40 @@ main (int argc, char **argv)
     { "every triangle culled", false, false, true, 0 },
     { "constant colour, opaque, pieces of 25 k", false, false, false, 25000 },
     { "the view's shading, blended, pieces of 25 k", true, true, false, 25000 },
+    { "view's shading, pieces of 3 k", true, true, false, 3000 },
+    { "view's shading, pieces of 6 k", true, true, false, 6000 },
+    { "view's shading, pieces of 12 k", true, true, false, 12000 },
+    { "view's shading, pieces of 50 k", true, true, false, 50000 },
+    { "view's shading, 25 k, short positions", true, true, false, 25000, false, true },
+    { "view's shading, pieces, 16-bit indices", true, true, false, -1, true, false },
+    { "view's shading, pieces, short pos + 16-bit", true, true, false, -1, true, true },
+    { "culled, short positions + 16-bit", false, false, true, -1, true, true },
+    { "view's shading, corners turned", true, true, false, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, false, true },
+    { "culled, corners turned", false, false, true, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, false, true },
+    { "culled, pieces of 25 k", false, false, true, 25000 },
+    { "culled, corners turned, short positions", false, false, true, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, true, true },
+    { "view's shading, turned, short positions", true, true, false, 73 * MM_MESH_ORDER_SEGMENT_TRIANGLES, false, true, true },
   };
+  const char *only = g_getenv ("FLOOR_ONLY"); /* a comma list of variant numbers */
   printf ("%-46s %9s %9s %9s %9s %11s\n", "variant", "wall ms", "drawing", "raster", "fps", "2 idle cores");
   for (int round = 0; round < 2; round++)
     for (size_t v = 0; v < G_N_ELEMENTS (variants); v++)
       {
-        const Variant *var = &variants[v];
+        Variant vv = variants[v];
+        const Variant *var = &vv;
+        if (only != NULL)
+          {
+            g_autofree char *key = g_strdup_printf (",%zu,", v);
+            g_autofree char *list = g_strdup_printf (",%s,", only);
+            if (strstr (list, key) == NULL)
+              continue;
+          }
+        if (vv.pieces < 0)
+          vv.pieces = short_piece;
+        if (vv.short_index && sibo == 0)
+          continue;
+        glBindVertexArray (vv.short_pos ? svao : vao);
+        glBindBuffer (GL_ELEMENT_ARRAY_BUFFER, vv.short_index ? sibo : vv.rotated ? ribo : ibo);
         GLuint p = var->slope ? slope : flat;
         glUseProgram (p);
         float bone[4] = { 0.93f, 0.90f, 0.82f, var->blend ? 0.35f : 1.0f };
@@ -233,6 +388,21 @@ main (int argc, char **argv)
             mm_camera_rotate (&cam, 4, 1);
             float m[16];
             mm_camera_gl_matrix (&cam, m);
+            if (var->short_pos) /* the normalized box [-1, 1] to mm, folded into the matrix */
+              {
+                double c[3], hh[3];
+                for (int k = 0; k < 3; k++)
+                  c[k] = (bhi[k] + blo[k]) / 2, hh[k] = MAX ((bhi[k] - blo[k]) / 2, 1e-6);
+                for (int r = 0; r < 4; r++)
+                  {
+                    double t = m[12 + r];
+                    for (int k = 0; k < 3; k++)
+                      t += m[4 * k + r] * c[k];
+                    m[12 + r] = (float) t;
+                    for (int k = 0; k < 3; k++)
+                      m[4 * k + r] = (float) (m[4 * k + r] * hh[k]);
+                  }
+              }
             glUniformMatrix4fv (glGetUniformLocation (p, "matrix"), 1, GL_FALSE, m);
             glClearColor (0.1f, 0.11f, 0.13f, 1);
             glDepthMask (GL_TRUE);
@@ -241,8 +411,12 @@ main (int argc, char **argv)
             GLsizei n = (GLsizei) (3 * mesh->n_triangles), step = var->pieces > 0 ? 3 * var->pieces : n;
             for (GLsizei at = 0; at < n; at += step)
               {
-                glDrawElements (GL_TRIANGLES, MIN (step, n - at), GL_UNSIGNED_INT,
-                                (const void *) (sizeof (uint32_t) * (size_t) at));
+                if (var->short_index)
+                  glDrawElementsBaseVertex (GL_TRIANGLES, MIN (step, n - at), GL_UNSIGNED_SHORT,
+                                            (const void *) (sizeof (uint16_t) * (size_t) at), piece_base[at / step]);
+                else
+                  glDrawElements (GL_TRIANGLES, MIN (step, n - at), GL_UNSIGNED_INT,
+                                  (const void *) (sizeof (uint32_t) * (size_t) at));
                 if (var->pieces > 0)
                   glFlush ();
               }

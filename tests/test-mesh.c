@@ -559,6 +559,64 @@ test_order (void)
   g_assert_cmpfloat (acmr1, <, 1.0);
 }
 
+/* The corners that miss Mesa's vertex lookup (draw_pt_vsplit.c: a direct-mapped cache of
+ * 256 indices, emptied every 341 triangles) and come before one that hits, counted
+ * independently of mm_mesh_order_corners's own simulation. */
+static size_t
+miss_before_hit (const MmMesh *m)
+{
+  uint32_t cache[256];
+  size_t bad = 0;
+  for (size_t t = 0; t < m->n_triangles; t++)
+    {
+      if (t % 341 == 0)
+        memset (cache, 0xff, sizeof cache);
+      bool missed = false;
+      for (int c = 0; c < 3; c++)
+        {
+          uint32_t v = m->triangles[3 * t + c];
+          bool hit = cache[v & 255] == v;
+          bad += hit && missed;
+          missed = missed || !hit;
+          cache[v & 255] = v;
+        }
+    }
+  return bad;
+}
+
+/* Turning the corners of a mesh ordered for drawing keeps the same oriented triangles and
+ * vertices, puts every triangle's cached corners before its uncached ones (so that llvmpipe's
+ * lookups go hit, hit, miss), and a second turn changes nothing. */
+static void
+test_order_corners (void)
+{
+  const int dims[3] = { 60, 60, 48 };
+  const double sp[3] = { 0.7, 0.7, 1.0 }, r = 16.0;
+  g_autoptr (MmVolume) vol = volume_geom (dims, sp, 0.0, origin0);
+  g_autoptr (MmMask) mask = draw (dims, sp, sphere, &r);
+  g_autoptr (MmMesh) m = mm_marching_mask (vol, mask, 2, NULL);
+  mm_mesh_order_for_drawing (m);
+  g_autofree float *before = mm_test_triangle_soup (m);
+  g_autofree float *pos = g_memdup2 (m->positions, 3 * m->n_vertices * sizeof (float));
+  size_t nt = m->n_triangles, nv = m->n_vertices, bad0 = miss_before_hit (m);
+  mm_mesh_order_corners (m);
+  size_t bad1 = miss_before_hit (m);
+  g_test_message ("corners: %zu triangles in %zu segments, a miss before a hit %zu times ordered, %zu turned",
+                  nt, (nt + 340) / 341, bad0, bad1);
+  g_assert_cmpuint (nt, >, 3 * 341); /* several segments */
+  g_assert_cmpuint (bad0, >, nt / 20);
+  g_assert_cmpuint (bad1, ==, 0);
+  g_assert_cmpuint (m->n_triangles, ==, nt);
+  g_assert_cmpuint (m->n_vertices, ==, nv);
+  g_assert_cmpmem (pos, 3 * nv * sizeof (float), m->positions, 3 * nv * sizeof (float));
+  g_autofree float *after = mm_test_triangle_soup (m);
+  g_assert_cmpmem (before, 9 * nt * sizeof (float), after, 9 * nt * sizeof (float));
+  assert_closed (m, 2);
+  g_autofree uint32_t *once = g_memdup2 (m->triangles, 3 * nt * sizeof (uint32_t));
+  mm_mesh_order_corners (m);
+  g_assert_cmpmem (once, 3 * nt * sizeof (uint32_t), m->triangles, 3 * nt * sizeof (uint32_t));
+}
+
 /* Taubin smoothing keeps the topology and the volume (allowed 2 % at 10 iterations; measured
  * +0.22 %) and brings the terraced area towards the sphere's (+9.6 % to +1.4 %). */
 static void
@@ -639,6 +697,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/mesh/parts-update", test_parts_update);
   g_test_add_func ("/core/mesh/parts-update-local", test_parts_update_local);
   g_test_add_func ("/core/mesh/order", test_order);
+  g_test_add_func ("/core/mesh/order-corners", test_order_corners);
   g_test_add_func ("/core/mesh/smooth", test_smooth);
   g_test_add_func ("/core/mesh/decimate", test_decimate);
   return g_test_run ();

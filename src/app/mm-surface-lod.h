@@ -8,6 +8,8 @@
  * coarser bone at full resolution; at rest the full bone (docs/view3d.md). */
 #pragma once
 
+#include "mm-mesh-order.h"
+
 /* The bone's budget at rest (the 500 k) and while moving. */
 #define MM_SURFACE_BONE_TRIANGLES 500000
 #define MM_SURFACE_LOD_TRIANGLES 50000
@@ -17,5 +19,6 @@
 /* The bone is drawn in flushed pieces of this many triangles (mm_gl_renderer_set_flush_triangles):
  * llvmpipe rasterises a piece on its threads while the drawing thread bins the next, instead of
  * binning all 500 k and then rasterising them (bench-view3d: the wait in glFinish 10.8 -> 0.4 ms
- * a frame; the picture is the same to the bit). */
-#define MM_SURFACE_PIECE_TRIANGLES 25000
+ * a frame; the picture is the same to the bit). About 25 000, a whole number of Mesa's draw
+ * segments, so that each piece starts one where mm_mesh_order_corners expects it. */
+#define MM_SURFACE_PIECE_TRIANGLES (73 * MM_MESH_ORDER_SEGMENT_TRIANGLES)

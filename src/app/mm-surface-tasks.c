@@ -249,10 +249,13 @@ bone_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       out->lod = mm_mesh_concat (&bone, 1);
       mm_mesh_decimate (out->lod, job->lod_triangles);
       mm_mesh_order_for_drawing (out->lod);
+      mm_mesh_order_corners (out->lod);
     }
   /* Triangles that share vertices next to each other: llvmpipe shades fewer vertices
    * (bench-view3d: 77 -> 63 ms of CPU per frame at 500 k triangles). */
   mm_mesh_order_for_drawing (bone);
+  /* Each triangle's cached corners first: llvmpipe's vertex cache lookups predictable. */
+  mm_mesh_order_corners (bone);
   if (g_task_return_error_if_cancelled (task))
     mm_surface_bone_free (out);
   else

@@ -200,6 +200,33 @@ mm_mesh_order_for_drawing (MmMesh *mesh)
   mesh->n_vertices = again;
 }
 
+void
+mm_mesh_order_corners (MmMesh *mesh)
+{
+  g_return_if_fail (mesh != NULL);
+  /* Mesa's vsplit: a direct-mapped cache of 256 indices (index % 256), emptied at the start of
+   * every segment of MM_MESH_ORDER_SEGMENT_TRIANGLES triangles. */
+  uint32_t cache[256];
+  for (size_t t = 0; t < mesh->n_triangles; t++)
+    {
+      if (t % MM_MESH_ORDER_SEGMENT_TRIANGLES == 0)
+        memset (cache, 0xff, sizeof cache);
+      uint32_t *v = mesh->triangles + 3 * t;
+      bool hit[3];
+      for (int k = 0; k < 3; k++)
+        hit[k] = cache[v[k] % 256] == v[k];
+      /* Start at a cached corner that follows an uncached one: cached first, then the rest. */
+      int r = 0;
+      for (int k = 0; k < 3; k++)
+        if (hit[k] && !hit[(k + 2) % 3])
+          r = k;
+      uint32_t w[3] = { v[r], v[(r + 1) % 3], v[(r + 2) % 3] };
+      memcpy (v, w, sizeof w);
+      for (int k = 0; k < 3; k++)
+        cache[v[k] % 256] = v[k];
+    }
+}
+
 double
 mm_mesh_order_acmr (const MmMesh *mesh, int cache_size)
 {
