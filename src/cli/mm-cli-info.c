@@ -97,7 +97,8 @@ mm_cli_info (int argc, char **argv)
   GOptionEntry entries[] = {
     { "series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID to read", "UID" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+      "Threads (default: one more than the cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..." },
     { NULL },
   };
