@@ -211,6 +211,57 @@ test_figures_equal_stats (void)
   assert_same_figures (streamed5, want5, 1e-12);
 }
 
+/* The streamed figures read a slice once when its minimum is the previous slice's (a hint):
+ * slices whose minimum changes from one to the next (padding, a lower artefact, no padding,
+ * back), in both orders, must still give the whole volume's figures exactly. */
+static void
+test_figures_streamed_minimum_changes (void)
+{
+  const int dims[3] = { 40, 30, 12 };
+  g_autoptr (MmVolume) vol = mm_volume_new (dims, MM_VOXEL_INT16);
+  g_autoptr (MmVolume) fv = mm_volume_new (dims, MM_VOXEL_FLOAT32);
+  int16_t *v = vol->voxels;
+  float *f = fv->voxels;
+  size_t slice = mm_volume_slice_voxels (vol);
+  for (int k = 0; k < dims[2]; k++)
+    for (int y = 0; y < dims[1]; y++)
+      for (int x = 0; x < dims[0]; x++)
+        {
+          size_t i = k * slice + (size_t) y * dims[0] + x;
+          double dx = x - 19.5, dy = y - 14.5; /* outside the inscribed circle: padding */
+          bool corner = dx * dx + dy * dy > 15.0 * 15.0;
+          int hu = corner && k != 7 ? -2048 : -900 + (int) ((x * 37 + y * 11 + k * 5) % 1900);
+          if (k % 3 == 1 && x == 20 && y == 15)
+            hu = -3000 - k; /* below the padding, a different minimum on each such slice */
+          if (k % 5 == 2 && x == 21 && y == 15)
+            hu = -1500; /* a low value that is not the slice's minimum */
+          v[i] = (int16_t) hu;
+          f[i] = hu == -2048 ? -2048.25f : hu * 0.5f + 0.25f;
+        }
+  for (int order = 0; order < 2; order++)
+    {
+      g_autoptr (MmFiguresBuilder) fb = mm_figures_builder_new ();
+      g_autoptr (MmFiguresBuilder) ffb = mm_figures_builder_new ();
+      for (int j = 0; j < dims[2]; j++)
+        {
+          int k = order ? dims[2] - 1 - j : j;
+          mm_figures_builder_add_slice (fb, k, v + k * slice, dims);
+          mm_figures_builder_add_float_slice (ffb, k, f + k * slice, dims);
+        }
+      g_autoptr (MmStats) want = mm_stats_compute (vol, 1);
+      g_autoptr (MmStats) got = mm_figures_builder_finish (fb, vol);
+      g_assert_nonnull (got);
+      g_assert_cmpint (want->padding_source, ==, MM_PADDING_DETECTED);
+      assert_same_figures (got, want, 0);
+      g_autoptr (MmStats) fwant = mm_stats_compute (fv, 1);
+      g_autoptr (MmStats) fgot = mm_figures_builder_finish (ffb, fv);
+      g_assert_nonnull (fgot);
+      g_assert_cmpint (fwant->padding_source, ==, MM_PADDING_DETECTED);
+      /* Sums of quarter units: exact in any order. */
+      assert_same_figures (fgot, fwant, 0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -220,5 +271,7 @@ main (int argc, char **argv)
   g_test_add_func ("/values/text/printable", test_text_printable);
   g_test_add_func ("/values/stats/padding-range-float", test_stats_padding_range_float);
   g_test_add_func ("/values/figures/equal-stats", test_figures_equal_stats);
+  g_test_add_func ("/values/figures/streamed-minimum-changes",
+                   test_figures_streamed_minimum_changes);
   return g_test_run ();
 }

@@ -264,14 +264,21 @@ struct _MmFiguresBuilder
   uint32_t *corners;     /* MM_STATS_HIST_BINS corner counts of the sampled slices */
   uint64_t corner_total;
   uint64_t *low;         /* LOW_BINS: voxels by value (nearest HU), not at a slice minimum */
-  double *low_sum;       /* LOW_BINS: their sum (float slices) */
+  double *low_sum;       /* LOW_BINS: their sum (float slices) */  /* The last slice's minimum (whole HU; NO_GUESS before the first): a series' slices share
+   * their minimum (the padding), so a slice is read once when it has it (slice_int16,
+   * slice_float). Only a hint: a slice with another minimum is read again. Atomic, as
+   * slices come from several threads. */
+  gint guess;
 };
+
+#define NO_GUESS G_MININT
 
 MmFiguresBuilder *
 mm_figures_builder_new (void)
 {
   MmFiguresBuilder *b = g_new0 (MmFiguresBuilder, 1);
   g_mutex_init (&b->lock);
+  b->guess = NO_GUESS;
   return b;
 }
 
@@ -292,6 +299,62 @@ builder_start (MmFiguresBuilder *b, int k, const int dims[3])
   g_return_val_if_fail (k >= 0 && k < b->dims[2] && memcmp (dims, b->dims, sizeof b->dims) == 0,
                         false);
   return true;
+}
+
+/* An int16 slice in one pass, for when its minimum is g: extremes, sum, the voxels equal to
+ * g and those in [g, top] (figures_of_slice's and the low bins' passes at once). */
+typedef struct
+{
+  int32_t mn, mx, s, eq, in;
+} SliceInt16;
+
+MM_CLONES static SliceInt16
+slice_int16 (const int16_t *p, size_t len, int32_t g, int32_t top)
+{
+  int32_t s = 0, eq = 0, in = 0, bmn = INT16_MAX, bmx = INT16_MIN;
+#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, eq, in)
+  for (size_t x = 0; x < len; x++)
+    {
+      int32_t v = p[x];
+      bmn = MIN (bmn, v);
+      bmx = MAX (bmx, v);
+      s += v;
+      eq += v == g;
+      in += (v >= g) & (v <= top);
+    }
+  return (SliceInt16){ bmn, bmx, s, eq, in };
+}
+
+/* A float slice in one pass, for when its minimum rounds to a guessed value: block_float's
+ * figures with the padding bound top (below) and, within (glo, ghi), count and sum (at). */
+typedef struct
+{
+  float mn, mx;
+  double s, as;
+  uint32_t below, at;
+} SliceFloat;
+
+MM_CLONES static SliceFloat
+slice_float (const float *p, size_t len, float top, float glo, float ghi)
+{
+  double s = 0, as = 0;
+  uint32_t below = 0, at = 0;
+  float bmn = INFINITY, bmx = -INFINITY;
+#pragma omp simd reduction (min : bmn) reduction (max : bmx) reduction (+ : s, as, below, at)
+  for (size_t x = 0; x < len; x++)
+    {
+      /* Branch-free, as in block_float; the same expressions, so the same figures. */
+      float v = p[x];
+      uint32_t b = (uint32_t) (v > -INFINITY) & (uint32_t) (v < top);
+      uint32_t a = (uint32_t) (v > glo) & (uint32_t) (v < ghi);
+      bmn = v < bmn ? v : bmn;
+      bmx = v > bmx ? v : bmx;
+      s += (double) v;
+      below += b;
+      at += a;
+      as += (double) (a ? v : 0.0f);
+    }
+  return (SliceFloat){ bmn, bmx, s, as, below, at };
 }
 
 /* The padding detection's corner counts of slice k, when it is one of the sampled slices. */
@@ -318,13 +381,35 @@ mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, con
     return;
   size_t n = (size_t) dims[0] * dims[1];
   SliceFigures *f = &b->figs[k];
-  figures_of_slice (hu, n, f);
+  /* One pass when the slice's minimum is the last slice's (the usual case), else four. */
+  int32_t g = g_atomic_int_get (&b->guess);
+  int32_t mn = INT16_MAX, mx = INT16_MIN;
+  int64_t sum = 0;
+  uint64_t eq = 0, in = 0;
+  for (size_t x = 0; x < n && g != NO_GUESS; x += FIGURES_BLOCK)
+    {
+      SliceInt16 r = slice_int16 (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), g,
+                                  MM_STATS_PADDING_MAX_HU);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
+      eq += (uint32_t) r.eq;
+      in += (uint32_t) r.in;
+    }
+  bool once = g != NO_GUESS && n > 0 && mn == g;
+  if (once)
+    *f = (SliceFigures){ eq <= UINT32_MAX, mn, mx, (uint32_t) MIN (eq, (uint64_t) UINT32_MAX),
+                         sum };
+  else
+    figures_of_slice (hu, n, f);
+  if (n > 0 && f->fig_min != g)
+    g_atomic_int_set (&b->guess, f->fig_min);
   builder_corners (b, k, hu, MM_VOXEL_INT16);
   if (f->fig_min > MM_STATS_PADDING_MAX_HU)
     return;
   /* Values that could be padding other than the slice's minimum (counted already). */
-  uint64_t n_low = 0;
-  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
+  uint64_t n_low = once ? in - eq : 0;
+  for (size_t x = 0; x < n && !once; x += FIGURES_BLOCK)
     {
       size_t len = MIN ((size_t) FIGURES_BLOCK, n - x);
       n_low += block_int16 (hu + x, len, f->fig_min, MM_STATS_PADDING_MAX_HU).pc
@@ -353,21 +438,36 @@ mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
   FloatFigures *f = &b->ffigs[k];
   /* One pass: extremes, sum, and how many values could be padding (below top). */
   const float top = MM_STATS_PADDING_MAX_HU + 0.5f;
+  /* The voxels near the minimum counted in the same pass when it rounds to the last
+   * slice's (the usual case), else in a second pass. */
+  int32_t g = g_atomic_int_get (&b->guess);
+  const float gf = g == NO_GUESS ? NAN : (float) g;
   float mn = INFINITY, mx = -INFINITY;
   double sum = 0;
   uint64_t below = 0;
-  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
-    {
-      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), -INFINITY, top);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-      below += r.pc;
-    }
-  float r0 = nearbyintf (mn);
   uint64_t at_min = 0;
   double at_min_sum = 0;
   for (size_t x = 0; x < n; x += FIGURES_BLOCK)
+    {
+      SliceFloat r = slice_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), top, gf - 0.5f,
+                                  gf + 0.5f);
+      mn = MIN (mn, r.mn);
+      mx = MAX (mx, r.mx);
+      sum += r.s;
+      below += r.below;
+      at_min += r.at;
+      at_min_sum += r.as;
+    }
+  float r0 = nearbyintf (mn);
+  bool once = g != NO_GUESS && r0 == gf;
+  if (!once && isfinite (r0) && fabsf (r0) < 1e9f)
+    g_atomic_int_set (&b->guess, (gint) r0);
+  if (!once)
+    {
+      at_min = 0;
+      at_min_sum = 0;
+    }
+  for (size_t x = 0; x < n && !once; x += FIGURES_BLOCK)
     {
       BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), r0 - 0.5f,
                                   r0 + 0.5f);

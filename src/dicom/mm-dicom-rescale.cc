@@ -8,6 +8,13 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#ifdef __x86_64__
+/* GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _undefined values. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
 
 namespace mm
 {
@@ -24,6 +31,11 @@ constexpr double INT_PATH_MAX_INTERCEPT = 536870912; /* 2^29 */
  * slower. Elsewhere the attribute is empty. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define MM_CLONES __attribute__ ((target_clones ("avx2", "default")))
+/* The 16-bit float conversion also with 512-bit vectors (twice the doubles per instruction;
+ * after the figures it was the largest cost of `info` on a float-HU series). Each voxel's
+ * value is computed alone, so every version gives the same floats: no FMA (avx512f does
+ * not enable it), the product and the sum each rounded as in the scalar code. */
+#define MM_AVX512 1
 #else
 #define MM_CLONES
 #endif
@@ -88,6 +100,36 @@ float_path_u16 (const uint16_t *src, int32_t mask, int32_t sign, double slope, d
 {
   float_path (src, mask, sign, slope, icpt, dst, n);
 }
+
+#ifdef MM_AVX512
+/* 16 voxels a step with 512-bit vectors (GCC 12 keeps 256-bit ones for the loop above even
+ * with the avx512f target): the same operations on each voxel as float_path. */
+__attribute__ ((target ("avx512f"))) void
+float_path_u16_avx512 (const uint16_t *src, int32_t mask, int32_t sign, double slope,
+                       double icpt, float *dst, size_t n)
+{
+  const __m512i vmask = _mm512_set1_epi32 (mask), vsign = _mm512_set1_epi32 (sign);
+  const __m512d vslope = _mm512_set1_pd (slope), vicpt = _mm512_set1_pd (icpt);
+  size_t x = 0;
+  for (; x + 16 <= n; x += 16)
+    {
+      __m512i v = _mm512_cvtepu16_epi32 (_mm256_loadu_si256 ((const __m256i *) (src + x)));
+      v = _mm512_sub_epi32 (_mm512_xor_si512 (_mm512_and_si512 (v, vmask), vsign), vsign);
+      __m512d lo = _mm512_cvtepi32_pd (_mm512_castsi512_si256 (v));
+      __m512d hi = _mm512_cvtepi32_pd (_mm512_extracti64x4_epi64 (v, 1));
+      /* The _round forms: builtins the compiler cannot fuse into an FMA (one rounding
+       * instead of the scalar code's two would change values). */
+      lo = _mm512_add_round_pd (_mm512_mul_round_pd (lo, vslope, _MM_FROUND_CUR_DIRECTION),
+                                vicpt, _MM_FROUND_CUR_DIRECTION);
+      hi = _mm512_add_round_pd (_mm512_mul_round_pd (hi, vslope, _MM_FROUND_CUR_DIRECTION),
+                                vicpt, _MM_FROUND_CUR_DIRECTION);
+      _mm256_storeu_ps (dst + x, _mm512_cvtpd_ps (lo));
+      _mm256_storeu_ps (dst + x + 8, _mm512_cvtpd_ps (hi));
+    }
+  /* The rest with the other versions (here the compiler would fuse the scalar code). */
+  float_path_u16 (src + x, mask, sign, slope, icpt, dst + x, n - x);
+}
+#endif
 
 MM_CLONES void
 float_path_u32 (const uint32_t *src, int64_t mask, int64_t sign, double slope, double icpt,
@@ -175,6 +217,11 @@ rescale_to_float (const void *src, const StoredFormat &f, double slope, double i
   masks (f, mask, sign);
   if (!f.is_float && f.bytes == 1)
     float_path_u8 ((const uint8_t *) src, (int32_t) mask, (int32_t) sign, slope, intercept, dst, n);
+#ifdef MM_AVX512
+  else if (!f.is_float && f.bytes == 2 && __builtin_cpu_supports ("avx512f"))
+    float_path_u16_avx512 ((const uint16_t *) src, (int32_t) mask, (int32_t) sign, slope,
+                           intercept, dst, n);
+#endif
   else if (!f.is_float && f.bytes == 2)
     float_path_u16 ((const uint16_t *) src, (int32_t) mask, (int32_t) sign, slope, intercept, dst, n);
   else if (!f.is_float && f.bytes == 4)

@@ -135,6 +135,10 @@ def tests(cli, tmp):
     _, o1, _ = run(cli, "info", d, "--json", "--threads", 1)
     _, o2, _ = run(cli, "info", d, "--json", "--threads", 2)
     check("1 and 2 threads give identical info", o1 == o2 and o1 != "")
+    # Without --threads info runs one thread more than the cores (libgomp then stops
+    # spinning): the same figures.
+    _, o3, _ = run(cli, "info", d, "--json")
+    check("the default threads (cores + 1) give identical info", o3 == o1 and o1 != "")
 
     # Exit codes and error lines.
     rc, out, err = run(cli)
