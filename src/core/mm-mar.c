@@ -176,67 +176,86 @@ dilate_mask (const guint8 *metal, int nx, int ny, int d)
 
 /* Fills the pixels of hole (nonzero) in an nx x ny image from outside, ring by ring: each
  * hole pixel next to known pixels takes their mean, then counts as known. A smooth guess of
- * the tissue the metal displaced: bone inside bone, soft tissue inside soft tissue. Only the
- * box around the hole is walked. */
-static void
-inpaint (float *img, const guint8 *hole, int nx, int ny)
+ * the tissue the metal displaced: bone inside bone, soft tissue inside soft tissue. Each ring
+ * is a list of pixels (the next ring: the unfilled hole neighbours of this one), so the cost
+ * is the hole's area, not the area of the box around it times the hole's depth. False with
+ * error if memory runs out. */
+static bool
+inpaint (float *img, const guint8 *hole, int nx, int ny, GError **error)
 {
-  int i0 = nx, j0 = ny, i1 = -1, j1 = -1;
+  size_t np = (size_t) nx * ny, nhole = 0;
+  for (size_t x = 0; x < np; x++)
+    nhole += hole[x] != 0;
+  if (nhole == 0)
+    return true;
+  /* state: 0 known, 1 hole not yet in a ring, 2 hole in the next ring */
+  g_autofree guint8 *state = g_try_new (guint8, np);
+  g_autofree guint32 *ring = g_try_new (guint32, nhole);
+  g_autofree guint32 *next = g_try_new (guint32, nhole);
+  g_autofree float *val = g_try_new (float, nhole);
+  if (!state || !ring || !next || !val)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "metal artifact reduction: not enough memory to fill %zu metal pixels", nhole);
+      return false;
+    }
+  size_t nr = 0;
+  for (size_t x = 0; x < np; x++)
+    state[x] = hole[x] != 0;
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
-      if (hole[(size_t) j * nx + i])
-        i0 = MIN (i0, i), i1 = MAX (i1, i), j0 = MIN (j0, j), j1 = MAX (j1, j);
-  if (i1 < 0)
-    return;
-  i0 = MAX (i0 - 1, 0), j0 = MAX (j0 - 1, 0), i1 = MIN (i1 + 1, nx - 1), j1 = MIN (j1 + 1, ny - 1);
-  int bw = i1 - i0 + 1, bh = j1 - j0 + 1;
-  g_autofree guint8 *known = g_new (guint8, (size_t) bw * bh);
-  g_autofree float *next = g_new (float, (size_t) bw * bh);
-  size_t left = 0;
-  for (int j = 0; j < bh; j++)
-    for (int i = 0; i < bw; i++)
       {
-        bool h = hole[(size_t) (j + j0) * nx + i + i0] != 0;
-        known[(size_t) j * bw + i] = !h;
-        left += h;
+        size_t x = (size_t) j * nx + i;
+        if (state[x] != 1)
+          continue;
+        bool edge = false;
+        for (int dj = -1; dj <= 1 && !edge; dj++)
+          for (int di = -1; di <= 1 && !edge; di++)
+            {
+              int ii = i + di, jj = j + dj;
+              edge = ii >= 0 && ii < nx && jj >= 0 && jj < ny && state[(size_t) jj * nx + ii] == 0;
+            }
+        if (edge)
+          state[x] = 2, ring[nr++] = (guint32) x;
       }
-  while (left > 0)
+  while (nr > 0)
     {
-      size_t filled = 0;
-      for (int j = 0; j < bh; j++)
-        for (int i = 0; i < bw; i++)
-          {
-            size_t b = (size_t) j * bw + i;
-            next[b] = NAN;
-            if (known[b])
-              continue;
-            double sum = 0;
-            int cnt = 0;
-            for (int dj = -1; dj <= 1; dj++)
-              for (int di = -1; di <= 1; di++)
-                {
-                  int ii = i + di, jj = j + dj;
-                  if (ii >= 0 && ii < bw && jj >= 0 && jj < bh && known[(size_t) jj * bw + ii])
-                    sum += img[(size_t) (jj + j0) * nx + ii + i0], cnt++;
-                }
-            if (cnt)
-              next[b] = (float) (sum / cnt);
-          }
-      for (int j = 0; j < bh; j++)
-        for (int i = 0; i < bw; i++)
-          {
-            size_t b = (size_t) j * bw + i;
-            if (!known[b] && !isnan (next[b]))
+      /* Every pixel of the ring from the pixels known before it, then all of them known. */
+      for (size_t k = 0; k < nr; k++)
+        {
+          int i = (int) (ring[k] % (guint32) nx), j = (int) (ring[k] / (guint32) nx);
+          double sum = 0;
+          int cnt = 0;
+          for (int dj = -1; dj <= 1; dj++)
+            for (int di = -1; di <= 1; di++)
               {
-                img[(size_t) (j + j0) * nx + i + i0] = next[b];
-                known[b] = 1;
-                filled++;
+                int ii = i + di, jj = j + dj;
+                if (ii >= 0 && ii < nx && jj >= 0 && jj < ny && state[(size_t) jj * nx + ii] == 0)
+                  sum += img[(size_t) jj * nx + ii], cnt++;
               }
-          }
-      if (filled == 0) /* a hole covering the whole box: nothing to fill from */
-        break;
-      left -= filled;
+          val[k] = (float) (sum / MAX (cnt, 1));
+        }
+      for (size_t k = 0; k < nr; k++)
+        img[ring[k]] = val[k], state[ring[k]] = 0;
+      size_t nn = 0;
+      for (size_t k = 0; k < nr; k++)
+        {
+          int i = (int) (ring[k] % (guint32) nx), j = (int) (ring[k] / (guint32) nx);
+          for (int dj = -1; dj <= 1; dj++)
+            for (int di = -1; di <= 1; di++)
+              {
+                int ii = i + di, jj = j + dj;
+                if (ii < 0 || ii >= nx || jj < 0 || jj >= ny)
+                  continue;
+                size_t y = (size_t) jj * nx + ii;
+                if (state[y] == 1)
+                  state[y] = 2, next[nn++] = (guint32) y;
+              }
+        }
+      guint32 *t = ring;
+      ring = next, next = t, nr = nn;
     }
+  return true;
 }
 
 /* The smallest box holding every nonzero pixel of an n x n image; false if none. */
@@ -328,7 +347,8 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       return false;
     }
   memcpy (filled, hu, np * sizeof (float));
-  inpaint (filled, grown, nx, ny);
+  if (!inpaint (filled, grown, nx, ny, error))
+    return false;
   const float share = 1.0f / (float) (f * f);
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
@@ -382,7 +402,13 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
         return false;
       gaussian (corr, m, p->smooth_mm / wpx);
       float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
-      g_autofree guint8 *hole = g_new0 (guint8, (size_t) m * m);
+      g_autofree guint8 *hole = g_try_new0 (guint8, (size_t) m * m);
+      if (!hole)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                       "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+          return false;
+        }
       for (size_t x = 0; x < (size_t) m * m; x++)
         {
           float v = corr[x];
@@ -391,7 +417,8 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
         }
       /* The metal's place takes the class around it (Meyer et al. put soft tissue there;
        * a screw in bone is then drawn as a hole of water in the bone). */
-      inpaint (corr, hole, m, m);
+      if (!inpaint (corr, hole, m, m, error))
+        return false;
       MmCtImage pim = { m, wpx, c, c, corr, { 0, 0, m - 1, m - 1 } };
       if (!box1 (corr, m, pim.box))
         pim.box[0] = pim.box[1] = 0, pim.box[2] = pim.box[3] = m - 1;
