@@ -7,7 +7,7 @@ simulated without the metal (ct-no-metal). Ring RMSE (HU, clipped to -1000..2000
 body within 5 cm of the true metal, without the metal and the mask, over every slice with
 metal, as bench/mar-physics measures it. Asserts the issue's targets: NMAR at most 50 % of the
 uncorrected ring RMSE and below LI's. The version before the sharp NMAR prior reached 0.61 of
-the uncorrected here (NMAR/LI 0.95); this one 0.41 (0.76).
+the uncorrected here (NMAR/LI 0.95); this one 0.42 (0.77).
 Usage: test_mar_physics.py --cli metalmark-cli"""
 
 import argparse
