@@ -19,6 +19,7 @@ struct _MmWindowMar
   GSimpleActionGroup *group;   /* owned: inserted into the window as "mar" */
   GCancellable *cancel;        /* owned: the correction under way, NULL when none */
   MmMarMethod next_method;     /* what the next run uses (mar.method) */
+  GSettings *settings;         /* mar-method; NULL when the schema is not installed */
   MmMarMethod running_method;
 
   /* The result, for the series shown: other holds the buffer the views do not show (the
@@ -303,6 +304,8 @@ method_change_state (GSimpleAction *a, GVariant *state, gpointer data)
     return;
   self->mar->next_method = method;
   g_simple_action_set_state (a, state);
+  if (self->mar->settings)
+    g_settings_set_string (self->mar->settings, "mar-method", g_variant_get_string (state, NULL));
 }
 
 static void
@@ -433,6 +436,9 @@ export_activate (GSimpleAction *a, GVariant *param, gpointer data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* The GSettings schema (mm-application.c) holding mar-method. */
+#define MAR_APP_ID "io.github.metalmark.Metalmark"
+
 static const GActionEntry mar_actions[] = {
   { "reduce", reduce_activate },
   { "method", NULL, "s", "'nmar'", method_change_state },
@@ -459,6 +465,23 @@ mm_window_mar_init (MmWindow *self)
   m->group = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (m->group), mar_actions,
                                    G_N_ELEMENTS (mar_actions), self);
+  /* The method last chosen, kept in GSettings (when the schema is installed: not in every
+   * test run). */
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema
+      = source ? g_settings_schema_source_lookup (source, MAR_APP_ID, TRUE) : NULL;
+  if (schema && g_settings_schema_has_key (schema, "mar-method"))
+    {
+      m->settings = g_settings_new (MAR_APP_ID);
+      g_autofree char *name = g_settings_get_string (m->settings, "mar-method");
+      MmMarMethod method;
+      if (mm_mar_method_from_name (name, &method))
+        {
+          m->next_method = method;
+          g_action_group_change_action_state (G_ACTION_GROUP (m->group), "method",
+                                              g_variant_new_string (name));
+        }
+    }
   gtk_widget_insert_action_group (GTK_WIDGET (self), "mar", G_ACTION_GROUP (m->group));
   update_actions (self);
 }
@@ -481,6 +504,7 @@ mm_window_mar_dispose (MmWindow *self)
   g_free (m->subtitle);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "mar", NULL);
   g_clear_object (&m->group);
+  g_clear_object (&m->settings);
   g_free (m);
   self->mar = NULL;
 }

@@ -42,7 +42,9 @@ typedef struct
   double air_hu;     /* NMAR prior: below this air (default -500) */
   double bone_hu;    /* NMAR prior: from this on bone, kept as it is (default 300); between:
                         water */
-  double smooth_mm;  /* NMAR prior: Gaussian sigma applied to the LI image (default 1.5) */
+  double smooth_mm;  /* NMAR prior: Gaussian sigma applied to the LI image (default 0) */
+  double trace_mm;   /* the metal trace: rays through at least this much of the grown mask
+                        (default 0.5 mm; 0: every ray that touches it) */
 } MmMarParams;
 
 void mm_mar_params_init (MmMarParams *p);

@@ -236,7 +236,9 @@ def main():
         orig, zs, src = series(ct)
         ref, _, ref_ds = series(ref_dir)
         li, _, _ = series(li_dir)
-        env = dict(os.environ, MM_TEST_SLOW_MAR_MS=str(SLOW_MS))
+        # GSettings in a key file of the test's XDG_CONFIG_HOME, so that f) can read the
+        # method kept there.
+        env = dict(os.environ, MM_TEST_SLOW_MAR_MS=str(SLOW_MS), GSETTINGS_BACKEND="keyfile")
         app = App(args.app, [ct], env=env, logdir=tmp, tag="mar")
         reopen = None
         try:
@@ -407,6 +409,14 @@ def run_app(tap, app, args, tmp, shots, ct, orig, zs, src, ref, ref_ds, li):
     tap.ok(r is not None and abs(r[0] - li[k, pj, pi]) <= 1,
            "f) ... and the HU under the pointer is metalmark-cli mar --method li's (within 1 HU)",
            f"{r}, cli li {li[k, pj, pi]:.0f}, nmar {ref[k, pj, pi]:.0f}")
+    # The method chosen is kept for the next session (GSettings mar-method).
+    kf = os.path.join(os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config")),
+                      "glib-2.0", "settings", "keyfile")
+
+    def kept():
+        return os.path.exists(kf) and "mar-method='li'" in open(kf).read()
+    tap.ok(wait_for(kept, 15, 0.2), "f) the method chosen is kept in GSettings (mar-method='li')",
+           open(kf).read()[:400] if os.path.exists(kf) else "no key file " + kf)
 
     # e) the exported series opens again
     try:
