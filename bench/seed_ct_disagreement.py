@@ -38,7 +38,7 @@ LO, HI = -1000.0, 12000.0
 def load_ct_by_number(folder):
     """{Instance Number: HU slice} (the seed CT has no SOP Instance UID: Metalmark makes one up,
     so the masks name their slices by Instance Number too)."""
-    out = {}
+    out, series = {}, None
     for path in sorted(os.listdir(folder)):
         try:
             ds = pydicom.dcmread(os.path.join(folder, path))
@@ -46,6 +46,13 @@ def load_ct_by_number(folder):
             continue
         if "PixelData" not in ds:
             continue
+        uid = str(ds.get("SeriesInstanceUID", ""))
+        if series is None:
+            series = uid
+        elif uid != series:
+            sys.exit(f"{folder}: more than one series ({series}, {uid}): give a folder of one series")
+        if int(ds.InstanceNumber) in out:
+            sys.exit(f"{folder}/{path}: Instance Number {int(ds.InstanceNumber)} twice in one series")
         if "PhotometricInterpretation" not in ds:
             ds.PhotometricInterpretation = "MONOCHROME2"
         out[int(ds.InstanceNumber)] = (ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope)

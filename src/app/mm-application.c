@@ -25,6 +25,7 @@ struct _MmApplication
   double zoom;        /* percent once loaded (100: 1:1), 0: fit */
   gboolean invert;    /* inverted grey scale once loaded */
   int width, height;  /* window size, 0: the remembered one */
+  guint signal_ids[3]; /* SIGTERM, SIGINT, SIGHUP watches while running */
 };
 
 G_DEFINE_FINAL_TYPE (MmApplication, mm_application, ADW_TYPE_APPLICATION)
@@ -162,13 +163,29 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 
 /* SIGTERM (a session ending, `kill`), SIGINT (Ctrl+C in a terminal) and SIGHUP (the terminal
  * gone) quit as Ctrl+Q does, so the masks are saved and the journal folded rather than left for
- * a recovery. Once: the source goes, GLib restores the default action, and a second signal
- * ends the process at once. */
+ * a recovery. Once: all three watches go before the save starts, so GLib restores the default
+ * actions and a second signal (say Ctrl+C again during a slow save) ends the process at once. */
+static void
+remove_signal_watches (MmApplication *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
+    g_clear_handle_id (&self->signal_ids[i], g_source_remove);
+}
+
+static gboolean
+quit_idle (gpointer app)
+{
+  quit_action (NULL, NULL, app);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 quit_signal_cb (gpointer user_data)
 {
+  MmApplication *self = MM_APPLICATION (user_data);
   g_debug ("Quitting on a signal: saving the masks");
-  quit_action (NULL, NULL, user_data);
+  remove_signal_watches (self); /* this source included: its id is cleared, not removed twice */
+  g_idle_add_full (G_PRIORITY_HIGH, quit_idle, g_object_ref (self), g_object_unref);
   return G_SOURCE_REMOVE;
 }
 
@@ -197,14 +214,23 @@ mm_application_startup (GApplication *app)
     { "preferences", preferences_action },
   };
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
-  g_unix_signal_add (SIGTERM, quit_signal_cb, app);
-  g_unix_signal_add (SIGINT, quit_signal_cb, app);
-  g_unix_signal_add (SIGHUP, quit_signal_cb, app);
+  MmApplication *self = MM_APPLICATION (app);
+  static const int quit_signals[] = { SIGTERM, SIGINT, SIGHUP };
+  for (guint i = 0; i < G_N_ELEMENTS (quit_signals); i++)
+    self->signal_ids[i] = g_unix_signal_add (quit_signals[i], quit_signal_cb, app);
   const char *quit[] = { "<Control>q", NULL }, *prefs[] = { "<Control>comma", NULL };
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs);
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_PREFER_DARK);
   mm_timing_mark ("startup done (actions, colour scheme)");
+}
+
+static void
+mm_application_shutdown (GApplication *app)
+{
+  /* After the main loop nothing would answer a watch: the default actions are back. */
+  remove_signal_watches (MM_APPLICATION (app));
+  G_APPLICATION_CLASS (mm_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -224,6 +250,7 @@ mm_application_class_init (MmApplicationClass *klass)
   app_class->activate = mm_application_activate;
   app_class->open = mm_application_open;
   app_class->startup = mm_application_startup;
+  app_class->shutdown = mm_application_shutdown;
   app_class->handle_local_options = mm_application_handle_local_options;
 }
 

@@ -478,8 +478,9 @@ mm_window_mar_init (MmWindow *self)
       if (mm_mar_method_from_name (name, &method))
         {
           m->next_method = method;
-          g_action_group_change_action_state (G_ACTION_GROUP (m->group), "method",
-                                              g_variant_new_string (name));
+          /* The state alone: through change-state it would write the key back at once. */
+          GAction *a = g_action_map_lookup_action (G_ACTION_MAP (m->group), "method");
+          g_simple_action_set_state (G_SIMPLE_ACTION (a), g_variant_new_string (name));
         }
     }
   gtk_widget_insert_action_group (GTK_WIDGET (self), "mar", G_ACTION_GROUP (m->group));

@@ -64,8 +64,10 @@ load_with_figures (char **paths, const char *series, int threads, MmDicomReport 
     }
   else if (cannot_stream)
     vol = mm_cli_load (paths, series, threads, report);
+  /* A static split over the volume: a thread more than the cores would leave one core two
+   * shares (the default's extra thread is for the reader, which hands out slices one by one). */
   if (vol)
-    *st = mm_figures_compute (vol, threads);
+    *st = mm_figures_compute (vol, MAX (1, MIN (threads, omp_get_num_procs ())));
   return vol;
 }
 
@@ -73,8 +75,8 @@ load_with_figures (char **paths, const char *series, int threads, MmDicomReport 
  * up to 300 000 times (GOMP_SPINCOUNT) whenever they wait, during and after each parallel
  * region, unless there are more threads than CPUs: then 1000 (documented in libgomp's
  * manual). The variable is read before main, so oversubscribing by one is the way to turn
- * the spinning off from here; the slices are handed out one by one, so the third thread
- * costs nothing in balance. Measured under load 9-10 (docs/cli-speed.md): a 200-slice
+ * the spinning off from here; the reader hands the slices out one by one, so the extra thread
+ * costs nothing in balance (the figures of a volume read whole use the cores only). Measured under load 9-10 (docs/cli-speed.md): a 200-slice
  * series 88.8 ms of CPU with 2 threads, 75.8 with 3, wall 0.179 -> 0.160 s; one slice 20.1
  * -> 11.8 ms. A user's OMP_NUM_THREADS, OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept. */
 static int

@@ -135,16 +135,6 @@ figures_float (const MmVolume *vol, int n_threads, double plo, double phi, MmSta
   st->mean_without_padding = rest ? (sum - pad_sum) / (double) rest : NAN;
 }
 
-MM_CLONES static int32_t
-count_equal_int16 (const int16_t *p, size_t len, int32_t value)
-{
-  int32_t c = 0;
-#pragma omp simd reduction (+ : c)
-  for (size_t x = 0; x < len; x++)
-    c += p[x] == value;
-  return c;
-}
-
 /* An int16 slice's figures: extremes, exact sum, and how many voxels hold its minimum. */
 typedef struct
 {
@@ -153,29 +143,6 @@ typedef struct
   uint32_t fig_n_min;
   int64_t fig_sum;
 } SliceFigures;
-
-static void
-figures_of_slice (const int16_t *p, size_t n, SliceFigures *info)
-{
-  int32_t mn = INT16_MAX, mx = INT16_MIN;
-  int64_t sum = 0;
-  /* No padding range: only the extremes and the sum. */
-  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
-    {
-      BlockInt16 r = block_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), 1, 0);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-    }
-  uint64_t at_min = 0;
-  for (size_t b = 0; b < n; b += FIGURES_BLOCK)
-    at_min += count_equal_int16 (p + b, MIN ((size_t) FIGURES_BLOCK, n - b), mn);
-  info->fig_min = mn;
-  info->fig_max = mx;
-  info->fig_sum = sum;
-  info->fig_n_min = (uint32_t) MIN (at_min, (uint64_t) UINT32_MAX);
-  info->has_figures = n > 0 && at_min <= UINT32_MAX;
-}
 
 /* The figures from the reader's per-slice ones, when every slice has them and the padding
  * (if any) is the single value that is the volume's minimum, as scanners write it: then the
@@ -302,7 +269,7 @@ builder_start (MmFiguresBuilder *b, int k, const int dims[3])
 }
 
 /* An int16 slice in one pass, for when its minimum is g: extremes, sum, the voxels equal to
- * g and those in [g, top] (figures_of_slice's and the low bins' passes at once). */
+ * g and those in [g, top] (the figures and the low bins' count at once). */
 typedef struct
 {
   int32_t mn, mx, s, eq, in;
@@ -323,6 +290,33 @@ slice_int16 (const int16_t *p, size_t len, int32_t g, int32_t top)
       in += (v >= g) & (v <= top);
     }
   return (SliceInt16){ bmn, bmx, s, eq, in };
+}
+
+/* slice_int16 over a whole slice, block by block: the extremes, the sum, how many voxels
+ * equal g and how many lie in [g, MM_STATS_PADDING_MAX_HU] (wide: a slice's sum does not fit
+ * a block's 32 bits). */
+typedef struct
+{
+  int32_t mn, mx;
+  int64_t s;
+  uint64_t eq, in;
+} SliceTotals;
+
+static SliceTotals
+int16_pass (const int16_t *hu, size_t n, int32_t g)
+{
+  SliceTotals t = { INT16_MAX, INT16_MIN, 0, 0, 0 };
+  for (size_t x = 0; x < n; x += FIGURES_BLOCK)
+    {
+      SliceInt16 r = slice_int16 (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), g,
+                                  MM_STATS_PADDING_MAX_HU);
+      t.mn = MIN (t.mn, r.mn);
+      t.mx = MAX (t.mx, r.mx);
+      t.s += r.s;
+      t.eq += (uint32_t) r.eq;
+      t.in += (uint32_t) r.in;
+    }
+  return t;
 }
 
 /* A float slice in one pass, for when its minimum rounds to a guessed value: block_float's
@@ -381,40 +375,23 @@ mm_figures_builder_add_slice (MmFiguresBuilder *b, int k, const int16_t *hu, con
     return;
   size_t n = (size_t) dims[0] * dims[1];
   SliceFigures *f = &b->figs[k];
-  /* One pass when the slice's minimum is the last slice's (the usual case), else four. */
+  /* One pass when the slice's minimum is the last slice's (the usual case); else a second
+   * pass with the minimum the first one found, which then counts exactly as a hit does. */
   int32_t g = g_atomic_int_get (&b->guess);
-  int32_t mn = INT16_MAX, mx = INT16_MIN;
-  int64_t sum = 0;
-  uint64_t eq = 0, in = 0;
-  for (size_t x = 0; x < n && g != NO_GUESS; x += FIGURES_BLOCK)
+  SliceTotals t = int16_pass (hu, n, g == NO_GUESS ? INT16_MIN : g);
+  if (n > 0 && t.mn != g)
     {
-      SliceInt16 r = slice_int16 (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), g,
-                                  MM_STATS_PADDING_MAX_HU);
-      mn = MIN (mn, r.mn);
-      mx = MAX (mx, r.mx);
-      sum += r.s;
-      eq += (uint32_t) r.eq;
-      in += (uint32_t) r.in;
+      t = int16_pass (hu, n, t.mn);
+      g_atomic_int_set (&b->guess, t.mn);
     }
-  bool once = g != NO_GUESS && n > 0 && mn == g;
-  if (once)
-    *f = (SliceFigures){ eq <= UINT32_MAX, mn, mx, (uint32_t) MIN (eq, (uint64_t) UINT32_MAX),
-                         sum };
-  else
-    figures_of_slice (hu, n, f);
-  if (n > 0 && f->fig_min != g)
-    g_atomic_int_set (&b->guess, f->fig_min);
+  uint64_t eq = t.eq, in = t.in;
+  *f = (SliceFigures){ n > 0 && eq <= UINT32_MAX, t.mn, t.mx,
+                       (uint32_t) MIN (eq, (uint64_t) UINT32_MAX), t.s };
   builder_corners (b, k, hu, MM_VOXEL_INT16);
-  if (f->fig_min > MM_STATS_PADDING_MAX_HU)
+  if (n == 0 || f->fig_min > MM_STATS_PADDING_MAX_HU)
     return;
   /* Values that could be padding other than the slice's minimum (counted already). */
-  uint64_t n_low = once ? in - eq : 0;
-  for (size_t x = 0; x < n && !once; x += FIGURES_BLOCK)
-    {
-      size_t len = MIN ((size_t) FIGURES_BLOCK, n - x);
-      n_low += block_int16 (hu + x, len, f->fig_min, MM_STATS_PADDING_MAX_HU).pc
-               - count_equal_int16 (hu + x, len, f->fig_min);
-    }
+  uint64_t n_low = in - eq;
   if (n_low == 0)
     return;
   int lo = f->fig_min + 32768;
@@ -467,12 +444,14 @@ mm_figures_builder_add_float_slice (MmFiguresBuilder *b, int k, const float *hu,
       at_min = 0;
       at_min_sum = 0;
     }
+  /* The same function as a hit's pass, so the sum near the minimum is the same whichever
+   * slice finished first (the order of the threads). */
   for (size_t x = 0; x < n && !once; x += FIGURES_BLOCK)
     {
-      BlockFloat r = block_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), r0 - 0.5f,
+      SliceFloat r = slice_float (hu + x, MIN ((size_t) FIGURES_BLOCK, n - x), top, r0 - 0.5f,
                                   r0 + 0.5f);
-      at_min += r.pc;
-      at_min_sum += r.ps;
+      at_min += r.at;
+      at_min_sum += r.as;
     }
   *f = (FloatFigures){ n > 0, mn, mx, sum, at_min_sum, at_min };
   builder_corners (b, k, hu, MM_VOXEL_FLOAT32);

@@ -113,22 +113,33 @@ interpolate_view (float *row, const guint8 *trace, int nd)
     }
 }
 
-/* Separable Gaussian blur of an m x m image in place. */
-static void
+/* The one error a slice's working buffers can give. */
+static bool
+no_memory (GError **error, int nx, int ny)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+               "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
+  return false;
+}
+
+/* Separable Gaussian blur of an m x m image in place; false when out of memory. */
+static bool
 gaussian (float *img, int m, double sigma_px)
 {
   if (sigma_px < 0.3)
-    return;
+    return true;
   /* At most the image's size: a tiny pixel spacing (the reader accepts 0.001 mm) must not
    * make the kernel thousands of pixels wide. */
   int rad = (int) MIN (ceil (3 * sigma_px), (double) m);
-  g_autofree float *k = g_new (float, 2 * rad + 1);
+  g_autofree float *k = g_try_new (float, 2 * rad + 1);
+  g_autofree float *tmp = g_try_new (float, (size_t) m * m);
+  if (!k || !tmp)
+    return false;
   double sum = 0;
   for (int t = -rad; t <= rad; t++)
     sum += k[t + rad] = (float) exp (-0.5 * t * t / (sigma_px * sigma_px));
   for (int t = 0; t <= 2 * rad; t++)
     k[t] /= (float) sum;
-  g_autofree float *tmp = g_new (float, (size_t) m * m);
   for (int pass = 0; pass < 2; pass++)
     {
       const float *src = pass == 0 ? img : tmp;
@@ -145,16 +156,22 @@ gaussian (float *img, int m, double sigma_px)
             dst[(size_t) j * m + i] = (float) acc;
           }
     }
+  return true;
 }
 
-/* The metal mask grown by d pixels (8-neighbourhood), as 0/1. */
+/* The metal mask grown by d pixels (8-neighbourhood), as 0/1; NULL when out of memory. */
 static guint8 *
 dilate_mask (const guint8 *metal, int nx, int ny, int d)
 {
-  guint8 *a = g_new (guint8, (size_t) nx * ny);
+  guint8 *a = g_try_new (guint8, (size_t) nx * ny);
+  g_autofree guint8 *b = g_try_new (guint8, (size_t) nx * ny);
+  if (!a || !b)
+    {
+      g_free (a);
+      return NULL;
+    }
   for (size_t x = 0; x < (size_t) nx * ny; x++)
     a[x] = metal[x] != 0;
-  g_autofree guint8 *b = g_new (guint8, (size_t) nx * ny);
   for (int it = 0; it < d; it++)
     {
       for (int j = 0; j < ny; j++)
@@ -318,6 +335,8 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   const int nv = g.n_views, nd = g.n_det;
   const double c = 0.5 * (m - 1);
   g_autofree guint8 *grown = dilate_mask (metal, nx, ny, p->dilate);
+  if (!grown)
+    return no_memory (error, nx, ny);
 
   /* The working images: img the attenuation, msk the grown metal's area share, each the mean
    * over f x f image pixels (outside the slice: air). */
@@ -329,11 +348,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
   g_autofree guint8 *trace = g_try_new (guint8, (size_t) nv * nd);
   g_autofree float *corr = g_try_new (float, (size_t) m * m);
   if (!img || !sino || !p0 || !pc || !trace || !corr)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
-      return false;
-    }
+    return no_memory (error, nx, ny);
   /* The grown mask (the metal and the bloom around it) is projected as the tissue around it,
    * inpainted from outside and limited to what tissue reconstructs to: the change
    * reconstructed below then holds no blurred copy of the metal, which would leave a halo
@@ -341,11 +356,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
    * inpainted tissue plus the change, not the bloom plus the change. */
   g_autofree float *filled = g_try_new (float, np);
   if (!filled)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
-      return false;
-    }
+    return no_memory (error, nx, ny);
   memcpy (filled, hu, np * sizeof (float));
   if (!inpaint (filled, grown, nx, ny, error))
     return false;
@@ -370,11 +381,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       return true;
     }
   if (!mm_ct_project_single (&g, &im, p0) || !mm_ct_project_single (&g, &mim, sino))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
-      return false;
-    }
+    return no_memory (error, nx, ny);
   for (size_t x = 0; x < (size_t) nv * nd; x++)
     {
       pc[x] = p0[x];
@@ -400,15 +407,12 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
        * around large implants (docs/mar.md). */
       if (!mm_ct_fbp (&g, pc, MM_CT_WINDOW_SHEPP_LOGAN, m, wpx, c, c, 0, corr, error))
         return false;
-      gaussian (corr, m, p->smooth_mm / wpx);
+      if (!gaussian (corr, m, p->smooth_mm / wpx))
+        return no_memory (error, nx, ny);
       float air = (float) (mu_w * (1 + p->air_hu / 1000)), bone = (float) (mu_w * (1 + p->bone_hu / 1000));
       g_autofree guint8 *hole = g_try_new0 (guint8, (size_t) m * m);
       if (!hole)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                       "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
-          return false;
-        }
+        return no_memory (error, nx, ny);
       for (size_t x = 0; x < (size_t) m * m; x++)
         {
           float v = corr[x];
@@ -429,11 +433,7 @@ mm_mar_slice (const MmMarParams *p, int nx, int ny, double pixel_mm, const float
       if (!box1 (corr, m, pim.box))
         pim.box[0] = pim.box[1] = 0, pim.box[2] = pim.box[3] = m - 1;
       if (!mm_ct_project_single (&g, &pim, sino))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                       "metal artifact reduction: not enough memory for a %d x %d slice", nx, ny);
-          return false;
-        }
+        return no_memory (error, nx, ny);
 
       /* Normalise by the prior's projection, shifted by one water pixel so that rays through
        * air (both near zero) stay finite; interpolate; undo. */

@@ -433,7 +433,9 @@ def run_app(tap, app, args, tmp, shots, ct, orig, zs, src, ref, ref_ds, li):
 
 def reopen_export(tap, args, tmp, sub_dir, ref, k, pi, pj):
     """The second export (alone in its subfolder; the first one's folder holds both)."""
-    again = App(args.app, [sub_dir], logdir=tmp, tag="mar-reopen")
+    # The same key file as the first session's: the method chosen there (LI) must come back.
+    again = App(args.app, [sub_dir], env=dict(os.environ, GSETTINGS_BACKEND="keyfile"), logdir=tmp,
+                tag="mar-reopen")
     try:
         shown2 = again.find_accessible() is not None and wait_for(lambda: slice_label(again), START_TIMEOUT)
         frame = wait_for(lambda: again.frames()[0], UI_TIMEOUT) if shown2 else None
@@ -448,6 +450,11 @@ def reopen_export(tap, args, tmp, sub_dir, ref, k, pi, pj):
                    "e) ... and the HU under the pointer is the corrected value", f"{p2}")
             bad = [name(n) for n, _ in walk(again.acc) if "not a CT" in name(n)]
             tap.ok(not bad, "e) ... and nowhere says it is not a CT volume", "; ".join(bad)[:300])
+            key("ctrl+r")
+            lab = wait_for(lambda: derived_label(again) in (LI_LABEL, NMAR_LABEL), MAR_TIMEOUT, 0.2)
+            tap.ok(lab and derived_label(again) == LI_LABEL,
+                   f"e) the method chosen in the first session comes back: Ctrl+R says {LI_LABEL!r}",
+                   f"{derived_label(again)!r}")
     finally:
         finish(tap, again, "e) the reopened series")
 
