@@ -441,6 +441,7 @@ int
 main (int argc, char **argv)
 {
   Bench b = { .seconds = 5 };
+  mm_gl_renderer_prepare_software (); /* as the app's main does */
   const char *dir = NULL, *cache = NULL;
   size_t budget = 500000, lod_before = 150000;
   bool sweep = false, flush_sweep = false;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metalmark: the desktop app. */
 #include "mm-application.h"
+#include "mm-gl-renderer.h"
 #include "mm-prescan.h"
 #include "mm-timing.h"
 
@@ -18,6 +19,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name ("Metalmark");
+  mm_gl_renderer_prepare_software ();
   /* The headers are read while GTK starts and the window is built. */
   mm_prescan_start (argc, argv);
   g_autoptr (MmApplication) app = mm_application_new ();

@@ -13,6 +13,12 @@ G_BEGIN_DECLS
 
 typedef struct _MmGlRenderer MmGlRenderer;
 
+/* Before the process makes any GL context (main, before GTK starts): when LP_NUM_THREADS is
+ * unset, asks Mesa's software GL (llvmpipe; no other driver reads it) for one rasteriser
+ * thread fewer than the CPUs, so that the drawing thread, which does llvmpipe's vertex work and
+ * binning alone, keeps a core of its own. */
+void mm_gl_renderer_prepare_software (void);
+
 /* With the GL context current. NULL with an error when the shaders do not build. */
 MmGlRenderer *mm_gl_renderer_new (bool es, GError **error);
 /* With the context current (its buffers go with it). */
