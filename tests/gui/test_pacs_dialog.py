@@ -285,8 +285,14 @@ def orthanclib_free_port():
 
 
 def send_mask(tap, app, server):
-    """Ctrl+M, then Ctrl+Shift+E until the send dialog asks (the segmentation runs in the
-    background; before the mask exists the app says so in a toast), Send; the toast."""
+    """Ctrl+M once the series is read whole, then Ctrl+Shift+E until the send dialog asks (the
+    segmentation runs in the background; before the mask exists the app says so in a toast),
+    Send; the toast."""
+    # The window's title changes with the first slice shown; Segment waits for the whole
+    # series (mm-window-progressive.c), as a person waits for the panel's figures. Under
+    # ASan beside another test the C-GET series took longer than one key press.
+    wait_for(lambda: not find(app.acc, lambda n: role(n) == "label"
+                              and name(n).startswith("Reading the series")), NET_TIMEOUT)
     focus_main(app)
     xdo("key", "--clearmodifiers", "ctrl+m")
 
