@@ -75,10 +75,10 @@ load_with_figures (char **paths, const char *series, int threads, MmDicomReport 
  * up to 300 000 times (GOMP_SPINCOUNT) whenever they wait, during and after each parallel
  * region, unless there are more threads than CPUs: then 1000 (documented in libgomp's
  * manual). The variable is read before main, so oversubscribing by one is the way to turn
- * the spinning off from here; the reader hands the slices out one by one, so the extra thread
- * costs nothing in balance (the figures of a volume read whole use the cores only). Measured under load 9-10 (docs/cli-speed.md): a 200-slice
- * series 88.8 ms of CPU with 2 threads, 75.8 with 3, wall 0.179 -> 0.160 s; one slice 20.1
- * -> 11.8 ms. A user's OMP_NUM_THREADS, OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept. */
+ * the spinning off from here; the reader hands the slices out one by one, so the extra
+ * thread costs nothing in balance (the figures of a volume read whole use the cores only).
+ * Measured under load 9-10 (docs/cli-speed.md): a 200-slice series 88.8 ms of CPU with 2
+ * threads, 75.8 with 3, wall 0.179 -> 0.160 s; one slice 20.1 -> 11.8 ms. A user's OMP_NUM_THREADS, OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept. */
 static int
 default_threads (void)
 {
